@@ -1,0 +1,160 @@
+// Package config reads the gateway's TOML configuration into plain,
+// validated structs. It is the only code that reads configuration files; it
+// knows the embedded default that runs with no file at all. Secrets are never
+// inline: a *_file key names a file (or a systemd credential) to read.
+package config
+
+import "time"
+
+// Config is the whole validated configuration.
+type Config struct {
+	// Source says where the configuration came from: a file path or
+	// "embedded default".
+	Source string `toml:"-"`
+
+	// Embedded is set on the embedded default (see Default). Its tenant's
+	// key files do not exist before the daemon's first start, so they are
+	// not checked; the daemon creates the files it names.
+	Embedded bool `toml:"-"`
+
+	DataDir  string   `toml:"data_dir"`  // absolute after Load
+	LogLevel string   `toml:"log_level"` // debug, info (default), warn, error
+	SFTP     SFTP     `toml:"sftp"`
+	HTTP     HTTP     `toml:"http"`
+	Inbox    Inbox    `toml:"inbox"`
+	Delivery Delivery `toml:"delivery"`
+	Tenants  []Tenant `toml:"tenant"`
+	Channels Channels `toml:"channel"`
+}
+
+// SFTP is the [sftp] table: the inbox server for ERPs.
+type SFTP struct {
+	Listen            string   `toml:"listen"`               // default 127.0.0.1:2222; "" disables the SFTP server
+	MaxFileSize       ByteSize `toml:"max_file_size"`        // default 1 GiB
+	MinFreeDisk       ByteSize `toml:"min_free_disk"`        // refuse uploads below this; default 256 MiB
+	IdleTimeout       Duration `toml:"idle_timeout"`         // default 10m
+	LoginGrace        Duration `toml:"login_grace"`          // default 30s
+	MaxAuthTries      int      `toml:"max_auth_tries"`       // default 6
+	MaxConnsPerIP     int      `toml:"max_conns_per_ip"`     // default 20
+	MaxConnsPerTenant int      `toml:"max_conns_per_tenant"` // default 20
+	Defender          Defender `toml:"defender"`
+}
+
+// Defender bans an address for a while after repeated failed logins.
+type Defender struct {
+	Enabled     bool     `toml:"enabled"`            // default true (only an explicit false turns it off)
+	Threshold   int      `toml:"threshold"`          // score that bans; default 15
+	LoginFailed int      `toml:"score_login_failed"` // default 1
+	NoSuchUser  int      `toml:"score_no_such_user"` // default 2
+	Window      Duration `toml:"observation_time"`   // default 30m
+	BanTime     Duration `toml:"ban_time"`           // default 30m
+}
+
+// HTTP is the [http] table: health, metrics, API and status page.
+type HTTP struct {
+	Listen string `toml:"listen"` // default 127.0.0.1:8080; "" disables
+}
+
+// Inbox is the [inbox] table: how files are found and taken.
+type Inbox struct {
+	SettleTime   Duration `toml:"settle_time"`   // default 2s
+	ScanInterval Duration `toml:"scan_interval"` // default 1m
+}
+
+// Delivery is the [delivery] table: the retry policy of the delivery engine.
+type Delivery struct {
+	Workers     int      `toml:"workers"`      // per channel; default 4
+	MaxAttempts int      `toml:"max_attempts"` // then the delivery fails permanently; default 10
+	MaxAge      Duration `toml:"max_age"`      // then the delivery fails permanently; default 72h
+	BackoffMin  Duration `toml:"backoff_min"`  // default 5s
+	BackoffMax  Duration `toml:"backoff_max"`  // default 30m
+	StopTimeout Duration `toml:"stop_timeout"` // SIGTERM grace for in-flight sends; default 20s
+}
+
+// Tenant is one [[tenant]]: a biller sending through the gateway.
+//
+// After Load the numbers are normalised to digits only (Orgnr and
+// SellerOrgnr to 10 digits, Bankgiro and Plusgiro without separators), so
+// callers compare them with the digits of an invoice without parsing again.
+type Tenant struct {
+	ID          string   `toml:"id"` // ^[a-z0-9][a-z0-9-]{0,31}$, used in paths and as SFTP user
+	Name        string   `toml:"name"`
+	Orgnr       string   `toml:"orgnr"`        // the biller's organisationsnummer
+	SellerOrgnr string   `toml:"seller_orgnr"` // when set, invoices from any other seller are rejected
+	Bankgiro    string   `toml:"bankgiro"`
+	Plusgiro    string   `toml:"plusgiro"`
+	Priority    []string `toml:"priority"` // distribution channel names, first eligible wins
+
+	SFTPAuthorizedKeys string `toml:"sftp_authorized_keys"`    // OpenSSH authorized_keys file
+	SFTPPasswordFile   string `toml:"sftp_password_hash_file"` // a file holding an argon2id or bcrypt hash
+
+	OCRLengthDigit bool      `toml:"ocr_length_digit"` // the biller's OCR numbers carry a length digit
+	DoNotSend      []string  `toml:"do_not_send"`      // recipient keys whose invoices are held
+	AutoGiro       *AutoGiro `toml:"autogiro"`
+}
+
+// AutoGiro is a tenant's AutoGiro agreement with Bankgirot.
+type AutoGiro struct {
+	CustomerNumber string `toml:"customer_number"` // kundnummer, 6 digits
+	Bankgiro       string `toml:"bankgiro"`        // payee bankgiro, digits; default the tenant's
+	SealKeyFile    string `toml:"seal_key_file"`   // HMAC key, 32 hex digits
+}
+
+// Channels is the [channel.*] tables. A channel missing from the file runs
+// on its spool transport.
+type Channels struct {
+	Peppol   Channel `toml:"peppol"`
+	Efaktura Channel `toml:"efaktura"`
+	AutoGiro Channel `toml:"autogiro"`
+	Kivra    Channel `toml:"kivra"`
+	Email    Channel `toml:"email"`
+	SMS      Channel `toml:"sms"`
+	Print    Channel `toml:"print"`
+}
+
+// Channel is one [channel.NAME] table. Which keys apply depends on the
+// transport; validation names the keys a transport needs and refuses the
+// ones it does not use.
+type Channel struct {
+	// Transport is "spool" (write into outbox/<channel>/) or the channel's
+	// real transport: smtp (email), api (kivra, sms), http / folder / sftp
+	// (peppol), sftp (efaktura, autogiro, print).
+	Transport string `toml:"transport"` // default spool
+	Workers   int    `toml:"workers"`   // overrides [delivery] workers; after Load always set
+
+	// Batch channels (efaktura, autogiro, print): when a batch file is cut.
+	Cutoff Cutoff `toml:"cutoff"`
+
+	// Network transports.
+	Addr             string  `toml:"addr"`     // host:port (smtp, sftp)
+	BaseURL          string  `toml:"base_url"` // https://... (api, http)
+	Username         string  `toml:"username"`
+	PasswordFile     string  `toml:"password_file"`
+	TokenFile        string  `toml:"token_file"` // peppol http X-Token
+	ClientID         string  `toml:"client_id"`  // kivra OAuth2
+	ClientSecretFile string  `toml:"client_secret_file"`
+	KeyFile          string  `toml:"key_file"`    // sftp client private key
+	KnownHosts       string  `toml:"known_hosts"` // sftp server host keys
+	RemoteDir        string  `toml:"remote_dir"`  // sftp target folder
+	Dir              string  `toml:"dir"`         // folder transport target
+	TLS              string  `toml:"tls"`         // smtp: starttls (default), implicit, none (loopback only)
+	CAFile           string  `toml:"ca_file"`     // extra CA for TLS peers
+	From             string  `toml:"from"`        // email From address, sms sender name
+	RateLimit        float64 `toml:"rate_limit"`  // sends per second, 0 = unlimited
+}
+
+// Cutoff says when a batch channel closes a batch file. A batch channel
+// with no cutoff at all cuts at the end of each input file, so nothing waits
+// for a time that was never configured.
+type Cutoff struct {
+	EndOfFile bool     `toml:"end_of_file"` // at the end of each input file (embedded default)
+	Times     []string `toml:"times"`       // "06:00", "14:00" local time, every day
+	MaxCount  int      `toml:"max_count"`   // close early at this many deliveries
+}
+
+// Duration is a time.Duration written as "2s", "1m30s". It is a string in
+// TOML because a bare number would not say its unit.
+type Duration time.Duration
+
+// ByteSize is a size written as a number of bytes or with a unit: "1GiB", "256MiB", "10MB".
+type ByteSize int64

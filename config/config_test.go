@@ -1,0 +1,353 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefault(t *testing.T) {
+	dir := t.TempDir()
+	c := Default(dir)
+	if !c.Embedded || c.Source != "embedded default" {
+		t.Errorf("Embedded %v, Source %q", c.Embedded, c.Source)
+	}
+	if c.DataDir != dir {
+		t.Errorf("DataDir %q, want %q", c.DataDir, dir)
+	}
+	if c.SFTP.Listen != "127.0.0.1:2222" || c.HTTP.Listen != "127.0.0.1:8080" {
+		t.Errorf("listen %q %q", c.SFTP.Listen, c.HTTP.Listen)
+	}
+	demo := c.Tenant("demo")
+	if demo == nil {
+		t.Fatal("no tenant demo")
+	}
+	if demo.Bankgiro != "9912346" || demo.AutoGiro == nil || demo.AutoGiro.CustomerNumber != "471117" || demo.AutoGiro.Bankgiro != "9912346" {
+		t.Errorf("demo numbers: %+v autogiro %+v", demo, demo.AutoGiro)
+	}
+	if got, want := demo.AutoGiro.SealKeyFile, filepath.Join(dir, "keys/demo-autogiro.seal"); got != want {
+		t.Errorf("seal_key_file %q, want %q", got, want)
+	}
+	if got, want := demo.SFTPAuthorizedKeys, filepath.Join(dir, "keys/demo.authorized_keys"); got != want {
+		t.Errorf("sftp_authorized_keys %q, want %q", got, want)
+	}
+	if got := strings.Join(demo.Priority, ","); got != "peppol,efaktura,kivra,email,sms,print" {
+		t.Errorf("priority %s", got)
+	}
+	for _, name := range ChannelNames() {
+		ch := c.ChannelConfig(name)
+		if ch.Transport != "spool" || ch.Workers != 4 {
+			t.Errorf("channel %s: transport %q workers %d", name, ch.Transport, ch.Workers)
+		}
+		if isBatch(name) != ch.Cutoff.EndOfFile {
+			t.Errorf("channel %s: end_of_file %v", name, ch.Cutoff.EndOfFile)
+		}
+	}
+	want := Delivery{Workers: 4, MaxAttempts: 10, MaxAge: Duration(72 * time.Hour), BackoffMin: Duration(5 * time.Second), BackoffMax: Duration(30 * time.Minute), StopTimeout: Duration(20 * time.Second)}
+	if c.Delivery != want {
+		t.Errorf("delivery %+v, want %+v", c.Delivery, want)
+	}
+	if !c.SFTP.Defender.Enabled || c.SFTP.Defender.Threshold != 15 || c.SFTP.MaxFileSize != 1<<30 || c.Inbox.SettleTime != Duration(2*time.Second) {
+		t.Errorf("defaults: %+v %+v", c.SFTP, c.Inbox)
+	}
+	if Default("").DataDir != "var" {
+		t.Errorf(`Default("").DataDir = %q, want "var"`, Default("").DataDir)
+	}
+	if len(BankgirotTestSealKey) != 32 {
+		t.Errorf("BankgirotTestSealKey has %d digits", len(BankgirotTestSealKey))
+	}
+}
+
+// exampleIn returns the example configuration with its absolute paths moved
+// into dir, and creates every file it names there.
+func exampleIn(t testing.TB, dir string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../systemd/multikanal.toml.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.NewReplacer(
+		"/run/credentials/multikanal.service/", dir+"/",
+		"/etc/multikanal/", dir+"/",
+	).Replace(string(b))
+	for _, m := range regexp.MustCompile(`_(?:file|keys|hosts) = "([^"]+)"`).FindAllStringSubmatch(s, -1) {
+		if err := os.WriteFile(m[1], []byte("x\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return []byte(s)
+}
+
+func TestExample(t *testing.T) {
+	dir := t.TempDir()
+	c, err := Parse(exampleIn(t, dir), "multikanal.toml", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"peppol": "http", "efaktura": "sftp", "autogiro": "sftp", "kivra": "api", "email": "smtp", "sms": "api", "print": "sftp"}
+	for name, tr := range want {
+		if got := c.ChannelConfig(name).Transport; got != tr {
+			t.Errorf("channel %s: transport %q, want %q", name, got, tr)
+		}
+	}
+	acme := c.Tenant("acme")
+	if acme == nil || acme.Orgnr != "5561234567" || acme.AutoGiro.Bankgiro != "50501055" {
+		t.Errorf("tenant acme: %+v", acme)
+	}
+	if s := c.Summary(); !strings.Contains(s, "channel email    smtp relay.example.se:587") || !strings.Contains(s, "tenant acme") {
+		t.Errorf("summary:\n%s", s)
+	}
+}
+
+func TestLoadRelativePaths(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "keys", "acme.pub"), "ssh-ed25519 AAAA x\n")
+	writeFile(t, filepath.Join(dir, "smtp.secret"), "hunter2\n")
+	path := filepath.Join(dir, "multikanal.toml")
+	writeFile(t, path, validDoc+`sftp_authorized_keys = "keys/acme.pub"
+[channel.email]
+transport = "smtp"
+addr = "127.0.0.1:25"
+tls = "none"
+from = "faktura@acme.se"
+username = "mk"
+password_file = "smtp.secret"
+`)
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.Tenants[0].SFTPAuthorizedKeys, filepath.Join(dir, "keys", "acme.pub"); got != want {
+		t.Errorf("sftp_authorized_keys %q, want %q", got, want)
+	}
+	if got, want := c.DataDir, filepath.Join(dir, "var"); got != want {
+		t.Errorf("data_dir %q, want %q", got, want)
+	}
+	secret, err := ReadSecret(c.Channels.Email.PasswordFile)
+	if err != nil || string(secret) != "hunter2" {
+		t.Errorf("ReadSecret = %q, %v", secret, err)
+	}
+}
+
+func TestCredentialsDirectory(t *testing.T) {
+	creds := t.TempDir()
+	t.Setenv("CREDENTIALS_DIRECTORY", creds)
+	writeFile(t, filepath.Join(creds, "kivra"), "s3cret\r\n")
+	c, err := Parse([]byte(validDoc+`
+[channel.kivra]
+transport = "api"
+base_url = "https://sender.api.kivra.com"
+client_id = "acme"
+client_secret_file = "kivra"
+`), "m.toml", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.Channels.Kivra.ClientSecretFile, filepath.Join(creds, "kivra"); got != want {
+		t.Errorf("client_secret_file %q, want %q", got, want)
+	}
+	for _, p := range []string{"kivra", c.Channels.Kivra.ClientSecretFile} {
+		if b, err := ReadSecret(p); err != nil || string(b) != "s3cret" {
+			t.Errorf("ReadSecret(%q) = %q, %v", p, b, err)
+		}
+	}
+	writeFile(t, filepath.Join(creds, "empty"), "\n")
+	if _, err := ReadSecret("empty"); err == nil {
+		t.Error("ReadSecret of an empty file: no error")
+	}
+}
+
+// validDoc is the smallest valid configuration; the cases below break it.
+const validDoc = `data_dir = "var"
+
+[[tenant]]
+id = "acme"
+name = "Acme Energi AB"
+orgnr = "556123-4567"
+priority = ["email", "print"]
+`
+
+func TestProblems(t *testing.T) {
+	tests := []struct {
+		name string
+		doc  string
+		want []string // substrings of the error text
+	}{
+		{"unknown key", validDoc + "prioriy = [\"email\"]\n",
+			[]string{`m.toml:8: unknown key "tenant[0].prioriy": did you mean "priority"?`}},
+		{"unknown key second tenant", validDoc + "[[tenant]]\nid = \"b\"\nname = \"B\"\norgnr = \"5560000001\"\npriority = [\"sms\"]\ncolour = 1\n",
+			[]string{`m.toml:13: unknown key "tenant[1].colour"`}},
+		{"inline password", validDoc + "[channel.email]\ntransport = \"smtp\"\npassword = \"hunter2\"\n",
+			[]string{`m.toml:10: unknown key "channel.email.password": secrets are given by password_file`}},
+		{"inline seal key", strings.Replace(validDoc, "priority", "autogiro = { customer_number = \"471117\", seal_key = \"00\" }\npriority", 1),
+			[]string{`m.toml:7: unknown key "tenant[0].autogiro.seal_key": secrets are given by seal_key_file`}},
+		{"bad orgnr check digit", strings.Replace(validDoc, "556123-4567", "556123-4568", 1),
+			[]string{"m.toml:6: tenant[0].orgnr: organisationsnummer 556123-4568: check digit is wrong, expected 7"}},
+		{"bad bankgiro", validDoc + "bankgiro = \"5050-1056\"\n",
+			[]string{"m.toml:8: tenant[0].bankgiro: bankgiro 5050-1056: check digit is wrong"}},
+		{"unknown channel in priority", strings.Replace(validDoc, `"print"`, `"fax"`, 1),
+			[]string{`m.toml:7: tenant[0].priority: unknown channel "fax"`}},
+		{"autogiro in priority", strings.Replace(validDoc, `"print"`, `"autogiro"`, 1),
+			[]string{`m.toml:7: tenant[0].priority: "autogiro" collects payments`}},
+		{"duplicate channel in priority", strings.Replace(validDoc, `"print"`, `"email"`, 1),
+			[]string{`tenant[0].priority: "email" is listed twice`}},
+		{"duplicate tenant id", validDoc + "\n[[tenant]]\nid = \"acme\"\nname = \"B\"\norgnr = \"5560000001\"\npriority = [\"sms\"]\n",
+			[]string{`m.toml:10: tenant[1].id: "acme" is already the id of tenant[0]`}},
+		{"bad tenant id", strings.Replace(validDoc, `"acme"`, `"Acme AB"`, 1),
+			[]string{`m.toml:4: tenant[0].id: "Acme AB": use 1 to 32 lower-case letters`}},
+		{"no tenant", "data_dir = \"var\"\n", []string{"tenant: no tenant"}},
+		{"smtp without addr", validDoc + "[channel.email]\ntransport = \"smtp\"\nfrom = \"f@acme.se\"\n",
+			[]string{"m.toml:8: channel.email.addr: required by transport smtp"}},
+		{"smtp username without password_file", validDoc + "[channel.email]\ntransport = \"smtp\"\naddr = \"relay.example.se:587\"\nfrom = \"f@acme.se\"\nusername = \"u\"\n",
+			[]string{"channel.email.password_file: required when username is set"}},
+		{"smtp tls none off loopback", validDoc + "[channel.email]\ntransport = \"smtp\"\naddr = \"relay.example.se:25\"\nfrom = \"f@acme.se\"\ntls = \"none\"\n",
+			[]string{`m.toml:12: channel.email.tls: "none" sends mail and password in clear text`}},
+		{"key unused by transport", validDoc + "[channel.email]\ntransport = \"smtp\"\naddr = \"relay.example.se:587\"\nfrom = \"f@acme.se\"\nbase_url = \"https://x.se\"\n",
+			[]string{"m.toml:12: channel.email.base_url: not used by transport smtp"}},
+		{"key on spool", validDoc + "[channel.kivra]\nclient_id = \"x\"\n",
+			[]string{`m.toml:9: channel.kivra.client_id: not used by transport spool: remove it (set transport to use a real one: "api")`}},
+		{"unknown transport", validDoc + "[channel.sms]\ntransport = \"smtp\"\n",
+			[]string{`m.toml:9: channel.sms.transport: "smtp" is not a transport of channel sms: use "api", "spool"`}},
+		{"http base_url", validDoc + "[channel.peppol]\ntransport = \"http\"\nbase_url = \"http://ap.example.se\"\ntoken_file = \"t\"\n",
+			[]string{"channel.peppol.base_url: \"http://ap.example.se\": use https", "channel.peppol.token_file: "}},
+		{"cutoff on email", validDoc + "[channel.email]\ncutoff = { end_of_file = true }\n",
+			[]string{"m.toml:9: channel.email.cutoff: not used by channel email"}},
+		{"bad cutoff time", validDoc + "[channel.print]\ncutoff = { times = [\"6:00\", \"25:00\"] }\n",
+			[]string{`channel.print.cutoff.times[0]: "6:00": write a local time as HH:MM`, `channel.print.cutoff.times[1]: "25:00"`}},
+		{"bad duration", validDoc + "[inbox]\nsettle_time = \"2 seconds\"\nscan_interval = 60\n",
+			[]string{`m.toml:9: inbox.settle_time: duration "2 seconds": write a number with a unit`, "m.toml:10: inbox.scan_interval: found a whole number: write a duration as a string"}},
+		{"negative duration", validDoc + "[delivery]\nmax_age = \"-1h\"\n",
+			[]string{"m.toml:9: delivery.max_age: -1h0m0s: use a positive duration"}},
+		{"backoff order", validDoc + "[delivery]\nbackoff_min = \"1h\"\nbackoff_max = \"1m\"\n",
+			[]string{"m.toml:9: delivery.backoff_min: 1h0m0s is longer than backoff_max 1m0s"}},
+		{"wrong type", validDoc + "[delivery]\nworkers = \"4\"\n",
+			[]string{"m.toml:9: delivery.workers: found a string: write a whole number"}},
+		{"bad size", validDoc + "[sftp]\nmax_file_size = \"1 gigabyte\"\n",
+			[]string{`m.toml:9: sftp.max_file_size: size "1 gigabyte"`}},
+		{"bad listen", validDoc + "[http]\nlisten = \"8080\"\n",
+			[]string{`m.toml:9: http.listen: "8080": write an IP address and port`}},
+		{"missing file", validDoc + "sftp_authorized_keys = \"nope.pub\"\n",
+			[]string{"m.toml:8: tenant[0].sftp_authorized_keys: ", "nope.pub: no such file or directory: create the file or correct the path"}},
+		{"autogiro customer number", validDoc + "bankgiro = \"5050-1055\"\n[tenant.autogiro]\ncustomer_number = \"4711\"\n",
+			[]string{`m.toml:10: tenant[0].autogiro.customer_number: "4711": the AutoGiro customer number`, "tenant[0].autogiro.seal_key_file: required"}},
+		{"unknown table", validDoc + "[channel.fax]\n", []string{`m.toml:8: unknown key "channel.fax": known keys here: autogiro, efaktura`}},
+		{"syntax error", validDoc + "name = \n", []string{"m.toml:8:8: "}},
+		{"bad log level", "log_level = \"loud\"\n" + validDoc, []string{`m.toml:1: log_level: "loud" is not a level`}},
+		{"no data_dir", strings.Replace(validDoc, `data_dir = "var"`, "", 1), []string{"data_dir: required"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.doc), "m.toml", t.TempDir())
+			var cerr *Error
+			if !errors.As(err, &cerr) {
+				t.Fatalf("error %v (%T), want *config.Error", err, err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not contain %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+// TestAllProblems checks that validation goes on after the first problem.
+func TestAllProblems(t *testing.T) {
+	doc := strings.Replace(validDoc, "556123-4567", "556123-4568", 1) + "prioriy = []\n[channel.email]\ntransport = \"smtp\"\n"
+	_, err := Parse([]byte(doc), "m.toml", t.TempDir())
+	var cerr *Error
+	if !errors.As(err, &cerr) || len(cerr.Problems) != 4 {
+		t.Fatalf("want 4 problems (orgnr, prioriy, addr, from), got:\n%v", err)
+	}
+	if lines := strings.Count(err.Error(), "\n") + 1; lines != 4 {
+		t.Errorf("Error() has %d lines, want 4", lines)
+	}
+}
+
+func TestDisableAndDefaults(t *testing.T) {
+	c, err := Parse([]byte(validDoc+"[sftp]\nlisten = \"\"\n[sftp.defender]\nenabled = false\n[channel.print]\ntransport = \"spool\"\nworkers = 2\n"), "m.toml", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SFTP.Listen != "" || c.SFTP.Defender.Enabled || c.HTTP.Listen != "127.0.0.1:8080" {
+		t.Errorf("sftp %q defender %v http %q", c.SFTP.Listen, c.SFTP.Defender.Enabled, c.HTTP.Listen)
+	}
+	if c.Channels.Print.Workers != 2 || c.Channels.Email.Workers != 4 || !c.Channels.Print.Cutoff.EndOfFile {
+		t.Errorf("print %+v email workers %d", c.Channels.Print, c.Channels.Email.Workers)
+	}
+}
+
+func TestByteSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want ByteSize
+		out  string
+	}{
+		{"1024", 1024, "1KiB"},
+		{"1GiB", 1 << 30, "1GiB"},
+		{"256MiB", 256 << 20, "256MiB"},
+		{"256 mib", 256 << 20, "256MiB"},
+		{"10MB", 10_000_000, "10000000"},
+		{"3B", 3, "3"},
+		{"0", 0, "0"},
+	}
+	for _, tt := range tests {
+		var s ByteSize
+		if err := s.UnmarshalText([]byte(tt.in)); err != nil || s != tt.want {
+			t.Errorf("%q: %d, %v; want %d", tt.in, s, err, tt.want)
+			continue
+		}
+		if out, _ := s.MarshalText(); string(out) != tt.out {
+			t.Errorf("%q marshals as %q, want %q", tt.in, out, tt.out)
+		}
+	}
+	for _, bad := range []string{"", "GiB", "1.5GiB", "-1", "1 PB", "99999999999TiB"} {
+		var s ByteSize
+		if err := s.UnmarshalText([]byte(bad)); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+func TestDuration(t *testing.T) {
+	var d Duration
+	if err := d.UnmarshalText([]byte("1m30s")); err != nil || d.D() != 90*time.Second {
+		t.Errorf("1m30s: %v, %v", d, err)
+	}
+	if out, _ := d.MarshalText(); string(out) != "1m30s" {
+		t.Errorf("marshals as %q", out)
+	}
+	if err := d.UnmarshalText([]byte("5")); err == nil {
+		t.Error(`"5": no error`)
+	}
+}
+
+func writeFile(t testing.TB, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add(defaultTOML)
+	f.Add(exampleIn(f, f.TempDir()))
+	f.Add([]byte(validDoc))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse(data, "fuzz.toml", dir)
+		if (c == nil) == (err == nil) {
+			t.Fatalf("Parse returned %v and %v", c, err)
+		}
+		if c != nil {
+			_ = c.Summary()
+		}
+	})
+}

@@ -1,0 +1,159 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Defaults for zero values. A zero in the file means "not set": every
+// setting below has no useful zero, and a negative value is refused by
+// validation instead.
+const (
+	defaultSFTPListen = "127.0.0.1:2222"
+	defaultHTTPListen = "127.0.0.1:8080"
+)
+
+// applyDefaults fills every field left zero. idx tells "absent" from
+// "written as empty or false" where the difference matters: listen = ""
+// disables a server and defender.enabled = false turns the defender off.
+func (c *Config) applyDefaults(idx docIndex) {
+	setString(&c.LogLevel, "info")
+	if _, ok := idx["sftp.listen"]; !ok {
+		c.SFTP.Listen = defaultSFTPListen
+	}
+	if _, ok := idx["http.listen"]; !ok {
+		c.HTTP.Listen = defaultHTTPListen
+	}
+
+	s := &c.SFTP
+	setSize(&s.MaxFileSize, 1<<30)
+	setSize(&s.MinFreeDisk, 256<<20)
+	setDuration(&s.IdleTimeout, 10*time.Minute)
+	setDuration(&s.LoginGrace, 30*time.Second)
+	setInt(&s.MaxAuthTries, 6)
+	setInt(&s.MaxConnsPerIP, 20)
+	setInt(&s.MaxConnsPerTenant, 20)
+
+	d := &s.Defender
+	if _, ok := idx["sftp.defender.enabled"]; !ok {
+		d.Enabled = true
+	}
+	setInt(&d.Threshold, 15)
+	setInt(&d.LoginFailed, 1)
+	setInt(&d.NoSuchUser, 2)
+	setDuration(&d.Window, 30*time.Minute)
+	setDuration(&d.BanTime, 30*time.Minute)
+
+	setDuration(&c.Inbox.SettleTime, 2*time.Second)
+	setDuration(&c.Inbox.ScanInterval, time.Minute)
+
+	dl := &c.Delivery
+	setInt(&dl.Workers, 4)
+	setInt(&dl.MaxAttempts, 10)
+	setDuration(&dl.MaxAge, 72*time.Hour)
+	setDuration(&dl.BackoffMin, 5*time.Second)
+	setDuration(&dl.BackoffMax, 30*time.Minute)
+	setDuration(&dl.StopTimeout, 20*time.Second)
+
+	for i := range c.Tenants {
+		t := &c.Tenants[i]
+		if t.AutoGiro != nil {
+			setString(&t.AutoGiro.Bankgiro, t.Bankgiro)
+		}
+	}
+
+	for _, name := range ChannelNames() {
+		ch := c.ChannelConfig(name)
+		setString(&ch.Transport, "spool")
+		if dl.Workers > 0 {
+			setInt(&ch.Workers, dl.Workers)
+		}
+		if isBatch(name) && !ch.Cutoff.set() {
+			ch.Cutoff.EndOfFile = true
+		}
+		if ch.Transport == "smtp" {
+			setString(&ch.TLS, "starttls")
+		}
+	}
+}
+
+func (k Cutoff) set() bool { return k.EndOfFile || len(k.Times) > 0 || k.MaxCount != 0 }
+
+func setString(p *string, v string) {
+	if *p == "" {
+		*p = v
+	}
+}
+
+func setInt(p *int, v int) {
+	if *p == 0 {
+		*p = v
+	}
+}
+
+func setDuration(p *Duration, v time.Duration) {
+	if *p == 0 {
+		*p = Duration(v)
+	}
+}
+
+func setSize(p *ByteSize, v int64) {
+	if *p == 0 {
+		*p = ByteSize(v)
+	}
+}
+
+// resolvePaths makes every relative path absolute against base (the config
+// file's directory; for the embedded default, the data directory), so the
+// daemon's working directory never matters. A relative secret file that
+// systemd handed over with LoadCredential= is taken from
+// $CREDENTIALS_DIRECTORY instead, so `password_file = "smtp"` names the
+// credential "smtp".
+func (c *Config) resolvePaths(base string) {
+	dir := func(p *string) {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(base, *p)
+		}
+	}
+	file := func(p *string) {
+		if *p == "" || filepath.IsAbs(*p) {
+			return
+		}
+		if cred, ok := credentialPath(*p); ok {
+			*p = cred
+			return
+		}
+		dir(p)
+	}
+	dir(&c.DataDir)
+	for i := range c.Tenants {
+		t := &c.Tenants[i]
+		file(&t.SFTPAuthorizedKeys)
+		file(&t.SFTPPasswordFile)
+		if t.AutoGiro != nil {
+			file(&t.AutoGiro.SealKeyFile)
+		}
+	}
+	for _, name := range ChannelNames() {
+		ch := c.ChannelConfig(name)
+		for _, p := range []*string{&ch.PasswordFile, &ch.TokenFile, &ch.ClientSecretFile, &ch.KeyFile, &ch.KnownHosts, &ch.CAFile} {
+			file(p)
+		}
+		dir(&ch.Dir)
+	}
+}
+
+// credentialPath returns where systemd put the credential rel, if
+// $CREDENTIALS_DIRECTORY is set and holds a file of that name.
+func credentialPath(rel string) (string, bool) {
+	cd := os.Getenv("CREDENTIALS_DIRECTORY")
+	if cd == "" || filepath.IsAbs(rel) {
+		return "", false
+	}
+	p := filepath.Join(cd, rel)
+	if fi, err := os.Stat(p); err != nil || fi.IsDir() {
+		return "", false
+	}
+	return p, true
+}

@@ -1,0 +1,224 @@
+package config
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// BankgirotTestSealKey is the HMAC seal key Bankgirot publishes for testing
+// AutoGiro file sealing. The daemon writes it into the embedded default's
+// seal_key_file on first start, so Bankgirot's own example files verify.
+const BankgirotTestSealKey = "1234567890ABCDEF1234567890ABCDEF"
+
+//go:embed default.toml
+var defaultTOML []byte
+
+// Load reads, decodes, completes and validates the configuration file at
+// path. Relative paths in the file resolve against the file's directory.
+// Any problem, including an unknown key, is returned as an *Error listing
+// every problem found.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(data, path, dir)
+}
+
+// Parse is Load on a document already in memory: name is the file name
+// used in problems and baseDir the directory relative paths resolve
+// against. The files that *_file keys name must exist.
+func Parse(data []byte, name, baseDir string) (*Config, error) {
+	return parse(data, name, baseDir, false)
+}
+
+// Default returns the embedded default configuration, which runs with no
+// file at all: one tenant "demo", SFTP on 127.0.0.1:2222, HTTP on
+// 127.0.0.1:8080 and every channel on its spool transport. Its data lives in
+// dataDir ("./var" when empty) and its relative paths resolve against
+// dataDir. The demo's key files are created by the daemon on first start, so
+// they need not exist yet (Config.Embedded is set).
+func Default(dataDir string) *Config {
+	if dataDir == "" {
+		dataDir = "./var"
+	}
+	c, err := parse(defaultTOML, "embedded default", dataDir, true)
+	if err != nil {
+		// default.toml is part of the binary and its test validates it.
+		panic("config: embedded default is invalid: " + err.Error())
+	}
+	return c
+}
+
+func parse(data []byte, name, baseDir string, embedded bool) (*Config, error) {
+	ps := &problems{file: name, index: indexDocument(data)}
+	if ps.checkTypes(); len(ps.list) > 0 {
+		return nil, ps.err()
+	}
+	var c Config
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		var strict *toml.StrictMissingError
+		var de *toml.DecodeError
+		switch {
+		case errors.As(err, &strict):
+			// The rest of the document was decoded: report the unknown
+			// keys together with whatever else is wrong.
+			for i := range strict.Errors {
+				ps.unknownKey(&strict.Errors[i])
+			}
+		case errors.As(err, &de):
+			line, col := de.Position()
+			key := ""
+			if len(de.Key()) > 0 {
+				key = ps.index.find(de.Key(), line)
+			}
+			msg := strings.TrimPrefix(de.Error(), "toml: ")
+			return nil, &Error{Problems: []Problem{{File: name, Line: line, Column: col, Key: key, Msg: msg}}}
+		default:
+			return nil, &Error{Problems: []Problem{{File: name, Msg: err.Error()}}}
+		}
+	}
+	c.Source = name
+	c.Embedded = embedded
+	c.applyDefaults(ps.index)
+	c.resolvePaths(baseDir)
+	c.validate(ps)
+	if err := ps.err(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// unknownKey reports a key the schema does not have, with a hint: secrets
+// are given by *_file keys, a near miss is probably a typo, otherwise the
+// keys the table does have.
+func (ps *problems) unknownKey(de *toml.DecodeError) {
+	line, _ := de.Position()
+	parts := []string(de.Key())
+	key := ps.index.find(parts, line)
+	msg := fmt.Sprintf("unknown key %q", key)
+	if table := strings.Split(stripIndices(key), "."); key != "" {
+		if hint := unknownKeyHint(table[:len(table)-1], table[len(table)-1]); hint != "" {
+			msg += ": " + hint
+		}
+	}
+	ps.list = append(ps.list, Problem{File: ps.file, Line: line, Msg: msg})
+}
+
+// secretWords are key names that would hold a secret inline.
+var secretWords = []string{"password", "secret", "token", "key", "passphrase", "password_hash", "client_secret", "seal_key"}
+
+func unknownKeyHint(table []string, name string) string {
+	keys := schemaKeys(table)
+	lname := strings.ToLower(name)
+	for _, w := range secretWords {
+		if lname != w && !strings.HasSuffix(lname, "_"+w) {
+			continue
+		}
+		// Name the *_file key of this table that fits best.
+		best := ""
+		for _, k := range keys {
+			if strings.HasSuffix(k, "_file") && strings.Contains(k, w) && (best == "" || len(k) < len(best)) {
+				best = k
+			}
+		}
+		if best == "" {
+			best = name + "_file"
+		}
+		return fmt.Sprintf("secrets are given by %s, naming a file (or a systemd credential) that holds the secret; they are never written in the configuration", best)
+	}
+	if len(keys) == 0 {
+		return ""
+	}
+	best, dist := "", 3
+	for _, k := range keys {
+		if d := editDistance(lname, k); d < dist {
+			best, dist = k, d
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf("did you mean %q?", best)
+	}
+	return "known keys here: " + strings.Join(keys, ", ")
+}
+
+// schemaKeys returns the keys of the table at path (array indices left
+// out), read from the toml tags of Config, so hints never fall out of step
+// with the structs.
+func schemaKeys(path []string) []string {
+	t := reflect.TypeOf(Config{})
+	for _, part := range path {
+		f, ok := fieldByTag(t, part)
+		if !ok {
+			return nil
+		}
+		t = f.Type
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return nil
+		}
+	}
+	var keys []string
+	for i := 0; i < t.NumField(); i++ {
+		if tag := tomlName(t.Field(i)); tag != "" {
+			keys = append(keys, tag)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func fieldByTag(t reflect.Type, name string) (reflect.StructField, bool) {
+	for i := 0; i < t.NumField(); i++ {
+		if tomlName(t.Field(i)) == name {
+			return t.Field(i), true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+func tomlName(f reflect.StructField) string {
+	tag, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
+	if tag == "-" || !f.IsExported() {
+		return ""
+	}
+	return tag
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,65 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Summary describes the configuration in a few lines for the success
+// output of `multikanal check`: where it came from, the listen addresses,
+// the tenants and what each channel runs on.
+func (c *Config) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: OK\n", c.Source)
+	fmt.Fprintf(&b, "data_dir %s\n", c.DataDir)
+	fmt.Fprintf(&b, "sftp     %s\n", orOff(c.SFTP.Listen))
+	fmt.Fprintf(&b, "http     %s\n", orOff(c.HTTP.Listen))
+	for _, t := range c.Tenants {
+		fmt.Fprintf(&b, "tenant %s (%s, %s): %s", t.ID, t.Name, t.Orgnr, strings.Join(t.Priority, ", "))
+		if t.AutoGiro != nil {
+			fmt.Fprintf(&b, "; autogiro %s", t.AutoGiro.CustomerNumber)
+		}
+		b.WriteByte('\n')
+	}
+	for _, name := range ChannelNames() {
+		ch := c.ChannelConfig(name)
+		fmt.Fprintf(&b, "channel %-8s %s", name, ch.Transport)
+		switch {
+		case ch.Addr != "":
+			fmt.Fprintf(&b, " %s", ch.Addr)
+		case ch.BaseURL != "":
+			fmt.Fprintf(&b, " %s", ch.BaseURL)
+		case ch.Dir != "":
+			fmt.Fprintf(&b, " %s", ch.Dir)
+		}
+		if ch.RemoteDir != "" {
+			fmt.Fprintf(&b, ":%s", ch.RemoteDir)
+		}
+		if isBatch(name) {
+			fmt.Fprintf(&b, ", cutoff %s", ch.Cutoff)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func orOff(listen string) string {
+	if listen == "" {
+		return "off"
+	}
+	return listen
+}
+
+// String describes when a batch is cut: "end of file", "06:00, 14:00",
+// "max 500".
+func (k Cutoff) String() string {
+	var parts []string
+	if k.EndOfFile {
+		parts = append(parts, "end of file")
+	}
+	parts = append(parts, k.Times...)
+	if k.MaxCount > 0 {
+		parts = append(parts, fmt.Sprintf("max %d", k.MaxCount))
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,355 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/mail"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/multikanal/multikanal/formats"
+)
+
+var tenantID = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
+
+// validate records every problem of a decoded, defaulted and resolved
+// configuration in ps. It also normalises tenants' numbers to digits.
+func (c *Config) validate(ps *problems) {
+	if c.DataDir == "" {
+		ps.add("data_dir", `required: the directory for state and spool, like "/var/lib/multikanal"`)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		ps.add("log_level", "%q is not a level: use debug, info, warn or error", c.LogLevel)
+	}
+	if c.SFTP.Listen != "" {
+		checkListen(ps, "sftp.listen", c.SFTP.Listen)
+	}
+	if c.HTTP.Listen != "" {
+		checkListen(ps, "http.listen", c.HTTP.Listen)
+	}
+
+	s := c.SFTP
+	checkSize(ps, "sftp.max_file_size", s.MaxFileSize)
+	checkSize(ps, "sftp.min_free_disk", s.MinFreeDisk)
+	checkDuration(ps, "sftp.idle_timeout", s.IdleTimeout)
+	checkDuration(ps, "sftp.login_grace", s.LoginGrace)
+	checkCount(ps, "sftp.max_auth_tries", s.MaxAuthTries)
+	checkCount(ps, "sftp.max_conns_per_ip", s.MaxConnsPerIP)
+	checkCount(ps, "sftp.max_conns_per_tenant", s.MaxConnsPerTenant)
+	d := s.Defender
+	checkCount(ps, "sftp.defender.threshold", d.Threshold)
+	checkCount(ps, "sftp.defender.score_login_failed", d.LoginFailed)
+	checkCount(ps, "sftp.defender.score_no_such_user", d.NoSuchUser)
+	checkDuration(ps, "sftp.defender.observation_time", d.Window)
+	checkDuration(ps, "sftp.defender.ban_time", d.BanTime)
+
+	checkDuration(ps, "inbox.settle_time", c.Inbox.SettleTime)
+	checkDuration(ps, "inbox.scan_interval", c.Inbox.ScanInterval)
+
+	dl := c.Delivery
+	checkCount(ps, "delivery.workers", dl.Workers)
+	checkCount(ps, "delivery.max_attempts", dl.MaxAttempts)
+	checkDuration(ps, "delivery.max_age", dl.MaxAge)
+	checkDuration(ps, "delivery.backoff_min", dl.BackoffMin)
+	checkDuration(ps, "delivery.backoff_max", dl.BackoffMax)
+	checkDuration(ps, "delivery.stop_timeout", dl.StopTimeout)
+	if dl.BackoffMin > dl.BackoffMax {
+		ps.add("delivery.backoff_min", "%s is longer than backoff_max %s: the first retry waits backoff_min and the wait grows up to backoff_max", dl.BackoffMin, dl.BackoffMax)
+	}
+
+	if len(c.Tenants) == 0 {
+		ps.add("tenant", "no tenant: add a [[tenant]] table with at least id, name, orgnr and priority")
+	}
+	seen := map[string]int{}
+	for i := range c.Tenants {
+		key := fmt.Sprintf("tenant[%d]", i)
+		t := &c.Tenants[i]
+		if j, dup := seen[t.ID]; dup && t.ID != "" {
+			ps.add(key+".id", "%q is already the id of tenant[%d]: tenant ids must be unique", t.ID, j)
+		} else {
+			seen[t.ID] = i
+		}
+		c.validateTenant(ps, key, t)
+	}
+
+	for _, name := range ChannelNames() {
+		c.validateChannel(ps, "channel."+name, name, c.ChannelConfig(name))
+	}
+}
+
+func (c *Config) validateTenant(ps *problems, key string, t *Tenant) {
+	switch {
+	case t.ID == "":
+		ps.add(key+".id", `required: a short name of lower-case letters, digits and "-", like "acme"; it names the tenant's folders and SFTP user`)
+	case !tenantID.MatchString(t.ID):
+		ps.add(key+".id", `%q: use 1 to 32 lower-case letters, digits and "-", starting with a letter or digit; it names the tenant's folders and SFTP user`, t.ID)
+	}
+	if strings.TrimSpace(t.Name) == "" {
+		ps.add(key+".name", `required: the biller's name, like "Acme Energi AB"`)
+	}
+	if t.Orgnr == "" {
+		ps.add(key+".orgnr", `required: the biller's organisationsnummer, like "556123-4567"`)
+	} else {
+		normalise(ps, key+".orgnr", &t.Orgnr, formats.CheckOrgnr)
+	}
+	if t.SellerOrgnr != "" {
+		normalise(ps, key+".seller_orgnr", &t.SellerOrgnr, formats.CheckOrgnr)
+	}
+	if t.Bankgiro != "" {
+		normalise(ps, key+".bankgiro", &t.Bankgiro, formats.CheckBankgiro)
+	}
+	if t.Plusgiro != "" {
+		normalise(ps, key+".plusgiro", &t.Plusgiro, formats.CheckPlusgiro)
+	}
+
+	distribution := ChannelNames()[:6]
+	if len(t.Priority) == 0 {
+		ps.add(key+".priority", "required: the channels to try in order, like [%s]", quoteList(distribution))
+	}
+	used := map[string]bool{}
+	for _, name := range t.Priority {
+		switch {
+		case name == "autogiro":
+			ps.add(key+".priority", `"autogiro" collects payments, it does not distribute invoices: remove it from priority and give the tenant an autogiro table instead`)
+		case !slices.Contains(distribution, name):
+			ps.add(key+".priority", "unknown channel %q: the channels are %s", name, quoteList(distribution))
+		case used[name]:
+			ps.add(key+".priority", "%q is listed twice: list each channel once", name)
+		}
+		used[name] = true
+	}
+
+	for i, r := range t.DoNotSend {
+		if strings.TrimSpace(r) == "" {
+			ps.add(fmt.Sprintf("%s.do_not_send[%d]", key, i), "empty recipient key: remove it")
+		}
+	}
+
+	c.checkFile(ps, key+".sftp_authorized_keys", t.SFTPAuthorizedKeys)
+	c.checkFile(ps, key+".sftp_password_hash_file", t.SFTPPasswordFile)
+
+	if ag := t.AutoGiro; ag != nil {
+		ak := key + ".autogiro"
+		if len(ag.CustomerNumber) != 6 || formats.OnlyDigits(ag.CustomerNumber) != ag.CustomerNumber {
+			ps.add(ak+".customer_number", "%q: the AutoGiro customer number (kundnummer) from Bankgirot has 6 digits, like \"471117\"", ag.CustomerNumber)
+		}
+		if ag.Bankgiro == "" {
+			ps.add(ak+".bankgiro", "required: the payee bankgiro of the AutoGiro agreement; set it here or set the tenant's bankgiro")
+		} else {
+			normalise(ps, ak+".bankgiro", &ag.Bankgiro, formats.CheckBankgiro)
+		}
+		if ag.SealKeyFile == "" {
+			ps.add(ak+".seal_key_file", "required: a file holding the 32 hex digit seal key Bankgirot issued for the agreement")
+		} else {
+			c.checkFile(ps, ak+".seal_key_file", ag.SealKeyFile)
+		}
+	}
+}
+
+func (c *Config) validateChannel(ps *problems, key, name string, ch *Channel) {
+	spec, ok := transports[name][ch.Transport]
+	if !ok {
+		var names []string
+		for tr := range transports[name] {
+			names = append(names, tr)
+		}
+		slices.Sort(names)
+		ps.add(key+".transport", "%q is not a transport of channel %s: use %s", ch.Transport, name, quoteList(names))
+		return
+	}
+	if ch.Workers < 0 {
+		ps.add(key+".workers", "%d: use a positive number, or leave it out to use [delivery] workers", ch.Workers)
+	}
+	if ch.RateLimit < 0 {
+		ps.add(key+".rate_limit", "%g: use sends per second, or 0 for no limit", ch.RateLimit)
+	}
+	for _, kv := range connectionKeys(ch) {
+		switch {
+		case slices.Contains(spec.required, kv.key):
+			if strings.TrimSpace(kv.value) == "" {
+				ps.add(key+"."+kv.key, "required by transport %s: %s", ch.Transport, keyHelp[kv.key])
+			}
+		case slices.Contains(spec.optional, kv.key):
+		case kv.value != "":
+			hint := ""
+			if ch.Transport == "spool" {
+				hint = fmt.Sprintf(" (set transport to use a real one: %s)", quoteList(realTransports(name)))
+			}
+			ps.add(key+"."+kv.key, "not used by transport %s: remove it%s", ch.Transport, hint)
+		}
+	}
+	if ch.Addr != "" {
+		checkAddr(ps, key+".addr", ch.Addr)
+	}
+	if ch.BaseURL != "" {
+		checkURL(ps, key+".base_url", ch.BaseURL)
+	}
+	if ch.Transport == "smtp" {
+		switch ch.TLS {
+		case "starttls", "implicit":
+		case "none":
+			if host, _, err := net.SplitHostPort(ch.Addr); err == nil && !isLoopback(host) {
+				ps.add(key+".tls", `"none" sends mail and password in clear text and is allowed only to a relay on loopback; use starttls or implicit`)
+			}
+		default:
+			ps.add(key+".tls", "%q: use starttls (port 587), implicit (port 465) or none (loopback relay only)", ch.TLS)
+		}
+		if ch.Username != "" && ch.PasswordFile == "" {
+			ps.add(key+".password_file", "required when username is set: %s", keyHelp["password_file"])
+		}
+		if ch.PasswordFile != "" && ch.Username == "" {
+			ps.add(key+".username", "required when password_file is set: the SMTP login name")
+		}
+		if ch.From != "" {
+			if _, err := mail.ParseAddress(ch.From); err != nil {
+				ps.add(key+".from", "%q is not an email address: write it like \"Acme <faktura@acme.se>\"", ch.From)
+			}
+		}
+	}
+	for _, kv := range connectionKeys(ch) {
+		if strings.HasSuffix(kv.key, "_file") || kv.key == "known_hosts" {
+			c.checkFile(ps, key+"."+kv.key, kv.value)
+		}
+	}
+
+	k := ch.Cutoff
+	if !isBatch(name) {
+		if k.set() {
+			ps.add(key+".cutoff", "not used by channel %s: only the batch channels efaktura, autogiro and print cut batch files", name)
+		}
+		return
+	}
+	for i, at := range k.Times {
+		if _, err := time.Parse("15:04", at); err != nil || len(at) != 5 {
+			ps.add(fmt.Sprintf("%s.cutoff.times[%d]", key, i), "%q: write a local time as HH:MM, like \"06:00\"", at)
+		} else if slices.Index(k.Times, at) < i {
+			ps.add(fmt.Sprintf("%s.cutoff.times[%d]", key, i), "%q is listed twice: list each time once", at)
+		}
+	}
+	if k.MaxCount < 0 {
+		ps.add(key+".cutoff.max_count", "%d: use a positive number of deliveries, or leave it out for no limit", k.MaxCount)
+	}
+}
+
+// realTransports lists a channel's transports other than spool.
+func realTransports(name string) []string {
+	var names []string
+	for tr := range transports[name] {
+		if tr != "spool" {
+			names = append(names, tr)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// checkFile requires a named file to be a readable regular file, so that a
+// wrong path fails `multikanal check` instead of the first delivery. The
+// embedded default's files are created by the daemon and are not checked.
+func (c *Config) checkFile(ps *problems, key, path string) {
+	if path == "" || c.Embedded {
+		return
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		ps.add(key, "%v: create the file or correct the path", unwrapPath(err))
+		return
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
+		ps.add(key, "%s is not a regular file: name the file itself", path)
+	}
+}
+
+// unwrapPath turns *fs.PathError's "open X: reason" into "X: reason".
+func unwrapPath(err error) string {
+	return strings.TrimPrefix(err.Error(), "open ")
+}
+
+func normalise(ps *problems, key string, p *string, check func(string) (string, error)) {
+	d, err := check(*p)
+	if err != nil {
+		ps.add(key, "%v", err)
+		return
+	}
+	*p = d
+}
+
+func checkListen(ps *problems, key, addr string) {
+	host, port, err := net.SplitHostPort(addr)
+	if err == nil && host != "" && net.ParseIP(host) == nil && host != "localhost" {
+		err = fmt.Errorf("listen on an IP address")
+	}
+	if err != nil || !validPort(port) {
+		ps.add(key, `%q: write an IP address and port, like "127.0.0.1:8080" or "0.0.0.0:2222", or "" to turn the server off`, addr)
+	}
+}
+
+func checkAddr(ps *problems, key, addr string) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host == "" || !validPort(port) {
+		ps.add(key, `%q: write host:port, like "server.example.se:22"`, addr)
+	}
+}
+
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n > 0 && n < 65536
+}
+
+// checkURL requires https; plain http only to loopback, where test and
+// sidecar services run, since the URLs carry credentials.
+func checkURL(ps *problems, key, raw string) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+		ps.add(key, `%q: write the service's URL, like "https://api.example.se"`, raw)
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		ps.add(key, `%q: use https; plain http is allowed only to loopback`, raw)
+	}
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func checkDuration(ps *problems, key string, d Duration) {
+	switch {
+	case d <= 0:
+		ps.add(key, "%s: use a positive duration, like \"30s\", or leave it out for the default", d)
+	case d < Duration(time.Millisecond):
+		// A bare TOML integer decodes as nanoseconds.
+		ps.add(key, "%s is shorter than a millisecond: write the duration as a string with a unit, like \"30s\"", d)
+	}
+}
+
+func checkSize(ps *problems, key string, s ByteSize) {
+	if s < 0 {
+		ps.add(key, "%d: use a positive size, like \"256MiB\", or leave it out for the default", int64(s))
+	}
+}
+
+func checkCount(ps *problems, key string, n int) {
+	if n < 0 {
+		ps.add(key, "%d: use a positive number, or leave it out for the default", n)
+	}
+}
+
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
+}
