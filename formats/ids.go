@@ -10,7 +10,7 @@ import (
 // OCR numbers, bankgiro and plusgiro numbers and Swedish organisationsnummer
 // and personnummer all use.
 func Luhn(digits string) bool {
-	if digits == "" {
+	if !allDigits(digits) {
 		return false
 	}
 	return luhnSum(digits)%10 == 0
@@ -153,10 +153,15 @@ func CheckPersonnummer(s string, now time.Time) (string, error) {
 	switch len(d) {
 	case 12:
 	case 10:
-		yy := int(d[0]-'0')*10 + int(d[1]-'0')
-		century := now.Year() / 100 * 100
-		year := century + yy
-		if year > now.Year() {
+		// The century is the one that puts the birth date not after now;
+		// comparing whole dates, not years, keeps someone born later this
+		// year in the previous century.
+		day := atoi(d[4:6])
+		if day > 60 {
+			day -= 60
+		}
+		year := now.Year()/100*100 + atoi(d[0:2])
+		if time.Date(year, time.Month(atoi(d[2:4])), day, 0, 0, 0, 0, time.UTC).After(now) {
 			year -= 100
 		}
 		if plus {
@@ -190,24 +195,19 @@ func atoi(s string) int {
 	return n
 }
 
-// peppolSchemes are the ISO 6523 ICD and EAS codes that name Peppol
-// participants. "EM" (e-mail) is an EAS code but no Peppol participant.
-var peppolSchemes = map[string]bool{
-	"0002": true, "0007": true, "0009": true, "0037": true, "0060": true, "0088": true,
-	"0096": true, "0097": true, "0106": true, "0130": true, "0135": true, "0142": true,
-	"0151": true, "0183": true, "0184": true, "0188": true, "0190": true, "0191": true,
-	"0192": true, "0193": true, "0195": true, "0196": true, "0198": true, "0199": true,
-	"0200": true, "0201": true, "0202": true, "0204": true, "0208": true, "0209": true,
-	"0210": true, "0211": true, "0212": true, "0213": true, "0215": true, "0216": true,
-	"0218": true, "0221": true, "0230": true, "9901": true, "9910": true, "9913": true,
-	"9914": true, "9915": true, "9918": true, "9919": true, "9920": true, "9922": true,
-	"9923": true, "9924": true, "9925": true, "9926": true, "9927": true, "9928": true,
-	"9929": true, "9930": true, "9931": true, "9932": true, "9933": true, "9934": true,
-	"9935": true, "9936": true, "9937": true, "9938": true, "9939": true, "9940": true,
-	"9941": true, "9942": true, "9943": true, "9944": true, "9945": true, "9946": true,
-	"9947": true, "9948": true, "9949": true, "9950": true, "9951": true, "9952": true,
-	"9953": true, "9957": true, "9959": true,
-}
+// easCodes is the Electronic Address Scheme code list exactly as the Peppol
+// BIS Billing 3.0 artefacts test it (PEPPOL-EN16931-CL008, variable eaid):
+// every code a Peppol endpoint id may be under. "EM" (e-mail) is an EAS code
+// in EN 16931 but not in Peppol's list: an e-mail address is no participant.
+const easCodes = "0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0151 0177 0183 0184 0188 0190 0191 0192 0193 0195 0196 0198 0199 0200 0201 0202 0204 0208 0209 0210 0211 0212 0213 0215 0216 0218 0221 0230 0235 9910 9913 9914 9915 9918 9919 9920 9922 9923 9924 9925 9926 9927 9928 9929 9930 9931 9932 9933 9934 9935 9936 9937 9938 9939 9940 9941 9942 9943 9944 9945 9946 9947 9948 9949 9950 9951 9952 9953 9957 9959 0147 0154 0158 0170 0194 0203 0205 0217 0225 0240"
+
+var peppolSchemes = func() map[string]bool {
+	m := make(map[string]bool)
+	for _, c := range strings.Fields(easCodes) {
+		m[c] = true
+	}
+	return m
+}()
 
 // PeppolParticipant reports whether an endpoint id names a Peppol
 // participant, and if not, why.
@@ -230,7 +230,8 @@ func SwedishMobile(phone string) (string, bool) {
 	d := OnlyDigits(p)
 	switch {
 	case strings.HasPrefix(p, "+46"), strings.HasPrefix(d, "0046"):
-		d = strings.TrimPrefix(strings.TrimPrefix(d, "00"), "46")
+		// "+46 (0)70 ..." as people write it: the trunk 0 goes too.
+		d = strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(d, "00"), "46"), "0")
 	case strings.HasPrefix(d, "0"):
 		d = d[1:]
 	default:
