@@ -1,0 +1,406 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/multikanal/multikanal/formats"
+)
+
+// Bucket names. Keys sort the way they are scanned: document ids start with
+// their file id, event keys with their document id and a big-endian sequence.
+var (
+	bFiles      = []byte("files")
+	bFileHash   = []byte("file_hash") // tenant \x00 sha256 -> file id
+	bDocs       = []byte("docs")
+	bBodies     = []byte("bodies")
+	bEvents     = []byte("events") // doc id \x00 seq(4) -> event
+	bDeliveries = []byte("deliveries")
+	bPending    = []byte("pending") // delivery ids not yet in an end state
+	bBatches    = []byte("batches")
+	bCounts     = []byte("counts") // "state|channel" -> count of documents
+	bMeta       = []byte("meta")
+	allBuckets  = [][]byte{bFiles, bFileHash, bDocs, bBodies, bEvents, bDeliveries, bPending, bBatches, bCounts, bMeta}
+)
+
+// ErrLocked is returned by Open when another process holds the database.
+var ErrLocked = errors.New("the store is locked by another process")
+
+// Bolt is the bbolt Store. Writes go through one committer goroutine that
+// gathers every Update waiting at that moment into a single transaction.
+type Bolt struct {
+	db   *bolt.DB
+	path string
+	reqs chan *updateReq
+	done chan struct{}
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+type updateReq struct {
+	fn  func(Tx) error
+	err chan error
+}
+
+// maxGroup bounds how many Updates share one commit, so one slow caller
+// cannot hold a huge transaction open.
+const maxGroup = 512
+
+// Open opens or creates the store at path. If another process holds it, Open
+// fails within a second with ErrLocked instead of waiting forever.
+func Open(path string) (*Bolt, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return nil, fmt.Errorf("store %s: %w (is another multikanal running with this data directory?)", path, ErrLocked)
+		}
+		return nil, fmt.Errorf("store %s: cannot open (%w); if the file is damaged, restore the last backup (multikanal backup)", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	s := &Bolt{db: db, path: path, reqs: make(chan *updateReq, maxGroup), done: make(chan struct{})}
+	s.wg.Add(1)
+	go s.commitLoop()
+	return s, nil
+}
+
+// View runs fn in a read-only transaction.
+func (s *Bolt) View(fn func(Tx) error) error {
+	return s.db.View(func(tx *bolt.Tx) error { return fn(&boltTx{tx: tx}) })
+}
+
+// Update queues fn for the committer and waits for its commit.
+func (s *Bolt) Update(fn func(Tx) error) error {
+	r := &updateReq{fn: fn, err: make(chan error, 1)}
+	select {
+	case s.reqs <- r:
+	case <-s.done:
+		return errors.New("store is closed")
+	}
+	return <-r.err
+}
+
+// commitLoop takes the first waiting Update, gathers all others already
+// waiting, and commits them together. If the group fails, each is retried on
+// its own so one bad change cannot undo the others.
+func (s *Bolt) commitLoop() {
+	defer s.wg.Done()
+	group := make([]*updateReq, 0, maxGroup)
+	for {
+		select {
+		case r := <-s.reqs:
+			group = append(group[:0], r)
+		case <-s.done:
+			return
+		}
+	gather:
+		for len(group) < maxGroup {
+			select {
+			case r := <-s.reqs:
+				group = append(group, r)
+			default:
+				break gather
+			}
+		}
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			t := &boltTx{tx: tx}
+			for _, r := range group {
+				if err := r.fn(t); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err == nil || len(group) == 1 {
+			for _, r := range group {
+				r.err <- err
+			}
+			continue
+		}
+		for _, r := range group {
+			r.err <- s.db.Update(func(tx *bolt.Tx) error { return r.fn(&boltTx{tx: tx}) })
+		}
+	}
+}
+
+// Backup writes a consistent copy of the store while it stays in use.
+func (s *Bolt) Backup(path string) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		_, err := tx.WriteTo(f)
+		return err
+	})
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("backup: %w", err)
+	}
+	return os.Rename(tmp, path)
+}
+
+// Size is the database file's size.
+func (s *Bolt) Size() int64 {
+	fi, err := os.Stat(s.path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// Close stops the committer and closes the database. Updates still waiting
+// fail; callers stop issuing them before Close.
+func (s *Bolt) Close() error {
+	err := errors.New("store already closed")
+	s.once.Do(func() {
+		close(s.done)
+		s.wg.Wait()
+		err = s.db.Close()
+	})
+	return err
+}
+
+type boltTx struct{ tx *bolt.Tx }
+
+func (t *boltTx) get(bucket []byte, key string, v any) error {
+	data := t.tx.Bucket(bucket).Get([]byte(key))
+	if data == nil {
+		return ErrNotFound
+	}
+	return json.Unmarshal(data, v)
+}
+
+func (t *boltTx) put(bucket []byte, key string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return t.tx.Bucket(bucket).Put([]byte(key), data)
+}
+
+func forEach[T any](t *boltTx, bucket []byte, prefix string, fn func(*T) error) error {
+	c := t.tx.Bucket(bucket).Cursor()
+	p := []byte(prefix)
+	for k, v := c.Seek(p); k != nil && strings.HasPrefix(string(k), prefix); k, v = c.Next() {
+		var rec T
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return fmt.Errorf("store: record %s/%s: %w", bucket, k, err)
+		}
+		if err := fn(&rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *boltTx) NextFileID() (string, error) {
+	n, err := t.tx.Bucket(bMeta).NextSequence()
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("F%07d", n), nil
+}
+
+func (t *boltTx) File(id string) (*File, error) {
+	var f File
+	if err := t.get(bFiles, id, &f); err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+func (t *boltTx) PutFile(f *File) error {
+	if f.SHA256 != "" && f.State != FileDuplicate {
+		if err := t.tx.Bucket(bFileHash).Put([]byte(f.Tenant+"\x00"+f.SHA256), []byte(f.ID)); err != nil {
+			return err
+		}
+	}
+	return t.put(bFiles, f.ID, f)
+}
+
+func (t *boltTx) FileByHash(tenant, sha string) (*File, error) {
+	id := t.tx.Bucket(bFileHash).Get([]byte(tenant + "\x00" + sha))
+	if id == nil {
+		return nil, ErrNotFound
+	}
+	return t.File(string(id))
+}
+
+func (t *boltTx) ForEachFile(fn func(*File) error) error { return forEach(t, bFiles, "", fn) }
+
+func (t *boltTx) Doc(id string) (*Doc, error) {
+	var d Doc
+	if err := t.get(bDocs, id, &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// PutDoc stores the document and keeps the state × channel counters that
+// status reads without scanning every document.
+func (t *boltTx) PutDoc(d *Doc) error {
+	counts := t.tx.Bucket(bCounts)
+	if old, err := t.Doc(d.ID); err == nil {
+		if old.State == d.State && old.Channel == d.Channel {
+			return t.put(bDocs, d.ID, d)
+		}
+		if err := addCount(counts, countKey(old.State, old.Channel), -1); err != nil {
+			return err
+		}
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if err := addCount(counts, countKey(d.State, d.Channel), 1); err != nil {
+		return err
+	}
+	return t.put(bDocs, d.ID, d)
+}
+
+func countKey(s DocState, channel string) string { return string(s) + "|" + channel }
+
+func addCount(b *bolt.Bucket, key string, delta int64) error {
+	var n int64
+	if v := b.Get([]byte(key)); len(v) == 8 {
+		n = int64(binary.BigEndian.Uint64(v))
+	}
+	n += delta
+	if n <= 0 {
+		return b.Delete([]byte(key))
+	}
+	return b.Put([]byte(key), binary.BigEndian.AppendUint64(nil, uint64(n)))
+}
+
+func (t *boltTx) Counts() (map[DocState]map[string]int64, error) {
+	out := map[DocState]map[string]int64{}
+	err := t.tx.Bucket(bCounts).ForEach(func(k, v []byte) error {
+		state, channel, _ := strings.Cut(string(k), "|")
+		if out[DocState(state)] == nil {
+			out[DocState(state)] = map[string]int64{}
+		}
+		out[DocState(state)][channel] = int64(binary.BigEndian.Uint64(v))
+		return nil
+	})
+	return out, err
+}
+
+func (t *boltTx) Body(docID string) (*formats.Document, error) {
+	var d formats.Document
+	if err := t.get(bBodies, docID, &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+func (t *boltTx) PutBody(docID string, doc *formats.Document) error {
+	return t.put(bBodies, docID, doc)
+}
+
+func (t *boltTx) FileDocs(fileID string, fn func(*Doc) error) error {
+	return forEach(t, bDocs, fileID+"-", fn)
+}
+
+func (t *boltTx) ForEachDoc(fn func(*Doc) error) error { return forEach(t, bDocs, "", fn) }
+
+func (t *boltTx) AppendEvent(d *Doc, e Event) error {
+	key := append([]byte(d.ID+"\x00"), binary.BigEndian.AppendUint32(nil, uint32(d.Events))...)
+	data, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	if err := t.tx.Bucket(bEvents).Put(key, data); err != nil {
+		return err
+	}
+	d.Events++
+	return nil
+}
+
+func (t *boltTx) Events(docID string) ([]Event, error) {
+	var out []Event
+	err := forEach(t, bEvents, docID+"\x00", func(e *Event) error {
+		out = append(out, *e)
+		return nil
+	})
+	return out, err
+}
+
+func (t *boltTx) Delivery(id string) (*Delivery, error) {
+	var dl Delivery
+	if err := t.get(bDeliveries, id, &dl); err != nil {
+		return nil, err
+	}
+	return &dl, nil
+}
+
+// PutDelivery stores the delivery and keeps the index of unfinished ones,
+// which is what a restart reloads.
+func (t *boltTx) PutDelivery(dl *Delivery) error {
+	p := t.tx.Bucket(bPending)
+	var err error
+	if dl.State == DeliveryDelivered || dl.State == DeliveryFailed {
+		err = p.Delete([]byte(dl.ID))
+	} else {
+		err = p.Put([]byte(dl.ID), nil)
+	}
+	if err != nil {
+		return err
+	}
+	return t.put(bDeliveries, dl.ID, dl)
+}
+
+// ForEachDelivery visits every delivery not yet delivered or failed.
+func (t *boltTx) ForEachDelivery(fn func(*Delivery) error) error {
+	c := t.tx.Bucket(bPending).Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		dl, err := t.Delivery(string(k))
+		if err != nil {
+			return fmt.Errorf("store: pending delivery %s: %w", k, err)
+		}
+		if err := fn(dl); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *boltTx) Batch(id string) (*Batch, error) {
+	var b Batch
+	if err := t.get(bBatches, id, &b); err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+func (t *boltTx) PutBatch(b *Batch) error { return t.put(bBatches, b.ID, b) }
+
+func (t *boltTx) ForEachBatch(fn func(*Batch) error) error { return forEach(t, bBatches, "", fn) }

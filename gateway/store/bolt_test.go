@@ -1,0 +1,193 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/multikanal/multikanal/formats"
+)
+
+func openTemp(t *testing.T) (*Bolt, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+func TestOpenLockedFailsFast(t *testing.T) {
+	_, path := openTemp(t)
+	start := time.Now()
+	_, err := Open(path)
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("second Open: %v, want ErrLocked", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("second Open took %v; it must fail fast", d)
+	}
+}
+
+func TestGroupCommitIsolatesAFailingChange(t *testing.T) {
+	s, _ := openTemp(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 200)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.Update(func(tx Tx) error {
+				if err := tx.PutFile(&File{ID: fmt.Sprintf("F%07d", i), Tenant: "t", State: FileReceived}); err != nil {
+					return err
+				}
+				if i%10 == 0 {
+					return errors.New("refused")
+				}
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	stored := 0
+	s.View(func(tx Tx) error {
+		return tx.ForEachFile(func(*File) error { stored++; return nil })
+	})
+	for i, err := range errs {
+		if (i%10 == 0) != (err != nil) {
+			t.Errorf("update %d: err %v", i, err)
+		}
+	}
+	if stored != 180 {
+		t.Errorf("%d files stored, want 180: a failing change must undo only itself", stored)
+	}
+}
+
+func TestDocsCountsEventsAndPending(t *testing.T) {
+	s, path := openTemp(t)
+	now := time.Now().UTC()
+	err := s.Update(func(tx Tx) error {
+		for i := range 3 {
+			d := &Doc{ID: fmt.Sprintf("F0000001-%07d", i), FileID: "F0000001", State: DocQueued, Channel: "email"}
+			if err := tx.AppendEvent(d, Event{At: now, State: DocReceived}); err != nil {
+				return err
+			}
+			if err := tx.AppendEvent(d, Event{At: now, State: DocQueued, Channel: "email"}); err != nil {
+				return err
+			}
+			if err := tx.PutDoc(d); err != nil {
+				return err
+			}
+			if err := tx.PutBody(d.ID, &formats.Document{Number: fmt.Sprint(i), Totals: formats.Totals{Payable: 12345}}); err != nil {
+				return err
+			}
+			if err := tx.PutDelivery(&Delivery{ID: DeliveryID(d.ID, "email"), DocID: d.ID, State: DeliveryQueued}); err != nil {
+				return err
+			}
+		}
+		// Another file whose id shares a prefix must not leak into F0000001's scan.
+		return tx.PutDoc(&Doc{ID: "F00000010-0000000", FileID: "F00000010", State: DocRejected})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(func(tx Tx) error {
+		d, err := tx.Doc("F0000001-0000001")
+		if err != nil {
+			return err
+		}
+		d.State = DocDelivered
+		if err := tx.AppendEvent(d, Event{At: now, State: DocDelivered, Channel: "email"}); err != nil {
+			return err
+		}
+		if err := tx.PutDoc(d); err != nil {
+			return err
+		}
+		return tx.PutDelivery(&Delivery{ID: DeliveryID(d.ID, "email"), DocID: d.ID, State: DeliveryDelivered})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s2, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	s2.View(func(tx Tx) error {
+		counts, _ := tx.Counts()
+		if counts[DocQueued]["email"] != 2 || counts[DocDelivered]["email"] != 1 || counts[DocRejected][""] != 1 {
+			t.Errorf("counts after reopen: %v", counts)
+		}
+		n := 0
+		tx.FileDocs("F0000001", func(*Doc) error { n++; return nil })
+		if n != 3 {
+			t.Errorf("FileDocs(F0000001) found %d documents, want 3", n)
+		}
+		ev, _ := tx.Events("F0000001-0000001")
+		if len(ev) != 3 || ev[2].State != DocDelivered {
+			t.Errorf("history of F0000001-0000001: %+v", ev)
+		}
+		pending := 0
+		tx.ForEachDelivery(func(*Delivery) error { pending++; return nil })
+		if pending != 2 {
+			t.Errorf("%d pending deliveries, want 2", pending)
+		}
+		body, err := tx.Body("F0000001-0000002")
+		if err != nil || body.Totals.Payable != 12345 {
+			t.Errorf("body: %v %+v", err, body)
+		}
+		return nil
+	})
+}
+
+func TestBackupIsAConsistentCopy(t *testing.T) {
+	s, _ := openTemp(t)
+	s.Update(func(tx Tx) error {
+		return tx.PutFile(&File{ID: "F0000001", Tenant: "t", SHA256: "abc", State: FileParsed})
+	})
+	dst := filepath.Join(t.TempDir(), "backup.db")
+	if err := s.Backup(dst); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	b.View(func(tx Tx) error {
+		f, err := tx.FileByHash("t", "abc")
+		if err != nil || f.ID != "F0000001" {
+			t.Errorf("backup lacks the file: %v", err)
+		}
+		return nil
+	})
+}
+
+// BenchmarkGroupCommit measures state changes per second with many writers,
+// the pattern of the delivery workers.
+func BenchmarkGroupCommit(b *testing.B) {
+	s, err := Open(filepath.Join(b.TempDir(), "state.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	b.SetParallelism(8)
+	var n sync.Mutex
+	i := 0
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			n.Lock()
+			i++
+			id := fmt.Sprintf("F%07d-0000000", i)
+			n.Unlock()
+			s.Update(func(tx Tx) error { return tx.PutDoc(&Doc{ID: id, State: DocQueued, Channel: "email"}) })
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "changes/s")
+}

@@ -1,0 +1,211 @@
+// Package store keeps the gateway's durable state: input files, documents
+// with their append-only event history, deliveries, batches and the work
+// queue. The Store interface is narrow on purpose so another backend can
+// replace bbolt; the bbolt implementation is in bolt.go.
+//
+// Every state change is applied in one transaction. Many changes may share a
+// transaction (group commit): a bbolt commit costs an fsync, ~1 ms, so one
+// commit per invoice would cap the gateway near 1,200 invoices a second.
+package store
+
+import (
+	"errors"
+	"time"
+
+	"github.com/multikanal/multikanal/formats"
+)
+
+// ErrNotFound is returned when a record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store is the durable state of the gateway.
+type Store interface {
+	// View runs fn in a read-only transaction.
+	View(fn func(Tx) error) error
+	// Update runs fn in a read-write transaction; fn's changes are committed
+	// together or not at all. Concurrent Updates may share one commit.
+	Update(fn func(Tx) error) error
+	// Backup writes a consistent copy of the whole store to path.
+	Backup(path string) error
+	// Size is the store's size on disk in bytes.
+	Size() int64
+	Close() error
+}
+
+// Tx is what a transaction can read and write.
+type Tx interface {
+	NextFileID() (string, error)
+	File(id string) (*File, error)
+	PutFile(f *File) error
+	// FileByHash finds an earlier file of the tenant with the same content.
+	FileByHash(tenant, sha256 string) (*File, error)
+	ForEachFile(fn func(*File) error) error
+
+	Doc(id string) (*Doc, error)
+	PutDoc(d *Doc) error
+	// Body is the parsed document, kept so retries and fallbacks need not
+	// parse the input again.
+	Body(docID string) (*formats.Document, error)
+	PutBody(docID string, doc *formats.Document) error
+	// FileDocs calls fn for every document of a file, in file order.
+	FileDocs(fileID string, fn func(*Doc) error) error
+	ForEachDoc(fn func(*Doc) error) error
+	// AppendEvent adds to a document's history and sets d.Events.
+	AppendEvent(d *Doc, e Event) error
+	// Counts is the number of documents per state and channel.
+	Counts() (map[DocState]map[string]int64, error)
+	Events(docID string) ([]Event, error)
+
+	Delivery(id string) (*Delivery, error)
+	PutDelivery(dl *Delivery) error
+	ForEachDelivery(fn func(*Delivery) error) error
+
+	Batch(id string) (*Batch, error)
+	PutBatch(b *Batch) error
+	ForEachBatch(fn func(*Batch) error) error
+}
+
+// FileState is where an input file stands.
+type FileState string
+
+// File states. A file is final when it and all its documents are in end states.
+const (
+	FileClaimed   FileState = "claimed"   // recorded, being moved into spool/
+	FileReceived  FileState = "received"  // in spool/, not yet parsed
+	FileParsed    FileState = "parsed"    // every document recorded
+	FileRejected  FileState = "rejected"  // unreadable as a whole
+	FileDuplicate FileState = "duplicate" // same bytes as an earlier file of the tenant
+)
+
+// File is one input file.
+type File struct {
+	ID          string    `json:"id"`
+	Tenant      string    `json:"tenant"`
+	Name        string    `json:"name"` // the name it arrived with
+	InboxPath   string    `json:"inbox_path,omitempty"`
+	SHA256      string    `json:"sha256"`
+	Size        int64     `json:"size"`
+	ReceivedAt  time.Time `json:"received_at"`
+	State       FileState `json:"state"`
+	Reason      string    `json:"reason,omitempty"`
+	Format      string    `json:"format,omitempty"`
+	Docs        int       `json:"documents"`
+	DuplicateOf string    `json:"duplicate_of,omitempty"`
+	Final       bool      `json:"final"`
+	FinalAt     time.Time `json:"final_at,omitzero"`
+}
+
+// DocState is where a document stands.
+type DocState string
+
+// Document states, as PRODUCT.md names them.
+const (
+	DocReceived  DocState = "received"
+	DocParsed    DocState = "parsed"
+	DocRejected  DocState = "rejected"
+	DocHeld      DocState = "held"
+	DocRouted    DocState = "routed"
+	DocQueued    DocState = "queued"
+	DocDelivered DocState = "delivered"
+	DocRetrying  DocState = "retrying"
+	DocFailed    DocState = "failed"
+	DocDead      DocState = "dead"
+)
+
+// End reports whether the state is final for the document.
+func (s DocState) End() bool {
+	return s == DocDelivered || s == DocRejected || s == DocDead || s == DocHeld
+}
+
+// RouteStep is one channel considered by routing, with the reason.
+type RouteStep struct {
+	Channel  string `json:"channel"`
+	Eligible bool   `json:"eligible"`
+	Address  string `json:"address,omitempty"`
+	Reason   string `json:"reason"`
+}
+
+// Doc is the gateway's record of one document.
+type Doc struct {
+	ID       string         `json:"id"`
+	FileID   string         `json:"file_id"`
+	Tenant   string         `json:"tenant"`
+	Index    int            `json:"index"`
+	Source   string         `json:"source,omitempty"`
+	Kind     formats.Kind   `json:"kind,omitempty"`
+	Number   string         `json:"number,omitempty"`
+	Buyer    string         `json:"buyer,omitempty"`
+	Currency string         `json:"currency,omitempty"`
+	Amount   formats.Amount `json:"amount"`
+	DueDate  formats.Date   `json:"due_date,omitzero"`
+
+	State    DocState          `json:"state"`
+	Channel  string            `json:"channel,omitempty"`
+	Address  string            `json:"address,omitempty"`
+	Reason   string            `json:"reason,omitempty"`
+	Problems []formats.Problem `json:"problems,omitempty"`
+	Route    []RouteStep       `json:"route,omitempty"`
+	// Tried counts the route steps already used (failed or in use).
+	Tried   int       `json:"tried,omitempty"`
+	Output  string    `json:"output,omitempty"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+	Events  int       `json:"events"`
+}
+
+// Event is one entry in a document's history.
+type Event struct {
+	At      time.Time `json:"at"`
+	State   DocState  `json:"state"`
+	Channel string    `json:"channel,omitempty"`
+	Reason  string    `json:"reason,omitempty"`
+}
+
+// DeliveryState is where one delivery attempt chain stands.
+type DeliveryState string
+
+// Delivery states.
+const (
+	DeliveryQueued    DeliveryState = "queued"
+	DeliveryBatched   DeliveryState = "batched" // part of a batch that is not yet sent
+	DeliveryRetrying  DeliveryState = "retrying"
+	DeliveryDelivered DeliveryState = "delivered"
+	DeliveryFailed    DeliveryState = "failed"
+)
+
+// Delivery is one document on one channel. Its ID is also its idempotency
+// key: retries reuse it, so receivers recognise a repeat.
+type Delivery struct {
+	ID        string        `json:"id"`
+	DocID     string        `json:"doc_id"`
+	Tenant    string        `json:"tenant"`
+	Channel   string        `json:"channel"`
+	To        string        `json:"to,omitempty"`
+	State     DeliveryState `json:"state"`
+	Batched   bool          `json:"batched,omitempty"`
+	BatchID   string        `json:"batch_id,omitempty"`
+	Attempts  int           `json:"attempts"`
+	NextAt    time.Time     `json:"next_at,omitzero"`
+	LastError string        `json:"last_error,omitempty"`
+	Ref       string        `json:"ref,omitempty"`
+	Created   time.Time     `json:"created"`
+	Updated   time.Time     `json:"updated"`
+}
+
+// DeliveryID names the delivery of a document on a channel.
+func DeliveryID(docID, channel string) string { return docID + "." + channel }
+
+// Batch is a set of deliveries on a batch channel sent as one file.
+type Batch struct {
+	ID         string        `json:"id"`
+	Tenant     string        `json:"tenant"`
+	Channel    string        `json:"channel"`
+	Deliveries []string      `json:"deliveries"`
+	State      DeliveryState `json:"state"`
+	Attempts   int           `json:"attempts"`
+	NextAt     time.Time     `json:"next_at,omitzero"`
+	LastError  string        `json:"last_error,omitempty"`
+	Ref        string        `json:"ref,omitempty"`
+	Created    time.Time     `json:"created"`
+	Updated    time.Time     `json:"updated"`
+}
