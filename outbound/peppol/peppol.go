@@ -1,0 +1,45 @@
+// Package peppol is the Peppol channel: documents for buyers that are Peppol
+// participants, handed to an access point.
+package peppol
+
+import (
+	"github.com/multikanal/multikanal/formats"
+	"github.com/multikanal/multikanal/formats/validate"
+	"github.com/multikanal/multikanal/outbound"
+)
+
+// Channel is the Peppol channel.
+type Channel struct{}
+
+// New returns the Peppol channel.
+func New() *Channel { return &Channel{} }
+
+// Name is "peppol".
+func (*Channel) Name() string { return outbound.Peppol }
+
+// Eligible when the buyer's endpoint id is under a Peppol participant scheme
+// (not EM, which is an e-mail address), or the registry knows a participant
+// id, and the document passes the Peppol BIS rules: what leaves on Peppol
+// must be Peppol-valid, so a failing invoice goes to the next channel with
+// the rule as the reason.
+func (*Channel) Eligible(doc *formats.Document, reg outbound.Registry) outbound.Eligibility {
+	ok, reason := formats.PeppolParticipant(doc.Buyer.Endpoint)
+	addr := doc.Buyer.Endpoint.String()
+	if !ok {
+		found := false
+		var src string
+		if addr, src, found = reg.Lookup(doc, outbound.Peppol); !found {
+			return outbound.Eligibility{Reason: reason}
+		}
+		reason = "participant id " + addr + " registered by " + src
+	}
+	if errs := validate.Peppol(doc).Errors(); len(errs) > 0 {
+		return outbound.Eligibility{Reason: "fails Peppol BIS rules: " + errs.Error()}
+	}
+	return outbound.Eligibility{OK: true, Address: addr, Reason: reason}
+}
+
+// Render writes the document for the access point.
+func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Message, error) {
+	return outbound.JSONMessage(c.Name(), doc, to, key)
+}

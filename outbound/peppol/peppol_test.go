@@ -1,0 +1,66 @@
+package peppol_test
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/multikanal/multikanal/formats"
+	"github.com/multikanal/multikanal/formats/ubl"
+	"github.com/multikanal/multikanal/outbound"
+	"github.com/multikanal/multikanal/outbound/email"
+	"github.com/multikanal/multikanal/outbound/peppol"
+)
+
+func baseExample(t *testing.T) *formats.Document {
+	b, err := os.ReadFile("../../../shared/testdata/peppol/openpeppol-examples/base-example.xml")
+	if err != nil {
+		t.Skipf("shared test data absent: %v", err)
+	}
+	var doc *formats.Document
+	err = ubl.Format{}.Read(formats.Input{Name: "base-example.xml", R: bytes.NewReader(b), Size: int64(len(b))}, func(it formats.Item) error {
+		doc = it.Doc
+		return it.Err
+	})
+	if err != nil || doc == nil {
+		t.Fatalf("parsing base-example.xml: %v", err)
+	}
+	return doc
+}
+
+func TestEligibility(t *testing.T) {
+	cases := []struct {
+		name   string
+		change func(*formats.Document)
+		ok     bool
+		reason string
+	}{
+		{"participant", func(*formats.Document) {}, true, "0002:FR23342"},
+		{"swedish orgnr", func(d *formats.Document) { d.Buyer.Endpoint = formats.Identifier{Scheme: "0007", Value: "5560360793"} }, true, "0007:5560360793"},
+		{"e-mail endpoint", func(d *formats.Document) { d.Buyer.Endpoint = formats.Identifier{Scheme: "EM", Value: "a@b.se"} }, false, "scheme EM"},
+		{"no endpoint", func(d *formats.Document) { d.Buyer.Endpoint = formats.Identifier{} }, false, "no electronic address"},
+		{"fails a BIS rule", func(d *formats.Document) { d.ProfileID = "" }, false, "PEPPOL-EN16931-R001"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := baseExample(t)
+			c.change(d)
+			e := peppol.New().Eligible(d, outbound.NoRegistry{})
+			if e.OK != c.ok || !strings.Contains(e.Reason+" "+e.Address, c.reason) {
+				t.Errorf("Eligible = %+v, want ok=%v mentioning %q", e, c.ok, c.reason)
+			}
+		})
+	}
+}
+
+// An endpoint under scheme EM is an e-mail address: the e-mail channel takes it.
+func TestEMEndpointIsAnEmailAddress(t *testing.T) {
+	d := baseExample(t)
+	d.Buyer.Contact.Email = ""
+	d.Buyer.Endpoint = formats.Identifier{Scheme: "EM", Value: "faktura@kund.se"}
+	e := email.New().Eligible(d, outbound.NoRegistry{})
+	if !e.OK || e.Address != "faktura@kund.se" {
+		t.Errorf("email.Eligible = %+v", e)
+	}
+}

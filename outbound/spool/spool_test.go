@@ -1,0 +1,44 @@
+package spool
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/multikanal/multikanal/outbound"
+)
+
+func TestSendIsAtomicAndIdempotent(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "outbox", "email")
+	os.MkdirAll(dir, 0o750)
+	os.WriteFile(filepath.Join(dir, ".tmp-left-by-a-crash"), []byte("x"), 0o600)
+	s, err := New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".tmp-left-by-a-crash")); !os.IsNotExist(err) {
+		t.Error("a crash's temporary file was not removed")
+	}
+	m := outbound.Message{Key: "F1-1.email", Name: "F1-1.email.eml", Body: []byte("first")}
+	for _, body := range []string{"first", "again"} {
+		m.Body = []byte(body)
+		sent, err := s.Send(context.Background(), m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := os.ReadFile(sent.Ref); string(got) != body {
+			t.Errorf("file holds %q, want %q", got, body)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("%d files after sending one key twice, want 1", len(entries))
+	}
+	for _, bad := range []string{"../escape", ".hidden", "a/b", ""} {
+		_, err := s.Send(context.Background(), outbound.Message{Name: bad, Body: []byte("x")})
+		if err == nil || outbound.ClassOf(err) != outbound.ClassPermanent {
+			t.Errorf("name %q: err %v, want a permanent error", bad, err)
+		}
+	}
+}
