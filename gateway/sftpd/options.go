@@ -1,0 +1,146 @@
+package sftpd
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Tenant is one SFTP account: a user name and the two directories it sees.
+type Tenant struct {
+	// ID is the SFTP user name and the tenant's name in the audit log.
+	ID string
+	// InboxDir is the absolute directory that /inbox shows. Uploads land
+	// here by rename when they are complete.
+	InboxDir string
+	// ReceiptsDir is the absolute directory that /receipts shows, read only.
+	ReceiptsDir string
+	// AuthorizedKeysFile is an OpenSSH authorized_keys file. It is read
+	// again when it changes, so edits take effect at the next login. Empty
+	// means no public key login.
+	AuthorizedKeysFile string
+	// PasswordHash is an argon2id ($argon2id$...) or bcrypt ($2a$, $2b$,
+	// $2y$) hash, as made by HashPassword. Empty means no password login.
+	PasswordHash string
+}
+
+// DefenderOptions configure the ban of addresses that fail to log in.
+//
+// Every failed login adds a score to the client's address; when the sum of
+// the scores within Window reaches Threshold, the address is banned for
+// BanTime and its connections are closed as soon as they are accepted.
+type DefenderOptions struct {
+	// Enabled turns the defender on.
+	Enabled bool
+	// Threshold is the score at which an address is banned (default 15).
+	Threshold int
+	// ScoreLoginFailed is added for a failed login as an existing tenant
+	// (default 1).
+	ScoreLoginFailed int
+	// ScoreNoSuchUser is added for a login as a user that does not exist
+	// (default 2): guessing names is a stronger sign of an attack.
+	ScoreNoSuchUser int
+	// Window is how long a score counts (default 30 minutes).
+	Window time.Duration
+	// BanTime is how long a ban lasts (default 30 minutes).
+	BanTime time.Duration
+}
+
+// Options configure a Server. The zero value of every field means its
+// default.
+type Options struct {
+	// Listen is the address ListenAndServe listens on (default
+	// 127.0.0.1:2222).
+	Listen string
+	// HostKeyDir holds ssh_host_ed25519_key. The key is created on first
+	// start (file 0600, directory 0700) and reused after. Required.
+	HostKeyDir string
+	// MaxFileSize is the largest upload in bytes, enforced while writing
+	// (default 1 GiB; negative: no limit).
+	MaxFileSize int64
+	// MinFreeDisk refuses uploads while the free space on the inbox file
+	// system is below it, in bytes (default 256 MiB; negative: no check).
+	MinFreeDisk int64
+	// IdleTimeout closes a connection that sent nothing for this long
+	// (default 15 minutes).
+	IdleTimeout time.Duration
+	// LoginGrace closes a connection that has not logged in after this
+	// long (default 30 seconds).
+	LoginGrace time.Duration
+	// MaxAuthTries is the number of failed authentication attempts allowed
+	// on one connection (default 6, as in OpenSSH).
+	MaxAuthTries int
+	// MaxConnsPerIP limits simultaneous connections from one address
+	// (default 20).
+	MaxConnsPerIP int
+	// MaxConnsPerTenant limits simultaneous logged-in connections of one
+	// tenant (default 20).
+	MaxConnsPerTenant int
+	// Defender bans addresses after repeated failed logins.
+	Defender DefenderOptions
+	// Logger receives the audit log (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Defaults of Options; documented in docs/sftp.md.
+const (
+	DefaultListen            = "127.0.0.1:2222"
+	DefaultMaxFileSize       = 1 << 30
+	DefaultMinFreeDisk       = 256 << 20
+	DefaultIdleTimeout       = 15 * time.Minute
+	DefaultLoginGrace        = 30 * time.Second
+	DefaultMaxAuthTries      = 6
+	DefaultMaxConnsPerIP     = 20
+	DefaultMaxConnsPerTenant = 20
+)
+
+// withDefaults fills zero fields and rejects impossible values.
+func (o Options) withDefaults() (Options, error) {
+	if o.HostKeyDir == "" {
+		return o, fmt.Errorf("sftpd: HostKeyDir is empty: set the directory for the host key (e.g. /var/lib/multikanal/hostkeys)")
+	}
+	if o.Listen == "" {
+		o.Listen = DefaultListen
+	}
+	if o.MaxFileSize == 0 {
+		o.MaxFileSize = DefaultMaxFileSize
+	}
+	if o.MinFreeDisk == 0 {
+		o.MinFreeDisk = DefaultMinFreeDisk
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = DefaultIdleTimeout
+	}
+	if o.LoginGrace <= 0 {
+		o.LoginGrace = DefaultLoginGrace
+	}
+	if o.MaxAuthTries <= 0 {
+		o.MaxAuthTries = DefaultMaxAuthTries
+	}
+	if o.MaxConnsPerIP <= 0 {
+		o.MaxConnsPerIP = DefaultMaxConnsPerIP
+	}
+	if o.MaxConnsPerTenant <= 0 {
+		o.MaxConnsPerTenant = DefaultMaxConnsPerTenant
+	}
+	d := &o.Defender
+	if d.Threshold <= 0 {
+		d.Threshold = 15
+	}
+	if d.ScoreLoginFailed <= 0 {
+		d.ScoreLoginFailed = 1
+	}
+	if d.ScoreNoSuchUser <= 0 {
+		d.ScoreNoSuchUser = 2
+	}
+	if d.Window <= 0 {
+		d.Window = 30 * time.Minute
+	}
+	if d.BanTime <= 0 {
+		d.BanTime = 30 * time.Minute
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o, nil
+}

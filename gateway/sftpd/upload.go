@@ -1,0 +1,259 @@
+package sftpd
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/pkg/sftp"
+)
+
+const (
+	// diskCheckEvery is how many bytes an upload writes between checks of
+	// the free disk space.
+	diskCheckEvery = 32 << 20
+	// maxPendingHash bounds the out-of-order writes held to hash a file
+	// while it arrives; pkg/sftp runs several writers, so packets can come
+	// slightly out of order. Beyond it the file is hashed again at close.
+	maxPendingHash = 8 << 20
+)
+
+// upload is one file being written into the inbox.
+//
+// Invariant: until Close succeeds, the data lives only under tmp, a hidden
+// name (".upload-<random>.tmp") that the inbox watcher ignores; the visible
+// name appears by one rename, so the watcher sees either nothing or the
+// whole file. A failed, refused or interrupted upload removes tmp (or, when
+// it resumed a .part file, puts that file back as it was).
+type upload struct {
+	ss      *session
+	name    string // the visible name in the inbox
+	tmp     string // the hidden name while writing
+	f       *os.File
+	started time.Time
+	resumed int64 // size of the .part file it continues; -1 for a new file
+
+	mu       sync.Mutex
+	size     int64 // end of the furthest write
+	failed   error // first error; the upload is discarded at close
+	closed   bool
+	sinceChk int64 // bytes since the last free disk check
+
+	// The sha256 of the audit log is computed as the data arrives:
+	// hashed bytes are done, pending holds early packets until the gap
+	// before them is filled. rehash gives up and reads the file at close.
+	hash    hash.Hash
+	hashed  int64
+	pending map[int64][]byte
+	pendLen int
+	rehash  bool
+}
+
+// tempName returns a fresh hidden name for an upload in progress.
+func tempName() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return ".upload-" + hex.EncodeToString(b[:]) + ".tmp"
+}
+
+// startUpload creates the temporary file for name. With resume, the
+// existing visible file is moved under the temporary name and continued at
+// whatever offsets the client writes (OpenSSH's reput sends the offsets
+// after the existing size; the append flag is honoured through them).
+func (ss *session) startUpload(name string, resume bool) (*upload, error) {
+	u := &upload{ss: ss, name: name, tmp: tempName(), started: time.Now(), resumed: -1,
+		hash: sha256.New(), pending: make(map[int64][]byte)}
+	var err error
+	if resume {
+		if err = ss.inbox.Rename(name, u.tmp); err != nil {
+			return nil, ss.fsErr("resume", err)
+		}
+		if u.f, err = ss.inbox.OpenFile(u.tmp, os.O_RDWR|syscall.O_NOFOLLOW, 0); err != nil {
+			ss.inbox.Rename(u.tmp, name)
+			return nil, ss.fsErr("resume", err)
+		}
+		fi, err := u.f.Stat()
+		if err != nil {
+			u.f.Close()
+			ss.inbox.Rename(u.tmp, name)
+			return nil, ss.fsErr("resume", err)
+		}
+		u.resumed, u.size, u.rehash = fi.Size(), fi.Size(), true
+	} else if u.f, err = ss.inbox.OpenFile(u.tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o640); err != nil {
+		return nil, ss.fsErr("upload", err)
+	}
+	ss.startWriting(name)
+	return u, nil
+}
+
+// WriteAt writes one packet, within the size limit and while the disk has
+// room.
+func (u *upload) WriteAt(p []byte, off int64) (int, error) {
+	u.mu.Lock()
+	if u.failed != nil {
+		u.mu.Unlock()
+		return 0, u.failed
+	}
+	end := off + int64(len(p))
+	if max := u.ss.srv.opt.MaxFileSize; off < 0 || (max > 0 && end > max) {
+		err := fmt.Errorf("the file is larger than the limit of %d bytes: %w", max, sftp.ErrSSHFxFailure)
+		u.failLocked(err)
+		u.mu.Unlock()
+		return 0, err
+	}
+	if u.sinceChk += int64(len(p)); u.sinceChk >= diskCheckEvery {
+		u.sinceChk = 0
+		if err := u.ss.srv.checkDisk(u.ss.tenant.InboxDir); err != nil {
+			u.failLocked(err)
+			u.mu.Unlock()
+			return 0, err
+		}
+	}
+	u.track(p, off)
+	u.size = max(u.size, end)
+	u.mu.Unlock()
+
+	// Outside the lock: pkg/sftp's workers write different offsets of the
+	// same file at once.
+	n, err := u.f.WriteAt(p, off)
+	if err != nil {
+		err = u.ss.fsErr("write", err)
+		u.mu.Lock()
+		u.failLocked(err)
+		u.mu.Unlock()
+	}
+	return n, err
+}
+
+// track feeds p at off to the running hash, in file order.
+func (u *upload) track(p []byte, off int64) {
+	switch {
+	case u.rehash:
+	case off == u.hashed:
+		u.hash.Write(p)
+		u.hashed += int64(len(p))
+		for {
+			q, ok := u.pending[u.hashed]
+			if !ok {
+				break
+			}
+			delete(u.pending, u.hashed)
+			u.pendLen -= len(q)
+			u.hash.Write(q)
+			u.hashed += int64(len(q))
+		}
+	case off > u.hashed && u.pendLen+len(p) <= maxPendingHash && u.pending[off] == nil:
+		u.pending[off] = bytes.Clone(p)
+		u.pendLen += len(p)
+	default:
+		u.rehash, u.pending = true, nil
+	}
+}
+
+// failLocked records the first reason the upload cannot complete and logs
+// it; Close discards the data.
+func (u *upload) failLocked(err error) {
+	if u.failed != nil {
+		return
+	}
+	u.failed = err
+	u.ss.log.Info("sftp refused", "what", "upload", "path", "/inbox/"+u.name, "why", err.Error(), "bytes", u.size)
+}
+
+// TransferError is called by pkg/sftp when the session ends while the file
+// is open: the connection dropped, so the upload is incomplete.
+func (u *upload) TransferError(err error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.failed == nil {
+		u.failed = fmt.Errorf("transfer interrupted: %w", err)
+		u.ss.log.Info("sftp upload aborted", "name", u.name, "bytes", u.size, "why", err.Error())
+	}
+}
+
+// Close completes the upload: on success the data is synced to disk and
+// renamed to its visible name, so the client's OK means the file is in the
+// inbox and survives a crash; on failure nothing is left.
+func (u *upload) Close() error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.closed {
+		return nil
+	}
+	u.closed = true
+	defer u.ss.endWriting(u.name)
+
+	if u.failed == nil {
+		if err := u.f.Sync(); err != nil {
+			u.failLocked(u.ss.fsErr("sync", err))
+		}
+	}
+	if u.failed != nil {
+		u.discard()
+		return u.failed
+	}
+	sum, err := u.sum()
+	if cerr := u.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = u.ss.inbox.Rename(u.tmp, u.name)
+	}
+	if err == nil {
+		err = u.ss.syncInbox()
+	}
+	if err != nil {
+		u.failLocked(u.ss.fsErr("finish upload", err))
+		u.ss.inbox.Remove(u.tmp)
+		return u.failed
+	}
+	u.ss.log.Info("sftp upload", "name", u.name, "size", u.size, "sha256", sum,
+		"seconds", time.Since(u.started).Seconds(), "resumed", u.resumed >= 0)
+	return nil
+}
+
+// discard removes the temporary file, or gives a resumed .part file back
+// its old content and name. The file is still open.
+func (u *upload) discard() {
+	defer u.f.Close()
+	if u.resumed >= 0 && u.f.Truncate(u.resumed) == nil {
+		if _, err := u.ss.inbox.Lstat(u.name); errors.Is(err, os.ErrNotExist) && u.ss.inbox.Rename(u.tmp, u.name) == nil {
+			return
+		}
+	}
+	if err := u.ss.inbox.Remove(u.tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+		u.ss.log.Error("sftp temporary file left behind", "name", u.tmp, "err", err)
+	}
+}
+
+// sum returns the hex sha256 of the whole file, reading it again only when
+// the packets could not be hashed in order.
+func (u *upload) sum() (string, error) {
+	if !u.rehash && len(u.pending) == 0 && u.hashed == u.size {
+		return hex.EncodeToString(u.hash.Sum(nil)), nil
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(u.f, 0, u.size)); err != nil {
+		return "", fmt.Errorf("hash upload: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// syncInbox makes the rename into the inbox durable.
+func (ss *session) syncInbox() error {
+	d, err := ss.inbox.Open(".")
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
