@@ -1,0 +1,64 @@
+# Multikanal. `make run` starts the daemon on its embedded default;
+# `make test` installs what the tests need (as root, on Debian) and runs them.
+
+GO       ?= go
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+BIN      := bin/multikanal
+DATA     ?= var
+
+.PHONY: all build run test test-deps vet bench fuzz install clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/multikanal
+
+run: build
+	./$(BIN) serve --data $(DATA)
+
+# Debian packages the tests use as real peers: OpenSSH's sftp client and
+# sshd, Saxon for the official EN 16931 XSLT, poppler for PDF checks. Only
+# root can install them; otherwise the tests that need them skip and say so.
+TEST_PACKAGES := openssh-client openssh-server libsaxonhe-java poppler-utils
+
+test-deps:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		missing=$$(for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+		if [ -n "$$missing" ]; then \
+			echo "installing test peers: $$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		fi; \
+	else \
+		echo "not root: skipping package installs; tests whose peers are missing will skip"; \
+	fi
+
+test: test-deps vet
+	$(GO) test -count=1 -timeout 15m ./...
+
+vet:
+	$(GO) vet ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Each fuzz target for FUZZTIME (default 10m). Corpus lands in testdata/fuzz.
+FUZZTIME ?= 10m
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/multikanal
+	install -D -m 0644 systemd/multikanal.service $(DESTDIR)$(PREFIX)/lib/systemd/system/multikanal.service
+	install -D -m 0644 systemd/multikanal.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/multikanal.conf
+	install -D -m 0644 systemd/multikanal.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/multikanal.conf
+	install -D -m 0640 systemd/multikanal.toml.example $(DESTDIR)/etc/multikanal/multikanal.toml.example
+
+clean:
+	rm -rf bin

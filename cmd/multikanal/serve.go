@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	sddaemon "github.com/coreos/go-systemd/v22/daemon"
+
+	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/gateway"
+)
+
+func runServe(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "configuration file (TOML); without it the embedded default runs")
+	dataDir := fs.String("data", "", "data directory for the embedded default (default ./var)")
+	httpAddr := fs.String("http", "", "override http.listen (host:port; port 0 picks a free one)")
+	sftpAddr := fs.String("sftp", "", "override sftp.listen (host:port; port 0 picks a free one)")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	cfg, err := loadConfig(*cfgPath, *dataDir)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitProblems
+	}
+	if *httpAddr != "" {
+		cfg.HTTP.Listen = *httpAddr
+	}
+	if *sftpAddr != "" {
+		cfg.SFTP.Listen = *sftpAddr
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	slog.SetDefault(log)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	d, err := gateway.New(gateway.Options{
+		Config:  cfg,
+		Logger:  log,
+		Version: version,
+		Notify:  func(state string) { sddaemon.SdNotify(false, state) },
+		Started: func(info gateway.Info) { printStarted(stdout, cfg, info) },
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "multikanal:", err)
+		return exitProblems
+	}
+	go watchdog(ctx)
+	go reloadOnHUP(ctx, *cfgPath, log)
+	if err := d.Run(ctx); err != nil {
+		fmt.Fprintln(stderr, "multikanal:", err)
+		return exitProblems
+	}
+	return exitOK
+}
+
+// loadConfig reads the file, or the embedded default when there is none.
+func loadConfig(path, dataDir string) (*config.Config, error) {
+	if path == "" {
+		return config.Default(dataDir), nil
+	}
+	if dataDir != "" {
+		return nil, errors.New("--data is for the embedded default; set data_dir in the configuration file")
+	}
+	return config.Load(path)
+}
+
+func printStarted(w io.Writer, cfg *config.Config, info gateway.Info) {
+	fmt.Fprintf(w, "multikanal %s is running (%s)\n", version, cfg.Source)
+	for tenant, dir := range info.Inboxes {
+		fmt.Fprintf(w, "  drop invoice files for tenant %s into: %s\n", tenant, dir)
+	}
+	if info.SFTP != "" {
+		fmt.Fprintf(w, "  sftp on %s (host key %s)\n", info.SFTP, info.SFTPHostKey)
+		for tenant, cmd := range info.SFTPCommands {
+			fmt.Fprintf(w, "  upload as %s with:\n    %s\n    sftp> put invoices.xml /inbox/\n", tenant, cmd)
+		}
+	}
+	if info.HTTP != "" {
+		fmt.Fprintf(w, "  status: http://%s/api/v1/status  (or: multikanal status)\n", info.HTTP)
+	}
+	fmt.Fprintf(w, "  receipts appear in %s/tenants/<tenant>/receipts/, output in %s/outbox/<channel>/\n", info.DataDir, info.DataDir)
+	fmt.Fprintln(w, "  stop with Ctrl-C")
+}
+
+// newLogger logs text on a terminal and JSON otherwise (journald, files).
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		lv = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			return slog.New(slog.NewTextHandler(w, opts))
+		}
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// watchdog pings systemd at half the WatchdogSec interval while ctx lives.
+func watchdog(ctx context.Context) {
+	interval, err := sddaemon.SdWatchdogEnabled(false)
+	if err != nil || interval == 0 {
+		return
+	}
+	t := time.NewTicker(interval / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			sddaemon.SdNotify(false, sddaemon.SdNotifyWatchdog)
+		}
+	}
+}
+
+// reloadOnHUP checks the configuration again on SIGHUP. Applying a changed
+// configuration without a restart is not built yet: the check tells the
+// operator whether a restart would succeed.
+func reloadOnHUP(ctx context.Context, path string, log *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if path == "" {
+				log.Info("SIGHUP: running on the embedded default, nothing to reload")
+				continue
+			}
+			if _, err := config.Load(path); err != nil {
+				log.Error("SIGHUP: the configuration has errors; the running one stays", "err", err)
+				continue
+			}
+			log.Warn("SIGHUP: the configuration is valid; restart the service to apply it (live reload is not built yet)")
+		}
+	}
+}

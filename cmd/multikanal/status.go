@@ -1,0 +1,139 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/gateway"
+)
+
+func runStatus(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the status as JSON")
+	cfgPath := fs.String("config", "", "configuration file of the daemon (to find its HTTP address)")
+	dataDir := fs.String("data", "", "data directory of the daemon (default ./var)")
+	addr := fs.String("addr", "", "the daemon's HTTP address, host:port")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	base, err := daemonAddr(*addr, *cfgPath, *dataDir)
+	if err != nil {
+		fmt.Fprintln(stderr, "multikanal status:", err)
+		return exitProblems
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get("http://" + base + "/api/v1/status")
+	if err != nil {
+		fmt.Fprintf(stderr, "multikanal status: the daemon at %s does not answer: %v\n", base, err)
+		return exitProblems
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		fmt.Fprintf(stderr, "multikanal status: %s answered %s: %s\n", base, resp.Status, body)
+		return exitProblems
+	}
+	if *asJSON {
+		stdout.Write(body)
+		return exitOK
+	}
+	var st gateway.Status
+	if err := json.Unmarshal(body, &st); err != nil {
+		fmt.Fprintln(stderr, "multikanal status: unexpected answer:", err)
+		return exitProblems
+	}
+	printStatus(stdout, &st)
+	return exitOK
+}
+
+// daemonAddr finds the daemon: an explicit address, the configuration's
+// http.listen, or the daemon.json the daemon leaves in its data directory.
+func daemonAddr(addr, cfgPath, dataDir string) (string, error) {
+	if addr != "" {
+		return addr, nil
+	}
+	if cfgPath != "" {
+		cfg, err := config.Load(cfgPath)
+		if err != nil {
+			return "", err
+		}
+		if cfg.HTTP.Listen == "" {
+			return "", errors.New("http.listen is empty in the configuration: the daemon serves no status")
+		}
+		return cfg.HTTP.Listen, nil
+	}
+	if dataDir == "" {
+		dataDir = "var"
+	}
+	data, err := os.ReadFile(filepath.Join(dataDir, "daemon.json"))
+	if err != nil {
+		return "", fmt.Errorf("no running daemon found in %s (start one with 'make run', or give --addr or --config)", dataDir)
+	}
+	var info gateway.Info
+	if err := json.Unmarshal(data, &info); err != nil || info.HTTP == "" {
+		return "", fmt.Errorf("%s/daemon.json names no HTTP address", dataDir)
+	}
+	return info.HTTP, nil
+}
+
+func printStatus(w io.Writer, st *gateway.Status) {
+	ready := "ready"
+	if !st.Ready {
+		ready = "NOT READY"
+	}
+	fmt.Fprintf(w, "multikanal %s, %s, up %s, pid %d\n", st.Info.Version, ready, st.Uptime, st.Info.PID)
+	fmt.Fprintf(w, "data %s (store %.1f MB)\n\n", st.Info.DataDir, float64(st.StoreBytes)/1e6)
+	fmt.Fprintf(w, "files: %s (%d not final)\n", joinCounts(st.Files), st.FilesOpen)
+	fmt.Fprintf(w, "documents: %s\n", joinCounts(st.Documents))
+	channels := sortedKeys(st.ByChannel)
+	for _, ch := range channels {
+		fmt.Fprintf(w, "  %-9s %s\n", ch, joinCounts(st.ByChannel[ch]))
+	}
+	var q []string
+	for _, ch := range sortedKeys(st.Queue) {
+		if s := st.Queue[ch]; s.Ready+s.Scheduled > 0 {
+			q = append(q, fmt.Sprintf("%s %d", ch, s.Ready+s.Scheduled))
+		}
+	}
+	if len(q) == 0 {
+		q = []string{"empty"}
+	}
+	fmt.Fprintf(w, "queue: %s\n", strings.Join(q, ", "))
+	if len(st.Failures) > 0 {
+		fmt.Fprintf(w, "\nneeds attention (%d):\n", len(st.Failures))
+		for _, f := range st.Failures {
+			fmt.Fprintf(w, "  %s %-8s %-9s %s: %s\n", f.Doc, f.State, f.Channel, f.Number, f.Reason)
+		}
+	}
+}
+
+func joinCounts[K ~string, V int | int64](m map[K]V) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, k := range sortedKeys(m) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func sortedKeys[K ~string, V any](m map[K]V) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	return keys
+}

@@ -1,0 +1,161 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/formats"
+	"github.com/multikanal/multikanal/formats/validate"
+	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/outbound"
+)
+
+// Converted is what `multikanal convert` found in one file: the offline
+// run of detect, parse, validate and route, without a daemon or a store.
+type Converted struct {
+	File      string         `json:"file"`
+	Format    string         `json:"format,omitempty"`
+	Error     string         `json:"error,omitempty"` // the file as a whole is unreadable
+	Documents []ConvertedDoc `json:"documents"`
+}
+
+// ConvertedDoc is one document of a converted file.
+type ConvertedDoc struct {
+	Index    int               `json:"index"`
+	Source   string            `json:"source,omitempty"`
+	Valid    bool              `json:"valid"`
+	Error    string            `json:"error,omitempty"`
+	Problems []formats.Problem `json:"problems,omitempty"`
+	Channel  string            `json:"channel,omitempty"` // where it would go
+	Route    []store.RouteStep `json:"route,omitempty"`
+	Invoice  *formats.Document `json:"invoice,omitempty"`
+}
+
+// ErrUnreadable marks a file that could not be read at all.
+var ErrUnreadable = errors.New("unreadable input")
+
+func validateOptions(t config.Tenant, now time.Time) validate.Options {
+	return validate.Options{Now: now, SellerOrgnr: t.SellerOrgnr, OCRLengthDigit: t.OCRLengthDigit}
+}
+
+// Convert reads one file the way the daemon would for the tenant and says
+// for every document whether it is valid and where it would go. each, when
+// not nil, is called per document as it is read, for progress output.
+func Convert(cfg *config.Config, tenantID, path string, each func(ConvertedDoc)) (*Converted, error) {
+	t := cfg.Tenant(tenantID)
+	if t == nil {
+		return nil, fmt.Errorf("tenant %q is not in the configuration", tenantID)
+	}
+	out := &Converted{File: path, Documents: []ConvertedDoc{}}
+	f, err := os.Open(path)
+	if err != nil {
+		out.Error = err.Error()
+		return out, fmt.Errorf("%w: %v", ErrUnreadable, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		out.Error = fmt.Sprintf("%s is not a regular file", path)
+		return out, fmt.Errorf("%w: %s", ErrUnreadable, out.Error)
+	}
+	head := make([]byte, formats.SniffSize)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		out.Error = err.Error()
+		return out, fmt.Errorf("%w: %v", ErrUnreadable, err)
+	}
+	reader, err := formats.Detect(head[:n], Readers)
+	if err != nil {
+		out.Error = err.Error()
+		return out, fmt.Errorf("%w: %v", ErrUnreadable, err)
+	}
+	out.Format = reader.Name()
+	channels := map[string]outbound.Channel{}
+	for _, ch := range Channels() {
+		channels[ch.Name()] = ch
+	}
+	now := time.Now()
+	readErr := reader.Read(formats.Input{Name: filepath.Base(path), R: f, Size: fi.Size()}, func(it formats.Item) error {
+		cd := ConvertedDoc{Index: it.Index, Source: it.Source, Invoice: it.Doc}
+		if it.Err != nil {
+			cd.Error = it.Err.Error()
+		} else {
+			cd.Problems = validate.Document(it.Doc, validateOptions(*t, now))
+			if errs := formats.Problems(cd.Problems).Errors(); len(errs) > 0 {
+				cd.Error = errs.Error()
+			} else {
+				cd.Valid = true
+				cd.Route = decideRoute(t.Priority, channels, outbound.NoRegistry{}, it.Doc)
+				for _, s := range cd.Route {
+					if s.Eligible {
+						cd.Channel = s.Channel
+						break
+					}
+				}
+			}
+		}
+		out.Documents = append(out.Documents, cd)
+		if each != nil {
+			each(cd)
+		}
+		return nil
+	})
+	if readErr != nil {
+		out.Error = readErr.Error()
+		if len(out.Documents) == 0 {
+			return out, fmt.Errorf("%w: %v", ErrUnreadable, readErr)
+		}
+	}
+	return out, nil
+}
+
+// RenderAll writes every valid document of c in every channel's rendering
+// into dir/<channel>/, so an integrator can see what each receiver would get.
+func RenderAll(c *Converted, dir string) ([]string, error) {
+	var written []string
+	for _, ch := range Channels() {
+		chDir := filepath.Join(dir, ch.Name())
+		for _, d := range c.Documents {
+			if !d.Valid {
+				continue
+			}
+			key := fmt.Sprintf("%s-%d.%s", safeName(filepath.Base(c.File)), d.Index, ch.Name())
+			var msg outbound.Message
+			var err error
+			switch r := ch.(type) {
+			case outbound.DocumentRenderer:
+				msg, err = r.Render(d.Invoice, "", key)
+			case outbound.BatchRenderer:
+				msg, err = r.RenderBatch(key, []outbound.BatchItem{{Key: key, Doc: d.Invoice}})
+			}
+			if err != nil {
+				return written, fmt.Errorf("%s: %w", ch.Name(), err)
+			}
+			if err := os.MkdirAll(chDir, 0o755); err != nil {
+				return written, err
+			}
+			p := filepath.Join(chDir, msg.Name)
+			if err := os.WriteFile(p, msg.Body, 0o644); err != nil {
+				return written, err
+			}
+			written = append(written, p)
+		}
+	}
+	return written, nil
+}
+
+// safeName keeps letters, digits, dot, dash and underscore of a file name.
+func safeName(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}

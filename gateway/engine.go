@@ -1,0 +1,553 @@
+package gateway
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/multikanal/multikanal/formats"
+	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/outbound"
+)
+
+// engine delivers: one runner per channel with its workers, a scheduler for
+// retries, and the cut-off that turns a batch channel's waiting deliveries
+// into one batch. All state is in the store; the engine's memory is only a
+// cache of what is due, rebuilt from the store at start.
+type engine struct {
+	d       *Daemon
+	runners map[string]*runner
+	sched   *scheduler
+
+	mu        sync.Mutex
+	unbatched map[string]map[string][]string // tenant -> channel -> delivery ids
+}
+
+// job is a delivery id, or a batch id for batch channels.
+type job struct {
+	id    string
+	batch bool
+}
+
+type runner struct {
+	l *lane
+	q *jobQueue
+}
+
+func newEngine(d *Daemon) *engine {
+	e := &engine{d: d, runners: map[string]*runner{}, sched: newScheduler(), unbatched: map[string]map[string][]string{}}
+	for name, l := range d.lanes {
+		e.runners[name] = &runner{l: l, q: newJobQueue()}
+	}
+	return e
+}
+
+// start loads unfinished work from the store and starts the workers. The
+// workers stop when ctx ends, each after finishing (and recording) the send
+// it is in.
+func (e *engine) start(ctx context.Context, wg *sync.WaitGroup) error {
+	var dls []*store.Delivery
+	var batches []*store.Batch
+	err := e.d.store.View(func(tx store.Tx) error {
+		if err := tx.ForEachDelivery(func(dl *store.Delivery) error { dls = append(dls, dl); return nil }); err != nil {
+			return err
+		}
+		return tx.ForEachBatch(func(b *store.Batch) error {
+			if b.State != store.DeliveryDelivered && b.State != store.DeliveryFailed {
+				batches = append(batches, b)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("loading unfinished deliveries: %w", err)
+	}
+	for _, dl := range dls {
+		if dl.BatchID == "" {
+			e.enqueue(dl)
+		}
+	}
+	for _, b := range batches {
+		e.schedule(job{id: b.ID, batch: true}, b.Channel, b.NextAt)
+	}
+	for _, r := range e.runners {
+		n := r.l.cfg.Workers
+		if n <= 0 {
+			n = e.d.cfg.Delivery.Workers
+		}
+		if n <= 0 {
+			n = 1
+		}
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				e.work(ctx, r)
+			}()
+		}
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		e.sched.run(ctx, func(j job, channel string) { e.runners[channel].q.push(j) })
+	}()
+	// Deliveries left waiting for a cut-off when the daemon stopped.
+	for tenant := range e.unbatchedTenants() {
+		e.cutoff(tenant)
+	}
+	return nil
+}
+
+// enqueue hands a recorded delivery to its channel: a batch channel keeps it
+// until the next cut-off, others schedule it.
+func (e *engine) enqueue(dl *store.Delivery) {
+	if dl.Batched {
+		e.mu.Lock()
+		if e.unbatched[dl.Tenant] == nil {
+			e.unbatched[dl.Tenant] = map[string][]string{}
+		}
+		e.unbatched[dl.Tenant][dl.Channel] = append(e.unbatched[dl.Tenant][dl.Channel], dl.ID)
+		e.mu.Unlock()
+		return
+	}
+	e.schedule(job{id: dl.ID}, dl.Channel, dl.NextAt)
+}
+
+func (e *engine) schedule(j job, channel string, at time.Time) {
+	r := e.runners[channel]
+	if r == nil {
+		e.d.log.Error("delivery for a channel that is not configured", "channel", channel, "id", j.id)
+		return
+	}
+	if at.IsZero() || !at.After(time.Now()) {
+		r.q.push(j)
+		return
+	}
+	e.sched.add(j, channel, at)
+}
+
+func (e *engine) unbatchedTenants() map[string]bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := map[string]bool{}
+	for t := range e.unbatched {
+		out[t] = true
+	}
+	return out
+}
+
+// cutoffEndOfFile cuts the tenant's batches on channels whose cut-off is the
+// end of each input file.
+func (e *engine) cutoffEndOfFile(tenant string) { e.cutoff(tenant) }
+
+// cutoff turns each batch channel's waiting deliveries for the tenant into
+// one batch, recorded before it is sent, so a crash can only resend the same
+// batch under the same name.
+func (e *engine) cutoff(tenant string) {
+	e.mu.Lock()
+	waiting := e.unbatched[tenant]
+	delete(e.unbatched, tenant)
+	e.mu.Unlock()
+	channels := make([]string, 0, len(waiting))
+	for ch := range waiting {
+		channels = append(channels, ch)
+	}
+	sort.Strings(channels)
+	for _, ch := range channels {
+		ids := waiting[ch]
+		if len(ids) == 0 {
+			continue
+		}
+		sort.Strings(ids)
+		now := time.Now().UTC()
+		b := &store.Batch{ID: fmt.Sprintf("%s-%s-%s", ch, tenant, ids[0]), Tenant: tenant, Channel: ch,
+			Deliveries: ids, State: store.DeliveryQueued, Created: now, Updated: now}
+		err := e.d.store.Update(func(tx store.Tx) error {
+			for _, id := range ids {
+				dl, err := tx.Delivery(id)
+				if err != nil {
+					return err
+				}
+				dl.BatchID, dl.State, dl.Updated = b.ID, store.DeliveryBatched, now
+				if err := tx.PutDelivery(dl); err != nil {
+					return err
+				}
+			}
+			return tx.PutBatch(b)
+		})
+		if err != nil {
+			e.d.log.Error("cut-off failed; the deliveries wait for the next one", "tenant", tenant, "channel", ch, "err", err)
+			e.mu.Lock()
+			if e.unbatched[tenant] == nil {
+				e.unbatched[tenant] = map[string][]string{}
+			}
+			e.unbatched[tenant][ch] = append(e.unbatched[tenant][ch], ids...)
+			e.mu.Unlock()
+			continue
+		}
+		e.d.log.Info("batch cut", "tenant", tenant, "channel", ch, "batch", b.ID, "deliveries", len(ids))
+		e.runners[ch].q.push(job{id: b.ID, batch: true})
+	}
+}
+
+func (e *engine) work(ctx context.Context, r *runner) {
+	for {
+		j, ok := r.q.pop(ctx)
+		if !ok {
+			return
+		}
+		if j.batch {
+			e.sendBatch(ctx, r, j.id)
+		} else {
+			e.sendOne(ctx, r, j.id)
+		}
+	}
+}
+
+// sendCtx bounds one send. It is not cancelled by a stop request: a send in
+// flight at SIGTERM finishes (within the stop timeout) and is recorded, so it
+// is not repeated after the restart.
+func (e *engine) sendCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	timeout := time.Duration(e.d.cfg.Delivery.StopTimeout)
+	if timeout <= 0 {
+		timeout = 20 * time.Second
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), timeout)
+}
+
+func (e *engine) sendOne(ctx context.Context, r *runner, id string) {
+	var dl *store.Delivery
+	var body *formats.Document
+	err := e.d.store.View(func(tx store.Tx) (err error) {
+		if dl, err = tx.Delivery(id); err != nil {
+			return err
+		}
+		body, err = tx.Body(dl.DocID)
+		return err
+	})
+	if err != nil {
+		e.d.log.Error("delivery cannot be loaded", "delivery", id, "err", err)
+		return
+	}
+	if dl.State == store.DeliveryDelivered || dl.State == store.DeliveryFailed {
+		return
+	}
+	msg, err := r.l.doc.Render(body, dl.To, dl.ID)
+	var sent outbound.Sent
+	if err == nil {
+		sctx, cancel := e.sendCtx(ctx)
+		sent, err = r.l.transport.Send(sctx, msg)
+		cancel()
+	} else {
+		err = outbound.Permanent(fmt.Errorf("rendering: %w", err))
+	}
+	e.record([]string{id}, "", sent, err)
+}
+
+func (e *engine) sendBatch(ctx context.Context, r *runner, id string) {
+	var b *store.Batch
+	var items []outbound.BatchItem
+	err := e.d.store.View(func(tx store.Tx) (err error) {
+		if b, err = tx.Batch(id); err != nil {
+			return err
+		}
+		for _, did := range b.Deliveries {
+			dl, err := tx.Delivery(did)
+			if err != nil {
+				return err
+			}
+			body, err := tx.Body(dl.DocID)
+			if err != nil {
+				return err
+			}
+			items = append(items, outbound.BatchItem{Key: dl.ID, To: dl.To, Doc: body})
+		}
+		return nil
+	})
+	if err != nil {
+		e.d.log.Error("batch cannot be loaded", "batch", id, "err", err)
+		return
+	}
+	if b.State == store.DeliveryDelivered || b.State == store.DeliveryFailed {
+		return
+	}
+	msg, err := r.l.batch.RenderBatch(b.ID, items)
+	var sent outbound.Sent
+	if err == nil {
+		sctx, cancel := e.sendCtx(ctx)
+		sent, err = r.l.transport.Send(sctx, msg)
+		cancel()
+	} else {
+		err = outbound.Permanent(fmt.Errorf("rendering batch: %w", err))
+	}
+	e.record(b.Deliveries, b.ID, sent, err)
+}
+
+// record applies the outcome of one send (of a delivery or a whole batch) to
+// the deliveries and their documents in one transaction.
+func (e *engine) record(ids []string, batchID string, sent outbound.Sent, sendErr error) {
+	now := time.Now().UTC()
+	cfg := e.d.cfg.Delivery
+	var next []*store.Delivery
+	var retryAt time.Time
+	var channel string
+	files := map[string]bool{}
+	err := e.d.store.Update(func(tx store.Tx) error {
+		next, retryAt = next[:0], time.Time{}
+		var b *store.Batch
+		if batchID != "" {
+			var err error
+			if b, err = tx.Batch(batchID); err != nil {
+				return err
+			}
+			b.Attempts++
+			b.Updated = now
+		}
+		class := outbound.ClassOf(sendErr)
+		for _, id := range ids {
+			dl, err := tx.Delivery(id)
+			if err != nil {
+				return err
+			}
+			doc, err := tx.Doc(dl.DocID)
+			if err != nil {
+				return err
+			}
+			channel = dl.Channel
+			files[doc.FileID] = true
+			dl.Attempts++
+			dl.Updated = now
+			switch {
+			case sendErr == nil:
+				dl.State, dl.Ref, dl.LastError = store.DeliveryDelivered, sent.Ref, ""
+				doc.State, doc.Output, doc.Updated = store.DocDelivered, sent.Ref, now
+				doc.Reason = dl.Channel + ": delivered to " + sent.Ref
+				if err := tx.AppendEvent(doc, store.Event{At: now, State: store.DocDelivered, Channel: dl.Channel, Reason: "delivered: " + sent.Ref}); err != nil {
+					return err
+				}
+			case class == outbound.ClassTemporary && dl.Attempts < cfg.MaxAttempts && now.Sub(dl.Created) < time.Duration(cfg.MaxAge):
+				dl.State, dl.LastError = store.DeliveryRetrying, sendErr.Error()
+				dl.NextAt = now.Add(backoff(dl.Attempts, time.Duration(cfg.BackoffMin), time.Duration(cfg.BackoffMax), sendErr))
+				retryAt = dl.NextAt
+				doc.State, doc.Updated = store.DocRetrying, now
+				doc.Reason = fmt.Sprintf("%s: attempt %d failed (%v); next try %s", dl.Channel, dl.Attempts, sendErr, dl.NextAt.Format(time.RFC3339))
+				if err := tx.AppendEvent(doc, store.Event{At: now, State: store.DocRetrying, Channel: dl.Channel, Reason: doc.Reason}); err != nil {
+					return err
+				}
+			default:
+				why := sendErr.Error()
+				if class == outbound.ClassTemporary {
+					why = fmt.Sprintf("gave up after %d attempts: %v", dl.Attempts, sendErr)
+				}
+				dl.State, dl.LastError = store.DeliveryFailed, why
+				doc.State, doc.Updated = store.DocFailed, now
+				if err := tx.AppendEvent(doc, store.Event{At: now, State: store.DocFailed, Channel: dl.Channel, Reason: why}); err != nil {
+					return err
+				}
+				nd, err := e.d.nextDelivery(tx, doc, now, dl.Channel+" failed: "+why)
+				if err != nil {
+					return err
+				}
+				if nd != nil {
+					next = append(next, nd)
+				}
+			}
+			if err := tx.PutDelivery(dl); err != nil {
+				return err
+			}
+			if err := tx.PutDoc(doc); err != nil {
+				return err
+			}
+		}
+		if b != nil {
+			switch {
+			case sendErr == nil:
+				b.State, b.Ref, b.LastError = store.DeliveryDelivered, sent.Ref, ""
+			case !retryAt.IsZero():
+				b.State, b.NextAt, b.LastError = store.DeliveryRetrying, retryAt, sendErr.Error()
+			default:
+				b.State, b.LastError = store.DeliveryFailed, sendErr.Error()
+			}
+			return tx.PutBatch(b)
+		}
+		return nil
+	})
+	if err != nil {
+		// The outcome is not recorded; the work stays pending in the store
+		// and is retried after a restart. Sends are idempotent by key.
+		e.d.log.Error("recording a delivery outcome failed", "deliveries", len(ids), "batch", batchID, "err", err)
+		return
+	}
+	if sendErr != nil {
+		e.d.log.Warn("delivery failed", "channel", channel, "batch", batchID, "deliveries", len(ids), "class", outbound.ClassOf(sendErr).String(), "err", sendErr)
+	}
+	if !retryAt.IsZero() {
+		if batchID != "" {
+			e.schedule(job{id: batchID, batch: true}, channel, retryAt)
+		} else {
+			e.schedule(job{id: ids[0]}, channel, retryAt)
+		}
+	}
+	tenants := map[string]bool{}
+	for _, nd := range next {
+		e.enqueue(nd)
+		if nd.Batched {
+			tenants[nd.Tenant] = true
+		}
+	}
+	for t := range tenants {
+		e.cutoff(t)
+	}
+	for f := range files {
+		e.d.receipts.touch(f)
+	}
+}
+
+// backoff is exponential with full jitter between min and max; a receiver's
+// Retry-After wins when it is longer.
+func backoff(attempt int, lo, hi time.Duration, err error) time.Duration {
+	if lo <= 0 {
+		lo = 5 * time.Second
+	}
+	if hi < lo {
+		hi = lo
+	}
+	d := lo << min(attempt-1, 20)
+	if d > hi || d <= 0 {
+		d = hi
+	}
+	d = d/2 + rand.N(d/2+1)
+	var oe *outbound.Error
+	if errors.As(err, &oe) && oe.RetryAfter > d {
+		d = oe.RetryAfter
+	}
+	return d
+}
+
+// jobQueue is an unbounded FIFO: enqueueing never blocks, so a worker that
+// falls back to another channel cannot deadlock with that channel's workers.
+type jobQueue struct {
+	mu     sync.Mutex
+	items  []job
+	signal chan struct{}
+}
+
+func newJobQueue() *jobQueue { return &jobQueue{signal: make(chan struct{}, 1)} }
+
+func (q *jobQueue) push(j job) {
+	q.mu.Lock()
+	q.items = append(q.items, j)
+	q.mu.Unlock()
+	select {
+	case q.signal <- struct{}{}:
+	default:
+	}
+}
+
+func (q *jobQueue) pop(ctx context.Context) (job, bool) {
+	for {
+		q.mu.Lock()
+		if len(q.items) > 0 {
+			j := q.items[0]
+			q.items[0] = job{}
+			q.items = q.items[1:]
+			more := len(q.items) > 0
+			q.mu.Unlock()
+			if more {
+				select {
+				case q.signal <- struct{}{}:
+				default:
+				}
+			}
+			return j, true
+		}
+		q.mu.Unlock()
+		select {
+		case <-q.signal:
+		case <-ctx.Done():
+			return job{}, false
+		}
+	}
+}
+
+func (q *jobQueue) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items)
+}
+
+// scheduler holds jobs until their time.
+type scheduler struct {
+	mu   sync.Mutex
+	h    timedJobs
+	wake chan struct{}
+}
+
+type timedJob struct {
+	at      time.Time
+	j       job
+	channel string
+}
+
+type timedJobs []timedJob
+
+func (h timedJobs) Len() int           { return len(h) }
+func (h timedJobs) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h timedJobs) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *timedJobs) Push(x any)        { *h = append(*h, x.(timedJob)) }
+func (h *timedJobs) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+func newScheduler() *scheduler { return &scheduler{wake: make(chan struct{}, 1)} }
+
+func (s *scheduler) add(j job, channel string, at time.Time) {
+	s.mu.Lock()
+	heap.Push(&s.h, timedJob{at, j, channel})
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *scheduler) len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.h)
+}
+
+func (s *scheduler) run(ctx context.Context, due func(job, string)) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		s.mu.Lock()
+		now := time.Now()
+		for len(s.h) > 0 && !s.h[0].at.After(now) {
+			t := heap.Pop(&s.h).(timedJob)
+			s.mu.Unlock()
+			due(t.j, t.channel)
+			s.mu.Lock()
+		}
+		wait := time.Hour
+		if len(s.h) > 0 {
+			wait = time.Until(s.h[0].at)
+		}
+		s.mu.Unlock()
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+		case <-timer.C:
+		}
+	}
+}

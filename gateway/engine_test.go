@@ -1,0 +1,168 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/outbound"
+)
+
+const examples = "../../shared/testdata/peppol/openpeppol-examples"
+
+// fakeTransport answers each send from a script of errors, then succeeds.
+type fakeTransport struct {
+	mu     sync.Mutex
+	script []error
+	always error
+	sent   []outbound.Message
+}
+
+func (f *fakeTransport) Send(ctx context.Context, m outbound.Message) (outbound.Sent, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.always != nil {
+		return outbound.Sent{}, f.always
+	}
+	if len(f.script) > 0 {
+		err := f.script[0]
+		f.script = f.script[1:]
+		return outbound.Sent{}, err
+	}
+	f.sent = append(f.sent, m)
+	return outbound.Sent{Ref: "fake:" + m.Name}, nil
+}
+
+func (f *fakeTransport) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.sent)
+}
+
+// runDaemon starts a daemon on the embedded default with the given fake
+// transports and drops the named example into the demo inbox.
+func runDaemon(t *testing.T, fakes map[string]*fakeTransport, example string) (*Daemon, string) {
+	t.Helper()
+	src := filepath.Join(examples, example)
+	body, err := os.ReadFile(src)
+	if err != nil {
+		t.Skipf("shared test data absent: %v", err)
+	}
+	cfg := config.Default(t.TempDir())
+	cfg.HTTP.Listen = ""
+	cfg.SFTP.Listen = ""
+	cfg.Delivery.BackoffMin = config.Duration(5 * time.Millisecond)
+	cfg.Delivery.BackoffMax = config.Duration(20 * time.Millisecond)
+	d, err := New(Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, f := range fakes {
+		d.lanes[name].transport = f
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	waitUntil(t, func() bool { return d.ready.Load() })
+	if err := os.WriteFile(filepath.Join(d.inboxDir("demo"), example), body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return d, example
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// finalDoc waits for the file's receipt to be final and returns its one document.
+func finalDoc(t *testing.T, d *Daemon) (ReceiptDocument, []store.Event) {
+	t.Helper()
+	var r *Receipt
+	waitUntil(t, func() bool {
+		var err error
+		r, err = d.buildReceipt("F0000001")
+		return err == nil && r.Final
+	})
+	if len(r.Documents) != 1 {
+		t.Fatalf("want 1 document, got %d", len(r.Documents))
+	}
+	var events []store.Event
+	d.store.View(func(tx store.Tx) (err error) { events, err = tx.Events(r.Documents[0].ID); return })
+	return r.Documents[0], events
+}
+
+func TestDeliveryOutcomes(t *testing.T) {
+	tmp := outbound.Temporaryf("connection refused")
+	perm := outbound.Permanentf("550 no such participant")
+	cases := []struct {
+		name        string
+		peppol      *fakeTransport
+		email       *fakeTransport
+		wantState   store.DocState
+		wantChannel string
+		wantSends   map[string]int
+	}{
+		{"delivered at once", &fakeTransport{}, &fakeTransport{}, store.DocDelivered, "peppol", map[string]int{"peppol": 1}},
+		{"temporary failures are retried", &fakeTransport{script: []error{tmp, tmp}}, &fakeTransport{}, store.DocDelivered, "peppol", map[string]int{"peppol": 1}},
+		{"unclassified errors are retried", &fakeTransport{script: []error{errors.New("eof")}}, &fakeTransport{}, store.DocDelivered, "peppol", map[string]int{"peppol": 1}},
+		{"permanent failure falls back to the next channel", &fakeTransport{always: perm}, &fakeTransport{}, store.DocDelivered, "email", map[string]int{"email": 1}},
+		{"too many temporary failures fall back", &fakeTransport{always: tmp}, &fakeTransport{}, store.DocDelivered, "email", map[string]int{"email": 1}},
+		{"no channel left is dead", &fakeTransport{always: perm}, &fakeTransport{always: perm}, store.DocDead, "", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			print := &fakeTransport{always: perm}
+			d, _ := runDaemon(t, map[string]*fakeTransport{"peppol": c.peppol, "email": c.email, "print": print}, "base-example.xml")
+			doc, events := finalDoc(t, d)
+			if doc.State != c.wantState || doc.Channel != c.wantChannel {
+				t.Fatalf("state %s on %q, want %s on %q (%s)", doc.State, doc.Channel, c.wantState, c.wantChannel, doc.Reason)
+			}
+			if got := map[string]int{"peppol": c.peppol.count(), "email": c.email.count()}; got["peppol"] != c.wantSends["peppol"] || got["email"] != c.wantSends["email"] {
+				t.Errorf("sends %v, want %v", got, c.wantSends)
+			}
+			if doc.Reason == "" || len(doc.Route) != 6 {
+				t.Errorf("reason %q, route %d steps: every decision must be recorded", doc.Reason, len(doc.Route))
+			}
+			if events[0].State != store.DocReceived || events[len(events)-1].State != c.wantState {
+				t.Errorf("history %+v", events)
+			}
+			if c.wantState == store.DocDead && print.count() != 0 {
+				t.Errorf("print got sends although it always fails")
+			}
+		})
+	}
+}
+
+func TestBatchChannelSendsOneFilePerCutoff(t *testing.T) {
+	perm := outbound.Permanentf("refused")
+	print := &fakeTransport{}
+	d, _ := runDaemon(t, map[string]*fakeTransport{"peppol": {always: perm}, "email": {always: perm}, "print": print}, "base-example.xml")
+	doc, _ := finalDoc(t, d)
+	if doc.State != store.DocDelivered || doc.Channel != "print" || print.count() != 1 {
+		t.Fatalf("state %s on %s with %d print batches (%s)", doc.State, doc.Channel, print.count(), doc.Reason)
+	}
+	if name := print.sent[0].Name; name != "print-demo-F0000001-0000000.print.json" {
+		t.Errorf("batch file name %q", name)
+	}
+}

@@ -1,0 +1,302 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/gateway/sftpd"
+	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/outbound"
+)
+
+// Options are what the command line hands the daemon.
+type Options struct {
+	Config  *config.Config
+	Logger  *slog.Logger
+	Version string
+	// Notify reports service state to the supervisor (systemd's sd_notify:
+	// "READY=1", "STOPPING=1"); nil when not supervised.
+	Notify func(state string)
+	// Started is called once the daemon is ready, with the addresses it
+	// listens on, so the command can tell the user where to drop files.
+	Started func(Info)
+}
+
+// Info describes a running daemon.
+type Info struct {
+	PID     int    `json:"pid"`
+	Version string `json:"version"`
+	DataDir string `json:"data_dir"`
+	HTTP    string `json:"http,omitempty"`
+	SFTP    string `json:"sftp,omitempty"`
+	// SFTPHostKey is the SSH host key's fingerprint, for clients to verify.
+	SFTPHostKey string `json:"sftp_host_key,omitempty"`
+	// SFTPCommands is, per tenant whose client key the daemon made (the
+	// embedded default), the exact command that logs in.
+	SFTPCommands map[string]string `json:"sftp_commands,omitempty"`
+	Inboxes      map[string]string `json:"inboxes"`
+	Started      time.Time         `json:"started"`
+	Config       string            `json:"config"`
+}
+
+// tenantState is a tenant's configuration as the pipeline uses it.
+type tenantState struct {
+	cfg config.Tenant
+}
+
+// Daemon is the running gateway.
+type Daemon struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	opts     Options
+	dataDir  string
+	store    store.Store
+	lanes    map[string]*lane
+	registry outbound.Registry
+	tenants  atomic.Pointer[map[string]*tenantState]
+	engine   *engine
+	receipts *receiptWriter
+	ingestQ  *jobQueue
+	ready    atomic.Bool
+	info     Info
+	// clientKeys are the SFTP client keys made for the embedded default.
+	clientKeys map[string]string
+}
+
+// New prepares the daemon: folders, store, channels. It fails with a clear
+// message when the store is locked by another process or unreadable.
+func New(opts Options) (*Daemon, error) {
+	cfg := opts.Config
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	d := &Daemon{cfg: cfg, log: log, opts: opts, dataDir: dataDir, registry: outbound.NoRegistry{}, ingestQ: newJobQueue()}
+	for _, dir := range []string{dataDir, filepath.Join(dataDir, "spool"), filepath.Join(dataDir, "outbox")} {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("data directory: %w", err)
+		}
+	}
+	tenants := map[string]*tenantState{}
+	for _, t := range cfg.Tenants {
+		tenants[t.ID] = &tenantState{cfg: t}
+		for _, dir := range []string{d.inboxDir(t.ID), d.receiptsDir(t.ID)} {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return nil, fmt.Errorf("tenant %s: %w", t.ID, err)
+			}
+		}
+	}
+	d.tenants.Store(&tenants)
+	if d.clientKeys, err = d.prepareEmbedded(); err != nil {
+		return nil, fmt.Errorf("preparing the embedded default: %w", err)
+	}
+	if d.lanes, err = buildLanes(cfg); err != nil {
+		return nil, err
+	}
+	st, err := store.Open(filepath.Join(dataDir, "state.db"))
+	if err != nil {
+		return nil, err
+	}
+	d.store = st
+	d.receipts = newReceiptWriter(d)
+	d.engine = newEngine(d)
+	return d, nil
+}
+
+func (d *Daemon) inboxDir(tenant string) string {
+	return filepath.Join(d.dataDir, "tenants", tenant, "inbox")
+}
+
+func (d *Daemon) receiptsDir(tenant string) string {
+	return filepath.Join(d.dataDir, "tenants", tenant, "receipts")
+}
+
+func (d *Daemon) tenant(id string) *tenantState { return (*d.tenants.Load())[id] }
+
+// Run runs the daemon until ctx ends, then stops taking files, lets sends in
+// flight finish and be recorded, and returns. Work not finished stays in the
+// store and resumes at the next start.
+func (d *Daemon) Run(ctx context.Context) error {
+	defer d.store.Close()
+	var httpLn net.Listener
+	if d.cfg.HTTP.Listen != "" {
+		var err error
+		if httpLn, err = net.Listen("tcp", d.cfg.HTTP.Listen); err != nil {
+			return fmt.Errorf("http.listen %s: %w", d.cfg.HTTP.Listen, err)
+		}
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var workers, services sync.WaitGroup
+
+	services.Add(1)
+	go func() { defer services.Done(); d.receipts.run(runCtx) }()
+
+	if err := d.recover(); err != nil {
+		stop()
+		services.Wait()
+		return err
+	}
+	if err := d.engine.start(runCtx, &workers); err != nil {
+		stop()
+		services.Wait()
+		return err
+	}
+	workers.Add(1)
+	go func() { defer workers.Done(); d.ingestLoop(runCtx) }()
+
+	var srv *http.Server
+	if httpLn != nil {
+		srv = &http.Server{Handler: d.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
+		services.Add(1)
+		go func() {
+			defer services.Done()
+			if err := srv.Serve(httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				d.log.Error("http server", "err", err)
+			}
+		}()
+	}
+
+	inboxReady := make(chan struct{})
+	inboxErr := make(chan error, 1)
+	in := newInbox(d)
+	workers.Add(1)
+	go func() {
+		defer workers.Done()
+		inboxErr <- in.run(runCtx, func() { close(inboxReady) })
+	}()
+	select {
+	case <-inboxReady:
+	case err := <-inboxErr:
+		stop()
+		workers.Wait()
+		services.Wait()
+		return fmt.Errorf("inbox watcher: %w", err)
+	}
+
+	services.Add(1)
+	sftpSrv, sftpLn, err := d.startSFTP(runCtx, services.Done)
+	if err != nil {
+		stop()
+		workers.Wait()
+		services.Wait()
+		return err
+	}
+
+	d.info = Info{PID: os.Getpid(), Version: d.opts.Version, DataDir: d.dataDir, Inboxes: map[string]string{},
+		Started: time.Now().UTC(), Config: d.cfg.Source}
+	if httpLn != nil {
+		d.info.HTTP = httpLn.Addr().String()
+	}
+	if sftpSrv != nil {
+		d.info.SFTP = sftpLn.Addr().String()
+		d.info.SFTPHostKey = sftpSrv.HostKeyFingerprint()
+		d.info.SFTPCommands = map[string]string{}
+		knownHosts := filepath.Join(d.dataDir, "keys", "known_hosts")
+		if err := sftpd.WriteKnownHosts(knownHosts, d.info.SFTP, sftpSrv.HostKey()); err != nil {
+			d.log.Warn("cannot write known_hosts for clients", "err", err)
+			knownHosts = ""
+		}
+		for tenant, key := range d.clientKeys {
+			d.info.SFTPCommands[tenant] = sftpd.SFTPCommand(key, tenant, d.info.SFTP, knownHosts)
+		}
+	}
+	for _, t := range d.cfg.Tenants {
+		d.info.Inboxes[t.ID] = d.inboxDir(t.ID)
+	}
+	d.writeInfo()
+	d.ready.Store(true)
+	d.notify("READY=1")
+	d.log.Info("multikanal ready", "data", d.dataDir, "http", d.info.HTTP, "tenants", len(d.cfg.Tenants))
+	if d.opts.Started != nil {
+		d.opts.Started(d.info)
+	}
+
+	<-ctx.Done()
+	d.ready.Store(false)
+	d.notify("STOPPING=1")
+	d.log.Info("stopping: no new files; finishing sends in flight")
+	stop()
+	workers.Wait()
+	if srv != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		srv.Shutdown(sctx)
+		cancel()
+	}
+	services.Wait()
+	os.Remove(filepath.Join(d.dataDir, "daemon.json"))
+	d.log.Info("stopped")
+	return nil
+}
+
+func (d *Daemon) notify(state string) {
+	if d.opts.Notify != nil {
+		d.opts.Notify(state)
+	}
+}
+
+// writeInfo leaves the daemon's addresses in the data directory, so
+// `multikanal status` finds the running daemon without flags.
+func (d *Daemon) writeInfo() {
+	data, _ := json.MarshalIndent(d.info, "", "  ")
+	if err := writeFileAtomic(filepath.Join(d.dataDir, "daemon.json"), data); err != nil {
+		d.log.Warn("cannot write daemon.json", "err", err)
+	}
+}
+
+// ingestLoop parses claimed files one at a time, in arrival order.
+func (d *Daemon) ingestLoop(ctx context.Context) {
+	for {
+		j, ok := d.ingestQ.pop(ctx)
+		if !ok {
+			return
+		}
+		d.ingest(ctx, j.id)
+	}
+}
+
+// recover resumes what a stop or crash interrupted: claims half done, files
+// not yet parsed, receipts not yet final.
+func (d *Daemon) recover() error {
+	var files []*store.File
+	err := d.store.View(func(tx store.Tx) error {
+		return tx.ForEachFile(func(f *store.File) error {
+			if !f.Final {
+				files = append(files, f)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("reading the store: %w", err)
+	}
+	for _, f := range files {
+		switch f.State {
+		case store.FileClaimed:
+			if err := d.moveToSpool(f); err != nil {
+				d.log.Error("resuming a claim failed", "file", f.ID, "err", err)
+			}
+		case store.FileReceived:
+			d.log.Info("resuming file", "tenant", f.Tenant, "file", f.ID, "name", f.Name)
+			d.ingestQ.push(job{id: f.ID})
+		default:
+			d.receipts.touch(f.ID)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,133 @@
+package gateway
+
+import (
+	"encoding/json"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/multikanal/multikanal/gateway/store"
+)
+
+// Status is what /api/v1/status answers and `multikanal status` shows.
+type Status struct {
+	Info       Info                        `json:"daemon"`
+	Ready      bool                        `json:"ready"`
+	Uptime     string                      `json:"uptime"`
+	StoreBytes int64                       `json:"store_bytes"`
+	Files      map[store.FileState]int     `json:"files"`
+	FilesOpen  int                         `json:"files_not_final"`
+	Documents  map[store.DocState]int64    `json:"documents"`
+	ByChannel  map[string]map[string]int64 `json:"documents_by_channel"`
+	Queue      map[string]QueueStatus      `json:"queue"`
+	Failures   []Failure                   `json:"failures"`
+}
+
+// QueueStatus is one channel's waiting work.
+type QueueStatus struct {
+	Ready     int `json:"ready"`     // waiting for a worker
+	Scheduled int `json:"scheduled"` // waiting for a retry time (all channels share the scheduler)
+}
+
+// Failure is a document that needs attention: retrying, failed or dead.
+type Failure struct {
+	Doc     string         `json:"doc"`
+	Tenant  string         `json:"tenant"`
+	Number  string         `json:"number,omitempty"`
+	State   store.DocState `json:"state"`
+	Channel string         `json:"channel,omitempty"`
+	Reason  string         `json:"reason"`
+	Updated time.Time      `json:"updated"`
+}
+
+// maxFailures bounds the failures listed in a status.
+const maxFailures = 50
+
+// Status reads the daemon's current state from the store.
+func (d *Daemon) Status() (*Status, error) {
+	st := &Status{Info: d.info, Ready: d.ready.Load(), StoreBytes: d.store.Size(),
+		Files: map[store.FileState]int{}, Documents: map[store.DocState]int64{}, ByChannel: map[string]map[string]int64{},
+		Queue: map[string]QueueStatus{}, Failures: []Failure{}}
+	if !d.info.Started.IsZero() {
+		st.Uptime = time.Since(d.info.Started).Round(time.Second).String()
+	}
+	err := d.store.View(func(tx store.Tx) error {
+		counts, err := tx.Counts()
+		if err != nil {
+			return err
+		}
+		for state, byCh := range counts {
+			for ch, n := range byCh {
+				st.Documents[state] += n
+				if ch == "" {
+					continue
+				}
+				if st.ByChannel[ch] == nil {
+					st.ByChannel[ch] = map[string]int64{}
+				}
+				st.ByChannel[ch][string(state)] += n
+			}
+		}
+		return tx.ForEachFile(func(f *store.File) error {
+			st.Files[f.State]++
+			if !f.Final {
+				st.FilesOpen++
+				return tx.FileDocs(f.ID, func(doc *store.Doc) error {
+					if doc.State == store.DocRetrying || doc.State == store.DocFailed || doc.State == store.DocDead {
+						st.Failures = append(st.Failures, Failure{doc.ID, doc.Tenant, doc.Number, doc.State, doc.Channel, doc.Reason, doc.Updated})
+					}
+					return nil
+				})
+			}
+			return nil
+		})
+	})
+	sort.Slice(st.Failures, func(i, j int) bool { return st.Failures[i].Updated.After(st.Failures[j].Updated) })
+	if len(st.Failures) > maxFailures {
+		st.Failures = st.Failures[:maxFailures]
+	}
+	for name, r := range d.engine.runners {
+		st.Queue[name] = QueueStatus{Ready: r.q.len()}
+	}
+	st.Queue["(retries)"] = QueueStatus{Scheduled: d.engine.sched.len()}
+	return st, err
+}
+
+func (d *Daemon) httpHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !d.ready.Load() {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ready\n"))
+	})
+	mux.HandleFunc("GET /api/v1/status", func(w http.ResponseWriter, r *http.Request) {
+		st, err := d.Status()
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, st)
+	})
+	mux.HandleFunc("GET /api/v1/files/{id}/receipt", func(w http.ResponseWriter, r *http.Request) {
+		rc, err := d.buildReceipt(r.PathValue("id"))
+		if err != nil {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, rc)
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}

@@ -1,0 +1,185 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+	"golang.org/x/sys/unix"
+)
+
+// inbox finds files in the tenants' inboxes. fsnotify events make it quick; a
+// full scan at start and every scan interval makes it reliable (nothing
+// depends on one event arriving). A file is taken when no process has it open
+// for writing (a file renamed in, or written and closed), or, where that
+// cannot be told, when it has not changed for the settle time.
+type inbox struct {
+	d       *Daemon
+	settle  time.Duration
+	scan    time.Duration
+	dirs    map[string]string // inbox dir -> tenant
+	pending map[string]*candidate
+	wake    chan struct{}
+}
+
+type candidate struct {
+	tenant  string
+	size    int64
+	mod     time.Time
+	changed time.Time // when size or mtime last changed
+}
+
+// ignoredName reports names the inbox leaves alone until they are renamed:
+// hidden files and the temporary names upload clients use.
+func ignoredName(name string) bool {
+	if strings.HasPrefix(name, ".") {
+		return true
+	}
+	for _, suffix := range []string{".part", ".filepart", ".tmp"} {
+		if strings.HasSuffix(strings.ToLower(name), suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+func newInbox(d *Daemon) *inbox {
+	in := &inbox{d: d, settle: time.Duration(d.cfg.Inbox.SettleTime), scan: time.Duration(d.cfg.Inbox.ScanInterval),
+		dirs: map[string]string{}, pending: map[string]*candidate{}, wake: make(chan struct{}, 1)}
+	for _, t := range d.cfg.Tenants {
+		in.dirs[d.inboxDir(t.ID)] = t.ID
+	}
+	return in
+}
+
+// run watches until ctx ends. It returns an error only if the watcher cannot
+// be set up at all.
+func (in *inbox) run(ctx context.Context, ready func()) error {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	for dir := range in.dirs {
+		if err := w.Add(dir); err != nil {
+			return err
+		}
+	}
+	in.scanAll()
+	ready()
+	scan := time.NewTicker(in.scan)
+	defer scan.Stop()
+	check := time.NewTicker(100 * time.Millisecond)
+	defer check.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-w.Events:
+			if !ok {
+				return nil
+			}
+			if ev.Has(fsnotify.Create) || ev.Has(fsnotify.Write) || ev.Has(fsnotify.Chmod) {
+				if tenant, ok := in.dirs[filepath.Dir(ev.Name)]; ok {
+					in.observe(tenant, ev.Name)
+					in.take(ctx)
+				}
+			}
+		case err, ok := <-w.Errors:
+			if !ok {
+				return nil
+			}
+			// An overflow loses events, not files: the next scan finds them.
+			in.d.log.Warn("inbox watcher", "err", err)
+			in.scanAll()
+		case <-scan.C:
+			in.scanAll()
+		case <-check.C:
+		}
+		in.take(ctx)
+	}
+}
+
+func (in *inbox) scanAll() {
+	for dir, tenant := range in.dirs {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			in.d.log.Error("scanning an inbox failed", "tenant", tenant, "dir", dir, "err", err)
+			continue
+		}
+		for _, e := range entries {
+			if e.Type().IsRegular() {
+				in.observe(tenant, filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+}
+
+func (in *inbox) observe(tenant, path string) {
+	if ignoredName(filepath.Base(path)) {
+		return
+	}
+	fi, err := os.Lstat(path)
+	if err != nil || !fi.Mode().IsRegular() {
+		delete(in.pending, path)
+		return
+	}
+	c := in.pending[path]
+	now := time.Now()
+	if c == nil {
+		in.pending[path] = &candidate{tenant: tenant, size: fi.Size(), mod: fi.ModTime(), changed: now}
+		return
+	}
+	if c.size != fi.Size() || !c.mod.Equal(fi.ModTime()) {
+		c.size, c.mod, c.changed = fi.Size(), fi.ModTime(), now
+	}
+}
+
+// take claims every candidate that is complete.
+func (in *inbox) take(ctx context.Context) {
+	for path, c := range in.pending {
+		if ctx.Err() != nil {
+			return
+		}
+		in.observe(c.tenant, path)
+		c, ok := in.pending[path]
+		if !ok {
+			continue
+		}
+		if !in.complete(path, c) {
+			continue
+		}
+		delete(in.pending, path)
+		if _, err := in.d.claim(c.tenant, path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			in.d.log.Error("claiming a file failed; it stays in the inbox and is tried again", "tenant", c.tenant, "path", path, "err", err)
+		}
+	}
+}
+
+func (in *inbox) complete(path string, c *candidate) bool {
+	if time.Since(c.changed) >= in.settle {
+		return true
+	}
+	return noWriters(path) == nil
+}
+
+// noWriters asks the kernel whether any process has the file open for
+// writing: a read lease (F_SETLEASE) is granted only when none has. It needs
+// the file to be ours (or CAP_LEASE); otherwise it fails and the settle time
+// decides.
+func noWriters(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := unix.FcntlInt(f.Fd(), unix.F_SETLEASE, unix.F_RDLCK); err != nil {
+		return err
+	}
+	_, err = unix.FcntlInt(f.Fd(), unix.F_SETLEASE, unix.F_UNLCK)
+	return err
+}

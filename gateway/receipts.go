@@ -1,0 +1,203 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/multikanal/multikanal/formats"
+	"github.com/multikanal/multikanal/gateway/store"
+)
+
+// Receipt is what a tenant reads in receipts/<name>.receipt.json: the fate of
+// one input file and of every document in it.
+type Receipt struct {
+	File       string            `json:"file"`
+	FileID     string            `json:"file_id"`
+	Tenant     string            `json:"tenant"`
+	SHA256     string            `json:"sha256"`
+	Size       int64             `json:"size"`
+	Format     string            `json:"format,omitempty"`
+	ReceivedAt time.Time         `json:"received_at"`
+	State      store.FileState   `json:"state"`
+	Reason     string            `json:"reason,omitempty"`
+	Final      bool              `json:"final"`
+	UpdatedAt  time.Time         `json:"updated_at"`
+	Summary    map[string]int    `json:"summary"`
+	Documents  []ReceiptDocument `json:"documents"`
+}
+
+// ReceiptDocument is one document's line in a receipt.
+type ReceiptDocument struct {
+	ID       string            `json:"id"`
+	Number   string            `json:"number,omitempty"`
+	Kind     formats.Kind      `json:"kind,omitempty"`
+	Source   string            `json:"source,omitempty"`
+	Buyer    string            `json:"buyer,omitempty"`
+	Amount   string            `json:"amount,omitempty"`
+	Currency string            `json:"currency,omitempty"`
+	DueDate  string            `json:"due_date,omitempty"`
+	State    store.DocState    `json:"state"`
+	Channel  string            `json:"channel,omitempty"`
+	Address  string            `json:"address,omitempty"`
+	Output   string            `json:"output,omitempty"`
+	Reason   string            `json:"reason,omitempty"`
+	Problems []formats.Problem `json:"problems,omitempty"`
+	Route    []store.RouteStep `json:"route,omitempty"`
+	Received time.Time         `json:"received"`
+	Updated  time.Time         `json:"updated"`
+}
+
+// receiptWriter rewrites the receipts of files whose state changed. Changes
+// are gathered and written at most every interval per file, so a file of
+// 100,000 invoices is not rewritten 100,000 times.
+type receiptWriter struct {
+	d        *Daemon
+	interval time.Duration
+	mu       sync.Mutex
+	dirty    map[string]bool
+	wake     chan struct{}
+}
+
+func newReceiptWriter(d *Daemon) *receiptWriter {
+	return &receiptWriter{d: d, interval: 50 * time.Millisecond, dirty: map[string]bool{}, wake: make(chan struct{}, 1)}
+}
+
+// touch marks a file's receipt as out of date.
+func (w *receiptWriter) touch(fileID string) {
+	w.mu.Lock()
+	w.dirty[fileID] = true
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (w *receiptWriter) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			w.flush() // a last write, so receipts on disk match the store
+			return
+		case <-w.wake:
+		}
+		w.flush()
+		select {
+		case <-ctx.Done():
+			w.flush()
+			return
+		case <-time.After(w.interval):
+		}
+	}
+}
+
+func (w *receiptWriter) flush() {
+	w.mu.Lock()
+	ids := w.dirty
+	w.dirty = map[string]bool{}
+	w.mu.Unlock()
+	for id := range ids {
+		if err := w.write(id); err != nil {
+			w.d.log.Error("writing a receipt failed", "file", id, "err", err)
+		}
+	}
+}
+
+// build reads a file's receipt from the store.
+func (d *Daemon) buildReceipt(fileID string) (*Receipt, error) {
+	r := &Receipt{Summary: map[string]int{}}
+	err := d.store.View(func(tx store.Tx) error {
+		f, err := tx.File(fileID)
+		if err != nil {
+			return err
+		}
+		*r = Receipt{File: f.Name, FileID: f.ID, Tenant: f.Tenant, SHA256: f.SHA256, Size: f.Size, Format: f.Format,
+			ReceivedAt: f.ReceivedAt, State: f.State, Reason: f.Reason, Summary: map[string]int{}, Documents: []ReceiptDocument{}}
+		allEnd := true
+		err = tx.FileDocs(fileID, func(doc *store.Doc) error {
+			rd := ReceiptDocument{ID: doc.ID, Number: doc.Number, Kind: doc.Kind, Source: doc.Source, Buyer: doc.Buyer,
+				Currency: doc.Currency, DueDate: doc.DueDate.String(), State: doc.State, Channel: doc.Channel,
+				Address: doc.Address, Output: doc.Output, Reason: doc.Reason, Problems: doc.Problems, Route: doc.Route,
+				Received: doc.Created, Updated: doc.Updated}
+			if doc.Currency != "" { // parsed: the amount is known
+				rd.Amount = doc.Amount.String()
+			}
+			r.Documents = append(r.Documents, rd)
+			r.Summary[string(doc.State)]++
+			if !doc.State.End() {
+				allEnd = false
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		switch f.State {
+		case store.FileRejected, store.FileDuplicate:
+			r.Final = true
+		case store.FileParsed:
+			r.Final = allEnd && len(r.Documents) == f.Docs
+		}
+		return nil
+	})
+	r.UpdatedAt = time.Now().UTC()
+	return r, err
+}
+
+func (w *receiptWriter) write(fileID string) error {
+	r, err := w.d.buildReceipt(fileID)
+	if err != nil {
+		return err
+	}
+	dir := w.d.receiptsDir(r.Tenant)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(dir, r.File+".receipt.json"), append(data, '\n')); err != nil {
+		return err
+	}
+	if r.Final {
+		return w.d.setFile(fileID, func(f *store.File) {
+			if !f.Final {
+				f.Final, f.FinalAt = true, r.UpdatedAt
+			}
+		})
+	}
+	return nil
+}
+
+// writeFileAtomic replaces path with data so that readers see the old or the
+// new file, never a part.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".receipt-*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o640)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
