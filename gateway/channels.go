@@ -3,9 +3,11 @@ package gateway
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats"
+	"github.com/multikanal/multikanal/formats/csv"
 	"github.com/multikanal/multikanal/formats/ubl"
 	"github.com/multikanal/multikanal/outbound"
 	"github.com/multikanal/multikanal/outbound/efaktura"
@@ -19,7 +21,7 @@ import (
 
 // Readers are the input formats, asked in this order to recognise a file.
 // A new format is one line here.
-var Readers = []formats.Reader{ubl.Format{}}
+var Readers = []formats.Reader{ubl.Format{}, csv.Format{}}
 
 // Channels are the distribution channels. A new channel is one line here.
 func Channels() []outbound.Channel {
@@ -64,4 +66,33 @@ func buildLanes(cfg *config.Config) (map[string]*lane, error) {
 		lanes[ch.Name()] = l
 	}
 	return lanes, nil
+}
+
+// billerOf is the tenant as batch channels need it. The seal key is read
+// from its file here, when a batch is rendered, so a rotated key is used at
+// once.
+func billerOf(t config.Tenant) (outbound.Biller, error) {
+	b := outbound.Biller{ID: t.ID, Name: t.Name, Orgnr: t.Orgnr, Bankgiro: t.Bankgiro, Plusgiro: t.Plusgiro}
+	if ag := t.AutoGiro; ag != nil {
+		b.AutoGiroCustomer, b.AutoGiroBankgiro = ag.CustomerNumber, ag.Bankgiro
+		if b.AutoGiroBankgiro == "" {
+			b.AutoGiroBankgiro = t.Bankgiro
+		}
+		if ag.SealKeyFile != "" {
+			key, err := config.ReadSecret(ag.SealKeyFile)
+			if err != nil {
+				return b, fmt.Errorf("tenant %s: autogiro seal key: %w", t.ID, err)
+			}
+			b.SealKey = strings.TrimSpace(string(key))
+		}
+	}
+	return b, nil
+}
+
+func (d *Daemon) biller(tenant string) (outbound.Biller, error) {
+	t := d.tenant(tenant)
+	if t == nil {
+		return outbound.Biller{}, fmt.Errorf("tenant %q is no longer configured", tenant)
+	}
+	return billerOf(t.cfg)
 }

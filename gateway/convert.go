@@ -116,8 +116,16 @@ func Convert(cfg *config.Config, tenantID, path string, each func(ConvertedDoc))
 
 // RenderAll writes every valid document of c in every channel's rendering
 // into dir/<channel>/, so an integrator can see what each receiver would get.
-func RenderAll(c *Converted, dir string) ([]string, error) {
+func RenderAll(cfg *config.Config, tenantID string, c *Converted, dir string) ([]string, error) {
 	var written []string
+	t := cfg.Tenant(tenantID)
+	if t == nil {
+		return nil, fmt.Errorf("tenant %q is not in the configuration", tenantID)
+	}
+	biller, err := billerOf(*t)
+	if err != nil {
+		return nil, err
+	}
 	for _, ch := range Channels() {
 		chDir := filepath.Join(dir, ch.Name())
 		for _, d := range c.Documents {
@@ -131,7 +139,7 @@ func RenderAll(c *Converted, dir string) ([]string, error) {
 			case outbound.DocumentRenderer:
 				msg, err = r.Render(d.Invoice, "", key)
 			case outbound.BatchRenderer:
-				msg, err = r.RenderBatch(key, []outbound.BatchItem{{Key: key, Doc: d.Invoice}})
+				msg, err = r.RenderBatch(outbound.Batch{Key: key, Biller: biller, Items: []outbound.BatchItem{{Key: key, Doc: d.Invoice}}})
 			}
 			if err != nil {
 				return written, fmt.Errorf("%s: %w", ch.Name(), err)

@@ -276,7 +276,11 @@ func (e *engine) sendBatch(ctx context.Context, r *runner, id string) {
 	if b.State == store.DeliveryDelivered || b.State == store.DeliveryFailed {
 		return
 	}
-	msg, err := r.l.batch.RenderBatch(b.ID, items)
+	biller, err := e.d.biller(b.Tenant)
+	var msg outbound.Message
+	if err == nil {
+		msg, err = r.l.batch.RenderBatch(outbound.Batch{Key: b.ID, Biller: biller, Items: items})
+	}
 	var sent outbound.Sent
 	if err == nil {
 		sctx, cancel := e.sendCtx(ctx)

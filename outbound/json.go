@@ -23,7 +23,8 @@ func JSONMessage(channel string, doc *formats.Document, to, key string) (Message
 }
 
 // JSONBatch renders a batch as one JSON file listing every item.
-func JSONBatch(channel, key string, items []BatchItem) (Message, error) {
+func JSONBatch(channel string, b Batch) (Message, error) {
+	key, items := b.Key, b.Items
 	type entry struct {
 		Key      string            `json:"key"`
 		To       string            `json:"to,omitempty"`
@@ -32,8 +33,9 @@ func JSONBatch(channel, key string, items []BatchItem) (Message, error) {
 	out := struct {
 		Channel string  `json:"channel"`
 		Batch   string  `json:"batch"`
+		Biller  string  `json:"biller"`
 		Items   []entry `json:"items"`
-	}{Channel: channel, Batch: key}
+	}{Channel: channel, Batch: key, Biller: b.Biller.ID}
 	for _, it := range items {
 		out.Items = append(out.Items, entry{it.Key, it.To, it.Doc})
 	}

@@ -72,6 +72,20 @@ type DocumentRenderer interface {
 	Render(doc *formats.Document, to, key string) (Message, error)
 }
 
+// Biller is the tenant a batch is sent for, as batch files need it: bank
+// files carry the biller's customer number, bankgiro and seal.
+type Biller struct {
+	ID       string
+	Name     string
+	Orgnr    string
+	Bankgiro string
+	Plusgiro string
+	// AutoGiro agreement; empty when the biller has none.
+	AutoGiroCustomer string
+	AutoGiroBankgiro string
+	SealKey          string // 32 hex digits
+}
+
 // BatchItem is one document in a batch with the address routing chose.
 type BatchItem struct {
 	Key string
@@ -79,12 +93,18 @@ type BatchItem struct {
 	Doc *formats.Document
 }
 
+// Batch is the deliveries one cut-off collected for one biller and channel.
+type Batch struct {
+	Key    string // names the batch; stable across retries
+	Biller Biller
+	Items  []BatchItem
+}
+
 // BatchRenderer renders the documents collected up to a cut-off as one file.
 type BatchRenderer interface {
 	Channel
-	// RenderBatch returns one message for every item; key names the batch
-	// and is stable across retries.
-	RenderBatch(key string, items []BatchItem) (Message, error)
+	// RenderBatch returns one message for the whole batch.
+	RenderBatch(b Batch) (Message, error)
 }
 
 // Message is what a transport sends: a file for file transports (spool,

@@ -60,7 +60,7 @@ func runConvert(args []string, stdout, stderr io.Writer) int {
 		}
 		results = append(results, c)
 		if *outDir != "" && err == nil {
-			written, err := gateway.RenderAll(c, *outDir)
+			written, err := gateway.RenderAll(cfg, *tenantID, c, *outDir)
 			if err != nil {
 				fmt.Fprintf(stderr, "%s: rendering: %v\n", path, err)
 				code = exitProblems

@@ -165,8 +165,11 @@ func (b *builder) finish() {
 	if d.Buyer.Contact.Phone == "" {
 		d.Buyer.Contact.Phone = b.phone
 	}
+	// EN 16931 requires a country for both parties (BR-09, BR-11) even when
+	// the invoice goes by e-mail with no postal address; this format is for
+	// Swedish ERPs, so an empty country is Sweden.
 	for _, a := range []*formats.Address{&d.Seller.Address, &d.Buyer.Address} {
-		if !a.IsZero() && a.Country == "" {
+		if a.Country == "" {
 			a.Country = "SE"
 		}
 	}

@@ -282,10 +282,11 @@ func (v *votes) decide() (numbers, error) {
 	return numbers{mark: ',', from: "no number in the file has decimals"}, nil
 }
 
-// span is where an invoice is in the file.
+// span is where an invoice is in the file; 32-bit fields keep the
+// per-invoice index small.
 type span struct {
-	group      int
-	start, end int
+	group      uint32
+	start, end uint32
 }
 
 // dupFinder finds invoices whose rows are not consecutive: an invoice number
@@ -304,11 +305,11 @@ type dupFinder struct {
 
 func (d *dupFinder) add(k groupKey, start, end int) {
 	if d.cur.start != 0 && k == d.key {
-		d.cur.end = end
+		d.cur.end = uint32(end)
 		return
 	}
 	d.close()
-	d.key, d.cur = k, span{group: d.group, start: start, end: end}
+	d.key, d.cur = k, span{group: uint32(d.group), start: uint32(start), end: uint32(end)}
 	d.group++
 }
 
@@ -326,8 +327,8 @@ func (d *dupFinder) close() {
 	if d.dups == nil {
 		d.dups = map[int][]string{}
 	}
-	d.dups[first.group] = append(d.dups[first.group], lineRange(d.cur.start, d.cur.end))
-	d.dups[d.cur.group] = append(d.dups[d.cur.group], lineRange(first.start, first.end))
+	d.dups[int(first.group)] = append(d.dups[int(first.group)], lineRange(int(d.cur.start), int(d.cur.end)))
+	d.dups[int(d.cur.group)] = append(d.dups[int(d.cur.group)], lineRange(int(first.start), int(first.end)))
 }
 
 func (d *dupFinder) finish() map[int]string {

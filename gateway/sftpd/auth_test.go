@@ -92,32 +92,12 @@ func TestIdentityFromProvenKeyOnly(t *testing.T) {
 	e.waitLog("sftp login failed", "user", "bob", "methods", "password", "key_fp", "")
 }
 
-func TestConnectionLimitsGraceAndIdle(t *testing.T) {
+func TestConnectionLimits(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(o *Options) {
 		o.MaxConnsPerIP = 3
 		o.MaxConnsPerTenant = 1
-		o.LoginGrace = 300 * time.Millisecond
-		o.IdleTimeout = 400 * time.Millisecond
 	})
-	addr := net.JoinHostPort("127.0.0.1", e.port)
-
-	// Login grace: a client that says nothing is closed.
-	raw, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw.SetDeadline(time.Now().Add(5 * time.Second))
-	buf := make([]byte, 256)
-	for err == nil {
-		_, err = raw.Read(buf)
-	}
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatal("silent client not closed after the login grace time")
-	}
-	raw.Close()
-	e.waitLog("sftp refused", "ip", "127.0.0.1", "what", "login", "why", "not logged in within 300ms")
-
 	// Per tenant: a second session of alice is closed; bob may log in.
 	c1, err := e.dial("alice", ssh.PublicKeys(e.signer("alice")))
 	if err != nil {
@@ -136,7 +116,7 @@ func TestConnectionLimitsGraceAndIdle(t *testing.T) {
 	defer c3.Close()
 
 	// Per address: 3 allowed; the fourth is closed at accept.
-	held, err := net.Dial("tcp", addr)
+	held, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", e.port))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,13 +130,41 @@ func TestConnectionLimitsGraceAndIdle(t *testing.T) {
 		t.Fatal("fourth connection from one address accepted")
 	}
 	e.waitLog("sftp refused", "ip", "127.0.0.1", "what", "connection", "why", "more than 3 connections from this address")
+}
 
-	// Idle: alice's first connection, silent since, is closed.
+func TestLoginGraceAndIdleTimeout(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *Options) {
+		o.LoginGrace = time.Second
+		o.IdleTimeout = time.Second
+	})
+	// A client that says nothing is closed after the login grace time.
+	raw, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", e.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	raw.SetDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 256)
+	for err == nil {
+		_, err = raw.Read(buf)
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatal("silent client not closed after the login grace time")
+	}
+	e.waitLog("sftp refused", "ip", "127.0.0.1", "what", "login", "why", "not logged in within 1s")
+
+	// A logged-in client that stays silent is closed after the idle time.
+	c, err := e.dial("alice", ssh.PublicKeys(e.signer("alice")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
 	done := make(chan error, 1)
-	go func() { done <- c1.Wait() }()
+	go func() { done <- c.Wait() }()
 	select {
 	case <-done:
-	case <-time.After(5 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("idle connection not closed")
 	}
 	e.waitLog("sftp logout", "tenant", "alice", "why", "idle timeout")

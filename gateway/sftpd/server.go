@@ -330,21 +330,19 @@ func (s *Server) handleConn(ctx context.Context, nc net.Conn) {
 	}
 	defer s.untrack(nc)
 
+	// Until the login succeeds the deadline is the login grace time; the
+	// idle timeout takes over after.
 	ic := &idleConn{Conn: nc, timeout: s.opt.IdleTimeout}
-	ic.extend()
+	begin := time.Now()
+	nc.SetDeadline(begin.Add(s.opt.LoginGrace))
 	a := &authState{srv: s, conn: nc, ip: ip, log: log}
-	var graceOver atomic.Bool
-	grace := time.AfterFunc(s.opt.LoginGrace, func() {
-		graceOver.Store(true)
-		nc.Close()
-	})
 	sconn, chans, reqs, err := ssh.NewServerConn(ic, a.config())
-	grace.Stop()
 	if err != nil {
-		a.failed(err, graceOver.Load())
+		a.failed(err, errors.Is(err, os.ErrDeadlineExceeded) || time.Since(begin) >= s.opt.LoginGrace)
 		return
 	}
 	defer sconn.Close()
+	ic.start()
 
 	// The identity comes only from the Permissions the library returned
 	// for the authentication that succeeded (CVE-2024-45337): never from a
@@ -434,14 +432,26 @@ func (s *Server) serveSession(nch ssh.NewChannel, t Tenant, log *slog.Logger) {
 
 // idleConn closes a connection from which nothing arrived for timeout,
 // by moving its deadline forward on traffic. It moves the deadline at most
-// every timeout/16, so the cost per packet stays one clock read.
+// every timeout/16, so the cost per packet stays one clock read. It does
+// nothing before start, while the login grace deadline holds.
 type idleConn struct {
 	net.Conn
 	timeout time.Duration
+	active  atomic.Bool
 	last    atomic.Int64 // unix nanoseconds of the last move
 }
 
+// start replaces the login grace deadline by the idle timeout.
+func (c *idleConn) start() {
+	c.active.Store(true)
+	c.last.Store(0)
+	c.extend()
+}
+
 func (c *idleConn) extend() {
+	if !c.active.Load() {
+		return
+	}
 	now := time.Now()
 	if now.UnixNano()-c.last.Load() < int64(c.timeout/16) {
 		return

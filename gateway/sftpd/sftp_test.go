@@ -227,7 +227,7 @@ func TestTraversalLinksAndOtherTenants(t *testing.T) {
 		{"what", "stat", "path", "/bob/receipts/bob.receipt.json"},
 		{"what", "stat", "path", "/receipts/planted", "why", "~not a regular file"},
 		{"what", "download", "path", "/inbox/a", "why", "~cannot be read back"},
-		{"what", "~t", "path", "/etc"}, // ls stats first
+		{"what", "stat", "path", "/etc"}, // ls stats the path first
 		{"what", "mkdir", "why", "~flat"},
 		{"what", "rmdir"},
 		{"what", "symlink", "why", "~links are not supported"},

@@ -26,6 +26,6 @@ func (*Channel) Eligible(doc *formats.Document, reg outbound.Registry) outbound.
 }
 
 // RenderBatch produces one file for the bank.
-func (c *Channel) RenderBatch(key string, items []outbound.BatchItem) (outbound.Message, error) {
-	return outbound.JSONBatch(c.Name(), key, items)
+func (c *Channel) RenderBatch(b outbound.Batch) (outbound.Message, error) {
+	return outbound.JSONBatch(c.Name(), b)
 }

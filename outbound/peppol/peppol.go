@@ -4,6 +4,7 @@ package peppol
 
 import (
 	"github.com/multikanal/multikanal/formats"
+	"github.com/multikanal/multikanal/formats/ubl"
 	"github.com/multikanal/multikanal/formats/validate"
 	"github.com/multikanal/multikanal/outbound"
 )
@@ -33,7 +34,7 @@ func (*Channel) Eligible(doc *formats.Document, reg outbound.Registry) outbound.
 		}
 		reason = "participant id " + addr + " registered by " + src
 	}
-	if errs := validate.Peppol(doc).Errors(); len(errs) > 0 {
+	if errs := validate.Peppol(Prepare(doc)).Errors(); len(errs) > 0 {
 		return outbound.Eligibility{Reason: "fails Peppol BIS rules: " + errs.Error()}
 	}
 	return outbound.Eligibility{OK: true, Address: addr, Reason: reason}
@@ -41,5 +42,26 @@ func (*Channel) Eligible(doc *formats.Document, reg outbound.Registry) outbound.
 
 // Render writes the document for the access point.
 func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Message, error) {
-	return outbound.JSONMessage(c.Name(), doc, to, key)
+	return outbound.JSONMessage(c.Name(), Prepare(doc), to, key)
+}
+
+// Prepare returns the document as it leaves on Peppol: the BIS Billing 3.0
+// specification and process ids when the input had none (a CSV row has no
+// such thing), and the seller's electronic address from its Swedish
+// organisationsnummer (scheme 0007) when it has none. The input document is
+// not changed.
+func Prepare(doc *formats.Document) *formats.Document {
+	out := *doc
+	if out.CustomizationID == "" {
+		out.CustomizationID = ubl.DefaultCustomizationID
+	}
+	if out.ProfileID == "" {
+		out.ProfileID = ubl.DefaultProfileID
+	}
+	if out.Seller.Endpoint.IsZero() && out.Seller.LegalID.Value != "" {
+		if orgnr, err := formats.CheckOrgnr(out.Seller.LegalID.Value); err == nil {
+			out.Seller.Endpoint = formats.Identifier{Scheme: "0007", Value: orgnr}
+		}
+	}
+	return &out
 }

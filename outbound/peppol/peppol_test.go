@@ -40,7 +40,8 @@ func TestEligibility(t *testing.T) {
 		{"swedish orgnr", func(d *formats.Document) { d.Buyer.Endpoint = formats.Identifier{Scheme: "0007", Value: "5560360793"} }, true, "0007:5560360793"},
 		{"e-mail endpoint", func(d *formats.Document) { d.Buyer.Endpoint = formats.Identifier{Scheme: "EM", Value: "a@b.se"} }, false, "scheme EM"},
 		{"no endpoint", func(d *formats.Document) { d.Buyer.Endpoint = formats.Identifier{} }, false, "no electronic address"},
-		{"fails a BIS rule", func(d *formats.Document) { d.ProfileID = "" }, false, "PEPPOL-EN16931-R001"},
+		{"fails a BIS rule", func(d *formats.Document) { d.Lines[0].NetAmount += 100 }, false, "PEPPOL-EN16931-R120"},
+		{"ids filled for Peppol", func(d *formats.Document) { d.ProfileID, d.CustomizationID = "", "" }, true, "0002:FR23342"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -37,6 +37,6 @@ func (*Channel) Eligible(doc *formats.Document, reg outbound.Registry) outbound.
 }
 
 // RenderBatch produces the batch for the print house.
-func (c *Channel) RenderBatch(key string, items []outbound.BatchItem) (outbound.Message, error) {
-	return outbound.JSONBatch(c.Name(), key, items)
+func (c *Channel) RenderBatch(b outbound.Batch) (outbound.Message, error) {
+	return outbound.JSONBatch(c.Name(), b)
 }
