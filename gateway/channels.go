@@ -23,9 +23,21 @@ import (
 // A new format is one line here.
 var Readers = []formats.Reader{ubl.Format{}, csv.Format{}}
 
-// Channels are the distribution channels. A new channel is one line here.
-func Channels() []outbound.Channel {
-	return []outbound.Channel{peppol.New(), efaktura.New(), kivra.New(), email.New(), sms.New(), print.New()}
+// Channels are the distribution channels, set up from the configuration.
+// A new channel is one line here.
+func Channels(cfg *config.Config) ([]outbound.Channel, error) {
+	mail, err := email.New(email.Options{From: cfg.Channels.Email.From})
+	if err != nil {
+		return nil, fmt.Errorf("channel.email: %w", err)
+	}
+	return []outbound.Channel{
+		peppol.New(),
+		efaktura.New(),
+		kivra.New(),
+		mail,
+		sms.New(sms.Options{From: cfg.Channels.SMS.From}),
+		print.New(),
+	}, nil
 }
 
 // lane is a channel with the transport its configuration chose.
@@ -42,7 +54,11 @@ func (l *lane) name() string { return l.ch.Name() }
 // buildLanes composes each channel with its configured transport.
 func buildLanes(cfg *config.Config) (map[string]*lane, error) {
 	lanes := map[string]*lane{}
-	for _, ch := range Channels() {
+	channels, err := Channels(cfg)
+	if err != nil {
+		return nil, err
+	}
+	for _, ch := range channels {
 		cc := cfg.ChannelConfig(ch.Name())
 		if cc == nil {
 			return nil, fmt.Errorf("channel %s has no configuration", ch.Name())

@@ -76,7 +76,11 @@ func Convert(cfg *config.Config, tenantID, path string, each func(ConvertedDoc))
 	}
 	out.Format = reader.Name()
 	channels := map[string]outbound.Channel{}
-	for _, ch := range Channels() {
+	all, err := Channels(cfg)
+	if err != nil {
+		return nil, err
+	}
+	for _, ch := range all {
 		channels[ch.Name()] = ch
 	}
 	now := time.Now()
@@ -126,7 +130,11 @@ func RenderAll(cfg *config.Config, tenantID string, c *Converted, dir string) ([
 	if err != nil {
 		return nil, err
 	}
-	for _, ch := range Channels() {
+	all, err := Channels(cfg)
+	if err != nil {
+		return nil, err
+	}
+	for _, ch := range all {
 		chDir := filepath.Join(dir, ch.Name())
 		for _, d := range c.Documents {
 			if !d.Valid {

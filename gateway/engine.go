@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -326,40 +327,34 @@ func (e *engine) record(ids []string, batchID string, sent outbound.Sent, sendEr
 			files[doc.FileID] = true
 			dl.Attempts++
 			dl.Updated = now
+			retry := sendErr != nil && class == outbound.ClassTemporary && dl.Attempts < cfg.MaxAttempts && now.Sub(dl.Created) < time.Duration(cfg.MaxAge)
+			why := ""
 			switch {
 			case sendErr == nil:
 				dl.State, dl.Ref, dl.LastError = store.DeliveryDelivered, sent.Ref, ""
-				doc.State, doc.Output, doc.Updated = store.DocDelivered, sent.Ref, now
-				doc.Reason = dl.Channel + ": delivered to " + sent.Ref
-				if err := tx.AppendEvent(doc, store.Event{At: now, State: store.DocDelivered, Channel: dl.Channel, Reason: "delivered: " + sent.Ref}); err != nil {
-					return err
-				}
-			case class == outbound.ClassTemporary && dl.Attempts < cfg.MaxAttempts && now.Sub(dl.Created) < time.Duration(cfg.MaxAge):
+			case retry:
 				dl.State, dl.LastError = store.DeliveryRetrying, sendErr.Error()
 				dl.NextAt = now.Add(backoff(dl.Attempts, time.Duration(cfg.BackoffMin), time.Duration(cfg.BackoffMax), sendErr))
 				retryAt = dl.NextAt
-				doc.State, doc.Updated = store.DocRetrying, now
-				doc.Reason = fmt.Sprintf("%s: attempt %d failed (%v); next try %s", dl.Channel, dl.Attempts, sendErr, dl.NextAt.Format(time.RFC3339))
-				if err := tx.AppendEvent(doc, store.Event{At: now, State: store.DocRetrying, Channel: dl.Channel, Reason: doc.Reason}); err != nil {
-					return err
-				}
+				why = fmt.Sprintf("attempt %d failed (%v); next try %s", dl.Attempts, sendErr, dl.NextAt.Format(time.RFC3339))
 			default:
-				why := sendErr.Error()
+				why = sendErr.Error()
 				if class == outbound.ClassTemporary {
 					why = fmt.Sprintf("gave up after %d attempts: %v", dl.Attempts, sendErr)
 				}
 				dl.State, dl.LastError = store.DeliveryFailed, why
-				doc.State, doc.Updated = store.DocFailed, now
-				if err := tx.AppendEvent(doc, store.Event{At: now, State: store.DocFailed, Channel: dl.Channel, Reason: why}); err != nil {
-					return err
-				}
-				nd, err := e.d.nextDelivery(tx, doc, now, dl.Channel+" failed: "+why)
-				if err != nil {
-					return err
-				}
+			}
+			if dl.Collection {
+				err = recordCollection(tx, doc, dl, sent, why, now)
+			} else {
+				var nd *store.Delivery
+				nd, err = e.d.recordDistribution(tx, doc, dl, sent, why, now)
 				if nd != nil {
 					next = append(next, nd)
 				}
+			}
+			if err != nil {
+				return err
 			}
 			if err := tx.PutDelivery(dl); err != nil {
 				return err
@@ -554,4 +549,46 @@ func (s *scheduler) run(ctx context.Context, due func(job, string)) {
 		case <-timer.C:
 		}
 	}
+}
+
+// recordDistribution applies a send outcome to the document's distribution:
+// delivered, retrying, or failed and on to the next eligible channel.
+func (d *Daemon) recordDistribution(tx store.Tx, doc *store.Doc, dl *store.Delivery, sent outbound.Sent, why string, now time.Time) (*store.Delivery, error) {
+	doc.Updated = now
+	switch dl.State {
+	case store.DeliveryDelivered:
+		doc.State, doc.Output = store.DocDelivered, sent.Ref
+		doc.Reason = dl.Channel + ": delivered to " + sent.Ref
+		return nil, tx.AppendEvent(doc, store.Event{At: now, State: store.DocDelivered, Channel: dl.Channel, Reason: "delivered: " + sent.Ref})
+	case store.DeliveryRetrying:
+		doc.State, doc.Reason = store.DocRetrying, dl.Channel+": "+why
+		return nil, tx.AppendEvent(doc, store.Event{At: now, State: store.DocRetrying, Channel: dl.Channel, Reason: doc.Reason})
+	}
+	doc.State = store.DocFailed
+	if err := tx.AppendEvent(doc, store.Event{At: now, State: store.DocFailed, Channel: dl.Channel, Reason: why}); err != nil {
+		return nil, err
+	}
+	return d.nextDelivery(tx, doc, now, dl.Channel+" failed: "+why)
+}
+
+// recordCollection applies a payment file's outcome to the invoice's
+// collection; distribution is untouched and there is no fallback.
+func recordCollection(tx store.Tx, doc *store.Doc, dl *store.Delivery, sent outbound.Sent, why string, now time.Time) error {
+	c := doc.Collection
+	if c == nil {
+		c = &store.Collection{Method: outbound.AutoGiro, Payer: dl.To}
+		doc.Collection = c
+	}
+	c.At = now
+	switch dl.State {
+	case store.DeliveryDelivered:
+		c.State, c.File = store.CollectionSubmitted, filepath.Base(sent.Ref)
+		c.Reason = "collected by AutoGiro in file " + c.File
+	case store.DeliveryRetrying:
+		c.Reason = "payment file: " + why
+	default:
+		c.State, c.Reason = store.CollectionFailed, "payment file could not be delivered: "+why
+	}
+	doc.Updated = now
+	return tx.AppendEvent(doc, store.Event{At: now, State: doc.State, Channel: dl.Channel, Reason: "collection: " + c.Reason})
 }

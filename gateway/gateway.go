@@ -17,7 +17,6 @@ import (
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/gateway/sftpd"
 	"github.com/multikanal/multikanal/gateway/store"
-	"github.com/multikanal/multikanal/outbound"
 )
 
 // Options are what the command line hands the daemon.
@@ -63,7 +62,6 @@ type Daemon struct {
 	dataDir  string
 	store    store.Store
 	lanes    map[string]*lane
-	registry outbound.Registry
 	tenants  atomic.Pointer[map[string]*tenantState]
 	engine   *engine
 	receipts *receiptWriter
@@ -86,7 +84,7 @@ func New(opts Options) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Daemon{cfg: cfg, log: log, opts: opts, dataDir: dataDir, registry: outbound.NoRegistry{}, ingestQ: newJobQueue()}
+	d := &Daemon{cfg: cfg, log: log, opts: opts, dataDir: dataDir, ingestQ: newJobQueue()}
 	for _, dir := range []string{dataDir, filepath.Join(dataDir, "spool"), filepath.Join(dataDir, "outbox")} {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("data directory: %w", err)

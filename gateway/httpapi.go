@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/multikanal/multikanal/formats/recipients"
 	"github.com/multikanal/multikanal/gateway/store"
 )
 
@@ -120,6 +121,42 @@ func (d *Daemon) httpHandler() http.Handler {
 			return
 		}
 		writeJSON(w, http.StatusOK, rc)
+	})
+	mux.HandleFunc("POST /api/v1/tenants/{tenant}/recipients", func(w http.ResponseWriter, r *http.Request) {
+		rows, err := recipients.Parse(http.MaxBytesReader(w, r.Body, 256<<20), time.Now())
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		source := "import " + r.URL.Query().Get("name")
+		added, revoked, err := d.ImportRecipients(r.PathValue("tenant"), source, rows)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "nothing applied: " + err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]int{"added": added, "revoked": revoked})
+	})
+	mux.HandleFunc("GET /api/v1/tenants/{tenant}/recipients", func(w http.ResponseWriter, r *http.Request) {
+		tenant := r.PathValue("tenant")
+		if d.tenant(tenant) == nil {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "no tenant " + tenant})
+			return
+		}
+		if key := r.URL.Query().Get("key"); key != "" {
+			rc, err := d.RecipientsByKey(tenant, key)
+			if err != nil {
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+				return
+			}
+			writeJSON(w, http.StatusOK, rc)
+			return
+		}
+		list, err := d.ListRecipients(tenant, r.URL.Query().Get("all") == "")
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, list)
 	})
 	return mux
 }

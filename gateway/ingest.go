@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/formats"
+	"github.com/multikanal/multikanal/formats/recipients"
 	"github.com/multikanal/multikanal/gateway/store"
 )
 
@@ -135,6 +136,10 @@ func (d *Daemon) ingest(ctx context.Context, fileID string) {
 		d.rejectFile(rec, "cannot read the file: "+err.Error())
 		return
 	}
+	if recipients.Sniff(head[:n]) {
+		d.applyRegistrationFile(rec, f)
+		return
+	}
 	reader, err := formats.Detect(head[:n], Readers)
 	if err != nil {
 		log.Warn("file rejected", "reason", err)
@@ -238,12 +243,14 @@ func (d *Daemon) recordItems(rec *store.File, tenant *tenantState, items []forma
 			if err := tx.AppendEvent(doc, store.Event{At: now, State: store.DocParsed}); err != nil {
 				return err
 			}
-			dl, err := d.route(tx, tenant, doc, body, now)
+			dl, collect, err := d.route(tx, tenant, doc, body, now)
 			if err != nil {
 				return err
 			}
-			if dl != nil {
-				queued = append(queued, dl)
+			for _, x := range []*store.Delivery{dl, collect} {
+				if x != nil {
+					queued = append(queued, x)
+				}
 			}
 			if err := tx.PutBody(doc.ID, body); err != nil {
 				return err
@@ -269,4 +276,35 @@ func docID(fileID string, index int) string { return fmt.Sprintf("%s-%07d", file
 // logDoc is the logger for lines about one document.
 func (d *Daemon) logDoc(doc *store.Doc) *slog.Logger {
 	return d.log.With("tenant", doc.Tenant, "file", doc.FileID, "doc", doc.ID, "number", doc.Number)
+}
+
+// applyRegistrationFile applies a recipient-registration CSV dropped into
+// the inbox: every row in one transaction with the file's own record, or,
+// when any line is bad, nothing (the receipt lists every bad line).
+func (d *Daemon) applyRegistrationFile(rec *store.File, r io.ReaderAt) {
+	now := time.Now().UTC()
+	rows, err := recipients.Parse(io.NewSectionReader(r, 0, rec.Size), now)
+	if err != nil {
+		d.rejectFile(rec, "registration file: "+err.Error())
+		return
+	}
+	err = d.store.Update(func(tx store.Tx) error {
+		added, revoked, err := applyRows(tx, rec.Tenant, "file "+rec.Name, rows, now)
+		if err != nil {
+			return err
+		}
+		f, err := tx.File(rec.ID)
+		if err != nil {
+			return err
+		}
+		f.Format, f.State = "recipients", store.FileApplied
+		f.Reason = fmt.Sprintf("registration file applied: %d registrations added, %d revoked", added, revoked)
+		return tx.PutFile(f)
+	})
+	if err != nil {
+		d.rejectFile(rec, "registration file: nothing applied: "+err.Error())
+		return
+	}
+	d.log.Info("registration file applied", "tenant", rec.Tenant, "file", rec.ID, "name", rec.Name, "rows", len(rows))
+	d.receipts.touch(rec.ID)
 }

@@ -48,8 +48,10 @@ type ReceiptDocument struct {
 	Reason   string            `json:"reason,omitempty"`
 	Problems []formats.Problem `json:"problems,omitempty"`
 	Route    []store.RouteStep `json:"route,omitempty"`
-	Received time.Time         `json:"received"`
-	Updated  time.Time         `json:"updated"`
+	// Collection is the payment collection beside distribution (AutoGiro).
+	Collection *store.Collection `json:"collection,omitempty"`
+	Received   time.Time         `json:"received"`
+	Updated    time.Time         `json:"updated"`
 }
 
 // receiptWriter rewrites the receipts of files whose state changed. Changes
@@ -123,13 +125,13 @@ func (d *Daemon) buildReceipt(fileID string) (*Receipt, error) {
 			rd := ReceiptDocument{ID: doc.ID, Number: doc.Number, Kind: doc.Kind, Source: doc.Source, Buyer: doc.Buyer,
 				Currency: doc.Currency, DueDate: doc.DueDate.String(), State: doc.State, Channel: doc.Channel,
 				Address: doc.Address, Output: doc.Output, Reason: doc.Reason, Problems: doc.Problems, Route: doc.Route,
-				Received: doc.Created, Updated: doc.Updated}
+				Collection: doc.Collection, Received: doc.Created, Updated: doc.Updated}
 			if doc.Currency != "" { // parsed: the amount is known
 				rd.Amount = doc.Amount.String()
 			}
 			r.Documents = append(r.Documents, rd)
 			r.Summary[string(doc.State)]++
-			if !doc.State.End() {
+			if !doc.State.End() || !doc.Collection.End() {
 				allEnd = false
 			}
 			return nil
@@ -138,7 +140,7 @@ func (d *Daemon) buildReceipt(fileID string) (*Receipt, error) {
 			return err
 		}
 		switch f.State {
-		case store.FileRejected, store.FileDuplicate:
+		case store.FileRejected, store.FileDuplicate, store.FileApplied:
 			r.Final = true
 		case store.FileParsed:
 			r.Final = allEnd && len(r.Documents) == f.Docs

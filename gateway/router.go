@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/formats"
+	"github.com/multikanal/multikanal/formats/recipients"
 	"github.com/multikanal/multikanal/formats/validate"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound"
@@ -15,8 +16,9 @@ import (
 // route validates a parsed document, decides its channel and creates its
 // first delivery. It records every decision with its reason on doc and in
 // its history. It returns the delivery to queue, or nil when the document
-// ends here (rejected, held, or no channel reaches the recipient).
-func (d *Daemon) route(tx store.Tx, t *tenantState, doc *store.Doc, body *formats.Document, now time.Time) (*store.Delivery, error) {
+// ends here (rejected, held, or no channel reaches the recipient), and the
+// payment collection delivery when there is one.
+func (d *Daemon) route(tx store.Tx, t *tenantState, doc *store.Doc, body *formats.Document, now time.Time) (*store.Delivery, *store.Delivery, error) {
 	event := func(state store.DocState, channel, reason string) error {
 		doc.State, doc.Updated = state, now
 		return tx.AppendEvent(doc, store.Event{At: now, State: state, Channel: channel, Reason: reason})
@@ -25,28 +27,99 @@ func (d *Daemon) route(tx store.Tx, t *tenantState, doc *store.Doc, body *format
 	doc.Problems = problems
 	if errs := problems.Errors(); len(errs) > 0 {
 		doc.Reason = errs.Error()
-		return nil, event(store.DocRejected, "", doc.Reason)
+		return nil, nil, event(store.DocRejected, "", doc.Reason)
 	}
 	if key, ok := t.held(body); ok {
 		doc.Reason = "held: recipient " + key + " is on the tenant's do-not-send list"
-		return nil, event(store.DocHeld, "", doc.Reason)
+		return nil, nil, event(store.DocHeld, "", doc.Reason)
 	}
-	doc.Route = d.decide(t, body)
+	reg := txRegistry{tx: tx, tenant: doc.Tenant, now: now}
+	doc.Route = d.decide(t, body, reg)
 	doc.Tried = 0
 	if err := event(store.DocRouted, "", routeSummary(doc.Route)); err != nil {
+		return nil, nil, err
+	}
+	collect, err := d.collection(tx, t, reg, doc, body, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	dl, err := d.nextDelivery(tx, doc, now, "")
+	return dl, collect, err
+}
+
+// collection decides payment collection, which is separate from
+// distribution: an invoice that names an AutoGiro payer number (BT-89) whose
+// mandate is active in the registry also gets a withdrawal in the tenant's
+// next AutoGiro payment file, whatever channel carries the invoice.
+func (d *Daemon) collection(tx store.Tx, t *tenantState, reg txRegistry, doc *store.Doc, body *formats.Document, now time.Time) (*store.Delivery, error) {
+	payer := body.MandateReference()
+	if payer == "" || body.Kind != formats.KindInvoice {
+		return nil, nil
+	}
+	col := &store.Collection{Method: outbound.AutoGiro, Payer: payer, At: now}
+	doc.Collection = col
+	record := func() error {
+		return tx.AppendEvent(doc, store.Event{At: now, State: doc.State, Channel: outbound.AutoGiro, Reason: "collection: " + col.Reason})
+	}
+	switch {
+	case t.cfg.AutoGiro == nil:
+		col.State, col.Reason = store.CollectionNone, "the invoice names AutoGiro payer "+payer+" but the tenant has no AutoGiro agreement configured"
+		return nil, record()
+	case body.Totals.Payable <= 0:
+		col.State, col.Reason = store.CollectionNone, "nothing to withdraw: the amount due is "+body.Totals.Payable.String()
+		return nil, record()
+	case d.lanes[outbound.AutoGiro] == nil:
+		col.State, col.Reason = store.CollectionNone, "the autogiro channel is not available in this build"
+		return nil, record()
+	}
+	mandate, err := reg.find(body, outbound.AutoGiro)
+	if err != nil {
 		return nil, err
 	}
-	return d.nextDelivery(tx, doc, now, "")
+	if mandate == nil {
+		col.State, col.Reason = store.CollectionNone, "no active AutoGiro mandate for payer "+payer+mandateHistory(tx, doc.Tenant, payer)
+		return nil, record()
+	}
+	col.State, col.Reason = store.CollectionQueued, fmt.Sprintf("AutoGiro mandate of payer %s registered by %s; withdrawal on %s in the next payment file", payer, mandate.Source, dueOrNow(body))
+	dl := &store.Delivery{ID: store.DeliveryID(doc.ID, outbound.AutoGiro), DocID: doc.ID, Tenant: doc.Tenant, Channel: outbound.AutoGiro,
+		To: payer, Collection: true, Batched: true, State: store.DeliveryQueued, Created: now, Updated: now}
+	if err := tx.PutDelivery(dl); err != nil {
+		return nil, err
+	}
+	return dl, record()
+}
+
+// mandateHistory explains why a payer has no active mandate, when the
+// registry knows an earlier one.
+func mandateHistory(tx store.Tx, tenant, payer string) string {
+	key, err := recipients.NormaliseKey(store.KeyCustomer, payer, time.Now())
+	if err != nil {
+		return ""
+	}
+	regs, _ := tx.Registrations(tenant, store.RecipientKey{Type: store.KeyCustomer, Value: key})
+	for i := len(regs) - 1; i >= 0; i-- {
+		if r := regs[i]; r.Channel == outbound.AutoGiro && !r.RevokedAt.IsZero() {
+			return fmt.Sprintf(" (the mandate was cancelled %s by %s)", r.RevokedAt.Format("2006-01-02"), r.RevokedBy)
+		}
+	}
+	return ""
+}
+
+func dueOrNow(body *formats.Document) string {
+	if body.DueDate.IsZero() {
+		return "the next bank day (GENAST)"
+	}
+	return body.DueDate.String()
 }
 
 // decide asks every channel of the tenant's priority list (or only the
 // forced one) whether it can reach the recipient.
-func (d *Daemon) decide(t *tenantState, body *formats.Document) []store.RouteStep {
+func (d *Daemon) decide(t *tenantState, body *formats.Document, reg outbound.Registry) []store.RouteStep {
 	channels := make(map[string]outbound.Channel, len(d.lanes))
 	for name, l := range d.lanes {
 		channels[name] = l.ch
 	}
-	return decideRoute(t.cfg.Priority, channels, d.registry, body)
+	return decideRoute(t.cfg.Priority, channels, reg, body)
 }
 
 // decideRoute is routing without a daemon, shared with `convert`.

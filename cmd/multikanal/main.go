@@ -33,6 +33,7 @@ func commands() []command {
 		{"check", "validate a configuration file", runCheck},
 		{"convert", "offline: detect, parse, validate and route input files", runConvert},
 		{"status", "what the running daemon holds", runStatus},
+		{"recipients", "the recipient channel registry: import FILE, show KEY, list", runRecipients},
 		{"version", "version and build info", runVersion},
 	}
 }

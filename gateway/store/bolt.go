@@ -30,7 +30,9 @@ var (
 	bBatches    = []byte("batches")
 	bCounts     = []byte("counts") // "state|channel" -> count of documents
 	bMeta       = []byte("meta")
-	allBuckets  = [][]byte{bFiles, bFileHash, bDocs, bBodies, bEvents, bDeliveries, bPending, bBatches, bCounts, bMeta}
+	bRegistry   = []byte("registry")      // tenant \x00 registration id -> registration
+	bRegKeys    = []byte("registry_keys") // tenant \x00 type:value \x00 registration id -> nil
+	allBuckets  = [][]byte{bFiles, bFileHash, bDocs, bBodies, bEvents, bDeliveries, bPending, bBatches, bCounts, bMeta, bRegistry, bRegKeys}
 )
 
 // ErrLocked is returned by Open when another process holds the database.
@@ -404,3 +406,38 @@ func (t *boltTx) Batch(id string) (*Batch, error) {
 func (t *boltTx) PutBatch(b *Batch) error { return t.put(bBatches, b.ID, b) }
 
 func (t *boltTx) ForEachBatch(fn func(*Batch) error) error { return forEach(t, bBatches, "", fn) }
+
+func (t *boltTx) PutRegistration(r *Registration) error {
+	if r.ID == "" {
+		n, err := t.tx.Bucket(bRegistry).NextSequence()
+		if err != nil {
+			return err
+		}
+		r.ID = fmt.Sprintf("R%07d", n)
+	}
+	keys := t.tx.Bucket(bRegKeys)
+	for _, k := range r.Keys {
+		if err := keys.Put([]byte(r.Tenant+"\x00"+k.String()+"\x00"+r.ID), nil); err != nil {
+			return err
+		}
+	}
+	return t.put(bRegistry, r.Tenant+"\x00"+r.ID, r)
+}
+
+func (t *boltTx) Registrations(tenant string, key RecipientKey) ([]*Registration, error) {
+	prefix := []byte(tenant + "\x00" + key.String() + "\x00")
+	var out []*Registration
+	c := t.tx.Bucket(bRegKeys).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && strings.HasPrefix(string(k), string(prefix)); k, _ = c.Next() {
+		var r Registration
+		if err := t.get(bRegistry, tenant+"\x00"+string(k[len(prefix):]), &r); err != nil {
+			return nil, fmt.Errorf("store: registry index %q: %w", k, err)
+		}
+		out = append(out, &r)
+	}
+	return out, nil
+}
+
+func (t *boltTx) ForEachRegistration(tenant string, fn func(*Registration) error) error {
+	return forEach(t, bRegistry, tenant+"\x00", fn)
+}

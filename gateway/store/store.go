@@ -63,6 +63,14 @@ type Tx interface {
 	Batch(id string) (*Batch, error)
 	PutBatch(b *Batch) error
 	ForEachBatch(fn func(*Batch) error) error
+
+	// PutRegistration adds or updates a registry entry and indexes it
+	// under every one of its keys.
+	PutRegistration(r *Registration) error
+	// Registrations finds every entry of the tenant with this key, revoked
+	// ones included, oldest first.
+	Registrations(tenant string, key RecipientKey) ([]*Registration, error)
+	ForEachRegistration(tenant string, fn func(*Registration) error) error
 }
 
 // FileState is where an input file stands.
@@ -75,6 +83,7 @@ const (
 	FileParsed    FileState = "parsed"    // every document recorded
 	FileRejected  FileState = "rejected"  // unreadable as a whole
 	FileDuplicate FileState = "duplicate" // same bytes as an earlier file of the tenant
+	FileApplied   FileState = "applied"   // a bank or registry file, applied to the registry
 )
 
 // File is one input file.
@@ -112,6 +121,30 @@ const (
 	DocDead      DocState = "dead"
 )
 
+// Collection states. Collection runs beside distribution: an invoice whose
+// payer has an active AutoGiro mandate is also withdrawn.
+const (
+	CollectionQueued    = "queued"    // waiting for the next payment file
+	CollectionSubmitted = "submitted" // in a payment file at the bank
+	CollectionPaid      = "paid"      // the bank reports it withdrawn
+	CollectionStopped   = "stopped"   // the bank reports it not withdrawn
+	CollectionFailed    = "failed"    // the payment file could not be delivered
+	CollectionNone      = "none"      // named a payer but will not be collected (reason says why)
+)
+
+// Collection is an invoice's AutoGiro withdrawal.
+type Collection struct {
+	Method string    `json:"method"` // "autogiro"
+	Payer  string    `json:"payer"`  // payer number
+	State  string    `json:"state"`
+	File   string    `json:"file,omitempty"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+}
+
+// End reports whether collection needs nothing more from the gateway.
+func (c *Collection) End() bool { return c == nil || c.State != CollectionQueued }
+
 // End reports whether the state is final for the document.
 func (s DocState) End() bool {
 	return s == DocDelivered || s == DocRejected || s == DocDead || s == DocHeld
@@ -146,11 +179,13 @@ type Doc struct {
 	Problems []formats.Problem `json:"problems,omitempty"`
 	Route    []RouteStep       `json:"route,omitempty"`
 	// Tried counts the route steps already used (failed or in use).
-	Tried   int       `json:"tried,omitempty"`
-	Output  string    `json:"output,omitempty"`
-	Created time.Time `json:"created"`
-	Updated time.Time `json:"updated"`
-	Events  int       `json:"events"`
+	Tried  int    `json:"tried,omitempty"`
+	Output string `json:"output,omitempty"`
+	// Collection is the payment collection (AutoGiro) beside distribution.
+	Collection *Collection `json:"collection,omitempty"`
+	Created    time.Time   `json:"created"`
+	Updated    time.Time   `json:"updated"`
+	Events     int         `json:"events"`
 }
 
 // Event is one entry in a document's history.
@@ -176,20 +211,23 @@ const (
 // Delivery is one document on one channel. Its ID is also its idempotency
 // key: retries reuse it, so receivers recognise a repeat.
 type Delivery struct {
-	ID        string        `json:"id"`
-	DocID     string        `json:"doc_id"`
-	Tenant    string        `json:"tenant"`
-	Channel   string        `json:"channel"`
-	To        string        `json:"to,omitempty"`
-	State     DeliveryState `json:"state"`
-	Batched   bool          `json:"batched,omitempty"`
-	BatchID   string        `json:"batch_id,omitempty"`
-	Attempts  int           `json:"attempts"`
-	NextAt    time.Time     `json:"next_at,omitzero"`
-	LastError string        `json:"last_error,omitempty"`
-	Ref       string        `json:"ref,omitempty"`
-	Created   time.Time     `json:"created"`
-	Updated   time.Time     `json:"updated"`
+	ID      string `json:"id"`
+	DocID   string `json:"doc_id"`
+	Tenant  string `json:"tenant"`
+	Channel string `json:"channel"`
+	To      string `json:"to,omitempty"`
+	// Collection marks a payment collection (an AutoGiro withdrawal), which
+	// goes beside the document's distribution and never falls back.
+	Collection bool          `json:"collection,omitempty"`
+	State      DeliveryState `json:"state"`
+	Batched    bool          `json:"batched,omitempty"`
+	BatchID    string        `json:"batch_id,omitempty"`
+	Attempts   int           `json:"attempts"`
+	NextAt     time.Time     `json:"next_at,omitzero"`
+	LastError  string        `json:"last_error,omitempty"`
+	Ref        string        `json:"ref,omitempty"`
+	Created    time.Time     `json:"created"`
+	Updated    time.Time     `json:"updated"`
 }
 
 // DeliveryID names the delivery of a document on a channel.
@@ -208,4 +246,43 @@ type Batch struct {
 	Ref        string        `json:"ref,omitempty"`
 	Created    time.Time     `json:"created"`
 	Updated    time.Time     `json:"updated"`
+}
+
+// Recipient key types: a payer is known by any of them.
+const (
+	KeyCustomer = "customer" // the biller's customer number = AutoGiro payer number
+	KeyPNR      = "pnr"      // personnummer, 12 digits
+	KeyOrgnr    = "orgnr"    // organisationsnummer, 10 digits
+	KeyPeppol   = "peppol"   // participant id scheme:value
+	KeyEmail    = "email"
+	KeyMobile   = "mobile" // E.164
+)
+
+// RecipientKey is one way to know a payer.
+type RecipientKey struct {
+	Type  string `json:"type"`
+	Value string `json:"value"`
+}
+
+func (k RecipientKey) String() string { return k.Type + ":" + k.Value }
+
+// Registration is one registry entry: a recipient reachable (or collectable)
+// on a channel, from a source, for a time. Entries are never overwritten:
+// a cancellation sets RevokedAt and keeps the entry as history.
+type Registration struct {
+	ID        string         `json:"id"`
+	Tenant    string         `json:"tenant"`
+	Keys      []RecipientKey `json:"keys"`
+	Channel   string         `json:"channel"` // a channel name, or "autogiro" for a mandate
+	Address   string         `json:"address,omitempty"`
+	Source    string         `json:"source"` // "file X line 7", "import FILE line 3"
+	ValidFrom time.Time      `json:"valid_from"`
+	RevokedAt time.Time      `json:"revoked_at,omitzero"`
+	RevokedBy string         `json:"revoked_by,omitempty"`
+	Created   time.Time      `json:"created"`
+}
+
+// Active reports whether the entry applies at t.
+func (r *Registration) Active(t time.Time) bool {
+	return !r.ValidFrom.After(t) && (r.RevokedAt.IsZero() || r.RevokedAt.After(t))
 }

@@ -60,7 +60,11 @@ func TestEMEndpointIsAnEmailAddress(t *testing.T) {
 	d := baseExample(t)
 	d.Buyer.Contact.Email = ""
 	d.Buyer.Endpoint = formats.Identifier{Scheme: "EM", Value: "faktura@kund.se"}
-	e := email.New().Eligible(d, outbound.NoRegistry{})
+	ch, err := email.New(email.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := ch.Eligible(d, outbound.NoRegistry{})
 	if !e.OK || e.Address != "faktura@kund.se" {
 		t.Errorf("email.Eligible = %+v", e)
 	}

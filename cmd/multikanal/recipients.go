@@ -1,0 +1,130 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/multikanal/multikanal/gateway"
+	"github.com/multikanal/multikanal/gateway/store"
+)
+
+func runRecipients(args []string, stdout, stderr io.Writer) int {
+	usage := func() {
+		fmt.Fprintln(stderr, `Usage:
+  multikanal recipients import [--tenant ID] FILE   apply a registration CSV (all rows or none)
+  multikanal recipients show [--tenant ID] KEY       one payer's registrations, history included (KEY is TYPE:VALUE)
+  multikanal recipients list [--tenant ID] [--all]  the tenant's active registrations (--all: with revoked)
+Flags for all: --addr HOST:PORT, --config FILE or --data DIR to find the daemon; --json.`)
+	}
+	if len(args) == 0 {
+		usage()
+		return exitUsage
+	}
+	sub := args[0]
+	fs := flag.NewFlagSet("recipients "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	tenant := fs.String("tenant", "demo", "tenant whose registry to use")
+	all := fs.Bool("all", false, "list: include revoked registrations")
+	asJSON := fs.Bool("json", false, "print JSON")
+	cfgPath := fs.String("config", "", "configuration file of the daemon")
+	dataDir := fs.String("data", "", "data directory of the daemon (default ./var)")
+	addr := fs.String("addr", "", "the daemon's HTTP address")
+	if err := fs.Parse(args[1:]); err != nil {
+		return exitUsage
+	}
+	base, err := daemonAddr(*addr, *cfgPath, *dataDir)
+	if err != nil {
+		fmt.Fprintln(stderr, "multikanal recipients:", err)
+		return exitProblems
+	}
+	api := "http://" + base + "/api/v1/tenants/" + url.PathEscape(*tenant) + "/recipients"
+	client := &http.Client{Timeout: time.Minute}
+	var resp *http.Response
+	switch {
+	case sub == "import" && fs.NArg() == 1:
+		f, err := os.Open(fs.Arg(0))
+		if err != nil {
+			fmt.Fprintln(stderr, "multikanal recipients import:", err)
+			return exitUsage
+		}
+		defer f.Close()
+		resp, err = client.Post(api+"?name="+url.QueryEscape(filepath.Base(fs.Arg(0))), "text/csv", f)
+		if err != nil {
+			fmt.Fprintln(stderr, "multikanal recipients:", err)
+			return exitProblems
+		}
+	case sub == "show" && fs.NArg() == 1:
+		resp, err = client.Get(api + "?key=" + url.QueryEscape(fs.Arg(0)))
+	case sub == "list" && fs.NArg() == 0:
+		q := ""
+		if *all {
+			q = "?all=1"
+		}
+		resp, err = client.Get(api + q)
+	default:
+		usage()
+		return exitUsage
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "multikanal recipients:", err)
+		return exitProblems
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		var e struct{ Error string }
+		json.Unmarshal(body, &e)
+		fmt.Fprintf(stderr, "multikanal recipients %s: %s\n", sub, strings.ReplaceAll(e.Error, "; line", "\n  line"))
+		return exitProblems
+	}
+	if *asJSON {
+		stdout.Write(body)
+		return exitOK
+	}
+	switch sub {
+	case "import":
+		var n map[string]int
+		json.Unmarshal(body, &n)
+		fmt.Fprintf(stdout, "%s: %d registrations added, %d revoked\n", fs.Arg(0), n["added"], n["revoked"])
+	case "show":
+		var rc gateway.Recipient
+		json.Unmarshal(body, &rc)
+		fmt.Fprintf(stdout, "%s:\n", rc.Key)
+		printRegistrations(stdout, rc.Registrations)
+	case "list":
+		var regs []*store.Registration
+		json.Unmarshal(body, &regs)
+		printRegistrations(stdout, regs)
+	}
+	return exitOK
+}
+
+func printRegistrations(w io.Writer, regs []*store.Registration) {
+	if len(regs) == 0 {
+		fmt.Fprintln(w, "  (none)")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  ID\tKEYS\tCHANNEL\tADDRESS\tVALID FROM\tREVOKED\tSOURCE")
+	for _, r := range regs {
+		keys := make([]string, len(r.Keys))
+		for i, k := range r.Keys {
+			keys[i] = k.String()
+		}
+		revoked := "-"
+		if !r.RevokedAt.IsZero() {
+			revoked = r.RevokedAt.Format("2006-01-02") + " by " + r.RevokedBy
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, strings.Join(keys, ","), r.Channel, orDash(r.Address), r.ValidFrom.Format("2006-01-02"), revoked, r.Source)
+	}
+	tw.Flush()
+}
