@@ -33,7 +33,7 @@ func Channels(cfg *config.Config) ([]outbound.Channel, error) {
 	return []outbound.Channel{
 		peppol.New(),
 		efaktura.New(),
-		kivra.New(),
+		kivra.New(kivra.Options{}),
 		mail,
 		sms.New(sms.Options{From: cfg.Channels.SMS.From}),
 		print.New(),

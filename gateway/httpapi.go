@@ -2,8 +2,12 @@ package gateway
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/multikanal/multikanal/formats/recipients"
@@ -121,6 +125,49 @@ func (d *Daemon) httpHandler() http.Handler {
 			return
 		}
 		writeJSON(w, http.StatusOK, rc)
+	})
+	mux.HandleFunc("GET /api/v1/docs", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		limit, _ := strconv.Atoi(q.Get("limit"))
+		docs, err := d.ListDocs(DocFilter{State: q.Get("state"), Channel: q.Get("channel"), Tenant: q.Get("tenant"), File: q.Get("file"), Limit: limit})
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, docs)
+	})
+	mux.HandleFunc("GET /api/v1/docs/{id}", func(w http.ResponseWriter, r *http.Request) {
+		detail, err := d.ShowDoc(r.PathValue("id"))
+		if err != nil {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "document " + r.PathValue("id") + ": " + err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, detail)
+	})
+	mux.HandleFunc("POST /api/v1/docs/{id}/retry", func(w http.ResponseWriter, r *http.Request) {
+		doc, err := d.RetryDoc(r.PathValue("id"))
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "document " + r.PathValue("id") + " not found"})
+		case err != nil:
+			writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+		default:
+			writeJSON(w, http.StatusOK, doc)
+		}
+	})
+	mux.HandleFunc("POST /api/v1/backup", func(w http.ResponseWriter, r *http.Request) {
+		path := r.URL.Query().Get("path")
+		if !filepath.IsAbs(path) {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "path must be absolute (it is written by the daemon)"})
+			return
+		}
+		start := time.Now()
+		if err := d.store.Backup(path); err != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+			return
+		}
+		fi, _ := os.Stat(path)
+		writeJSON(w, http.StatusOK, map[string]any{"path": path, "bytes": fi.Size(), "seconds": time.Since(start).Seconds()})
 	})
 	mux.HandleFunc("POST /api/v1/tenants/{tenant}/recipients", func(w http.ResponseWriter, r *http.Request) {
 		rows, err := recipients.Parse(http.MaxBytesReader(w, r.Body, 256<<20), time.Now())

@@ -492,3 +492,87 @@ func TestEmbeddedDefaultSFTPUpload(t *testing.T) {
 		t.Errorf("receipt fetched over SFTP is not final: %s", rb)
 	}
 }
+
+// The operator's commands against a running daemon: recipients import (all
+// or nothing), routing by registration, docs list/show/retry, backup.
+func TestOperatorCommands(t *testing.T) {
+	data := t.TempDir()
+	d := startDaemon(t, data)
+	// run runs "multikanal WORDS --data DATA ARGS...": Go's flag package
+	// stops at the first positional argument, so the flags go first.
+	run := func(words string, args ...string) (string, int) {
+		all := append(strings.Fields(words), "--data", data)
+		out, err := exec.Command(binary, append(all, args...)...).CombinedOutput()
+		return string(out), exitCode(err)
+	}
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte("key;channel;address\npnr:198112189875;efaktura;\ncustomer:7;fax;\n"), 0o644)
+	out, code := run("recipients import", bad)
+	if code != 1 || !strings.Contains(out, "line 2") || !strings.Contains(out, "line 3") || !strings.Contains(out, "nothing applied") {
+		t.Errorf("import of a bad file: exit %d\n%s", code, out)
+	}
+	good := filepath.Join(dir, "reg.csv")
+	os.WriteFile(good, []byte("key;channel;address;valid_from\npnr:198112189876;efaktura;;2026-01-15\n"), 0o644)
+	if out, code := run("recipients import", good); code != 0 || !strings.Contains(out, "1 registrations added") {
+		t.Fatalf("import: exit %d\n%s", code, out)
+	}
+	if out, code := run("recipients show", "pnr:19811218-9876"); code != 0 || !strings.Contains(out, "efaktura") || !strings.Contains(out, "reg.csv line 2") {
+		t.Errorf("recipients show: exit %d\n%s", code, out)
+	}
+
+	src, err := os.ReadFile("../../examples/invoices.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(d.inbox(), "invoices.csv"), src, 0o644)
+	r := waitFinal(t, data, "invoices.csv", 30*time.Second)
+	byNumber := map[string]gateway.ReceiptDocument{}
+	for _, doc := range r.Documents {
+		byNumber[doc.Number] = doc
+	}
+	if doc := byNumber["2025-1004"]; doc.Channel != "efaktura" || len(doc.Route) < 2 || !strings.Contains(doc.Route[1].Reason, "reg.csv line 2") {
+		t.Errorf("the registered consumer went to %q; the route must say why: %+v", doc.Channel, doc.Route)
+	}
+	for number, want := range map[string]string{"2025-1001": "peppol", "2025-1002": "email", "2025-1003": "sms", "2025-1008": "print"} {
+		if got := byNumber[number]; got.State != "delivered" || got.Channel != want {
+			t.Errorf("%s: %s on %s, want delivered on %s (%s)", number, got.State, got.Channel, want, got.Reason)
+		}
+	}
+
+	out, code = run("docs list", "--state", "delivered")
+	if code != 0 || !strings.Contains(out, "2025-1001") {
+		t.Errorf("docs list: exit %d\n%s", code, out)
+	}
+	id := byNumber["2025-1002"].ID
+	out, code = run("docs show", id)
+	if code != 0 || !strings.Contains(out, "history:") || !strings.Contains(out, "received") || !strings.Contains(out, "delivered") {
+		t.Errorf("docs show: exit %d\n%s", code, out)
+	}
+	if out, code := run("docs retry", id); code != 1 || !strings.Contains(out, "delivered") {
+		t.Errorf("docs retry of a delivered document: exit %d\n%s", code, out)
+	}
+
+	backup := filepath.Join(dir, "backup.db")
+	if out, code := run("backup", backup); code != 0 || !strings.Contains(out, "online") {
+		t.Fatalf("backup: exit %d\n%s", code, out)
+	}
+	d.stop()
+	// The copy is a working store: a daemon starts on it and counts the same.
+	restored := t.TempDir()
+	copyFile(t, backup, filepath.Join(restored, "state.db"))
+	startDaemon(t, restored)
+	if st, err := exec.Command(binary, "status", "--data", restored).CombinedOutput(); err != nil || !strings.Contains(string(st), "delivered 8") {
+		t.Errorf("status on the restored store: %v\n%s", err, st)
+	}
+}
+
+func copyFile(t *testing.T, src, dst string) {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -5,13 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/multikanal/multikanal/gateway"
 	"github.com/multikanal/multikanal/gateway/store"
@@ -32,61 +30,41 @@ Flags for all: --addr HOST:PORT, --config FILE or --data DIR to find the daemon;
 	sub := args[0]
 	fs := flag.NewFlagSet("recipients "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	df := addDaemonFlags(fs)
 	tenant := fs.String("tenant", "demo", "tenant whose registry to use")
 	all := fs.Bool("all", false, "list: include revoked registrations")
-	asJSON := fs.Bool("json", false, "print JSON")
-	cfgPath := fs.String("config", "", "configuration file of the daemon")
-	dataDir := fs.String("data", "", "data directory of the daemon (default ./var)")
-	addr := fs.String("addr", "", "the daemon's HTTP address")
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitUsage
 	}
-	base, err := daemonAddr(*addr, *cfgPath, *dataDir)
-	if err != nil {
-		fmt.Fprintln(stderr, "multikanal recipients:", err)
-		return exitProblems
-	}
-	api := "http://" + base + "/api/v1/tenants/" + url.PathEscape(*tenant) + "/recipients"
-	client := &http.Client{Timeout: time.Minute}
-	var resp *http.Response
+	api := "/api/v1/tenants/" + url.PathEscape(*tenant) + "/recipients"
+	var body []byte
+	var err error
 	switch {
 	case sub == "import" && fs.NArg() == 1:
-		f, err := os.Open(fs.Arg(0))
-		if err != nil {
-			fmt.Fprintln(stderr, "multikanal recipients import:", err)
+		f, ferr := os.Open(fs.Arg(0))
+		if ferr != nil {
+			fmt.Fprintln(stderr, "multikanal recipients import:", ferr)
 			return exitUsage
 		}
 		defer f.Close()
-		resp, err = client.Post(api+"?name="+url.QueryEscape(filepath.Base(fs.Arg(0))), "text/csv", f)
-		if err != nil {
-			fmt.Fprintln(stderr, "multikanal recipients:", err)
-			return exitProblems
-		}
+		body, err = df.call("POST", api+"?name="+url.QueryEscape(filepath.Base(fs.Arg(0))), f, nil)
 	case sub == "show" && fs.NArg() == 1:
-		resp, err = client.Get(api + "?key=" + url.QueryEscape(fs.Arg(0)))
+		body, err = df.call("GET", api+"?key="+url.QueryEscape(fs.Arg(0)), nil, nil)
 	case sub == "list" && fs.NArg() == 0:
 		q := ""
 		if *all {
 			q = "?all=1"
 		}
-		resp, err = client.Get(api + q)
+		body, err = df.call("GET", api+q, nil, nil)
 	default:
 		usage()
 		return exitUsage
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "multikanal recipients:", err)
+		fmt.Fprintf(stderr, "multikanal recipients %s: %s\n", sub, strings.ReplaceAll(err.Error(), "; line", "\n  line"))
 		return exitProblems
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		var e struct{ Error string }
-		json.Unmarshal(body, &e)
-		fmt.Fprintf(stderr, "multikanal recipients %s: %s\n", sub, strings.ReplaceAll(e.Error, "; line", "\n  line"))
-		return exitProblems
-	}
-	if *asJSON {
+	if *df.asJSON {
 		stdout.Write(body)
 		return exitOK
 	}

@@ -6,12 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/gateway"
@@ -20,31 +18,16 @@ import (
 func runStatus(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print the status as JSON")
-	cfgPath := fs.String("config", "", "configuration file of the daemon (to find its HTTP address)")
-	dataDir := fs.String("data", "", "data directory of the daemon (default ./var)")
-	addr := fs.String("addr", "", "the daemon's HTTP address, host:port")
+	df := addDaemonFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	base, err := daemonAddr(*addr, *cfgPath, *dataDir)
+	body, err := df.call("GET", "/api/v1/status", nil, nil)
 	if err != nil {
 		fmt.Fprintln(stderr, "multikanal status:", err)
 		return exitProblems
 	}
-	client := &http.Client{Timeout: 5 * time.Second}
-	resp, err := client.Get("http://" + base + "/api/v1/status")
-	if err != nil {
-		fmt.Fprintf(stderr, "multikanal status: the daemon at %s does not answer: %v\n", base, err)
-		return exitProblems
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		fmt.Fprintf(stderr, "multikanal status: %s answered %s: %s\n", base, resp.Status, body)
-		return exitProblems
-	}
-	if *asJSON {
+	if *df.asJSON {
 		stdout.Write(body)
 		return exitOK
 	}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/multikanal/multikanal/gateway"
+	"github.com/multikanal/multikanal/gateway/store"
+)
+
+func runDocs(args []string, stdout, stderr io.Writer) int {
+	usage := func() {
+		fmt.Fprintln(stderr, `Usage:
+  multikanal docs list [--state S] [--channel C] [--tenant T] [--file F] [--limit N]
+  multikanal docs show ID     the document with its whole event history
+  multikanal docs retry ID    try a retrying document now, or route a failed/dead one again
+Flags for all: --addr, --config or --data to find the daemon; --json.`)
+	}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		usage()
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	sub := args[0]
+	fs := flag.NewFlagSet("docs "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	df := addDaemonFlags(fs)
+	state := fs.String("state", "", "list: only this state (queued, delivered, retrying, failed, dead, rejected, held)")
+	channel := fs.String("channel", "", "list: only this channel")
+	tenant := fs.String("tenant", "", "list: only this tenant")
+	file := fs.String("file", "", "list: only this file id")
+	limit := fs.Int("limit", 100, "list: at most this many, newest first")
+	if err := fs.Parse(args[1:]); err != nil {
+		return exitUsage
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "multikanal docs %s: %v\n", sub, err)
+		return exitProblems
+	}
+	switch {
+	case sub == "list" && fs.NArg() == 0:
+		q := url.Values{"state": {*state}, "channel": {*channel}, "tenant": {*tenant}, "file": {*file}, "limit": {strconv.Itoa(*limit)}}
+		var docs []*store.Doc
+		raw, err := df.call("GET", "/api/v1/docs?"+q.Encode(), nil, &docs)
+		if err != nil {
+			return fail(err)
+		}
+		if *df.asJSON {
+			stdout.Write(raw)
+			return exitOK
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tTENANT\tNUMBER\tSTATE\tCHANNEL\tAMOUNT\tREASON")
+		for _, d := range docs {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s %s\t%s\n", d.ID, d.Tenant, orDash(d.Number), d.State, orDash(d.Channel), d.Amount, d.Currency, shorten(d.Reason, 100))
+		}
+		tw.Flush()
+	case sub == "show" && fs.NArg() == 1:
+		var detail gateway.DocDetail
+		raw, err := df.call("GET", "/api/v1/docs/"+url.PathEscape(fs.Arg(0)), nil, &detail)
+		if err != nil {
+			return fail(err)
+		}
+		if *df.asJSON {
+			stdout.Write(raw)
+			return exitOK
+		}
+		printDocDetail(stdout, &detail)
+	case sub == "retry" && fs.NArg() == 1:
+		var doc store.Doc
+		if _, err := df.call("POST", "/api/v1/docs/"+url.PathEscape(fs.Arg(0))+"/retry", nil, &doc); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(stdout, "%s: %s %s: %s\n", doc.ID, doc.State, doc.Channel, doc.Reason)
+	default:
+		usage()
+		return exitUsage
+	}
+	return exitOK
+}
+
+func printDocDetail(w io.Writer, d *gateway.DocDetail) {
+	doc := d.Doc
+	fmt.Fprintf(w, "%s  %s %s  tenant %s\n", doc.ID, doc.Kind, orDash(doc.Number), doc.Tenant)
+	fmt.Fprintf(w, "file      %s (%s, %s)\n", d.File.Name, d.File.ID, orDash(doc.Source))
+	fmt.Fprintf(w, "buyer     %s\n", orDash(doc.Buyer))
+	fmt.Fprintf(w, "amount    %s %s, due %s\n", doc.Amount, doc.Currency, orDash(doc.DueDate.String()))
+	fmt.Fprintf(w, "state     %s on %s\n", doc.State, orDash(doc.Channel))
+	fmt.Fprintf(w, "reason    %s\n", orDash(doc.Reason))
+	if c := doc.Collection; c != nil {
+		fmt.Fprintf(w, "collect   %s payer %s: %s (%s)\n", c.Method, c.Payer, c.State, c.Reason)
+	}
+	if len(doc.Route) > 0 {
+		fmt.Fprintln(w, "\nroute:")
+		for _, s := range doc.Route {
+			mark := "-"
+			if s.Eligible {
+				mark = "+"
+			}
+			fmt.Fprintf(w, "  %s %-9s %s\n", mark, s.Channel, s.Reason)
+		}
+	}
+	fmt.Fprintln(w, "\nhistory:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, e := range d.Events {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", e.At.Format("2006-01-02 15:04:05.000"), e.State, orDash(e.Channel), e.Reason)
+	}
+	tw.Flush()
+	if len(d.Deliveries) > 0 {
+		fmt.Fprintln(w, "\ndeliveries:")
+		for _, dl := range d.Deliveries {
+			fmt.Fprintf(w, "  %s  %s to %s, %d attempts, %s %s\n", dl.ID, dl.State, orDash(dl.To), dl.Attempts, orDash(dl.Ref), dl.LastError)
+		}
+	}
+}
+
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
+}
