@@ -1,19 +1,177 @@
-// Package email is the e-mail channel: the invoice as a MIME message with its
-// PDF, sent through an SMTP relay.
+// Package email is the e-mail channel: it decides who can be reached by
+// e-mail and renders an invoice as a complete MIME message (RFC 5322) with a
+// Swedish text and the invoice PDF attached, or a link to it.
+//
+// The message is a finished .eml: the spool transport writes it as a file a
+// mail client opens, and the SMTP transport (package outbound/smtp) hands the
+// same bytes to a relay. This package does no I/O and does not draw PDFs; it
+// is given a function that does.
 package email
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"net/mail"
+	"net/url"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/emersion/go-message"
+	gomail "github.com/emersion/go-message/mail"
 
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/outbound"
 )
 
-// Channel is the e-mail channel.
-type Channel struct{}
+// Options configure the channel for one tenant (the templates speak in the
+// biller's voice, so a gateway with several tenants makes one Channel each).
+// The zero value works: it renders with the default Swedish templates from a
+// placeholder address, which is what the spool transport needs.
+type Options struct {
+	// From is the sender's address, "faktura@acme.se" or
+	// "Acme <faktura@acme.se>". The display name shown to the reader is the
+	// seller's name on the invoice; the name written here is used only when
+	// the invoice has none. Empty means DefaultFrom.
+	From string
+	// Domain is the right-hand side of the Message-ID; empty means the
+	// domain of From.
+	Domain string
+	// Subject and Body are text/template sources executed with a
+	// TemplateData; empty means DefaultSubject and DefaultBody.
+	Subject string
+	Body    string
+	// LinkBase, when set, replaces the PDF attachment with a link:
+	// LinkBase + "/" + the delivery key. The page behind it must check who
+	// is asking, since keys are not secrets.
+	LinkBase string
+	// PDF renders the invoice PDF. When it is nil the document's own PDF
+	// attachment (BG-24) is sent if it carries one, and otherwise the
+	// message goes without one and its text says so.
+	PDF func(*formats.Document) ([]byte, error)
+}
 
-// New returns the e-mail channel.
-func New() *Channel { return &Channel{} }
+// DefaultFrom is the sender when Options.From is empty. The .invalid domain
+// (RFC 2606) can never receive mail, so a spooled message is never mistaken
+// for one that could be answered.
+const DefaultFrom = "faktura@multikanal.invalid"
+
+// DefaultSubject is the subject template used when Options.Subject is empty.
+const DefaultSubject = `{{.Kind}} {{.Number}} från {{.Seller}}`
+
+// DefaultBody is the text template used when Options.Body is empty.
+const DefaultBody = `Hej!
+
+{{if .CreditNote}}Här kommer kreditnota {{.Number}} från {{.Seller}}.
+
+Belopp att tillgodoräkna: {{.Amount}} {{.Currency}}
+{{else}}Här kommer faktura {{.Number}} från {{.Seller}}.
+
+Att betala: {{.Amount}} {{.Currency}}
+{{with .DueDate}}Förfallodag: {{.}}
+{{end}}{{if .AutoGiro}}Beloppet dras från ditt konto via autogiro på förfallodagen.
+{{else}}{{with .OCR}}OCR-nummer: {{.}}
+{{end}}{{with .Bankgiro}}Bankgiro: {{.}}
+{{end}}{{with .Plusgiro}}Plusgiro: {{.}}
+{{end}}{{if not (or .Bankgiro .Plusgiro)}}{{with .IBAN}}IBAN: {{.}}
+{{end}}{{end}}{{end}}{{end}}
+{{if .Attachment}}{{if .CreditNote}}Kreditnotan{{else}}Fakturan{{end}} finns som PDF i bilagan {{.Attachment}}.
+{{else if .Link}}Du kan se och ladda ner {{if .CreditNote}}kreditnotan{{else}}fakturan{{end}} här:
+{{.Link}}
+{{else}}{{if .CreditNote}}Kreditnotan{{else}}Fakturan{{end}} finns inte som bilaga i det här meddelandet. Kontakta {{.Seller}} om du vill ha en kopia.
+{{end}}
+Har du frågor, kontakta {{.Seller}}{{with .SellerEmail}} på {{.}}{{end}}.
+
+Med vänliga hälsningar
+{{.Seller}}
+`
+
+// TemplateData is what the subject and body templates see. Every field is
+// ready to print: amounts in Swedish format, dates as YYYY-MM-DD, account
+// numbers with their usual hyphen; a field the invoice does not carry is "".
+type TemplateData struct {
+	Kind        string // "Faktura" or "Kreditnota"
+	CreditNote  bool
+	Number      string // invoice number (BT-1)
+	Seller      string // seller's trading name, else legal name
+	SellerEmail string // seller's contact address, also the Reply-To
+	Buyer       string // buyer's trading name, else legal name
+	Amount      string // amount due (BT-115), "1 656,25"
+	Currency    string // "SEK"
+	IssueDate   string
+	DueDate     string
+	OCR         string // payment reference (BT-83)
+	Bankgiro    string // "5050-1055"
+	Plusgiro    string // "441009-7"
+	IBAN        string
+	AutoGiro    bool   // the amount is withdrawn by AutoGiro; no payment needed
+	Attachment  string // file name of the attached PDF, or "" when none
+	Link        string // link to the invoice when Options.LinkBase is set
+}
+
+// Channel is the e-mail channel.
+type Channel struct {
+	from     mail.Address
+	domain   string
+	subject  *template.Template
+	body     *template.Template
+	linkBase string
+	pdf      func(*formats.Document) ([]byte, error)
+	now      func() time.Time // the Date header; tests fix it
+}
+
+// New checks the options and returns the channel. It fails on an invalid
+// From address or a template that does not parse or names a field that
+// TemplateData lacks, so a typo stops the daemon at start-up instead of
+// sending every invoice to the next channel.
+func New(o Options) (*Channel, error) {
+	c := &Channel{linkBase: strings.TrimRight(o.LinkBase, "/"), pdf: o.PDF, now: time.Now}
+	from := o.From
+	if from == "" {
+		from = DefaultFrom
+	}
+	a, err := mail.ParseAddress(from)
+	if err != nil {
+		return nil, fmt.Errorf("email: from %q is not an e-mail address, write it like \"Acme <faktura@acme.se>\": %w", o.From, err)
+	}
+	c.from = *a
+	c.domain = o.Domain
+	if c.domain == "" {
+		c.domain = a.Address[strings.LastIndexByte(a.Address, '@')+1:]
+	}
+	if c.linkBase != "" {
+		if u, err := url.Parse(c.linkBase); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, fmt.Errorf("email: link base %q is not an http(s) URL", o.LinkBase)
+		}
+	}
+	if c.subject, err = parse("subject", o.Subject, DefaultSubject); err != nil {
+		return nil, err
+	}
+	if c.body, err = parse("body", o.Body, DefaultBody); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// parse parses a template and runs it once on a filled-in TemplateData:
+// text/template reports an unknown field only when it executes.
+func parse(name, src, def string) (*template.Template, error) {
+	if src == "" {
+		src = def
+	}
+	t, err := template.New(name).Parse(src)
+	if err != nil {
+		return nil, fmt.Errorf("email: %s template: %w", name, err)
+	}
+	sample := TemplateData{Kind: "Faktura", Number: "1", Seller: "S", Buyer: "B", Amount: "1,00", Currency: "SEK",
+		DueDate: "2000-01-01", OCR: "1", Bankgiro: "1", Attachment: "f.pdf"}
+	if err := t.Execute(&bytes.Buffer{}, sample); err != nil {
+		return nil, fmt.Errorf("email: %s template: %w", name, err)
+	}
+	return t, nil
+}
 
 // Name is "email".
 func (*Channel) Name() string { return outbound.Email }
@@ -48,7 +206,205 @@ func (*Channel) Eligible(doc *formats.Document, reg outbound.Registry) outbound.
 	return outbound.Eligibility{Reason: "no e-mail address for the buyer"}
 }
 
-// Render produces the message.
+// Render builds the e-mail to the address to. The Message-ID is derived from
+// key, so a retry of the same delivery carries the same id and a receiver
+// (or the relay's duplicate filter) can recognise it. An empty to (an
+// offline conversion) falls back to the address in the invoice.
 func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Message, error) {
-	return outbound.JSONMessage(c.Name(), doc, to, key)
+	fail := func(err error) (outbound.Message, error) {
+		return outbound.Message{}, fmt.Errorf("email: rendering %s: %w", doc.Label(), err)
+	}
+	if to == "" {
+		to = c.Eligible(doc, outbound.NoRegistry{}).Address
+	}
+	data := c.data(doc)
+	var pdf []byte
+	switch {
+	case c.linkBase != "":
+		data.Link = c.linkBase + "/" + url.PathEscape(key)
+	case c.pdf != nil:
+		var err error
+		if pdf, err = c.pdf(doc); err != nil {
+			return fail(fmt.Errorf("PDF: %w", err))
+		}
+	default:
+		pdf = ownPDF(doc)
+	}
+	if pdf != nil {
+		data.Attachment = fileName(doc, key)
+	}
+	var subject, text bytes.Buffer
+	if err := c.subject.Execute(&subject, data); err != nil {
+		return fail(fmt.Errorf("subject template: %w", err))
+	}
+	if err := c.body.Execute(&text, data); err != nil {
+		return fail(fmt.Errorf("body template: %w", err))
+	}
+
+	// go-message writes header fields in the reverse order of setting
+	// them (the way trace fields are prepended), so they are set bottom-up
+	// to read in the usual order: Date, From, To, Subject.
+	var h gomail.Header
+	// A boundary derived from the key makes the output a function of its
+	// inputs (and the date), which keeps golden files and retries
+	// comparable. "=_" cannot occur in quoted-printable or base64 text.
+	sum := sha256.Sum256([]byte(key))
+	h.SetContentType("multipart/mixed", map[string]string{"boundary": "=_mk_" + hex.EncodeToString(sum[:12])})
+	h.Set("MIME-Version", "1.0")
+	h.SetText("X-Multikanal-Key", key)
+	h.SetMessageID(messageID(key, c.domain))
+	// Subjects are one line; a template that ends in a newline must not
+	// fold the header.
+	h.SetSubject(strings.Join(strings.Fields(subject.String()), " "))
+	if to != "" {
+		h.SetAddressList("To", []*gomail.Address{{Name: data.Buyer, Address: to}})
+	}
+	from := &gomail.Address{Name: c.from.Name, Address: c.from.Address}
+	if data.Seller != "" {
+		from.Name = data.Seller
+	}
+	if data.SellerEmail != "" && !strings.EqualFold(data.SellerEmail, from.Address) {
+		// Answers to an invoice belong with the seller, not with the
+		// relay's sending address.
+		h.SetAddressList("Reply-To", []*gomail.Address{{Address: data.SellerEmail}})
+	}
+	h.SetAddressList("From", []*gomail.Address{from})
+	h.SetDate(c.now())
+
+	var body bytes.Buffer
+	w, err := message.CreateWriter(&body, h.Header)
+	if err != nil {
+		return fail(err)
+	}
+	var th message.Header
+	th.Set("Content-Transfer-Encoding", "quoted-printable")
+	th.SetContentType("text/plain", map[string]string{"charset": "utf-8"})
+	if err := writePart(w, th, text.Bytes()); err != nil {
+		return fail(err)
+	}
+	if pdf != nil {
+		var ah message.Header
+		ah.Set("Content-Transfer-Encoding", "base64")
+		ah.SetContentDisposition("attachment", map[string]string{"filename": data.Attachment})
+		ah.SetContentType("application/pdf", map[string]string{"name": data.Attachment})
+		if err := writePart(w, ah, pdf); err != nil {
+			return fail(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		return fail(err)
+	}
+	return outbound.Message{Key: key, Name: key + ".eml", ContentType: "message/rfc822", To: to, Body: body.Bytes()}, nil
+}
+
+func writePart(w *message.Writer, h message.Header, b []byte) error {
+	pw, err := w.CreatePart(h)
+	if err != nil {
+		return err
+	}
+	if _, err := pw.Write(b); err != nil {
+		return err
+	}
+	return pw.Close()
+}
+
+// messageID returns the Message-ID (without angle brackets) of the message
+// rendered for key: key@domain, with any character a Message-ID may not
+// hold (and "=" itself) written as =XX, so the same key always gives the
+// same id and two keys never share one.
+func messageID(key, domain string) string {
+	var b strings.Builder
+	for i := 0; i < len(key); i++ {
+		ch := key[i]
+		if isAtext(ch) || (ch == '.' && i > 0 && i < len(key)-1 && key[i-1] != '.') {
+			b.WriteByte(ch)
+		} else {
+			fmt.Fprintf(&b, "=%02X", ch)
+		}
+	}
+	return b.String() + "@" + domain
+}
+
+// isAtext reports whether ch is RFC 5322 atext other than "=", which
+// messageID uses as its escape.
+func isAtext(ch byte) bool {
+	switch {
+	case 'a' <= ch && ch <= 'z', 'A' <= ch && ch <= 'Z', '0' <= ch && ch <= '9':
+		return true
+	}
+	return ch < 0x80 && strings.IndexByte("!#$%&'*+-/?^_`{|}~", ch) >= 0
+}
+
+// data fills the template fields from the document.
+func (c *Channel) data(doc *formats.Document) TemplateData {
+	d := TemplateData{
+		Kind:      "Faktura",
+		Number:    doc.Number,
+		Seller:    doc.Seller.DisplayName(),
+		Buyer:     doc.Buyer.DisplayName(),
+		Amount:    doc.Totals.Payable.Swedish(),
+		Currency:  doc.Currency,
+		IssueDate: doc.IssueDate.String(),
+		DueDate:   doc.DueDate.String(),
+		OCR:       doc.PaymentReference(),
+		Bankgiro:  bankgiro(doc.Bankgiro()),
+		Plusgiro:  plusgiro(doc.Plusgiro()),
+		IBAN:      doc.IBAN(),
+		AutoGiro:  doc.MandateReference() != "",
+	}
+	if doc.Kind == formats.KindCreditNote {
+		d.Kind, d.CreditNote = "Kreditnota", true
+	}
+	if a, err := mail.ParseAddress(doc.Seller.Contact.Email); err == nil {
+		d.SellerEmail = a.Address
+	}
+	return d
+}
+
+// ownPDF returns the PDF the invoice carries itself (a UBL invoice often
+// embeds the biller's own rendering), or nil.
+func ownPDF(doc *formats.Document) []byte {
+	for _, a := range doc.Attachments {
+		if len(a.Data) > 0 && (strings.EqualFold(a.MimeCode, "application/pdf") || bytes.HasPrefix(a.Data, []byte("%PDF-"))) {
+			return a.Data
+		}
+	}
+	return nil
+}
+
+// fileName is "faktura-<number>.pdf" ("kreditnota-..." for a credit note),
+// keeping only characters every mail client and file system accept.
+func fileName(doc *formats.Document, key string) string {
+	n := doc.Number
+	if n == "" {
+		n = key
+	}
+	n = strings.Map(func(r rune) rune {
+		if 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '_' || r == '.' {
+			return r
+		}
+		return '_'
+	}, n)
+	if doc.Kind == formats.KindCreditNote {
+		return "kreditnota-" + n + ".pdf"
+	}
+	return "faktura-" + n + ".pdf"
+}
+
+// bankgiro writes a bankgiro number the way it is printed, NNN(N)-NNNN.
+func bankgiro(s string) string {
+	d := formats.OnlyDigits(s)
+	if d != s || len(d) < 7 || len(d) > 8 {
+		return s
+	}
+	return d[:len(d)-4] + "-" + d[len(d)-4:]
+}
+
+// plusgiro writes a plusgiro number with the hyphen before its check digit.
+func plusgiro(s string) string {
+	d := formats.OnlyDigits(s)
+	if d != s || len(d) < 2 || len(d) > 8 {
+		return s
+	}
+	return d[:len(d)-1] + "-" + d[len(d)-1:]
 }
