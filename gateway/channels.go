@@ -16,6 +16,7 @@ import (
 	"github.com/multikanal/multikanal/outbound/peppol"
 	"github.com/multikanal/multikanal/outbound/print"
 	"github.com/multikanal/multikanal/outbound/sms"
+	"github.com/multikanal/multikanal/outbound/smtp"
 	"github.com/multikanal/multikanal/outbound/spool"
 )
 
@@ -69,15 +70,8 @@ func buildLanes(cfg *config.Config) (map[string]*lane, error) {
 		if l.doc == nil && l.batch == nil {
 			return nil, fmt.Errorf("channel %s renders neither documents nor batches", ch.Name())
 		}
-		switch cc.Transport {
-		case "", "spool":
-			sp, err := spool.New(filepath.Join(cfg.DataDir, "outbox", ch.Name()))
-			if err != nil {
-				return nil, err
-			}
-			l.transport = sp
-		default:
-			return nil, fmt.Errorf("channel.%s.transport: %q is not available in this build yet; use \"spool\"", ch.Name(), cc.Transport)
+		if l.transport, err = buildTransport(cfg, ch.Name(), *cc); err != nil {
+			return nil, fmt.Errorf("channel.%s: %w", ch.Name(), err)
 		}
 		lanes[ch.Name()] = l
 	}
@@ -111,4 +105,27 @@ func (d *Daemon) biller(tenant string) (outbound.Biller, error) {
 		return outbound.Biller{}, fmt.Errorf("tenant %q is no longer configured", tenant)
 	}
 	return billerOf(t.cfg)
+}
+
+// buildTransport makes the transport a channel's configuration names. A new
+// transport is one case here.
+func buildTransport(cfg *config.Config, channel string, cc config.Channel) (outbound.Transport, error) {
+	secret := func(path string) (string, error) {
+		if path == "" {
+			return "", nil
+		}
+		b, err := config.ReadSecret(path)
+		return strings.TrimSpace(string(b)), err
+	}
+	switch {
+	case cc.Transport == "" || cc.Transport == "spool":
+		return spool.New(filepath.Join(cfg.DataDir, "outbox", channel))
+	case channel == outbound.Email && cc.Transport == "smtp":
+		password, err := secret(cc.PasswordFile)
+		if err != nil {
+			return nil, fmt.Errorf("password_file: %w", err)
+		}
+		return smtp.New(smtp.Options{Addr: cc.Addr, TLS: cc.TLS, CAFile: cc.CAFile, Username: cc.Username, Password: password})
+	}
+	return nil, fmt.Errorf("transport %q is not available for this channel in this build; use \"spool\"", cc.Transport)
 }

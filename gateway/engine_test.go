@@ -51,16 +51,28 @@ func (f *fakeTransport) count() int {
 // transports and drops the named example into the demo inbox.
 func runDaemon(t *testing.T, fakes map[string]*fakeTransport, example string) (*Daemon, string) {
 	t.Helper()
-	src := filepath.Join(examples, example)
-	body, err := os.ReadFile(src)
+	body, err := os.ReadFile(filepath.Join(examples, example))
 	if err != nil {
 		t.Skipf("shared test data absent: %v", err)
 	}
+	d := startTestDaemon(t, nil, fakes)
+	drop(t, d, example, body)
+	return d, example
+}
+
+// startTestDaemon runs a daemon on the embedded default in a temporary data
+// dir, with fast retries, no listeners, the configuration changed by mutate
+// and the given fake transports, until the test ends.
+func startTestDaemon(t *testing.T, mutate func(*config.Config), fakes map[string]*fakeTransport) *Daemon {
+	t.Helper()
 	cfg := config.Default(t.TempDir())
 	cfg.HTTP.Listen = ""
 	cfg.SFTP.Listen = ""
 	cfg.Delivery.BackoffMin = config.Duration(5 * time.Millisecond)
 	cfg.Delivery.BackoffMax = config.Duration(20 * time.Millisecond)
+	if mutate != nil {
+		mutate(cfg)
+	}
 	d, err := New(Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -78,10 +90,20 @@ func runDaemon(t *testing.T, fakes map[string]*fakeTransport, example string) (*
 		}
 	})
 	waitUntil(t, func() bool { return d.ready.Load() })
-	if err := os.WriteFile(filepath.Join(d.inboxDir("demo"), example), body, 0o644); err != nil {
+	return d
+}
+
+// drop puts a file into the demo inbox the way careful clients do: a hidden
+// name, then a rename.
+func drop(t *testing.T, d *Daemon, name string, body []byte) {
+	t.Helper()
+	tmp := filepath.Join(d.inboxDir("demo"), "."+name)
+	if err := os.WriteFile(tmp, body, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return d, example
+	if err := os.Rename(tmp, filepath.Join(d.inboxDir("demo"), name)); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func waitUntil(t *testing.T, cond func() bool) {

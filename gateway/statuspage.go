@@ -1,0 +1,425 @@
+package gateway
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html"
+	"html/template"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/multikanal/multikanal/gateway/store"
+)
+
+// The status page is for an operator in a hurry: is it up, is it moving,
+// what is stuck and why. It is rendered on the server, charts included (as
+// inline SVG), so it needs no JavaScript and fetches nothing: it works on a
+// loopback port through an SSH tunnel, and its Content-Security-Policy
+// forbids every external fetch.
+
+//go:embed web/status.html web/status.css
+var webFS embed.FS
+
+var statusTmpl = template.Must(template.New("status.html").Funcs(template.FuncMap{
+	"clock": func(t time.Time) string { return clock(t, time.Now()) },
+	"bytes": humanBytes,
+}).ParseFS(webFS, "web/status.html"))
+
+// statusCSS is inlined into the page: the page is one request, and the one
+// route the page has (GET /) serves nothing else.
+var statusCSS = func() template.CSS {
+	b, err := webFS.ReadFile("web/status.css")
+	if err != nil {
+		panic(err)
+	}
+	return template.CSS(b)
+}()
+
+const (
+	// chartHours is the span of the charts, the current hour included.
+	chartHours = 24
+	// maxRecentFiles bounds the "recent files" table.
+	maxRecentFiles = 15
+)
+
+// hourlySeries is the last hours of work, one slot per hour, from Start.
+type hourlySeries struct {
+	Start time.Time
+	Hours int
+	// Files counts input files by the hour they arrived.
+	Files []int
+	// Delivered counts documents delivered, per channel, by the hour of
+	// delivery.
+	Delivered map[string][]int
+	// Rejected counts documents and whole files rejected for their content
+	// (the sender must fix them); Failing counts documents whose delivery is
+	// retrying, failed or dead (a receiver or the gateway must).
+	Rejected []int
+	Failing  []int
+	// Recent are the last files received, newest first, whatever their age:
+	// the scan that fills the series sees them anyway.
+	Recent []recentFile
+}
+
+// recentFile is one row of the recent files table.
+type recentFile struct {
+	*store.File
+	// Docs counts the file's documents by state; nil for files older than
+	// the series, whose documents were not read.
+	Docs map[store.DocState]int
+}
+
+// hourly reads the work done since the start of since's hour from the store.
+// Only the documents of files received in that window are read, so the cost
+// follows the last day's volume, not the store's size. Documents are placed
+// by their last change, which for a delivered or dead one is when it got
+// there.
+func (d *Daemon) hourly(since time.Time) (hourlySeries, error) {
+	start := since.Truncate(time.Hour)
+	hours := int(time.Since(start)/time.Hour) + 1
+	s := hourlySeries{Start: start, Hours: hours, Files: make([]int, hours),
+		Delivered: map[string][]int{}, Rejected: make([]int, hours), Failing: make([]int, hours)}
+	slot := func(t time.Time) int {
+		i := int(t.Sub(start) / time.Hour)
+		return max(0, min(i, hours-1))
+	}
+	var recent []recentFile
+	err := d.store.View(func(tx store.Tx) error {
+		return tx.ForEachFile(func(f *store.File) error {
+			rf := recentFile{File: f}
+			// File ids grow with arrival, so the last ones seen are the newest.
+			if len(recent) == maxRecentFiles {
+				recent = slices.Delete(recent, 0, 1)
+			}
+			if f.ReceivedAt.Before(start) {
+				recent = append(recent, rf)
+				return nil
+			}
+			s.Files[slot(f.ReceivedAt)]++
+			if f.State == store.FileRejected {
+				s.Rejected[slot(f.ReceivedAt)]++
+			}
+			rf.Docs = map[store.DocState]int{}
+			recent = append(recent, rf)
+			return tx.FileDocs(f.ID, func(doc *store.Doc) error {
+				rf.Docs[doc.State]++
+				switch doc.State {
+				case store.DocDelivered:
+					if s.Delivered[doc.Channel] == nil {
+						s.Delivered[doc.Channel] = make([]int, hours)
+					}
+					s.Delivered[doc.Channel][slot(doc.Updated)]++
+				case store.DocRejected:
+					s.Rejected[slot(doc.Updated)]++
+				case store.DocRetrying, store.DocFailed, store.DocDead:
+					s.Failing[slot(doc.Updated)]++
+				}
+				return nil
+			})
+		})
+	})
+	slices.Reverse(recent)
+	s.Recent = recent
+	return s, err
+}
+
+// statusPage serves the operator's page at /.
+func (d *Daemon) statusPage(w http.ResponseWriter, r *http.Request) {
+	now := time.Now()
+	st, err := d.Status()
+	if err != nil {
+		http.Error(w, "reading the store: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	hs, err := d.hourly(now.Add(-(chartHours - 1) * time.Hour))
+	if err != nil {
+		http.Error(w, "reading the store: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	if err := statusTmpl.Execute(&buf, newStatusView(st, hs, now)); err != nil {
+		http.Error(w, "rendering the status page: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.Write(buf.Bytes())
+}
+
+// statusView is what the template shows.
+type statusView struct {
+	St       *Status
+	Now      time.Time
+	CSS      template.CSS
+	Tiles    []tile
+	Charts   []chart
+	Channels []channelRow
+	Recent   []recentFile
+}
+
+type tile struct {
+	Label string
+	Value string
+	// Class is "", "ok", "warn" or "bad".
+	Class string
+}
+
+type chart struct {
+	Title  string
+	Total  int
+	SVG    template.HTML
+	Legend []chartSeries
+}
+
+type channelRow struct {
+	Name                                        string
+	Color                                       string
+	Delivered24h, Delivered, InProgress, Queued int64
+	Retrying, Dead                              int64
+}
+
+// inProgress are the document states on the way to delivery.
+var inProgress = []store.DocState{store.DocReceived, store.DocParsed, store.DocRouted, store.DocQueued}
+
+func newStatusView(st *Status, hs hourlySeries, now time.Time) statusView {
+	v := statusView{St: st, Now: now, CSS: statusCSS, Recent: hs.Recent}
+	sum := func(m map[store.DocState]int64, states ...store.DocState) (n int64) {
+		for _, s := range states {
+			n += m[s]
+		}
+		return n
+	}
+	docs := st.Documents
+	class := func(n int64, bad string) string {
+		if n > 0 {
+			return bad
+		}
+		return ""
+	}
+	v.Tiles = []tile{
+		{"Delivered", fmt.Sprint(docs[store.DocDelivered]), "ok"},
+		{"In progress", fmt.Sprint(sum(docs, inProgress...)), ""},
+		{"Retrying", fmt.Sprint(docs[store.DocRetrying]), class(docs[store.DocRetrying], "warn")},
+		{"Dead", fmt.Sprint(sum(docs, store.DocFailed, store.DocDead)), class(sum(docs, store.DocFailed, store.DocDead), "bad")},
+		{"Rejected", fmt.Sprint(docs[store.DocRejected]), class(docs[store.DocRejected], "warn")},
+		{"Held", fmt.Sprint(docs[store.DocHeld]), ""},
+		{"Files open", fmt.Sprint(st.FilesOpen), ""},
+		{"Store", humanBytes(st.StoreBytes), ""},
+	}
+
+	channels := orderChannels(st, hs)
+	var delivered []chartSeries
+	for _, ch := range channels {
+		if vals := hs.Delivered[ch]; vals != nil {
+			delivered = append(delivered, chartSeries{Name: ch, Color: channelColor(ch), Values: vals})
+		}
+	}
+	v.Charts = []chart{
+		newChart("Files received", hs, []chartSeries{{Name: "files", Color: "#4c6ef5", Values: hs.Files}}),
+		newChart("Invoices delivered", hs, delivered),
+		newChart("Failures", hs, []chartSeries{
+			{Name: "rejected input", Color: "#f59f00", Values: hs.Rejected},
+			{Name: "delivery failing", Color: "#e03131", Values: hs.Failing},
+		}),
+	}
+	for _, ch := range channels {
+		by := st.ByChannel[ch]
+		row := channelRow{Name: ch, Color: channelColor(ch), Queued: int64(st.Queue[ch].Ready)}
+		for _, n := range hs.Delivered[ch] {
+			row.Delivered24h += int64(n)
+		}
+		row.Delivered = by[string(store.DocDelivered)]
+		for _, s := range inProgress {
+			row.InProgress += by[string(s)]
+		}
+		row.Retrying = by[string(store.DocRetrying)]
+		row.Dead = by[string(store.DocFailed)] + by[string(store.DocDead)]
+		v.Channels = append(v.Channels, row)
+	}
+	return v
+}
+
+// channelOrder is the order of the default priority list, so the page
+// reads like the routing does; channels not in it follow by name.
+var channelOrder = []string{"peppol", "efaktura", "autogiro", "kivra", "email", "sms", "print"}
+
+// channelColors are fixed per channel so a channel keeps its colour from
+// chart to table and from one day to the next.
+var channelColors = map[string]string{
+	"peppol": "#1c7ed6", "efaktura": "#0ca678", "autogiro": "#2b8a3e", "kivra": "#ae3ec9",
+	"email": "#f76707", "sms": "#e64980", "print": "#495057",
+}
+
+func channelColor(ch string) string {
+	if c, ok := channelColors[ch]; ok {
+		return c
+	}
+	return "#868e96"
+}
+
+// orderChannels lists every channel the status or the series knows.
+func orderChannels(st *Status, hs hourlySeries) []string {
+	seen := map[string]bool{}
+	for ch := range st.Queue {
+		if !strings.HasPrefix(ch, "(") { // "(retries)" is the shared scheduler, not a channel
+			seen[ch] = true
+		}
+	}
+	for ch := range st.ByChannel {
+		seen[ch] = true
+	}
+	for ch := range hs.Delivered {
+		seen[ch] = true
+	}
+	out := make([]string, 0, len(seen))
+	for ch := range seen {
+		out = append(out, ch)
+	}
+	rank := func(ch string) int {
+		if i := slices.Index(channelOrder, ch); i >= 0 {
+			return i
+		}
+		return len(channelOrder)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		ri, rj := rank(out[i]), rank(out[j])
+		if ri != rj {
+			return ri < rj
+		}
+		return out[i] < out[j]
+	})
+	return out
+}
+
+// chartSeries is one coloured part of a stacked bar chart.
+type chartSeries struct {
+	Name   string
+	Color  string
+	Values []int
+}
+
+// Chart geometry, in SVG user units; the SVG scales to its box.
+const (
+	chartW, chartH       = 360, 150
+	chartLeft, chartRite = 30, 6
+	chartTop, chartBot   = 8, 20
+)
+
+func newChart(title string, hs hourlySeries, series []chartSeries) chart {
+	c := chart{Title: title, Legend: series}
+	for _, s := range series {
+		for _, n := range s.Values {
+			c.Total += n
+		}
+	}
+	c.SVG = barChart(title, hs.Start, hs.Hours, series)
+	return c
+}
+
+// barChart draws the series as stacked bars, one per hour, with the hour
+// under every sixth bar and a tooltip (<title>) on each bar.
+func barChart(title string, start time.Time, hours int, series []chartSeries) template.HTML {
+	peak := 0
+	for i := range hours {
+		stack := 0
+		for _, s := range series {
+			stack += s.Values[i]
+		}
+		peak = max(peak, stack)
+	}
+	top := niceCeil(peak)
+	plotW, plotH := float64(chartW-chartLeft-chartRite), float64(chartH-chartTop-chartBot)
+	slotW := plotW / float64(hours)
+	y := func(n int) float64 { return chartTop + plotH - plotH*float64(n)/float64(top) }
+
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-label="%s per hour, last %d hours">`,
+		chartW, chartH, html.EscapeString(title), hours)
+	for _, n := range []int{0, top / 2, top} {
+		if n == 0 && top/2 == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, `<line class="grid" x1="%d" x2="%d" y1="%.1f" y2="%.1f"/>`, chartLeft, chartW-chartRite, y(n), y(n))
+		fmt.Fprintf(&b, `<text class="ylabel" x="%d" y="%.1f">%d</text>`, chartLeft-4, y(n)+3, n)
+	}
+	for i := range hours {
+		x := chartLeft + slotW*float64(i)
+		hour := start.Add(time.Duration(i) * time.Hour).Local()
+		if hour.Hour()%6 == 0 {
+			fmt.Fprintf(&b, `<text class="xlabel" x="%.1f" y="%d">%s</text>`, x+slotW/2, chartH-6, hour.Format("15:04"))
+		}
+		base := 0
+		var tip []string
+		for _, s := range series {
+			n := s.Values[i]
+			if n == 0 {
+				continue
+			}
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"/>`,
+				x+slotW*0.15, y(base+n), slotW*0.7, y(base)-y(base+n), s.Color)
+			base += n
+			tip = append(tip, fmt.Sprintf("%s %d", s.Name, n))
+		}
+		if base > 0 {
+			// A transparent hit area over the whole slot carries the tooltip,
+			// so thin bars are easy to point at.
+			fmt.Fprintf(&b, `<rect class="hit" x="%.1f" y="%d" width="%.1f" height="%.1f"><title>%s–%s: %s</title></rect>`,
+				x, chartTop, slotW, plotH, hour.Format("15:04"), hour.Add(time.Hour).Format("15:04"),
+				html.EscapeString(strings.Join(tip, ", ")))
+		}
+	}
+	fmt.Fprintf(&b, `<line class="axis" x1="%d" x2="%d" y1="%.1f" y2="%.1f"/>`, chartLeft, chartW-chartRite, y(0), y(0))
+	if peak == 0 {
+		fmt.Fprintf(&b, `<text class="empty" x="%.1f" y="%.1f">nothing in the last %d hours</text>`,
+			chartLeft+plotW/2, chartTop+plotH/2, hours)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// niceCeil rounds n up to 1, 2 or 5 times a power of ten, so the axis reads
+// in round numbers; never less than 2, so the middle grid line is whole.
+func niceCeil(n int) int {
+	if n <= 2 {
+		return 2
+	}
+	for p := 1; ; p *= 10 {
+		for _, m := range []int{1, 2, 5} {
+			if m*p >= n {
+				return m * p
+			}
+		}
+	}
+}
+
+// clock shows a time of today as 15:04:05 and an older one with its date.
+func clock(t, now time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	t = t.Local()
+	if y, m, d := t.Date(); y == now.Year() && m == now.Month() && d == now.Day() {
+		return t.Format("15:04:05")
+	}
+	return t.Format("2006-01-02 15:04")
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
