@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 
@@ -20,15 +21,16 @@ type entry struct {
 	text string        // the value of a string
 }
 
-// indexDocument walks the document's syntax tree. It is best effort: on a
-// syntax error it returns what it saw before the error.
-func indexDocument(data []byte) (idx docIndex) {
+// indexDocument walks the document's syntax tree. On a syntax error it
+// returns what it saw before the error, and the error as a Problem (Key
+// and File unset).
+func indexDocument(data []byte) (idx docIndex, syntax *Problem) {
 	idx = docIndex{}
 	// The index only improves messages, and the parser is go-toml's
 	// unstable API: a panic in it must not take the error report with it.
 	defer func() {
 		if recover() != nil {
-			idx = docIndex{}
+			idx, syntax = docIndex{}, nil
 		}
 	}()
 	arrays := map[string]int{} // array-of-tables path → elements seen so far
@@ -66,7 +68,12 @@ func indexDocument(data []byte) (idx docIndex) {
 			idx.keyValue(&p, table, e)
 		}
 	}
-	return idx
+	var perr *unstable.ParserError
+	if errors.As(p.Error(), &perr) {
+		pos := p.Shape(p.Range(perr.Highlight)).Start
+		syntax = &Problem{Line: pos.Line, Column: pos.Column, Msg: perr.Message}
+	}
+	return idx, syntax
 }
 
 // keyValue records a key = value under prefix, and the keys inside an

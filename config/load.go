@@ -64,7 +64,14 @@ func Default(dataDir string) *Config {
 }
 
 func parse(data []byte, name, baseDir string, embedded bool) (*Config, error) {
-	ps := &problems{file: name, index: indexDocument(data)}
+	idx, syntax := indexDocument(data)
+	if syntax != nil {
+		// A document that does not parse is not decoded: the index's
+		// parse already has the error and its position.
+		syntax.File = name
+		return nil, &Error{Problems: []Problem{*syntax}}
+	}
+	ps := &problems{file: name, index: idx}
 	if ps.checkTypes(); len(ps.list) > 0 {
 		return nil, ps.err()
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats"
@@ -41,8 +42,15 @@ func Channels(cfg *config.Config) ([]outbound.Channel, error) {
 	}, nil
 }
 
-// lane is a channel with the transport its configuration chose.
+// lane is a channel with the transport its configuration chose. Its parts
+// are replaced whole on a configuration reload; a send in flight keeps the
+// parts it started with.
 type lane struct {
+	name  string
+	parts atomic.Pointer[laneParts]
+}
+
+type laneParts struct {
 	ch        outbound.Channel
 	transport outbound.Transport
 	doc       outbound.DocumentRenderer // per-document channels
@@ -50,11 +58,11 @@ type lane struct {
 	cfg       config.Channel
 }
 
-func (l *lane) name() string { return l.ch.Name() }
+func (l *lane) get() *laneParts { return l.parts.Load() }
 
 // buildLanes composes each channel with its configured transport.
-func buildLanes(cfg *config.Config) (map[string]*lane, error) {
-	lanes := map[string]*lane{}
+func buildLanes(cfg *config.Config) (map[string]*laneParts, error) {
+	lanes := map[string]*laneParts{}
 	channels, err := Channels(cfg)
 	if err != nil {
 		return nil, err
@@ -64,7 +72,7 @@ func buildLanes(cfg *config.Config) (map[string]*lane, error) {
 		if cc == nil {
 			return nil, fmt.Errorf("channel %s has no configuration", ch.Name())
 		}
-		l := &lane{ch: ch, cfg: *cc}
+		l := &laneParts{ch: ch, cfg: *cc}
 		l.doc, _ = ch.(outbound.DocumentRenderer)
 		l.batch, _ = ch.(outbound.BatchRenderer)
 		if l.doc == nil && l.batch == nil {

@@ -77,9 +77,9 @@ func (e *engine) start(ctx context.Context, wg *sync.WaitGroup) error {
 		e.schedule(job{id: b.ID, batch: true}, b.Channel, b.NextAt)
 	}
 	for _, r := range e.runners {
-		n := r.l.cfg.Workers
+		n := r.l.get().cfg.Workers
 		if n <= 0 {
-			n = e.d.cfg.Delivery.Workers
+			n = e.d.live.Load().Delivery.Workers
 		}
 		if n <= 0 {
 			n = 1
@@ -214,7 +214,7 @@ func (e *engine) work(ctx context.Context, r *runner) {
 // flight at SIGTERM finishes (within the stop timeout) and is recorded, so it
 // is not repeated after the restart.
 func (e *engine) sendCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	timeout := time.Duration(e.d.cfg.Delivery.StopTimeout)
+	timeout := time.Duration(e.d.live.Load().Delivery.StopTimeout)
 	if timeout <= 0 {
 		timeout = 20 * time.Second
 	}
@@ -238,11 +238,12 @@ func (e *engine) sendOne(ctx context.Context, r *runner, id string) {
 	if dl.State == store.DeliveryDelivered || dl.State == store.DeliveryFailed {
 		return
 	}
-	msg, err := r.l.doc.Render(body, dl.To, dl.ID)
+	l := r.l.get()
+	msg, err := l.doc.Render(body, dl.To, dl.ID)
 	var sent outbound.Sent
 	if err == nil {
 		sctx, cancel := e.sendCtx(ctx)
-		sent, err = r.l.transport.Send(sctx, msg)
+		sent, err = l.transport.Send(sctx, msg)
 		cancel()
 	} else {
 		err = outbound.Permanent(fmt.Errorf("rendering: %w", err))
@@ -277,15 +278,16 @@ func (e *engine) sendBatch(ctx context.Context, r *runner, id string) {
 	if b.State == store.DeliveryDelivered || b.State == store.DeliveryFailed {
 		return
 	}
+	l := r.l.get()
 	biller, err := e.d.biller(b.Tenant)
 	var msg outbound.Message
 	if err == nil {
-		msg, err = r.l.batch.RenderBatch(outbound.Batch{Key: b.ID, Biller: biller, Items: items})
+		msg, err = l.batch.RenderBatch(outbound.Batch{Key: b.ID, Biller: biller, Items: items})
 	}
 	var sent outbound.Sent
 	if err == nil {
 		sctx, cancel := e.sendCtx(ctx)
-		sent, err = r.l.transport.Send(sctx, msg)
+		sent, err = l.transport.Send(sctx, msg)
 		cancel()
 	} else {
 		err = outbound.Permanent(fmt.Errorf("rendering batch: %w", err))
@@ -297,7 +299,7 @@ func (e *engine) sendBatch(ctx context.Context, r *runner, id string) {
 // the deliveries and their documents in one transaction.
 func (e *engine) record(ids []string, batchID string, sent outbound.Sent, sendErr error) {
 	now := time.Now().UTC()
-	cfg := e.d.cfg.Delivery
+	cfg := e.d.live.Load().Delivery
 	var next []*store.Delivery
 	var retryAt time.Time
 	var channel string

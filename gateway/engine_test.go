@@ -78,7 +78,9 @@ func startTestDaemon(t *testing.T, mutate func(*config.Config), fakes map[string
 		t.Fatal(err)
 	}
 	for name, f := range fakes {
-		d.lanes[name].transport = f
+		p := *d.lanes[name].get()
+		p.transport = f
+		d.lanes[name].parts.Store(&p)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

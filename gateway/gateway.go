@@ -70,6 +70,12 @@ type Daemon struct {
 	info     Info
 	// clientKeys are the SFTP client keys made for the embedded default.
 	clientKeys map[string]string
+	// live is the configuration in force: the start-up one, or the last
+	// reloaded one. Listen addresses and the data directory never change.
+	live       atomic.Pointer[config.Config]
+	lastReload atomic.Pointer[ReloadStatus]
+	sftp       *sftpd.Server
+	inbox      *inbox
 }
 
 // New prepares the daemon: folders, store, channels. It fails with a clear
@@ -100,11 +106,18 @@ func New(opts Options) (*Daemon, error) {
 		}
 	}
 	d.tenants.Store(&tenants)
+	d.live.Store(cfg)
 	if d.clientKeys, err = d.prepareEmbedded(); err != nil {
 		return nil, fmt.Errorf("preparing the embedded default: %w", err)
 	}
-	if d.lanes, err = buildLanes(cfg); err != nil {
+	parts, err := buildLanes(cfg)
+	if err != nil {
 		return nil, err
+	}
+	d.lanes = map[string]*lane{}
+	for name, p := range parts {
+		d.lanes[name] = &lane{name: name}
+		d.lanes[name].parts.Store(p)
 	}
 	st, err := store.Open(filepath.Join(dataDir, "state.db"))
 	if err != nil {
@@ -173,6 +186,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	inboxReady := make(chan struct{})
 	inboxErr := make(chan error, 1)
 	in := newInbox(d)
+	d.inbox = in
 	workers.Add(1)
 	go func() {
 		defer workers.Done()
@@ -189,6 +203,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 	services.Add(1)
 	sftpSrv, sftpLn, err := d.startSFTP(runCtx, services.Done)
+	d.sftp = sftpSrv
 	if err != nil {
 		stop()
 		workers.Wait()

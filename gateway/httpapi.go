@@ -26,6 +26,8 @@ type Status struct {
 	ByChannel  map[string]map[string]int64 `json:"documents_by_channel"`
 	Queue      map[string]QueueStatus      `json:"queue"`
 	Failures   []Failure                   `json:"failures"`
+	// LastReload is the outcome of the last SIGHUP, if there was one.
+	LastReload *ReloadStatus `json:"last_reload,omitempty"`
 }
 
 // QueueStatus is one channel's waiting work.
@@ -52,7 +54,7 @@ const maxFailures = 50
 func (d *Daemon) Status() (*Status, error) {
 	st := &Status{Info: d.info, Ready: d.ready.Load(), StoreBytes: d.store.Size(),
 		Files: map[store.FileState]int{}, Documents: map[store.DocState]int64{}, ByChannel: map[string]map[string]int64{},
-		Queue: map[string]QueueStatus{}, Failures: []Failure{}}
+		Queue: map[string]QueueStatus{}, Failures: []Failure{}, LastReload: d.lastReload.Load()}
 	if !d.info.Started.IsZero() {
 		st.Uptime = time.Since(d.info.Started).Round(time.Second).String()
 	}

@@ -24,6 +24,7 @@ type inbox struct {
 	dirs    map[string]string // inbox dir -> tenant
 	pending map[string]*candidate
 	wake    chan struct{}
+	newDirs chan map[string]string // from a reload
 }
 
 type candidate struct {
@@ -49,11 +50,18 @@ func ignoredName(name string) bool {
 
 func newInbox(d *Daemon) *inbox {
 	in := &inbox{d: d, settle: time.Duration(d.cfg.Inbox.SettleTime), scan: time.Duration(d.cfg.Inbox.ScanInterval),
-		dirs: map[string]string{}, pending: map[string]*candidate{}, wake: make(chan struct{}, 1)}
-	for _, t := range d.cfg.Tenants {
-		in.dirs[d.inboxDir(t.ID)] = t.ID
-	}
+		dirs: d.tenantDirs(), pending: map[string]*candidate{}, wake: make(chan struct{}, 1),
+		newDirs: make(chan map[string]string, 1)}
 	return in
+}
+
+// watch hands the watcher a new set of inboxes after a reload.
+func (in *inbox) watch(dirs map[string]string) {
+	select {
+	case <-in.newDirs: // an older set not yet taken: replace it
+	default:
+	}
+	in.newDirs <- dirs
 }
 
 // run watches until ctx ends. It returns an error only if the watcher cannot
@@ -95,6 +103,21 @@ func (in *inbox) run(ctx context.Context, ready func()) error {
 			}
 			// An overflow loses events, not files: the next scan finds them.
 			in.d.log.Warn("inbox watcher", "err", err)
+			in.scanAll()
+		case dirs := <-in.newDirs:
+			for dir := range dirs {
+				if _, ok := in.dirs[dir]; !ok {
+					if err := w.Add(dir); err != nil {
+						in.d.log.Error("watching a new inbox failed; the periodic scan covers it", "dir", dir, "err", err)
+					}
+				}
+			}
+			for dir := range in.dirs {
+				if _, ok := dirs[dir]; !ok {
+					w.Remove(dir)
+				}
+			}
+			in.dirs = dirs
 			in.scanAll()
 		case <-scan.C:
 			in.scanAll()

@@ -117,7 +117,7 @@ func dueOrNow(body *formats.Document) string {
 func (d *Daemon) decide(t *tenantState, body *formats.Document, reg outbound.Registry) []store.RouteStep {
 	channels := make(map[string]outbound.Channel, len(d.lanes))
 	for name, l := range d.lanes {
-		channels[name] = l.ch
+		channels[name] = l.get().ch
 	}
 	return decideRoute(t.cfg.Priority, channels, reg, body)
 }
@@ -160,7 +160,7 @@ func (d *Daemon) nextDelivery(tx store.Tx, doc *store.Doc, now time.Time, why st
 		l := d.lanes[step.Channel]
 		dl := &store.Delivery{
 			ID: store.DeliveryID(doc.ID, step.Channel), DocID: doc.ID, Tenant: doc.Tenant, Channel: step.Channel,
-			To: step.Address, State: store.DeliveryQueued, Batched: l.batch != nil, Created: now, Updated: now,
+			To: step.Address, State: store.DeliveryQueued, Batched: l.get().batch != nil, Created: now, Updated: now,
 		}
 		if err := tx.PutDelivery(dl); err != nil {
 			return nil, err

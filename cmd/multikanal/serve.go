@@ -13,6 +13,7 @@ import (
 	"time"
 
 	sddaemon "github.com/coreos/go-systemd/v22/daemon"
+	"golang.org/x/sys/unix"
 
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/gateway"
@@ -56,7 +57,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return exitProblems
 	}
 	go watchdog(ctx)
-	go reloadOnHUP(ctx, *cfgPath, log)
+	go reloadOnHUP(ctx, d, *cfgPath, log)
 	if err := d.Run(ctx); err != nil {
 		fmt.Fprintln(stderr, "multikanal:", err)
 		return exitProblems
@@ -126,10 +127,10 @@ func watchdog(ctx context.Context) {
 	}
 }
 
-// reloadOnHUP checks the configuration again on SIGHUP. Applying a changed
-// configuration without a restart is not built yet: the check tells the
-// operator whether a restart would succeed.
-func reloadOnHUP(ctx context.Context, path string, log *slog.Logger) {
+// reloadOnHUP re-reads the configuration on SIGHUP and applies it; a bad
+// one is refused and the running one stays. systemd is told RELOADING=1
+// (with the monotonic time it asks for) and READY=1 when done.
+func reloadOnHUP(ctx context.Context, d *gateway.Daemon, path string, log *slog.Logger) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -142,11 +143,13 @@ func reloadOnHUP(ctx context.Context, path string, log *slog.Logger) {
 				log.Info("SIGHUP: running on the embedded default, nothing to reload")
 				continue
 			}
-			if _, err := config.Load(path); err != nil {
-				log.Error("SIGHUP: the configuration has errors; the running one stays", "err", err)
-				continue
+			var ts unix.Timespec
+			unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+			sddaemon.SdNotify(false, fmt.Sprintf("RELOADING=1\nMONOTONIC_USEC=%d", ts.Nano()/1000))
+			if err := d.Reload(config.Load(path)); err != nil {
+				log.Error("SIGHUP: the new configuration is refused; the running one stays", "err", err)
 			}
-			log.Warn("SIGHUP: the configuration is valid; restart the service to apply it (live reload is not built yet)")
+			sddaemon.SdNotify(false, sddaemon.SdNotifyReady)
 		}
 	}
 }

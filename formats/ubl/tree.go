@@ -320,7 +320,7 @@ func (b *byteReader) fill() error {
 	b.off += int64(b.i)
 	b.n -= b.i
 	b.i = 0
-	for b.n < len(b.buf) {
+	for empty := 0; b.n < len(b.buf); empty++ {
 		m, err := b.r.Read(b.buf[b.n:])
 		b.n += m
 		if err != nil {
@@ -328,6 +328,10 @@ func (b *byteReader) fill() error {
 			break
 		}
 		if m > 0 {
+			break
+		}
+		if empty == 100 { // as bufio does, rather than spin on a broken reader
+			b.err = io.ErrNoProgress
 			break
 		}
 	}

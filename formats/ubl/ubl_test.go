@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -484,17 +485,17 @@ func TestZIPBomb(t *testing.T) {
 	// Short elements, so no single token hits the text limit first; the
 	// repetition deflates about 1000:1.
 	zeros := bytes.Repeat([]byte("<Note>0</Note>\n"), 1<<16)
-	for range 60 {
+	for range 8 { // 8 MiB: the check fires after 1 MiB
 		w.Write(zeros)
 	}
 	zw.Close()
 
-	// A header that lies about the size: the data is 60 MiB, the header says 100 bytes.
+	// A header that lies about the size: the data is 2 MiB, the header says 100 bytes.
 	var lie bytes.Buffer
 	var fw bytes.Buffer
 	fl, _ := flate.NewWriter(&fw, flate.BestCompression)
 	fl.Write([]byte(`<?xml version="1.0"?><Invoice xmlns="` + nsInvoice + `"><Note>`))
-	for range 60 {
+	for range 2 {
 		fl.Write(zeros)
 	}
 	fl.Close()
@@ -618,5 +619,23 @@ func TestEmitError(t *testing.T) {
 	}
 	if err := (Format{}).Read(formats.Input{R: bytes.NewReader(b[:100]), Size: 100}, func(formats.Item) error { return nil }); err == nil {
 		t.Error("a truncated ZIP read without error")
+	}
+}
+
+// TestMissingElements reads aggregates with their mandatory children left
+// out: the reader must not panic (a PaymentMeans without code once did).
+func TestMissingElements(t *testing.T) {
+	in := strings.NewReplacer(
+		`<PaymentMeansCode name="Bankgiro">30</PaymentMeansCode>`, "",
+		`<a:TaxSubtotal>`, `<a:TaxSubtotal><a:TaxCategory/></a:TaxSubtotal><a:TaxSubtotal>`,
+		`<a:Item><Name>El</Name>`, `<a:Item><a:CommodityClassification/><a:StandardItemIdentification/>`,
+		`<PriceAmount currencyID="SEK">0.24969</PriceAmount>`, `<a:AllowanceCharge/>`,
+	).Replace(swedishXML)
+	doc := readOne(t, []byte(in))
+	if doc.PaymentMeans[0].Code != "" || doc.PaymentMeans[0].Account != "5050-1055" || doc.Lines[0].Item.Name != "" {
+		t.Errorf("payment means %+v, line %+v", doc.PaymentMeans[0], doc.Lines[0])
+	}
+	if err := Write(io.Discard, doc); err != nil {
+		t.Fatal(err)
 	}
 }

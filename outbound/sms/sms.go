@@ -1,17 +1,72 @@
-// Package sms is the SMS channel: a short text with amount, due date, OCR and
-// a payment link, sent through an SMS gateway.
+// Package sms is the SMS channel: a short Swedish text with amount, due
+// date, OCR reference and a payment link, sent through a 46elks-shaped SMS
+// gateway (POST /a1/sms, form fields, HTTP basic auth), with the gateway's
+// delivery reports parsed for the daemon's webhook.
+//
+// It is not an invoice: the text points at the invoice (the payment link)
+// and says how to pay; it carries no lines and no PDF.
 package sms
 
 import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/outbound"
 )
 
+// DefaultMaxParts is how many concatenated parts a text may take when
+// Options.MaxParts is not set: three parts are 459 GSM-7 characters, more
+// than any invoice text needs, and each part is billed.
+const DefaultMaxParts = 3
+
+// Options configures the channel (New reads the rendering fields) and its
+// HTTP transport (NewHTTP reads the sending fields). The gateway gives both
+// the same value from the channel's configuration.
+type Options struct {
+	// From is the sender the phone shows: 3 to 11 letters and digits
+	// (starting with a letter) or an E.164 number. Empty means the seller's
+	// name, shortened to fit.
+	From string
+	// LinkBase, when set, makes the text end with a payment link:
+	// LinkBase + the url-escaped delivery key. Without it the text names
+	// the bankgiro, plusgiro or IBAN to pay to.
+	LinkBase string
+	// MaxParts is the longest concatenated SMS a text may take; 0 means
+	// DefaultMaxParts.
+	MaxParts int
+	// RefuseLong refuses a text that does not fit in one SMS instead of
+	// sending it in parts (each part is billed as one SMS).
+	RefuseLong bool
+	// WebhookURL, when set, is sent as whendelivered, so the gateway posts
+	// a delivery report there; the delivery key is added as the query
+	// parameter "key", so a report names its delivery without a lookup.
+	WebhookURL string
+
+	// BaseURL is the gateway's API root, such as https://api.46elks.com.
+	BaseURL string
+	// Username and Password are the API credentials (HTTP basic auth).
+	Username string
+	Password string
+	// Client sends the requests; nil means a client with a one-minute
+	// timeout.
+	Client *http.Client
+}
+
 // Channel is the SMS channel.
-type Channel struct{}
+type Channel struct {
+	opt Options
+}
 
 // New returns the SMS channel.
-func New() *Channel { return &Channel{} }
+func New(o Options) *Channel {
+	if o.MaxParts <= 0 {
+		o.MaxParts = DefaultMaxParts
+	}
+	return &Channel{opt: o}
+}
 
 // Name is "sms".
 func (*Channel) Name() string { return outbound.SMS }
@@ -32,7 +87,189 @@ func (*Channel) Eligible(doc *formats.Document, reg outbound.Registry) outbound.
 	return outbound.Eligibility{Reason: "no mobile number for the buyer"}
 }
 
-// Render produces the text message.
+// Render produces the request the gateway receives: the form-encoded body
+// of POST /a1/sms (from, to, message and, with a webhook, whendelivered), so
+// the spool transport shows exactly what would be posted. A text that needs
+// more parts than allowed (or more than one with RefuseLong) is refused with
+// a permanent error, and routing moves on to the next channel.
 func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Message, error) {
-	return outbound.JSONMessage(c.Name(), doc, to, key)
+	number, ok := e164(to)
+	if !ok {
+		return outbound.Message{}, outbound.Permanentf("sms: %s: %q is not a mobile number in E.164 form (+46701234567)", doc.Label(), to)
+	}
+	from := c.opt.From
+	if from == "" {
+		from = senderName(doc.Seller.DisplayName())
+	} else if !validSender(from) {
+		return outbound.Message{}, outbound.Permanentf("sms: sender %q: use 3 to 11 letters and digits starting with a letter, or an E.164 number", from)
+	}
+	text, err := c.text(doc, key)
+	if err != nil {
+		return outbound.Message{}, err
+	}
+	form := url.Values{"from": {from}, "to": {number}, "message": {text}}
+	if c.opt.WebhookURL != "" {
+		hook, err := withKey(c.opt.WebhookURL, key)
+		if err != nil {
+			return outbound.Message{}, outbound.Permanentf("sms: webhook URL %q: %w", c.opt.WebhookURL, err)
+		}
+		form.Set("whendelivered", hook)
+	}
+	return outbound.Message{
+		Key:         key,
+		Name:        key + ".sms.txt",
+		ContentType: "application/x-www-form-urlencoded",
+		To:          number,
+		Body:        []byte(form.Encode()),
+	}, nil
+}
+
+// text picks the wording that takes the fewest SMS parts, the fuller one
+// on a tie; the wordings differ only in what a reader can do without.
+func (c *Channel) text(doc *formats.Document, key string) (string, error) {
+	var best string
+	bestParts, bestUCS2 := 0, false
+	for _, t := range c.wordings(doc, key) {
+		if parts, ucs2 := Split(t); bestParts == 0 || len(parts) < bestParts {
+			best, bestParts, bestUCS2 = t, len(parts), ucs2
+		}
+	}
+	limit := c.opt.MaxParts
+	if c.opt.RefuseLong {
+		limit = 1
+	}
+	if bestParts > limit {
+		enc := "GSM-7"
+		if bestUCS2 {
+			enc = "UCS-2"
+		}
+		return "", outbound.Permanentf("sms: %s: the text needs %d SMS parts (%s), at most %d allowed; shorten the seller name or the link base",
+			doc.Label(), bestParts, enc, limit)
+	}
+	return best, nil
+}
+
+// wordings returns the text with the seller's name and without it.
+func (c *Channel) wordings(doc *formats.Document, key string) []string {
+	what := "Faktura"
+	if doc.Kind == formats.KindCreditNote {
+		what = "Kreditnota"
+	}
+	if doc.Number != "" {
+		what += " " + doc.Number
+	}
+	// Amount.Swedish groups thousands with a no-break space, which GSM-7
+	// lacks: one such space would turn the whole text into UCS-2 and halve
+	// what fits in an SMS.
+	amount := strings.ReplaceAll(doc.Totals.Payable.Swedish(), "\u00a0", " ") + " " + currency(doc.Currency)
+
+	var rest strings.Builder
+	if doc.Kind == formats.KindCreditNote {
+		fmt.Fprintf(&rest, ": %s till godo, inget att betala.", amount)
+		if c.opt.LinkBase != "" {
+			fmt.Fprintf(&rest, " Se %s", c.link(key))
+		}
+	} else {
+		fmt.Fprintf(&rest, ": %s", amount)
+		if !doc.DueDate.IsZero() {
+			fmt.Fprintf(&rest, ", förfaller %s", doc.DueDate)
+		}
+		rest.WriteString(".")
+		if ocr := doc.PaymentReference(); ocr != "" {
+			fmt.Fprintf(&rest, " OCR %s.", ocr)
+		} else if doc.Number != "" {
+			fmt.Fprintf(&rest, " Märk betalningen %s.", doc.Number)
+		}
+		switch {
+		case c.opt.LinkBase != "":
+			fmt.Fprintf(&rest, " Betala: %s", c.link(key))
+		case doc.Bankgiro() != "":
+			fmt.Fprintf(&rest, " Bankgiro %s.", doc.Bankgiro())
+		case doc.Plusgiro() != "":
+			fmt.Fprintf(&rest, " Plusgiro %s.", doc.Plusgiro())
+		case doc.IBAN() != "":
+			fmt.Fprintf(&rest, " IBAN %s.", doc.IBAN())
+		}
+	}
+	var out []string
+	if seller := strings.TrimSpace(doc.Seller.DisplayName()); seller != "" {
+		out = append(out, what+" från "+seller+rest.String())
+	}
+	return append(out, what+rest.String())
+}
+
+func (c *Channel) link(key string) string { return c.opt.LinkBase + url.PathEscape(key) }
+
+// currency writes SEK the way Swedish readers expect it.
+func currency(code string) string {
+	if code == "" || code == "SEK" {
+		return "kr"
+	}
+	return code
+}
+
+// e164 normalises a Swedish mobile number and accepts a foreign number the
+// registry already holds in E.164 form.
+func e164(to string) (string, bool) {
+	if n, ok := formats.SwedishMobile(to); ok {
+		return n, true
+	}
+	d, plus := strings.CutPrefix(strings.TrimSpace(to), "+")
+	if !plus || len(d) < 7 || len(d) > 15 || d[0] == '0' || formats.OnlyDigits(d) != d {
+		return "", false
+	}
+	return "+" + d, true
+}
+
+// validSender reports whether s is a sender the gateway accepts: an E.164
+// number or an alphanumeric name of 3 to 11 ASCII letters and digits that
+// starts with a letter (phones show such names; longer ones are cut or
+// refused by operators).
+func validSender(s string) bool {
+	if n, ok := e164(s); ok && n == s {
+		return true
+	}
+	if len(s) < 3 || len(s) > 11 || !isLetter(s[0]) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isLetter(s[i]) && !(s[i] >= '0' && s[i] <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// senderName shortens a seller's name into an alphanumeric sender:
+// "Åkesson & Söner AB" becomes "AkessonSone".
+func senderName(name string) string {
+	fold := strings.NewReplacer("å", "a", "ä", "a", "ö", "o", "Å", "A", "Ä", "A", "Ö", "O", "é", "e", "É", "E", "ü", "u", "Ü", "U")
+	var b strings.Builder
+	for _, r := range fold.Replace(name) {
+		c := byte(r)
+		if r < 0x80 && (isLetter(c) || (b.Len() > 0 && c >= '0' && c <= '9')) && b.Len() < 11 {
+			b.WriteByte(c)
+		}
+	}
+	if b.Len() < 3 {
+		return "Faktura"
+	}
+	return b.String()
+}
+
+// withKey adds the delivery key to the webhook URL.
+func withKey(hook, key string) (string, error) {
+	u, err := url.Parse(hook)
+	if err != nil {
+		return "", err
+	}
+	if u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
+		return "", fmt.Errorf("not an http(s) URL")
+	}
+	q := u.Query()
+	q.Set("key", key)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }

@@ -1,0 +1,102 @@
+package pdf
+
+import (
+	"io"
+	"syscall"
+	"testing"
+	"time"
+
+	bqr "github.com/boombuler/barcode/qr"
+	skip2 "github.com/skip2/go-qrcode"
+	"rsc.io/qr"
+)
+
+// benchRender renders a one-page invoice with 10 lines and a Swish QR code,
+// the case BOUNDS.md measured, and reports pages per second.
+func benchRender(b *testing.B, be backend, lines int) {
+	r, err := newRenderer(Options{SwishPayee: "1234567890"}, be)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := swedishInvoice(lines)
+	var cw countWriter
+	if err := r.Render(&cw, d); err != nil {
+		b.Fatal(err)
+	}
+	size := cw.n
+	pages := 0
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var cw countWriter
+		if err := r.Render(&cw, d); err != nil {
+			b.Fatal(err)
+		}
+		pages++
+	}
+	// The machines this runs on are shared: pages per CPU second (all
+	// threads, GC included) is the figure that does not depend on the load.
+	b.ReportMetric(float64(pages)/b.Elapsed().Seconds(), "pages/s")
+	b.ReportMetric(float64(pages)/(cpuTime()-cpu0).Seconds(), "pages/cpu-s")
+	b.ReportMetric(float64(size), "bytes/pdf")
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+type countWriter struct{ n int }
+
+func (c *countWriter) Write(p []byte) (int, error) { c.n += len(p); return len(p), nil }
+
+var _ io.Writer = (*countWriter)(nil)
+
+func BenchmarkRender(b *testing.B) {
+	f, err := parseFonts()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("1page", func(b *testing.B) { benchRender(b, f, 10) })
+}
+
+const benchPayload = "C1234567890;89908,62;12345678903;0"
+
+func BenchmarkQR(b *testing.B) {
+	b.Run("rsc.io/qr", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := qr.Encode(benchPayload, qr.M); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("skip2/go-qrcode", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			q, err := skip2.New(benchPayload, skip2.Medium)
+			if err != nil {
+				b.Fatal(err)
+			}
+			q.DisableBorder = true
+			_ = q.Bitmap()
+		}
+	})
+	b.Run("boombuler/barcode", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			c, err := bqr.Encode(benchPayload, bqr.M, bqr.Auto)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := c.Bounds().Dx()
+			for y := 0; y < n; y++ {
+				for x := 0; x < n; x++ {
+					_ = c.At(x, y)
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,761 @@
+package pdf
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/multikanal/multikanal/formats"
+)
+
+// Page geometry in millimetres (A4, 210 × 297).
+const (
+	left  = 20.0  // left margin
+	right = 190.0 // right margin
+
+	logoX, logoY = 20.0, 12.0
+	logoW, logoH = 70.0, 22.0 // the space reserved for the seller's logo
+
+	// The recipient address sits in the window of a C5 or C4 window
+	// envelope with the window on the left (Swedish "V2" placement): the
+	// window starts about 20 mm from the left edge and 44–45 mm from the
+	// top of the folded A4 sheet and is at least 35 × 90 mm. The block
+	// starts a few millimetres inside it so a sheet that shifts in the
+	// envelope still shows the whole address. docs/formats/pdf.md has the
+	// sources.
+	addrX, addrY = 22.0, 50.0 // first baseline
+	addrW        = 85.0
+	addrLines    = 7
+
+	metaX, metaValX = 115.0, 150.0 // right-hand column: labels, values
+
+	// The lines table: left edge of the description and unit, right edges
+	// of the figures.
+	colDesc   = left + 1
+	colDescW  = 78.0
+	colQty    = 114.0
+	colUnit   = 116.0
+	colUnitW  = 14.0
+	colPrice  = 148.0
+	colVAT    = 163.0
+	colAmount = right - 1
+
+	headH       = 6.5   // table header row
+	nextTop     = 32.0  // top of the table on pages after the first
+	bottom      = 262.0 // nothing but the footer below this
+	footerY     = 271.0
+	summaryGap  = 6.0
+	maxVATRows  = 12
+	nameLineH   = 4.2
+	subLineH    = 3.5
+	rowPad      = 1.4
+	nameLines   = 4
+	subLines    = 2
+	labelGray   = 0.35
+	headerGray  = 0.90
+	tableFontPt = 9.0
+)
+
+// row is one invoice line, wrapped and formatted, ready to draw.
+type row struct {
+	name, sub                     []string
+	qty, unit, price, vat, amount string
+}
+
+func (r *row) height() float64 {
+	return float64(len(r.name))*nameLineH + float64(len(r.sub))*subLineH + rowPad
+}
+
+// page is the part of the document one page shows.
+type page struct {
+	from, to int // lines[from:to]
+	table    bool
+	summary  bool
+}
+
+// sheet is one document being laid out.
+type sheet struct {
+	r      *Renderer
+	c      canvas
+	doc    *formats.Document
+	credit bool
+	title  string
+	rows   []row
+	pages  []page
+}
+
+// layout draws the whole document on c.
+func (r *Renderer) layout(c canvas, doc *formats.Document) error {
+	s := &sheet{r: r, c: c, doc: doc}
+	s.credit = doc.Kind == formats.KindCreditNote || strings.TrimSpace(doc.TypeCode) == "381"
+	s.title = "Faktura"
+	if s.credit {
+		s.title = "Kreditnota"
+	}
+	s.prepareRows()
+	tableTop := s.firstTableTop()
+	s.pages = paginate(s.rows, tableTop, s.summaryHeight())
+	for i, p := range s.pages {
+		c.addPage()
+		top := nextTop
+		if i == 0 {
+			s.firstHeader()
+			top = tableTop
+		} else {
+			s.nextHeader()
+		}
+		s.pageNumber(i)
+		y := top
+		if p.table {
+			y = s.table(y, p.from, p.to)
+		}
+		if p.summary {
+			if p.table {
+				y += summaryGap
+			}
+			if err := s.summary(y); err != nil {
+				return err
+			}
+		}
+		s.footer()
+	}
+	return nil
+}
+
+// paginate splits the rows over pages: every page gets as many rows as fit
+// (at least one, so a freak row cannot loop forever), and the summary goes
+// under the last row or, if it does not fit there, on a page of its own.
+func paginate(rows []row, firstTop, summaryH float64) []page {
+	var pages []page
+	top := firstTop
+	i := 0
+	for {
+		p := page{from: i, table: true}
+		y := top + headH
+		for i < len(rows) && (i == p.from || y+rows[i].height() <= bottom) {
+			y += rows[i].height()
+			i++
+		}
+		p.to = i
+		if i == len(rows) {
+			if y+summaryGap+summaryH <= bottom || (len(rows) == 0 && len(pages) == 0) {
+				p.summary = true
+				return append(pages, p)
+			}
+			return append(pages, p, page{from: i, to: i, summary: true})
+		}
+		pages = append(pages, p)
+		top = nextTop
+	}
+}
+
+func (s *sheet) prepareRows() {
+	c := s.c
+	s.rows = make([]row, len(s.doc.Lines))
+	for i := range s.doc.Lines {
+		l := &s.doc.Lines[i]
+		name := l.Item.Name
+		var sub []string
+		if name == "" {
+			name = l.Note
+		} else if l.Note != "" {
+			sub = append(sub, l.Note)
+		}
+		if l.Item.Description != "" {
+			sub = append(sub, l.Item.Description)
+		}
+		if l.Period != nil && (!l.Period.Start.IsZero() || !l.Period.End.IsZero()) {
+			sub = append(sub, "Period "+l.Period.Start.String()+" – "+l.Period.End.String())
+		}
+		vat := percent(l.Item.VATRate)
+		if vat == "" {
+			vat = l.Item.VATCategory
+		}
+		rw := row{
+			qty:    decimal(l.Quantity, 0),
+			unit:   unit(l.Unit),
+			price:  decimal(l.Price.Amount, 2),
+			vat:    vat,
+			amount: l.NetAmount.Swedish(),
+		}
+		c.setFont(regular, tableFontPt)
+		rw.name = wrap(c, name, colDescW, nameLines)
+		if len(sub) > 0 {
+			c.setFont(regular, 7.5)
+			rw.sub = wrap(c, strings.Join(sub, " · "), colDescW, subLines)
+		}
+		s.rows[i] = rw
+	}
+}
+
+// firstTableTop is where the table starts on the first page: under the
+// address window and the invoice details, and under the notes if any.
+func (s *sheet) firstTableTop() float64 {
+	if len(s.notes()) == 0 {
+		return 92
+	}
+	return 92 + float64(len(s.notes()))*3.8 + 3
+}
+
+func (s *sheet) notes() []string {
+	var all []string
+	for _, n := range s.doc.Notes {
+		if t := strings.TrimSpace(n); t != "" {
+			all = append(all, t)
+		}
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	s.c.setFont(regular, 8.5)
+	return wrap(s.c, strings.Join(all, " "), right-left, 4)
+}
+
+// firstHeader draws the seller, the recipient and the invoice details.
+func (s *sheet) firstHeader() {
+	c, d := s.c, s.doc
+	if len(s.r.opt.Logo) > 0 {
+		if err := c.image(s.r.opt.Logo, logoX, logoY+(logoH-s.r.logoH)/2, s.r.logoW, s.r.logoH); err != nil {
+			s.sellerName()
+		}
+	} else {
+		s.sellerName()
+	}
+	a := d.Seller.Address
+	var from []string
+	for _, p := range []string{d.Seller.DisplayName(), a.Street, strings.TrimSpace(postal(a.PostalCode, a.Country) + " " + a.City)} {
+		if strings.TrimSpace(p) != "" {
+			from = append(from, p)
+		}
+	}
+	c.setFont(regular, 7.5)
+	c.textGray(labelGray)
+	c.text(left, logoY+logoH+5, fit(c, strings.Join(from, " · "), metaX-left-4))
+	c.textGray(0)
+
+	// Recipient, in the envelope window.
+	b := d.Buyer
+	lines := []string{b.Name}
+	if b.Contact.Name != "" {
+		lines = append(lines, "Att: "+b.Contact.Name)
+	}
+	ba := b.Address
+	lines = append(lines, ba.Street, ba.Additional, ba.Line3, strings.TrimSpace(postal(ba.PostalCode, ba.Country)+" "+ba.City))
+	if ba.Country != "" && !strings.EqualFold(ba.Country, "SE") {
+		lines = append(lines, strings.ToUpper(ba.Country))
+	}
+	y := addrY
+	n := 0
+	for i, l := range lines {
+		if strings.TrimSpace(l) == "" || n == addrLines {
+			continue
+		}
+		if i == 0 {
+			c.setFont(bold, 10)
+		} else {
+			c.setFont(regular, 10)
+		}
+		c.text(addrX, y, fit(c, l, addrW))
+		y += 4.6
+		n++
+	}
+
+	// Title and invoice details.
+	c.setFont(bold, 20)
+	c.text(metaX, logoY+10, s.title)
+	type kv struct{ k, v string }
+	number := "Fakturanummer"
+	if s.credit {
+		number = "Kreditnotanummer"
+	}
+	meta := []kv{
+		{number, d.Number},
+		{"Fakturadatum", d.IssueDate.String()},
+		{"Förfallodatum", d.DueDate.String()},
+	}
+	for _, p := range d.Preceding {
+		v := p.Number
+		if !p.IssueDate.IsZero() {
+			v += " (" + p.IssueDate.String() + ")"
+		}
+		meta = append(meta, kv{"Avser faktura", v})
+	}
+	meta = append(meta,
+		kv{"Kundnummer", b.CustomerNumber},
+		kv{"Er referens", d.BuyerReference},
+		kv{"Ert ordernummer", d.OrderReference},
+		kv{"Vår referens", d.Seller.Contact.Name},
+		kv{"Projekt", d.ProjectReference},
+		kv{"Avtal", d.ContractReference},
+	)
+	if d.Delivery != nil && !d.Delivery.Date.IsZero() {
+		meta = append(meta, kv{"Leveransdatum", d.Delivery.Date.String()})
+	}
+	if d.Period != nil && (!d.Period.Start.IsZero() || !d.Period.End.IsZero()) {
+		meta = append(meta, kv{"Period", d.Period.Start.String() + " – " + d.Period.End.String()})
+	}
+	y = logoY + 20
+	for _, m := range meta {
+		if strings.TrimSpace(m.v) == "" || y > 86 {
+			continue
+		}
+		c.setFont(regular, 8)
+		c.textGray(labelGray)
+		c.text(metaX, y, m.k)
+		c.textGray(0)
+		fitText(c, metaValX, y, m.v, right-metaValX, regular, 9.5)
+		y += 5
+	}
+
+	if notes := s.notes(); len(notes) > 0 {
+		c.setFont(regular, 8.5)
+		y := 92.0
+		for _, l := range notes {
+			c.text(left, y, l)
+			y += 3.8
+		}
+	}
+}
+
+func (s *sheet) sellerName() {
+	c := s.c
+	c.setFont(bold, 14)
+	lines := wrap(c, s.doc.Seller.DisplayName(), logoW, 2)
+	y := logoY + logoH/2 + 2 - float64(len(lines)-1)*3
+	for _, l := range lines {
+		c.text(logoX, y, l)
+		y += 6
+	}
+}
+
+// nextHeader heads the pages after the first.
+func (s *sheet) nextHeader() {
+	c := s.c
+	c.setFont(bold, 10)
+	c.text(left, 20, fit(c, s.doc.Seller.DisplayName(), metaX-left-5))
+	c.setFont(bold, 12)
+	c.text(metaX, 20, fit(c, strings.TrimSpace(s.title+" "+s.doc.Number), right-metaX-25))
+}
+
+func (s *sheet) pageNumber(i int) {
+	c := s.c
+	c.setFont(regular, 8)
+	textRight(c, right, 14, "Sida "+strconv.Itoa(i+1)+" av "+strconv.Itoa(len(s.pages)))
+}
+
+// table draws the header and rows[from:to] from y and returns the y under it.
+func (s *sheet) table(y float64, from, to int) float64 {
+	c := s.c
+	c.fillGray(headerGray)
+	c.fill(left, y, right-left, headH)
+	c.setFont(bold, 8)
+	base := y + 4.4
+	c.text(colDesc, base, "Beskrivning")
+	textRight(c, colQty, base, "Antal")
+	c.text(colUnit, base, "Enhet")
+	textRight(c, colPrice, base, "À-pris")
+	textRight(c, colVAT, base, "Moms")
+	textRight(c, colAmount, base, "Belopp")
+	y += headH
+	for i := from; i < to; i++ {
+		r := &s.rows[i]
+		base := y + nameLineH - 0.3
+		c.setFont(regular, tableFontPt)
+		for j, l := range r.name {
+			c.text(colDesc, base+float64(j)*nameLineH, l)
+		}
+		textRight(c, colQty, base, r.qty)
+		c.text(colUnit, base, fit(c, r.unit, colUnitW))
+		textRight(c, colPrice, base, r.price)
+		textRight(c, colVAT, base, r.vat)
+		textRight(c, colAmount, base, r.amount)
+		if len(r.sub) > 0 {
+			c.setFont(regular, 7.5)
+			c.textGray(labelGray)
+			sb := base + float64(len(r.name)-1)*nameLineH + subLineH
+			for j, l := range r.sub {
+				c.text(colDesc, sb+float64(j)*subLineH, l)
+			}
+			c.textGray(0)
+		}
+		y += r.height()
+	}
+	c.line(left, y+0.5, right, y+0.5)
+	return y + 0.5
+}
+
+// total is one row of the totals.
+type total struct {
+	label string
+	value formats.Amount
+}
+
+func (s *sheet) totals() []total {
+	t := s.doc.Totals
+	var out []total
+	hasAC := (t.AllowanceTotal != nil && *t.AllowanceTotal != 0) || (t.ChargeTotal != nil && *t.ChargeTotal != 0)
+	if hasAC {
+		out = append(out, total{"Summa rader", t.LineExtension})
+		if t.AllowanceTotal != nil && *t.AllowanceTotal != 0 {
+			out = append(out, total{"Rabatter", -*t.AllowanceTotal})
+		}
+		if t.ChargeTotal != nil && *t.ChargeTotal != 0 {
+			out = append(out, total{"Avgifter", *t.ChargeTotal})
+		}
+	}
+	out = append(out, total{"Summa exkl. moms", t.TaxExclusive})
+	vat := formats.Amount(0)
+	if t.TaxTotal != nil {
+		vat = *t.TaxTotal
+	} else {
+		for _, v := range s.doc.VAT {
+			vat += v.TaxAmount
+		}
+	}
+	out = append(out, total{"Moms", vat})
+	paid := t.Prepaid != nil && *t.Prepaid != 0
+	round := t.Rounding != nil && *t.Rounding != 0
+	if paid || round {
+		out = append(out, total{"Summa inkl. moms", t.TaxInclusive})
+	}
+	if round {
+		out = append(out, total{"Öresavrundning", *t.Rounding})
+	}
+	if paid {
+		out = append(out, total{"Betalt i förskott", -*t.Prepaid})
+	}
+	return out
+}
+
+// payment is what the payment box shows: label and value pairs for the
+// left column (where to pay) and the right (how much, when).
+func (s *sheet) payment() (where, what [][2]string) {
+	d := s.doc
+	switch {
+	case d.Bankgiro() != "":
+		where = append(where, [2]string{"Bankgiro", bankgiro(d.Bankgiro())})
+	case d.Plusgiro() != "":
+		where = append(where, [2]string{"Plusgiro", plusgiro(d.Plusgiro())})
+	case d.IBAN() != "":
+		where = append(where, [2]string{"IBAN", groupIBAN(d.IBAN())})
+		for _, m := range d.PaymentMeans {
+			if m.ServiceID != "" {
+				where = append(where, [2]string{"BIC", m.ServiceID})
+				break
+			}
+		}
+	}
+	if ref := d.PaymentReference(); ref != "" {
+		label := "Referens"
+		if isOCR(ref) {
+			label = "OCR-nummer"
+		}
+		where = append(where, [2]string{label, ref})
+	}
+	what = append(what, [2]string{"Att betala", s.payable()})
+	if !d.DueDate.IsZero() {
+		what = append(what, [2]string{"Förfallodatum", d.DueDate.String()})
+	}
+	return where, what
+}
+
+func (s *sheet) payable() string {
+	return strings.TrimSpace(s.doc.Totals.Payable.Swedish() + " " + s.doc.Currency)
+}
+
+// groupIBAN writes an IBAN in groups of four, as it is printed.
+func groupIBAN(iban string) string {
+	d := strings.ReplaceAll(iban, " ", "")
+	var b strings.Builder
+	for i := 0; i < len(d); i += 4 {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(d[i:min(i+4, len(d))])
+	}
+	return b.String()
+}
+
+const (
+	sumLineH   = 4.6
+	boxGap     = 6.0
+	boxRowH    = 5.6
+	qrSide     = 24.0
+	qrBoxH     = qrSide + 12
+	boxHeadH   = 7.0
+	termsLineH = 4.0
+)
+
+func (s *sheet) vatRows() []formats.VATBreakdown {
+	if len(s.doc.VAT) > maxVATRows {
+		return s.doc.VAT[:maxVATRows]
+	}
+	return s.doc.VAT
+}
+
+func (s *sheet) boxHeight() float64 {
+	if s.credit {
+		return boxHeadH + boxRowH
+	}
+	where, what := s.payment()
+	h := boxHeadH + float64(max(len(where), len(what)))*boxRowH + 1
+	if swishPayload(s.r.swishNum, s.doc, s.credit) != "" {
+		h = max(h, qrBoxH)
+	}
+	return h
+}
+
+func (s *sheet) summaryHeight() float64 {
+	rows := max(len(s.vatRows())+1, len(s.totals())+1)
+	h := float64(rows)*sumLineH + 3 + boxGap + s.boxHeight()
+	if s.doc.PaymentTerms != "" {
+		h += termsLineH
+	}
+	return h
+}
+
+// summary draws the VAT breakdown, the totals and the payment box from y.
+func (s *sheet) summary(y float64) error {
+	c := s.c
+	// VAT breakdown, left.
+	const vatBase, vatTax = 80.0, 104.0
+	c.setFont(bold, 8)
+	base := y + 4
+	c.text(left, base, "Momsspecifikation")
+	textRight(c, vatBase, base, "Underlag")
+	textRight(c, vatTax, base, "Moms")
+	for i, v := range s.vatRows() {
+		b := base + float64(i+1)*sumLineH
+		c.setFont(regular, 8.5)
+		c.text(left, b, fit(c, vatText(v), vatBase-left-24))
+		textRight(c, vatBase, b, v.TaxableAmount.Swedish())
+		textRight(c, vatTax, b, v.TaxAmount.Swedish())
+	}
+
+	// Totals, right.
+	const valX = right - 1
+	tt := s.totals()
+	for i, t := range tt {
+		b := base + float64(i)*sumLineH
+		c.setFont(regular, 9)
+		c.text(metaX, b, t.label)
+		textRight(c, valX, b, t.value.Swedish())
+	}
+	b := base + float64(len(tt))*sumLineH + 1
+	c.line(metaX, b-4, right, b-4)
+	c.setFont(bold, 11)
+	label := "Att betala"
+	if s.credit {
+		label = "Er tillgodo"
+	}
+	c.text(metaX, b, label)
+	textRight(c, valX, b, fit(c, s.payable(), valX-metaX-25))
+
+	rows := max(len(s.vatRows())+1, len(tt)+1)
+	y += float64(rows)*sumLineH + 3 + boxGap
+	return s.paymentBox(y)
+}
+
+func (s *sheet) paymentBox(y float64) error {
+	c, d := s.c, s.doc
+	h := s.boxHeight()
+	c.stroke(left, y, right-left, h)
+	c.setFont(bold, 9)
+	if s.credit {
+		c.text(left+4, y+5.5, "Kreditnota – betala inte")
+		c.setFont(regular, 9)
+		msg := "Beloppet dras av från er nästa betalning eller betalas tillbaka."
+		if len(d.Preceding) > 0 && d.Preceding[0].Number != "" {
+			msg = "Krediterar faktura " + d.Preceding[0].Number + ". " + msg
+		}
+		c.text(left+4, y+5.5+boxRowH, fit(c, msg, right-left-8))
+	} else {
+		c.text(left+4, y+5.5, "Betalning")
+		where, what := s.payment()
+		col := func(x, valX, maxW float64, pairs [][2]string, strong int) {
+			for i, p := range pairs {
+				b := y + boxHeadH + 4 + float64(i)*boxRowH
+				c.setFont(regular, 8)
+				c.textGray(labelGray)
+				c.text(x, b, p[0])
+				c.textGray(0)
+				f := regular
+				if i == strong {
+					f = bold
+				}
+				fitText(c, valX, b, p[1], maxW, f, 10.5)
+			}
+		}
+		qr := swishPayload(s.r.swishNum, d, s.credit)
+		rightEdge := right - 3
+		if qr != "" {
+			rightEdge = right - qrSide - 8
+		}
+		col(left+4, left+28, 100-left-28, where, -1)
+		col(102, 126, rightEdge-126, what, 0)
+		if qr != "" {
+			n, black, err := qrModules(qr)
+			if err != nil {
+				return err
+			}
+			x := right - qrSide - 3
+			drawQR(c, x, y+2, qrSide, n, black)
+			c.setFont(regular, 7)
+			textCenter(c, x+qrSide/2, y+qrSide+5, "Betala med Swish")
+			textCenter(c, x+qrSide/2, y+qrSide+8, swishNumber(s.r.swishNum))
+		}
+	}
+	if d.PaymentTerms != "" {
+		c.setFont(regular, 8)
+		c.text(left, y+h+termsLineH, fit(c, "Betalningsvillkor: "+d.PaymentTerms, right-left))
+	}
+	return nil
+}
+
+// swishNumber writes a Swish number as people read it: 123 456 78 90.
+func swishNumber(n string) string {
+	if len(n) != 10 {
+		return n
+	}
+	return n[:3] + " " + n[3:6] + " " + n[6:8] + " " + n[8:]
+}
+
+// footer prints who the seller is, as the law wants it on every invoice:
+// name, address, organisationsnummer, VAT number and F-skatt.
+func (s *sheet) footer() {
+	c, sel := s.c, s.doc.Seller
+	c.line(left, footerY-4, right, footerY-4)
+	a := sel.Address
+	col1 := []string{sel.Name, a.Street, strings.TrimSpace(postal(a.PostalCode, a.Country) + " " + a.City)}
+	var col2 []string
+	if sel.LegalID.Value != "" {
+		col2 = append(col2, "Org.nr "+orgnr(sel.LegalID))
+	}
+	if sel.VATID != "" {
+		col2 = append(col2, "Momsreg.nr "+sel.VATID)
+	}
+	if strings.Contains(strings.ToLower(sel.TaxRegistration), "f-skatt") {
+		col2 = append(col2, "Godkänd för F-skatt")
+	}
+	col3 := []string{sel.Contact.Phone, sel.Contact.Email, sel.LegalInfo}
+	for i, col := range [][]string{col1, col2, col3} {
+		x := left + float64(i)*58
+		y := footerY
+		for j, l := range col {
+			if strings.TrimSpace(l) == "" {
+				continue
+			}
+			if i == 0 && j == 0 {
+				c.setFont(bold, 7.5)
+			} else {
+				c.setFont(regular, 7.5)
+			}
+			c.text(x, y, fit(c, l, 56))
+			y += 3.4
+		}
+	}
+}
+
+// orgnr writes a Swedish organisationsnummer as NNNNNN-NNNN.
+func orgnr(id formats.Identifier) string {
+	d := formats.OnlyDigits(id.Value)
+	if (id.Scheme == "" || id.Scheme == "0007") && len(d) == 10 {
+		return d[:6] + "-" + d[6:]
+	}
+	return id.Value
+}
+
+func textRight(c canvas, x, y float64, s string) {
+	c.text(x-c.width(s), y, s)
+}
+
+func textCenter(c canvas, x, y float64, s string) {
+	c.text(x-c.width(s)/2, y, s)
+}
+
+// fitText prints s at size, or smaller (down to 6 pt) when it would not fit
+// maxW: a bank account or an amount must never be cut off.
+func fitText(c canvas, x, y float64, s string, maxW float64, f face, size float64) {
+	c.setFont(f, size)
+	if w := c.width(s); w > maxW && w > 0 {
+		c.setFont(f, max(6, size*maxW/w))
+	}
+	c.text(x, y, fit(c, s, maxW))
+}
+
+// maxFitBytes is more text than the widest line holds at the smallest size.
+const maxFitBytes = 600
+
+// fit shortens s with an ellipsis until it is at most maxW wide.
+func fit(c canvas, s string, maxW float64) string {
+	if len(s) > maxFitBytes { // more than any line holds; spare the measuring
+		k := maxFitBytes
+		for k > 0 && !utf8.RuneStart(s[k]) {
+			k--
+		}
+		s = s[:k]
+	}
+	if c.width(s) <= maxW {
+		return s
+	}
+	r := []rune(s)
+	lo, hi := 0, len(r)
+	for lo < hi { // the longest prefix that fits with the ellipsis
+		m := (lo + hi + 1) / 2
+		if c.width(string(r[:m])+"…") <= maxW {
+			lo = m
+		} else {
+			hi = m - 1
+		}
+	}
+	return strings.TrimRight(string(r[:lo]), " ") + "…"
+}
+
+// wrap breaks s into at most n lines of at most maxW; a word longer than a
+// line is broken where it must be, and text beyond n lines ends in "…".
+func wrap(c canvas, s string, maxW float64, n int) []string {
+	words := strings.Fields(s)
+	var lines []string
+	cur := ""
+	for len(words) > 0 && len(lines) < n {
+		w := words[0]
+		try := w
+		if cur != "" {
+			try = cur + " " + w
+		}
+		switch {
+		case c.width(try) <= maxW:
+			cur = try
+			words = words[1:]
+		case cur != "":
+			lines = append(lines, cur)
+			cur = ""
+		default: // a single word wider than the line
+			k := fitRunes(c, w, maxW)
+			lines = append(lines, w[:k])
+			words[0] = w[k:]
+		}
+	}
+	if cur != "" && len(lines) < n {
+		lines = append(lines, cur)
+		cur = ""
+	}
+	if (len(words) > 0 || cur != "") && len(lines) > 0 {
+		lines[len(lines)-1] = fit(c, lines[len(lines)-1]+" "+strings.Join(words, " "), maxW)
+	}
+	return lines
+}
+
+// fitRunes is the byte length of the longest prefix of w (at least one
+// rune) that fits maxW.
+func fitRunes(c canvas, w string, maxW float64) int {
+	k := 0
+	for k < len(w) {
+		_, size := utf8.DecodeRuneInString(w[k:])
+		if k > 0 && c.width(w[:k+size]) > maxW {
+			break
+		}
+		k += size
+	}
+	return k
+}

@@ -1,0 +1,75 @@
+package pdf
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/multikanal/multikanal/formats"
+	"rsc.io/qr"
+)
+
+// swishMessageMax is the longest message the Swish app takes.
+const swishMessageMax = 50
+
+// swishPayload builds the text of a Swish QR code for the "C" (prefilled
+// C2B) format of Swish's QR code specification:
+//
+//	C<payee>;<amount>;<message>;<lock mask>
+//
+// The amount is in SEK with two decimals and a decimal comma, the message is
+// URL-encoded, and the mask is a bit field of what the payer may edit
+// (payee 1, amount 2, message 4). The mask is 0: an invoice is paid with
+// exactly its amount and reference, or the payment cannot be matched. It
+// returns "" when the document should not get a code: no Swish number, not
+// SEK, nothing to pay, or a credit note.
+func swishPayload(payee string, doc *formats.Document, credit bool) string {
+	if payee == "" || credit || doc.Totals.Payable <= 0 {
+		return ""
+	}
+	if doc.Currency != "" && !strings.EqualFold(doc.Currency, "SEK") {
+		return ""
+	}
+	msg := doc.PaymentReference()
+	if msg == "" {
+		msg = doc.Number
+	}
+	if len([]rune(msg)) > swishMessageMax {
+		msg = string([]rune(msg)[:swishMessageMax])
+	}
+	amount := strings.Replace(doc.Totals.Payable.String(), ".", ",", 1)
+	return "C" + payee + ";" + amount + ";" + strings.ReplaceAll(url.QueryEscape(msg), "+", "%20") + ";0"
+}
+
+// qrModules encodes payload at error correction level M, which a phone
+// camera reads well off paper, and returns the module grid without quiet
+// zone.
+func qrModules(payload string) (int, func(x, y int) bool, error) {
+	c, err := qr.Encode(payload, qr.M)
+	if err != nil {
+		return 0, nil, err
+	}
+	return c.Size, c.Black, nil
+}
+
+// drawQR draws the code as filled rectangles, one per horizontal run of dark
+// modules: far cheaper than encoding and embedding a PNG, and sharp at any
+// print resolution.
+func drawQR(c canvas, x, y, side float64, n int, black func(x, y int) bool) {
+	m := side / float64(n)
+	c.fillGray(0)
+	for row := 0; row < n; row++ {
+		for col := 0; col < n; {
+			if !black(col, row) {
+				col++
+				continue
+			}
+			start := col
+			for col < n && black(col, row) {
+				col++
+			}
+			// A hair of overlap closes the seams some viewers show
+			// between adjacent rectangles.
+			c.fill(x+float64(start)*m, y+float64(row)*m, float64(col-start)*m, m+0.02)
+		}
+	}
+}
