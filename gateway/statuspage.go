@@ -73,6 +73,9 @@ type recentFile struct {
 	Docs map[store.DocState]int
 }
 
+// Delivered is how many of the file's documents are delivered.
+func (f recentFile) Delivered() int { return f.Docs[store.DocDelivered] }
+
 // hourly reads the work done since the start of since's hour from the store.
 // Only the documents of files received in that window are read, so the cost
 // follows the last day's volume, not the store's size. Documents are placed
