@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/formats/csv"
+	"github.com/multikanal/multikanal/formats/pdf"
 	"github.com/multikanal/multikanal/formats/ubl"
 	"github.com/multikanal/multikanal/outbound"
 	"github.com/multikanal/multikanal/outbound/efaktura"
@@ -28,17 +30,41 @@ var Readers = []formats.Reader{ubl.Format{}, csv.Format{}}
 // Channels are the distribution channels, set up from the configuration.
 // A new channel is one line here.
 func Channels(cfg *config.Config) ([]outbound.Channel, error) {
-	mail, err := email.New(email.Options{From: cfg.Channels.Email.From})
+	invoicePDF, err := pdfSource()
+	if err != nil {
+		return nil, err
+	}
+	mail, err := email.New(email.Options{From: cfg.Channels.Email.From, PDF: invoicePDF})
 	if err != nil {
 		return nil, fmt.Errorf("channel.email: %w", err)
 	}
 	return []outbound.Channel{
 		peppol.New(),
 		efaktura.New(),
-		kivra.New(kivra.Options{}),
+		kivra.New(kivra.Options{PDF: invoicePDF}),
 		mail,
 		sms.New(sms.Options{From: cfg.Channels.SMS.From}),
-		print.New(),
+		print.New(print.Options{PDF: invoicePDF}),
+	}, nil
+}
+
+// pdfSource is the invoice PDF every channel sends: the invoice's own PDF
+// when it carries one (the biller's layout wins), otherwise our rendering.
+// The renderer parses its fonts once and is shared by all channels.
+func pdfSource() (func(*formats.Document) ([]byte, error), error) {
+	r, err := pdf.NewRenderer(pdf.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("invoice PDF renderer: %w", err)
+	}
+	return func(doc *formats.Document) ([]byte, error) {
+		if b, ok := pdf.Attached(doc); ok {
+			return b, nil
+		}
+		var buf bytes.Buffer
+		if err := r.Render(&buf, doc); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
 	}, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -166,7 +167,7 @@ func (e *engine) cutoff(tenant string) {
 		}
 		sort.Strings(ids)
 		now := time.Now().UTC()
-		b := &store.Batch{ID: fmt.Sprintf("%s-%s-%s", ch, tenant, ids[0]), Tenant: tenant, Channel: ch,
+		b := &store.Batch{ID: fmt.Sprintf("%s-%s-%s", ch, tenant, strings.TrimSuffix(ids[0], "."+ch)), Tenant: tenant, Channel: ch,
 			Deliveries: ids, State: store.DeliveryQueued, Created: now, Updated: now}
 		err := e.d.store.Update(func(tx store.Tx) error {
 			for _, id := range ids {

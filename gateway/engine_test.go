@@ -186,7 +186,7 @@ func TestBatchChannelSendsOneFilePerCutoff(t *testing.T) {
 	if doc.State != store.DocDelivered || doc.Channel != "print" || print.count() != 1 {
 		t.Fatalf("state %s on %s with %d print batches (%s)", doc.State, doc.Channel, print.count(), doc.Reason)
 	}
-	if name := print.sent[0].Name; name != "print-demo-F0000001-0000000.print.json" {
+	if name := print.sent[0].Name; name != "print-demo-F0000001-0000000.zip" {
 		t.Errorf("batch file name %q", name)
 	}
 }

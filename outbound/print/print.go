@@ -1,19 +1,49 @@
-// Package print is the paper channel: print-ready PDFs and a manifest,
-// batched and sent to a print house.
+// Package print is the paper channel: per cut-off, a ZIP with one
+// print-ready PDF per invoice (the address placed for a window envelope) and
+// a manifest the print house's machines read, sent to the print house.
 package print
 
 import (
+	"archive/zip"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/multikanal/multikanal/formats"
+	"github.com/multikanal/multikanal/formats/pdf"
 	"github.com/multikanal/multikanal/outbound"
 )
 
+// Options configure the print channel.
+type Options struct {
+	// PDF renders an invoice; the gateway gives formats/pdf with the
+	// invoice's own PDF preferred when it carries one.
+	PDF func(*formats.Document) ([]byte, error)
+	// Envelope is the envelope format the print house should use; default C5.
+	Envelope string
+	// Postage is the postage class; default "B" (ekonomibrev).
+	Postage string
+}
+
 // Channel is the print channel.
-type Channel struct{}
+type Channel struct {
+	o Options
+}
 
 // New returns the print channel.
-func New() *Channel { return &Channel{} }
+func New(o Options) *Channel {
+	if o.Envelope == "" {
+		o.Envelope = "C5"
+	}
+	if o.Postage == "" {
+		o.Postage = "B"
+	}
+	return &Channel{o: o}
+}
 
 // Name is "print".
 func (*Channel) Name() string { return outbound.Print }
@@ -21,22 +51,136 @@ func (*Channel) Name() string { return outbound.Print }
 // Eligible whenever the buyer has a postal address: paper always works, but
 // only with somewhere to send it.
 func (*Channel) Eligible(doc *formats.Document, reg outbound.Registry) outbound.Eligibility {
-	a := doc.Buyer.Address
-	if !a.Postal() {
+	if !doc.Buyer.Address.Postal() {
 		return outbound.Eligibility{Reason: "no complete postal address for the buyer (street, postal code and city)"}
 	}
+	return outbound.Eligibility{OK: true, Address: strings.Join(addressBlock(doc), ", "), Reason: "postal address in the invoice"}
+}
+
+// addressBlock is the recipient block as it is printed in the window.
+func addressBlock(doc *formats.Document) []string {
+	a := doc.Buyer.Address
 	block := []string{doc.Buyer.DisplayName(), a.Street}
 	if a.Additional != "" {
 		block = append(block, a.Additional)
 	}
-	block = append(block, a.PostalCode+" "+a.City)
+	if a.Line3 != "" {
+		block = append(block, a.Line3)
+	}
+	block = append(block, strings.TrimSpace(a.PostalCode+" "+a.City))
 	if a.Country != "" && a.Country != "SE" {
 		block = append(block, a.Country)
 	}
-	return outbound.Eligibility{OK: true, Address: strings.Join(block, ", "), Reason: "postal address in the invoice"}
+	return block
 }
 
-// RenderBatch produces the batch for the print house.
+// ManifestEntry is one letter in a print batch.
+type ManifestEntry struct {
+	Key      string   `json:"key"`
+	File     string   `json:"file"`
+	Invoice  string   `json:"invoice"`
+	Kind     string   `json:"kind"`
+	Address  []string `json:"address"`
+	Country  string   `json:"country"`
+	Pages    int      `json:"pages"`
+	Envelope string   `json:"envelope"`
+	Postage  string   `json:"postage"`
+}
+
+// Manifest describes a print batch.
+type Manifest struct {
+	Batch   string          `json:"batch"`
+	Biller  string          `json:"biller"`
+	Created string          `json:"created"`
+	Letters int             `json:"letters"`
+	Pages   int             `json:"pages"`
+	Items   []ManifestEntry `json:"items"`
+}
+
+// RenderBatch makes the ZIP: NNNN-<invoice>.pdf per letter in batch order,
+// manifest.csv and manifest.json. The ZIP's bytes depend only on the batch,
+// so a resend after a crash is the same file under the same name.
 func (c *Channel) RenderBatch(b outbound.Batch) (outbound.Message, error) {
-	return outbound.JSONBatch(c.Name(), b)
+	if c.o.PDF == nil {
+		return outbound.Message{}, errors.New("print: no PDF renderer configured")
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	// A fixed time keeps the archive byte-stable across resends.
+	stamp := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	if len(b.Items) > 0 && !b.Items[0].Doc.IssueDate.IsZero() {
+		stamp = b.Items[0].Doc.IssueDate.Time()
+	}
+	m := Manifest{Batch: b.Key, Biller: b.Biller.ID, Created: stamp.Format("2006-01-02"), Letters: len(b.Items)}
+	for i, it := range b.Items {
+		doc := it.Doc
+		body, err := c.o.PDF(doc)
+		if err != nil {
+			return outbound.Message{}, fmt.Errorf("print: %s: %w", doc.Label(), err)
+		}
+		name := fmt.Sprintf("%04d-%s.pdf", i+1, safe(doc.Number))
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store, Modified: stamp})
+		if err != nil {
+			return outbound.Message{}, err
+		}
+		if _, err := w.Write(body); err != nil {
+			return outbound.Message{}, err
+		}
+		pages := pdf.PageCount(body)
+		m.Pages += pages
+		m.Items = append(m.Items, ManifestEntry{Key: it.Key, File: name, Invoice: doc.Number, Kind: string(doc.Kind),
+			Address: addressBlock(doc), Country: orSE(doc.Buyer.Address.Country), Pages: pages, Envelope: c.o.Envelope, Postage: c.o.Postage})
+	}
+	js, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return outbound.Message{}, err
+	}
+	var cb bytes.Buffer
+	cw := csv.NewWriter(&cb)
+	cw.Comma = ';'
+	cw.Write([]string{"file", "invoice", "kind", "name", "address1", "address2", "address3", "postal_code_city", "country", "pages", "envelope", "postage", "key"})
+	for _, e := range m.Items {
+		lines := append([]string{}, e.Address...)
+		for len(lines) < 5 {
+			lines = append(lines[:len(lines)-1], "", lines[len(lines)-1])
+		}
+		cw.Write([]string{e.File, e.Invoice, e.Kind, lines[0], lines[1], lines[2], lines[3], lines[4], e.Country,
+			fmt.Sprint(e.Pages), e.Envelope, e.Postage, e.Key})
+	}
+	cw.Flush()
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{"manifest.json", js}, {"manifest.csv", cb.Bytes()}} {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: f.name, Method: zip.Deflate, Modified: stamp})
+		if err != nil {
+			return outbound.Message{}, err
+		}
+		w.Write(f.data)
+	}
+	if err := zw.Close(); err != nil {
+		return outbound.Message{}, err
+	}
+	return outbound.Message{Key: b.Key, Name: b.Key + ".zip", ContentType: "application/zip", Body: buf.Bytes()}, nil
+}
+
+func orSE(c string) string {
+	if c == "" {
+		return "SE"
+	}
+	return c
+}
+
+// safe keeps a file name to letters, digits, dot, dash and underscore.
+func safe(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	if len(b) == 0 {
+		return "utan-nummer"
+	}
+	return string(b)
 }
