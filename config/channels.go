@@ -69,7 +69,7 @@ var transports = map[string]map[string]transportSpec{
 	"print":    {"spool": {}, "sftp": sftpSpec},
 	"kivra": {
 		"spool": {},
-		"api":   {required: []string{"base_url", "client_id", "client_secret_file"}, optional: []string{"ca_file"}},
+		"api":   {required: []string{"base_url", "client_id", "client_secret_file", "tenant_key"}, optional: []string{"ca_file"}},
 	},
 	"email": {
 		"spool": {},
@@ -92,6 +92,7 @@ func connectionKeys(ch *Channel) []struct{ key, value string } {
 		{"token_file", ch.TokenFile},
 		{"client_id", ch.ClientID},
 		{"client_secret_file", ch.ClientSecretFile},
+		{"tenant_key", ch.TenantKey},
 		{"key_file", ch.KeyFile},
 		{"known_hosts", ch.KnownHosts},
 		{"remote_dir", ch.RemoteDir},
@@ -112,6 +113,7 @@ var keyHelp = map[string]string{
 	"token_file":         "a file (or systemd credential) holding the access token",
 	"client_id":          "the OAuth2 client id the service issued",
 	"client_secret_file": "a file (or systemd credential) holding the OAuth2 client secret",
+	"tenant_key":         "the sender's tenant key in Kivra, which content is sent as",
 	"key_file":           "the SSH private key file to log in with",
 	"known_hosts":        "an OpenSSH known_hosts file with the server's host key",
 	"remote_dir":         `the folder on the server to put files in, like "/in"`,

@@ -132,6 +132,7 @@ type Channel struct {
 	PasswordFile     string  `toml:"password_file"`
 	TokenFile        string  `toml:"token_file"` // peppol http X-Token
 	ClientID         string  `toml:"client_id"`  // kivra OAuth2
+	TenantKey        string  `toml:"tenant_key"` // kivra: the sender tenant content is sent as
 	ClientSecretFile string  `toml:"client_secret_file"`
 	KeyFile          string  `toml:"key_file"`    // sftp client private key
 	KnownHosts       string  `toml:"known_hosts"` // sftp server host keys

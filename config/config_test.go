@@ -142,6 +142,7 @@ func TestCredentialsDirectory(t *testing.T) {
 transport = "api"
 base_url = "https://sender.api.kivra.com"
 client_id = "acme"
+tenant_key = "acme"
 client_secret_file = "kivra"
 `), "m.toml", t.TempDir())
 	if err != nil {

@@ -144,13 +144,19 @@ func (idx docIndex) lineOf(key string) int {
 // as "tenant[1].prioriy" rather than "tenant.prioriy".
 func (idx docIndex) find(parts []string, line int) string {
 	plain := strings.Join(parts, ".")
-	var near string
+	var exact, near string
 	for k, e := range idx {
 		if e.line != line {
 			continue
 		}
+		// An array value's elements are indexed on the key's line too
+		// ("tenant[0].priority[0]"); the key itself is the shortest match.
+		// Map order is random, so the choice must not depend on it.
 		if stripIndices(k) == plain {
-			return k
+			if exact == "" || len(k) < len(exact) || len(k) == len(exact) && k < exact {
+				exact = k
+			}
+			continue
 		}
 		// go-toml's key for a key inside an inline table can lack the
 		// table's name; the key written on that line with the same last
@@ -158,6 +164,9 @@ func (idx docIndex) find(parts []string, line int) string {
 		if len(parts) > 0 && lastPart(k) == parts[len(parts)-1] && (near == "" || k < near) {
 			near = k
 		}
+	}
+	if exact != "" {
+		return exact
 	}
 	if near != "" {
 		return near

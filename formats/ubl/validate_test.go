@@ -3,85 +3,23 @@ package ubl
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/multikanal/multikanal/formats/ubl/ubltest"
 )
 
 const validationDir = "../../../shared/reference/validation"
-
-// saxon finds java and the Saxon HE jar (SAXON_JAR overrides the Debian path).
-func saxon(t *testing.T) (java, jar string) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: not running the EN 16931 / Peppol validation artefacts")
-	}
-	java, err := exec.LookPath("java")
-	if err != nil {
-		t.Skip("java is not installed: apt-get install -y default-jre-headless libsaxonhe-java to run the official validation")
-	}
-	jar = os.Getenv("SAXON_JAR")
-	if jar == "" {
-		jar = "/usr/share/java/Saxon-HE.jar"
-	}
-	if _, err := os.Stat(jar); err != nil {
-		t.Skipf("Saxon HE jar %s is missing: apt-get install -y libsaxonhe-java (or set SAXON_JAR)", jar)
-	}
-	for _, x := range []string{"EN16931-UBL-validation.xslt", "PEPPOL-EN16931-UBL.xslt"} {
-		if _, err := os.Stat(filepath.Join(validationDir, x)); err != nil {
-			t.Skipf("validation artefact %s is absent: %v", x, err)
-		}
-	}
-	return java, jar
-}
-
-// transformDir runs one stylesheet over a whole directory in a single JVM,
-// which is what keeps this test at seconds rather than a minute.
-func transformDir(java, jar, xslt, in, out string) error {
-	cmd := exec.Command(java, "-cp", jar, "net.sf.saxon.Transform", "-s:"+in, "-xsl:"+filepath.Join(validationDir, xslt), "-o:"+out)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return &exec.ExitError{ProcessState: cmd.ProcessState, Stderr: stderr.Bytes()}
-	}
-	return nil
-}
-
-var failedAssertRE = regexp.MustCompile(`<svrl:failed-assert\b([^>]*)>`)
-var attrRE = regexp.MustCompile(`(\w+)="([^"]*)"`)
-
-// failedAsserts lists the rule ids of a report's failed asserts; with flag
-// set, only those of that flag ("fatal", "warning").
-func failedAsserts(t *testing.T, svrl, flag string) []string {
-	t.Helper()
-	b, err := os.ReadFile(svrl)
-	if err != nil {
-		t.Fatalf("validation report: %v", err)
-	}
-	var ids []string
-	for _, m := range failedAssertRE.FindAllSubmatch(b, -1) {
-		attrs := map[string]string{}
-		for _, a := range attrRE.FindAllSubmatch(m[1], -1) {
-			attrs[string(a[1])] = string(a[2])
-		}
-		if flag == "" || attrs["flag"] == flag {
-			ids = append(ids, attrs["id"])
-		}
-	}
-	sort.Strings(ids)
-	return ids
-}
 
 // TestValidation writes every example and runs the official artefacts over
 // the output: EN 16931 must report no failed assert at all, Peppol BIS 3 no
 // fatal one for the Peppol examples, and for the EN 16931 examples (not all
 // Peppol-valid to begin with) no fatal rule the input did not already break.
 func TestValidation(t *testing.T) {
-	java, jar := saxon(t)
+	v := ubltest.New(t, validationDir)
 	tmp := t.TempDir()
 	out := filepath.Join(tmp, "out")
 	if err := os.Mkdir(out, 0o755); err != nil {
@@ -109,21 +47,18 @@ func TestValidation(t *testing.T) {
 	errs := make([]error, len(runs))
 	var wg sync.WaitGroup
 	for i, r := range runs {
-		if err := os.Mkdir(r.out, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		wg.Go(func() { errs[i] = transformDir(java, jar, r.xslt, r.in, r.out) })
+		wg.Go(func() { errs[i] = v.TransformDir(r.xslt, r.in, r.out) })
 	}
 	wg.Wait()
-	for i, err := range errs {
+	for _, err := range errs {
 		if err != nil {
-			t.Fatalf("Saxon %s over %s: %v: %s", runs[i].xslt, runs[i].in, err, err.(*exec.ExitError).Stderr)
+			t.Fatal(err)
 		}
 	}
 	inputFatals := map[string][]string{}
 	reports, _ := os.ReadDir(filepath.Join(tmp, "peppol-input"))
 	for _, r := range reports {
-		inputFatals[strings.ToLower(r.Name())] = failedAsserts(t, filepath.Join(tmp, "peppol-input", r.Name()), "fatal")
+		inputFatals[strings.ToLower(r.Name())] = ubltest.FailedAsserts(t, filepath.Join(tmp, "peppol-input", r.Name()), "fatal")
 	}
 
 	names := make([]string, 0, len(set))
@@ -132,10 +67,10 @@ func TestValidation(t *testing.T) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		if got := failedAsserts(t, filepath.Join(tmp, "en", n), ""); len(got) > 0 {
+		if got := ubltest.FailedAsserts(t, filepath.Join(tmp, "en", n), ""); len(got) > 0 {
 			t.Errorf("%s: EN 16931 failed asserts after Write: %v", n, got)
 		}
-		fatal := failedAsserts(t, filepath.Join(tmp, "peppol", n), "fatal")
+		fatal := ubltest.FailedAsserts(t, filepath.Join(tmp, "peppol", n), "fatal")
 		if set[n] == "openpeppol-examples" {
 			if len(fatal) > 0 {
 				t.Errorf("%s: Peppol fatal asserts after Write: %v", n, fatal)

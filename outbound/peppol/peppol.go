@@ -3,7 +3,11 @@
 package peppol
 
 import (
+	"bytes"
+	"fmt"
+
 	"github.com/multikanal/multikanal/formats"
+	"github.com/multikanal/multikanal/formats/sbdh"
 	"github.com/multikanal/multikanal/formats/ubl"
 	"github.com/multikanal/multikanal/formats/validate"
 	"github.com/multikanal/multikanal/outbound"
@@ -40,9 +44,34 @@ func (*Channel) Eligible(doc *formats.Document, reg outbound.Registry) outbound.
 	return outbound.Eligibility{OK: true, Address: addr, Reason: reason}
 }
 
-// Render writes the document for the access point.
+// Render writes the document as it leaves on Peppol: the UBL 2.1 Invoice or
+// CreditNote (BIS Billing 3.0) in a Standard Business Document Header from
+// the seller's participant id to the buyer's, with the delivery key as the
+// instance id, so an access point can recognise a resend. The creation time
+// is the issue date, which keeps a resend byte-identical.
 func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Message, error) {
-	return outbound.JSONMessage(c.Name(), Prepare(doc), to, key)
+	out := Prepare(doc)
+	if to == "" {
+		to = out.Buyer.Endpoint.String()
+	}
+	if out.Seller.Endpoint.IsZero() {
+		return outbound.Message{}, fmt.Errorf("peppol: %s: the seller has no electronic address (BT-34) and no Swedish organisationsnummer to make one", doc.Label())
+	}
+	var ublDoc bytes.Buffer
+	if err := ubl.Write(&ublDoc, out); err != nil {
+		return outbound.Message{}, fmt.Errorf("peppol: %s: %w", doc.Label(), err)
+	}
+	kind := "Invoice"
+	if out.Kind == formats.KindCreditNote {
+		kind = "CreditNote"
+	}
+	var sbd bytes.Buffer
+	err := sbdh.Write(&sbd, sbdh.Envelope{Sender: out.Seller.Endpoint.String(), Receiver: to, InstanceID: key,
+		Created: out.IssueDate.Time(), Kind: kind, Country: out.Seller.Address.Country}, ublDoc.Bytes())
+	if err != nil {
+		return outbound.Message{}, fmt.Errorf("peppol: %s: %w", doc.Label(), err)
+	}
+	return outbound.Message{Key: key, Name: key + ".xml", ContentType: "application/xml", To: to, Body: sbd.Bytes()}, nil
 }
 
 // Prepare returns the document as it leaves on Peppol: the BIS Billing 3.0
