@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"time"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats"
@@ -23,6 +23,7 @@ import (
 	"github.com/multikanal/multikanal/outbound/kivra"
 	"github.com/multikanal/multikanal/outbound/peppol"
 	"github.com/multikanal/multikanal/outbound/print"
+	"github.com/multikanal/multikanal/outbound/sftpput"
 	"github.com/multikanal/multikanal/outbound/sms"
 	"github.com/multikanal/multikanal/outbound/smtp"
 	"github.com/multikanal/multikanal/outbound/spool"
@@ -177,6 +178,9 @@ func buildTransport(cfg *config.Config, channel string, cc config.Channel) (outb
 		return &peppol.AccessPoint{BaseURL: cc.BaseURL, Token: token, Client: client}, nil
 	case channel == outbound.Peppol && cc.Transport == "folder":
 		return spool.New(cc.Dir)
+	case cc.Transport == "sftp":
+		return sftpput.New(sftpput.Options{Addr: cc.Addr, User: cc.Username, KeyFile: cc.KeyFile,
+			KnownHostsFile: cc.KnownHosts, RemoteDir: cc.RemoteDir})
 	case channel == outbound.SMS && cc.Transport == "api":
 		password, err := secret(cc.PasswordFile)
 		if err != nil {

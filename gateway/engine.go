@@ -211,15 +211,24 @@ func (e *engine) work(ctx context.Context, r *runner) {
 	}
 }
 
-// sendCtx bounds one send. It is not cancelled by a stop request: a send in
-// flight at SIGTERM finishes (within the stop timeout) and is recorded, so it
-// is not repeated after the restart.
+// sendTimeout bounds one send: a large print batch to a slow print house
+// may take minutes, a stuck peer must not hold a worker forever.
+const sendTimeout = 10 * time.Minute
+
+// sendCtx is the context of one send. A stop request does not cancel it at
+// once: a send in flight at SIGTERM gets the stop timeout to finish and be
+// recorded (so it is not repeated after the restart), then it is cancelled.
 func (e *engine) sendCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	timeout := time.Duration(e.d.live.Load().Delivery.StopTimeout)
-	if timeout <= 0 {
-		timeout = 20 * time.Second
+	grace := time.Duration(e.d.live.Load().Delivery.StopTimeout)
+	if grace <= 0 {
+		grace = 20 * time.Second
 	}
-	return context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(grace, cancel)
+		context.AfterFunc(sctx, func() { t.Stop() })
+	})
+	return sctx, func() { stop(); cancel() }
 }
 
 func (e *engine) sendOne(ctx context.Context, r *runner, id string) {

@@ -1,0 +1,330 @@
+package sftpput_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/multikanal/multikanal/gateway/sftpd"
+	"github.com/multikanal/multikanal/outbound/sftpput"
+)
+
+// peer is a running SFTP server with an account the transport logs in as.
+type peer struct {
+	// opt logs in and uploads into local.
+	opt sftpput.Options
+	// local is the directory that opt.RemoteDir shows.
+	local string
+	// temp is the temporary name this server lets the transport use, as a
+	// format for the final name.
+	temp string
+	// hostKey is the server's public host key.
+	hostKey ssh.PublicKey
+	// readOnly points opt at a folder the account may not write to.
+	readOnly func(*sftpput.Options)
+	// diskFull returns options for a folder on a full disk and the local
+	// directory it shows; it skips the test where that cannot be made.
+	diskFull func(*testing.T) (sftpput.Options, string)
+}
+
+// syncBuffer collects a server's log from its goroutines or process.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+const sshdPath = "/usr/sbin/sshd"
+
+// freePort returns a loopback port that was free a moment ago. sshd must
+// bind it itself, so the small race with other processes is accepted.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// writeKnownHosts writes a known_hosts file trusting key for addrs.
+func writeKnownHosts(t *testing.T, path string, key ssh.PublicKey, addrs ...string) {
+	t.Helper()
+	var hosts []string
+	for _, a := range addrs {
+		hosts = append(hosts, knownhosts.Normalize(a))
+	}
+	if err := os.WriteFile(path, []byte(knownhosts.Line(hosts, key)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// newKey makes an ed25519 key pair in dir and returns the private key path
+// and the public key.
+func newKey(t *testing.T, dir, name string) (string, ssh.PublicKey) {
+	t.Helper()
+	priv, line, err := sftpd.EnsureClientKey(dir, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return priv, pub
+}
+
+// openSSH starts OpenSSH's sshd on two loopback ports, as its own instance
+// with its own host key, and returns the peer that logs in as the current
+// user. The second port serves SFTP read only (internal-sftp -R), which
+// refuses every write with "permission denied", as a folder the account
+// may not write does; root could write into a chmod 555 folder.
+func openSSH(t *testing.T) *peer {
+	t.Helper()
+	if _, err := os.Stat(sshdPath); err != nil {
+		t.Skipf("OpenSSH server not installed (%s): install openssh-server to run the tests against a real sshd", sshdPath)
+	}
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() == 0 {
+		// sshd refuses to start as root without its privilege separation
+		// directory, which the openssh-server service creates at boot.
+		if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
+			t.Skipf("cannot create sshd's privilege separation directory /run/sshd: %v", err)
+		}
+	}
+	dir := t.TempDir()
+	hostPriv, hostKey := newKey(t, dir, "host_key")
+	clientPriv, clientKey := newKey(t, dir, "client_key")
+	ak := filepath.Join(dir, "authorized_keys")
+	if err := os.WriteFile(ak, ssh.MarshalAuthorizedKey(clientKey), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port, roPort := freePort(t), freePort(t)
+	// A non-root sshd can only log in as its own user, which is the user
+	// the test runs as; PermitRootLogin matters only when that is root.
+	config := fmt.Sprintf(`ListenAddress 127.0.0.1:%d
+ListenAddress 127.0.0.1:%d
+HostKey %s
+PidFile %s
+AuthorizedKeysFile %s
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin prohibit-password
+LogLevel VERBOSE
+Subsystem sftp internal-sftp
+Match LocalPort %d
+	ForceCommand internal-sftp -R
+`, port, roPort, hostPriv, filepath.Join(dir, "sshd.pid"), ak, roPort)
+	cfgPath := filepath.Join(dir, "sshd_config")
+	if err := os.WriteFile(cfgPath, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	cmd := exec.Command(sshdPath, "-D", "-e", "-f", cfgPath)
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start sshd: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("sshd log:\n%s", logs.String())
+		}
+	})
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	roAddr := fmt.Sprintf("127.0.0.1:%d", roPort)
+	waitListening(t, exited, logs, addr, roAddr)
+
+	kh := filepath.Join(dir, "known_hosts")
+	writeKnownHosts(t, kh, hostKey, addr, roAddr)
+	local := filepath.Join(dir, "upload")
+	if err := os.Mkdir(local, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := &peer{
+		opt: sftpput.Options{Addr: addr, User: u.Username, KeyFile: clientPriv, KnownHostsFile: kh,
+			RemoteDir: local, Timeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler)},
+		local: local, temp: ".%s.part", hostKey: hostKey,
+		readOnly: func(o *sftpput.Options) { o.Addr = roAddr },
+	}
+	p.diskFull = func(t *testing.T) (sftpput.Options, string) {
+		t.Helper()
+		if os.Geteuid() != 0 {
+			t.Skip("disk full on OpenSSH needs root to mount a small tmpfs; skipped as a non-root user")
+		}
+		full := t.TempDir()
+		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", full).CombinedOutput(); err != nil {
+			t.Skipf("cannot mount a 1 MiB tmpfs for the disk full case: %v: %s", err, out)
+		}
+		t.Cleanup(func() {
+			if out, err := exec.Command("umount", full).CombinedOutput(); err != nil {
+				t.Errorf("umount %s: %v: %s", full, err, out)
+			}
+		})
+		o := p.opt
+		o.RemoteDir = full
+		return o, full
+	}
+	return p
+}
+
+// waitListening waits until every addr accepts connections, or fails the
+// test with the server's log when it exits or takes too long.
+func waitListening(t *testing.T, exited <-chan struct{}, logs *syncBuffer, addrs ...string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for _, a := range addrs {
+		for {
+			c, err := net.DialTimeout("tcp", a, time.Second)
+			if err == nil {
+				c.Close()
+				break
+			}
+			select {
+			case <-exited:
+				t.Skipf("sshd exited at start; it cannot run here:\n%s", logs.String())
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("sshd is not listening on %s after 10 s:\n%s", a, logs.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// ours starts our own SFTP server in-process with one tenant, acme, whose
+// inbox is the peer's folder. It shows /inbox and /receipts (read only)
+// and refuses hidden names, so the transport falls back to <name>.part.
+func ours(t *testing.T) *peer {
+	t.Helper()
+	dir := t.TempDir()
+	keyPath, line, err := sftpd.EnsureClientKey(filepath.Join(dir, "keys"), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ak := filepath.Join(dir, "authorized_keys")
+	if err := os.WriteFile(ak, []byte(line+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tenant := sftpd.Tenant{ID: "acme", InboxDir: filepath.Join(dir, "inbox"),
+		ReceiptsDir: filepath.Join(dir, "receipts"), AuthorizedKeysFile: ak}
+	opt := sftpd.Options{HostKeyDir: filepath.Join(dir, "hostkeys"), MinFreeDisk: -1}
+	srv, addr := startOurs(t, opt, tenant)
+	kh := filepath.Join(dir, "known_hosts")
+	if err := sftpd.WriteKnownHosts(kh, addr, srv.HostKey()); err != nil {
+		t.Fatal(err)
+	}
+	p := &peer{
+		opt: sftpput.Options{Addr: addr, User: "acme", KeyFile: keyPath, KnownHostsFile: kh,
+			RemoteDir: "/inbox", Timeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler)},
+		local: tenant.InboxDir, temp: "%s.part", hostKey: srv.HostKey(),
+		readOnly: func(o *sftpput.Options) { o.RemoteDir = "/receipts" },
+	}
+	p.diskFull = func(t *testing.T) (sftpput.Options, string) {
+		t.Helper()
+		// The server refuses uploads while free space is below
+		// MinFreeDisk; no disk has an exbibyte free.
+		full := opt
+		full.MinFreeDisk = 1 << 60
+		srv, addr := startOurs(t, full, tenant)
+		o := p.opt
+		o.Addr = addr
+		o.KnownHostsFile = filepath.Join(t.TempDir(), "known_hosts")
+		if err := sftpd.WriteKnownHosts(o.KnownHostsFile, addr, srv.HostKey()); err != nil {
+			t.Fatal(err)
+		}
+		return o, tenant.InboxDir
+	}
+	return p
+}
+
+// startOurs serves tenant on a loopback port until the test ends.
+func startOurs(t *testing.T, opt sftpd.Options, tenant sftpd.Tenant) (*sftpd.Server, string) {
+	t.Helper()
+	logs := &syncBuffer{}
+	opt.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	srv, err := sftpd.New(opt, []sftpd.Tenant{tenant})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("sftpd Serve: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("sftpd log:\n%s", logs.String())
+		}
+	})
+	return srv, ln.Addr().String()
+}
+
+// names lists a directory, hidden names too.
+func names(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+// wantNames fails unless dir holds exactly want.
+func wantNames(t *testing.T, dir string, want ...string) {
+	t.Helper()
+	if got := names(t, dir); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("%s holds %q, want %q", dir, got, want)
+	}
+}
