@@ -22,7 +22,7 @@ run: build
 # Debian packages the tests use as real peers: OpenSSH's sftp client and
 # sshd, Saxon for the official EN 16931 XSLT, poppler for PDF checks. Only
 # root can install them; otherwise the tests that need them skip and say so.
-TEST_PACKAGES := openssh-client openssh-server libsaxonhe-java poppler-utils
+TEST_PACKAGES := openssh-client openssh-server libsaxonhe-java poppler-utils chromium
 
 test-deps:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -53,11 +53,23 @@ fuzz:
 		done; \
 	done
 
+# install puts the daemon and its systemd files in place under
+# $(DESTDIR)$(PREFIX) (binary, units, sysusers.d, tmpfiles.d, docs) and
+# $(DESTDIR)/etc/multikanal (the example configuration). The units name the
+# binary by its installed path, so they are rewritten for PREFIX. Then, as
+# root: systemd-sysusers; systemd-tmpfiles --create; systemctl daemon-reload
+# (docs/operations.md).
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 install: build
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/multikanal
-	install -D -m 0644 systemd/multikanal.service $(DESTDIR)$(PREFIX)/lib/systemd/system/multikanal.service
+	for u in multikanal.service multikanal-sftp.socket; do \
+		sed -e 's|/usr/local/bin/multikanal|$(PREFIX)/bin/multikanal|g' \
+		    -e 's|/usr/local/share/doc/multikanal|$(PREFIX)/share/doc/multikanal|g' systemd/$$u > $(BIN).$$u && \
+		install -D -m 0644 $(BIN).$$u $(DESTDIR)$(UNITDIR)/$$u && rm -f $(BIN).$$u || exit 1; \
+	done
 	install -D -m 0644 systemd/multikanal.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/multikanal.conf
 	install -D -m 0644 systemd/multikanal.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/multikanal.conf
+	install -D -m 0644 docs/operations.md $(DESTDIR)$(PREFIX)/share/doc/multikanal/operations.md
 	install -D -m 0640 systemd/multikanal.toml.example $(DESTDIR)/etc/multikanal/multikanal.toml.example
 
 clean:

@@ -314,8 +314,11 @@ func (e *engine) record(ids []string, batchID string, sent outbound.Sent, sendEr
 	var retryAt time.Time
 	var channel string
 	files := map[string]bool{}
+	var states []docState
+	var latencies []time.Duration
 	err := e.d.store.Update(func(tx store.Tx) error {
 		next, retryAt = next[:0], time.Time{}
+		states, latencies = states[:0], latencies[:0]
 		var b *store.Batch
 		if batchID != "" {
 			var err error
@@ -374,6 +377,12 @@ func (e *engine) record(ids []string, batchID string, sent outbound.Sent, sendEr
 			if err := tx.PutDoc(doc); err != nil {
 				return err
 			}
+			states = append(states, docState{doc.Channel, doc.State})
+			if dl.State == store.DeliveryDelivered && !dl.Collection {
+				if f, err := tx.File(doc.FileID); err == nil {
+					latencies = append(latencies, now.Sub(f.ReceivedAt))
+				}
+			}
 		}
 		if b != nil {
 			switch {
@@ -394,7 +403,13 @@ func (e *engine) record(ids []string, batchID string, sent outbound.Sent, sendEr
 		e.d.log.Error("recording a delivery outcome failed", "deliveries", len(ids), "batch", batchID, "err", err)
 		return
 	}
+	e.d.metrics.deliveryAttempt(channel)
+	e.d.metrics.documentStates(states)
+	for _, l := range latencies {
+		e.d.metrics.endToEnd(channel, l)
+	}
 	if sendErr != nil {
+		e.d.metrics.deliveryError(channel, outbound.ClassOf(sendErr).String())
 		e.d.log.Warn("delivery failed", "channel", channel, "batch", batchID, "deliveries", len(ids), "class", outbound.ClassOf(sendErr).String(), "err", sendErr)
 	}
 	if !retryAt.IsZero() {

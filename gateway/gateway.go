@@ -76,6 +76,7 @@ type Daemon struct {
 	lastReload atomic.Pointer[ReloadStatus]
 	sftp       *sftpd.Server
 	inbox      *inbox
+	metrics    *metrics
 }
 
 // New prepares the daemon: folders, store, channels. It fails with a clear
@@ -124,6 +125,8 @@ func New(opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d.store = st
+	d.metrics = newMetrics(opts.Version)
+	d.metrics.setSources(d.documentCounts, d.queueSamples, d.store.Size)
 	d.receipts = newReceiptWriter(d)
 	d.engine = newEngine(d)
 	return d, nil

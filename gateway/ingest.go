@@ -92,6 +92,10 @@ func (d *Daemon) moveToSpool(rec *store.File) error {
 		return err
 	}
 	d.log.Info("file claimed", "tenant", rec.Tenant, "file", rec.ID, "name", rec.Name, "size", rec.Size, "sha256", rec.SHA256, "duplicate_of", rec.DuplicateOf)
+	d.metrics.fileReceived(rec.Tenant)
+	if rec.DuplicateOf != "" {
+		d.metrics.fileRejected(rec.Tenant, rejectDuplicate)
+	}
 	d.receipts.touch(rec.ID)
 	if rec.DuplicateOf == "" {
 		d.ingestQ.push(job{id: rec.ID})
@@ -121,19 +125,19 @@ func (d *Daemon) ingest(ctx context.Context, fileID string) {
 	log := d.log.With("tenant", rec.Tenant, "file", rec.ID, "name", rec.Name)
 	tenant := d.tenant(rec.Tenant)
 	if tenant == nil {
-		d.rejectFile(rec, fmt.Sprintf("tenant %q is no longer configured", rec.Tenant))
+		d.rejectFile(rec, rejectOther, fmt.Sprintf("tenant %q is no longer configured", rec.Tenant))
 		return
 	}
 	f, err := os.Open(d.spoolPath(fileID))
 	if err != nil {
-		d.rejectFile(rec, "cannot read the spooled file: "+err.Error())
+		d.rejectFile(rec, rejectOther, "cannot read the spooled file: "+err.Error())
 		return
 	}
 	defer f.Close()
 	head := make([]byte, formats.SniffSize)
 	n, err := io.ReadFull(f, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		d.rejectFile(rec, "cannot read the file: "+err.Error())
+		d.rejectFile(rec, rejectOther, "cannot read the file: "+err.Error())
 		return
 	}
 	if recipients.Sniff(head[:n]) {
@@ -143,7 +147,11 @@ func (d *Daemon) ingest(ctx context.Context, fileID string) {
 	reader, err := formats.Detect(head[:n], Readers)
 	if err != nil {
 		log.Warn("file rejected", "reason", err)
-		d.rejectFile(rec, err.Error())
+		class := rejectUnknownFormat
+		if rec.Size == 0 {
+			class = rejectEmpty
+		}
+		d.rejectFile(rec, class, err.Error())
 		return
 	}
 	known := map[int]bool{}
@@ -200,12 +208,16 @@ func (d *Daemon) ingest(ctx context.Context, fileID string) {
 		log.Error("ingest: recording the file failed", "err", err)
 		return
 	}
+	if total == 0 {
+		d.metrics.fileRejected(rec.Tenant, rejectInvalid)
+	}
 	log.Info("file parsed", "format", reader.Name(), "documents", total, "error", readErr)
 	d.engine.cutoffEndOfFile(rec.Tenant)
 	d.receipts.touch(fileID)
 }
 
-func (d *Daemon) rejectFile(rec *store.File, reason string) {
+func (d *Daemon) rejectFile(rec *store.File, class, reason string) {
+	d.metrics.fileRejected(rec.Tenant, class)
 	if err := d.setFile(rec.ID, func(f *store.File) { f.State, f.Reason = store.FileRejected, reason }); err != nil {
 		d.log.Error("recording a rejected file failed", "file", rec.ID, "err", err)
 	}
@@ -217,8 +229,9 @@ func (d *Daemon) rejectFile(rec *store.File, reason string) {
 func (d *Daemon) recordItems(rec *store.File, tenant *tenantState, items []formats.Item) error {
 	now := time.Now().UTC()
 	var queued []*store.Delivery
+	var states []docState
 	err := d.store.Update(func(tx store.Tx) error {
-		queued = queued[:0]
+		queued, states = queued[:0], states[:0]
 		for _, it := range items {
 			doc := &store.Doc{
 				ID: docID(rec.ID, it.Index), FileID: rec.ID, Tenant: rec.Tenant, Index: it.Index,
@@ -235,6 +248,7 @@ func (d *Daemon) recordItems(rec *store.File, tenant *tenantState, items []forma
 				if err := tx.PutDoc(doc); err != nil {
 					return err
 				}
+				states = append(states, docState{doc.Channel, doc.State})
 				continue
 			}
 			body := it.Doc
@@ -258,12 +272,14 @@ func (d *Daemon) recordItems(rec *store.File, tenant *tenantState, items []forma
 			if err := tx.PutDoc(doc); err != nil {
 				return err
 			}
+			states = append(states, docState{doc.Channel, doc.State})
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	d.metrics.documentStates(states)
 	for _, dl := range queued {
 		d.engine.enqueue(dl)
 	}
@@ -285,7 +301,7 @@ func (d *Daemon) applyRegistrationFile(rec *store.File, r io.ReaderAt) {
 	now := time.Now().UTC()
 	rows, err := recipients.Parse(io.NewSectionReader(r, 0, rec.Size), now)
 	if err != nil {
-		d.rejectFile(rec, "registration file: "+err.Error())
+		d.rejectFile(rec, rejectInvalid, "registration file: "+err.Error())
 		return
 	}
 	err = d.store.Update(func(tx store.Tx) error {
@@ -302,7 +318,7 @@ func (d *Daemon) applyRegistrationFile(rec *store.File, r io.ReaderAt) {
 		return tx.PutFile(f)
 	})
 	if err != nil {
-		d.rejectFile(rec, "registration file: nothing applied: "+err.Error())
+		d.rejectFile(rec, rejectInvalid, "registration file: nothing applied: "+err.Error())
 		return
 	}
 	d.log.Info("registration file applied", "tenant", rec.Tenant, "file", rec.ID, "name", rec.Name, "rows", len(rows))

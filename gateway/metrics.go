@@ -292,3 +292,17 @@ func (d *Daemon) queueSamples() (map[string]queueSample, error) {
 	})
 	return out, err
 }
+
+// docState is one document's state after a committed change, for the
+// transition counter (counted after the commit: a grouped transaction may
+// run twice).
+type docState struct {
+	channel string
+	state   store.DocState
+}
+
+func (m *metrics) documentStates(states []docState) {
+	for _, s := range states {
+		m.documentState(s.channel, s.state)
+	}
+}

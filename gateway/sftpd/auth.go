@@ -221,7 +221,7 @@ func (k *keyFile) load() ([]authorizedKey, error) {
 	return keys, nil
 }
 
-// find returns the authorized entry for key usable from ip, and why not when
+// findKey returns the authorized entry for key usable from ip, and why not when
 // there is none.
 func findKey(keys []authorizedKey, key ssh.PublicKey, ip netip.Addr, now time.Time) (authorizedKey, error) {
 	wire := key.Marshal()

@@ -104,9 +104,21 @@ func TestConnectionLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c1.Close()
+	// The client hears of its login before the server counts it.
+	waitFor(t, func() bool {
+		e.srv.mu.Lock()
+		defer e.srv.mu.Unlock()
+		return e.srv.perTenant["alice"] == 1
+	})
 	if c2, err := e.dial("alice", ssh.PublicKeys(e.signer("alice"))); err == nil {
-		c2.Wait()
-		c2.Close()
+		closed := make(chan error, 1)
+		go func() { closed <- c2.Wait() }()
+		select {
+		case <-closed:
+		case <-time.After(10 * time.Second):
+			c2.Close()
+			t.Fatal("second session of alice not closed")
+		}
 	}
 	e.waitLog("sftp refused", "tenant", "alice", "what", "connection", "why", "more than 1 connections of this tenant")
 	c3, err := e.dial("bob", ssh.PublicKeys(e.signer("bob")))
@@ -135,7 +147,7 @@ func TestConnectionLimits(t *testing.T) {
 func TestLoginGraceAndIdleTimeout(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(o *Options) {
-		o.LoginGrace = time.Second
+		o.LoginGrace = 2 * time.Second // room for a login on a busy machine
 		o.IdleTimeout = time.Second
 	})
 	// A client that says nothing is closed after the login grace time.
@@ -152,7 +164,7 @@ func TestLoginGraceAndIdleTimeout(t *testing.T) {
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatal("silent client not closed after the login grace time")
 	}
-	e.waitLog("sftp refused", "ip", "127.0.0.1", "what", "login", "why", "not logged in within 1s")
+	e.waitLog("sftp refused", "ip", "127.0.0.1", "what", "login", "why", "not logged in within 2s")
 
 	// A logged-in client that stays silent is closed after the idle time.
 	c, err := e.dial("alice", ssh.PublicKeys(e.signer("alice")))
