@@ -18,6 +18,7 @@ import (
 	"github.com/multikanal/multikanal/formats/pdf"
 	"github.com/multikanal/multikanal/formats/ubl"
 	"github.com/multikanal/multikanal/outbound"
+	"github.com/multikanal/multikanal/outbound/autogiro"
 	"github.com/multikanal/multikanal/outbound/efaktura"
 	"github.com/multikanal/multikanal/outbound/email"
 	"github.com/multikanal/multikanal/outbound/kivra"
@@ -51,6 +52,7 @@ func Channels(cfg *config.Config) ([]outbound.Channel, error) {
 		mail,
 		sms.New(sms.Options{From: cfg.Channels.SMS.From}),
 		print.New(print.Options{PDF: invoicePDF}),
+		autogiro.New(false),
 	}, nil
 }
 

@@ -119,20 +119,26 @@ func Convert(cfg *config.Config, tenantID, path string, each func(ConvertedDoc))
 }
 
 // RenderAll writes every valid document of c in every channel's rendering
-// into dir/<channel>/, so an integrator can see what each receiver would get.
-func RenderAll(cfg *config.Config, tenantID string, c *Converted, dir string) ([]string, error) {
-	var written []string
+// into dir/<channel>/, so an integrator can see what each receiver would
+// get. It returns the files written and, for each rendering a channel could
+// not make for a document, why.
+func RenderAll(cfg *config.Config, tenantID string, c *Converted, dir string) (written, skipped []string, err error) {
 	t := cfg.Tenant(tenantID)
 	if t == nil {
-		return nil, fmt.Errorf("tenant %q is not in the configuration", tenantID)
+		return nil, nil, fmt.Errorf("tenant %q is not in the configuration", tenantID)
 	}
 	biller, err := billerOf(*t)
+	if err != nil && cfg.Embedded && t.AutoGiro != nil {
+		// The daemon writes the demo's seal key on its first start; convert
+		// may run before that. It is Bankgirot's published test key.
+		biller.SealKey, err = config.BankgirotTestSealKey, nil
+	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	all, err := Channels(cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, ch := range all {
 		chDir := filepath.Join(dir, ch.Name())
@@ -141,28 +147,46 @@ func RenderAll(cfg *config.Config, tenantID string, c *Converted, dir string) ([
 				continue
 			}
 			key := fmt.Sprintf("%s-%d.%s", safeName(filepath.Base(c.File)), d.Index, ch.Name())
+			// The address routing would use; a channel that cannot reach
+			// the recipient usually cannot render for it either.
+			e := ch.Eligible(d.Invoice, outbound.NoRegistry{})
+			to := e.Address
+			if ch.Name() == outbound.AutoGiro {
+				// Collection: only invoices that name a payer number.
+				if to = d.Invoice.MandateReference(); to == "" {
+					continue
+				}
+			}
 			var msg outbound.Message
 			var err error
 			switch r := ch.(type) {
 			case outbound.DocumentRenderer:
-				msg, err = r.Render(d.Invoice, "", key)
+				msg, err = r.Render(d.Invoice, to, key)
 			case outbound.BatchRenderer:
-				msg, err = r.RenderBatch(outbound.Batch{Key: key, Biller: biller, Items: []outbound.BatchItem{{Key: key, Doc: d.Invoice}}})
+				msg, err = r.RenderBatch(outbound.Batch{Key: key, Created: time.Now(), Biller: biller, Items: []outbound.BatchItem{{Key: key, To: to, Doc: d.Invoice}}})
 			}
 			if err != nil {
-				return written, fmt.Errorf("%s: %w", ch.Name(), err)
+				// Not every invoice can be addressed on every channel
+				// (no participant id for Peppol, no payer for AutoGiro):
+				// say so and go on with the others.
+				why := err.Error()
+				if !e.OK {
+					why = e.Reason
+				}
+				skipped = append(skipped, fmt.Sprintf("%s: %s: %s", ch.Name(), d.Invoice.Label(), why))
+				continue
 			}
 			if err := os.MkdirAll(chDir, 0o755); err != nil {
-				return written, err
+				return written, skipped, err
 			}
 			p := filepath.Join(chDir, msg.Name)
 			if err := os.WriteFile(p, msg.Body, 0o644); err != nil {
-				return written, err
+				return written, skipped, err
 			}
 			written = append(written, p)
 		}
 	}
-	return written, nil
+	return written, skipped, nil
 }
 
 // safeName keeps letters, digits, dot, dash and underscore of a file name.

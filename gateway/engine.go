@@ -292,7 +292,7 @@ func (e *engine) sendBatch(ctx context.Context, r *runner, id string) {
 	biller, err := e.d.biller(b.Tenant)
 	var msg outbound.Message
 	if err == nil {
-		msg, err = l.batch.RenderBatch(outbound.Batch{Key: b.ID, Biller: biller, Items: items})
+		msg, err = l.batch.RenderBatch(outbound.Batch{Key: b.ID, Created: b.Created, Biller: biller, Items: items})
 	}
 	var sent outbound.Sent
 	if err == nil {

@@ -95,9 +95,10 @@ type BatchItem struct {
 
 // Batch is the deliveries one cut-off collected for one biller and channel.
 type Batch struct {
-	Key    string // names the batch; stable across retries
-	Biller Biller
-	Items  []BatchItem
+	Key     string    // names the batch; stable across retries
+	Created time.Time // when the batch was cut; stable across retries
+	Biller  Biller
+	Items   []BatchItem
 }
 
 // BatchRenderer renders the documents collected up to a cut-off as one file.

@@ -60,10 +60,13 @@ func runConvert(args []string, stdout, stderr io.Writer) int {
 		}
 		results = append(results, c)
 		if *outDir != "" && err == nil {
-			written, err := gateway.RenderAll(cfg, *tenantID, c, *outDir)
+			written, skipped, err := gateway.RenderAll(cfg, *tenantID, c, *outDir)
 			if err != nil {
 				fmt.Fprintf(stderr, "%s: rendering: %v\n", path, err)
 				code = exitProblems
+			}
+			for _, s := range skipped {
+				fmt.Fprintf(stderr, "%s: not rendered on %s\n", path, s)
 			}
 			fmt.Fprintf(stderr, "%s: wrote %d renderings under %s\n", path, len(written), *outDir)
 		}

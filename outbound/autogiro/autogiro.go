@@ -1,0 +1,103 @@
+// Package autogiro is payment collection by AutoGiro: the withdrawals of a
+// cut-off, for invoices whose payer has an active mandate, as one sealed
+// Bankgirot payment file (TK01 + TK82), sent to Bankgirot's file service.
+// Collection runs beside distribution: this channel never carries the
+// invoice itself, so it is never in a priority list.
+package autogiro
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/multikanal/multikanal/formats"
+	ag "github.com/multikanal/multikanal/formats/autogiro"
+	"github.com/multikanal/multikanal/outbound"
+)
+
+// Channel is the AutoGiro collection channel.
+type Channel struct {
+	// Test names the files for Bankgirot's customer test (IAGZZ).
+	Test bool
+}
+
+// New returns the AutoGiro channel.
+func New(test bool) *Channel { return &Channel{Test: test} }
+
+// Name is "autogiro".
+func (*Channel) Name() string { return outbound.AutoGiro }
+
+// Eligible is never true: AutoGiro collects payment, it does not deliver
+// invoices. Routing decides collection from the registry's mandates.
+func (*Channel) Eligible(*formats.Document, outbound.Registry) outbound.Eligibility {
+	return outbound.Eligibility{Reason: "AutoGiro collects payment beside distribution; it does not carry the invoice"}
+}
+
+// RenderBatch writes the payment file: one TK82 withdrawal per invoice on
+// its due date (GENAST when the due date has passed or is missing), the
+// amount due, the payer number, and the OCR as reference (the invoice number
+// when there is no OCR or it is longer than the 16 characters the record
+// holds); then seals it with the biller's key. The file's date and name
+// come from the batch's creation time, so a resend is the same file.
+func (c *Channel) RenderBatch(b outbound.Batch) (outbound.Message, error) {
+	bl := b.Biller
+	if bl.AutoGiroCustomer == "" || bl.AutoGiroBankgiro == "" {
+		return outbound.Message{}, outbound.Permanentf("autogiro: tenant %s has no AutoGiro agreement (customer number and bankgiro)", bl.ID)
+	}
+	if bl.SealKey == "" {
+		return outbound.Message{}, outbound.Permanentf("autogiro: tenant %s has no seal key; Bankgirot refuses unsealed files", bl.ID)
+	}
+	created := b.Created
+	if created.IsZero() {
+		return outbound.Message{}, errors.New("autogiro: the batch has no creation time")
+	}
+	today := formats.DateOf(created.In(stockholm))
+	f := ag.PaymentFile{WriteDate: ag.DateOf(created.In(stockholm)), CustomerNumber: bl.AutoGiroCustomer, PayeeBankgiro: bl.AutoGiroBankgiro}
+	for _, it := range b.Items {
+		doc := it.Doc
+		p := ag.Payment{Type: ag.Withdrawal, Period: ag.PeriodOnce, PayerNumber: it.To, Amount: doc.Totals.Payable,
+			PayeeBankgiro: bl.AutoGiroBankgiro, Reference: reference(doc)}
+		if doc.DueDate.IsZero() || !today.Before(doc.DueDate) {
+			p.Immediately = true
+		} else {
+			p.Date = ag.DateOf(doc.DueDate.Time())
+		}
+		f.Payments = append(f.Payments, p)
+	}
+	var raw bytes.Buffer
+	if _, err := f.WriteTo(&raw); err != nil {
+		return outbound.Message{}, outbound.Permanent(fmt.Errorf("autogiro: %w", err))
+	}
+	sealed, err := ag.Seal(raw.Bytes(), bl.SealKey, created.In(stockholm))
+	if err != nil {
+		return outbound.Message{}, outbound.Permanent(fmt.Errorf("autogiro: sealing: %w", err))
+	}
+	name, err := ag.UploadName(bl.AutoGiroCustomer, created.In(stockholm), c.Test)
+	if err != nil {
+		return outbound.Message{}, outbound.Permanent(fmt.Errorf("autogiro: %w", err))
+	}
+	return outbound.Message{Key: b.Key, Name: name, ContentType: "text/plain; charset=iso-8859-1", Body: sealed}, nil
+}
+
+// reference is what the payer's bank statement shows: the OCR number when
+// it fits the record's 16 characters, else the invoice number.
+func reference(doc *formats.Document) string {
+	if ocr := doc.PaymentReference(); ocr != "" && len(ocr) <= 16 {
+		return ocr
+	}
+	ref := strings.TrimSpace(doc.Number)
+	if len(ref) > 16 {
+		ref = ref[len(ref)-16:]
+	}
+	return ref
+}
+
+// stockholm is Bankgirot's time zone: file dates are Swedish dates.
+var stockholm = func() *time.Location {
+	if l, err := time.LoadLocation("Europe/Stockholm"); err == nil {
+		return l
+	}
+	return time.FixedZone("CET", 3600)
+}()
