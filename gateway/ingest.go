@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/formats"
+	"github.com/multikanal/multikanal/formats/autogiro"
 	"github.com/multikanal/multikanal/formats/recipients"
 	"github.com/multikanal/multikanal/gateway/store"
 )
@@ -142,6 +143,10 @@ func (d *Daemon) ingest(ctx context.Context, fileID string) {
 	}
 	if recipients.Sniff(head[:n]) {
 		d.applyRegistrationFile(rec, f)
+		return
+	}
+	if autogiro.Sniff(head[:n]) {
+		d.applyBankFile(rec, f)
 		return
 	}
 	reader, err := formats.Detect(head[:n], Readers)

@@ -11,6 +11,7 @@ import (
 	"github.com/multikanal/multikanal/formats/validate"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound"
+	agchannel "github.com/multikanal/multikanal/outbound/autogiro"
 )
 
 // route validates a parsed document, decides its channel and creates its
@@ -86,8 +87,16 @@ func (d *Daemon) collection(tx store.Tx, t *tenantState, reg txRegistry, doc *st
 	if err := tx.PutDelivery(dl); err != nil {
 		return nil, err
 	}
+	if err := tx.PutCollectionRef(doc.Tenant, payerKey(payer), refKey(agchannel.Reference(body)), doc.ID); err != nil {
+		return nil, err
+	}
 	return dl, record()
 }
+
+// payerKey and refKey are how bank files and our records meet: Bankgirot
+// pads payer numbers with zeros and echoes references zero-filled.
+func payerKey(payer string) string { return strings.TrimLeft(strings.TrimSpace(payer), "0") }
+func refKey(ref string) string     { return strings.Trim(strings.TrimSpace(ref), "0 ") }
 
 // mandateHistory explains why a payer has no active mandate, when the
 // registry knows an earlier one.

@@ -30,9 +30,10 @@ var (
 	bBatches    = []byte("batches")
 	bCounts     = []byte("counts") // "state|channel" -> count of documents
 	bMeta       = []byte("meta")
-	bRegistry   = []byte("registry")      // tenant \x00 registration id -> registration
-	bRegKeys    = []byte("registry_keys") // tenant \x00 type:value \x00 registration id -> nil
-	allBuckets  = [][]byte{bFiles, bFileHash, bDocs, bBodies, bEvents, bDeliveries, bPending, bBatches, bCounts, bMeta, bRegistry, bRegKeys}
+	bRegistry   = []byte("registry")        // tenant \x00 registration id -> registration
+	bRegKeys    = []byte("registry_keys")   // tenant \x00 type:value \x00 registration id -> nil
+	bCollect    = []byte("collection_refs") // tenant \x00 payer \x00 reference -> doc id
+	allBuckets  = [][]byte{bFiles, bFileHash, bDocs, bBodies, bEvents, bDeliveries, bPending, bBatches, bCounts, bMeta, bRegistry, bRegKeys, bCollect}
 )
 
 // ErrLocked is returned by Open when another process holds the database.
@@ -440,4 +441,16 @@ func (t *boltTx) Registrations(tenant string, key RecipientKey) ([]*Registration
 
 func (t *boltTx) ForEachRegistration(tenant string, fn func(*Registration) error) error {
 	return forEach(t, bRegistry, tenant+"\x00", fn)
+}
+
+func (t *boltTx) PutCollectionRef(tenant, payer, ref, docID string) error {
+	return t.tx.Bucket(bCollect).Put([]byte(tenant+"\x00"+payer+"\x00"+ref), []byte(docID))
+}
+
+func (t *boltTx) CollectionRef(tenant, payer, ref string) (string, error) {
+	v := t.tx.Bucket(bCollect).Get([]byte(tenant + "\x00" + payer + "\x00" + ref))
+	if v == nil {
+		return "", ErrNotFound
+	}
+	return string(v), nil
 }

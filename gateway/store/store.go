@@ -71,6 +71,12 @@ type Tx interface {
 	// ones included, oldest first.
 	Registrations(tenant string, key RecipientKey) ([]*Registration, error)
 	ForEachRegistration(tenant string, fn func(*Registration) error) error
+
+	// PutCollectionRef indexes a withdrawal by payer number and reference,
+	// as Bankgirot's payment specification names it.
+	PutCollectionRef(tenant, payer, ref, docID string) error
+	// CollectionRef finds the document of a withdrawal, or ErrNotFound.
+	CollectionRef(tenant, payer, ref string) (string, error)
 }
 
 // FileState is where an input file stands.

@@ -58,7 +58,7 @@ func (c *Channel) RenderBatch(b outbound.Batch) (outbound.Message, error) {
 	for _, it := range b.Items {
 		doc := it.Doc
 		p := ag.Payment{Type: ag.Withdrawal, Period: ag.PeriodOnce, PayerNumber: it.To, Amount: doc.Totals.Payable,
-			PayeeBankgiro: bl.AutoGiroBankgiro, Reference: reference(doc)}
+			PayeeBankgiro: bl.AutoGiroBankgiro, Reference: Reference(doc)}
 		if doc.DueDate.IsZero() || !today.Before(doc.DueDate) {
 			p.Immediately = true
 		} else {
@@ -81,9 +81,10 @@ func (c *Channel) RenderBatch(b outbound.Batch) (outbound.Message, error) {
 	return outbound.Message{Key: b.Key, Name: name, ContentType: "text/plain; charset=iso-8859-1", Body: sealed}, nil
 }
 
-// reference is what the payer's bank statement shows: the OCR number when
-// it fits the record's 16 characters, else the invoice number.
-func reference(doc *formats.Document) string {
+// Reference is what the payer's bank statement shows and what Bankgirot's
+// payment specification names the withdrawal by: the OCR number when it
+// fits the record's 16 characters, else (the end of) the invoice number.
+func Reference(doc *formats.Document) string {
 	if ocr := doc.PaymentReference(); ocr != "" && len(ocr) <= 16 {
 		return ocr
 	}
