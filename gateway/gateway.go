@@ -235,13 +235,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 	for _, t := range d.cfg.Tenants {
 		d.info.Inboxes[t.ID] = d.inboxDir(t.ID)
 	}
-	d.writeInfo()
 	d.ready.Store(true)
 	d.notify("READY=1")
 	d.log.Info("multikanal ready", "data", d.dataDir, "http", d.info.HTTP, "tenants", len(d.cfg.Tenants))
 	if d.opts.Started != nil {
 		d.opts.Started(d.info)
 	}
+	// Last: daemon.json tells `status` and scripts that start-up is done.
+	d.writeInfo()
 
 	<-ctx.Done()
 	d.ready.Store(false)

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -51,7 +52,25 @@ type daemon struct {
 	t    *testing.T
 	data string
 	cmd  *exec.Cmd
-	out  *bytes.Buffer
+	out  *syncBuffer
+}
+
+// syncBuffer collects a process's output while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // startDaemon runs `multikanal serve` on the embedded default in data, on
@@ -59,7 +78,7 @@ type daemon struct {
 func startDaemon(t *testing.T, data string) *daemon {
 	t.Helper()
 	os.Remove(filepath.Join(data, "daemon.json"))
-	d := &daemon{t: t, data: data, out: &bytes.Buffer{}}
+	d := &daemon{t: t, data: data, out: &syncBuffer{}}
 	d.cmd = exec.Command(binary, "serve", "--data", data, "--http", "127.0.0.1:0", "--sftp", "127.0.0.1:0")
 	d.cmd.Stdout = d.out
 	d.cmd.Stderr = d.out
