@@ -123,7 +123,6 @@ func Parse(r io.Reader, now time.Time) ([]Row, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -134,6 +133,7 @@ func Parse(r io.Reader, now time.Time) ([]Row, error) {
 			}
 			return nil, fmt.Errorf("recipients: %w", err)
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rows)+len(bad.Lines) >= maxRows {
 			return nil, fmt.Errorf("recipients: more than %d rows; split the file", maxRows)
 		}

@@ -1,0 +1,92 @@
+package recipients
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+var now = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+func TestParse(t *testing.T) {
+	in := "\ufeffkey;channel;address;valid_from;action\n" +
+		"pnr:19811218-9876;efaktura;;2026-03-02;add\n" +
+		"customer:00010053;email;Anna@Example.se;;\n" +
+		"mobile:070-123 45 67;sms;;;\n" +
+		"email:old@example.se;email;;;revoke\n" +
+		";;;;\n"
+	rows, err := Parse(strings.NewReader(in), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Row{
+		{Line: 2, KeyType: "pnr", Key: "198112189876", Channel: "efaktura", ValidFrom: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)},
+		{Line: 3, KeyType: "customer", Key: "10053", Channel: "email", Address: "Anna@Example.se"},
+		{Line: 4, KeyType: "mobile", Key: "+46701234567", Channel: "sms"},
+		{Line: 5, KeyType: "email", Key: "old@example.se", Channel: "email", Revoke: true},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("%d rows, want %d: %+v", len(rows), len(want), rows)
+	}
+	for i := range want {
+		if rows[i] != want[i] {
+			t.Errorf("row %d: %+v, want %+v", i, rows[i], want[i])
+		}
+	}
+	commas, err := Parse(strings.NewReader("key,channel\norgnr:556743-2108,print\n"), now)
+	if err != nil || len(commas) != 1 || commas[0].Key != "5567432108" {
+		t.Errorf("comma file: %v %+v", err, commas)
+	}
+}
+
+// A file with bad lines applies nothing and names every bad line.
+func TestParseListsEveryBadLine(t *testing.T) {
+	in := "key;channel;address\n" +
+		"pnr:198112189875;efaktura;\n" + // check digit
+		"foo:1;email;\n" + // key type
+		"customer:7;fax;\n" + // channel
+		"customer:7;email;\n" + // no address
+		"pnr:198112189876;efaktura;\n" // good
+	rows, err := Parse(strings.NewReader(in), now)
+	var pe *Error
+	if !errors.As(err, &pe) || rows != nil {
+		t.Fatalf("err %v rows %v", err, rows)
+	}
+	var lines []int
+	for _, l := range pe.Lines {
+		lines = append(lines, l.Line)
+	}
+	if len(lines) != 4 || lines[0] != 2 || lines[3] != 5 {
+		t.Errorf("bad lines %v, want 2..5; %v", lines, err)
+	}
+	for _, bad := range []string{"", "name;channel\n", "key;key;channel\n", "channel\nemail\n"} {
+		if _, err := Parse(strings.NewReader(bad), now); err == nil {
+			t.Errorf("header %q accepted", bad)
+		}
+	}
+}
+
+func TestSniff(t *testing.T) {
+	for head, want := range map[string]bool{"key;channel;address\n": true, "\ufeffKey,Channel\n": true, "type;invoice_number\n": false, "<Invoice": false} {
+		if Sniff([]byte(head)) != want {
+			t.Errorf("Sniff(%q) != %v", head, want)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add("key;channel;address;valid_from;action\npnr:198112189876;efaktura;;2026-03-02;add\n")
+	f.Add("key,channel\ncustomer:1,email\n")
+	f.Add("key;channel\n\"unterminated;email\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		rows, err := Parse(strings.NewReader(in), now)
+		if err == nil {
+			for _, r := range rows {
+				if r.Key == "" || r.Channel == "" || r.Line < 2 {
+					t.Fatalf("row without key, channel or line: %+v", r)
+				}
+			}
+		}
+	})
+}
