@@ -287,8 +287,10 @@ func checkListen(ps *problems, key, addr string) {
 	if err == nil && host != "" && net.ParseIP(host) == nil && host != "localhost" {
 		err = fmt.Errorf("listen on an IP address")
 	}
-	if err != nil || !validPort(port) {
-		ps.add(key, `%q: write an IP address and port, like "127.0.0.1:8080" or "0.0.0.0:2222", or "" to turn the server off`, addr)
+	// Port 0 asks the system for a free port (the daemon prints the one it
+	// got and writes it to daemon.json): handy for tests and side-by-side runs.
+	if err != nil || !(validPort(port) || port == "0") {
+		ps.add(key, `%q: write an IP address and port, like "127.0.0.1:8080" or "0.0.0.0:2222" (port 0: any free port), or "" to turn the server off`, addr)
 	}
 }
 
