@@ -130,9 +130,10 @@ type Channel struct {
 	BaseURL          string  `toml:"base_url"` // https://... (api, http)
 	Username         string  `toml:"username"`
 	PasswordFile     string  `toml:"password_file"`
-	TokenFile        string  `toml:"token_file"` // peppol http X-Token
-	ClientID         string  `toml:"client_id"`  // kivra OAuth2
-	TenantKey        string  `toml:"tenant_key"` // kivra: the sender tenant content is sent as
+	TokenFile        string  `toml:"token_file"`  // peppol http X-Token
+	ClientID         string  `toml:"client_id"`   // kivra OAuth2
+	TenantKey        string  `toml:"tenant_key"`  // kivra: the sender tenant content is sent as
+	WebhookURL       string  `toml:"webhook_url"` // sms: where delivery reports are posted (this daemon's /hooks/sms)
 	ClientSecretFile string  `toml:"client_secret_file"`
 	KeyFile          string  `toml:"key_file"`    // sftp client private key
 	KnownHosts       string  `toml:"known_hosts"` // sftp server host keys

@@ -50,7 +50,7 @@ func Channels(cfg *config.Config) ([]outbound.Channel, error) {
 		efaktura.New(),
 		kivra.New(kivra.Options{PDF: invoicePDF}),
 		mail,
-		sms.New(sms.Options{From: cfg.Channels.SMS.From}),
+		sms.New(sms.Options{From: cfg.Channels.SMS.From, WebhookURL: cfg.Channels.SMS.WebhookURL}),
 		print.New(print.Options{PDF: invoicePDF}),
 		autogiro.New(false),
 	}, nil

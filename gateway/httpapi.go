@@ -12,6 +12,7 @@ import (
 
 	"github.com/multikanal/multikanal/formats/recipients"
 	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/outbound/sms"
 )
 
 // Status is what /api/v1/status answers and `multikanal status` shows.
@@ -103,6 +104,7 @@ func (d *Daemon) Status() (*Status, error) {
 func (d *Daemon) httpHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", d.metrics.Handler())
+	mux.Handle("POST /hooks/sms", sms.ReportHandler(d.applySMSReport))
 	mux.HandleFunc("GET /{$}", d.statusPage)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))

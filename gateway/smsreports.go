@@ -1,0 +1,71 @@
+package gateway
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/outbound"
+	"github.com/multikanal/multikanal/outbound/sms"
+)
+
+// applySMSReport applies an SMS gateway's delivery report: a message the
+// handset never got is a permanent failure after the fact, so the invoice
+// falls back to its next channel (a paper invoice, say); a confirmed one is
+// recorded in the history.
+func (d *Daemon) applySMSReport(rep sms.Report) error {
+	if rep.Key == "" {
+		return fmt.Errorf("delivery report %s names no delivery (the webhook URL lost its key parameter)", rep.ID)
+	}
+	now := time.Now().UTC()
+	var next *store.Delivery
+	var fileID string
+	err := d.store.Update(func(tx store.Tx) error {
+		next = nil
+		dl, err := tx.Delivery(rep.Key)
+		if err != nil {
+			return fmt.Errorf("delivery %s: %w", rep.Key, err)
+		}
+		if dl.Channel != outbound.SMS {
+			return fmt.Errorf("delivery %s is on %s, not sms", rep.Key, dl.Channel)
+		}
+		doc, err := tx.Doc(dl.DocID)
+		if err != nil {
+			return err
+		}
+		fileID = doc.FileID
+		switch rep.Status {
+		case sms.StatusDelivered:
+			return tx.AppendEvent(doc, store.Event{At: now, State: doc.State, Channel: dl.Channel, Reason: "the handset confirmed delivery " + rep.Delivered.Format(time.RFC3339)})
+		case sms.StatusFailed:
+			if dl.State != store.DeliveryDelivered || doc.Channel != outbound.SMS {
+				return nil // already moved on: a repeated report
+			}
+			why := "the SMS gateway reports the message was not delivered to the handset"
+			dl.State, dl.LastError, dl.Updated = store.DeliveryFailed, why, now
+			if err := tx.PutDelivery(dl); err != nil {
+				return err
+			}
+			doc.State, doc.Updated = store.DocFailed, now
+			if err := tx.AppendEvent(doc, store.Event{At: now, State: store.DocFailed, Channel: dl.Channel, Reason: why}); err != nil {
+				return err
+			}
+			if next, err = d.nextDelivery(tx, doc, now, "sms failed: "+why); err != nil {
+				return err
+			}
+			return tx.PutDoc(doc)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if next != nil {
+		d.engine.enqueue(next)
+		if next.Batched {
+			d.engine.cutoff(next.Tenant)
+		}
+	}
+	d.receipts.touch(fileID)
+	return nil
+}

@@ -1,0 +1,82 @@
+package gateway
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/multikanal/multikanal/gateway/store"
+)
+
+// setColumn sets a column of every data row of a Multikanal CSV.
+func setColumn(t *testing.T, csv []byte, column, value string) []byte {
+	lines := strings.Split(string(csv), "\n")
+	col := -1
+	for i, h := range strings.Split(lines[0], ";") {
+		if h == column {
+			col = i
+		}
+	}
+	if col < 0 {
+		t.Fatalf("no column %s", column)
+	}
+	for i := 1; i < len(lines); i++ {
+		if lines[i] == "" {
+			continue
+		}
+		f := strings.Split(lines[i], ";")
+		f[col] = value
+		lines[i] = strings.Join(f, ";")
+	}
+	return []byte(strings.Join(lines, "\n"))
+}
+
+// An SMS the handset never got, reported by the SMS gateway's webhook,
+// sends the invoice on to its next channel: here paper.
+func TestSMSDeliveryReportFallsBack(t *testing.T) {
+	src, err := os.ReadFile("../examples/invoices.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(src), "\n")
+	body := []byte(lines[0] + "\n")
+	for _, l := range lines[1:] {
+		if strings.HasPrefix(l, "invoice;2025-1003;") {
+			body = append(body, l+"\n"...)
+		}
+	}
+	body = setColumn(t, body, "buyer_street", "Storgatan 1")
+	body = setColumn(t, body, "buyer_postal_code", "111 22")
+	body = setColumn(t, body, "buyer_city", "Stockholm")
+	d := startTestDaemon(t, nil, nil)
+	drop(t, d, "sms.csv", body)
+	var r *Receipt
+	waitUntil(t, func() bool { r, err = d.buildReceipt("F0000001"); return err == nil && r.Final })
+	doc := r.Documents[0]
+	if doc.State != store.DocDelivered || doc.Channel != "sms" {
+		t.Fatalf("first delivery: %s on %s", doc.State, doc.Channel)
+	}
+	srv := httptest.NewServer(d.httpHandler())
+	defer srv.Close()
+	key := store.DeliveryID(doc.ID, "sms")
+	resp, err := http.PostForm(srv.URL+"/hooks/sms?key="+url.QueryEscape(key), url.Values{"id": {"s1"}, "status": {"failed"}})
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("posting the report: %v %v", err, resp.Status)
+	}
+	waitUntil(t, func() bool {
+		r, err = d.buildReceipt("F0000001")
+		return err == nil && r.Final && r.Documents[0].Channel == "print"
+	})
+	if doc := r.Documents[0]; doc.State != store.DocDelivered || !strings.Contains(doc.Reason, "print") {
+		t.Errorf("after the failed report: %s on %s: %s", doc.State, doc.Channel, doc.Reason)
+	}
+	// A report for a delivery that does not exist is refused, so the SMS
+	// gateway sees the error.
+	resp, _ = http.PostForm(srv.URL+"/hooks/sms?key=nope", url.Values{"id": {"s2"}, "status": {"failed"}})
+	if resp.StatusCode == http.StatusOK {
+		t.Error("a report for an unknown delivery was accepted")
+	}
+}
