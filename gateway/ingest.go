@@ -169,6 +169,7 @@ func (d *Daemon) ingest(ctx context.Context, fileID string) {
 		if len(pending) == 0 {
 			return nil
 		}
+		d.askKivra(ctx, rec.Tenant, pending)
 		err := d.recordItems(rec, tenant, pending)
 		pending = pending[:0]
 		return err
