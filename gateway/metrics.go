@@ -161,6 +161,13 @@ func (m *metrics) sftpSession(delta int) {
 func (m *metrics) authFailure() { m.authFailures.Inc() }
 func (m *metrics) ban()         { m.bans.Inc() }
 
+// sftpObserver feeds the SFTP server's events into the metrics.
+type sftpObserver struct{ m *metrics }
+
+func (o sftpObserver) Session(delta int) { o.m.sftpSession(delta) }
+func (o sftpObserver) AuthFailure()      { o.m.authFailure() }
+func (o sftpObserver) Ban()              { o.m.ban() }
+
 // setSources gives the gauges read at scrape time their data: document
 // counts by state and channel, unfinished deliveries per channel, and the
 // store's size. The daemon calls it once the store is open; before that the

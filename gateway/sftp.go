@@ -96,7 +96,8 @@ func (d *Daemon) startSFTP(ctx context.Context, done func()) (*sftpd.Server, net
 			ScoreLoginFailed: c.Defender.LoginFailed, ScoreNoSuchUser: c.Defender.NoSuchUser,
 			Window: time.Duration(c.Defender.Window), BanTime: time.Duration(c.Defender.BanTime),
 		},
-		Logger: d.log.With("component", "sftp"),
+		Logger:   d.log.With("component", "sftp"),
+		Observer: sftpObserver{d.metrics},
 	}, tenants)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sftp: %w", err)

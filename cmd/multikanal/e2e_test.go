@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -509,6 +511,18 @@ func TestEmbeddedDefaultSFTPUpload(t *testing.T) {
 	}
 	if rb, _ := os.ReadFile(got); !strings.Contains(string(rb), `"final": true`) {
 		t.Errorf("receipt fetched over SFTP is not final: %s", rb)
+	}
+	// The sessions are counted in the metrics.
+	resp, err := http.Get("http://" + info.HTTP + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"multikanal_sftp_sessions_total 2", "multikanal_files_received_total", "multikanal_build_info"} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 }
 

@@ -277,7 +277,7 @@ func TestPasswordHashes(t *testing.T) {
 
 func TestDefender(t *testing.T) {
 	now := time.Unix(1e9, 0)
-	d := newDefender(DefenderOptions{Enabled: true, Threshold: 3, Window: time.Minute, BanTime: 10 * time.Minute}, discardLogger())
+	d := newDefender(DefenderOptions{Enabled: true, Threshold: 3, Window: time.Minute, BanTime: 10 * time.Minute}, discardLogger(), nil)
 	d.now = func() time.Time { return now }
 	d.add("192.0.2.1", 1, "test")
 	now = now.Add(2 * time.Minute) // the first score expires
@@ -296,7 +296,7 @@ func TestDefender(t *testing.T) {
 	if len(d.hosts) != 0 {
 		t.Errorf("sweep kept %d hosts", len(d.hosts))
 	}
-	off := newDefender(DefenderOptions{Threshold: 1}, discardLogger())
+	off := newDefender(DefenderOptions{Threshold: 1}, discardLogger(), nil)
 	if off.add("192.0.2.1", 5, "test") || off.banned("192.0.2.1") {
 		t.Error("disabled defender banned")
 	}

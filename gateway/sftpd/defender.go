@@ -14,9 +14,10 @@ const maxDefenderHosts = 100_000
 // defender scores failed logins per address and bans an address whose score
 // within the observation window reaches the threshold.
 type defender struct {
-	opt DefenderOptions
-	log *slog.Logger
-	now func() time.Time
+	opt      DefenderOptions
+	log      *slog.Logger
+	observer Observer
+	now      func() time.Time
 
 	mu    sync.Mutex
 	hosts map[string]*hostScore
@@ -33,8 +34,8 @@ type scoreEvent struct {
 	score int
 }
 
-func newDefender(opt DefenderOptions, log *slog.Logger) *defender {
-	return &defender{opt: opt, log: log, now: time.Now, hosts: make(map[string]*hostScore)}
+func newDefender(opt DefenderOptions, log *slog.Logger, observer Observer) *defender {
+	return &defender{opt: opt, log: log, observer: observer, now: time.Now, hosts: make(map[string]*hostScore)}
 }
 
 // banned reports whether ip is banned now.
@@ -80,6 +81,9 @@ func (d *defender) add(ip string, score int, reason string) bool {
 	h.events = nil
 	d.log.Warn("sftp ban", "ip", ip, "score", total, "threshold", d.opt.Threshold,
 		"ban_seconds", d.opt.BanTime.Seconds(), "until", h.bannedUntil.UTC().Format(time.RFC3339), "reason", reason)
+	if d.observer != nil {
+		d.observer.Ban()
+	}
 	return true
 }
 

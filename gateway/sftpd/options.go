@@ -80,6 +80,9 @@ type Options struct {
 	Defender DefenderOptions
 	// Logger receives the audit log (default slog.Default()).
 	Logger *slog.Logger
+	// Observer, when set, is told of sessions, failed logins and bans as
+	// they happen, for metrics. Its methods must not block.
+	Observer Observer
 }
 
 // Defaults of Options; documented in docs/sftp.md.
@@ -143,4 +146,11 @@ func (o Options) withDefaults() (Options, error) {
 		o.Logger = slog.Default()
 	}
 	return o, nil
+}
+
+// Observer hears what the server does, for metrics.
+type Observer interface {
+	Session(delta int) // +1 at login, -1 at logout
+	AuthFailure()
+	Ban()
 }

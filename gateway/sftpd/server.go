@@ -96,7 +96,7 @@ func New(opt Options, tenants []Tenant) (*Server, error) {
 		opt:       opt,
 		log:       opt.Logger,
 		hostKey:   signer,
-		def:       newDefender(opt.Defender, opt.Logger),
+		def:       newDefender(opt.Defender, opt.Logger, opt.Observer),
 		started:   time.Now(),
 		pwSlots:   make(chan struct{}, 2),
 		perIP:     make(map[netip.Addr]int),
@@ -365,6 +365,10 @@ func (s *Server) handleConn(ctx context.Context, nc net.Conn) {
 	ext := sconn.Permissions.Extensions
 	log.Info("sftp login", "method", ext[extMethod], "key_fp", ext[extKeyFP],
 		"client", string(sconn.ClientVersion()))
+	if o := s.opt.Observer; o != nil {
+		o.Session(+1)
+		defer o.Session(-1)
+	}
 	start := time.Now()
 
 	var wg sync.WaitGroup
@@ -619,6 +623,9 @@ func (a *authState) failed(err error, graceOver bool) {
 		}
 		a.log.Info("sftp login failed", "user", a.user, "methods", strings.Join(a.methods, ","),
 			"key_fp", strings.Join(a.keyFPs, ","), "why", reason)
+		if o := a.srv.opt.Observer; o != nil {
+			o.AuthFailure()
+		}
 	default:
 		a.log.Info("sftp refused", "what", "handshake", "why", err.Error())
 	}
