@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"time"
@@ -161,19 +159,14 @@ func (d *Daemon) httpHandler() http.Handler {
 			writeJSON(w, http.StatusOK, doc)
 		}
 	})
-	mux.HandleFunc("POST /api/v1/backup", func(w http.ResponseWriter, r *http.Request) {
-		path := r.URL.Query().Get("path")
-		if !filepath.IsAbs(path) {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "path must be absolute (it is written by the daemon)"})
-			return
+	// The backup is streamed to the client, which writes the file: under
+	// systemd the daemon may write only its own state directory.
+	mux.HandleFunc("GET /api/v1/backup", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Disposition", `attachment; filename="state.db"`)
+		if _, err := d.store.WriteTo(w); err != nil {
+			d.log.Error("streaming a backup failed", "err", err)
 		}
-		start := time.Now()
-		if err := d.store.Backup(path); err != nil {
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
-			return
-		}
-		fi, _ := os.Stat(path)
-		writeJSON(w, http.StatusOK, map[string]any{"path": path, "bytes": fi.Size(), "seconds": time.Since(start).Seconds()})
 	})
 	mux.HandleFunc("POST /api/v1/tenants/{tenant}/recipients", func(w http.ResponseWriter, r *http.Request) {
 		rows, err := recipients.Parse(http.MaxBytesReader(w, r.Body, 256<<20), time.Now())

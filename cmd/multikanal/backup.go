@@ -5,14 +5,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/multikanal/multikanal/gateway/store"
 )
 
-// runBackup writes a consistent copy of the store. With a daemon running it
-// asks the daemon (which holds the store's lock) to write it online;
-// otherwise it opens the store itself.
+// runBackup writes a consistent copy of the store to FILE. With a daemon
+// running it streams the copy from the daemon (which holds the store's lock
+// and keeps working meanwhile); otherwise it opens the store itself.
 func runBackup(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -25,34 +28,31 @@ func runBackup(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitUsage
 	}
-	dst, err := filepath.Abs(fs.Arg(0))
-	if err != nil {
-		fmt.Fprintln(stderr, "multikanal backup:", err)
-		return exitUsage
-	}
-	var res struct {
-		Bytes   int64
-		Seconds float64
-	}
-	_, err = df.call("POST", "/api/v1/backup?path="+urlQuery(dst), nil, &res)
-	if err == nil {
-		fmt.Fprintf(stdout, "%s: %d bytes, written online by the running daemon in %.2fs\n", dst, res.Bytes, res.Seconds)
-		return exitOK
+	dst := fs.Arg(0)
+	start := time.Now()
+	base, addrErr := daemonAddr(*df.addr, *df.cfgPath, *df.dataDir)
+	if addrErr == nil {
+		n, err := fetchBackup("http://"+base+"/api/v1/backup", dst)
+		if err == nil {
+			fmt.Fprintf(stdout, "%s: %d bytes, streamed online from the running daemon in %.2fs\n", dst, n, time.Since(start).Seconds())
+			return exitOK
+		}
+		addrErr = err
 	}
 	dataDir := *df.dataDir
 	if dataDir == "" && *df.cfgPath == "" && *df.addr == "" {
 		dataDir = "var"
 	}
 	if dataDir == "" {
-		fmt.Fprintln(stderr, "multikanal backup:", err)
+		fmt.Fprintln(stderr, "multikanal backup:", addrErr)
 		return exitProblems
 	}
-	s, oerr := store.Open(filepath.Join(dataDir, "state.db"))
-	if oerr != nil {
-		if errors.Is(oerr, store.ErrLocked) {
-			fmt.Fprintf(stderr, "multikanal backup: the daemon holds the store but did not answer (%v)\n", err)
+	s, err := store.Open(filepath.Join(dataDir, "state.db"))
+	if err != nil {
+		if errors.Is(err, store.ErrLocked) {
+			fmt.Fprintf(stderr, "multikanal backup: the daemon holds the store but did not answer (%v)\n", addrErr)
 		} else {
-			fmt.Fprintln(stderr, "multikanal backup:", oerr)
+			fmt.Fprintln(stderr, "multikanal backup:", err)
 		}
 		return exitProblems
 	}
@@ -63,4 +63,36 @@ func runBackup(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s: written from %s (no daemon running)\n", dst, filepath.Join(dataDir, "state.db"))
 	return exitOK
+}
+
+// fetchBackup streams the daemon's copy into dst atomically: a temporary
+// file, fsync, rename, so a half-written backup never has the final name.
+func fetchBackup(url, dst string) (int64, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, fmt.Errorf("the daemon does not answer: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("the daemon answered %s", resp.Status)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".backup-*")
+	if err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(tmp, resp.Body)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), dst)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return 0, err
+	}
+	return n, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -171,6 +172,15 @@ func (s *Bolt) Backup(path string) error {
 		return fmt.Errorf("backup: %w", err)
 	}
 	return os.Rename(tmp, path)
+}
+
+// WriteTo streams a consistent copy of the store while it stays in use.
+func (s *Bolt) WriteTo(w io.Writer) (n int64, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
 }
 
 // Size is the database file's size.

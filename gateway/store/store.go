@@ -10,6 +10,7 @@ package store
 
 import (
 	"errors"
+	"io"
 	"time"
 
 	"github.com/multikanal/multikanal/formats"
@@ -27,6 +28,8 @@ type Store interface {
 	Update(fn func(Tx) error) error
 	// Backup writes a consistent copy of the whole store to path.
 	Backup(path string) error
+	// WriteTo streams a consistent copy of the whole store.
+	WriteTo(w io.Writer) (int64, error)
 	// Size is the store's size on disk in bytes.
 	Size() int64
 	Close() error
