@@ -138,7 +138,7 @@ func (d *Daemon) RetryDoc(id string) (*store.Doc, error) {
 	if queue != nil {
 		d.engine.enqueue(queue)
 		if queue.Batched {
-			d.engine.cutoff(queue.Tenant)
+			d.engine.cutoffEndOfFile(queue.Tenant)
 		}
 	}
 	d.receipts.touch(doc.FileID)

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound"
@@ -98,9 +99,15 @@ func (e *engine) start(ctx context.Context, wg *sync.WaitGroup) error {
 		defer wg.Done()
 		e.sched.run(ctx, func(j job, channel string) { e.runners[channel].q.push(j) })
 	}()
-	// Deliveries left waiting for a cut-off when the daemon stopped.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		e.scheduledCutoffs(ctx)
+	}()
+	// Deliveries left waiting for an end-of-file cut-off when the daemon
+	// stopped; scheduled channels wait for their next time.
 	for tenant := range e.unbatchedTenants() {
-		e.cutoff(tenant)
+		e.cutoffEndOfFile(tenant)
 	}
 	return nil
 }
@@ -114,7 +121,11 @@ func (e *engine) enqueue(dl *store.Delivery) {
 			e.unbatched[dl.Tenant] = map[string][]string{}
 		}
 		e.unbatched[dl.Tenant][dl.Channel] = append(e.unbatched[dl.Tenant][dl.Channel], dl.ID)
+		waiting := len(e.unbatched[dl.Tenant][dl.Channel])
 		e.mu.Unlock()
+		if max := e.cutoffRule(dl.Channel).MaxCount; max > 0 && waiting >= max {
+			e.cutoff(dl.Tenant, func(ch string) bool { return ch == dl.Channel })
+		}
 		return
 	}
 	e.schedule(job{id: dl.ID}, dl.Channel, dl.NextAt)
@@ -143,17 +154,85 @@ func (e *engine) unbatchedTenants() map[string]bool {
 	return out
 }
 
-// cutoffEndOfFile cuts the tenant's batches on channels whose cut-off is the
-// end of each input file.
-func (e *engine) cutoffEndOfFile(tenant string) { e.cutoff(tenant) }
+// cutoffRule is a batch channel's configured cut-off.
+func (e *engine) cutoffRule(channel string) config.Cutoff {
+	if cc := e.d.live.Load().ChannelConfig(channel); cc != nil {
+		return cc.Cutoff
+	}
+	return config.Cutoff{EndOfFile: true}
+}
 
-// cutoff turns each batch channel's waiting deliveries for the tenant into
-// one batch, recorded before it is sent, so a crash can only resend the same
-// batch under the same name.
-func (e *engine) cutoff(tenant string) {
+// cutoffEndOfFile cuts the tenant's batches on channels whose cut-off is the
+// end of each input file (and, since a fallback or a restart brings
+// deliveries outside any file, on those too).
+func (e *engine) cutoffEndOfFile(tenant string) {
+	e.cutoff(tenant, func(ch string) bool { return e.cutoffRule(ch).EndOfFile })
+}
+
+// scheduledCutoffs cuts, at each configured time of day (local time), every
+// tenant's waiting deliveries on channels with a cut-off schedule.
+func (e *engine) scheduledCutoffs(ctx context.Context) {
+	for {
+		next, channels := e.nextScheduledCutoff(time.Now())
+		if next.IsZero() {
+			// Nothing is scheduled; look again after a reload might have
+			// added a schedule.
+			next = time.Now().Add(time.Minute)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Until(next)):
+		}
+		for tenant := range e.unbatchedTenants() {
+			e.cutoff(tenant, func(ch string) bool { return channels[ch] })
+		}
+	}
+}
+
+// nextScheduledCutoff finds the next configured cut-off time after now and
+// the channels that cut then.
+func (e *engine) nextScheduledCutoff(now time.Time) (time.Time, map[string]bool) {
+	var next time.Time
+	channels := map[string]bool{}
+	cfg := e.d.live.Load()
+	for name := range e.runners {
+		cc := cfg.ChannelConfig(name)
+		if cc == nil {
+			continue
+		}
+		for _, hm := range cc.Cutoff.Times {
+			t, err := time.ParseInLocation("15:04", hm, time.Local)
+			if err != nil {
+				continue
+			}
+			at := time.Date(now.Year(), now.Month(), now.Day(), t.Hour(), t.Minute(), 0, 0, time.Local)
+			if !at.After(now) {
+				at = at.AddDate(0, 0, 1)
+			}
+			switch {
+			case next.IsZero() || at.Before(next):
+				next, channels = at, map[string]bool{name: true}
+			case at.Equal(next):
+				channels[name] = true
+			}
+		}
+	}
+	return next, channels
+}
+
+// cutoff turns the waiting deliveries of the tenant on the chosen batch
+// channels into one batch each, recorded before it is sent, so a crash can
+// only resend the same batch under the same name.
+func (e *engine) cutoff(tenant string, which func(channel string) bool) {
 	e.mu.Lock()
-	waiting := e.unbatched[tenant]
-	delete(e.unbatched, tenant)
+	waiting := map[string][]string{}
+	for ch, ids := range e.unbatched[tenant] {
+		if which(ch) {
+			waiting[ch] = ids
+			delete(e.unbatched[tenant], ch)
+		}
+	}
 	e.mu.Unlock()
 	channels := make([]string, 0, len(waiting))
 	for ch := range waiting {
@@ -427,7 +506,7 @@ func (e *engine) record(ids []string, batchID string, sent outbound.Sent, sendEr
 		}
 	}
 	for t := range tenants {
-		e.cutoff(t)
+		e.cutoffEndOfFile(t)
 	}
 	for f := range files {
 		e.d.receipts.touch(f)

@@ -63,7 +63,7 @@ func (d *Daemon) applySMSReport(rep sms.Report) error {
 	if next != nil {
 		d.engine.enqueue(next)
 		if next.Batched {
-			d.engine.cutoff(next.Tenant)
+			d.engine.cutoffEndOfFile(next.Tenant)
 		}
 	}
 	d.receipts.touch(fileID)

@@ -1,0 +1,52 @@
+package gateway
+
+import (
+	"testing"
+	"time"
+
+	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/gateway/store"
+)
+
+// A print batch closes at max_count; what is left waits for the next
+// cut-off instead of going out at the end of the file.
+func TestCutoffMaxCount(t *testing.T) {
+	print := &fakeTransport{}
+	d := startTestDaemon(t, func(c *config.Config) {
+		c.Channels.Print.Cutoff = config.Cutoff{MaxCount: 2}
+	}, map[string]*fakeTransport{"print": print})
+	body := emailBatch(t, 5)
+	body = setColumn(t, body, "buyer_email", "")
+	body = setColumn(t, body, "buyer_street", "Storgatan 1")
+	body = setColumn(t, body, "buyer_postal_code", "111 22")
+	body = setColumn(t, body, "buyer_city", "Stockholm")
+	drop(t, d, "paper.csv", body)
+	waitUntil(t, func() bool { return print.count() == 2 })
+	time.Sleep(300 * time.Millisecond)
+	if n := print.count(); n != 2 {
+		t.Fatalf("%d print batches, want 2 (of 2 letters each)", n)
+	}
+	r, err := d.buildReceipt("F0000001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Final || r.Summary[string(store.DocDelivered)] != 4 || r.Summary[string(store.DocQueued)] != 1 {
+		t.Errorf("receipt: final %v, summary %v; want 4 delivered and 1 waiting for the next cut-off", r.Final, r.Summary)
+	}
+}
+
+func TestNextScheduledCutoff(t *testing.T) {
+	d := startTestDaemon(t, func(c *config.Config) {
+		c.Channels.Print.Cutoff = config.Cutoff{Times: []string{"06:00", "14:00"}}
+		c.Channels.Efaktura.Cutoff = config.Cutoff{Times: []string{"14:00"}}
+	}, nil)
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.Local)
+	next, channels := d.engine.nextScheduledCutoff(now)
+	if want := time.Date(2026, 11, 27, 14, 0, 0, 0, time.Local); !next.Equal(want) || !channels["print"] || !channels["efaktura"] || len(channels) != 2 {
+		t.Errorf("next cut-off %v %v, want %v for print and efaktura", next, channels, want)
+	}
+	next, channels = d.engine.nextScheduledCutoff(time.Date(2026, 11, 27, 15, 0, 0, 0, time.Local))
+	if want := time.Date(2026, 11, 28, 6, 0, 0, 0, time.Local); !next.Equal(want) || !channels["print"] || len(channels) != 1 {
+		t.Errorf("after 14:00: %v %v, want %v for print", next, channels, want)
+	}
+}
