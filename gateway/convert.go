@@ -21,7 +21,9 @@ type Converted struct {
 	File      string         `json:"file"`
 	Format    string         `json:"format,omitempty"`
 	Error     string         `json:"error,omitempty"` // the file as a whole is unreadable
-	Documents []ConvertedDoc `json:"documents"`
+	Valid     int            `json:"valid"`
+	Rejected  int            `json:"rejected"`
+	Documents []ConvertedDoc `json:"documents,omitempty"` // only when Convert is given no callback
 }
 
 // ConvertedDoc is one document of a converted file.
@@ -44,14 +46,19 @@ func validateOptions(t config.Tenant, now time.Time) validate.Options {
 }
 
 // Convert reads one file the way the daemon would for the tenant and says
-// for every document whether it is valid and where it would go. each, when
-// not nil, is called per document as it is read, for progress output.
-func Convert(cfg *config.Config, tenantID, path string, each func(ConvertedDoc)) (*Converted, error) {
+// for every document whether it is valid and where it would go. With each
+// set it streams: each document goes to each as it is read and none is
+// kept, so memory stays flat however large the file; with each nil the
+// documents are collected in the result.
+func Convert(cfg *config.Config, tenantID, path string, each func(ConvertedDoc) error) (*Converted, error) {
 	t := cfg.Tenant(tenantID)
 	if t == nil {
 		return nil, fmt.Errorf("tenant %q is not in the configuration", tenantID)
 	}
-	out := &Converted{File: path, Documents: []ConvertedDoc{}}
+	out := &Converted{File: path}
+	if each == nil {
+		each = func(cd ConvertedDoc) error { out.Documents = append(out.Documents, cd); return nil }
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		out.Error = err.Error()
@@ -103,29 +110,35 @@ func Convert(cfg *config.Config, tenantID, path string, each func(ConvertedDoc))
 				}
 			}
 		}
-		out.Documents = append(out.Documents, cd)
-		if each != nil {
-			each(cd)
+		if cd.Valid {
+			out.Valid++
+		} else {
+			out.Rejected++
 		}
-		return nil
+		return each(cd)
 	})
 	if readErr != nil {
 		out.Error = readErr.Error()
-		if len(out.Documents) == 0 {
+		if out.Valid+out.Rejected == 0 {
 			return out, fmt.Errorf("%w: %v", ErrUnreadable, readErr)
 		}
 	}
 	return out, nil
 }
 
-// RenderAll writes every valid document of c in every channel's rendering
-// into dir/<channel>/, so an integrator can see what each receiver would
-// get. It returns the files written and, for each rendering a channel could
-// not make for a document, why.
-func RenderAll(cfg *config.Config, tenantID string, c *Converted, dir string) (written, skipped []string, err error) {
+// Renderer writes every channel's rendering of documents into a folder, so
+// an integrator can see what each receiver would get.
+type Renderer struct {
+	dir      string
+	biller   outbound.Biller
+	channels []outbound.Channel
+}
+
+// NewRenderer prepares rendering into dir/<channel>/ for the tenant.
+func NewRenderer(cfg *config.Config, tenantID, dir string) (*Renderer, error) {
 	t := cfg.Tenant(tenantID)
 	if t == nil {
-		return nil, nil, fmt.Errorf("tenant %q is not in the configuration", tenantID)
+		return nil, fmt.Errorf("tenant %q is not in the configuration", tenantID)
 	}
 	biller, err := billerOf(*t)
 	if err != nil && cfg.Embedded && t.AutoGiro != nil {
@@ -134,57 +147,59 @@ func RenderAll(cfg *config.Config, tenantID string, c *Converted, dir string) (w
 		biller.SealKey, err = config.BankgirotTestSealKey, nil
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	all, err := Channels(cfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	for _, ch := range all {
-		chDir := filepath.Join(dir, ch.Name())
-		for _, d := range c.Documents {
-			if !d.Valid {
+	return &Renderer{dir: dir, biller: biller, channels: all}, nil
+}
+
+// Render writes one valid document on every channel that can address it.
+// It returns the files written and, for each channel that could not render
+// it, why.
+func (r *Renderer) Render(file string, d ConvertedDoc) (written, skipped []string, err error) {
+	if !d.Valid {
+		return nil, nil, nil
+	}
+	for _, ch := range r.channels {
+		key := fmt.Sprintf("%s-%d.%s", safeName(filepath.Base(file)), d.Index, ch.Name())
+		// The address routing would use; a channel that cannot reach the
+		// recipient usually cannot render for it either.
+		e := ch.Eligible(d.Invoice, outbound.NoRegistry{})
+		to := e.Address
+		if ch.Name() == outbound.AutoGiro {
+			// Collection: only invoices that name a payer number.
+			if to = d.Invoice.MandateReference(); to == "" {
 				continue
 			}
-			key := fmt.Sprintf("%s-%d.%s", safeName(filepath.Base(c.File)), d.Index, ch.Name())
-			// The address routing would use; a channel that cannot reach
-			// the recipient usually cannot render for it either.
-			e := ch.Eligible(d.Invoice, outbound.NoRegistry{})
-			to := e.Address
-			if ch.Name() == outbound.AutoGiro {
-				// Collection: only invoices that name a payer number.
-				if to = d.Invoice.MandateReference(); to == "" {
-					continue
-				}
-			}
-			var msg outbound.Message
-			var err error
-			switch r := ch.(type) {
-			case outbound.DocumentRenderer:
-				msg, err = r.Render(d.Invoice, to, key)
-			case outbound.BatchRenderer:
-				msg, err = r.RenderBatch(outbound.Batch{Key: key, Created: time.Now(), Biller: biller, Items: []outbound.BatchItem{{Key: key, To: to, Doc: d.Invoice}}})
-			}
-			if err != nil {
-				// Not every invoice can be addressed on every channel
-				// (no participant id for Peppol, no payer for AutoGiro):
-				// say so and go on with the others.
-				why := err.Error()
-				if !e.OK {
-					why = e.Reason
-				}
-				skipped = append(skipped, fmt.Sprintf("%s: %s: %s", ch.Name(), d.Invoice.Label(), why))
-				continue
-			}
-			if err := os.MkdirAll(chDir, 0o755); err != nil {
-				return written, skipped, err
-			}
-			p := filepath.Join(chDir, msg.Name)
-			if err := os.WriteFile(p, msg.Body, 0o644); err != nil {
-				return written, skipped, err
-			}
-			written = append(written, p)
 		}
+		var msg outbound.Message
+		var rerr error
+		switch cr := ch.(type) {
+		case outbound.DocumentRenderer:
+			msg, rerr = cr.Render(d.Invoice, to, key)
+		case outbound.BatchRenderer:
+			msg, rerr = cr.RenderBatch(outbound.Batch{Key: key, Created: time.Now(), Biller: r.biller, Items: []outbound.BatchItem{{Key: key, To: to, Doc: d.Invoice}}})
+		}
+		if rerr != nil {
+			why := rerr.Error()
+			if !e.OK {
+				why = e.Reason
+			}
+			skipped = append(skipped, fmt.Sprintf("%s: %s: %s", ch.Name(), d.Invoice.Label(), why))
+			continue
+		}
+		chDir := filepath.Join(r.dir, ch.Name())
+		if err := os.MkdirAll(chDir, 0o755); err != nil {
+			return written, skipped, err
+		}
+		p := filepath.Join(chDir, msg.Name)
+		if err := os.WriteFile(p, msg.Body, 0o644); err != nil {
+			return written, skipped, err
+		}
+		written = append(written, p)
 	}
 	return written, skipped, nil
 }

@@ -6,8 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"text/tabwriter"
+	"time"
 
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/gateway"
@@ -41,83 +45,164 @@ func runConvert(args []string, stdout, stderr io.Writer) int {
 		*tenantID = cfg.Tenants[0].ID
 	}
 	code := exitOK
-	var results []*gateway.Converted
-	for _, path := range fs.Args() {
-		c, err := gateway.Convert(cfg, *tenantID, path, nil)
+	var renderer *gateway.Renderer
+	if *outDir != "" {
+		if renderer, err = gateway.NewRenderer(cfg, *tenantID, *outDir); err != nil {
+			fmt.Fprintln(stderr, "multikanal convert:", err)
+			return exitUsage
+		}
+	}
+	if *asJSON && fs.NArg() > 1 {
+		io.WriteString(stdout, "[")
+	}
+	for i, path := range fs.Args() {
+		// Every document is printed (and rendered) as it is read and then
+		// dropped: memory stays flat however large the file.
+		progress := newProgress(stderr, path)
+		var view converted
+		if *asJSON {
+			if i > 0 {
+				io.WriteString(stdout, ",")
+			}
+			view = newJSONView(stdout)
+		} else {
+			view = newTableView(stdout, path)
+		}
+		written := 0
+		c, err := gateway.Convert(cfg, *tenantID, path, func(d gateway.ConvertedDoc) error {
+			progress.count(d)
+			if renderer != nil {
+				w, skipped, err := renderer.Render(path, d)
+				if err != nil {
+					return err
+				}
+				written += len(w)
+				for _, s := range skipped {
+					fmt.Fprintf(stderr, "%s: not rendered on %s\n", path, s)
+				}
+			}
+			return view.doc(d)
+		})
+		progress.done()
 		if err != nil && !errors.Is(err, gateway.ErrUnreadable) {
 			fmt.Fprintln(stderr, "multikanal convert:", err)
 			return exitUsage
 		}
-		if err != nil {
+		view.end(c)
+		switch {
+		case err != nil:
 			fmt.Fprintf(stderr, "%s: %s\n", path, c.Error)
 			code = exitUsage
-		} else {
-			for _, d := range c.Documents {
-				if !d.Valid && code == exitOK {
-					code = exitProblems
-				}
-			}
+		case c.Rejected > 0 && code == exitOK:
+			code = exitProblems
 		}
-		results = append(results, c)
-		if *outDir != "" && err == nil {
-			written, skipped, err := gateway.RenderAll(cfg, *tenantID, c, *outDir)
-			if err != nil {
-				fmt.Fprintf(stderr, "%s: rendering: %v\n", path, err)
-				code = exitProblems
-			}
-			for _, s := range skipped {
-				fmt.Fprintf(stderr, "%s: not rendered on %s\n", path, s)
-			}
-			fmt.Fprintf(stderr, "%s: wrote %d renderings under %s\n", path, len(written), *outDir)
+		if renderer != nil && err == nil {
+			fmt.Fprintf(stderr, "%s: wrote %d renderings under %s\n", path, written, *outDir)
 		}
+	}
+	if *asJSON && fs.NArg() > 1 {
+		io.WriteString(stdout, "]")
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if len(results) == 1 {
-			enc.Encode(results[0])
-		} else {
-			enc.Encode(results)
-		}
-		return code
-	}
-	for _, c := range results {
-		printConverted(stdout, c)
+		io.WriteString(stdout, "\n")
 	}
 	return code
 }
 
-func printConverted(w io.Writer, c *gateway.Converted) {
-	fmt.Fprintf(w, "%s (%s): %d documents\n", c.File, orDash(c.Format), len(c.Documents))
-	if c.Error != "" {
-		fmt.Fprintf(w, "  error: %s\n", c.Error)
+// converted shows a file's documents as they are read.
+type converted interface {
+	doc(gateway.ConvertedDoc) error
+	end(*gateway.Converted)
+}
+
+// jsonView writes {"documents":[...], "file":..., ...}: the documents
+// stream first, the file's summary follows when it is known.
+type jsonView struct {
+	w     io.Writer
+	first bool
+}
+
+func newJSONView(w io.Writer) *jsonView {
+	io.WriteString(w, `{"documents":[`)
+	return &jsonView{w: w, first: true}
+}
+
+func (v *jsonView) doc(d gateway.ConvertedDoc) error {
+	b, err := json.MarshalIndent(d, "  ", "  ")
+	if err != nil {
+		return err
 	}
-	if len(c.Documents) == 0 {
+	if !v.first {
+		io.WriteString(v.w, ",")
+	}
+	v.first = false
+	io.WriteString(v.w, "\n  ")
+	_, err = v.w.Write(b)
+	return err
+}
+
+func (v *jsonView) end(c *gateway.Converted) {
+	if c == nil {
+		c = &gateway.Converted{}
+	}
+	b, _ := json.Marshal(c)
+	io.WriteString(v.w, "],")
+	v.w.Write(b[1:])
+}
+
+// tableView prints a readable table, flushed every few hundred rows so it
+// does not hold the file in memory.
+type tableView struct {
+	w    io.Writer
+	tw   *tabwriter.Writer
+	path string
+	rows int
+}
+
+func newTableView(w io.Writer, path string) *tableView {
+	return &tableView{w: w, path: path}
+}
+
+func (v *tableView) doc(d gateway.ConvertedDoc) error {
+	if v.tw == nil {
+		v.tw = tabwriter.NewWriter(v.w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(v.tw, "  #\tNUMBER\tBUYER\tAMOUNT\tDUE\tPAY REF\tROUTE\tPROBLEMS")
+	}
+	number, buyer, amount, due, ref := "-", "-", "-", "-", "-"
+	if inv := d.Invoice; inv != nil {
+		number, buyer = orDash(inv.Number), orDash(inv.Buyer.DisplayName())
+		amount = inv.Totals.Payable.String() + " " + inv.Currency
+		due, ref = orDash(inv.DueDate.String()), orDash(inv.PaymentReference())
+	}
+	route := "rejected"
+	if d.Valid {
+		route = orDash(d.Channel)
+		if d.Channel == "" {
+			route = "no channel"
+		}
+	}
+	problems := d.Error
+	if problems == "" {
+		problems = warnings(d.Problems)
+	}
+	fmt.Fprintf(v.tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Index+1, number, buyer, amount, due, ref, route, orDash(problems))
+	if v.rows++; v.rows%256 == 0 {
+		v.tw.Flush()
+	}
+	return nil
+}
+
+func (v *tableView) end(c *gateway.Converted) {
+	if v.tw != nil {
+		v.tw.Flush()
+	}
+	if c == nil {
 		return
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  #\tNUMBER\tBUYER\tAMOUNT\tDUE\tPAY REF\tROUTE\tPROBLEMS")
-	for _, d := range c.Documents {
-		number, buyer, amount, due, ref := "-", "-", "-", "-", "-"
-		if inv := d.Invoice; inv != nil {
-			number, buyer = orDash(inv.Number), orDash(inv.Buyer.DisplayName())
-			amount = inv.Totals.Payable.String() + " " + inv.Currency
-			due, ref = orDash(inv.DueDate.String()), orDash(inv.PaymentReference())
-		}
-		route := "rejected"
-		if d.Valid {
-			route = orDash(d.Channel)
-			if d.Channel == "" {
-				route = "no channel"
-			}
-		}
-		problems := d.Error
-		if problems == "" {
-			problems = warnings(d.Problems)
-		}
-		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Index+1, number, buyer, amount, due, ref, route, orDash(problems))
+	fmt.Fprintf(v.w, "%s (%s): %d valid, %d rejected\n", v.path, orDash(c.Format), c.Valid, c.Rejected)
+	if c.Error != "" {
+		fmt.Fprintf(v.w, "  error: %s\n", c.Error)
 	}
-	tw.Flush()
 }
 
 func warnings(ps []formats.Problem) string {
@@ -133,4 +218,53 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// progress shows, on a terminal and for a large file, how far convert has
+// come: a line on stderr rewritten a few times a second.
+type progress struct {
+	n    atomic.Int64
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// progressMinSize is the file size from which a progress line is worth it.
+const progressMinSize = 4 << 20
+
+func newProgress(w io.Writer, path string) *progress {
+	p := &progress{stop: make(chan struct{})}
+	f, ok := w.(*os.File)
+	fi, err := os.Stat(path)
+	if !ok || err != nil || fi.Size() < progressMinSize {
+		return p
+	}
+	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return p
+	}
+	start := time.Now()
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-p.stop:
+				fmt.Fprintf(w, "\r\033[K")
+				return
+			case <-t.C:
+				n := p.n.Load()
+				secs := time.Since(start).Seconds()
+				fmt.Fprintf(w, "\r\033[K%s: %d invoices read (%.0f/s)", path, n, float64(n)/secs)
+			}
+		}
+	}()
+	return p
+}
+
+func (p *progress) count(gateway.ConvertedDoc) { p.n.Add(1) }
+
+func (p *progress) done() {
+	close(p.stop)
+	p.wg.Wait()
 }

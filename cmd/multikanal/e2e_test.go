@@ -2,6 +2,7 @@ package main
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -699,3 +700,58 @@ func keys(m map[string]any) []string {
 	}
 	return out
 }
+
+// bigCSV writes n invoices (the example file's, renumbered) to a file.
+func bigCSV(t *testing.T, n int) string {
+	src, err := os.ReadFile("../../examples/invoices.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(src)), "\n")
+	path := filepath.Join(t.TempDir(), fmt.Sprintf("big-%d.csv", n))
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	w.WriteString(lines[0] + "\n")
+	// Each round writes the example's invoices (all rows of each) under
+	// new numbers; the credit note is left out, its reference would dangle.
+	for round := 0; round*7 < n; round++ {
+		for _, l := range lines[1:] {
+			num := strings.SplitN(l, ";", 3)[1]
+			if num == "2025-1007" {
+				continue
+			}
+			w.WriteString(strings.Replace(l, ";"+num+";", fmt.Sprintf(";%s-%07d;", num, round), 1) + "\n")
+		}
+	}
+	w.Flush()
+	f.Close()
+	return path
+}
+
+// convert reads a large CSV with flat memory: peak RSS grows by little when
+// the file grows ten times.
+func TestConvertLargeCSVFlatMemory(t *testing.T) {
+	peak := func(n int) (int64, int) {
+		path := bigCSV(t, n)
+		cmd := exec.Command(binary, "convert", "--json", path)
+		var out countingWriter
+		cmd.Stdout = &out
+		if err := cmd.Run(); exitCode(err) > 1 {
+			t.Fatalf("convert %d invoices: %v", n, err)
+		}
+		return cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss / 1024, out.n
+	}
+	small, _ := peak(2_000)
+	large, bytes := peak(20_000)
+	t.Logf("convert: peak RSS %d MB for 2,000 invoices, %d MB for 20,000 (%d MB of JSON out)", small, large, bytes>>20)
+	if large > small+40 {
+		t.Errorf("peak RSS grew from %d MB to %d MB for ten times the invoices: not streaming", small, large)
+	}
+}
+
+type countingWriter struct{ n int }
+
+func (c *countingWriter) Write(p []byte) (int, error) { c.n += len(p); return len(p), nil }
