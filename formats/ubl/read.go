@@ -141,6 +141,10 @@ func mapDocument(root *node, source string) (*formats.Document, error) {
 		}
 	})
 	root.each("cbc:Note", func(n *node) {
+		if ch, ok := forcedChannel(n.text); ok {
+			doc.ForcedChannel = ch
+			return
+		}
 		if n.text != "" {
 			doc.Notes = append(doc.Notes, n.text)
 		}

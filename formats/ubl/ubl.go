@@ -15,6 +15,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/multikanal/multikanal/formats"
 )
@@ -154,4 +155,18 @@ func kindOf(root *node) formats.Kind {
 		return formats.KindCreditNote
 	}
 	return formats.KindInvoice
+}
+
+// ForcedChannelNote is the prefix of the invoice note (BT-22) by which an
+// ERP forces a delivery channel: "#multikanal:channel=print". The note is
+// an instruction to the gateway, so it is taken out of the invoice's notes
+// and does not reach the buyer.
+const ForcedChannelNote = "#multikanal:channel="
+
+func forcedChannel(note string) (string, bool) {
+	t := strings.TrimSpace(note)
+	if !strings.HasPrefix(strings.ToLower(t), ForcedChannelNote) {
+		return "", false
+	}
+	return strings.ToLower(strings.TrimSpace(t[len(ForcedChannelNote):])), true
 }

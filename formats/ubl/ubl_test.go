@@ -639,3 +639,14 @@ func TestMissingElements(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// An ERP forces a channel with the note "#multikanal:channel=print"; the
+// note is an instruction to the gateway and is not kept as invoice text.
+func TestForcedChannelNote(t *testing.T) {
+	b := readFile(t, filepath.Join(dataDir, "openpeppol-examples", "base-example.xml"))
+	b = bytes.Replace(b, []byte("<cbc:BuyerReference>"), []byte("<cbc:Note>#multikanal:channel=Print</cbc:Note>\n<cbc:Note>Tack!</cbc:Note>\n<cbc:BuyerReference>"), 1)
+	doc := readOne(t, b)
+	if doc.ForcedChannel != "print" || len(doc.Notes) != 1 || doc.Notes[0] != "Tack!" {
+		t.Errorf("forced channel %q, notes %q", doc.ForcedChannel, doc.Notes)
+	}
+}
