@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -36,6 +37,14 @@ func (d *Daemon) route(tx store.Tx, t *tenantState, doc *store.Doc, body *format
 	}
 	reg := txRegistry{tx: tx, tenant: doc.Tenant, now: now}
 	doc.Route = d.decide(t, body, reg)
+	if err := followInvoice(tx, doc, body); err != nil {
+		return nil, nil, err
+	}
+	if body.Kind == formats.KindInvoice && body.Number != "" {
+		if err := tx.PutNumberRef(doc.Tenant, body.Number, doc.ID); err != nil {
+			return nil, nil, err
+		}
+	}
 	doc.Tried = 0
 	if err := event(store.DocRouted, "", routeSummary(doc.Route)); err != nil {
 		return nil, nil, err
@@ -119,6 +128,40 @@ func dueOrNow(body *formats.Document) string {
 		return "the next bank day (GENAST)"
 	}
 	return body.DueDate.String()
+}
+
+// followInvoice puts a credit note on the route of the invoice it credits:
+// the buyer should find both in the same place. When that channel cannot
+// reach the buyer now, the normal priority stands and the reason says so.
+func followInvoice(tx store.Tx, doc *store.Doc, body *formats.Document) error {
+	if body.Kind != formats.KindCreditNote || len(body.Preceding) == 0 || len(doc.Route) == 0 {
+		return nil
+	}
+	number := body.Preceding[0].Number
+	id, err := tx.NumberRef(doc.Tenant, number)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	inv, err := tx.Doc(id)
+	if err != nil || inv.Channel == "" {
+		return err
+	}
+	for i, step := range doc.Route {
+		if step.Channel != inv.Channel {
+			continue
+		}
+		if !step.Eligible {
+			doc.Route[i].Reason += fmt.Sprintf(" (invoice %s went by %s, but this credit note cannot)", number, inv.Channel)
+			return nil
+		}
+		step.Reason = fmt.Sprintf("credit note follows invoice %s (%s), sent by %s; %s", number, inv.ID, inv.Channel, step.Reason)
+		doc.Route = append([]store.RouteStep{step}, append(doc.Route[:i:i], doc.Route[i+1:]...)...)
+		return nil
+	}
+	return nil
 }
 
 // decide asks every channel of the tenant's priority list (or only the

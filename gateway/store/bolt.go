@@ -34,7 +34,8 @@ var (
 	bRegistry   = []byte("registry")        // tenant \x00 registration id -> registration
 	bRegKeys    = []byte("registry_keys")   // tenant \x00 type:value \x00 registration id -> nil
 	bCollect    = []byte("collection_refs") // tenant \x00 payer \x00 reference -> doc id
-	allBuckets  = [][]byte{bFiles, bFileHash, bDocs, bBodies, bEvents, bDeliveries, bPending, bBatches, bCounts, bMeta, bRegistry, bRegKeys, bCollect}
+	bNumbers    = []byte("invoice_numbers") // tenant \x00 invoice number -> doc id
+	allBuckets  = [][]byte{bFiles, bFileHash, bDocs, bBodies, bEvents, bDeliveries, bPending, bBatches, bCounts, bMeta, bRegistry, bRegKeys, bCollect, bNumbers}
 )
 
 // ErrLocked is returned by Open when another process holds the database.
@@ -459,6 +460,18 @@ func (t *boltTx) PutCollectionRef(tenant, payer, ref, docID string) error {
 
 func (t *boltTx) CollectionRef(tenant, payer, ref string) (string, error) {
 	v := t.tx.Bucket(bCollect).Get([]byte(tenant + "\x00" + payer + "\x00" + ref))
+	if v == nil {
+		return "", ErrNotFound
+	}
+	return string(v), nil
+}
+
+func (t *boltTx) PutNumberRef(tenant, number, docID string) error {
+	return t.tx.Bucket(bNumbers).Put([]byte(tenant+"\x00"+number), []byte(docID))
+}
+
+func (t *boltTx) NumberRef(tenant, number string) (string, error) {
+	v := t.tx.Bucket(bNumbers).Get([]byte(tenant + "\x00" + number))
 	if v == nil {
 		return "", ErrNotFound
 	}

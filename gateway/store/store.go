@@ -80,6 +80,12 @@ type Tx interface {
 	PutCollectionRef(tenant, payer, ref, docID string) error
 	// CollectionRef finds the document of a withdrawal, or ErrNotFound.
 	CollectionRef(tenant, payer, ref string) (string, error)
+
+	// PutNumberRef indexes an invoice by its number, so a credit note can
+	// find the invoice it credits.
+	PutNumberRef(tenant, number, docID string) error
+	// NumberRef finds the latest document with the number, or ErrNotFound.
+	NumberRef(tenant, number string) (string, error)
 }
 
 // FileState is where an input file stands.
