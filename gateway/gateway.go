@@ -30,6 +30,9 @@ type Options struct {
 	// Started is called once the daemon is ready, with the addresses it
 	// listens on, so the command can tell the user where to drop files.
 	Started func(Info)
+	// SFTPListener, when set, is a socket the service manager opened (socket
+	// activation, so port 22 needs no privilege); sftp.listen is then unused.
+	SFTPListener net.Listener
 }
 
 // Info describes a running daemon.

@@ -73,7 +73,7 @@ func (d *Daemon) sftpTenants(cfg *config.Config) ([]sftpd.Tenant, error) {
 // server (nil when sftp.listen is empty) once it is listening.
 func (d *Daemon) startSFTP(ctx context.Context, done func()) (*sftpd.Server, net.Listener, error) {
 	c := d.cfg.SFTP
-	if c.Listen == "" {
+	if c.Listen == "" && d.opts.SFTPListener == nil {
 		done()
 		return nil, nil, nil
 	}
@@ -102,9 +102,11 @@ func (d *Daemon) startSFTP(ctx context.Context, done func()) (*sftpd.Server, net
 	if err != nil {
 		return nil, nil, fmt.Errorf("sftp: %w", err)
 	}
-	ln, err := net.Listen("tcp", c.Listen)
-	if err != nil {
-		return nil, nil, fmt.Errorf("sftp.listen %s: %w", c.Listen, err)
+	ln := d.opts.SFTPListener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", c.Listen); err != nil {
+			return nil, nil, fmt.Errorf("sftp.listen %s: %w", c.Listen, err)
+		}
 	}
 	go func() {
 		defer done()

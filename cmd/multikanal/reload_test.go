@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -93,5 +94,51 @@ func TestSIGHUPReload(t *testing.T) {
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("exit after SIGTERM: %v", err)
+	}
+}
+
+// Socket activation: the SFTP socket comes from the service manager
+// (FileDescriptorName=sftp), as multikanal-sftp.socket arranges for port 22.
+func TestSocketActivatedSFTP(t *testing.T) {
+	activate, err := exec.LookPath("systemd-socket-activate")
+	if err != nil {
+		t.Skip("systemd-socket-activate is not installed (package systemd); skipping the socket activation test")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	data := t.TempDir()
+	cmd := exec.Command(activate, "-l", addr, "--fdname=sftp", binary, "serve", "--data", data, "--http", "127.0.0.1:0", "--sftp", "127.0.0.1:0")
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	// systemd-socket-activate starts the daemon at the first connection.
+	var conn net.Conn
+	waitFor(t, 20*time.Second, "the activation socket", func() bool {
+		conn, err = net.DialTimeout("tcp", addr, time.Second)
+		return err == nil
+	})
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	banner := make([]byte, 64)
+	n, err := conn.Read(banner)
+	if err != nil || !strings.HasPrefix(string(banner[:n]), "SSH-2.0-") {
+		t.Fatalf("no SSH banner on the activated socket: %q %v\n%s", banner[:n], err, out)
+	}
+	waitFor(t, 20*time.Second, "daemon.json", func() bool {
+		_, err := os.Stat(filepath.Join(data, "daemon.json"))
+		return err == nil
+	})
+	b, _ := os.ReadFile(filepath.Join(data, "daemon.json"))
+	var info gateway.Info
+	json.Unmarshal(b, &info)
+	if info.SFTP != addr {
+		t.Errorf("the daemon serves SFTP on %s, want the activated socket %s", info.SFTP, addr)
 	}
 }

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
+	"github.com/coreos/go-systemd/v22/activation"
 	sddaemon "github.com/coreos/go-systemd/v22/daemon"
 	"golang.org/x/sys/unix"
 
@@ -45,12 +47,18 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	sftpLn, err := activatedListener("sftp")
+	if err != nil {
+		fmt.Fprintln(stderr, "multikanal: socket activation:", err)
+		return exitProblems
+	}
 	d, err := gateway.New(gateway.Options{
-		Config:  cfg,
-		Logger:  log,
-		Version: version,
-		Notify:  func(state string) { sddaemon.SdNotify(false, state) },
-		Started: func(info gateway.Info) { printStarted(stdout, cfg, info) },
+		SFTPListener: sftpLn,
+		Config:       cfg,
+		Logger:       log,
+		Version:      version,
+		Notify:       func(state string) { sddaemon.SdNotify(false, state) },
+		Started:      func(info gateway.Info) { printStarted(stdout, cfg, info) },
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "multikanal:", err)
@@ -152,4 +160,20 @@ func reloadOnHUP(ctx context.Context, d *gateway.Daemon, path string, log *slog.
 			sddaemon.SdNotify(false, sddaemon.SdNotifyReady)
 		}
 	}
+}
+
+// activatedListener returns the socket systemd passed under name (a .socket
+// unit with FileDescriptorName=name), or nil when the daemon was not socket
+// activated.
+func activatedListener(name string) (net.Listener, error) {
+	byName, err := activation.ListenersWithNames()
+	if err != nil {
+		return nil, err
+	}
+	for _, ln := range byName[name] {
+		if ln != nil {
+			return ln, nil
+		}
+	}
+	return nil, nil
 }
