@@ -190,3 +190,5 @@ func TestBatchChannelSendsOneFilePerCutoff(t *testing.T) {
 		t.Errorf("batch file name %q", name)
 	}
 }
+
+func nowForTest() time.Time { return time.Now() }

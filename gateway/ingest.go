@@ -14,6 +14,7 @@ import (
 
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/formats/autogiro"
+	"github.com/multikanal/multikanal/formats/efaktura"
 	"github.com/multikanal/multikanal/formats/recipients"
 	"github.com/multikanal/multikanal/gateway/store"
 )
@@ -147,6 +148,10 @@ func (d *Daemon) ingest(ctx context.Context, fileID string) {
 	}
 	if autogiro.Sniff(head[:n]) {
 		d.applyBankFile(rec, f)
+		return
+	}
+	if efaktura.SniffReport(head[:n]) {
+		d.applyEfakturaReport(rec, f)
 		return
 	}
 	reader, err := formats.Detect(head[:n], Readers)
