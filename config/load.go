@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/multikanal/multikanal/formats"
 	"github.com/pelletier/go-toml/v2"
 )
 
@@ -154,7 +155,7 @@ func unknownKeyHint(table []string, name string) string {
 	}
 	best, dist := "", 3
 	for _, k := range keys {
-		if d := editDistance(lname, k); d < dist {
+		if d := formats.EditDistance(lname, k); d < dist {
 			best, dist = k, d
 		}
 	}
@@ -207,25 +208,4 @@ func tomlName(f reflect.StructField) string {
 		return ""
 	}
 	return tag
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

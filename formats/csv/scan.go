@@ -186,7 +186,7 @@ func (l *layout) header(names []string, line int) error {
 func suggest(name string) string {
 	best, bestD := "", 3
 	for _, c := range columns {
-		if d := distance(name, c.name); d < bestD {
+		if d := formats.EditDistance(name, c.name); d < bestD {
 			best, bestD = c.name, d
 		}
 	}
@@ -194,27 +194,6 @@ func suggest(name string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %s?)", best)
-}
-
-// distance is the Levenshtein edit distance.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // fieldCount explains a row with the wrong number of values.

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -235,25 +234,9 @@ func refusal(what string, a answer, now time.Time) error {
 	}
 	err := fmt.Errorf("%s: %d %s: %s", what, a.status, http.StatusText(a.status), text)
 	if a.status == http.StatusTooManyRequests || a.status >= 500 {
-		return &outbound.Error{Class: outbound.ClassTemporary, RetryAfter: retryAfter(a.header, now), Err: err}
+		return &outbound.Error{Class: outbound.ClassTemporary, RetryAfter: outbound.RetryAfter(a.header, now), Err: err}
 	}
 	return outbound.Permanent(err)
-}
-
-// retryAfter reads Retry-After in either of its forms, seconds or an HTTP
-// date; 0 when absent or already past.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s > 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }
 
 var _ outbound.Transport = (*Client)(nil)

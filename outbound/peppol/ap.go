@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -48,11 +47,8 @@ func (ap *AccessPoint) Send(ctx context.Context, m outbound.Message) (outbound.S
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		return outbound.Sent{Ref: "peppol:" + m.Key}, nil
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		e := &outbound.Error{Class: outbound.ClassTemporary, Err: fmt.Errorf("peppol access point answered %s: %s", resp.Status, answer)}
-		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil {
-			e.RetryAfter = time.Duration(s) * time.Second
-		}
-		return outbound.Sent{}, e
+		return outbound.Sent{}, &outbound.Error{Class: outbound.ClassTemporary, RetryAfter: outbound.RetryAfter(resp.Header, time.Now()),
+			Err: fmt.Errorf("peppol access point answered %s: %s", resp.Status, answer)}
 	}
 	return outbound.Sent{}, outbound.Permanentf("peppol access point answered %s: %s", resp.Status, answer)
 }

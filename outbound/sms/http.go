@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -80,25 +79,9 @@ func refusal(resp *http.Response, body []byte, now time.Time) error {
 	err := fmt.Errorf("sms gateway answered %s: %s", resp.Status, text)
 	switch code := resp.StatusCode; {
 	case code == http.StatusTooManyRequests || code >= 500:
-		return &outbound.Error{Class: outbound.ClassTemporary, RetryAfter: retryAfter(resp.Header, now), Err: err}
+		return &outbound.Error{Class: outbound.ClassTemporary, RetryAfter: outbound.RetryAfter(resp.Header, now), Err: err}
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		return outbound.Permanent(fmt.Errorf("%w (check the channel's username and password_file)", err))
 	}
 	return outbound.Permanent(err)
-}
-
-// retryAfter reads Retry-After in either of its forms, seconds or an HTTP
-// date; 0 when absent or already past.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s > 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }

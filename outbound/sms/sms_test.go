@@ -317,14 +317,6 @@ func TestHTTPConnectionRefused(t *testing.T) {
 	}
 }
 
-func TestRetryAfterDate(t *testing.T) {
-	now := time.Date(2026, 4, 2, 10, 0, 0, 0, time.UTC)
-	h := http.Header{"Retry-After": {now.Add(90 * time.Second).Format(http.TimeFormat)}}
-	if got := retryAfter(h, now); got != 90*time.Second {
-		t.Errorf("retryAfter = %v, want 1m30s", got)
-	}
-}
-
 func TestReportHandler(t *testing.T) {
 	tests := []struct {
 		name   string
