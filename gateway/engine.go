@@ -29,6 +29,12 @@ type engine struct {
 
 	mu        sync.Mutex
 	unbatched map[string]map[string][]string // tenant -> channel -> delivery ids
+	// lastCut is the creation time of the latest batch per tenant and
+	// channel. Bank file names carry the time to the second (AutoGiro's
+	// BFEP.IAGAG.K0nnnnnn.DYYMMDD.THHMMSS), so two batches of one tenant and
+	// channel must be at least a second apart, or the second file would
+	// overwrite the first at the bank.
+	lastCut map[string]time.Time
 }
 
 // job is a delivery id, or a batch id for batch channels.
@@ -43,7 +49,8 @@ type runner struct {
 }
 
 func newEngine(d *Daemon) *engine {
-	e := &engine{d: d, runners: map[string]*runner{}, sched: newScheduler(), unbatched: map[string]map[string][]string{}}
+	e := &engine{d: d, runners: map[string]*runner{}, sched: newScheduler(), unbatched: map[string]map[string][]string{},
+		lastCut: map[string]time.Time{}}
 	for name, l := range d.lanes {
 		e.runners[name] = &runner{l: l, q: newJobQueue()}
 	}
@@ -61,6 +68,9 @@ func (e *engine) start(ctx context.Context, wg *sync.WaitGroup) error {
 			return err
 		}
 		return tx.ForEachBatch(func(b *store.Batch) error {
+			if k := b.Tenant + "\x00" + b.Channel; b.Created.After(e.lastCut[k]) {
+				e.lastCut[k] = b.Created
+			}
 			if b.State != store.DeliveryDelivered && b.State != store.DeliveryFailed {
 				batches = append(batches, b)
 			}
@@ -245,7 +255,7 @@ func (e *engine) cutoff(tenant string, which func(channel string) bool) {
 			continue
 		}
 		sort.Strings(ids)
-		now := time.Now().UTC()
+		now := e.cutTime(tenant, ch)
 		b := &store.Batch{ID: fmt.Sprintf("%s-%s-%s", ch, tenant, strings.TrimSuffix(ids[0], "."+ch)), Tenant: tenant, Channel: ch,
 			Deliveries: ids, State: store.DeliveryQueued, Created: now, Updated: now}
 		err := e.d.store.Update(func(tx store.Tx) error {
@@ -274,6 +284,20 @@ func (e *engine) cutoff(tenant string, which func(channel string) bool) {
 		e.d.log.Info("batch cut", "tenant", tenant, "channel", ch, "batch", b.ID, "deliveries", len(ids))
 		e.runners[ch].q.push(job{id: b.ID, batch: true})
 	}
+}
+
+// cutTime is the creation time of a new batch: now, or a second after the
+// tenant's previous batch on the channel when that was within this second.
+func (e *engine) cutTime(tenant, channel string) time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	k := tenant + "\x00" + channel
+	now := time.Now().UTC()
+	if last := e.lastCut[k]; now.Truncate(time.Second).Compare(last.Truncate(time.Second)) <= 0 {
+		now = last.Truncate(time.Second).Add(time.Second)
+	}
+	e.lastCut[k] = now
+	return now
 }
 
 func (e *engine) work(ctx context.Context, r *runner) {

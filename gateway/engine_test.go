@@ -63,7 +63,7 @@ func runDaemon(t *testing.T, fakes map[string]*fakeTransport, example string) (*
 // startTestDaemon runs a daemon on the embedded default in a temporary data
 // dir, with fast retries, no listeners, the configuration changed by mutate
 // and the given fake transports, until the test ends.
-func startTestDaemon(t *testing.T, mutate func(*config.Config), fakes map[string]*fakeTransport) *Daemon {
+func startTestDaemon(t testing.TB, mutate func(*config.Config), fakes map[string]*fakeTransport) *Daemon {
 	t.Helper()
 	cfg := config.Default(t.TempDir())
 	cfg.HTTP.Listen = ""
@@ -97,7 +97,7 @@ func startTestDaemon(t *testing.T, mutate func(*config.Config), fakes map[string
 
 // drop puts a file into the demo inbox the way careful clients do: a hidden
 // name, then a rename.
-func drop(t *testing.T, d *Daemon, name string, body []byte) {
+func drop(t testing.TB, d *Daemon, name string, body []byte) {
 	t.Helper()
 	tmp := filepath.Join(d.inboxDir("demo"), "."+name)
 	if err := os.WriteFile(tmp, body, 0o644); err != nil {
@@ -108,7 +108,7 @@ func drop(t *testing.T, d *Daemon, name string, body []byte) {
 	}
 }
 
-func waitUntil(t *testing.T, cond func() bool) {
+func waitUntil(t testing.TB, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {

@@ -55,18 +55,23 @@ type ReceiptDocument struct {
 }
 
 // receiptWriter rewrites the receipts of files whose state changed. Changes
-// are gathered and written at most every interval per file, so a file of
-// 100,000 invoices is not rewritten 100,000 times.
+// are gathered, and a file's receipt is rewritten at most every interval,
+// or less often when writing it is costly: a receipt of 100,000 invoices
+// takes a while to build, so it waits 20 times as long as its last build
+// took, which keeps receipts under a twentieth of a core however big the
+// file. A stop writes every pending receipt.
 type receiptWriter struct {
 	d        *Daemon
 	interval time.Duration
 	mu       sync.Mutex
 	dirty    map[string]bool
+	next     map[string]time.Time // earliest next write per file
 	wake     chan struct{}
 }
 
 func newReceiptWriter(d *Daemon) *receiptWriter {
-	return &receiptWriter{d: d, interval: 50 * time.Millisecond, dirty: map[string]bool{}, wake: make(chan struct{}, 1)}
+	return &receiptWriter{d: d, interval: 50 * time.Millisecond, dirty: map[string]bool{}, next: map[string]time.Time{},
+		wake: make(chan struct{}, 1)}
 }
 
 // touch marks a file's receipt as out of date.
@@ -84,30 +89,52 @@ func (w *receiptWriter) run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			w.flush() // a last write, so receipts on disk match the store
+			w.flush(true) // a last write, so receipts on disk match the store
 			return
 		case <-w.wake:
 		}
-		w.flush()
+		if waiting := w.flush(false); waiting {
+			// Receipts held back by their pace: look again soon.
+			select {
+			case w.wake <- struct{}{}:
+			default:
+			}
+		}
 		select {
 		case <-ctx.Done():
-			w.flush()
+			w.flush(true)
 			return
 		case <-time.After(w.interval):
 		}
 	}
 }
 
-func (w *receiptWriter) flush() {
+// flush writes the dirty receipts whose time has come (all with force) and
+// reports whether some wait for a later turn.
+func (w *receiptWriter) flush(force bool) (waiting bool) {
+	now := time.Now()
 	w.mu.Lock()
-	ids := w.dirty
-	w.dirty = map[string]bool{}
+	var ids []string
+	for id := range w.dirty {
+		if force || !now.Before(w.next[id]) {
+			ids = append(ids, id)
+			delete(w.dirty, id)
+		}
+	}
+	waiting = len(w.dirty) > 0
 	w.mu.Unlock()
-	for id := range ids {
-		if err := w.write(id); err != nil {
+	for _, id := range ids {
+		start := time.Now()
+		err := w.write(id)
+		cost := time.Since(start)
+		w.mu.Lock()
+		w.next[id] = time.Now().Add(max(w.interval, 20*cost))
+		w.mu.Unlock()
+		if err != nil {
 			w.d.log.Error("writing a receipt failed", "file", id, "err", err)
 		}
 	}
+	return waiting
 }
 
 // build reads a file's receipt from the store.

@@ -12,7 +12,7 @@ import (
 )
 
 // setColumn sets a column of every data row of a Multikanal CSV.
-func setColumn(t *testing.T, csv []byte, column, value string) []byte {
+func setColumn(t testing.TB, csv []byte, column, value string) []byte {
 	lines := strings.Split(string(csv), "\n")
 	col := -1
 	for i, h := range strings.Split(lines[0], ";") {

@@ -17,7 +17,7 @@ import (
 )
 
 // emailBatch is a CSV of n invoices for consumers with only an e-mail address.
-func emailBatch(t *testing.T, n int) []byte {
+func emailBatch(t testing.TB, n int) []byte {
 	src, err := os.ReadFile("../examples/invoices.csv")
 	if err != nil {
 		t.Fatal(err)

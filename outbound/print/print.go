@@ -10,7 +10,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/multikanal/multikanal/formats"
@@ -112,12 +114,12 @@ func (c *Channel) RenderBatch(b outbound.Batch) (outbound.Message, error) {
 		stamp = b.Items[0].Doc.IssueDate.Time()
 	}
 	m := Manifest{Batch: b.Key, Biller: b.Biller.ID, Created: stamp.Format("2006-01-02"), Letters: len(b.Items)}
+	pdfs, err := c.renderAll(b.Items)
+	if err != nil {
+		return outbound.Message{}, err
+	}
 	for i, it := range b.Items {
-		doc := it.Doc
-		body, err := c.o.PDF(doc)
-		if err != nil {
-			return outbound.Message{}, fmt.Errorf("print: %s: %w", doc.Label(), err)
-		}
+		doc, body := it.Doc, pdfs[i]
 		name := fmt.Sprintf("%04d-%s.pdf", i+1, safe(doc.Number))
 		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store, Modified: stamp})
 		if err != nil {
@@ -162,6 +164,30 @@ func (c *Channel) RenderBatch(b outbound.Batch) (outbound.Message, error) {
 		return outbound.Message{}, err
 	}
 	return outbound.Message{Key: b.Key, Name: b.Key + ".zip", ContentType: "application/zip", Body: buf.Bytes()}, nil
+}
+
+// renderAll renders the batch's PDFs on every core: a print batch can hold
+// thousands of letters, and PDF drawing is the costliest step of the path.
+func (c *Channel) renderAll(items []outbound.BatchItem) ([][]byte, error) {
+	out := make([][]byte, len(items))
+	errs := make([]error, len(items))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(items)) {
+		wg.Go(func() {
+			for i := range next {
+				if out[i], errs[i] = c.o.PDF(items[i].Doc); errs[i] != nil {
+					errs[i] = fmt.Errorf("print: %s: %w", items[i].Doc.Label(), errs[i])
+				}
+			}
+		})
+	}
+	for i := range items {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 func orSE(c string) string {
