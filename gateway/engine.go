@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"path/filepath"
 	"sort"
@@ -419,9 +420,10 @@ func (e *engine) record(ids []string, batchID string, sent outbound.Sent, sendEr
 	files := map[string]bool{}
 	var states []docState
 	var latencies []time.Duration
+	var changed []store.Doc
 	err := e.d.store.Update(func(tx store.Tx) error {
 		next, retryAt = next[:0], time.Time{}
-		states, latencies = states[:0], latencies[:0]
+		states, latencies, changed = states[:0], latencies[:0], changed[:0]
 		var b *store.Batch
 		if batchID != "" {
 			var err error
@@ -481,6 +483,7 @@ func (e *engine) record(ids []string, batchID string, sent outbound.Sent, sendEr
 				return err
 			}
 			states = append(states, docState{doc.Channel, doc.State})
+			changed = append(changed, *doc)
 			if dl.State == store.DeliveryDelivered && !dl.Collection {
 				if f, err := tx.File(doc.FileID); err == nil {
 					latencies = append(latencies, now.Sub(f.ReceivedAt))
@@ -505,6 +508,14 @@ func (e *engine) record(ids []string, batchID string, sent outbound.Sent, sendEr
 		// and is retried after a restart. Sends are idempotent by key.
 		e.d.log.Error("recording a delivery outcome failed", "deliveries", len(ids), "batch", batchID, "err", err)
 		return
+	}
+	for i := range changed {
+		doc := &changed[i]
+		level := slog.LevelDebug
+		if doc.State != store.DocDelivered {
+			level = slog.LevelWarn
+		}
+		e.d.logDoc(doc).Log(context.Background(), level, "document "+string(doc.State), "channel", doc.Channel, "reason", doc.Reason)
 	}
 	e.d.metrics.deliveryAttempt(channel)
 	e.d.metrics.documentStates(states)

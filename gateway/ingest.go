@@ -241,8 +241,9 @@ func (d *Daemon) recordItems(rec *store.File, tenant *tenantState, items []forma
 	now := time.Now().UTC()
 	var queued []*store.Delivery
 	var states []docState
+	var rejected []*store.Doc // documents that end here: rejected, held, no channel
 	err := d.store.Update(func(tx store.Tx) error {
-		queued, states = queued[:0], states[:0]
+		queued, states, rejected = queued[:0], states[:0], rejected[:0]
 		for _, it := range items {
 			doc := &store.Doc{
 				ID: docID(rec.ID, it.Index), FileID: rec.ID, Tenant: rec.Tenant, Index: it.Index,
@@ -260,6 +261,7 @@ func (d *Daemon) recordItems(rec *store.File, tenant *tenantState, items []forma
 					return err
 				}
 				states = append(states, docState{doc.Channel, doc.State})
+				rejected = append(rejected, doc)
 				continue
 			}
 			body := it.Doc
@@ -284,6 +286,9 @@ func (d *Daemon) recordItems(rec *store.File, tenant *tenantState, items []forma
 				return err
 			}
 			states = append(states, docState{doc.Channel, doc.State})
+			if doc.State.End() {
+				rejected = append(rejected, doc)
+			}
 		}
 		return nil
 	})
@@ -291,6 +296,9 @@ func (d *Daemon) recordItems(rec *store.File, tenant *tenantState, items []forma
 		return err
 	}
 	d.metrics.documentStates(states)
+	for _, rej := range rejected {
+		d.logDoc(rej).Warn("document "+string(rej.State), "reason", rej.Reason)
+	}
 	for _, dl := range queued {
 		d.engine.enqueue(dl)
 	}
