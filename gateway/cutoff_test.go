@@ -1,8 +1,13 @@
 package gateway
 
 import (
+	"context"
+	"sort"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/multikanal/multikanal/outbound"
 
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/gateway/store"
@@ -49,4 +54,47 @@ func TestNextScheduledCutoff(t *testing.T) {
 	if want := time.Date(2026, 11, 28, 6, 0, 0, 0, time.Local); !next.Equal(want) || !channels["print"] || len(channels) != 1 {
 		t.Errorf("after 14:00: %v %v, want %v for print", next, channels, want)
 	}
+}
+
+// A channel's rate limit spaces its sends, across all its workers.
+func TestRateLimit(t *testing.T) {
+	email := &timedTransport{}
+	d := startTestDaemon(t, func(c *config.Config) {
+		c.Channels.Email.RateLimit = 20 // a send every 50 ms
+		c.Channels.Email.Workers = 4
+	}, nil)
+	p := *d.lanes["email"].get()
+	p.transport = email
+	d.lanes["email"].parts.Store(&p)
+	drop(t, d, "mail.csv", emailBatch(t, 6))
+	waitUntil(t, func() bool { return email.count() == 6 })
+	times := email.times()
+	for i := 1; i < len(times); i++ {
+		if gap := times[i].Sub(times[i-1]); gap < 40*time.Millisecond {
+			t.Errorf("sends %d and %d only %v apart at 20/s", i-1, i, gap)
+		}
+	}
+}
+
+// timedTransport records when each send happened.
+type timedTransport struct {
+	mu sync.Mutex
+	at []time.Time
+}
+
+func (tt *timedTransport) Send(ctx context.Context, m outbound.Message) (outbound.Sent, error) {
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	tt.at = append(tt.at, time.Now())
+	return outbound.Sent{Ref: m.Name}, nil
+}
+
+func (tt *timedTransport) count() int { tt.mu.Lock(); defer tt.mu.Unlock(); return len(tt.at) }
+
+func (tt *timedTransport) times() []time.Time {
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	out := append([]time.Time(nil), tt.at...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
+	return out
 }

@@ -47,6 +47,36 @@ type job struct {
 type runner struct {
 	l *lane
 	q *jobQueue
+
+	// The channel's rate limit (sends per second, all its workers
+	// together): each send takes the next free slot.
+	rateMu   sync.Mutex
+	nextSlot time.Time
+}
+
+// wait blocks until the channel's rate limit allows the next send, or ctx
+// ends. A limit of 0 is no limit; the current limit is read at every send,
+// so a reload applies at once.
+func (r *runner) wait(ctx context.Context) bool {
+	limit := r.l.get().cfg.RateLimit
+	if limit <= 0 {
+		return true
+	}
+	gap := time.Duration(float64(time.Second) / limit)
+	r.rateMu.Lock()
+	now := time.Now()
+	slot := r.nextSlot
+	if slot.Before(now) {
+		slot = now
+	}
+	r.nextSlot = slot.Add(gap)
+	r.rateMu.Unlock()
+	select {
+	case <-time.After(time.Until(slot)):
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 func newEngine(d *Daemon) *engine {
@@ -305,6 +335,11 @@ func (e *engine) work(ctx context.Context, r *runner) {
 	for {
 		j, ok := r.q.pop(ctx)
 		if !ok {
+			return
+		}
+		if !r.wait(ctx) {
+			// Stopping while waiting for a slot: the job is still pending
+			// in the store and is picked up again at the next start.
 			return
 		}
 		if j.batch {
