@@ -733,8 +733,14 @@ func (d *Daemon) recordDistribution(tx store.Tx, doc *store.Doc, dl *store.Deliv
 	doc.Updated = now
 	switch dl.State {
 	case store.DeliveryDelivered:
+		prior := doc.Reason
 		doc.State, doc.Output = store.DocDelivered, sent.Ref
 		doc.Reason = dl.Channel + ": delivered to " + sent.Ref
+		// Keep the fallback story in the final word: the receipt says why
+		// the invoice did not go by the first channel.
+		if i := strings.Index(prior, "; next: "); i > 0 {
+			doc.Reason += " (after " + prior[:i] + ")"
+		}
 		return nil, tx.AppendEvent(doc, store.Event{At: now, State: store.DocDelivered, Channel: dl.Channel, Reason: "delivered: " + sent.Ref})
 	case store.DeliveryRetrying:
 		doc.State, doc.Reason = store.DocRetrying, dl.Channel+": "+why
