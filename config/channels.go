@@ -1,5 +1,7 @@
 package config
 
+import "time"
+
 // ChannelNames returns the names of the channels in their [channel.NAME]
 // order: the six distribution channels and autogiro, which collects
 // payments rather than distributing invoices.
@@ -77,7 +79,7 @@ var transports = map[string]map[string]transportSpec{
 	},
 	"sms": {
 		"spool": {},
-		"api":   {required: []string{"base_url", "username", "password_file", "from"}, optional: []string{"ca_file", "webhook_url"}},
+		"api":   {required: []string{"base_url", "username", "password_file", "from"}, optional: []string{"ca_file", "webhook_url", "confirm_within"}},
 	},
 }
 
@@ -94,6 +96,7 @@ func connectionKeys(ch *Channel) []struct{ key, value string } {
 		{"client_secret_file", ch.ClientSecretFile},
 		{"tenant_key", ch.TenantKey},
 		{"webhook_url", ch.WebhookURL},
+		{"confirm_within", durationText(ch.ConfirmWithin)},
 		{"key_file", ch.KeyFile},
 		{"known_hosts", ch.KnownHosts},
 		{"remote_dir", ch.RemoteDir},
@@ -116,9 +119,19 @@ var keyHelp = map[string]string{
 	"client_secret_file": "a file (or systemd credential) holding the OAuth2 client secret",
 	"tenant_key":         "the sender's tenant key in Kivra, which content is sent as",
 	"webhook_url":        "the public URL of this daemon's /hooks/sms, where the SMS gateway posts delivery reports",
+	"confirm_within":     "how long an SMS may go unconfirmed by its delivery report before the invoice falls back, like \"4h\"",
 	"key_file":           "the SSH private key file to log in with",
 	"known_hosts":        "an OpenSSH known_hosts file with the server's host key",
 	"remote_dir":         `the folder on the server to put files in, like "/in"`,
 	"dir":                "the local folder to write documents into",
 	"from":               `the sender: an email address, like "Acme <faktura@acme.se>", or an SMS sender name`,
+}
+
+// durationText is a duration key's value for the unused-key check: empty
+// when unset.
+func durationText(d Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return time.Duration(d).String()
 }

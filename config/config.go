@@ -126,23 +126,27 @@ type Channel struct {
 	Cutoff Cutoff `toml:"cutoff"`
 
 	// Network transports.
-	Addr             string  `toml:"addr"`     // host:port (smtp, sftp)
-	BaseURL          string  `toml:"base_url"` // https://... (api, http)
-	Username         string  `toml:"username"`
-	PasswordFile     string  `toml:"password_file"`
-	TokenFile        string  `toml:"token_file"`  // peppol http X-Token
-	ClientID         string  `toml:"client_id"`   // kivra OAuth2
-	TenantKey        string  `toml:"tenant_key"`  // kivra: the sender tenant content is sent as
-	WebhookURL       string  `toml:"webhook_url"` // sms: where delivery reports are posted (this daemon's /hooks/sms)
-	ClientSecretFile string  `toml:"client_secret_file"`
-	KeyFile          string  `toml:"key_file"`    // sftp client private key
-	KnownHosts       string  `toml:"known_hosts"` // sftp server host keys
-	RemoteDir        string  `toml:"remote_dir"`  // sftp target folder
-	Dir              string  `toml:"dir"`         // folder transport target
-	TLS              string  `toml:"tls"`         // smtp: starttls (default), implicit, none (loopback only)
-	CAFile           string  `toml:"ca_file"`     // extra CA for TLS peers
-	From             string  `toml:"from"`        // email From address, sms sender name
-	RateLimit        float64 `toml:"rate_limit"`  // sends per second, 0 = unlimited
+	Addr         string `toml:"addr"`     // host:port (smtp, sftp)
+	BaseURL      string `toml:"base_url"` // https://... (api, http)
+	Username     string `toml:"username"`
+	PasswordFile string `toml:"password_file"`
+	TokenFile    string `toml:"token_file"`  // peppol http X-Token
+	ClientID     string `toml:"client_id"`   // kivra OAuth2
+	TenantKey    string `toml:"tenant_key"`  // kivra: the sender tenant content is sent as
+	WebhookURL   string `toml:"webhook_url"` // sms: where delivery reports are posted (this daemon's /hooks/sms)
+	// ConfirmWithin (sms with webhook_url): a message whose delivery report
+	// has not confirmed it by then counts as failed, and the invoice falls
+	// back to its next channel (paper, say). 0 = trust the send.
+	ConfirmWithin    Duration `toml:"confirm_within"`
+	ClientSecretFile string   `toml:"client_secret_file"`
+	KeyFile          string   `toml:"key_file"`    // sftp client private key
+	KnownHosts       string   `toml:"known_hosts"` // sftp server host keys
+	RemoteDir        string   `toml:"remote_dir"`  // sftp target folder
+	Dir              string   `toml:"dir"`         // folder transport target
+	TLS              string   `toml:"tls"`         // smtp: starttls (default), implicit, none (loopback only)
+	CAFile           string   `toml:"ca_file"`     // extra CA for TLS peers
+	From             string   `toml:"from"`        // email From address, sms sender name
+	RateLimit        float64  `toml:"rate_limit"`  // sends per second, 0 = unlimited
 }
 
 // Cutoff says when a batch channel closes a batch file. A batch channel

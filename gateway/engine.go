@@ -40,8 +40,9 @@ type engine struct {
 
 // job is a delivery id, or a batch id for batch channels.
 type job struct {
-	id    string
-	batch bool
+	id      string
+	batch   bool
+	confirm bool // check that a delivered message was confirmed in time
 }
 
 type runner struct {
@@ -112,7 +113,10 @@ func (e *engine) start(ctx context.Context, wg *sync.WaitGroup) error {
 		return fmt.Errorf("loading unfinished deliveries: %w", err)
 	}
 	for _, dl := range dls {
-		if dl.BatchID == "" {
+		switch {
+		case dl.AwaitsConfirmation():
+			e.schedule(job{id: dl.ID, confirm: true}, dl.Channel, dl.ConfirmBy)
+		case dl.BatchID == "":
 			e.enqueue(dl)
 		}
 	}
@@ -337,6 +341,10 @@ func (e *engine) work(ctx context.Context, r *runner) {
 		if !ok {
 			return
 		}
+		if j.confirm {
+			e.checkConfirmation(j.id)
+			continue
+		}
 		if !r.wait(ctx) {
 			// Stopping while waiting for a slot: the job is still pending
 			// in the store and is picked up again at the next start.
@@ -456,9 +464,10 @@ func (e *engine) record(ids []string, batchID string, sent outbound.Sent, sendEr
 	var states []docState
 	var latencies []time.Duration
 	var changed []store.Doc
+	var confirms []*store.Delivery
 	err := e.d.store.Update(func(tx store.Tx) error {
 		next, retryAt = next[:0], time.Time{}
-		states, latencies, changed = states[:0], latencies[:0], changed[:0]
+		states, latencies, changed, confirms = states[:0], latencies[:0], changed[:0], confirms[:0]
 		var b *store.Batch
 		if batchID != "" {
 			var err error
@@ -487,6 +496,10 @@ func (e *engine) record(ids []string, batchID string, sent outbound.Sent, sendEr
 			switch {
 			case sendErr == nil:
 				dl.State, dl.Ref, dl.LastError = store.DeliveryDelivered, sent.Ref, ""
+				if within := time.Duration(e.d.live.Load().ChannelConfig(dl.Channel).ConfirmWithin); within > 0 && !dl.Collection {
+					dl.ConfirmBy = now.Add(within)
+					confirms = append(confirms, dl)
+				}
 			case retry:
 				dl.State, dl.LastError = store.DeliveryRetrying, sendErr.Error()
 				dl.NextAt = now.Add(backoff(dl.Attempts, time.Duration(cfg.BackoffMin), time.Duration(cfg.BackoffMax), sendErr))
@@ -551,6 +564,9 @@ func (e *engine) record(ids []string, batchID string, sent outbound.Sent, sendEr
 			level = slog.LevelWarn
 		}
 		e.d.logDoc(doc).Log(context.Background(), level, "document "+string(doc.State), "channel", doc.Channel, "reason", doc.Reason)
+	}
+	for _, dl := range confirms {
+		e.schedule(job{id: dl.ID, confirm: true}, dl.Channel, dl.ConfirmBy)
 	}
 	e.d.metrics.deliveryAttempt(channel)
 	e.d.metrics.documentStates(states)
@@ -773,4 +789,54 @@ func recordCollection(tx store.Tx, doc *store.Doc, dl *store.Delivery, sent outb
 	}
 	doc.Updated = now
 	return tx.AppendEvent(doc, store.Event{At: now, State: doc.State, Channel: dl.Channel, Reason: "collection: " + c.Reason})
+}
+
+// checkConfirmation fails a delivered message whose receiver did not confirm
+// it in time (an SMS without a delivery report): the invoice falls back to
+// its next channel, as if the send had failed permanently.
+func (e *engine) checkConfirmation(id string) {
+	now := time.Now().UTC()
+	var next *store.Delivery
+	var fileID string
+	err := e.d.store.Update(func(tx store.Tx) error {
+		next = nil
+		dl, err := tx.Delivery(id)
+		if err != nil || !dl.AwaitsConfirmation() {
+			return err
+		}
+		doc, err := tx.Doc(dl.DocID)
+		if err != nil {
+			return err
+		}
+		fileID = doc.FileID
+		why := fmt.Sprintf("no delivery report confirmed it within %s", dl.ConfirmBy.Sub(dl.Updated).Round(time.Second))
+		dl.State, dl.LastError, dl.Updated = store.DeliveryFailed, why, now
+		if err := tx.PutDelivery(dl); err != nil {
+			return err
+		}
+		if doc.Channel != dl.Channel {
+			return nil
+		}
+		doc.State, doc.Updated = store.DocFailed, now
+		if err := tx.AppendEvent(doc, store.Event{At: now, State: store.DocFailed, Channel: dl.Channel, Reason: why}); err != nil {
+			return err
+		}
+		if next, err = e.d.nextDelivery(tx, doc, now, dl.Channel+" failed: "+why); err != nil {
+			return err
+		}
+		return tx.PutDoc(doc)
+	})
+	if err != nil {
+		e.d.log.Error("checking a confirmation failed", "delivery", id, "err", err)
+		return
+	}
+	if next != nil {
+		e.enqueue(next)
+		if next.Batched {
+			e.cutoffEndOfFile(next.Tenant)
+		}
+	}
+	if fileID != "" {
+		e.d.receipts.touch(fileID)
+	}
 }

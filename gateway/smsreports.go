@@ -36,6 +36,10 @@ func (d *Daemon) applySMSReport(rep sms.Report) error {
 		fileID = doc.FileID
 		switch rep.Status {
 		case sms.StatusDelivered:
+			dl.Confirmed, dl.Updated = true, now
+			if err := tx.PutDelivery(dl); err != nil {
+				return err
+			}
 			return tx.AppendEvent(doc, store.Event{At: now, State: doc.State, Channel: dl.Channel, Reason: "the handset confirmed delivery " + rep.Delivered.Format(time.RFC3339)})
 		case sms.StatusFailed:
 			if dl.State != store.DeliveryDelivered || doc.Channel != outbound.SMS {

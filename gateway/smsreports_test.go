@@ -1,12 +1,16 @@
 package gateway
 
 import (
+	"time"
+
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/multikanal/multikanal/config"
 
 	"github.com/multikanal/multikanal/gateway/store"
 )
@@ -78,5 +82,51 @@ func TestSMSDeliveryReportFallsBack(t *testing.T) {
 	resp, _ = http.PostForm(srv.URL+"/hooks/sms?key=nope", url.Values{"id": {"s2"}, "status": {"failed"}})
 	if resp.StatusCode == http.StatusOK {
 		t.Error("a report for an unknown delivery was accepted")
+	}
+}
+
+// With confirm_within, an SMS that no delivery report confirms in time
+// counts as failed and the invoice falls back; a confirmed one stays.
+func TestSMSConfirmWithin(t *testing.T) {
+	src, err := os.ReadFile("../examples/invoices.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(src), "\n")
+	body := []byte(lines[0] + "\n")
+	for _, l := range lines[1:] {
+		if strings.HasPrefix(l, "invoice;2025-1003;") {
+			body = append(body, l+"\n"...)
+			body = append(body, strings.Replace(l, "2025-1003", "2025-1013", 1)+"\n"...)
+		}
+	}
+	body = setColumn(t, body, "buyer_street", "Storgatan 1")
+	body = setColumn(t, body, "buyer_postal_code", "111 22")
+	body = setColumn(t, body, "buyer_city", "Stockholm")
+	d := startTestDaemon(t, func(c *config.Config) {
+		c.Channels.SMS.ConfirmWithin = config.Duration(400 * time.Millisecond)
+	}, nil)
+	drop(t, d, "sms.csv", body)
+	var r *Receipt
+	waitUntil(t, func() bool {
+		r, err = d.buildReceipt("F0000001")
+		return err == nil && len(r.Documents) == 2 && r.Documents[0].State == store.DocDelivered
+	})
+	// The handset confirms the first message only.
+	srv := httptest.NewServer(d.httpHandler())
+	defer srv.Close()
+	key := store.DeliveryID(r.Documents[0].ID, "sms")
+	if resp, err := http.PostForm(srv.URL+"/hooks/sms?key="+url.QueryEscape(key), url.Values{"id": {"s1"}, "status": {"delivered"}}); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("report: %v", err)
+	}
+	waitUntil(t, func() bool {
+		r, err = d.buildReceipt("F0000001")
+		return err == nil && r.Final && r.Documents[1].Channel == "print"
+	})
+	if r.Documents[0].Channel != "sms" {
+		t.Errorf("the confirmed SMS moved to %s", r.Documents[0].Channel)
+	}
+	if doc := r.Documents[1]; !strings.Contains(doc.Reason, "no delivery report confirmed it") {
+		t.Errorf("unconfirmed: %s", doc.Reason)
 	}
 }

@@ -381,7 +381,7 @@ func (t *boltTx) Delivery(id string) (*Delivery, error) {
 func (t *boltTx) PutDelivery(dl *Delivery) error {
 	p := t.tx.Bucket(bPending)
 	var err error
-	if dl.State == DeliveryDelivered || dl.State == DeliveryFailed {
+	if (dl.State == DeliveryDelivered || dl.State == DeliveryFailed) && !dl.AwaitsConfirmation() {
 		err = p.Delete([]byte(dl.ID))
 	} else {
 		err = p.Put([]byte(dl.ID), nil)
@@ -392,7 +392,8 @@ func (t *boltTx) PutDelivery(dl *Delivery) error {
 	return t.put(bDeliveries, dl.ID, dl)
 }
 
-// ForEachDelivery visits every delivery not yet delivered or failed.
+// ForEachDelivery visits every delivery not yet delivered or failed, and
+// the delivered ones still waiting for a confirmation.
 func (t *boltTx) ForEachDelivery(fn func(*Delivery) error) error {
 	c := t.tx.Bucket(bPending).Cursor()
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {

@@ -239,10 +239,21 @@ type Delivery struct {
 	BatchID    string        `json:"batch_id,omitempty"`
 	Attempts   int           `json:"attempts"`
 	NextAt     time.Time     `json:"next_at,omitzero"`
-	LastError  string        `json:"last_error,omitempty"`
-	Ref        string        `json:"ref,omitempty"`
-	Created    time.Time     `json:"created"`
-	Updated    time.Time     `json:"updated"`
+	// ConfirmBy, on a delivered message whose receiver reports back (an
+	// SMS), is when a missing confirmation counts as a failure; Confirmed
+	// is set by the report.
+	ConfirmBy time.Time `json:"confirm_by,omitzero"`
+	Confirmed bool      `json:"confirmed,omitempty"`
+	LastError string    `json:"last_error,omitempty"`
+	Ref       string    `json:"ref,omitempty"`
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
+}
+
+// AwaitsConfirmation reports whether a delivered message still waits for
+// its receiver's confirmation.
+func (dl *Delivery) AwaitsConfirmation() bool {
+	return dl.State == DeliveryDelivered && !dl.ConfirmBy.IsZero() && !dl.Confirmed
 }
 
 // DeliveryID names the delivery of a document on a channel.
