@@ -9,7 +9,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 BIN      := bin/multikanal
 DATA     ?= var
 
-.PHONY: all build run test test-deps vet bench fuzz install clean
+.PHONY: all build run test test-deps vet bench bench-full crash fuzz install clean
 
 all: build
 
@@ -43,6 +43,11 @@ vet:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The crash harness at full size: 2,000 invoices, 20 SIGKILLs at random
+# moments (make test runs it at 400 and 8).
+crash:
+	MULTIKANAL_CRASH_INVOICES=2000 MULTIKANAL_CRASH_KILLS=20 $(GO) test -run TestCrashHarness -count=1 -timeout 30m -v ./cmd/multikanal/
 
 # Each fuzz target for FUZZTIME (default 10m). Corpus lands in testdata/fuzz.
 FUZZTIME ?= 10m

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -182,7 +183,7 @@ func buildTransport(cfg *config.Config, channel string, cc config.Channel) (outb
 		return spool.New(cc.Dir)
 	case cc.Transport == "sftp":
 		return sftpput.New(sftpput.Options{Addr: cc.Addr, User: cc.Username, KeyFile: cc.KeyFile,
-			KnownHostsFile: cc.KnownHosts, RemoteDir: cc.RemoteDir})
+			KnownHostsFile: cc.KnownHosts, RemoteDir: cc.RemoteDir, Logger: slog.Default().With("channel", channel)})
 	case channel == outbound.SMS && cc.Transport == "api":
 		password, err := secret(cc.PasswordFile)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -111,6 +112,7 @@ func New(opts Options) (*Daemon, error) {
 	}
 	d.tenants.Store(&tenants)
 	d.live.Store(cfg)
+	d.sweepTemporaryFiles()
 	if d.clientKeys, err = d.prepareEmbedded(); err != nil {
 		return nil, fmt.Errorf("preparing the embedded default: %w", err)
 	}
@@ -319,4 +321,27 @@ func (d *Daemon) recover() error {
 		}
 	}
 	return nil
+}
+
+// sweepTemporaryFiles removes what a crash (kill -9) left of atomic writes:
+// temporary receipts and daemon.json (".receipt-*") and host and client key
+// files (".NAME.*.tmp"). They were never renamed into place, so nothing
+// refers to them; a tenant must not see them in /receipts.
+func (d *Daemon) sweepTemporaryFiles() {
+	dirs := []string{d.dataDir, filepath.Join(d.dataDir, "keys"), filepath.Join(d.dataDir, "hostkeys")}
+	for id := range *d.tenants.Load() {
+		dirs = append(dirs, d.receiptsDir(id))
+	}
+	for _, dir := range dirs {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			n := e.Name()
+			if e.Type().IsRegular() && (strings.HasPrefix(n, ".receipt-") || strings.HasPrefix(n, ".") && strings.HasSuffix(n, ".tmp")) {
+				os.Remove(filepath.Join(dir, n))
+			}
+		}
+	}
 }

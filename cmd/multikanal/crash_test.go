@@ -27,7 +27,8 @@ import (
 // TestCrashHarness runs the real binary on a batch of invoices across every
 // spool channel, kills it with SIGKILL at random moments while files arrive
 // and are delivered, restarts it each time, and then checks that nothing was
-// lost and nothing was sent twice.
+// lost and nothing was sent twice. One stop in the middle is a SIGTERM,
+// which must end in exit 0.
 //
 // The size is set from the environment, so `make crash` can run it larger
 // than `make test` does:
@@ -65,11 +66,14 @@ func TestCrashHarness(t *testing.T) {
 	h.waitReady(d)
 	h.dropFile("medgivandeavisering.txt", advice)
 	h.waitFinal([]string{"medgivandeavisering.txt"}, time.Minute)
+	if r, err := h.receipt("medgivandeavisering.txt"); err != nil || r.State != store.FileApplied {
+		t.Fatalf("the mandate advice was not applied: %+v %v", r, err)
+	}
 
 	// Files arrive during the first half of the kills, some while the daemon
 	// runs and some while it is down; a kill lands anywhere from start-up to
-	// idle.
-	pending := b.files
+	// idle. The last two files are kept for the graceful stop.
+	pending, last := b.files[:len(b.files)-2], b.files[len(b.files)-2:]
 	perCycle := len(pending)
 	if kills > 1 {
 		perCycle = (len(pending) + kills/2 - 1) / (kills / 2)
@@ -81,18 +85,31 @@ func TestCrashHarness(t *testing.T) {
 		}
 		delay := time.Duration(50+rng.IntN(2500)) * time.Millisecond
 		time.Sleep(delay)
-		open := h.notFinal(b.names())
+		open := h.notFinal(h.dropped)
 		d.kill()
 		if open > 0 {
 			killedBusy++
 		}
-		t.Logf("kill %d after %v: %d of %d files not final, outbox %v", k+1, delay, open, len(b.files), h.outboxCounts())
+		t.Logf("kill %d after %v: %d of %d files dropped not final, outbox %v", k+1, delay, open, len(h.dropped), h.outboxCounts())
 		if k%2 == 1 {
 			pending = h.dropSome(pending, perCycle)
 		}
 		d = h.spawn()
 	}
 	h.dropSome(pending, len(pending))
+	// A graceful stop in the middle of the work: exit 0, nothing lost.
+	h.waitReady(d)
+	h.dropSome(last, len(last))
+	waitFor(t, time.Minute, "the last files to be claimed", func() bool {
+		entries, _ := os.ReadDir(h.inbox())
+		return len(entries) == 0
+	})
+	time.Sleep(time.Duration(rng.IntN(500)) * time.Millisecond)
+	open := h.notFinal(h.dropped)
+	termAt := time.Now()
+	d.stop()
+	t.Logf("SIGTERM with %d of %d files not final: exit 0 after %v", open, len(b.files), time.Since(termAt).Round(time.Millisecond))
+	d = h.spawn()
 	h.waitReady(d)
 	limit := 2*time.Minute + time.Duration(n)*100*time.Millisecond
 	h.waitFinal(b.names(), limit)
@@ -151,7 +168,7 @@ func (b *crashBatch) names() []string {
 }
 
 // newCrashBatch makes n invoices in the Multikanal CSV format, split over
-// parts files, plus two files the gateway must reject whole. Invoice i goes
+// parts files (see fileOf), plus two files the gateway must reject whole. Invoice i goes
 // to Peppol, e-mail, SMS or print by i%4; every 6th names AutoGiro payer 101;
 // every 50th has a wrong OCR check digit and must be rejected on its own.
 func newCrashBatch(n, parts int) *crashBatch {
@@ -215,7 +232,7 @@ func newCrashBatch(n, parts int) *crashBatch {
 		for j, c := range cols {
 			row[j] = v[c]
 		}
-		bodies[i%parts].WriteString(strings.Join(row, ";") + "\n")
+		bodies[fileOf(i, n, parts)].WriteString(strings.Join(row, ";") + "\n")
 	}
 	for i := range bodies {
 		b.files = append(b.files, crashFile{fmt.Sprintf("crash-%02d.csv", i+1), bodies[i].Bytes()})
@@ -239,12 +256,29 @@ func newCrashBatch(n, parts int) *crashBatch {
 	return b
 }
 
+// fileOf puts invoice i of n into one of parts files, in runs of growing
+// length (file k holds about k+1 shares), so every file mixes the channels
+// and the largest files cross the ingest's chunk of 256 documents.
+func fileOf(i, n, parts int) int {
+	shares := parts * (parts + 1) / 2
+	at := i * shares / max(n, 1)
+	for k := range parts {
+		if at < k+1 {
+			return k
+		}
+		at -= k + 1
+	}
+	return parts - 1
+}
+
 // harness runs the binary on one data dir across many starts.
 type harness struct {
 	t    *testing.T
 	data string
 	seed uint64
 	runs []*daemon
+	// dropped names the files in the inbox so far.
+	dropped []string
 }
 
 // spawn starts `multikanal serve` without waiting for it to be ready, so a
@@ -322,6 +356,7 @@ func (h *harness) dropSome(files []crashFile, n int) []crashFile {
 	n = min(n, len(files))
 	for _, f := range files[:n] {
 		h.dropFile(f.name, f.body)
+		h.dropped = append(h.dropped, f.name)
 	}
 	return files[n:]
 }
@@ -612,5 +647,58 @@ func (h *harness) checkNoTemporaryFiles() {
 	sort.Strings(left)
 	if len(left) > 0 {
 		h.t.Errorf("%d temporary or unclaimed files left after the clean stop: %s", len(left), strings.Join(left, ", "))
+	}
+}
+
+// A damaged store (a disk error, a bad restore) stops the daemon at start
+// with a message naming the file and what to do, not a panic.
+func TestCorruptStoreStopsWithMessage(t *testing.T) {
+	src, err := os.ReadFile("../../examples/invoices.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		// damage overwrites parts of the store of size bytes.
+		damage func(f *os.File, size int64) error
+	}{
+		{"both meta pages overwritten", func(f *os.File, _ int64) error {
+			_, err := f.WriteAt(bytes.Repeat([]byte{0xA5}, 8192), 0)
+			return err
+		}},
+		{"every page header after the meta pages overwritten", func(f *os.File, size int64) error {
+			for off := int64(8 << 10); off < size; off += 4 << 10 {
+				if _, err := f.WriteAt(bytes.Repeat([]byte{0xA5}, 16), off); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			data := t.TempDir()
+			d := startDaemon(t, data)
+			os.WriteFile(filepath.Join(d.inbox(), "invoices.csv"), src, 0o644)
+			waitFinal(t, data, "invoices.csv", 30*time.Second)
+			d.stop()
+			db := filepath.Join(data, "state.db")
+			fi, err := os.Stat(db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.OpenFile(db, os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.damage(f, fi.Size()); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			out, err := exec.Command(binary, "serve", "--data", data, "--http", "127.0.0.1:0", "--sftp", "127.0.0.1:0").CombinedOutput()
+			if code := exitCode(err); code != 1 || !strings.Contains(string(out), "state.db") || strings.Contains(string(out), "goroutine ") {
+				t.Errorf("serve on a damaged store: exit %d, output:\n%s\nwant exit 1 with a message naming state.db, no panic", code, tail(string(out), 1500))
+			}
+		})
 	}
 }

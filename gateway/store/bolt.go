@@ -41,6 +41,22 @@ var (
 // ErrLocked is returned by Open when another process holds the database.
 var ErrLocked = errors.New("the store is locked by another process")
 
+// ErrDamaged is returned when the database file is damaged: bbolt panics on
+// pages it cannot read, and the store turns that into this error so the
+// daemon stops with a message instead of a stack trace.
+var ErrDamaged = errors.New("the store is damaged")
+
+// guard runs fn and turns a panic from bbolt (a damaged page) into
+// ErrDamaged.
+func guard(path string, fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("store %s: %w (%v); stop the daemon and restore the last backup (multikanal backup)", path, ErrDamaged, r)
+		}
+	}()
+	return fn()
+}
+
 // Bolt is the bbolt Store. Writes go through one committer goroutine that
 // gathers every Update waiting at that moment into a single transaction.
 type Bolt struct {
@@ -67,24 +83,45 @@ func Open(path string) (*Bolt, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
+	var db *bolt.DB
+	err := guard(path, func() (err error) {
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
+		return err
+	})
 	if err != nil {
+		if errors.Is(err, ErrDamaged) {
+			return nil, err
+		}
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("store %s: %w (is another multikanal running with this data directory?)", path, ErrLocked)
 		}
 		return nil, fmt.Errorf("store %s: cannot open (%w); if the file is damaged, restore the last backup (multikanal backup)", path, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range allBuckets {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
+	err = guard(path, func() error {
+		return db.Update(func(tx *bolt.Tx) error {
+			for _, b := range allBuckets {
+				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+					return err
+				}
 			}
-		}
-		return nil
+			// Read every page once: a damaged file is found now, with a
+			// message, not by a panic in the middle of work. (The checker
+			// must be drained: it reads the transaction until it is done.)
+			var first error
+			for err := range tx.Check() {
+				if first == nil {
+					first = err
+				}
+			}
+			if first != nil {
+				return fmt.Errorf("%w: %v", ErrDamaged, first)
+			}
+			return nil
+		})
 	})
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store %s: %w", path, err)
+		return nil, fmt.Errorf("store %s: %w; stop the daemon and restore the last backup (multikanal backup)", path, err)
 	}
 	s := &Bolt{db: db, path: path, reqs: make(chan *updateReq, maxGroup), done: make(chan struct{})}
 	s.wg.Add(1)
@@ -94,7 +131,9 @@ func Open(path string) (*Bolt, error) {
 
 // View runs fn in a read-only transaction.
 func (s *Bolt) View(fn func(Tx) error) error {
-	return s.db.View(func(tx *bolt.Tx) error { return fn(&boltTx{tx: tx}) })
+	return guard(s.path, func() error {
+		return s.db.View(func(tx *bolt.Tx) error { return fn(&boltTx{tx: tx}) })
+	})
 }
 
 // Update queues fn for the committer and waits for its commit.
@@ -130,14 +169,16 @@ func (s *Bolt) commitLoop() {
 				break gather
 			}
 		}
-		err := s.db.Update(func(tx *bolt.Tx) error {
-			t := &boltTx{tx: tx}
-			for _, r := range group {
-				if err := r.fn(t); err != nil {
-					return err
+		err := guard(s.path, func() error {
+			return s.db.Update(func(tx *bolt.Tx) error {
+				t := &boltTx{tx: tx}
+				for _, r := range group {
+					if err := r.fn(t); err != nil {
+						return err
+					}
 				}
-			}
-			return nil
+				return nil
+			})
 		})
 		if err == nil || len(group) == 1 {
 			for _, r := range group {
@@ -146,7 +187,9 @@ func (s *Bolt) commitLoop() {
 			continue
 		}
 		for _, r := range group {
-			r.err <- s.db.Update(func(tx *bolt.Tx) error { return r.fn(&boltTx{tx: tx}) })
+			r.err <- guard(s.path, func() error {
+				return s.db.Update(func(tx *bolt.Tx) error { return r.fn(&boltTx{tx: tx}) })
+			})
 		}
 	}
 }
