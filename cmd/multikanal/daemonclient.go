@@ -6,11 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"time"
 )
-
-func urlQuery(s string) string { return url.QueryEscape(s) }
 
 // daemonFlags are the flags every command that talks to the running daemon
 // takes to find it.

@@ -1,7 +1,6 @@
 package csv
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -41,9 +40,6 @@ func markName(mark byte) string {
 	}
 	return "comma"
 }
-
-// errEmpty marks a value that is required but empty.
-var errEmpty = errors.New("is empty")
 
 // numbers reads numbers written with the file's decimal mark.
 type numbers struct {
