@@ -72,11 +72,20 @@ func (c *Config) applyDefaults(idx docIndex) {
 		if isBatch(name) && !ch.Cutoff.set() {
 			ch.Cutoff.EndOfFile = true
 		}
+		// A print batch is a ZIP of PDFs built in memory: bound it, so a
+		// file of 100,000 invoices becomes many batches of at most this
+		// many letters, printed while the rest is still being read.
+		if name == "print" && ch.Cutoff.MaxCount == 0 {
+			ch.Cutoff.MaxCount = DefaultPrintBatch
+		}
 		if ch.Transport == "smtp" {
 			setString(&ch.TLS, "starttls")
 		}
 	}
 }
+
+// DefaultPrintBatch is the print channel's max_count when none is set.
+const DefaultPrintBatch = 500
 
 func (k Cutoff) set() bool { return k.EndOfFile || len(k.Times) > 0 || k.MaxCount != 0 }
 
