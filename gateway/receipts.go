@@ -1,9 +1,12 @@
 package gateway
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -137,81 +140,159 @@ func (w *receiptWriter) flush(force bool) (waiting bool) {
 	return waiting
 }
 
-// build reads a file's receipt from the store.
+// receiptOf is a receipt's head: everything but the documents and the
+// totals over them.
+func receiptOf(f *store.File) Receipt {
+	return Receipt{File: f.Name, FileID: f.ID, Tenant: f.Tenant, SHA256: f.SHA256, Size: f.Size, Format: f.Format,
+		ReceivedAt: f.ReceivedAt, State: f.State, Reason: f.Reason, Summary: map[string]int{}, Documents: []ReceiptDocument{}}
+}
+
+// receiptDocOf is one document's line in a receipt.
+func receiptDocOf(doc *store.Doc) ReceiptDocument {
+	rd := ReceiptDocument{ID: doc.ID, Number: doc.Number, Kind: doc.Kind, Source: doc.Source, Buyer: doc.Buyer,
+		Currency: doc.Currency, DueDate: doc.DueDate.String(), State: doc.State, Channel: doc.Channel,
+		Address: doc.Address, Output: doc.Output, Reason: doc.Reason, Problems: doc.Problems, Route: doc.Route,
+		Collection: doc.Collection, Received: doc.Created, Updated: doc.Updated}
+	if doc.Currency != "" { // parsed: the amount is known
+		rd.Amount = doc.Amount.String()
+	}
+	return rd
+}
+
+// receiptFinal says whether a file is done: rejected, a duplicate or
+// applied, or parsed with every document (and its collection) at an end.
+func receiptFinal(f *store.File, allEnd bool, docs int) bool {
+	switch f.State {
+	case store.FileRejected, store.FileDuplicate, store.FileApplied:
+		return true
+	case store.FileParsed:
+		return allEnd && docs == f.Docs
+	}
+	return false
+}
+
+// forEachReceiptDoc visits a file's documents as receipt lines and returns
+// the summary and whether all are at an end.
+func forEachReceiptDoc(tx store.Tx, fileID string, fn func(ReceiptDocument) error) (summary map[string]int, allEnd bool, n int, err error) {
+	summary, allEnd = map[string]int{}, true
+	err = tx.FileDocs(fileID, func(doc *store.Doc) error {
+		summary[string(doc.State)]++
+		n++
+		if !doc.State.End() || !doc.Collection.End() {
+			allEnd = false
+		}
+		return fn(receiptDocOf(doc))
+	})
+	return summary, allEnd, n, err
+}
+
+// buildReceipt reads a file's receipt from the store, whole, for the API.
 func (d *Daemon) buildReceipt(fileID string) (*Receipt, error) {
-	r := &Receipt{Summary: map[string]int{}}
+	var r Receipt
 	err := d.store.View(func(tx store.Tx) error {
 		f, err := tx.File(fileID)
 		if err != nil {
 			return err
 		}
-		*r = Receipt{File: f.Name, FileID: f.ID, Tenant: f.Tenant, SHA256: f.SHA256, Size: f.Size, Format: f.Format,
-			ReceivedAt: f.ReceivedAt, State: f.State, Reason: f.Reason, Summary: map[string]int{}, Documents: []ReceiptDocument{}}
-		allEnd := true
-		err = tx.FileDocs(fileID, func(doc *store.Doc) error {
-			rd := ReceiptDocument{ID: doc.ID, Number: doc.Number, Kind: doc.Kind, Source: doc.Source, Buyer: doc.Buyer,
-				Currency: doc.Currency, DueDate: doc.DueDate.String(), State: doc.State, Channel: doc.Channel,
-				Address: doc.Address, Output: doc.Output, Reason: doc.Reason, Problems: doc.Problems, Route: doc.Route,
-				Collection: doc.Collection, Received: doc.Created, Updated: doc.Updated}
-			if doc.Currency != "" { // parsed: the amount is known
-				rd.Amount = doc.Amount.String()
-			}
+		r = receiptOf(f)
+		summary, allEnd, n, err := forEachReceiptDoc(tx, fileID, func(rd ReceiptDocument) error {
 			r.Documents = append(r.Documents, rd)
-			r.Summary[string(doc.State)]++
-			if !doc.State.End() || !doc.Collection.End() {
-				allEnd = false
-			}
 			return nil
 		})
+		r.Summary, r.Final = summary, receiptFinal(f, allEnd, n)
+		return err
+	})
+	r.UpdatedAt = time.Now().UTC()
+	return &r, err
+}
+
+// write rewrites a file's receipt, streaming it document by document into
+// a temporary file renamed into place: a receipt of 100,000 invoices is
+// never whole in memory. The documents come first and the totals and the
+// final flag after them, since those are known only at the end.
+func (w *receiptWriter) write(fileID string) error {
+	var final bool
+	var updated time.Time
+	err := w.d.store.View(func(tx store.Tx) error {
+		f, err := tx.File(fileID)
 		if err != nil {
 			return err
 		}
-		switch f.State {
-		case store.FileRejected, store.FileDuplicate, store.FileApplied:
-			r.Final = true
-		case store.FileParsed:
-			r.Final = allEnd && len(r.Documents) == f.Docs
+		dir := w.d.receiptsDir(f.Tenant)
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return err
 		}
-		return nil
-	})
-	r.UpdatedAt = time.Now().UTC()
-	return r, err
-}
-
-func (w *receiptWriter) write(fileID string) error {
-	r, err := w.d.buildReceipt(fileID)
-	if err != nil {
-		return err
-	}
-	dir := w.d.receiptsDir(r.Tenant)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return err
-	}
-	data, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := writeFileAtomic(filepath.Join(dir, r.File+".receipt.json"), append(data, '\n')); err != nil {
-		return err
-	}
-	if r.Final {
-		return w.d.setFile(fileID, func(f *store.File) {
-			if !f.Final {
-				f.Final, f.FinalAt = true, r.UpdatedAt
+		return writeAtomic(filepath.Join(dir, f.Name+".receipt.json"), func(out io.Writer) error {
+			bw := bufio.NewWriterSize(out, 64<<10)
+			head := receiptOf(f)
+			head.Documents, head.Summary = nil, nil
+			hb, err := json.MarshalIndent(struct {
+				Receipt
+				Documents *struct{} `json:"documents,omitempty"`
+				Summary   *struct{} `json:"summary,omitempty"`
+				Final     *struct{} `json:"final,omitempty"`
+				UpdatedAt *struct{} `json:"updated_at,omitempty"`
+			}{Receipt: head}, "", "  ")
+			if err != nil {
+				return err
 			}
+			bw.Write(bytes.TrimSuffix(hb, []byte("\n}")))
+			bw.WriteString(",\n  \"documents\": [")
+			first := true
+			summary, allEnd, n, err := forEachReceiptDoc(tx, fileID, func(rd ReceiptDocument) error {
+				b, err := json.MarshalIndent(rd, "    ", "  ")
+				if err != nil {
+					return err
+				}
+				if !first {
+					bw.WriteByte(',')
+				}
+				first = false
+				bw.WriteString("\n    ")
+				_, err = bw.Write(b)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			final, updated = receiptFinal(f, allEnd, n), time.Now().UTC()
+			sb, _ := json.Marshal(summary)
+			ub, _ := json.Marshal(updated)
+			if !first {
+				bw.WriteString("\n  ")
+			}
+			fmt.Fprintf(bw, "],\n  \"summary\": %s,\n  \"final\": %t,\n  \"updated_at\": %s\n}\n", sb, final, ub)
+			return bw.Flush()
 		})
+	})
+	if err != nil || !final {
+		return err
 	}
-	return nil
+	return w.d.setFile(fileID, func(f *store.File) {
+		if !f.Final {
+			f.Final, f.FinalAt = true, updated
+		}
+	})
 }
 
 // writeFileAtomic replaces path with data so that readers see the old or the
 // new file, never a part.
 func writeFileAtomic(path string, data []byte) error {
+	return writeAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeAtomic replaces path with what fill writes: a temporary file in the
+// same folder, fsync, rename. Temporary names start with ".receipt-", which
+// the daemon sweeps at start should a crash leave one.
+func writeAtomic(path string, fill func(io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".receipt-*")
 	if err != nil {
 		return err
 	}
-	_, err = tmp.Write(data)
+	err = fill(tmp)
 	if err == nil {
 		err = tmp.Sync()
 	}
