@@ -41,8 +41,16 @@ test: test-deps vet
 vet:
 	$(GO) vet ./...
 
+# Go benchmarks, then the end-to-end load generator at a quick size (the
+# real daemon on its spool transports, a CSV batch, a UBL ZIP, single-drop
+# latency, and the SFTP comparison with OpenSSH). bench-full runs the
+# issue's sizes: 100,000 invoices, a 1 GiB file and 1,000 small files.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./cmd/multikanal-bench -n 10000 -zip 1000 -latency 100 -sftp-size 64MiB -sftp-files 200 -json bench.json
+
+bench-full:
+	$(GO) run ./cmd/multikanal-bench -json bench-full.json
 
 # The crash harness at full size: 2,000 invoices, 20 SIGKILLs at random
 # moments (make test runs it at 400 and 8).

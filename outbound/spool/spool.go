@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/multikanal/multikanal/outbound"
 )
@@ -19,6 +20,16 @@ const tmpPrefix = ".tmp-"
 // Spool writes messages as files into one folder.
 type Spool struct {
 	dir string
+
+	// Folder fsyncs are shared: every Send whose rename happened before a
+	// sync started waits for that one sync instead of doing its own, so
+	// concurrent sends cost one folder fsync between them, not one each.
+	mu      sync.Mutex
+	cond    *sync.Cond
+	started uint64 // syncs started
+	done    uint64 // syncs finished
+	running bool
+	lastErr error
 }
 
 // New prepares dir and removes temporary files a crash left behind: they
@@ -36,7 +47,41 @@ func New(dir string) (*Spool, error) {
 			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
-	return &Spool{dir: dir}, nil
+	s := &Spool{dir: dir}
+	s.cond = sync.NewCond(&s.mu)
+	return s, nil
+}
+
+// syncDir makes every rename done before the call durable: it waits for a
+// folder fsync that started after the call, starting one when none runs.
+func (s *Spool) syncDir() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	need := s.started + 1 // a sync already running may have missed our rename
+	for s.done < need {
+		if s.running {
+			s.cond.Wait()
+			continue
+		}
+		s.running = true
+		s.started++
+		gen := s.started
+		s.mu.Unlock()
+		err := fsyncDir(s.dir)
+		s.mu.Lock()
+		s.running, s.done, s.lastErr = false, gen, err
+		s.cond.Broadcast()
+	}
+	return s.lastErr
+}
+
+func fsyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // Dir is the folder the spool writes into.
@@ -72,9 +117,8 @@ func (s *Spool) Send(ctx context.Context, m outbound.Message) (outbound.Sent, er
 		os.Remove(tmp.Name())
 		return outbound.Sent{}, outbound.Temporary(fmt.Errorf("spool: writing %s: %w", final, err))
 	}
-	if d, err := os.Open(s.dir); err == nil {
-		d.Sync()
-		d.Close()
+	if err := s.syncDir(); err != nil {
+		return outbound.Sent{}, outbound.Temporary(fmt.Errorf("spool: syncing %s: %w", s.dir, err))
 	}
 	return outbound.Sent{Ref: final}, nil
 }
