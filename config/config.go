@@ -98,6 +98,10 @@ type AutoGiro struct {
 	CustomerNumber string `toml:"customer_number"` // kundnummer, 6 digits
 	Bankgiro       string `toml:"bankgiro"`        // payee bankgiro, digits; default the tenant's
 	SealKeyFile    string `toml:"seal_key_file"`   // HMAC key, 32 hex digits
+	// RefundCreditNotes pays credit notes for payers with a mandate back
+	// into their account as AutoGiro deposits (TK32), where the biller's
+	// agreement with Bankgirot allows it.
+	RefundCreditNotes bool `toml:"refund_credit_notes"`
 }
 
 // Channels is the [channel.*] tables. A channel missing from the file runs

@@ -197,3 +197,52 @@ func itoa(n int) string {
 	}
 	return s
 }
+
+// With refund_credit_notes, a credit note for a payer with a mandate is
+// paid back as an AutoGiro deposit (TK32) in the payment file.
+func TestCreditNoteRefundedByDeposit(t *testing.T) {
+	advice, err := os.ReadFile(filepath.Join(autogiroExamples, "autogiro_exempelfiler_medgivandeavisering_sv.txt"))
+	if err != nil {
+		t.Skipf("shared test data absent: %v", err)
+	}
+	d := startTestDaemon(t, func(c *config.Config) { c.Tenants[0].AutoGiro.RefundCreditNotes = true }, nil)
+	drop(t, d, "medav.txt", advice)
+	waitUntil(t, func() bool { r, err := d.buildReceipt("F0000001"); return err == nil && r.Final })
+	src, err := os.ReadFile("../examples/invoices.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(src), "\n")
+	body := []byte(lines[0] + "\n")
+	for _, l := range lines[1:] {
+		if strings.HasPrefix(l, "creditnote;2025-1007;") {
+			body = append(body, l+"\n"...)
+		}
+	}
+	body = setColumn(t, body, "autogiro_payer_number", "101")
+	drop(t, d, "credit.csv", body)
+	var r *Receipt
+	waitUntil(t, func() bool { r, err = d.buildReceipt("F0000002"); return err == nil && r.Final })
+	c := r.Documents[0].Collection
+	if c == nil || c.State != store.CollectionSubmitted || !strings.Contains(c.Reason, "paid back by AutoGiro deposit") {
+		t.Fatalf("credit note collection: %+v", c)
+	}
+	files, _ := filepath.Glob(filepath.Join(d.dataDir, "outbox", "autogiro", "BFEP.IAGAG.*"))
+	if len(files) != 1 {
+		t.Fatalf("payment files: %v", files)
+	}
+	b, _ := os.ReadFile(files[0])
+	parsed, err := ag.Parse(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deposits int
+	for _, rec := range parsed.Records {
+		if p, ok := rec.(*ag.Payment); ok && p.Type == ag.Deposit && p.PayerNumber == "101" && p.Amount.String() == r.Documents[0].Amount {
+			deposits++
+		}
+	}
+	if deposits != 1 {
+		t.Errorf("%d TK32 deposits of %s for payer 101 in the payment file", deposits, r.Documents[0].Amount)
+	}
+}

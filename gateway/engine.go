@@ -782,6 +782,9 @@ func recordCollection(tx store.Tx, doc *store.Doc, dl *store.Delivery, sent outb
 	case store.DeliveryDelivered:
 		c.State, c.File = store.CollectionSubmitted, filepath.Base(sent.Ref)
 		c.Reason = "collected by AutoGiro in file " + c.File
+		if doc.Kind == formats.KindCreditNote {
+			c.Reason = "paid back by AutoGiro deposit in file " + c.File
+		}
 	case store.DeliveryRetrying:
 		c.Reason = "payment file: " + why
 	default:

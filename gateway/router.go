@@ -63,7 +63,8 @@ func (d *Daemon) route(tx store.Tx, t *tenantState, doc *store.Doc, body *format
 // next AutoGiro payment file, whatever channel carries the invoice.
 func (d *Daemon) collection(tx store.Tx, t *tenantState, reg txRegistry, doc *store.Doc, body *formats.Document, now time.Time) (*store.Delivery, error) {
 	payer := body.MandateReference()
-	if payer == "" || body.Kind != formats.KindInvoice {
+	refund := body.Kind == formats.KindCreditNote
+	if payer == "" || refund && (t.cfg.AutoGiro == nil || !t.cfg.AutoGiro.RefundCreditNotes) {
 		return nil, nil
 	}
 	col := &store.Collection{Method: outbound.AutoGiro, Payer: payer, At: now}
@@ -75,7 +76,7 @@ func (d *Daemon) collection(tx store.Tx, t *tenantState, reg txRegistry, doc *st
 	case t.cfg.AutoGiro == nil:
 		col.State, col.Reason = store.CollectionNone, "the invoice names AutoGiro payer "+payer+" but the tenant has no AutoGiro agreement configured"
 		return nil, record()
-	case body.Totals.Payable <= 0:
+	case body.Totals.Payable == 0 || body.Totals.Payable < 0 && !refund:
 		col.State, col.Reason = store.CollectionNone, "nothing to withdraw: the amount due is "+body.Totals.Payable.String()
 		return nil, record()
 	case d.lanes[outbound.AutoGiro] == nil:
@@ -91,6 +92,9 @@ func (d *Daemon) collection(tx store.Tx, t *tenantState, reg txRegistry, doc *st
 		return nil, record()
 	}
 	col.State, col.Reason = store.CollectionQueued, fmt.Sprintf("AutoGiro mandate of payer %s registered by %s; withdrawal on %s in the next payment file", payer, mandate.Source, dueOrNow(body))
+	if refund {
+		col.Reason = fmt.Sprintf("AutoGiro mandate of payer %s registered by %s; the credit note is paid back as a deposit in the next payment file", payer, mandate.Source)
+	}
 	dl := &store.Delivery{ID: store.DeliveryID(doc.ID, outbound.AutoGiro), DocID: doc.ID, Tenant: doc.Tenant, Channel: outbound.AutoGiro,
 		To: payer, Collection: true, Batched: true, State: store.DeliveryQueued, Created: now, Updated: now}
 	if err := tx.PutDelivery(dl); err != nil {

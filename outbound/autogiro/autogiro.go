@@ -35,7 +35,8 @@ func (*Channel) Eligible(*formats.Document, outbound.Registry) outbound.Eligibil
 	return outbound.Eligibility{Reason: "AutoGiro collects payment beside distribution; it does not carry the invoice"}
 }
 
-// RenderBatch writes the payment file: one TK82 withdrawal per invoice on
+// RenderBatch writes the payment file: one TK82 withdrawal per invoice (a
+// TK32 deposit per credit note paid back) on
 // its due date (GENAST when the due date has passed or is missing), the
 // amount due, the payer number, and the OCR as reference (the invoice number
 // when there is no OCR or it is longer than the 16 characters the record
@@ -59,6 +60,13 @@ func (c *Channel) RenderBatch(b outbound.Batch) (outbound.Message, error) {
 		doc := it.Doc
 		p := ag.Payment{Type: ag.Withdrawal, Period: ag.PeriodOnce, PayerNumber: it.To, Amount: doc.Totals.Payable,
 			PayeeBankgiro: bl.AutoGiroBankgiro, Reference: Reference(doc)}
+		if doc.Kind == formats.KindCreditNote || p.Amount < 0 {
+			// Money back to the payer: a deposit (TK32) of the amount.
+			p.Type = ag.Deposit
+			if p.Amount < 0 {
+				p.Amount = -p.Amount
+			}
+		}
 		if doc.DueDate.IsZero() || !today.Before(doc.DueDate) {
 			p.Immediately = true
 		} else {
