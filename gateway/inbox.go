@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ type candidate struct {
 	tenant  string
 	size    int64
 	mod     time.Time
+	seen    time.Time // when the file was first seen: files are taken in arrival order
 	changed time.Time // when size or mtime last changed
 }
 
@@ -154,7 +156,7 @@ func (in *inbox) observe(tenant, path string) {
 	c := in.pending[path]
 	now := time.Now()
 	if c == nil {
-		in.pending[path] = &candidate{tenant: tenant, size: fi.Size(), mod: fi.ModTime(), changed: now}
+		in.pending[path] = &candidate{tenant: tenant, size: fi.Size(), mod: fi.ModTime(), seen: now, changed: now}
 		return
 	}
 	if c.size != fi.Size() || !c.mod.Equal(fi.ModTime()) {
@@ -162,9 +164,23 @@ func (in *inbox) observe(tenant, path string) {
 	}
 }
 
-// take claims every candidate that is complete.
+// take claims every candidate that is complete, in the order the files
+// arrived (a registration file dropped before an invoice file is applied
+// before the invoices are routed).
 func (in *inbox) take(ctx context.Context) {
-	for path, c := range in.pending {
+	paths := make([]string, 0, len(in.pending))
+	for path := range in.pending {
+		paths = append(paths, path)
+	}
+	sort.Slice(paths, func(i, j int) bool {
+		a, b := in.pending[paths[i]], in.pending[paths[j]]
+		if !a.seen.Equal(b.seen) {
+			return a.seen.Before(b.seen)
+		}
+		return paths[i] < paths[j]
+	})
+	for _, path := range paths {
+		c := in.pending[path]
 		if ctx.Err() != nil {
 			return
 		}
