@@ -70,7 +70,8 @@ func TestRateLimit(t *testing.T) {
 	waitUntil(t, func() bool { return email.count() == 6 })
 	times := email.times()
 	for i := 1; i < len(times); i++ {
-		if gap := times[i].Sub(times[i-1]); gap < 40*time.Millisecond {
+		// 50 ms apart, less the scheduler's wake-up jitter on a loaded machine.
+		if gap := times[i].Sub(times[i-1]); gap < 30*time.Millisecond {
 			t.Errorf("sends %d and %d only %v apart at 20/s", i-1, i, gap)
 		}
 	}

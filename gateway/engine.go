@@ -56,7 +56,8 @@ type runner struct {
 }
 
 // wait blocks until the channel's rate limit allows the next send, or ctx
-// ends. A limit of 0 is no limit; the current limit is read at every send,
+// ends. It is called just before the transport's Send, after rendering, so
+// the limit spaces what the receiver sees. A limit of 0 is no limit; the current limit is read at every send,
 // so a reload applies at once.
 func (r *runner) wait(ctx context.Context) bool {
 	limit := r.l.get().cfg.RateLimit
@@ -345,11 +346,6 @@ func (e *engine) work(ctx context.Context, r *runner) {
 			e.checkConfirmation(j.id)
 			continue
 		}
-		if !r.wait(ctx) {
-			// Stopping while waiting for a slot: the job is still pending
-			// in the store and is picked up again at the next start.
-			return
-		}
 		if j.batch {
 			e.sendBatch(ctx, r, j.id)
 		} else {
@@ -398,6 +394,11 @@ func (e *engine) sendOne(ctx context.Context, r *runner, id string) {
 	l := r.l.get()
 	msg, err := l.doc.Render(body, dl.To, dl.ID)
 	var sent outbound.Sent
+	if err == nil && !r.wait(ctx) {
+		// Stopping while waiting for a slot: the delivery is still pending
+		// in the store and is sent after the next start.
+		return
+	}
 	if err == nil {
 		sctx, cancel := e.sendCtx(ctx)
 		sent, err = l.transport.Send(sctx, msg)
@@ -442,6 +443,9 @@ func (e *engine) sendBatch(ctx context.Context, r *runner, id string) {
 		msg, err = l.batch.RenderBatch(outbound.Batch{Key: b.ID, Created: b.Created, Biller: biller, Items: items})
 	}
 	var sent outbound.Sent
+	if err == nil && !r.wait(ctx) {
+		return
+	}
 	if err == nil {
 		sctx, cancel := e.sendCtx(ctx)
 		sent, err = l.transport.Send(sctx, msg)
