@@ -135,12 +135,7 @@ func (d *Daemon) RetryDoc(id string) (*store.Doc, error) {
 	if err != nil {
 		return nil, err
 	}
-	if queue != nil {
-		d.engine.enqueue(queue)
-		if queue.Batched {
-			d.engine.cutoffEndOfFile(queue.Tenant)
-		}
-	}
+	d.engine.requeue(queue)
 	d.receipts.touch(doc.FileID)
 	return doc, nil
 }

@@ -66,25 +66,13 @@ func (d *Daemon) applyEfakturaReport(rec *store.File, r io.ReaderAt) {
 				}
 			case efaktura.Rejected:
 				rejected++
-				if doc.Channel != outbound.Efaktura || dl.State != store.DeliveryDelivered {
-					continue // already moved on: a repeated report
-				}
 				why := fmt.Sprintf("the bank rejected it (%s: %s, %s)", res.Code, res.Reason, source)
-				dl.State, dl.LastError, dl.Updated = store.DeliveryFailed, why, now
-				if err := tx.PutDelivery(dl); err != nil {
-					return err
-				}
-				doc.State, doc.Updated = store.DocFailed, now
-				if err := tx.AppendEvent(doc, store.Event{At: now, State: store.DocFailed, Channel: dl.Channel, Reason: why}); err != nil {
-					return err
-				}
-				nd, err := d.nextDelivery(tx, doc, now, "efaktura failed: "+why)
+				nd, err := d.failDelivered(tx, dl, doc, why, now)
 				if err != nil {
 					return err
 				}
-				if nd != nil {
-					next = append(next, nd)
-				}
+				next = append(next, nd)
+				continue // failDelivered wrote the document
 			}
 			if err := tx.PutDoc(doc); err != nil {
 				return err
@@ -102,12 +90,7 @@ func (d *Daemon) applyEfakturaReport(rec *store.File, r io.ReaderAt) {
 		d.rejectFile(rec, rejectInvalid, "e-faktura report: nothing applied: "+err.Error())
 		return
 	}
-	for _, nd := range next {
-		d.engine.enqueue(nd)
-		if nd.Batched {
-			d.engine.cutoffEndOfFile(nd.Tenant)
-		}
-	}
+	d.engine.requeue(next...)
 	d.receipts.touch(rec.ID)
 	for id := range files {
 		d.receipts.touch(id)

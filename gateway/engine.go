@@ -393,20 +393,26 @@ func (e *engine) sendOne(ctx context.Context, r *runner, id string) {
 	}
 	l := r.l.get()
 	msg, err := l.doc.Render(body, dl.To, dl.ID)
-	var sent outbound.Sent
-	if err == nil && !r.wait(ctx) {
-		// Stopping while waiting for a slot: the delivery is still pending
-		// in the store and is sent after the next start.
-		return
+	if sent, err, ok := e.transmit(ctx, r, l, msg, err); ok {
+		e.record([]string{id}, "", sent, err)
 	}
-	if err == nil {
-		sctx, cancel := e.sendCtx(ctx)
-		sent, err = l.transport.Send(sctx, msg)
-		cancel()
-	} else {
-		err = outbound.Permanent(fmt.Errorf("rendering: %w", err))
+}
+
+// transmit sends a rendered message within the channel's rate limit; a
+// rendering error is permanent (the same input renders the same way). ok is
+// false when the daemon stopped while waiting for a slot: the work is still
+// pending in the store and is sent after the next start.
+func (e *engine) transmit(ctx context.Context, r *runner, l *laneParts, msg outbound.Message, renderErr error) (sent outbound.Sent, err error, ok bool) {
+	if renderErr != nil {
+		return sent, outbound.Permanent(fmt.Errorf("rendering: %w", renderErr)), true
 	}
-	e.record([]string{id}, "", sent, err)
+	if !r.wait(ctx) {
+		return sent, nil, false
+	}
+	sctx, cancel := e.sendCtx(ctx)
+	defer cancel()
+	sent, err = l.transport.Send(sctx, msg)
+	return sent, err, true
 }
 
 func (e *engine) sendBatch(ctx context.Context, r *runner, id string) {
@@ -442,18 +448,9 @@ func (e *engine) sendBatch(ctx context.Context, r *runner, id string) {
 	if err == nil {
 		msg, err = l.batch.RenderBatch(outbound.Batch{Key: b.ID, Created: b.Created, Biller: biller, Items: items})
 	}
-	var sent outbound.Sent
-	if err == nil && !r.wait(ctx) {
-		return
+	if sent, err, ok := e.transmit(ctx, r, l, msg, err); ok {
+		e.record(b.Deliveries, b.ID, sent, err)
 	}
-	if err == nil {
-		sctx, cancel := e.sendCtx(ctx)
-		sent, err = l.transport.Send(sctx, msg)
-		cancel()
-	} else {
-		err = outbound.Permanent(fmt.Errorf("rendering batch: %w", err))
-	}
-	e.record(b.Deliveries, b.ID, sent, err)
 }
 
 // record applies the outcome of one send (of a delivery or a whole batch) to
@@ -588,16 +585,7 @@ func (e *engine) record(ids []string, batchID string, sent outbound.Sent, sendEr
 			e.schedule(job{id: ids[0]}, channel, retryAt)
 		}
 	}
-	tenants := map[string]bool{}
-	for _, nd := range next {
-		e.enqueue(nd)
-		if nd.Batched {
-			tenants[nd.Tenant] = true
-		}
-	}
-	for t := range tenants {
-		e.cutoffEndOfFile(t)
-	}
+	e.requeue(next...)
 	for f := range files {
 		e.d.receipts.touch(f)
 	}
@@ -817,33 +805,58 @@ func (e *engine) checkConfirmation(id string) {
 		}
 		fileID = doc.FileID
 		why := fmt.Sprintf("no delivery report confirmed it within %s", dl.ConfirmBy.Sub(dl.Updated).Round(time.Second))
-		dl.State, dl.LastError, dl.Updated = store.DeliveryFailed, why, now
-		if err := tx.PutDelivery(dl); err != nil {
-			return err
-		}
-		if doc.Channel != dl.Channel {
-			return nil
-		}
-		doc.State, doc.Updated = store.DocFailed, now
-		if err := tx.AppendEvent(doc, store.Event{At: now, State: store.DocFailed, Channel: dl.Channel, Reason: why}); err != nil {
-			return err
-		}
-		if next, err = e.d.nextDelivery(tx, doc, now, dl.Channel+" failed: "+why); err != nil {
-			return err
-		}
-		return tx.PutDoc(doc)
+		next, err = e.d.failDelivered(tx, dl, doc, why, now)
+		return err
 	})
 	if err != nil {
 		e.d.log.Error("checking a confirmation failed", "delivery", id, "err", err)
 		return
 	}
-	if next != nil {
-		e.enqueue(next)
-		if next.Batched {
-			e.cutoffEndOfFile(next.Tenant)
-		}
-	}
+	e.requeue(next)
 	if fileID != "" {
 		e.d.receipts.touch(fileID)
 	}
+}
+
+// requeue hands deliveries made outside an input file (fallbacks, retries,
+// reports) to their channels; batch channels whose cut-off is the end of
+// each file cut at once, since no file end is coming for them.
+func (e *engine) requeue(dls ...*store.Delivery) {
+	tenants := map[string]bool{}
+	for _, dl := range dls {
+		if dl == nil {
+			continue
+		}
+		e.enqueue(dl)
+		if dl.Batched {
+			tenants[dl.Tenant] = true
+		}
+	}
+	for t := range tenants {
+		e.cutoffEndOfFile(t)
+	}
+}
+
+// failDelivered fails, after the fact, a delivery the transport had taken:
+// the receiver reports it did not arrive (an SMS report, the bank's
+// e-faktura report) or never confirmed it. When the document still rests on
+// that delivery, it moves on to its next eligible channel, whose delivery is
+// returned for requeue; a repeated report finds it moved on and does nothing.
+func (d *Daemon) failDelivered(tx store.Tx, dl *store.Delivery, doc *store.Doc, why string, now time.Time) (*store.Delivery, error) {
+	if dl.State != store.DeliveryDelivered || doc.Channel != dl.Channel {
+		return nil, nil
+	}
+	dl.State, dl.LastError, dl.Updated = store.DeliveryFailed, why, now
+	if err := tx.PutDelivery(dl); err != nil {
+		return nil, err
+	}
+	doc.State, doc.Updated = store.DocFailed, now
+	if err := tx.AppendEvent(doc, store.Event{At: now, State: store.DocFailed, Channel: dl.Channel, Reason: why}); err != nil {
+		return nil, err
+	}
+	next, err := d.nextDelivery(tx, doc, now, dl.Channel+" failed: "+why)
+	if err != nil {
+		return nil, err
+	}
+	return next, tx.PutDoc(doc)
 }

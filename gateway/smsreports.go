@@ -42,34 +42,15 @@ func (d *Daemon) applySMSReport(rep sms.Report) error {
 			}
 			return tx.AppendEvent(doc, store.Event{At: now, State: doc.State, Channel: dl.Channel, Reason: "the handset confirmed delivery " + rep.Delivered.Format(time.RFC3339)})
 		case sms.StatusFailed:
-			if dl.State != store.DeliveryDelivered || doc.Channel != outbound.SMS {
-				return nil // already moved on: a repeated report
-			}
-			why := "the SMS gateway reports the message was not delivered to the handset"
-			dl.State, dl.LastError, dl.Updated = store.DeliveryFailed, why, now
-			if err := tx.PutDelivery(dl); err != nil {
-				return err
-			}
-			doc.State, doc.Updated = store.DocFailed, now
-			if err := tx.AppendEvent(doc, store.Event{At: now, State: store.DocFailed, Channel: dl.Channel, Reason: why}); err != nil {
-				return err
-			}
-			if next, err = d.nextDelivery(tx, doc, now, "sms failed: "+why); err != nil {
-				return err
-			}
-			return tx.PutDoc(doc)
+			next, err = d.failDelivered(tx, dl, doc, "the SMS gateway reports the message was not delivered to the handset", now)
+			return err
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if next != nil {
-		d.engine.enqueue(next)
-		if next.Batched {
-			d.engine.cutoffEndOfFile(next.Tenant)
-		}
-	}
+	d.engine.requeue(next)
 	d.receipts.touch(fileID)
 	return nil
 }
