@@ -208,18 +208,7 @@ func TestCreditNoteRefundedByDeposit(t *testing.T) {
 	d := startTestDaemon(t, func(c *config.Config) { c.Tenants[0].AutoGiro.RefundCreditNotes = true }, nil)
 	drop(t, d, "medav.txt", advice)
 	waitUntil(t, func() bool { r, err := d.buildReceipt("F0000001"); return err == nil && r.Final })
-	src, err := os.ReadFile("../examples/invoices.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(src), "\n")
-	body := []byte(lines[0] + "\n")
-	for _, l := range lines[1:] {
-		if strings.HasPrefix(l, "creditnote;2025-1007;") {
-			body = append(body, l+"\n"...)
-		}
-	}
-	body = setColumn(t, body, "autogiro_payer_number", "101")
+	body := setColumn(t, exampleInvoices(t, "2025-1007"), "autogiro_payer_number", "101")
 	drop(t, d, "credit.csv", body)
 	var r *Receipt
 	waitUntil(t, func() bool { r, err = d.buildReceipt("F0000002"); return err == nil && r.Final })

@@ -1,10 +1,11 @@
 package gateway
 
 import (
-	"github.com/multikanal/multikanal/config"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/multikanal/multikanal/config"
 )
 
 // A credit note goes where the invoice it credits went, even when it would

@@ -15,18 +15,7 @@ import (
 // file; the bank's report rejecting it fails the delivery after the fact
 // and the invoice falls back to its next channel (paper here).
 func TestEfakturaBatchAndBankReport(t *testing.T) {
-	src, err := os.ReadFile("../examples/invoices.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(src), "\n")
-	body := lines[0] + "\n"
-	for _, l := range lines[1:] {
-		if strings.HasPrefix(l, "invoice;2025-1004;") { // personnummer only
-			body += l + "\n"
-		}
-	}
-	b := setColumn(t, []byte(body), "buyer_street", "Storgatan 1")
+	b := setColumn(t, exampleInvoices(t, "2025-1004"), "buyer_street", "Storgatan 1") // personnummer only
 	b = setColumn(t, b, "buyer_postal_code", "111 22")
 	b = setColumn(t, b, "buyer_city", "Stockholm")
 	d := startTestDaemon(t, nil, nil)

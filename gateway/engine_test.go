@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -192,3 +193,22 @@ func TestBatchChannelSendsOneFilePerCutoff(t *testing.T) {
 }
 
 func nowForTest() time.Time { return time.Now() }
+
+// exampleInvoices is the example CSV's header and every row of the named
+// invoices: the realistic rows tests start from.
+func exampleInvoices(t testing.TB, numbers ...string) []byte {
+	src, err := os.ReadFile("../examples/invoices.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(src)), "\n")
+	body := []byte(lines[0] + "\n")
+	for _, l := range lines[1:] {
+		for _, n := range numbers {
+			if strings.SplitN(l, ";", 3)[1] == n {
+				body = append(body, l+"\n"...)
+			}
+		}
+	}
+	return body
+}

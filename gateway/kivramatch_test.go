@@ -62,19 +62,10 @@ func TestKivraUsermatchRouting(t *testing.T) {
 	d := startTestDaemon(t, func(c *config.Config) {
 		c.Channels.Kivra = config.Channel{Transport: "api", BaseURL: srv.URL, ClientID: "id", ClientSecretFile: secret, TenantKey: "tk"}
 	}, nil)
-	src, err := os.ReadFile("../examples/invoices.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(src), "\n")
-	body := lines[0] + "\n"
-	for _, l := range lines[1:] {
-		if strings.HasPrefix(l, "invoice;2025-1004;") { // personnummer only
-			body += l + "\n"
-		}
-	}
+	body := string(exampleInvoices(t, "2025-1004")) // personnummer only
 	drop(t, d, "kivra.csv", []byte(body))
 	var r *Receipt
+	var err error
 	waitUntil(t, func() bool { r, err = d.buildReceipt("F0000001"); return err == nil && r.Final })
 	if doc := r.Documents[0]; doc.State != store.DocDelivered || doc.Channel != "kivra" || !strings.Contains(doc.Route[2].Reason, "Kivra usermatch") {
 		t.Fatalf("matched consumer: %s on %s; route %+v", doc.State, doc.Channel, doc.Route)

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 
@@ -41,23 +40,13 @@ func setColumn(t testing.TB, csv []byte, column, value string) []byte {
 // An SMS the handset never got, reported by the SMS gateway's webhook,
 // sends the invoice on to its next channel: here paper.
 func TestSMSDeliveryReportFallsBack(t *testing.T) {
-	src, err := os.ReadFile("../examples/invoices.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(src), "\n")
-	body := []byte(lines[0] + "\n")
-	for _, l := range lines[1:] {
-		if strings.HasPrefix(l, "invoice;2025-1003;") {
-			body = append(body, l+"\n"...)
-		}
-	}
-	body = setColumn(t, body, "buyer_street", "Storgatan 1")
+	body := setColumn(t, exampleInvoices(t, "2025-1003"), "buyer_street", "Storgatan 1")
 	body = setColumn(t, body, "buyer_postal_code", "111 22")
 	body = setColumn(t, body, "buyer_city", "Stockholm")
 	d := startTestDaemon(t, nil, nil)
 	drop(t, d, "sms.csv", body)
 	var r *Receipt
+	var err error
 	waitUntil(t, func() bool { r, err = d.buildReceipt("F0000001"); return err == nil && r.Final })
 	doc := r.Documents[0]
 	if doc.State != store.DocDelivered || doc.Channel != "sms" {
@@ -88,18 +77,10 @@ func TestSMSDeliveryReportFallsBack(t *testing.T) {
 // With confirm_within, an SMS that no delivery report confirms in time
 // counts as failed and the invoice falls back; a confirmed one stays.
 func TestSMSConfirmWithin(t *testing.T) {
-	src, err := os.ReadFile("../examples/invoices.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(src), "\n")
-	body := []byte(lines[0] + "\n")
-	for _, l := range lines[1:] {
-		if strings.HasPrefix(l, "invoice;2025-1003;") {
-			body = append(body, l+"\n"...)
-			body = append(body, strings.Replace(l, "2025-1003", "2025-1013", 1)+"\n"...)
-		}
-	}
+	one := exampleInvoices(t, "2025-1003")
+	// The same consumer twice: 2025-1003 and a copy numbered 2025-1013.
+	row := strings.SplitN(string(one), "\n", 2)[1]
+	body := append(one, strings.Replace(row, "2025-1003", "2025-1013", 1)...)
 	body = setColumn(t, body, "buyer_street", "Storgatan 1")
 	body = setColumn(t, body, "buyer_postal_code", "111 22")
 	body = setColumn(t, body, "buyer_city", "Stockholm")
@@ -108,6 +89,7 @@ func TestSMSConfirmWithin(t *testing.T) {
 	}, nil)
 	drop(t, d, "sms.csv", body)
 	var r *Receipt
+	var err error
 	waitUntil(t, func() bool {
 		r, err = d.buildReceipt("F0000001")
 		return err == nil && len(r.Documents) == 2 && r.Documents[0].State == store.DocDelivered
