@@ -171,7 +171,7 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 	if len(out) > MaxContent {
 		return outbound.Message{}, outbound.Permanentf("kivra: %s: the request is %d bytes with the PDF, Kivra takes at most %d", doc.Label(), len(out), MaxContent)
 	}
-	return outbound.Message{Key: key, Name: key + ".kivra.json", ContentType: "application/json", To: ssn, Body: out}, nil
+	return outbound.Message{Key: key, Name: key + ".json", ContentType: "application/json", To: ssn, Body: out}, nil
 }
 
 // pdf renders the document, or without a renderer takes the PDF the

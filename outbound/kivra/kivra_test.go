@@ -45,7 +45,7 @@ func TestRender(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkContent(t, spec, m.Body)
-	if m.Name != "F01-0001.kivra.json" || m.To != "191212121212" || m.ContentType != "application/json" || m.Key != "F01-0001" {
+	if m.Name != "F01-0001.json" || m.To != "191212121212" || m.ContentType != "application/json" || m.Key != "F01-0001" {
 		t.Errorf("message = %+v", m)
 	}
 	var c content

@@ -117,7 +117,7 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 	}
 	return outbound.Message{
 		Key:         key,
-		Name:        key + ".sms.txt",
+		Name:        key + ".txt",
 		ContentType: "application/x-www-form-urlencoded",
 		To:          number,
 		Body:        []byte(form.Encode()),

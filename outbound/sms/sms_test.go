@@ -63,7 +63,7 @@ func TestRender(t *testing.T) {
 	if got := f.Get("whendelivered"); got != "https://gw.example.se/hooks/sms?key=F01%2F0001" {
 		t.Errorf("whendelivered = %q", got)
 	}
-	if m.Name != "F01/0001.sms.txt" || m.Key != "F01/0001" || m.ContentType != "application/x-www-form-urlencoded" {
+	if m.Name != "F01/0001.txt" || m.Key != "F01/0001" || m.ContentType != "application/x-www-form-urlencoded" {
 		t.Errorf("message = %+v", m)
 	}
 }
