@@ -26,10 +26,11 @@ const chunkSize = 256
 
 func (d *Daemon) spoolPath(fileID string) string { return filepath.Join(d.dataDir, "spool", fileID) }
 
-// claim takes a file out of a tenant's inbox: it records the file first (so
-// a crash after this point can always be resumed), then moves it into the
-// spool under its id. The same bytes from the same tenant are recorded as a
-// duplicate and not processed again.
+// claim takes a file out of a tenant's inbox: it makes its bytes durable
+// (whoever wrote the file, cp or the SFTP server, may not have synced it),
+// records the file (so a crash after this point can always be resumed), then
+// moves it into the spool under its id. The same bytes from the same tenant
+// are recorded as a duplicate and not processed again.
 func (d *Daemon) claim(tenant, path string) (*store.File, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -37,6 +38,9 @@ func (d *Daemon) claim(tenant, path string) (*store.File, error) {
 	}
 	h := sha256.New()
 	size, err := io.Copy(h, f)
+	if err == nil {
+		err = f.Sync()
+	}
 	f.Close()
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
@@ -82,6 +86,11 @@ func (d *Daemon) moveToSpool(rec *store.File) error {
 			}
 			return fmt.Errorf("moving %s into the spool: %w", rec.InboxPath, err)
 		}
+	}
+	// The rename must be on disk before the file counts as received: the
+	// inbox entry is gone, so the spool entry is the only copy.
+	if err := syncDir(filepath.Dir(dst)); err != nil {
+		return fmt.Errorf("syncing the spool folder: %w", err)
 	}
 	err := d.setFile(rec.ID, func(f *store.File) {
 		if f.DuplicateOf != "" {
@@ -342,4 +351,14 @@ func (d *Daemon) applyRegistrationFile(rec *store.File, r io.ReaderAt) {
 	}
 	d.log.Info("registration file applied", "tenant", rec.Tenant, "file", rec.ID, "name", rec.Name, "rows", len(rows))
 	d.receipts.touch(rec.ID)
+}
+
+// syncDir makes the renames into dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
