@@ -59,6 +59,14 @@ func (d *Daemon) applyBankFile(rec *store.File, r io.ReaderAt) {
 		d.rejectFile(rec, rejectInvalid, fmt.Sprintf("AutoGiro file (%s): the tenant has no AutoGiro agreement configured", f.Kind.Swedish()))
 		return
 	}
+	switch f.Kind {
+	case ag.KindMandateOrders:
+		d.queueMandateFile(rec, f)
+		return
+	case ag.KindPaymentOrders, ag.KindAmendmentOrders, ag.KindMixedOrders:
+		d.rejectFile(rec, rejectInvalid, fmt.Sprintf("AutoGiro file (%s): a file to Bankgirot; the gateway writes payment files from the invoices it sends and forwards only mandate orders", f.Kind.Swedish()))
+		return
+	}
 	bg := strings.TrimLeft(t.cfg.AutoGiro.Bankgiro, "0")
 	if bg == "" {
 		bg = strings.TrimLeft(t.cfg.Bankgiro, "0")

@@ -115,10 +115,10 @@ func TestBankgirotExampleFiles(t *testing.T) {
 		{"autogiro_exempelfilavvisade_betalningsuppdrag_sv.txt", "applied", "3 payments not matching"},
 		{"autogiro_exempelfilutdrag-ur-bevakningsregistret_sv.txt", "applied", "5 payments not matching"},
 		{"autogiro_exempelfil_bg-max-forma_sv.txt", "applied", "nothing in it changes"},
-		{"autogiro_exempelfil_medgivandeunderlag_sv.txt", "applied", "nothing in it changes"},
+		{"autogiro_exempelfil_medgivandeunderlag_sv.txt", "applied", "13 mandate orders queued for Bankgirot (6 new, 2 reject, 2 cancel, 3 change)"},
 		{"autogiro_exempelfilermakuleringar_andringar-av-betalningar_sv.txt", "applied", "nothing in it changes"},
-		{"autogiro_exempelfilermakulerings-andringsunderlag_sv.txt", "applied", "nothing in it changes"},
-		{"autogiro_exempelfil-betalningsunderlag_sv.txt", "rejected", "payee bankgiro 9902346, not the tenant's 9912346"},
+		{"autogiro_exempelfilermakulerings-andringsunderlag_sv.txt", "rejected", "a file to Bankgirot; the gateway writes payment files"},
+		{"autogiro_exempelfil-betalningsunderlag_sv.txt", "rejected", "a file to Bankgirot; the gateway writes payment files"},
 	}
 	d := startTestDaemon(t, nil, nil)
 	for i, c := range cases {

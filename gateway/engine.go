@@ -30,6 +30,7 @@ type engine struct {
 
 	mu        sync.Mutex
 	unbatched map[string]map[string][]string // tenant -> channel -> delivery ids
+	mandates  map[string]bool                // tenants with mandate orders for the next AutoGiro cut-off
 	// lastCut is the creation time of the latest batch per tenant and
 	// channel. Bank file names carry the time to the second (AutoGiro's
 	// BFEP.IAGAG.K0nnnnnn.DYYMMDD.THHMMSS), so two batches of one tenant and
@@ -83,7 +84,7 @@ func (r *runner) wait(ctx context.Context) bool {
 
 func newEngine(d *Daemon) *engine {
 	e := &engine{d: d, runners: map[string]*runner{}, sched: newScheduler(), unbatched: map[string]map[string][]string{},
-		lastCut: map[string]time.Time{}}
+		mandates: map[string]bool{}, lastCut: map[string]time.Time{}}
 	for name, l := range d.lanes {
 		e.runners[name] = &runner{l: l, q: newJobQueue()}
 	}
@@ -110,6 +111,18 @@ func (e *engine) start(ctx context.Context, wg *sync.WaitGroup) error {
 			return nil
 		})
 	})
+	if err == nil {
+		err = e.d.store.View(func(tx store.Tx) error {
+			return tx.ForEachMandateOrder("", func(o *store.MandateOrder) error {
+				if o.State == store.MandateQueued {
+					e.mu.Lock()
+					e.mandates[o.Tenant] = true
+					e.mu.Unlock()
+				}
+				return nil
+			})
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("loading unfinished deliveries: %w", err)
 	}
@@ -197,6 +210,9 @@ func (e *engine) unbatchedTenants() map[string]bool {
 	for t := range e.unbatched {
 		out[t] = true
 	}
+	for t := range e.mandates {
+		out[t] = true
+	}
 	return out
 }
 
@@ -271,6 +287,9 @@ func (e *engine) nextScheduledCutoff(now time.Time) (time.Time, map[string]bool)
 // channels into one batch each, recorded before it is sent, so a crash can
 // only resend the same batch under the same name.
 func (e *engine) cutoff(tenant string, which func(channel string) bool) {
+	if which(outbound.AutoGiro) {
+		e.cutMandates(tenant)
+	}
 	e.mu.Lock()
 	waiting := map[string][]string{}
 	for ch, ids := range e.unbatched[tenant] {
@@ -419,7 +438,7 @@ func (e *engine) sendBatch(ctx context.Context, r *runner, id string) {
 	var b *store.Batch
 	var items []outbound.BatchItem
 	err := e.d.store.View(func(tx store.Tx) (err error) {
-		if b, err = tx.Batch(id); err != nil {
+		if b, err = tx.Batch(id); err != nil || b.Kind == store.BatchMandates {
 			return err
 		}
 		for _, did := range b.Deliveries {
@@ -440,6 +459,10 @@ func (e *engine) sendBatch(ctx context.Context, r *runner, id string) {
 		return
 	}
 	if b.State == store.DeliveryDelivered || b.State == store.DeliveryFailed {
+		return
+	}
+	if b.Kind == store.BatchMandates {
+		e.sendMandates(ctx, r, b)
 		return
 	}
 	l := r.l.get()

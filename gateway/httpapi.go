@@ -204,6 +204,31 @@ func (d *Daemon) httpHandler() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, list)
 	})
+	mux.HandleFunc("POST /api/v1/tenants/{tenant}/autogiro/mandates", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Orders []MandateOrderRequest `json:"orders"`
+		}
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<20))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "the body must be {\"orders\": [...]}: " + err.Error()})
+			return
+		}
+		orders, err := d.QueueMandateOrders(r.PathValue("tenant"), "api", req.Orders)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "nothing queued: " + err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"orders": orders})
+	})
+	mux.HandleFunc("GET /api/v1/tenants/{tenant}/autogiro/mandates", func(w http.ResponseWriter, r *http.Request) {
+		list, err := d.ListMandateOrders(r.PathValue("tenant"))
+		if err != nil {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, list)
+	})
 	return mux
 }
 

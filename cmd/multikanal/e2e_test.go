@@ -82,15 +82,27 @@ func (s *syncBuffer) String() string {
 // free ports, and waits until it is ready.
 func startDaemon(t *testing.T, data string) *daemon {
 	t.Helper()
+	return startDaemonWith(t, data, "--data", data, "--http", "127.0.0.1:0", "--sftp", "127.0.0.1:0")
+}
+
+// startDaemonWith runs `serve` with these flags, data being the data
+// directory they make it use.
+func startDaemonWith(t *testing.T, data string, flags ...string) *daemon {
+	t.Helper()
 	os.Remove(filepath.Join(data, "daemon.json"))
 	d := &daemon{t: t, data: data, out: &syncBuffer{}}
-	d.cmd = exec.Command(binary, "serve", "--data", data, "--http", "127.0.0.1:0", "--sftp", "127.0.0.1:0")
+	d.cmd = exec.Command(binary, append([]string{"serve"}, flags...)...)
 	d.cmd.Stdout = d.out
 	d.cmd.Stderr = d.out
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { d.kill() })
+	t.Cleanup(func() {
+		d.kill()
+		if t.Failed() {
+			t.Logf("daemon output:\n%s", d.out.String())
+		}
+	})
 	waitFor(t, 30*time.Second, "the daemon to be ready", func() bool {
 		_, err := os.Stat(filepath.Join(data, "daemon.json"))
 		return err == nil

@@ -36,6 +36,7 @@ func commands() []command {
 		{"docs", "inspect and act on documents: list, show ID, retry ID", runDocs},
 		{"backup", "write a consistent copy of the store (online when the daemon runs)", runBackup},
 		{"recipients", "the recipient channel registry: import FILE, show KEY, list", runRecipients},
+		{"mandates", "AutoGiro mandate orders to Bankgirot: list, approve, reject, new, cancel, change", runMandates},
 		{"version", "version and build info", runVersion},
 	}
 }

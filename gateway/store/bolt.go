@@ -35,7 +35,8 @@ var (
 	bRegKeys    = []byte("registry_keys")   // tenant \x00 type:value \x00 registration id -> nil
 	bCollect    = []byte("collection_refs") // tenant \x00 payer \x00 reference -> doc id
 	bNumbers    = []byte("invoice_numbers") // tenant \x00 invoice number -> doc id
-	allBuckets  = [][]byte{bFiles, bFileHash, bDocs, bBodies, bEvents, bDeliveries, bPending, bBatches, bCounts, bMeta, bRegistry, bRegKeys, bCollect, bNumbers}
+	bMandates   = []byte("mandate_orders")  // tenant \x00 order id -> mandate order
+	allBuckets  = [][]byte{bFiles, bFileHash, bDocs, bBodies, bEvents, bDeliveries, bPending, bBatches, bCounts, bMeta, bRegistry, bRegKeys, bCollect, bNumbers, bMandates}
 )
 
 // ErrLocked is returned by Open when another process holds the database.
@@ -520,4 +521,31 @@ func (t *boltTx) NumberRef(tenant, number string) (string, error) {
 		return "", ErrNotFound
 	}
 	return string(v), nil
+}
+
+func (t *boltTx) PutMandateOrder(o *MandateOrder) error {
+	if o.ID == "" {
+		n, err := t.tx.Bucket(bMandates).NextSequence()
+		if err != nil {
+			return err
+		}
+		o.ID = fmt.Sprintf("M%07d", n)
+	}
+	return t.put(bMandates, o.Tenant+"\x00"+o.ID, o)
+}
+
+func (t *boltTx) MandateOrder(tenant, id string) (*MandateOrder, error) {
+	var o MandateOrder
+	if err := t.get(bMandates, tenant+"\x00"+id, &o); err != nil {
+		return nil, err
+	}
+	return &o, nil
+}
+
+func (t *boltTx) ForEachMandateOrder(tenant string, fn func(*MandateOrder) error) error {
+	prefix := ""
+	if tenant != "" {
+		prefix = tenant + "\x00"
+	}
+	return forEach(t, bMandates, prefix, fn)
 }

@@ -86,6 +86,13 @@ type Tx interface {
 	PutNumberRef(tenant, number, docID string) error
 	// NumberRef finds the latest document with the number, or ErrNotFound.
 	NumberRef(tenant, number string) (string, error)
+
+	// PutMandateOrder adds (giving it an id) or updates a mandate order.
+	PutMandateOrder(o *MandateOrder) error
+	MandateOrder(tenant, id string) (*MandateOrder, error)
+	// ForEachMandateOrder calls fn for the tenant's orders (every tenant's
+	// when tenant is ""), oldest first.
+	ForEachMandateOrder(tenant string, fn func(*MandateOrder) error) error
 }
 
 // FileState is where an input file stands.
@@ -261,10 +268,13 @@ func DeliveryID(docID, channel string) string { return docID + "." + channel }
 
 // Batch is a set of deliveries on a batch channel sent as one file.
 type Batch struct {
-	ID         string        `json:"id"`
-	Tenant     string        `json:"tenant"`
-	Channel    string        `json:"channel"`
-	Deliveries []string      `json:"deliveries"`
+	ID      string `json:"id"`
+	Tenant  string `json:"tenant"`
+	Channel string `json:"channel"`
+	// Kind is BatchDeliveries (""), or BatchMandates for a file of the
+	// biller's AutoGiro mandate orders.
+	Kind       string        `json:"kind,omitempty"`
+	Deliveries []string      `json:"deliveries"` // delivery ids, or mandate order ids`
 	State      DeliveryState `json:"state"`
 	Attempts   int           `json:"attempts"`
 	NextAt     time.Time     `json:"next_at,omitzero"`
@@ -311,4 +321,43 @@ type Registration struct {
 // Active reports whether the entry applies at t.
 func (r *Registration) Active(t time.Time) bool {
 	return !r.ValidFrom.After(t) && (r.RevokedAt.IsZero() || r.RevokedAt.After(t))
+}
+
+// BatchMandates is the kind of a batch of AutoGiro mandate orders.
+const BatchMandates = "mandates"
+
+// MandateState is where a biller's mandate order to Bankgirot stands.
+type MandateState string
+
+const (
+	MandateQueued   MandateState = "queued"   // waits for the AutoGiro cut-off
+	MandateBatched  MandateState = "batched"  // in a file being sent
+	MandateRetrying MandateState = "retrying" // the file failed for a while
+	MandateSent     MandateState = "sent"     // the file is at Bankgirot
+	MandateFailed   MandateState = "failed"   // the file could not be sent
+)
+
+// End reports whether the order's part is over.
+func (s MandateState) End() bool { return s == MandateSent || s == MandateFailed }
+
+// MandateOrder is one order a biller sends Bankgirot about a mandate: a
+// new mandate, the answer to one signed in an internet bank, a
+// cancellation or a new payer number (manual 7.2). The registry changes
+// only when Bankgirot's mandate advice confirms it.
+type MandateOrder struct {
+	ID     string `json:"id"`
+	Tenant string `json:"tenant"`
+	// Action is new, approve, reject, cancel or change.
+	Action     string       `json:"action"`
+	Payer      string       `json:"payer"`
+	Account    string       `json:"account,omitempty"`
+	PersonalID string       `json:"personal_id,omitempty"`
+	NewPayer   string       `json:"new_payer,omitempty"`
+	Source     string       `json:"source"` // "api", "file X line 3"
+	State      MandateState `json:"state"`
+	Batch      string       `json:"batch,omitempty"`
+	FileName   string       `json:"file_name,omitempty"` // the dataset name it was sent in
+	Reason     string       `json:"reason,omitempty"`
+	Created    time.Time    `json:"created"`
+	Updated    time.Time    `json:"updated"`
 }

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -43,16 +44,9 @@ func (*Channel) Eligible(*formats.Document, outbound.Registry) outbound.Eligibil
 // holds); then seals it with the biller's key. The file's date and name
 // come from the batch's creation time, so a resend is the same file.
 func (c *Channel) RenderBatch(b outbound.Batch) (outbound.Message, error) {
-	bl := b.Biller
-	if bl.AutoGiroCustomer == "" || bl.AutoGiroBankgiro == "" {
-		return outbound.Message{}, outbound.Permanentf("autogiro: tenant %s has no AutoGiro agreement (customer number and bankgiro)", bl.ID)
-	}
-	if bl.SealKey == "" {
-		return outbound.Message{}, outbound.Permanentf("autogiro: tenant %s has no seal key; Bankgirot refuses unsealed files", bl.ID)
-	}
-	created := b.Created
-	if created.IsZero() {
-		return outbound.Message{}, errors.New("autogiro: the batch has no creation time")
+	bl, created := b.Biller, b.Created
+	if err := checkAgreement(bl, created); err != nil {
+		return outbound.Message{}, err
 	}
 	today := formats.DateOf(created.In(stockholm))
 	f := ag.PaymentFile{WriteDate: ag.DateOf(created.In(stockholm)), CustomerNumber: bl.AutoGiroCustomer, PayeeBankgiro: bl.AutoGiroBankgiro}
@@ -74,6 +68,38 @@ func (c *Channel) RenderBatch(b outbound.Batch) (outbound.Message, error) {
 		}
 		f.Payments = append(f.Payments, p)
 	}
+	return c.sealed(b.Key, created, bl, &f)
+}
+
+// RenderMandates writes the biller's mandate orders as one sealed mandate
+// file (medgivandeunderlag, manual 7.2: TK01, then TK04 new mandates and
+// answers to internet-bank mandates, TK03 cancellations, TK05 new payer
+// numbers). Like a payment file, its date and name come from created.
+func (c *Channel) RenderMandates(key string, created time.Time, bl outbound.Biller, orders []ag.MandateRequest) (outbound.Message, error) {
+	if err := checkAgreement(bl, created); err != nil {
+		return outbound.Message{}, err
+	}
+	f := ag.MandateFile{WriteDate: ag.DateOf(created.In(stockholm)), CustomerNumber: bl.AutoGiroCustomer,
+		PayeeBankgiro: bl.AutoGiroBankgiro, Requests: orders}
+	return c.sealed(key, created, bl, &f)
+}
+
+func checkAgreement(bl outbound.Biller, created time.Time) error {
+	if bl.AutoGiroCustomer == "" || bl.AutoGiroBankgiro == "" {
+		return outbound.Permanentf("autogiro: tenant %s has no AutoGiro agreement (customer number and bankgiro)", bl.ID)
+	}
+	if bl.SealKey == "" {
+		return outbound.Permanentf("autogiro: tenant %s has no seal key; Bankgirot refuses unsealed files", bl.ID)
+	}
+	if created.IsZero() {
+		return errors.New("autogiro: the batch has no creation time")
+	}
+	return nil
+}
+
+// sealed writes a file to Bankgirot, seals it with the biller's key and
+// names it as the manual says (dataset BFEP.IAGAG.K0<customer>.D<date>.T<time>).
+func (c *Channel) sealed(key string, created time.Time, bl outbound.Biller, f io.WriterTo) (outbound.Message, error) {
 	var raw bytes.Buffer
 	if _, err := f.WriteTo(&raw); err != nil {
 		return outbound.Message{}, outbound.Permanent(fmt.Errorf("autogiro: %w", err))
@@ -86,7 +112,7 @@ func (c *Channel) RenderBatch(b outbound.Batch) (outbound.Message, error) {
 	if err != nil {
 		return outbound.Message{}, outbound.Permanent(fmt.Errorf("autogiro: %w", err))
 	}
-	return outbound.Message{Key: b.Key, Name: name, ContentType: "text/plain; charset=iso-8859-1", Body: sealed}, nil
+	return outbound.Message{Key: key, Name: name, ContentType: "text/plain; charset=iso-8859-1", Body: sealed}, nil
 }
 
 // Reference is what the payer's bank statement shows and what Bankgirot's

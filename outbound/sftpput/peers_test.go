@@ -3,16 +3,13 @@ package sftpput_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +18,7 @@ import (
 
 	"github.com/multikanal/multikanal/gateway/sftpd"
 	"github.com/multikanal/multikanal/outbound/sftpput"
+	"github.com/multikanal/multikanal/outbound/sftpput/sshdtest"
 )
 
 // peer is a running SFTP server with an account the transport logs in as.
@@ -59,47 +57,6 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-const sshdPath = "/usr/sbin/sshd"
-
-// freePort returns a loopback port that was free a moment ago. sshd must
-// bind it itself, so the small race with other processes is accepted.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// writeKnownHosts writes a known_hosts file trusting key for addrs.
-func writeKnownHosts(t *testing.T, path string, key ssh.PublicKey, addrs ...string) {
-	t.Helper()
-	var hosts []string
-	for _, a := range addrs {
-		hosts = append(hosts, knownhosts.Normalize(a))
-	}
-	if err := os.WriteFile(path, []byte(knownhosts.Line(hosts, key)+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// newKey makes an ed25519 key pair in dir and returns the private key path
-// and the public key.
-func newKey(t *testing.T, dir, name string) (string, ssh.PublicKey) {
-	t.Helper()
-	priv, line, err := sftpd.EnsureClientKey(dir, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(line))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return priv, pub
-}
-
 // openSSH starts OpenSSH's sshd on two loopback ports, as its own instance
 // with its own host key, and returns the peer that logs in as the current
 // user. The second port serves SFTP read only (internal-sftp -R), which
@@ -107,85 +64,12 @@ func newKey(t *testing.T, dir, name string) (string, ssh.PublicKey) {
 // may not write does; root could write into a chmod 555 folder.
 func openSSH(t *testing.T) *peer {
 	t.Helper()
-	if _, err := os.Stat(sshdPath); err != nil {
-		t.Skipf("OpenSSH server not installed (%s): install openssh-server to run the tests against a real sshd", sshdPath)
-	}
-	u, err := user.Current()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if os.Geteuid() == 0 {
-		// sshd refuses to start as root without its privilege separation
-		// directory, which the openssh-server service creates at boot.
-		if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
-			t.Skipf("cannot create sshd's privilege separation directory /run/sshd: %v", err)
-		}
-	}
-	dir := t.TempDir()
-	hostPriv, hostKey := newKey(t, dir, "host_key")
-	clientPriv, clientKey := newKey(t, dir, "client_key")
-	ak := filepath.Join(dir, "authorized_keys")
-	if err := os.WriteFile(ak, ssh.MarshalAuthorizedKey(clientKey), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	port, roPort := freePort(t), freePort(t)
-	// A non-root sshd can only log in as its own user, which is the user
-	// the test runs as; PermitRootLogin matters only when that is root.
-	config := fmt.Sprintf(`ListenAddress 127.0.0.1:%d
-ListenAddress 127.0.0.1:%d
-HostKey %s
-PidFile %s
-AuthorizedKeysFile %s
-StrictModes no
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PubkeyAuthentication yes
-PermitRootLogin prohibit-password
-LogLevel VERBOSE
-Subsystem sftp internal-sftp
-Match LocalPort %d
-	ForceCommand internal-sftp -R
-`, port, roPort, hostPriv, filepath.Join(dir, "sshd.pid"), ak, roPort)
-	cfgPath := filepath.Join(dir, "sshd_config")
-	if err := os.WriteFile(cfgPath, []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncBuffer{}
-	cmd := exec.Command(sshdPath, "-D", "-e", "-f", cfgPath)
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start sshd: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("sshd log:\n%s", logs.String())
-		}
-	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	roAddr := fmt.Sprintf("127.0.0.1:%d", roPort)
-	waitListening(t, exited, logs, addr, roAddr)
-
-	kh := filepath.Join(dir, "known_hosts")
-	writeKnownHosts(t, kh, hostKey, addr, roAddr)
-	local := filepath.Join(dir, "upload")
-	if err := os.Mkdir(local, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	srv := sshdtest.Start(t)
 	p := &peer{
-		opt: sftpput.Options{Addr: addr, User: u.Username, KeyFile: clientPriv, KnownHostsFile: kh,
-			RemoteDir: local, Timeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler)},
-		local: local, temp: ".%s.part", hostKey: hostKey,
-		readOnly: func(o *sftpput.Options) { o.Addr = roAddr },
+		opt: sftpput.Options{Addr: srv.Addr, User: srv.User, KeyFile: srv.KeyFile, KnownHostsFile: srv.KnownHosts,
+			RemoteDir: srv.Dir, Timeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler)},
+		local: srv.Dir, temp: ".%s.part", hostKey: srv.HostKey,
+		readOnly: func(o *sftpput.Options) { o.Addr = srv.ReadOnlyAddr },
 	}
 	p.diskFull = func(t *testing.T) (sftpput.Options, string) {
 		t.Helper()
@@ -206,31 +90,6 @@ Match LocalPort %d
 		return o, full
 	}
 	return p
-}
-
-// waitListening waits until every addr accepts connections, or fails the
-// test with the server's log when it exits or takes too long.
-func waitListening(t *testing.T, exited <-chan struct{}, logs *syncBuffer, addrs ...string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for _, a := range addrs {
-		for {
-			c, err := net.DialTimeout("tcp", a, time.Second)
-			if err == nil {
-				c.Close()
-				break
-			}
-			select {
-			case <-exited:
-				t.Skipf("sshd exited at start; it cannot run here:\n%s", logs.String())
-			default:
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("sshd is not listening on %s after 10 s:\n%s", a, logs.String())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
 }
 
 // ours starts our own SFTP server in-process with one tenant, acme, whose
@@ -326,5 +185,34 @@ func wantNames(t *testing.T, dir string, want ...string) {
 	t.Helper()
 	if got := names(t, dir); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("%s holds %q, want %q", dir, got, want)
+	}
+}
+
+// newKey makes an ed25519 key pair in dir and returns the private key path
+// and the public key.
+func newKey(t *testing.T, dir, name string) (string, ssh.PublicKey) {
+	return sshdtest.NewKey(t, dir, name)
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// writeKnownHosts writes a known_hosts file trusting key for addrs.
+func writeKnownHosts(t *testing.T, path string, key ssh.PublicKey, addrs ...string) {
+	t.Helper()
+	var hosts []string
+	for _, a := range addrs {
+		hosts = append(hosts, knownhosts.Normalize(a))
+	}
+	if err := os.WriteFile(path, []byte(knownhosts.Line(hosts, key)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,0 +1,115 @@
+package autogiro
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/multikanal/multikanal/formats"
+	ag "github.com/multikanal/multikanal/formats/autogiro"
+	"github.com/multikanal/multikanal/outbound"
+)
+
+// testKey is Bankgirot's published test seal key.
+const testKey = "1234567890ABCDEF1234567890ABCDEF"
+
+var biller = outbound.Biller{ID: "demo", AutoGiroCustomer: "471117", AutoGiroBankgiro: "9912346", SealKey: testKey}
+
+// TestRenderMandates writes every kind of mandate order and reads the file
+// back with the parser: sealed with the biller's key, named as a file to
+// Bankgirot, and the orders as given.
+func TestRenderMandates(t *testing.T) {
+	created := time.Date(2026, 11, 27, 13, 4, 5, 0, time.UTC)
+	orders := []ag.MandateRequest{
+		{Type: ag.MandateNew, PayerNumber: "101", Account: "3300001212121212", PersonalID: "191212121212"},
+		{Type: ag.MandateNew, PayerNumber: "2222101"},
+		{Type: ag.MandateNew, PayerNumber: "106", Reject: true},
+		{Type: ag.MandateCancel, PayerNumber: "5551004"},
+		{Type: ag.MandateChangePayerNumber, PayerNumber: "111", NewPayerNumber: "121"},
+	}
+	msg, err := New(false).RenderMandates("B1", created, biller, orders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "BFEP.IAGAG.K0471117.D261127.T140405"; msg.Name != want {
+		t.Errorf("name %q, want %q (Stockholm time)", msg.Name, want)
+	}
+	if err := ag.VerifySeal(msg.Body, testKey); err != nil {
+		t.Fatalf("seal: %v", err)
+	}
+	f, err := ag.Parse(bytes.NewReader(msg.Body))
+	if err != nil {
+		t.Fatalf("our own mandate file does not parse: %v\n%s", err, msg.Body)
+	}
+	if f.Kind != ag.KindMandateOrders || len(f.Records) != len(orders) {
+		t.Fatalf("parsed %s with %d records, want mandate orders with %d", f.Kind, len(f.Records), len(orders))
+	}
+	for i, r := range f.Records {
+		got := *r.(*ag.MandateRequest)
+		want := orders[i]
+		got.Pos, got.PayeeBankgiro = want.Pos, ""
+		if got != want {
+			t.Errorf("order %d read back as %+v, want %+v", i+1, got, want)
+		}
+	}
+	if !strings.Contains(string(msg.Body), "0000000000471117") && !strings.Contains(string(msg.Body), "4711170009912346") {
+		t.Errorf("TK01 lacks customer number and bankgiro:\n%s", msg.Body)
+	}
+}
+
+// TestRenderMandatesRefuses names the rule when an order cannot be
+// written, and refuses a biller without a seal key.
+func TestRenderMandatesRefuses(t *testing.T) {
+	created := time.Date(2026, 11, 27, 13, 4, 5, 0, time.UTC)
+	_, err := New(false).RenderMandates("B1", created, biller, []ag.MandateRequest{{Type: ag.MandateNew, PayerNumber: "12345678901234567"}})
+	if err == nil || outbound.ClassOf(err) != outbound.ClassPermanent || !strings.Contains(err.Error(), "payer number") {
+		t.Errorf("a 17-digit payer number: %v", err)
+	}
+	nokey := biller
+	nokey.SealKey = ""
+	if _, err := New(false).RenderMandates("B1", created, nokey, []ag.MandateRequest{{Type: ag.MandateCancel, PayerNumber: "1"}}); err == nil || !strings.Contains(err.Error(), "seal key") {
+		t.Errorf("no seal key: %v", err)
+	}
+}
+
+// TestRenderBatch checks the payment file of a batch: a withdrawal on the
+// due date, GENAST when it has passed, a deposit for a credit note.
+func TestRenderBatch(t *testing.T) {
+	created := time.Date(2026, 11, 27, 13, 4, 5, 0, time.UTC)
+	inv := func(number, ocr, due string, kind formats.Kind, öre int64) *formats.Document {
+		d := &formats.Document{Kind: kind, Number: number}
+		d.DueDate, _ = formats.ParseDate(due)
+		if ocr != "" {
+			d.PaymentMeans = []formats.PaymentMeans{{Code: "30", PaymentID: ocr}}
+		}
+		d.Totals.Payable = formats.Amount(öre)
+		return d
+	}
+	b := outbound.Batch{Key: "B2", Created: created, Biller: biller, Items: []outbound.BatchItem{
+		{Key: "a", To: "101", Doc: inv("1001", "100014", "2026-12-27", formats.KindInvoice, 12500)},
+		{Key: "b", To: "102", Doc: inv("1002", "", "2026-11-01", formats.KindInvoice, 9900)},
+		{Key: "c", To: "103", Doc: inv("1003", "", "2026-12-01", formats.KindCreditNote, -5000)},
+	}}
+	msg, err := New(false).RenderBatch(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ag.Parse(bytes.NewReader(msg.Body))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, msg.Body)
+	}
+	var got []string
+	for _, r := range f.Records {
+		p := r.(*ag.Payment)
+		when := p.Date.String()
+		if p.Immediately {
+			when = "GENAST"
+		}
+		got = append(got, strings.Join([]string{string(p.Type), when, p.PayerNumber, p.Amount.String(), p.Reference}, " "))
+	}
+	want := []string{"82 2026-12-27 101 125.00 100014", "82 GENAST 102 99.00 1002", "32 2026-12-01 103 50.00 1003"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("payments:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
