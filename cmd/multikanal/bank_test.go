@@ -18,7 +18,6 @@ import (
 	"github.com/multikanal/multikanal/outbound/sftpput/sshdtest"
 )
 
-
 // bankConfig is the embedded default's demo tenant with AutoGiro pushed to
 // a bank SFTP server; the other channels stay on the spool.
 func bankConfig(data string, bank *sshdtest.Server) string {
