@@ -20,9 +20,10 @@ run: build
 	./$(BIN) serve --data $(DATA)
 
 # Debian packages the tests use as real peers: OpenSSH's sftp client and
-# sshd, Saxon for the official EN 16931 XSLT, poppler for PDF checks. Only
+# sshd, Saxon for the official EN 16931 XSLT, poppler and qpdf for PDF checks,
+# zbar to scan the Swish QR code back. Only
 # root can install them; otherwise the tests that need them skip and say so.
-TEST_PACKAGES := openssh-client openssh-server libsaxonhe-java poppler-utils chromium
+TEST_PACKAGES := openssh-client openssh-server libsaxonhe-java poppler-utils qpdf zbar-tools chromium
 
 test-deps:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

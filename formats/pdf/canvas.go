@@ -2,8 +2,8 @@ package pdf
 
 import "io"
 
-// face is one of the embedded Go fonts. Only two: every font embedded costs
-// a subset per document, the largest part of rendering.
+// face is one of the embedded Go fonts. Only two: every face adds its
+// subset to every PDF.
 type face int
 
 const (
@@ -11,10 +11,10 @@ const (
 	bold
 )
 
-// canvas is the little drawing surface the layout needs. It keeps the layout
-// independent of the PDF library, which was chosen by benchmark. All
-// coordinates are millimetres from the top-left corner of an A4 page; text is
-// placed by its baseline.
+// canvas is the little drawing surface the layout needs, so the layout does
+// not depend on how the PDF is written (canvas_direct.go). All coordinates
+// are millimetres from the top-left corner of an A4 page; text is placed by
+// its baseline.
 type canvas interface {
 	addPage()
 	setFont(f face, sizePt float64)
@@ -28,6 +28,10 @@ type canvas interface {
 	fill(x, y, w, h float64)
 	stroke(x, y, w, h float64)
 	line(x1, y1, x2, y2 float64)
-	image(png []byte, x, y, w, h float64) error
+	// grid fills the dark cells of an n×n grid of side mm whose top left
+	// corner is x, y: a QR code.
+	grid(x, y, side float64, n int, dark func(col, row int) bool)
+	// logo draws the Renderer's logo (Options.Logo) into the box.
+	logo(x, y, w, h float64)
 	finish(w io.Writer) error
 }

@@ -17,8 +17,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"image"
-	_ "image/png" // logo dimensions
 	"io"
 	"strings"
 	"time"
@@ -39,42 +37,28 @@ type Options struct {
 	SwishPayee string
 }
 
-// Renderer renders documents with fonts parsed once. It is safe for
-// concurrent use: every Render builds its own PDF and only reads the
+// Renderer renders documents with fonts and logo prepared once. It is safe
+// for concurrent use: every Render builds its own PDF and only reads the
 // Renderer.
 type Renderer struct {
 	opt      Options
-	fonts    backend
+	tmpl     *template
 	logoW    float64 // logo size in mm once fitted into the logo space
 	logoH    float64
 	swishNum string
 }
 
-// backend makes the canvas one document is drawn on.
-type backend interface {
-	newCanvas(created time.Time) (canvas, error)
-}
-
-// NewRenderer parses the fonts and checks the options.
+// NewRenderer checks the options and prepares what every PDF shares: the
+// font subsets (made once per process) and the logo.
 func NewRenderer(opt Options) (*Renderer, error) {
-	f, err := parseFonts()
-	if err != nil {
-		return nil, fmt.Errorf("pdf: parse embedded fonts: %w", err)
-	}
-	return newRenderer(opt, f)
-}
-
-func newRenderer(opt Options, b backend) (*Renderer, error) {
-	r := &Renderer{opt: opt, fonts: b}
+	r := &Renderer{opt: opt}
+	var logo *logoImage
 	if len(opt.Logo) > 0 {
-		cfg, format, err := image.DecodeConfig(bytes.NewReader(opt.Logo))
-		if err != nil || format != "png" {
-			return nil, fmt.Errorf("pdf: the logo must be a PNG image (%v)", err)
+		var err error
+		if logo, err = decodeLogo(opt.Logo); err != nil {
+			return nil, err
 		}
-		if cfg.Width == 0 || cfg.Height == 0 {
-			return nil, errors.New("pdf: the logo PNG has no pixels")
-		}
-		r.logoW, r.logoH = fitBox(float64(cfg.Width), float64(cfg.Height), logoW, logoH)
+		r.logoW, r.logoH = fitBox(float64(logo.w), float64(logo.h), logoW, logoH)
 	}
 	if opt.SwishPayee != "" {
 		n := formats.OnlyDigits(opt.SwishPayee)
@@ -83,6 +67,11 @@ func newRenderer(opt Options, b backend) (*Renderer, error) {
 		}
 		r.swishNum = n
 	}
+	t, err := newTemplate(logo)
+	if err != nil {
+		return nil, fmt.Errorf("pdf: embedded fonts: %w", err)
+	}
+	r.tmpl = t
 	return r, nil
 }
 
@@ -103,10 +92,7 @@ func (r *Renderer) Render(w io.Writer, doc *formats.Document) error {
 	if !doc.IssueDate.IsZero() {
 		created = doc.IssueDate.Time()
 	}
-	c, err := r.fonts.newCanvas(created)
-	if err != nil {
-		return fmt.Errorf("pdf: %s: %w", doc.Label(), err)
-	}
+	c := r.tmpl.newCanvas(created)
 	if err := r.layout(c, doc); err != nil {
 		return fmt.Errorf("pdf: %s: %w", doc.Label(), err)
 	}
@@ -117,7 +103,7 @@ func (r *Renderer) Render(w io.Writer, doc *formats.Document) error {
 }
 
 // Render renders one document with a new Renderer. Use a Renderer for more
-// than one document: it parses the fonts once.
+// than one document: it prepares the logo once.
 func Render(w io.Writer, doc *formats.Document, opt Options) error {
 	r, err := NewRenderer(opt)
 	if err != nil {

@@ -50,26 +50,3 @@ func qrModules(payload string) (int, func(x, y int) bool, error) {
 	}
 	return c.Size, c.Black, nil
 }
-
-// drawQR draws the code as filled rectangles, one per horizontal run of dark
-// modules: far cheaper than encoding and embedding a PNG, and sharp at any
-// print resolution.
-func drawQR(c canvas, x, y, side float64, n int, black func(x, y int) bool) {
-	m := side / float64(n)
-	c.fillGray(0)
-	for row := 0; row < n; row++ {
-		for col := 0; col < n; {
-			if !black(col, row) {
-				col++
-				continue
-			}
-			start := col
-			for col < n && black(col, row) {
-				col++
-			}
-			// A hair of overlap closes the seams some viewers show
-			// between adjacent rectangles.
-			c.fill(x+float64(start)*m, y+float64(row)*m, float64(col-start)*m, m+0.02)
-		}
-	}
-}
