@@ -34,6 +34,9 @@ type Options struct {
 	// SFTPListener, when set, is a socket the service manager opened (socket
 	// activation, so port 22 needs no privilege); sftp.listen is then unused.
 	SFTPListener net.Listener
+	// Pprof serves Go's profiles under /debug/pprof/ on the HTTP listener,
+	// for profiling a running daemon (docs/performance.md).
+	Pprof bool
 }
 
 // Info describes a running daemon.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/pprof"
 	"sort"
 	"strconv"
 	"time"
@@ -101,6 +102,10 @@ func (d *Daemon) Status() (*Status, error) {
 
 func (d *Daemon) httpHandler() http.Handler {
 	mux := http.NewServeMux()
+	if d.opts.Pprof {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	}
 	mux.Handle("GET /metrics", d.metrics.Handler())
 	mux.Handle("POST /hooks/sms", sms.ReportHandler(d.applySMSReport))
 	mux.HandleFunc("GET /{$}", d.statusPage)

@@ -28,6 +28,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	dataDir := fs.String("data", "", "data directory for the embedded default (default ./var)")
 	httpAddr := fs.String("http", "", "override http.listen (host:port; port 0 picks a free one)")
 	sftpAddr := fs.String("sftp", "", "override sftp.listen (host:port; port 0 picks a free one)")
+	pprofOn := fs.Bool("pprof", false, "serve Go profiles under /debug/pprof/ on the HTTP listener (for profiling)")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -53,6 +54,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return exitProblems
 	}
 	d, err := gateway.New(gateway.Options{
+		Pprof:        *pprofOn,
 		SFTPListener: sftpLn,
 		Config:       cfg,
 		Logger:       log,
