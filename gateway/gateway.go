@@ -203,23 +203,27 @@ func (d *Daemon) Run(ctx context.Context) error {
 		defer workers.Done()
 		inboxErr <- in.run(runCtx, func() { close(inboxReady) })
 	}()
+	// abort stops what has started when the start fails.
+	abort := func(err error) error {
+		stop()
+		if srv != nil {
+			srv.Close()
+		}
+		workers.Wait()
+		services.Wait()
+		return err
+	}
 	select {
 	case <-inboxReady:
 	case err := <-inboxErr:
-		stop()
-		workers.Wait()
-		services.Wait()
-		return fmt.Errorf("inbox watcher: %w", err)
+		return abort(fmt.Errorf("inbox watcher: %w", err))
 	}
 
 	services.Add(1)
 	sftpSrv, sftpLn, err := d.startSFTP(runCtx, services.Done)
 	d.sftp = sftpSrv
 	if err != nil {
-		stop()
-		workers.Wait()
-		services.Wait()
-		return err
+		return abort(err)
 	}
 
 	d.info = Info{PID: os.Getpid(), Version: d.opts.Version, DataDir: d.dataDir, Inboxes: map[string]string{},

@@ -73,8 +73,13 @@ func (d *Daemon) sftpTenants(cfg *config.Config) ([]sftpd.Tenant, error) {
 // server (nil when sftp.listen is empty) once it is listening.
 func (d *Daemon) startSFTP(ctx context.Context, done func()) (*sftpd.Server, net.Listener, error) {
 	c := d.cfg.SFTP
+	serving := false
+	defer func() {
+		if !serving {
+			done()
+		}
+	}()
 	if c.Listen == "" && d.opts.SFTPListener == nil {
-		done()
 		return nil, nil, nil
 	}
 	tenants, err := d.sftpTenants(d.cfg)
@@ -108,6 +113,7 @@ func (d *Daemon) startSFTP(ctx context.Context, done func()) (*sftpd.Server, net
 			return nil, nil, fmt.Errorf("sftp.listen %s: %w", c.Listen, err)
 		}
 	}
+	serving = true
 	go func() {
 		defer done()
 		if err := srv.Serve(ctx, ln); err != nil && ctx.Err() == nil {

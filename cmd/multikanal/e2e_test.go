@@ -425,6 +425,30 @@ func TestSecondDaemonOnSameDataFailsFast(t *testing.T) {
 	}
 }
 
+// A daemon whose SFTP port is taken stops at once and says so, instead of
+// hanging at start.
+func TestSFTPPortInUseFailsFast(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cmd := exec.Command(binary, "serve", "--data", t.TempDir(), "--http", "127.0.0.1:0", "--sftp", ln.Addr().String())
+	done := make(chan struct{})
+	var out []byte
+	go func() { out, err = cmd.CombinedOutput(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("the daemon still runs 20 s after its SFTP port was found taken:\n%s", out)
+	}
+	if exitCode(err) != 1 || !strings.Contains(string(out), "sftp.listen "+ln.Addr().String()) {
+		t.Errorf("exit %d, output %q; want exit 1 naming sftp.listen", exitCode(err), out)
+	}
+}
+
 func exitCode(err error) int {
 	if err == nil {
 		return 0
