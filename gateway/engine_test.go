@@ -212,3 +212,41 @@ func exampleInvoices(t testing.TB, numbers ...string) []byte {
 	}
 	return body
 }
+
+// A receipt held back by its pace (a large file's receipt waits twenty
+// times its build time) is written at once when the file has settled, and
+// only once out of pace.
+func TestSettledReceiptSkipsThePace(t *testing.T) {
+	d := startTestDaemon(t, nil, nil)
+	drop(t, d, "batch.csv", emailBatch(t, 3))
+	waitUntil(t, func() bool { return fileFinal(d, "F0000001") })
+	w := d.receipts
+	path := filepath.Join(d.receiptsDir("demo"), "batch.csv.receipt.json")
+	// The receipt may have been held once while the batch ran; start as if
+	// it had not.
+	hold := func(reset bool) {
+		os.Remove(path)
+		w.mu.Lock()
+		if reset {
+			delete(w.settled, "F0000001")
+		}
+		w.dirty["F0000001"] = true
+		w.next["F0000001"] = time.Now().Add(time.Hour)
+		w.mu.Unlock()
+		w.touch("F0000001")
+	}
+	exists := func() bool { _, err := os.Stat(path); return err == nil }
+	hold(true)
+	waitUntil(t, exists)
+	// The writer sets the next turn after the write.
+	waitUntil(t, func() bool {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return time.Until(w.next["F0000001"]) < time.Minute
+	})
+	hold(false)
+	time.Sleep(300 * time.Millisecond)
+	if exists() {
+		t.Error("a settled file's receipt was written out of pace twice")
+	}
+}

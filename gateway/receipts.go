@@ -69,12 +69,13 @@ type receiptWriter struct {
 	mu       sync.Mutex
 	dirty    map[string]bool
 	next     map[string]time.Time // earliest next write per file
+	settled  map[string]bool      // files written out of pace once they looked settled
 	wake     chan struct{}
 }
 
 func newReceiptWriter(d *Daemon) *receiptWriter {
 	return &receiptWriter{d: d, interval: 50 * time.Millisecond, dirty: map[string]bool{}, next: map[string]time.Time{},
-		wake: make(chan struct{}, 1)}
+		settled: map[string]bool{}, wake: make(chan struct{}, 1)}
 }
 
 // touch marks a file's receipt as out of date.
@@ -117,13 +118,30 @@ func (w *receiptWriter) run(ctx context.Context) {
 func (w *receiptWriter) flush(force bool) (waiting bool) {
 	now := time.Now()
 	w.mu.Lock()
-	var ids []string
+	var ids, held []string
 	for id := range w.dirty {
 		if force || !now.Before(w.next[id]) {
 			ids = append(ids, id)
 			delete(w.dirty, id)
+		} else if !w.settled[id] {
+			held = append(held, id)
 		}
 	}
+	w.mu.Unlock()
+	// A receipt held back by its pace is written at once when its file
+	// looks settled (parsed, no delivery pending): the final receipt of a
+	// large file must not wait out twenty times its build time. Once per
+	// file, so a file that only looks settled cannot defeat the pace.
+	if settled := w.settledFiles(held); len(settled) > 0 {
+		w.mu.Lock()
+		for _, id := range settled {
+			w.settled[id] = true
+			delete(w.dirty, id)
+		}
+		w.mu.Unlock()
+		ids = append(ids, settled...)
+	}
+	w.mu.Lock()
 	waiting = len(w.dirty) > 0
 	w.mu.Unlock()
 	for _, id := range ids {
@@ -138,6 +156,24 @@ func (w *receiptWriter) flush(force bool) (waiting bool) {
 		}
 	}
 	return waiting
+}
+
+// settledFiles returns those of ids whose file is parsed and has no
+// delivery pending: cheap to ask, it decodes one record per file.
+func (w *receiptWriter) settledFiles(ids []string) []string {
+	var out []string
+	if len(ids) == 0 {
+		return nil
+	}
+	w.d.store.View(func(tx store.Tx) error {
+		for _, id := range ids {
+			if f, err := tx.File(id); err == nil && f.State == store.FileParsed && !tx.FilePending(id) {
+				out = append(out, id)
+			}
+		}
+		return nil
+	})
+	return out
 }
 
 // receiptOf is a receipt's head: everything but the documents and the

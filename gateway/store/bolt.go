@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -125,9 +126,31 @@ func Open(path string) (*Bolt, error) {
 		return nil, fmt.Errorf("store %s: %w; stop the daemon and restore the last backup (multikanal backup)", path, err)
 	}
 	s := &Bolt{db: db, path: path, reqs: make(chan *updateReq, maxGroup), done: make(chan struct{})}
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.commitLoop()
+	go s.releaseLoop()
 	return s, nil
+}
+
+// releaseInterval is how often the store's mapped pages are released from
+// the daemon's resident memory (releaseMap).
+const releaseInterval = 250 * time.Millisecond
+
+// releaseLoop keeps the daemon's resident memory from growing with the
+// store: bbolt reads through a memory map, and every page read stays
+// counted in RSS until released.
+func (s *Bolt) releaseLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(releaseInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+			guard(s.path, func() error { return releaseMap(s.db) })
+		}
+	}
 }
 
 // View runs fn in a read-only transaction.
@@ -434,6 +457,12 @@ func (t *boltTx) PutDelivery(dl *Delivery) error {
 		return err
 	}
 	return t.put(bDeliveries, dl.ID, dl)
+}
+
+func (t *boltTx) FilePending(fileID string) bool {
+	prefix := []byte(fileID + "-")
+	k, _ := t.tx.Bucket(bPending).Cursor().Seek(prefix)
+	return k != nil && bytes.HasPrefix(k, prefix)
 }
 
 // ForEachDelivery visits every delivery not yet delivered or failed, and

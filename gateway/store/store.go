@@ -62,6 +62,9 @@ type Tx interface {
 	Delivery(id string) (*Delivery, error)
 	PutDelivery(dl *Delivery) error
 	ForEachDelivery(fn func(*Delivery) error) error
+	// FilePending reports whether a document of the file has a delivery
+	// not yet at an end (or awaiting a confirmation), without decoding one.
+	FilePending(fileID string) bool
 
 	Batch(id string) (*Batch, error)
 	PutBatch(b *Batch) error
