@@ -2,8 +2,10 @@ package spool
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/multikanal/multikanal/outbound"
@@ -41,4 +43,27 @@ func TestSendIsAtomicAndIdempotent(t *testing.T) {
 			t.Errorf("name %q: err %v, want a permanent error", bad, err)
 		}
 	}
+}
+
+// BenchmarkConcurrentSends is the spool under the daemon's load: eight
+// workers sending 2 KB files into one folder.
+func BenchmarkConcurrentSends(b *testing.B) {
+	s, err := New(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := make([]byte, 2048)
+	var n atomic.Int64
+	b.SetParallelism(4) // × GOMAXPROCS senders
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			if _, err := s.Send(context.Background(), outbound.Message{Name: fmt.Sprintf("f-%07d.xml", i), Body: body}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "files/s")
 }
