@@ -70,6 +70,7 @@ func pdfSource() (func(*formats.Document) ([]byte, error), error) {
 			return b, nil
 		}
 		var buf bytes.Buffer
+		buf.Grow(64 << 10) // a one-page invoice is ~43 KB; growing by doubling cost 5% of the CPU
 		if err := r.Render(&buf, doc); err != nil {
 			return nil, err
 		}

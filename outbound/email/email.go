@@ -272,6 +272,7 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 	h.SetDate(c.now())
 
 	var body bytes.Buffer
+	body.Grow(len(pdf)*138/100 + 8<<10) // base64 with line breaks, headers and text
 	w, err := message.CreateWriter(&body, h.Header)
 	if err != nil {
 		return fail(err)

@@ -118,6 +118,11 @@ func (c *Channel) RenderBatch(b outbound.Batch) (outbound.Message, error) {
 	if err != nil {
 		return outbound.Message{}, err
 	}
+	size := 64 << 10 // manifests and ZIP headers
+	for _, p := range pdfs {
+		size += len(p) + 128
+	}
+	buf.Grow(size)
 	for i, it := range b.Items {
 		doc, body := it.Doc, pdfs[i]
 		name := fmt.Sprintf("%04d-%s.pdf", i+1, safe(doc.Number))
