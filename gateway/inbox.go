@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -179,6 +178,7 @@ func (in *inbox) take(ctx context.Context) {
 		}
 		return paths[i] < paths[j]
 	})
+	var group []inboxFile
 	for _, path := range paths {
 		c := in.pending[path]
 		if ctx.Err() != nil {
@@ -193,10 +193,13 @@ func (in *inbox) take(ctx context.Context) {
 			continue
 		}
 		delete(in.pending, path)
-		if _, err := in.d.claim(c.tenant, path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			in.d.log.Error("claiming a file failed; it stays in the inbox and is tried again", "tenant", c.tenant, "path", path, "err", err)
+		group = append(group, inboxFile{tenant: c.tenant, path: path})
+		if len(group) == claimGroup {
+			in.d.claim(group)
+			group = group[:0]
 		}
 	}
+	in.d.claim(group)
 }
 
 func (in *inbox) complete(path string, c *candidate) bool {

@@ -17,6 +17,7 @@ import (
 	"github.com/multikanal/multikanal/formats/efaktura"
 	"github.com/multikanal/multikanal/formats/recipients"
 	"github.com/multikanal/multikanal/gateway/store"
+	"golang.org/x/sys/unix"
 )
 
 // chunkSize is how many documents of one file are recorded per transaction:
@@ -26,92 +27,173 @@ const chunkSize = 256
 
 func (d *Daemon) spoolPath(fileID string) string { return filepath.Join(d.dataDir, "spool", fileID) }
 
-// claim takes a file out of a tenant's inbox: it makes its bytes durable
-// (whoever wrote the file, cp or the SFTP server, may not have synced it),
-// records the file (so a crash after this point can always be resumed), then
-// moves it into the spool under its id. The same bytes from the same tenant
-// are recorded as a duplicate and not processed again.
-func (d *Daemon) claim(tenant, path string) (*store.File, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+// inboxFile is a complete file in a tenant's inbox, to be claimed.
+type inboxFile struct{ tenant, path string }
+
+// claimGroup is how many inbox files are claimed together: one sync, two
+// commits and one spool-folder sync for all of them. Many small uploads
+// (an ERP sending one file per invoice over SFTP) would otherwise cost two
+// commits and three syncs each.
+const claimGroup = 256
+
+// claim takes files out of the tenants' inboxes: it makes their bytes
+// durable (whoever wrote them, cp or the SFTP server, may not have synced
+// them), records them (so a crash after this point can always be resumed),
+// then moves them into the spool under their ids. The same bytes from the
+// same tenant are recorded as a duplicate and not processed again. A file
+// that cannot be read is reported and left in the inbox; the others go on.
+func (d *Daemon) claim(files []inboxFile) {
+	type read struct {
+		inboxFile
+		sum  string
+		size int64
 	}
-	h := sha256.New()
-	size, err := io.Copy(h, f)
-	if err == nil {
-		err = f.Sync()
-	}
-	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	sum := hex.EncodeToString(h.Sum(nil))
-	now := time.Now().UTC()
-	var rec *store.File
-	err = d.store.Update(func(tx store.Tx) error {
-		id, err := tx.NextFileID()
+	var ok []read
+	var dirs = map[string]bool{}
+	for _, f := range files {
+		sum, size, err := hashFile(f.path)
 		if err != nil {
-			return err
+			if !errors.Is(err, os.ErrNotExist) {
+				d.log.Error("claiming a file failed; it stays in the inbox and is tried again", "tenant", f.tenant, "path", f.path, "err", err)
+			}
+			continue
 		}
-		rec = &store.File{ID: id, Tenant: tenant, Name: filepath.Base(path), InboxPath: path,
-			SHA256: sum, Size: size, ReceivedAt: now, State: store.FileClaimed}
-		if prev, err := tx.FileByHash(tenant, sum); err == nil {
-			rec.DuplicateOf = prev.ID
-			rec.Reason = fmt.Sprintf("the same bytes were received before as %s (file %s, %s); not sent again",
-				prev.Name, prev.ID, prev.ReceivedAt.Format(time.RFC3339))
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return err
+		ok = append(ok, read{f, sum, size})
+		dirs[filepath.Dir(f.path)] = true
+	}
+	if len(ok) == 0 {
+		return
+	}
+	// One syncfs per file system writes every file's data (and any other
+	// dirty data there) instead of an fsync per file.
+	synced := map[uint64]bool{}
+	for dir := range dirs {
+		var st unix.Stat_t
+		if err := unix.Stat(dir, &st); err == nil && synced[st.Dev] {
+			continue
+		} else if err == nil {
+			synced[st.Dev] = true
 		}
-		return tx.PutFile(rec)
+		if err := syncFS(dir); err != nil {
+			d.log.Error("claiming files failed: cannot sync the inbox; they stay and are tried again", "dir", dir, "err", err)
+			return
+		}
+	}
+	now := time.Now().UTC()
+	recs := make([]*store.File, len(ok))
+	err := d.store.Update(func(tx store.Tx) error {
+		for i, r := range ok {
+			id, err := tx.NextFileID()
+			if err != nil {
+				return err
+			}
+			rec := &store.File{ID: id, Tenant: r.tenant, Name: filepath.Base(r.path), InboxPath: r.path,
+				SHA256: r.sum, Size: r.size, ReceivedAt: now, State: store.FileClaimed}
+			// The transaction sees its own writes: a duplicate within the
+			// group is found too.
+			if prev, err := tx.FileByHash(r.tenant, r.sum); err == nil {
+				rec.DuplicateOf = prev.ID
+				rec.Reason = fmt.Sprintf("the same bytes were received before as %s (file %s, %s); not sent again",
+					prev.Name, prev.ID, prev.ReceivedAt.Format(time.RFC3339))
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if err := tx.PutFile(rec); err != nil {
+				return err
+			}
+			recs[i] = rec
+		}
+		return nil
 	})
 	if err != nil {
-		return nil, err
+		d.log.Error("claiming files failed; they stay in the inbox and are tried again", "files", len(ok), "err", err)
+		return
 	}
-	if err := d.moveToSpool(rec); err != nil {
-		return rec, err
+	if err := d.moveToSpool(recs...); err != nil {
+		d.log.Error("moving claimed files into the spool failed; they are moved at the next start", "files", len(recs), "err", err)
 	}
-	return rec, nil
 }
 
-// moveToSpool finishes a claim: rename into spool/, then record the file as
-// received (or as a final duplicate).
-func (d *Daemon) moveToSpool(rec *store.File) error {
-	dst := d.spoolPath(rec.ID)
-	if _, err := os.Stat(dst); err != nil {
-		if err := os.Rename(rec.InboxPath, dst); err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				return d.setFile(rec.ID, func(f *store.File) {
-					f.State, f.Reason = store.FileRejected, "the file disappeared from the inbox before it could be claimed"
-				})
-			}
-			return fmt.Errorf("moving %s into the spool: %w", rec.InboxPath, err)
-		}
+// hashFile reads a file for its SHA-256 and size.
+func hashFile(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
 	}
-	// The rename must be on disk before the file counts as received: the
-	// inbox entry is gone, so the spool entry is the only copy.
-	if err := syncDir(filepath.Dir(dst)); err != nil {
+	defer f.Close()
+	h := sha256.New()
+	size, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), size, nil
+}
+
+// moveToSpool finishes claims: rename into spool/, sync the spool folder,
+// then record the files as received (or as final duplicates).
+func (d *Daemon) moveToSpool(recs ...*store.File) error {
+	var moved []*store.File
+	var firstErr error
+	for _, rec := range recs {
+		dst := d.spoolPath(rec.ID)
+		if _, err := os.Stat(dst); err != nil {
+			if err := os.Rename(rec.InboxPath, dst); err != nil {
+				if errors.Is(err, os.ErrNotExist) {
+					if err := d.setFile(rec.ID, func(f *store.File) {
+						f.State, f.Reason = store.FileRejected, "the file disappeared from the inbox before it could be claimed"
+					}); err != nil && firstErr == nil {
+						firstErr = err
+					}
+					continue
+				}
+				if firstErr == nil {
+					firstErr = fmt.Errorf("moving %s into the spool: %w", rec.InboxPath, err)
+				}
+				continue
+			}
+		}
+		moved = append(moved, rec)
+	}
+	if len(moved) == 0 {
+		return firstErr
+	}
+	// The renames must be on disk before the files count as received: the
+	// inbox entries are gone, so the spool entries are the only copies.
+	if err := syncDir(filepath.Dir(d.spoolPath(moved[0].ID))); err != nil {
 		return fmt.Errorf("syncing the spool folder: %w", err)
 	}
-	err := d.setFile(rec.ID, func(f *store.File) {
-		if f.DuplicateOf != "" {
-			f.State = store.FileDuplicate
-		} else {
-			f.State = store.FileReceived
+	err := d.store.Update(func(tx store.Tx) error {
+		for _, rec := range moved {
+			f, err := tx.File(rec.ID)
+			if err != nil {
+				return err
+			}
+			if f.DuplicateOf != "" {
+				f.State = store.FileDuplicate
+			} else {
+				f.State = store.FileReceived
+			}
+			if err := tx.PutFile(f); err != nil {
+				return err
+			}
 		}
+		return nil
 	})
 	if err != nil {
 		return err
 	}
-	d.log.Info("file claimed", "tenant", rec.Tenant, "file", rec.ID, "name", rec.Name, "size", rec.Size, "sha256", rec.SHA256, "duplicate_of", rec.DuplicateOf)
-	d.metrics.fileReceived(rec.Tenant)
-	if rec.DuplicateOf != "" {
-		d.metrics.fileRejected(rec.Tenant, rejectDuplicate)
+	for _, rec := range moved {
+		d.log.Info("file claimed", "tenant", rec.Tenant, "file", rec.ID, "name", rec.Name, "size", rec.Size, "sha256", rec.SHA256, "duplicate_of", rec.DuplicateOf)
+		d.metrics.fileReceived(rec.Tenant)
+		if rec.DuplicateOf != "" {
+			d.metrics.fileRejected(rec.Tenant, rejectDuplicate)
+		}
+		d.receipts.touch(rec.ID)
+		if rec.DuplicateOf == "" {
+			d.ingestQ.push(job{id: rec.ID})
+		}
 	}
-	d.receipts.touch(rec.ID)
-	if rec.DuplicateOf == "" {
-		d.ingestQ.push(job{id: rec.ID})
-	}
-	return nil
+	return firstErr
 }
 
 func (d *Daemon) setFile(id string, change func(*store.File)) error {
@@ -351,6 +433,16 @@ func (d *Daemon) applyRegistrationFile(rec *store.File, r io.ReaderAt) {
 	}
 	d.log.Info("registration file applied", "tenant", rec.Tenant, "file", rec.ID, "name", rec.Name, "rows", len(rows))
 	d.receipts.touch(rec.ID)
+}
+
+// syncFS writes all dirty data of the file system holding dir to disk.
+func syncFS(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return unix.Syncfs(int(d.Fd()))
 }
 
 // syncDir makes the renames into dir durable.
