@@ -37,6 +37,7 @@ type SFTP struct {
 	MaxAuthTries      int      `toml:"max_auth_tries"`       // default 6
 	MaxConnsPerIP     int      `toml:"max_conns_per_ip"`     // default 20
 	MaxConnsPerTenant int      `toml:"max_conns_per_tenant"` // default 20
+	SyncOnClose       bool     `toml:"sync_on_close"`        // fsync each upload and the inbox before the client's OK; default false
 	Defender          Defender `toml:"defender"`
 }
 

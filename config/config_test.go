@@ -51,7 +51,7 @@ func TestDefault(t *testing.T) {
 	if c.Delivery != want {
 		t.Errorf("delivery %+v, want %+v", c.Delivery, want)
 	}
-	if !c.SFTP.Defender.Enabled || c.SFTP.Defender.Threshold != 15 || c.SFTP.MaxFileSize != 1<<30 || c.Inbox.SettleTime != Duration(2*time.Second) {
+	if !c.SFTP.Defender.Enabled || c.SFTP.Defender.Threshold != 15 || c.SFTP.MaxFileSize != 1<<30 || c.SFTP.SyncOnClose || c.Inbox.SettleTime != Duration(2*time.Second) {
 		t.Errorf("defaults: %+v %+v", c.SFTP, c.Inbox)
 	}
 	if Default("").DataDir != "var" {
@@ -229,6 +229,8 @@ func TestProblems(t *testing.T) {
 			[]string{"m.toml:9: delivery.workers: found a string: write a whole number"}},
 		{"bad size", validDoc + "[sftp]\nmax_file_size = \"1 gigabyte\"\n",
 			[]string{`m.toml:9: sftp.max_file_size: size "1 gigabyte"`}},
+		{"sync_on_close not a bool", validDoc + "[sftp]\nsync_on_close = \"yes\"\n",
+			[]string{"m.toml:9: sftp.sync_on_close: found a string: write true or false"}},
 		{"bad listen", validDoc + "[http]\nlisten = \"8080\"\n",
 			[]string{`m.toml:9: http.listen: "8080": write an IP address and port`}},
 		{"missing file", validDoc + "sftp_authorized_keys = \"nope.pub\"\n",
@@ -270,12 +272,12 @@ func TestAllProblems(t *testing.T) {
 }
 
 func TestDisableAndDefaults(t *testing.T) {
-	c, err := Parse([]byte(validDoc+"[sftp]\nlisten = \"\"\n[sftp.defender]\nenabled = false\n[channel.print]\ntransport = \"spool\"\nworkers = 2\n"), "m.toml", t.TempDir())
+	c, err := Parse([]byte(validDoc+"[sftp]\nlisten = \"\"\nsync_on_close = true\n[sftp.defender]\nenabled = false\n[channel.print]\ntransport = \"spool\"\nworkers = 2\n"), "m.toml", t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.SFTP.Listen != "" || c.SFTP.Defender.Enabled || c.HTTP.Listen != "127.0.0.1:8080" {
-		t.Errorf("sftp %q defender %v http %q", c.SFTP.Listen, c.SFTP.Defender.Enabled, c.HTTP.Listen)
+	if c.SFTP.Listen != "" || !c.SFTP.SyncOnClose || c.SFTP.Defender.Enabled || c.HTTP.Listen != "127.0.0.1:8080" {
+		t.Errorf("sftp %q sync_on_close %v defender %v http %q", c.SFTP.Listen, c.SFTP.SyncOnClose, c.SFTP.Defender.Enabled, c.HTTP.Listen)
 	}
 	if c.Channels.Print.Workers != 2 || c.Channels.Email.Workers != 4 || !c.Channels.Print.Cutoff.EndOfFile {
 		t.Errorf("print %+v email workers %d", c.Channels.Print, c.Channels.Email.Workers)

@@ -96,6 +96,7 @@ func (d *Daemon) startSFTP(ctx context.Context, done func()) (*sftpd.Server, net
 		MaxAuthTries:      c.MaxAuthTries,
 		MaxConnsPerIP:     c.MaxConnsPerIP,
 		MaxConnsPerTenant: c.MaxConnsPerTenant,
+		SyncOnClose:       c.SyncOnClose,
 		Defender: sftpd.DefenderOptions{
 			Enabled: c.Defender.Enabled, Threshold: c.Defender.Threshold,
 			ScoreLoginFailed: c.Defender.LoginFailed, ScoreNoSuchUser: c.Defender.NoSuchUser,

@@ -31,6 +31,7 @@ type sftpConfig struct {
 	fileSize int   // each small file
 	rounds   int
 	ciphers  []string
+	fsync    bool // upload with put -f: each file synced before the client's OK
 }
 
 // sftpRun is one `sftp -b` session against one server.
@@ -63,6 +64,7 @@ type sftpResult struct {
 	Files    int           `json:"small_files"`
 	FileSize int           `json:"small_file_bytes"`
 	Rounds   int           `json:"rounds"`
+	Fsync    bool          `json:"fsync"` // uploads used put -f (fsync@openssh.com)
 	Runs     []sftpRun     `json:"runs"`
 	Summary  []sftpSummary `json:"summary"`
 	Errors   []string      `json:"errors,omitempty"` // runs that failed, left out of the medians
@@ -102,7 +104,7 @@ type server struct {
 
 // runSFTP compares our SFTP server with OpenSSH's sftp-server.
 func runSFTP(cfg sftpConfig, say func(string, ...any)) (*sftpResult, error) {
-	res := &sftpResult{Size: cfg.size, Files: cfg.files, FileSize: cfg.fileSize, Rounds: cfg.rounds, Runs: []sftpRun{}, Summary: []sftpSummary{}}
+	res := &sftpResult{Size: cfg.size, Files: cfg.files, FileSize: cfg.fileSize, Rounds: cfg.rounds, Fsync: cfg.fsync, Runs: []sftpRun{}, Summary: []sftpSummary{}}
 	if why := sftpMissing(); why != "" {
 		res.Skipped = why
 		say("SFTP comparison skipped: %s", why)
@@ -140,11 +142,14 @@ func runSFTP(cfg sftpConfig, say func(string, ...any)) (*sftpResult, error) {
 		for _, cipher := range cfg.ciphers {
 			for _, test := range []string{"large", "small"} {
 				for _, s := range order {
-					var put string
+					put := "put "
+					if cfg.fsync {
+						put = "put -f "
+					}
 					if test == "large" {
-						put = fmt.Sprintf("put %s %s/large-%d-%s.bin", big, s.target, round, strings.SplitN(cipher, "-", 2)[0])
+						put += fmt.Sprintf("%s %s/large-%d-%s.bin", big, s.target, round, strings.SplitN(cipher, "-", 2)[0])
 					} else {
-						put = fmt.Sprintf("put %s/* %s/", small, s.target)
+						put += fmt.Sprintf("%s/* %s/", small, s.target)
 					}
 					var cpu0 time.Duration
 					if s.cpu != nil {

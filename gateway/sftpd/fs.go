@@ -46,7 +46,7 @@ type session struct {
 	receipts *os.Root
 
 	mu      sync.Mutex
-	writing map[string]int // visible names with an upload open, for setstat
+	writing map[string][]*upload // open uploads by visible name, for setstat and fsync
 }
 
 // newSession opens the tenant's directories.
@@ -60,7 +60,7 @@ func newSession(srv *Server, t Tenant, log *slog.Logger) (*session, error) {
 		inbox.Close()
 		return nil, fmt.Errorf("receipts of %s: %w", t.ID, err)
 	}
-	return &session{srv: srv, tenant: t, log: log, inbox: inbox, receipts: receipts, writing: make(map[string]int)}, nil
+	return &session{srv: srv, tenant: t, log: log, inbox: inbox, receipts: receipts, writing: make(map[string][]*upload)}, nil
 }
 
 // close releases the directories. Open uploads are closed by pkg/sftp
@@ -266,8 +266,12 @@ func (ss *session) remove(p string) error {
 
 // setstat accepts times and permissions of a pending upload, or of one
 // still being written, and ignores them: the watcher decides what happens
-// to the file, and a client's chmod 000 must not block it.
+// to the file, and a client's chmod 000 must not block it. The setstat
+// that stands for fsync@openssh.com (see stream) syncs instead.
 func (ss *session) setstat(r *sftp.Request) error {
+	if isFsync(r) {
+		return ss.fsync(r.Filepath)
+	}
 	name, err := ss.inboxFile("setstat", r.Filepath)
 	if err != nil {
 		return err
@@ -275,11 +279,29 @@ func (ss *session) setstat(r *sftp.Request) error {
 	if r.AttrFlags().Size {
 		return ss.refuse("setstat", r.Filepath, errSetSize)
 	}
-	if ss.isWriting(name) {
+	if len(ss.uploadsOf(name)) > 0 {
 		return nil
 	}
 	if _, err := regularFile(ss.inbox, name); err != nil {
 		return ss.refuse("setstat", r.Filepath, ss.fsErr("setstat", err))
+	}
+	return nil
+}
+
+// fsync syncs this session's open uploads of p to disk, for
+// fsync@openssh.com (see stream). A receipt being read has nothing to sync.
+func (ss *session) fsync(p string) error {
+	t, err := resolve(p)
+	if err != nil {
+		return ss.refuse("fsync", p, err)
+	}
+	if t.dir != folderInbox || t.name == "" {
+		return nil
+	}
+	for _, u := range ss.uploadsOf(t.name) {
+		if err := u.sync(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -428,24 +450,28 @@ func (ss *session) list(f folder) ([]os.FileInfo, error) {
 	return infos, nil
 }
 
-func (ss *session) startWriting(name string) {
+func (ss *session) startWriting(u *upload) {
 	ss.mu.Lock()
-	ss.writing[name]++
+	ss.writing[u.name] = append(ss.writing[u.name], u)
 	ss.mu.Unlock()
 }
 
-func (ss *session) endWriting(name string) {
+func (ss *session) endWriting(u *upload) {
 	ss.mu.Lock()
-	if ss.writing[name]--; ss.writing[name] <= 0 {
-		delete(ss.writing, name)
+	list := slices.DeleteFunc(ss.writing[u.name], func(x *upload) bool { return x == u })
+	if len(list) == 0 {
+		delete(ss.writing, u.name)
+	} else {
+		ss.writing[u.name] = list
 	}
 	ss.mu.Unlock()
 }
 
-func (ss *session) isWriting(name string) bool {
+// uploadsOf returns the uploads of this session open under name.
+func (ss *session) uploadsOf(name string) []*upload {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	return ss.writing[name] > 0
+	return slices.Clone(ss.writing[name])
 }
 
 // fileInfo is what a client sees of a file: no owner, no inode, no link

@@ -78,7 +78,7 @@ type testTenant struct {
 
 // testEnv is a running server with tenants alice and bob on 127.0.0.1.
 type testEnv struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *Server
 	dir     string
 	port    string
@@ -104,7 +104,7 @@ func bcryptTest(t testing.TB, pw string) string {
 }
 
 // newEnv starts a server; tweak may change the options before New.
-func newEnv(t *testing.T, tweak func(*Options)) *testEnv {
+func newEnv(t testing.TB, tweak func(*Options)) *testEnv {
 	t.Helper()
 	dir := t.TempDir()
 	e := &testEnv{t: t, dir: dir, logs: &logBuffer{}, tenants: map[string]*testTenant{},
@@ -180,7 +180,7 @@ func newEnv(t *testing.T, tweak func(*Options)) *testEnv {
 }
 
 // needSFTP skips the test without OpenSSH's client.
-func needSFTP(t *testing.T) {
+func needSFTP(t testing.TB) {
 	t.Helper()
 	if _, err := os.Stat("/usr/bin/sftp"); err != nil {
 		t.Skip("OpenSSH sftp client not installed (/usr/bin/sftp): install openssh-client to run the real-client tests")

@@ -61,6 +61,14 @@ type Options struct {
 	// MinFreeDisk refuses uploads while the free space on the inbox file
 	// system is below it, in bytes (default 256 MiB; negative: no check).
 	MinFreeDisk int64
+	// SyncOnClose makes every upload durable before the client's OK for
+	// its close: the file is synced to disk, renamed into the inbox and the
+	// inbox folder is synced. Off by default, as with OpenSSH's
+	// sftp-server: the OK then means the file is in the inbox, and a crash
+	// of the machine within the next seconds may lose it. A client that
+	// wants durability for one upload asks for it with fsync@openssh.com
+	// (OpenSSH's "put -f"), which is honoured either way.
+	SyncOnClose bool
 	// IdleTimeout closes a connection that sent nothing for this long
 	// (default 15 minutes).
 	IdleTimeout time.Duration

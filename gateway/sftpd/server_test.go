@@ -166,3 +166,41 @@ func TestServeStopsWithContext(t *testing.T) {
 		t.Fatal("Serve did not return")
 	}
 }
+
+// TestFsyncExtension checks fsync@openssh.com with pkg/sftp's client: it
+// is announced, syncs an upload in progress, and is harmless on a
+// download.
+func TestFsyncExtension(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	os.WriteFile(filepath.Join(e.tenants["alice"].ReceiptsDir, "r.json"), []byte("{}"), 0o644)
+	c, sc := e.sftpClient("alice")
+	defer c.Close()
+	if v, ok := sc.HasExtension("fsync@openssh.com"); !ok || v != "1" {
+		t.Fatalf("fsync@openssh.com announced as %q, %v", v, ok)
+	}
+	if _, ok := sc.HasExtension("posix-rename@openssh.com"); !ok {
+		t.Error("posix-rename@openssh.com no longer announced")
+	}
+	f, err := sc.Create("/inbox/durable.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("<x/>"))
+	if err := f.Sync(); err != nil {
+		t.Fatalf("fsync: %v", err)
+	}
+	f.Write([]byte("\n"))
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e.waitLog("sftp upload", "name", "durable.xml", "size", "5", "synced", "true")
+	r, err := sc.Open("/receipts/r.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Sync(); err != nil {
+		t.Errorf("fsync of a download: %v", err)
+	}
+	r.Close()
+}

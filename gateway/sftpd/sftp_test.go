@@ -400,3 +400,23 @@ func TestReceipts(t *testing.T) {
 	e.waitLog("sftp refused", "tenant", "alice", "what", "remove", "path", "/receipts/inv.xml.receipt.json")
 	e.waitLog("sftp refused", "tenant", "alice", "what", "rename", "path", "/receipts/inv.xml.receipt.json")
 }
+
+// TestDurability checks when an upload is synced to disk before the
+// client's OK: only on request (fsync@openssh.com, OpenSSH's put -f) by
+// default, always with SyncOnClose.
+func TestDurability(t *testing.T) {
+	needSFTP(t)
+	t.Parallel()
+	for _, always := range []bool{false, true} {
+		t.Run(fmt.Sprint("SyncOnClose=", always), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, func(o *Options) { o.SyncOnClose = always })
+			plain := e.writeLocal("plain.xml", 100<<10)
+			synced := e.writeLocal("synced.xml", 100<<10+1)
+			e.mustSFTP("alice", "put plain.xml\nput -f synced.xml\n")
+			e.wantInbox("alice", "plain.xml", "synced.xml")
+			e.waitLog("sftp upload", "name", "plain.xml", "sha256", sha(plain), "synced", fmt.Sprint(always))
+			e.waitLog("sftp upload", "name", "synced.xml", "sha256", sha(synced), "synced", "true")
+		})
+	}
+}

@@ -1,7 +1,6 @@
 package sftpd
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -47,14 +46,20 @@ type upload struct {
 	failed   error // first error; the upload is discarded at close
 	closed   bool
 	sinceChk int64 // bytes since the last free disk check
+	durable  bool  // the client asked for fsync: Close syncs the rename too
+	dirty    bool  // written since the last sync
 
 	// The sha256 of the audit log is computed as the data arrives:
-	// hashed bytes are done, pending holds early packets until the gap
-	// before them is filled. rehash gives up and reads the file at close.
+	// hashed bytes are done, pending holds copies of early packets until
+	// the gap before them is filled (pkg/sftp's eight workers call WriteAt
+	// in any order, and the packet's buffer goes back to its allocator
+	// after the reply), spare the copies' buffers for reuse. rehash gives
+	// up and reads the file at close.
 	hash    hash.Hash
 	hashed  int64
 	pending map[int64][]byte
 	pendLen int
+	spare   [][]byte
 	rehash  bool
 }
 
@@ -70,7 +75,7 @@ func tempName() string {
 // whatever offsets the client writes (OpenSSH's reput sends the offsets
 // after the existing size; the append flag is honoured through them).
 func (ss *session) startUpload(name string, resume bool) (*upload, error) {
-	u := &upload{ss: ss, name: name, tmp: tempName(), started: time.Now(), resumed: -1,
+	u := &upload{ss: ss, name: name, tmp: tempName(), started: time.Now(), resumed: -1, dirty: true,
 		hash: sha256.New(), pending: make(map[int64][]byte)}
 	var err error
 	if resume {
@@ -91,7 +96,7 @@ func (ss *session) startUpload(name string, resume bool) (*upload, error) {
 	} else if u.f, err = ss.inbox.OpenFile(u.tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o640); err != nil {
 		return nil, ss.fsErr("upload", err)
 	}
-	ss.startWriting(name)
+	ss.startWriting(u)
 	return u, nil
 }
 
@@ -120,6 +125,7 @@ func (u *upload) WriteAt(p []byte, off int64) (int, error) {
 	}
 	u.track(p, off)
 	u.size = max(u.size, end)
+	u.dirty = true
 	u.mu.Unlock()
 
 	// Outside the lock: pkg/sftp's workers write different offsets of the
@@ -150,12 +156,17 @@ func (u *upload) track(p []byte, off int64) {
 			u.pendLen -= len(q)
 			u.hash.Write(q)
 			u.hashed += int64(len(q))
+			u.spare = append(u.spare, q[:0])
 		}
 	case off > u.hashed && u.pendLen+len(p) <= maxPendingHash && u.pending[off] == nil:
-		u.pending[off] = bytes.Clone(p)
+		var q []byte
+		if n := len(u.spare); n > 0 && cap(u.spare[n-1]) >= len(p) {
+			q, u.spare = u.spare[n-1], u.spare[:n-1]
+		}
+		u.pending[off] = append(q, p...)
 		u.pendLen += len(p)
 	default:
-		u.rehash, u.pending = true, nil
+		u.rehash, u.pending, u.spare = true, nil, nil
 	}
 }
 
@@ -180,9 +191,42 @@ func (u *upload) TransferError(err error) {
 	}
 }
 
-// Close completes the upload: on success the data is synced to disk and
-// renamed to its visible name, so the client's OK means the file is in the
-// inbox and survives a crash; on failure nothing is left.
+// sync makes what was written so far durable, for fsync@openssh.com, and
+// makes Close sync the rename into the inbox as well: a client that asks
+// for fsync before closing gets a durable file with its close's OK.
+func (u *upload) sync() error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.failed != nil {
+		return u.failed
+	}
+	if u.closed {
+		return nil
+	}
+	u.durable = true
+	if err := u.syncLocked(); err != nil {
+		u.failLocked(err)
+		return err
+	}
+	return nil
+}
+
+func (u *upload) syncLocked() error {
+	if !u.dirty {
+		return nil
+	}
+	if err := u.f.Sync(); err != nil {
+		return u.ss.fsErr("sync", err)
+	}
+	u.dirty = false
+	return nil
+}
+
+// Close completes the upload: on success the file is renamed to its
+// visible name, so the client's OK means the file is in the inbox. With
+// Options.SyncOnClose, or after the client asked for fsync, the file and
+// the rename are synced to disk first, and the OK means it survives a
+// crash of the machine too. On failure nothing is left.
 func (u *upload) Close() error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -190,11 +234,12 @@ func (u *upload) Close() error {
 		return nil
 	}
 	u.closed = true
-	defer u.ss.endWriting(u.name)
+	defer u.ss.endWriting(u)
 
-	if u.failed == nil {
-		if err := u.f.Sync(); err != nil {
-			u.failLocked(u.ss.fsErr("sync", err))
+	durable := u.durable || u.ss.srv.opt.SyncOnClose
+	if u.failed == nil && durable {
+		if err := u.syncLocked(); err != nil {
+			u.failLocked(err)
 		}
 	}
 	if u.failed != nil {
@@ -208,7 +253,7 @@ func (u *upload) Close() error {
 	if err == nil {
 		err = u.ss.inbox.Rename(u.tmp, u.name)
 	}
-	if err == nil {
+	if err == nil && durable {
 		err = u.ss.syncInbox()
 	}
 	if err != nil {
@@ -217,7 +262,7 @@ func (u *upload) Close() error {
 		return u.failed
 	}
 	u.ss.log.Info("sftp upload", "name", u.name, "size", u.size, "sha256", sum,
-		"seconds", time.Since(u.started).Seconds(), "resumed", u.resumed >= 0)
+		"seconds", time.Since(u.started).Seconds(), "resumed", u.resumed >= 0, "synced", durable)
 	return nil
 }
 
