@@ -66,18 +66,9 @@ func (d *Daemon) claim(files []inboxFile) {
 	}
 	// One syncfs per file system writes every file's data (and any other
 	// dirty data there) instead of an fsync per file.
-	synced := map[uint64]bool{}
-	for dir := range dirs {
-		var st unix.Stat_t
-		if err := unix.Stat(dir, &st); err == nil && synced[st.Dev] {
-			continue
-		} else if err == nil {
-			synced[st.Dev] = true
-		}
-		if err := syncFS(dir); err != nil {
-			d.log.Error("claiming files failed: cannot sync the inbox; they stay and are tried again", "dir", dir, "err", err)
-			return
-		}
+	if err := syncFileSystems(dirs); err != nil {
+		d.log.Error("claiming files failed: cannot sync the inbox; they stay and are tried again", "files", len(ok), "err", err)
+		return
 	}
 	now := time.Now().UTC()
 	recs := make([]*store.File, len(ok))
@@ -433,6 +424,26 @@ func (d *Daemon) applyRegistrationFile(rec *store.File, r io.ReaderAt) {
 	}
 	d.log.Info("registration file applied", "tenant", rec.Tenant, "file", rec.ID, "name", rec.Name, "rows", len(rows))
 	d.receipts.touch(rec.ID)
+}
+
+// syncFileSystems writes all dirty data of the file systems holding dirs to
+// disk, one syncfs each.
+func syncFileSystems(dirs map[string]bool) error {
+	synced := map[uint64]bool{}
+	for dir := range dirs {
+		var st unix.Stat_t
+		if err := unix.Stat(dir, &st); err != nil {
+			return err
+		}
+		if synced[st.Dev] {
+			continue
+		}
+		synced[st.Dev] = true
+		if err := syncFS(dir); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // syncFS writes all dirty data of the file system holding dir to disk.

@@ -144,17 +144,21 @@ func (w *receiptWriter) flush(force bool) (waiting bool) {
 	w.mu.Lock()
 	waiting = len(w.dirty) > 0
 	w.mu.Unlock()
+	var written []*receiptFile
 	for _, id := range ids {
 		start := time.Now()
-		err := w.write(id)
+		rf, err := w.write(id)
 		cost := time.Since(start)
 		w.mu.Lock()
 		w.next[id] = time.Now().Add(max(w.interval, 20*cost))
 		w.mu.Unlock()
 		if err != nil {
 			w.d.log.Error("writing a receipt failed", "file", id, "err", err)
+			continue
 		}
+		written = append(written, rf)
 	}
+	w.publish(written)
 	return waiting
 }
 
@@ -242,13 +246,20 @@ func (d *Daemon) buildReceipt(fileID string) (*Receipt, error) {
 	return &r, err
 }
 
-// write rewrites a file's receipt, streaming it document by document into
-// a temporary file renamed into place: a receipt of 100,000 invoices is
-// never whole in memory. The documents come first and the totals and the
-// final flag after them, since those are known only at the end.
-func (w *receiptWriter) write(fileID string) error {
-	var final bool
-	var updated time.Time
+// receiptFile is a receipt written under a temporary name, to be synced
+// and renamed into place with the others of its turn.
+type receiptFile struct {
+	fileID, tmp, path string
+	final             bool
+	updated           time.Time
+}
+
+// write writes a file's receipt, streaming it document by document into a
+// temporary file: a receipt of 100,000 invoices is never whole in memory.
+// The documents come first and the totals and the final flag after them,
+// since those are known only at the end. publish puts it in place.
+func (w *receiptWriter) write(fileID string) (*receiptFile, error) {
+	rf := &receiptFile{fileID: fileID}
 	err := w.d.store.View(func(tx store.Tx) error {
 		f, err := tx.File(fileID)
 		if err != nil {
@@ -258,7 +269,8 @@ func (w *receiptWriter) write(fileID string) error {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return err
 		}
-		return writeAtomic(filepath.Join(dir, f.Name+".receipt.json"), func(out io.Writer) error {
+		rf.path = filepath.Join(dir, f.Name+".receipt.json")
+		rf.tmp, err = writeTemp(rf.path, func(out io.Writer) error {
 			bw := bufio.NewWriterSize(out, 64<<10)
 			head := receiptOf(f)
 			head.Documents, head.Summary = nil, nil
@@ -291,24 +303,111 @@ func (w *receiptWriter) write(fileID string) error {
 			if err != nil {
 				return err
 			}
-			final, updated = receiptFinal(f, allEnd, n), time.Now().UTC()
+			rf.final, rf.updated = receiptFinal(f, allEnd, n), time.Now().UTC()
 			sb, _ := json.Marshal(summary)
-			ub, _ := json.Marshal(updated)
+			ub, _ := json.Marshal(rf.updated)
 			if !first {
 				bw.WriteString("\n  ")
 			}
-			fmt.Fprintf(bw, "],\n  \"summary\": %s,\n  \"final\": %t,\n  \"updated_at\": %s\n}\n", sb, final, ub)
+			fmt.Fprintf(bw, "],\n  \"summary\": %s,\n  \"final\": %t,\n  \"updated_at\": %s\n}\n", sb, rf.final, ub)
 			return bw.Flush()
 		})
-	})
-	if err != nil || !final {
 		return err
-	}
-	return w.d.setFile(fileID, func(f *store.File) {
-		if !f.Final {
-			f.Final, f.FinalAt = true, updated
-		}
 	})
+	if err != nil {
+		return nil, err
+	}
+	return rf, nil
+}
+
+// publish makes the receipts of one turn durable together (one syncfs for
+// their data, renames, one sync per receipts folder), then marks the files
+// whose receipt says final. A file per invoice would otherwise cost an
+// fsync each.
+func (w *receiptWriter) publish(rfs []*receiptFile) {
+	if len(rfs) == 0 {
+		return
+	}
+	fail := func(err error) {
+		w.d.log.Error("writing receipts failed; they are written again", "receipts", len(rfs), "err", err)
+		w.mu.Lock()
+		for _, rf := range rfs {
+			os.Remove(rf.tmp)
+			w.dirty[rf.fileID] = true
+		}
+		w.mu.Unlock()
+	}
+	dirs := map[string]bool{}
+	for _, rf := range rfs {
+		dirs[filepath.Dir(rf.path)] = true
+	}
+	if err := syncFileSystems(dirs); err != nil {
+		fail(err)
+		return
+	}
+	for _, rf := range rfs {
+		if err := os.Chmod(rf.tmp, 0o640); err != nil {
+			fail(err)
+			return
+		}
+		if err := os.Rename(rf.tmp, rf.path); err != nil {
+			fail(err)
+			return
+		}
+	}
+	for dir := range dirs {
+		if err := syncDir(dir); err != nil {
+			fail(err)
+			return
+		}
+	}
+	var final []*receiptFile
+	for _, rf := range rfs {
+		if rf.final {
+			final = append(final, rf)
+		}
+	}
+	if len(final) == 0 {
+		return
+	}
+	err := w.d.store.Update(func(tx store.Tx) error {
+		for _, rf := range final {
+			f, err := tx.File(rf.fileID)
+			if err != nil {
+				return err
+			}
+			if !f.Final {
+				f.Final, f.FinalAt = true, rf.updated
+				if err := tx.PutFile(f); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		w.d.log.Error("marking files final failed", "files", len(final), "err", err)
+	}
+}
+
+// writeTemp writes what fill writes into a temporary file beside path and
+// returns its name; the caller syncs and renames it. Temporary names start
+// with ".receipt-", which the daemon sweeps at start should a crash leave
+// one.
+func writeTemp(path string, fill func(io.Writer) error) (string, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".receipt-*")
+	if err != nil {
+		return "", err
+	}
+	err = fill(tmp)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("writing %s: %w", path, err)
+	}
+	return tmp.Name(), nil
 }
 
 // writeFileAtomic replaces path with data so that readers see the old or the
