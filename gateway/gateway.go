@@ -84,6 +84,9 @@ type Daemon struct {
 	sftp       *sftpd.Server
 	inbox      *inbox
 	metrics    *metrics
+	// uploads are the hashes the SFTP server computed of files it put into
+	// the inboxes, by path, until the claim takes them (uploadHashes).
+	uploads uploadHashes
 }
 
 // New prepares the daemon: folders, store, channels. It fails with a clear

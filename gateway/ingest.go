@@ -51,7 +51,7 @@ func (d *Daemon) claim(files []inboxFile) {
 	var ok []read
 	var dirs = map[string]bool{}
 	for _, f := range files {
-		sum, size, err := hashFile(f.path)
+		sum, size, err := d.hashFile(f.path)
 		if err != nil {
 			if !errors.Is(err, os.ErrNotExist) {
 				d.log.Error("claiming a file failed; it stays in the inbox and is tried again", "tenant", f.tenant, "path", f.path, "err", err)
@@ -105,13 +105,19 @@ func (d *Daemon) claim(files []inboxFile) {
 	}
 }
 
-// hashFile reads a file for its SHA-256 and size.
-func hashFile(path string) (string, int64, error) {
+// hashFile returns a file's SHA-256 and size: the SFTP server's hash when
+// the file is unchanged since it landed, else by reading it.
+func (d *Daemon) hashFile(path string) (string, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", 0, err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil {
+		if sum, ok := d.uploads.take(path, fi); ok {
+			return sum, fi.Size(), nil
+		}
+	}
 	h := sha256.New()
 	size, err := io.Copy(h, f)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/multikanal/multikanal/config"
@@ -104,6 +105,7 @@ func (d *Daemon) startSFTP(ctx context.Context, done func()) (*sftpd.Server, net
 		},
 		Logger:   d.log.With("component", "sftp"),
 		Observer: sftpObserver{d.metrics},
+		Uploaded: d.uploads.add,
 	}, tenants)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sftp: %w", err)
@@ -122,4 +124,49 @@ func (d *Daemon) startSFTP(ctx context.Context, done func()) (*sftpd.Server, net
 		}
 	}()
 	return srv, ln, nil
+}
+
+// uploadHashes keeps the SHA-256 of each SFTP upload until the claim takes
+// the file, so a 1 GiB upload is not read again to be hashed. The claim
+// trusts a hash only for the same file (device and inode), size and
+// modification time as when it landed; anything else is hashed again.
+type uploadHashes struct {
+	mu sync.Mutex
+	m  map[string]sftpd.Upload
+}
+
+// maxUploadHashes bounds the map when files are removed from the inbox
+// before a claim (the oldest half is forgotten; they are hashed again).
+const maxUploadHashes = 4096
+
+func (u *uploadHashes) add(up sftpd.Upload) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.m == nil {
+		u.m = map[string]sftpd.Upload{}
+	}
+	if len(u.m) >= maxUploadHashes {
+		n := 0
+		for k := range u.m {
+			if n >= maxUploadHashes/2 {
+				break
+			}
+			delete(u.m, k)
+			n++
+		}
+	}
+	u.m[up.Path] = up
+}
+
+// take returns the upload's hash when the file at path is still the one
+// that landed, and forgets it either way.
+func (u *uploadHashes) take(path string, now os.FileInfo) (string, bool) {
+	u.mu.Lock()
+	up, ok := u.m[path]
+	delete(u.m, path)
+	u.mu.Unlock()
+	if !ok || now == nil || !os.SameFile(up.File, now) || up.File.Size() != now.Size() || !up.File.ModTime().Equal(now.ModTime()) {
+		return "", false
+	}
+	return up.SHA256, true
 }

@@ -3,6 +3,7 @@ package sftpd
 import (
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 )
 
@@ -91,6 +92,18 @@ type Options struct {
 	// Observer, when set, is told of sessions, failed logins and bans as
 	// they happen, for metrics. Its methods must not block.
 	Observer Observer
+	// Uploaded, when set, is told of every upload that landed in an inbox,
+	// with the SHA-256 the server computed while receiving it, so whoever
+	// takes the file need not read it again to hash it. It must not block.
+	Uploaded func(Upload)
+}
+
+// Upload is a file that landed in a tenant's inbox.
+type Upload struct {
+	Tenant string
+	Path   string      // in the tenant's InboxDir
+	SHA256 string      // hex, of the bytes written
+	File   os.FileInfo // of the file as it landed: check it is unchanged before trusting SHA256
 }
 
 // Defaults of Options; documented in docs/sftp.md.

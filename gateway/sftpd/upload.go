@@ -9,6 +9,7 @@ import (
 	"hash"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -263,6 +264,11 @@ func (u *upload) Close() error {
 	}
 	u.ss.log.Info("sftp upload", "name", u.name, "size", u.size, "sha256", sum,
 		"seconds", time.Since(u.started).Seconds(), "resumed", u.resumed >= 0, "synced", durable)
+	if report := u.ss.srv.opt.Uploaded; report != nil {
+		if fi, err := u.ss.inbox.Lstat(u.name); err == nil {
+			report(Upload{Tenant: u.ss.tenant.ID, Path: filepath.Join(u.ss.tenant.InboxDir, u.name), SHA256: sum, File: fi})
+		}
+	}
 	return nil
 }
 
