@@ -214,16 +214,30 @@ func receiptFinal(f *store.File, allEnd bool, docs int) bool {
 // forEachReceiptDoc visits a file's documents as receipt lines and returns
 // the summary and whether all are at an end.
 func forEachReceiptDoc(tx store.Tx, fileID string, fn func(ReceiptDocument) error) (summary map[string]int, allEnd bool, n int, err error) {
-	summary, allEnd = map[string]int{}, true
-	err = tx.FileDocs(fileID, func(doc *store.Doc) error {
+	visit, sum, end, count := receiptVisitor(fn)
+	err = tx.FileDocs(fileID, visit)
+	return sum, *end, *count, err
+}
+
+// scanReceiptDocs is forEachReceiptDoc in short transactions.
+func scanReceiptDocs(s store.Store, fileID string, fn func(ReceiptDocument) error) (summary map[string]int, allEnd bool, n int, err error) {
+	visit, sum, end, count := receiptVisitor(fn)
+	err = s.ScanFileDocs(fileID, visit)
+	return sum, *end, *count, err
+}
+
+func receiptVisitor(fn func(ReceiptDocument) error) (visit func(*store.Doc) error, summary map[string]int, allEnd *bool, n *int) {
+	summary, allEnd, n = map[string]int{}, new(bool), new(int)
+	*allEnd = true
+	visit = func(doc *store.Doc) error {
 		summary[string(doc.State)]++
-		n++
+		*n++
 		if !doc.State.End() || !doc.Collection.End() {
-			allEnd = false
+			*allEnd = false
 		}
 		return fn(receiptDocOf(doc))
-	})
-	return summary, allEnd, n, err
+	}
+	return visit, summary, allEnd, n
 }
 
 // buildReceipt reads a file's receipt from the store, whole, for the API.
@@ -260,16 +274,19 @@ type receiptFile struct {
 // since those are known only at the end. publish puts it in place.
 func (w *receiptWriter) write(fileID string) (*receiptFile, error) {
 	rf := &receiptFile{fileID: fileID}
-	err := w.d.store.View(func(tx store.Tx) error {
-		f, err := tx.File(fileID)
-		if err != nil {
-			return err
-		}
+	var f *store.File
+	if err := w.d.store.View(func(tx store.Tx) (err error) { f, err = tx.File(fileID); return err }); err != nil {
+		return nil, err
+	}
+	// The documents are read in short transactions (ScanFileDocs): one
+	// transaction over a million documents held every commit up.
+	err := func() error {
 		dir := w.d.receiptsDir(f.Tenant)
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return err
 		}
 		rf.path = filepath.Join(dir, f.Name+".receipt.json")
+		var err error
 		rf.tmp, err = writeTemp(rf.path, func(out io.Writer) error {
 			bw := bufio.NewWriterSize(out, 64<<10)
 			head := receiptOf(f)
@@ -287,7 +304,7 @@ func (w *receiptWriter) write(fileID string) (*receiptFile, error) {
 			bw.Write(bytes.TrimSuffix(hb, []byte("\n}")))
 			bw.WriteString(",\n  \"documents\": [")
 			first := true
-			summary, allEnd, n, err := forEachReceiptDoc(tx, fileID, func(rd ReceiptDocument) error {
+			summary, allEnd, n, err := scanReceiptDocs(w.d.store, fileID, func(rd ReceiptDocument) error {
 				b, err := json.MarshalIndent(rd, "    ", "  ")
 				if err != nil {
 					return err
@@ -313,7 +330,7 @@ func (w *receiptWriter) write(fileID string) (*receiptFile, error) {
 			return bw.Flush()
 		})
 		return err
-	})
+	}()
 	if err != nil {
 		return nil, err
 	}

@@ -412,6 +412,41 @@ func (t *boltTx) FileDocs(fileID string, fn func(*Doc) error) error {
 	return forEach(t, bDocs, fileID+"-", fn)
 }
 
+// scanChunk is how many documents one transaction of ScanFileDocs reads.
+const scanChunk = 2000
+
+func (s *Bolt) ScanFileDocs(fileID string, fn func(*Doc) error) error {
+	prefix := []byte(fileID + "-")
+	from := prefix
+	for {
+		var last []byte
+		n := 0
+		err := s.View(func(tx Tx) error {
+			c := tx.(*boltTx).tx.Bucket(bDocs).Cursor()
+			k, v := c.Seek(from)
+			if last == nil && k != nil && bytes.Equal(k, from) && !bytes.Equal(from, prefix) {
+				k, v = c.Next() // from is the last key of the previous part
+			}
+			for ; k != nil && bytes.HasPrefix(k, prefix) && n < scanChunk; k, v = c.Next() {
+				var d Doc
+				if err := json.Unmarshal(v, &d); err != nil {
+					return fmt.Errorf("store: record %s/%s: %w", bDocs, k, err)
+				}
+				if err := fn(&d); err != nil {
+					return err
+				}
+				last = append(last[:0], k...)
+				n++
+			}
+			return nil
+		})
+		if err != nil || n < scanChunk {
+			return err
+		}
+		from = append([]byte(nil), last...)
+	}
+}
+
 func (t *boltTx) ForEachDoc(fn func(*Doc) error) error { return forEach(t, bDocs, "", fn) }
 
 func (t *boltTx) AppendEvent(d *Doc, e Event) error {

@@ -191,3 +191,34 @@ func BenchmarkGroupCommit(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "changes/s")
 }
+
+// ScanFileDocs visits every document of the file once, in order, across
+// its short transactions, and none of the next file's.
+func TestScanFileDocs(t *testing.T) {
+	s, _ := openTemp(t)
+	const n = 2*scanChunk + 7
+	for _, file := range []string{"F0000001", "F0000002"} {
+		err := s.Update(func(tx Tx) error {
+			for i := range n {
+				if err := tx.PutDoc(&Doc{ID: fmt.Sprintf("%s-%07d", file, i), FileID: file, Index: i, State: DocReceived}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := 0
+	err := s.ScanFileDocs("F0000001", func(d *Doc) error {
+		if d.FileID != "F0000001" || d.Index != next {
+			t.Fatalf("document %d: got %s index %d", next, d.FileID, d.Index)
+		}
+		next++
+		return nil
+	})
+	if err != nil || next != n {
+		t.Errorf("scanned %d documents (%v), want %d", next, err, n)
+	}
+}

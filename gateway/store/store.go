@@ -32,6 +32,13 @@ type Store interface {
 	WriteTo(w io.Writer) (int64, error)
 	// Size is the store's size on disk in bytes.
 	Size() int64
+	// ScanFileDocs calls fn for every document of a file, in file order,
+	// reading them in short transactions of a few thousand: a scan of a
+	// million documents must not hold one transaction open for its whole
+	// length (the store can grow its memory map only when none is open, so
+	// every commit would wait for the scan). The documents are not one
+	// snapshot: each is as it was when its part was read.
+	ScanFileDocs(fileID string, fn func(*Doc) error) error
 	Close() error
 }
 
