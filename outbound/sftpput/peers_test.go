@@ -1,7 +1,6 @@
 package sftpput_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
@@ -9,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,24 +35,6 @@ type peer struct {
 	// diskFull returns options for a folder on a full disk and the local
 	// directory it shows; it skips the test where that cannot be made.
 	diskFull func(*testing.T) (sftpput.Options, string)
-}
-
-// syncBuffer collects a server's log from its goroutines or process.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // openSSH starts OpenSSH's sshd on two loopback ports, as its own instance
@@ -141,7 +121,7 @@ func ours(t *testing.T) *peer {
 // startOurs serves tenant on a loopback port until the test ends.
 func startOurs(t *testing.T, opt sftpd.Options, tenant sftpd.Tenant) (*sftpd.Server, string) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &sshdtest.Buffer{}
 	opt.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	srv, err := sftpd.New(opt, []sftpd.Tenant{tenant})
 	if err != nil {

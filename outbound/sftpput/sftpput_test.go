@@ -18,6 +18,7 @@ import (
 
 	"github.com/multikanal/multikanal/outbound"
 	"github.com/multikanal/multikanal/outbound/sftpput"
+	"github.com/multikanal/multikanal/outbound/sftpput/sshdtest"
 )
 
 // body returns n bytes that differ with seed.
@@ -236,7 +237,7 @@ func TestNoPosixRename(t *testing.T) {
 		sftp.SetSFTPExtensions("hardlink@openssh.com", "posix-rename@openssh.com", "statvfs@openssh.com")
 	})
 	p := ours(t)
-	logs := &syncBuffer{}
+	logs := &sshdtest.Buffer{}
 	opt := p.opt
 	opt.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	for i, how := range []string{"rename=rename", "rename=remove+rename"} {

@@ -41,24 +41,25 @@ type Server struct {
 	KnownHosts   string // trusts HostKey for both addresses
 	HostKey      ssh.PublicKey
 	Dir          string // a folder for uploads, writable by the account
-	logs         *buffer
+	logs         *Buffer
 }
 
 // Log is what sshd wrote so far.
 func (s *Server) Log() string { return s.logs.String() }
 
-type buffer struct {
+// Buffer collects a server's log from its goroutines or process.
+type Buffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *buffer) Write(p []byte) (int, error) {
+func (b *Buffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *buffer) String() string {
+func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
@@ -114,7 +115,7 @@ Match LocalPort %d
 	}
 	s := &Server{Addr: fmt.Sprintf("127.0.0.1:%d", port), ReadOnlyAddr: fmt.Sprintf("127.0.0.1:%d", roPort),
 		User: u.Username, KeyFile: clientPriv, PublicKey: string(ssh.MarshalAuthorizedKey(clientKey)),
-		KnownHosts: filepath.Join(dir, "known_hosts"), HostKey: hostKey, Dir: filepath.Join(dir, "upload"), logs: &buffer{}}
+		KnownHosts: filepath.Join(dir, "known_hosts"), HostKey: hostKey, Dir: filepath.Join(dir, "upload"), logs: &Buffer{}}
 	cmd := exec.Command(Path, "-D", "-e", "-f", cfgPath)
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs
 	if err := cmd.Start(); err != nil {
