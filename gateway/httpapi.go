@@ -58,6 +58,7 @@ func (d *Daemon) Status() (*Status, error) {
 	if !d.info.Started.IsZero() {
 		st.Uptime = time.Since(d.info.Started).Round(time.Second).String()
 	}
+	var open []string
 	err := d.store.View(func(tx store.Tx) error {
 		counts, err := tx.Counts()
 		if err != nil {
@@ -79,16 +80,24 @@ func (d *Daemon) Status() (*Status, error) {
 			st.Files[f.State]++
 			if !f.Final {
 				st.FilesOpen++
-				return tx.FileDocs(f.ID, func(doc *store.Doc) error {
-					if doc.State == store.DocRetrying || doc.State == store.DocFailed || doc.State == store.DocDead {
-						st.Failures = append(st.Failures, Failure{doc.ID, doc.Tenant, doc.Number, doc.State, doc.Channel, doc.Reason, doc.Updated})
-					}
-					return nil
-				})
+				open = append(open, f.ID)
 			}
 			return nil
 		})
 	})
+	// The open files' documents are read in short transactions: a file of
+	// a million invoices must not hold every commit up.
+	for _, id := range open {
+		if err != nil {
+			break
+		}
+		err = d.store.ScanFileDocs(id, func(doc *store.Doc) error {
+			if doc.State == store.DocRetrying || doc.State == store.DocFailed || doc.State == store.DocDead {
+				st.Failures = append(st.Failures, Failure{doc.ID, doc.Tenant, doc.Number, doc.State, doc.Channel, doc.Reason, doc.Updated})
+			}
+			return nil
+		})
+	}
 	sort.Slice(st.Failures, func(i, j int) bool { return st.Failures[i].Updated.After(st.Failures[j].Updated) })
 	if len(st.Failures) > maxFailures {
 		st.Failures = st.Failures[:maxFailures]

@@ -90,7 +90,7 @@ func (d *Daemon) hourly(since time.Time) (hourlySeries, error) {
 		i := int(t.Sub(start) / time.Hour)
 		return max(0, min(i, hours-1))
 	}
-	var recent []recentFile
+	var recent, window []recentFile
 	err := d.store.View(func(tx store.Tx) error {
 		return tx.ForEachFile(func(f *store.File) error {
 			rf := recentFile{File: f}
@@ -108,23 +108,32 @@ func (d *Daemon) hourly(since time.Time) (hourlySeries, error) {
 			}
 			rf.Docs = map[store.DocState]int{}
 			recent = append(recent, rf)
-			return tx.FileDocs(f.ID, func(doc *store.Doc) error {
-				rf.Docs[doc.State]++
-				switch doc.State {
-				case store.DocDelivered:
-					if s.Delivered[doc.Channel] == nil {
-						s.Delivered[doc.Channel] = make([]int, hours)
-					}
-					s.Delivered[doc.Channel][slot(doc.Updated)]++
-				case store.DocRejected:
-					s.Rejected[slot(doc.Updated)]++
-				case store.DocRetrying, store.DocFailed, store.DocDead:
-					s.Failing[slot(doc.Updated)]++
-				}
-				return nil
-			})
+			window = append(window, rf)
+			return nil
 		})
 	})
+	// The window's documents are read in short transactions: a file of a
+	// million invoices must not hold every commit up.
+	for _, rf := range window {
+		if err != nil {
+			break
+		}
+		err = d.store.ScanFileDocs(rf.ID, func(doc *store.Doc) error {
+			rf.Docs[doc.State]++
+			switch doc.State {
+			case store.DocDelivered:
+				if s.Delivered[doc.Channel] == nil {
+					s.Delivered[doc.Channel] = make([]int, hours)
+				}
+				s.Delivered[doc.Channel][slot(doc.Updated)]++
+			case store.DocRejected:
+				s.Rejected[slot(doc.Updated)]++
+			case store.DocRetrying, store.DocFailed, store.DocDead:
+				s.Failing[slot(doc.Updated)]++
+			}
+			return nil
+		})
+	}
 	slices.Reverse(recent)
 	s.Recent = recent
 	return s, err
