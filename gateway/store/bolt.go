@@ -440,6 +440,9 @@ func (s *Bolt) ScanFileDocs(fileID string, fn func(*Doc) error) error {
 			}
 			return nil
 		})
+		// A scan reads a whole file's documents quickly; give back its pages
+		// as it goes rather than at the next turn of the release loop.
+		guard(s.path, func() error { return releaseMap(s.db) })
 		if err != nil || n < scanChunk {
 			return err
 		}
