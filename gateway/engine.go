@@ -515,7 +515,7 @@ func (e *engine) record(ids []string, batchID string, sent outbound.Sent, sendEr
 			files[doc.FileID] = true
 			dl.Attempts++
 			dl.Updated = now
-			retry := sendErr != nil && class == outbound.ClassTemporary && dl.Attempts < cfg.MaxAttempts && now.Sub(dl.Created) < time.Duration(cfg.MaxAge)
+			retry := retryable(sendErr, dl.Attempts, dl.Created, cfg, now)
 			why := ""
 			switch {
 			case sendErr == nil:
@@ -612,6 +612,13 @@ func (e *engine) record(ids []string, batchID string, sent outbound.Sent, sendEr
 	for f := range files {
 		e.d.receipts.touch(f)
 	}
+}
+
+// retryable reports whether a failed send is tried again: a temporary
+// failure, within the attempts and the age the configuration allows.
+func retryable(err error, attempts int, created time.Time, cfg config.Delivery, now time.Time) bool {
+	return err != nil && outbound.ClassOf(err) == outbound.ClassTemporary &&
+		attempts < cfg.MaxAttempts && now.Sub(created) < time.Duration(cfg.MaxAge)
 }
 
 // backoff is exponential with full jitter between min and max; a receiver's

@@ -464,7 +464,7 @@ func (e *engine) recordMandates(batchID, name string, sent outbound.Sent, sendEr
 		case sendErr == nil:
 			b.State, b.Ref, b.LastError = store.DeliveryDelivered, sent.Ref, ""
 			state, reason = store.MandateSent, "sent to Bankgirot in file "+name
-		case outbound.ClassOf(sendErr) == outbound.ClassTemporary && b.Attempts < cfg.MaxAttempts && now.Sub(b.Created) < time.Duration(cfg.MaxAge):
+		case retryable(sendErr, b.Attempts, b.Created, cfg, now):
 			b.State, b.LastError = store.DeliveryRetrying, sendErr.Error()
 			b.NextAt = now.Add(backoff(b.Attempts, time.Duration(cfg.BackoffMin), time.Duration(cfg.BackoffMax), sendErr))
 			state = store.MandateRetrying
