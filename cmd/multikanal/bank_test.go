@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -200,7 +201,10 @@ func TestAutoGiroFileOnBankSFTP(t *testing.T) {
 		return err == nil && json.Unmarshal(out, &list) == nil && len(list.Orders) == 1 && list.Orders[0].State == store.MandateSent
 	})
 	files, _ = filepath.Glob(filepath.Join(bank.Dir, "*"))
-	if len(files) != 2 || list.Orders[0].FileName == name || filepath.Join(bank.Dir, list.Orders[0].FileName) != files[1] && filepath.Join(bank.Dir, list.Orders[0].FileName) != files[0] {
+	// The bank holds the payment file and, beside it, the mandate file the
+	// order names.
+	mandateFile := filepath.Join(bank.Dir, list.Orders[0].FileName)
+	if len(files) != 2 || list.Orders[0].FileName == name || !slices.Contains(files, mandateFile) {
 		t.Fatalf("bank server holds %v; the mandate order names %q", files, list.Orders[0].FileName)
 	}
 	body, _ = os.ReadFile(filepath.Join(bank.Dir, list.Orders[0].FileName))
