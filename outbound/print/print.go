@@ -34,6 +34,11 @@ type Options struct {
 // Channel is the print channel.
 type Channel struct {
 	o Options
+	// rendering lets one batch render at a time: a batch already draws its
+	// letters on every core, and each holds its ZIP in memory, so batches
+	// rendered side by side only add memory (four workers' 500-letter
+	// batches were ~160 MB at once).
+	rendering sync.Mutex
 }
 
 // New returns the print channel.
@@ -106,6 +111,8 @@ func (c *Channel) RenderBatch(b outbound.Batch) (outbound.Message, error) {
 	if c.o.PDF == nil {
 		return outbound.Message{}, errors.New("print: no PDF renderer configured")
 	}
+	c.rendering.Lock()
+	defer c.rendering.Unlock()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	// A fixed time keeps the archive byte-stable across resends.
@@ -114,29 +121,29 @@ func (c *Channel) RenderBatch(b outbound.Batch) (outbound.Message, error) {
 		stamp = b.Items[0].Doc.IssueDate.Time()
 	}
 	m := Manifest{Batch: b.Key, Biller: b.Biller.ID, Created: stamp.Format("2006-01-02"), Letters: len(b.Items)}
-	pdfs, err := c.renderAll(b.Items)
-	if err != nil {
-		return outbound.Message{}, err
-	}
-	size := 64 << 10 // manifests and ZIP headers
-	for _, p := range pdfs {
-		size += len(p) + 128
-	}
-	buf.Grow(size)
-	for i, it := range b.Items {
-		doc, body := it.Doc, pdfs[i]
+	err := c.renderInOrder(b.Items, func(i int, body []byte) error {
+		if i == 0 {
+			// The letters of a batch are about the same size: room for
+			// all of them now saves the copies of a doubling buffer.
+			buf.Grow(64<<10 + len(b.Items)*(len(body)+len(body)/8+128))
+		}
+		doc := b.Items[i].Doc
 		name := fmt.Sprintf("%04d-%s.pdf", i+1, safe(doc.Number))
 		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store, Modified: stamp})
 		if err != nil {
-			return outbound.Message{}, err
+			return err
 		}
 		if _, err := w.Write(body); err != nil {
-			return outbound.Message{}, err
+			return err
 		}
 		pages := pdf.PageCount(body)
 		m.Pages += pages
-		m.Items = append(m.Items, ManifestEntry{Key: it.Key, File: name, Invoice: doc.Number, Kind: string(doc.Kind),
+		m.Items = append(m.Items, ManifestEntry{Key: b.Items[i].Key, File: name, Invoice: doc.Number, Kind: string(doc.Kind),
 			Address: addressBlock(doc), Country: orSE(doc.Buyer.Address.Country), Pages: pages, Envelope: c.o.Envelope, Postage: c.o.Postage})
+		return nil
+	})
+	if err != nil {
+		return outbound.Message{}, err
 	}
 	js, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
@@ -171,28 +178,65 @@ func (c *Channel) RenderBatch(b outbound.Batch) (outbound.Message, error) {
 	return outbound.Message{Key: b.Key, Name: b.Key + ".zip", ContentType: "application/zip", Body: buf.Bytes()}, nil
 }
 
-// renderAll renders the batch's PDFs on every core: a print batch can hold
-// thousands of letters, and PDF drawing is the costliest step of the path.
-func (c *Channel) renderAll(items []outbound.BatchItem) ([][]byte, error) {
-	out := make([][]byte, len(items))
-	errs := make([]error, len(items))
+// renderInOrder draws the batch's letters on every core and hands each
+// PDF to add in batch order as soon as it and all before it are drawn. At
+// most two letters per core are drawn ahead of add, so a batch holds its
+// ZIP and a few letters, not every letter twice. After an error no more
+// letters are drawn; the first error is returned.
+func (c *Channel) renderInOrder(items []outbound.BatchItem, add func(i int, pdf []byte) error) error {
+	type result struct {
+		pdf []byte
+		err error
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(items))
+	window := make(chan struct{}, 2*workers)
+	results := make([]chan result, len(items))
+	for i := range results {
+		results[i] = make(chan result, 1)
+	}
 	next := make(chan int)
+	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(items)) {
+	for range workers {
 		wg.Go(func() {
 			for i := range next {
-				if out[i], errs[i] = c.o.PDF(items[i].Doc); errs[i] != nil {
-					errs[i] = fmt.Errorf("print: %s: %w", items[i].Doc.Label(), errs[i])
+				p, err := c.o.PDF(items[i].Doc)
+				if err != nil {
+					err = fmt.Errorf("print: %s: %w", items[i].Doc.Label(), err)
 				}
+				results[i] <- result{p, err}
 			}
 		})
 	}
+	go func() {
+		defer close(next)
+		for i := range items {
+			select {
+			case window <- struct{}{}:
+			case <-stop:
+				return
+			}
+			select {
+			case next <- i:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	var err error
 	for i := range items {
-		next <- i
+		r := <-results[i]
+		<-window
+		if err = r.err; err == nil {
+			err = add(i, r.pdf)
+		}
+		if err != nil {
+			break
+		}
 	}
-	close(next)
+	close(stop)
 	wg.Wait()
-	return out, errors.Join(errs...)
+	return err
 }
 
 func orSE(c string) string {
