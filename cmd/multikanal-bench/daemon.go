@@ -42,6 +42,13 @@ type daemon struct {
 	// The largest anonymous (heap, stacks) and file-backed (bbolt's mmap of
 	// state.db, the binary) parts of the resident set seen in a sample.
 	maxAnon, maxFile int64
+	// The high-water mark is read and reset (clear_refs) at every sample,
+	// so peak is the true peak and peakAt says when it happened; timeline
+	// is one line per sample (seconds, interval peak, RSS, anon, file).
+	peak     int64
+	peakAt   time.Time
+	started  time.Time
+	timeline *os.File
 }
 
 // buildDaemon builds the daemon binary into dir.
@@ -92,6 +99,11 @@ func startDaemon(bin, data, perfOut string) (*daemon, error) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	d.sampler = make(chan struct{})
+	d.started = time.Now()
+	if f, err := os.Create(filepath.Join(filepath.Dir(data), "rss.tsv")); err == nil {
+		d.timeline = f
+		fmt.Fprintln(f, "seconds\tpeak_mb\trss_mb\tanon_mb\tfile_mb")
+	}
 	go d.sample()
 	return d, nil
 }
@@ -105,21 +117,37 @@ func tail(path string) string {
 	return string(b)
 }
 
-// sample records the daemon's resident set every 250 ms until close.
+// sample records the daemon's resident set every 250 ms until close, and
+// the peak within each interval: it reads the kernel's high-water mark and
+// resets it (writing 5 to /proc/PID/clear_refs), so a spike between two
+// samples is still seen, with its time.
 func (d *daemon) sample() {
 	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
+	if d.timeline != nil {
+		defer d.timeline.Close()
+	}
+	clear := fmt.Sprintf("/proc/%d/clear_refs", d.info.PID)
 	for {
 		select {
 		case <-d.sampler:
 			return
 		case <-t.C:
 		}
-		st, err := procStatus(d.info.PID, "VmRSS", "RssAnon", "RssFile")
+		st, err := procStatus(d.info.PID, "VmRSS", "RssAnon", "RssFile", "VmHWM")
 		if err != nil {
 			continue
 		}
+		os.WriteFile(clear, []byte("5"), 0)
+		now := time.Now()
+		if d.timeline != nil {
+			fmt.Fprintf(d.timeline, "%.2f\t%.1f\t%.1f\t%.1f\t%.1f\n", now.Sub(d.started).Seconds(),
+				float64(st["VmHWM"])/1e6, float64(st["VmRSS"])/1e6, float64(st["RssAnon"])/1e6, float64(st["RssFile"])/1e6)
+		}
 		d.mu.Lock()
+		if st["VmHWM"] > d.peak {
+			d.peak, d.peakAt = st["VmHWM"], now
+		}
 		d.samples = append(d.samples, st["VmRSS"])
 		d.maxRSS = max(d.maxRSS, st["VmRSS"])
 		d.maxAnon = max(d.maxAnon, st["RssAnon"])
@@ -142,13 +170,16 @@ func (d *daemon) rssParts() (anon, file int64) {
 	return d.maxAnon, d.maxFile
 }
 
-// peakRSS is the kernel's high-water mark of the daemon's resident set.
-func (d *daemon) peakRSS() int64 {
-	st, err := procStatus(d.info.PID, "VmHWM")
-	if err != nil {
-		return 0
+// peakRSS is the peak of the daemon's resident set so far (the kernel's
+// high-water mark, reset and collected at every sample) and when it was.
+func (d *daemon) peakRSS() (int64, time.Time) {
+	st, _ := procStatus(d.info.PID, "VmHWM")
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if st["VmHWM"] > d.peak {
+		return st["VmHWM"], time.Now()
 	}
-	return st["VmHWM"]
+	return d.peak, d.peakAt
 }
 
 // cpu is the CPU time the daemon has used so far.

@@ -37,7 +37,8 @@ type batchResult struct {
 	FileReason     string         `json:"file_reason,omitempty"`
 	States         map[string]int `json:"states"`
 	DaemonCPU      float64        `json:"daemon_cpu_seconds"`
-	PeakRSS        int64          `json:"daemon_peak_rss_bytes"` // VmHWM after this batch
+	PeakRSS        int64          `json:"daemon_peak_rss_bytes"`                // VmHWM after this batch
+	PeakAtSeconds  float64        `json:"daemon_peak_rss_at_seconds,omitempty"` // when, from the drop
 	Load1Before    float64        `json:"load1_before"`
 	Load1After     float64        `json:"load1_after"`
 }
@@ -158,10 +159,14 @@ func runE2E(cfg e2eConfig, say func(string, ...any)) (*e2eResult, error) {
 		br.InvoicesPerSec = float64(b.n) / br.Seconds
 		br.FileState, br.FileReason, br.States = h.State, h.Reason, h.Summary
 		br.DaemonCPU = (d.cpu() - cpu0).Seconds()
-		br.PeakRSS = d.peakRSS()
+		var at time.Time
+		br.PeakRSS, at = d.peakRSS()
+		if at.After(start) {
+			br.PeakAtSeconds = at.Sub(start).Seconds()
+		}
 		br.Load1After = loadAvg()
 		res.Batches = append(res.Batches, br)
-		say("  final after %.1fs: %.0f invoices/s, states %v, peak RSS %s", br.Seconds, br.InvoicesPerSec, br.States, mb(br.PeakRSS))
+		say("  final after %.1fs: %.0f invoices/s, states %v, peak RSS %s at %.1fs", br.Seconds, br.InvoicesPerSec, br.States, mb(br.PeakRSS), br.PeakAtSeconds)
 	}
 
 	if len(singles) > 0 {
@@ -178,7 +183,7 @@ func runE2E(cfg e2eConfig, say func(string, ...any)) (*e2eResult, error) {
 		say("status: %v", err)
 	}
 	res.ByChannel = st.ByChannel
-	res.PeakRSS = d.peakRSS()
+	res.PeakRSS, _ = d.peakRSS()
 	res.MaxSampledRSS, res.RSSSamples = d.rss()
 	res.MaxAnonRSS, res.MaxFileRSS = d.rssParts()
 	if st, err := os.Stat(filepath.Join(d.data, "state.db")); err == nil {
