@@ -365,12 +365,30 @@ func (e *engine) work(ctx context.Context, r *runner) {
 			e.checkConfirmation(j.id)
 			continue
 		}
-		if j.batch {
+		switch {
+		case j.batch:
 			e.sendBatch(ctx, r, j.id)
-		} else {
-			e.sendOne(ctx, r, j.id)
+		case r.groups():
+			e.sendGroup(ctx, r, append([]string{j.id}, r.q.popPlain(maxSendGroup-1)...))
+		default:
+			e.sendGroup(ctx, r, []string{j.id})
 		}
 	}
+}
+
+// maxSendGroup bounds how many deliveries a worker sends before one flush
+// and one record. A group of 64 e-mails with their PDFs is ~60 ms of
+// drawing, which is also what the last message of a group waits to count
+// as sent.
+const maxSendGroup = 64
+
+// groups reports whether the channel's transport can make a group of sends
+// durable at once (outbound.Flusher, as the spool can). Other transports
+// (HTTP, SMTP, SFTP) send and record one message at a time, so a crash
+// repeats at most the one send in flight.
+func (r *runner) groups() bool {
+	_, ok := r.l.get().transport.(outbound.Flusher)
+	return ok
 }
 
 // sendTimeout bounds one send: a large print batch to a slow print house
@@ -393,35 +411,66 @@ func (e *engine) sendCtx(ctx context.Context) (context.Context, context.CancelFu
 	return sctx, func() { stop(); cancel() }
 }
 
-func (e *engine) sendOne(ctx context.Context, r *runner, id string) {
-	var dl *store.Delivery
-	var body *formats.Document
-	err := e.d.store.View(func(tx store.Tx) (err error) {
-		if dl, err = tx.Delivery(id); err != nil {
-			return err
+// sendGroup sends deliveries of one channel, one after the other, and
+// records their outcomes in one transaction. On a Flusher transport the
+// messages are put in place unflushed and made durable by one Flush before
+// they are recorded; a failed flush fails them all, temporarily.
+func (e *engine) sendGroup(ctx context.Context, r *runner, ids []string) {
+	type item struct {
+		dl   *store.Delivery
+		body *formats.Document
+	}
+	items := make([]item, 0, len(ids))
+	e.d.store.View(func(tx store.Tx) error {
+		for _, id := range ids {
+			dl, err := tx.Delivery(id)
+			var body *formats.Document
+			if err == nil {
+				body, err = tx.Body(dl.DocID)
+			}
+			switch {
+			case err != nil:
+				// It stays as it is in the store; a restart loads it again.
+				e.d.log.Error("delivery cannot be loaded", "delivery", id, "err", err)
+			case dl.State != store.DeliveryDelivered && dl.State != store.DeliveryFailed:
+				items = append(items, item{dl, body})
+			}
 		}
-		body, err = tx.Body(dl.DocID)
-		return err
+		return nil
 	})
-	if err != nil {
-		e.d.log.Error("delivery cannot be loaded", "delivery", id, "err", err)
-		return
-	}
-	if dl.State == store.DeliveryDelivered || dl.State == store.DeliveryFailed {
-		return
-	}
 	l := r.l.get()
-	msg, err := l.doc.Render(body, dl.To, dl.ID)
-	if sent, err, ok := e.transmit(ctx, r, l, msg, err); ok {
-		e.record([]string{id}, "", sent, err)
+	flusher, _ := l.transport.(outbound.Flusher)
+	outcomes := make([]outcome, 0, len(items))
+	flushed := 0 // outcomes that wait for the flush
+	for _, it := range items {
+		msg, err := l.doc.Render(it.body, it.dl.To, it.dl.ID)
+		sent, err, ok := e.transmit(ctx, r, l, flusher, msg, err)
+		if !ok {
+			break // stopping: what was not sent stays pending in the store
+		}
+		outcomes = append(outcomes, outcome{ids: []string{it.dl.ID}, sent: sent, err: err})
+		if err == nil && flusher != nil {
+			flushed++
+		}
 	}
+	if flushed > 0 {
+		if err := flusher.Flush(); err != nil {
+			for i := range outcomes {
+				if outcomes[i].err == nil {
+					outcomes[i].sent, outcomes[i].err = outbound.Sent{}, err
+				}
+			}
+		}
+	}
+	e.record(outcomes...)
 }
 
-// transmit sends a rendered message within the channel's rate limit; a
+// transmit sends a rendered message within the channel's rate limit (with
+// unflushed set, by its SendUnflushed, the caller flushing after); a
 // rendering error is permanent (the same input renders the same way). ok is
 // false when the daemon stopped while waiting for a slot: the work is still
 // pending in the store and is sent after the next start.
-func (e *engine) transmit(ctx context.Context, r *runner, l *laneParts, msg outbound.Message, renderErr error) (sent outbound.Sent, err error, ok bool) {
+func (e *engine) transmit(ctx context.Context, r *runner, l *laneParts, unflushed outbound.Flusher, msg outbound.Message, renderErr error) (sent outbound.Sent, err error, ok bool) {
 	if renderErr != nil {
 		return sent, outbound.Permanent(fmt.Errorf("rendering: %w", renderErr)), true
 	}
@@ -430,7 +479,11 @@ func (e *engine) transmit(ctx context.Context, r *runner, l *laneParts, msg outb
 	}
 	sctx, cancel := e.sendCtx(ctx)
 	defer cancel()
-	sent, err = l.transport.Send(sctx, msg)
+	if unflushed != nil {
+		sent, err = unflushed.SendUnflushed(sctx, msg)
+	} else {
+		sent, err = l.transport.Send(sctx, msg)
+	}
 	return sent, err, true
 }
 
@@ -471,18 +524,30 @@ func (e *engine) sendBatch(ctx context.Context, r *runner, id string) {
 	if err == nil {
 		msg, err = l.batch.RenderBatch(outbound.Batch{Key: b.ID, Created: b.Created, Biller: biller, Items: items})
 	}
-	if sent, err, ok := e.transmit(ctx, r, l, msg, err); ok {
-		e.record(b.Deliveries, b.ID, sent, err)
+	if sent, err, ok := e.transmit(ctx, r, l, nil, msg, err); ok {
+		e.record(outcome{ids: b.Deliveries, batch: b.ID, sent: sent, err: err})
 	}
 }
 
-// record applies the outcome of one send (of a delivery or a whole batch) to
-// the deliveries and their documents in one transaction.
-func (e *engine) record(ids []string, batchID string, sent outbound.Sent, sendErr error) {
+// outcome is the result of one send: of a delivery, or of a batch and its
+// deliveries.
+type outcome struct {
+	ids   []string
+	batch string // batch id, or "" for a single delivery
+	sent  outbound.Sent
+	err   error
+}
+
+// record applies the outcomes of sends to their deliveries, batches and
+// documents in one transaction.
+func (e *engine) record(outcomes ...outcome) {
+	if len(outcomes) == 0 {
+		return
+	}
 	now := time.Now().UTC()
 	cfg := e.d.live.Load().Delivery
 	var next []*store.Delivery
-	var retryAt time.Time
+	retryAt := make([]time.Time, len(outcomes))
 	var channel string
 	files := map[string]bool{}
 	var states []docState
@@ -490,95 +555,108 @@ func (e *engine) record(ids []string, batchID string, sent outbound.Sent, sendEr
 	var changed []store.Doc
 	var confirms []*store.Delivery
 	err := e.d.store.Update(func(tx store.Tx) error {
-		next, retryAt = next[:0], time.Time{}
-		states, latencies, changed, confirms = states[:0], latencies[:0], changed[:0], confirms[:0]
-		var b *store.Batch
-		if batchID != "" {
-			var err error
-			if b, err = tx.Batch(batchID); err != nil {
-				return err
-			}
-			b.Attempts++
-			b.Updated = now
-		}
-		class := outbound.ClassOf(sendErr)
-		for _, id := range ids {
-			dl, err := tx.Delivery(id)
-			if err != nil {
-				return err
-			}
-			doc, err := tx.Doc(dl.DocID)
-			if err != nil {
-				return err
-			}
-			channel = dl.Channel
-			files[doc.FileID] = true
-			dl.Attempts++
-			dl.Updated = now
-			retry := retryable(sendErr, dl.Attempts, dl.Created, cfg, now)
-			why := ""
-			switch {
-			case sendErr == nil:
-				dl.State, dl.Ref, dl.LastError = store.DeliveryDelivered, sent.Ref, ""
-				if within := time.Duration(e.d.live.Load().ChannelConfig(dl.Channel).ConfirmWithin); within > 0 && !dl.Collection {
-					dl.ConfirmBy = now.Add(within)
-					confirms = append(confirms, dl)
+		next, states, latencies, changed, confirms = next[:0], states[:0], latencies[:0], changed[:0], confirms[:0]
+		clear(retryAt)
+		// The receipt's latency figure needs each file's arrival once.
+		received := map[string]time.Time{}
+		for i, o := range outcomes {
+			var b *store.Batch
+			if o.batch != "" {
+				var err error
+				if b, err = tx.Batch(o.batch); err != nil {
+					return err
 				}
-			case retry:
-				dl.State, dl.LastError = store.DeliveryRetrying, sendErr.Error()
-				dl.NextAt = now.Add(backoff(dl.Attempts, time.Duration(cfg.BackoffMin), time.Duration(cfg.BackoffMax), sendErr))
-				retryAt = dl.NextAt
-				why = fmt.Sprintf("attempt %d failed (%v); next try %s", dl.Attempts, sendErr, dl.NextAt.Format(time.RFC3339))
-			default:
-				why = sendErr.Error()
-				if class == outbound.ClassTemporary {
-					why = fmt.Sprintf("gave up after %d attempts: %v", dl.Attempts, sendErr)
+				b.Attempts++
+				b.Updated = now
+			}
+			class := outbound.ClassOf(o.err)
+			for _, id := range o.ids {
+				dl, err := tx.Delivery(id)
+				if err != nil {
+					return err
 				}
-				dl.State, dl.LastError = store.DeliveryFailed, why
-			}
-			if dl.Collection {
-				err = recordCollection(tx, doc, dl, sent, why, now)
-			} else {
-				var nd *store.Delivery
-				nd, err = e.d.recordDistribution(tx, doc, dl, sent, why, now)
-				if nd != nil {
-					next = append(next, nd)
+				doc, err := tx.Doc(dl.DocID)
+				if err != nil {
+					return err
+				}
+				channel = dl.Channel
+				files[doc.FileID] = true
+				dl.Attempts++
+				dl.Updated = now
+				retry := retryable(o.err, dl.Attempts, dl.Created, cfg, now)
+				why := ""
+				switch {
+				case o.err == nil:
+					dl.State, dl.Ref, dl.LastError = store.DeliveryDelivered, o.sent.Ref, ""
+					if within := time.Duration(e.d.live.Load().ChannelConfig(dl.Channel).ConfirmWithin); within > 0 && !dl.Collection {
+						dl.ConfirmBy = now.Add(within)
+						confirms = append(confirms, dl)
+					}
+				case retry:
+					dl.State, dl.LastError = store.DeliveryRetrying, o.err.Error()
+					dl.NextAt = now.Add(backoff(dl.Attempts, time.Duration(cfg.BackoffMin), time.Duration(cfg.BackoffMax), o.err))
+					retryAt[i] = dl.NextAt
+					why = fmt.Sprintf("attempt %d failed (%v); next try %s", dl.Attempts, o.err, dl.NextAt.Format(time.RFC3339))
+				default:
+					why = o.err.Error()
+					if class == outbound.ClassTemporary {
+						why = fmt.Sprintf("gave up after %d attempts: %v", dl.Attempts, o.err)
+					}
+					dl.State, dl.LastError = store.DeliveryFailed, why
+				}
+				if dl.Collection {
+					err = recordCollection(tx, doc, dl, o.sent, why, now)
+				} else {
+					var nd *store.Delivery
+					nd, err = e.d.recordDistribution(tx, doc, dl, o.sent, why, now)
+					if nd != nil {
+						next = append(next, nd)
+					}
+				}
+				if err != nil {
+					return err
+				}
+				if err := tx.PutDelivery(dl); err != nil {
+					return err
+				}
+				if err := tx.PutDoc(doc); err != nil {
+					return err
+				}
+				states = append(states, docState{doc.Channel, doc.State})
+				changed = append(changed, *doc)
+				if dl.State == store.DeliveryDelivered && !dl.Collection {
+					at, ok := received[doc.FileID]
+					if !ok {
+						if f, err := tx.File(doc.FileID); err == nil {
+							at, ok = f.ReceivedAt, true
+							received[doc.FileID] = at
+						}
+					}
+					if ok {
+						latencies = append(latencies, now.Sub(at))
+					}
 				}
 			}
-			if err != nil {
-				return err
-			}
-			if err := tx.PutDelivery(dl); err != nil {
-				return err
-			}
-			if err := tx.PutDoc(doc); err != nil {
-				return err
-			}
-			states = append(states, docState{doc.Channel, doc.State})
-			changed = append(changed, *doc)
-			if dl.State == store.DeliveryDelivered && !dl.Collection {
-				if f, err := tx.File(doc.FileID); err == nil {
-					latencies = append(latencies, now.Sub(f.ReceivedAt))
+			if b != nil {
+				switch {
+				case o.err == nil:
+					b.State, b.Ref, b.LastError = store.DeliveryDelivered, o.sent.Ref, ""
+				case !retryAt[i].IsZero():
+					b.State, b.NextAt, b.LastError = store.DeliveryRetrying, retryAt[i], o.err.Error()
+				default:
+					b.State, b.LastError = store.DeliveryFailed, o.err.Error()
+				}
+				if err := tx.PutBatch(b); err != nil {
+					return err
 				}
 			}
-		}
-		if b != nil {
-			switch {
-			case sendErr == nil:
-				b.State, b.Ref, b.LastError = store.DeliveryDelivered, sent.Ref, ""
-			case !retryAt.IsZero():
-				b.State, b.NextAt, b.LastError = store.DeliveryRetrying, retryAt, sendErr.Error()
-			default:
-				b.State, b.LastError = store.DeliveryFailed, sendErr.Error()
-			}
-			return tx.PutBatch(b)
 		}
 		return nil
 	})
 	if err != nil {
 		// The outcome is not recorded; the work stays pending in the store
 		// and is retried after a restart. Sends are idempotent by key.
-		e.d.log.Error("recording a delivery outcome failed", "deliveries", len(ids), "batch", batchID, "err", err)
+		e.d.log.Error("recording delivery outcomes failed", "sends", len(outcomes), "batch", outcomes[0].batch, "err", err)
 		return
 	}
 	for i := range changed {
@@ -592,20 +670,23 @@ func (e *engine) record(ids []string, batchID string, sent outbound.Sent, sendEr
 	for _, dl := range confirms {
 		e.schedule(job{id: dl.ID, confirm: true}, dl.Channel, dl.ConfirmBy)
 	}
-	e.d.metrics.deliveryAttempt(channel)
 	e.d.metrics.documentStates(states)
 	for _, l := range latencies {
 		e.d.metrics.endToEnd(channel, l)
 	}
-	if sendErr != nil {
-		e.d.metrics.deliveryError(channel, outbound.ClassOf(sendErr).String())
-		e.d.log.Warn("delivery failed", "channel", channel, "batch", batchID, "deliveries", len(ids), "class", outbound.ClassOf(sendErr).String(), "err", sendErr)
-	}
-	if !retryAt.IsZero() {
-		if batchID != "" {
-			e.schedule(job{id: batchID, batch: true}, channel, retryAt)
-		} else {
-			e.schedule(job{id: ids[0]}, channel, retryAt)
+	for i, o := range outcomes {
+		e.d.metrics.deliveryAttempt(channel)
+		if o.err != nil {
+			class := outbound.ClassOf(o.err).String()
+			e.d.metrics.deliveryError(channel, class)
+			e.d.log.Warn("delivery failed", "channel", channel, "batch", o.batch, "deliveries", len(o.ids), "class", class, "err", o.err)
+		}
+		if !retryAt[i].IsZero() {
+			if o.batch != "" {
+				e.schedule(job{id: o.batch, batch: true}, channel, retryAt[i])
+			} else {
+				e.schedule(job{id: o.ids[0]}, channel, retryAt[i])
+			}
 		}
 	}
 	e.requeue(next...)
@@ -686,6 +767,20 @@ func (q *jobQueue) pop(ctx context.Context) (job, bool) {
 			return job{}, false
 		}
 	}
+}
+
+// popPlain takes up to n more delivery jobs from the front of the queue
+// without waiting, stopping at the first batch or confirmation job.
+func (q *jobQueue) popPlain(n int) []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var ids []string
+	for len(ids) < n && len(q.items) > 0 && !q.items[0].batch && !q.items[0].confirm {
+		ids = append(ids, q.items[0].id)
+		q.items[0] = job{}
+		q.items = q.items[1:]
+	}
+	return ids
 }
 
 func (q *jobQueue) len() int {

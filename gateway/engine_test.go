@@ -15,6 +15,7 @@ import (
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound"
+	"github.com/multikanal/multikanal/outbound/spool"
 )
 
 const examples = "../../shared/testdata/peppol/openpeppol-examples"
@@ -249,4 +250,85 @@ func TestSettledReceiptSkipsThePace(t *testing.T) {
 	if exists() {
 		t.Error("a settled file's receipt was written out of pace twice")
 	}
+}
+
+// flushCounter is the spool with its flushes counted; the first fail.
+type flushCounter struct {
+	*spool.Spool
+	mu                 sync.Mutex
+	unflushed, flushes int
+	failFirst          int
+}
+
+func (f *flushCounter) SendUnflushed(ctx context.Context, m outbound.Message) (outbound.Sent, error) {
+	f.mu.Lock()
+	f.unflushed++
+	f.mu.Unlock()
+	return f.Spool.SendUnflushed(ctx, m)
+}
+
+func (f *flushCounter) Flush() error {
+	f.mu.Lock()
+	f.flushes++
+	fail := f.flushes <= f.failFirst
+	f.mu.Unlock()
+	if err := f.Spool.Flush(); err != nil || !fail {
+		return err
+	}
+	return outbound.Temporaryf("disk full")
+}
+
+// On a transport that flushes (the spool), a worker sends a group of
+// deliveries, flushes once and records the group: far fewer syncs than
+// messages. A failed flush fails its whole group, temporarily, and the
+// retry replaces the files under the same names.
+func TestGroupedSendsFlushOnceAndRetryAFailedFlush(t *testing.T) {
+	d := startTestDaemon(t, nil, nil)
+	sp, err := spool.New(filepath.Join(d.dataDir, "outbox", "email"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc := &flushCounter{Spool: sp, failFirst: 1}
+	p := *d.lanes["email"].get()
+	p.transport = fc
+	d.lanes["email"].parts.Store(&p)
+
+	const n = 300
+	drop(t, d, "batch.csv", emailBatch(t, n))
+	waitUntil(t, func() bool { return fileFinal(d, "F0000001") })
+	entries, _ := os.ReadDir(sp.Dir())
+	if len(entries) != n {
+		t.Errorf("%d files in outbox/email, want %d", len(entries), n)
+	}
+	retried := 0
+	err = d.store.View(func(tx store.Tx) error {
+		return tx.FileDocs("F0000001", func(doc *store.Doc) error {
+			if doc.State != store.DocDelivered || doc.Channel != "email" {
+				t.Errorf("%s: %s on %s (%s)", doc.ID, doc.State, doc.Channel, doc.Reason)
+			}
+			dl, err := tx.Delivery(store.DeliveryID(doc.ID, "email"))
+			if err != nil {
+				return err
+			}
+			if dl.Attempts == 2 {
+				retried++
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	if fc.unflushed != n+retried {
+		t.Errorf("%d sends for %d deliveries, %d of them retried", fc.unflushed, n, retried)
+	}
+	if retried == 0 || retried > maxSendGroup {
+		t.Errorf("%d deliveries retried after one failed flush, want its group (1..%d)", retried, maxSendGroup)
+	}
+	if fc.flushes > n/4 {
+		t.Errorf("%d flushes for %d sends: the sends were not grouped", fc.flushes, fc.unflushed)
+	}
+	t.Logf("%d sends, %d flushes, %d retried after the failed flush", fc.unflushed, fc.flushes, retried)
 }

@@ -440,7 +440,7 @@ func (e *engine) sendMandates(ctx context.Context, r *runner, b *store.Batch) {
 			err = outbound.Permanentf("channel %s cannot write mandate files", b.Channel)
 		}
 	}
-	if sent, err, ok := e.transmit(ctx, r, l, msg, err); ok {
+	if sent, err, ok := e.transmit(ctx, r, l, nil, msg, err); ok {
 		e.recordMandates(b.ID, msg.Name, sent, err)
 	}
 }

@@ -128,6 +128,19 @@ type Transport interface {
 	Send(ctx context.Context, m Message) (Sent, error)
 }
 
+// Flusher is a transport whose sends can be made durable together, as files
+// on a local disk can: SendUnflushed puts the message where the receiver
+// sees it whole, and Flush makes durable every message whose SendUnflushed
+// returned before Flush was called. The engine sends a group of messages
+// this way, flushes once, then records the group: one sync for the group
+// instead of one per message. Until its Flush has succeeded a message
+// counts as not sent; sent again, it replaces itself (same key, same name).
+type Flusher interface {
+	Transport
+	SendUnflushed(ctx context.Context, m Message) (Sent, error)
+	Flush() error
+}
+
 // Class says what a failed send means for the delivery.
 type Class int
 

@@ -21,13 +21,17 @@ const tmpPrefix = ".tmp-"
 type Spool struct {
 	dir string
 
-	// Folder fsyncs are shared: every Send whose rename happened before a
-	// sync started waits for that one sync instead of doing its own, so
-	// concurrent sends cost one folder fsync between them, not one each.
+	// Files renamed into place and not yet synced, kept open for Flush.
+	pendingMu sync.Mutex
+	pending   []*os.File
+
+	// Flushes are shared: a Flush waits for one that started after it was
+	// called, starting one when none runs, so concurrent callers cost one
+	// sync between them, not one each.
 	mu      sync.Mutex
 	cond    *sync.Cond
-	started uint64 // syncs started
-	done    uint64 // syncs finished
+	started uint64 // flushes started
+	done    uint64 // flushes finished
 	running bool
 	lastErr error
 }
@@ -52,45 +56,27 @@ func New(dir string) (*Spool, error) {
 	return s, nil
 }
 
-// syncDir makes every rename done before the call durable: it waits for a
-// folder fsync that started after the call, starting one when none runs.
-func (s *Spool) syncDir() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	need := s.started + 1 // a sync already running may have missed our rename
-	for s.done < need {
-		if s.running {
-			s.cond.Wait()
-			continue
-		}
-		s.running = true
-		s.started++
-		gen := s.started
-		s.mu.Unlock()
-		err := fsyncDir(s.dir)
-		s.mu.Lock()
-		s.running, s.done, s.lastErr = false, gen, err
-		s.cond.Broadcast()
-	}
-	return s.lastErr
-}
-
-func fsyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
-
 // Dir is the folder the spool writes into.
 func (s *Spool) Dir() string { return s.dir }
 
-// Send writes m.Body to DIR/m.Name atomically: a temporary file, fsync,
-// rename, fsync of the folder. The name is derived from the idempotency key,
+// Send writes m.Body to DIR/m.Name atomically and durably: a temporary
+// file, rename, then a Flush. The name is derived from the idempotency key,
 // so sending the same message again replaces the file instead of adding one.
 func (s *Spool) Send(ctx context.Context, m outbound.Message) (outbound.Sent, error) {
+	sent, err := s.SendUnflushed(ctx, m)
+	if err != nil {
+		return sent, err
+	}
+	if err := s.Flush(); err != nil {
+		return outbound.Sent{}, err
+	}
+	return sent, nil
+}
+
+// SendUnflushed writes m.Body to a temporary file and renames it to
+// DIR/m.Name: a reader of the folder sees the whole file or none of it. It
+// is on disk for certain only after the next Flush.
+func (s *Spool) SendUnflushed(ctx context.Context, m outbound.Message) (outbound.Sent, error) {
 	if err := ctx.Err(); err != nil {
 		return outbound.Sent{}, outbound.Temporary(err)
 	}
@@ -105,20 +91,73 @@ func (s *Spool) Send(ctx context.Context, m outbound.Message) (outbound.Sent, er
 	}
 	_, err = tmp.Write(m.Body)
 	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
 		err = os.Rename(tmp.Name(), final)
 	}
 	if err != nil {
+		tmp.Close()
 		os.Remove(tmp.Name())
 		return outbound.Sent{}, outbound.Temporary(fmt.Errorf("spool: writing %s: %w", final, err))
 	}
-	if err := s.syncDir(); err != nil {
-		return outbound.Sent{}, outbound.Temporary(fmt.Errorf("spool: syncing %s: %w", s.dir, err))
-	}
+	startWriteback(tmp)
+	s.pendingMu.Lock()
+	s.pending = append(s.pending, tmp)
+	s.pendingMu.Unlock()
 	return outbound.Sent{Ref: final}, nil
+}
+
+// Flush makes every file renamed before the call durable, with the folder
+// entries that name them.
+func (s *Spool) Flush() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	need := s.started + 1 // a flush already running may have missed our file
+	for s.done < need {
+		if s.running {
+			s.cond.Wait()
+			continue
+		}
+		s.running = true
+		s.started++
+		gen := s.started
+		s.mu.Unlock()
+		err := s.flush()
+		s.mu.Lock()
+		s.running, s.done, s.lastErr = false, gen, err
+		s.cond.Broadcast()
+	}
+	if s.lastErr != nil {
+		return outbound.Temporary(fmt.Errorf("spool: syncing %s: %w", s.dir, s.lastErr))
+	}
+	return nil
+}
+
+// flush syncs the pending files, then the folder. Each file's writeback was
+// started when it was written (startWriteback), so the first fsync's
+// journal commit usually covers them all and the rest return at once: one
+// disk round trip for the group, where an fsync per file costs one each.
+func (s *Spool) flush() error {
+	s.pendingMu.Lock()
+	files := s.pending
+	s.pending = nil
+	s.pendingMu.Unlock()
+	var first error
+	for _, f := range files {
+		if err := f.Sync(); err != nil && first == nil {
+			first = fmt.Errorf("%s: %w", f.Name(), err)
+		}
+		f.Close()
+	}
+	if err := fsyncDir(s.dir); err != nil && first == nil {
+		first = err
+	}
+	return first
+}
+
+func fsyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
