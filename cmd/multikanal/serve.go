@@ -23,14 +23,23 @@ import (
 )
 
 // defaultMemoryLimit is the Go heap's soft limit when GOMEMLIMIT is not
-// set: the daemon's live heap is ~100 MB under load, and without a limit
-// the collector lets garbage (a status request decoding 100,000 documents)
-// grow the heap to twice the live size before it runs.
+// set: without it the collector lets garbage (a status request decoding
+// 100,000 documents) grow the heap to twice the live size before it runs.
 const defaultMemoryLimit = 200 << 20
+
+// defaultGCPercent is the collector's GOGC when the variable is not set.
+// The live heap under load is small (10-45 MB at 1,000,000 invoices, from
+// heap profiles), so collecting at 1.5x instead of 2x costs little CPU
+// (100,000 invoices: 58 vs 59 CPU-s) and keeps the heap's peaks ~50 MB
+// lower; the peak RSS goal (300 MB) is met by that margin.
+const defaultGCPercent = 50
 
 func runServe(args []string, stdout, stderr io.Writer) int {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
 	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -126,6 +126,9 @@ func Open(path string) (*Bolt, error) {
 		db.Close()
 		return nil, fmt.Errorf("store %s: %w; stop the daemon and restore the last backup (multikanal backup)", path, err)
 	}
+	// The check mapped every page of the store: give them back before the
+	// release loop takes the resident set it starts from.
+	guard(path, func() error { return releaseMap(db) })
 	s := &Bolt{db: db, path: path, reqs: make(chan *updateReq, maxGroup), done: make(chan struct{})}
 	s.wg.Add(2)
 	go s.commitLoop()
@@ -133,23 +136,35 @@ func Open(path string) (*Bolt, error) {
 	return s, nil
 }
 
-// releaseInterval is how often the store's mapped pages are released from
-// the daemon's resident memory (releaseMap).
-const releaseInterval = 250 * time.Millisecond
+// The store's mapped pages are released from the daemon's resident memory
+// (releaseMap) at least every releaseInterval, and sooner when the
+// file-backed part of it has grown by releaseAbove since the store opened:
+// it is looked at every releaseCheck.
+const (
+	releaseInterval = 250 * time.Millisecond
+	releaseCheck    = 20 * time.Millisecond
+	releaseAbove    = 32 << 20
+)
 
 // releaseLoop keeps the daemon's resident memory from growing with the
 // store: bbolt reads through a memory map, and every page read stays
 // counted in RSS until released.
 func (s *Bolt) releaseLoop() {
 	defer s.wg.Done()
-	t := time.NewTicker(releaseInterval)
+	t := time.NewTicker(releaseCheck)
 	defer t.Stop()
+	base := fileResident()
+	last := time.Now()
 	for {
 		select {
 		case <-s.done:
 			return
-		case <-t.C:
+		case now := <-t.C:
+			if now.Sub(last) < releaseInterval && (base < 0 || fileResident() < base+releaseAbove) {
+				continue
+			}
 			guard(s.path, func() error { return releaseMap(s.db) })
+			last = now
 		}
 	}
 }
