@@ -25,6 +25,10 @@ type inbox struct {
 	pending map[string]*candidate
 	wake    chan struct{}
 	newDirs chan map[string]string // from a reload
+	// held wakes the loop when files held for their SFTP burst are due
+	// (uploadHashes.hold); heldUntil is when it fires, zero when unset.
+	held      *time.Timer
+	heldUntil time.Time
 }
 
 type candidate struct {
@@ -33,6 +37,7 @@ type candidate struct {
 	mod     time.Time
 	seen    time.Time // when the file was first seen: files are taken in arrival order
 	changed time.Time // when size or mtime last changed
+	fi      os.FileInfo
 }
 
 // ignoredName reports names the inbox leaves alone until they are renamed:
@@ -84,6 +89,9 @@ func (in *inbox) run(ctx context.Context, ready func()) error {
 	defer scan.Stop()
 	check := time.NewTicker(100 * time.Millisecond)
 	defer check.Stop()
+	in.held = time.NewTimer(time.Hour)
+	in.held.Stop()
+	defer in.held.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -92,11 +100,20 @@ func (in *inbox) run(ctx context.Context, ready func()) error {
 			if !ok {
 				return nil
 			}
-			if ev.Has(fsnotify.Create) || ev.Has(fsnotify.Write) || ev.Has(fsnotify.Chmod) {
-				if tenant, ok := in.dirs[filepath.Dir(ev.Name)]; ok {
-					in.observe(tenant, ev.Name)
-					in.take(ctx)
-				}
+			// Events of files the inbox leaves alone (an upload's hidden
+			// temporary file: several per upload) change nothing to take;
+			// nor does a file that waits for the rest of its burst.
+			if !ev.Has(fsnotify.Create) && !ev.Has(fsnotify.Write) && !ev.Has(fsnotify.Chmod) {
+				continue
+			}
+			tenant, ok := in.dirs[filepath.Dir(ev.Name)]
+			if !ok || ignoredName(filepath.Base(ev.Name)) {
+				continue
+			}
+			in.observe(tenant, ev.Name)
+			if until, held := in.d.uploads.hold(ev.Name, time.Now()); held {
+				in.wakeAt(until)
+				continue
 			}
 		case err, ok := <-w.Errors:
 			if !ok {
@@ -123,6 +140,8 @@ func (in *inbox) run(ctx context.Context, ready func()) error {
 		case <-scan.C:
 			in.scanAll()
 		case <-check.C:
+		case <-in.held.C:
+			in.heldUntil = time.Time{}
 		}
 		in.take(ctx)
 	}
@@ -155,9 +174,10 @@ func (in *inbox) observe(tenant, path string) {
 	c := in.pending[path]
 	now := time.Now()
 	if c == nil {
-		in.pending[path] = &candidate{tenant: tenant, size: fi.Size(), mod: fi.ModTime(), seen: now, changed: now}
+		in.pending[path] = &candidate{tenant: tenant, size: fi.Size(), mod: fi.ModTime(), seen: now, changed: now, fi: fi}
 		return
 	}
+	c.fi = fi
 	if c.size != fi.Size() || !c.mod.Equal(fi.ModTime()) {
 		c.size, c.mod, c.changed = fi.Size(), fi.ModTime(), now
 	}
@@ -165,7 +185,8 @@ func (in *inbox) observe(tenant, path string) {
 
 // take claims every candidate that is complete, in the order the files
 // arrived (a registration file dropped before an invoice file is applied
-// before the invoices are routed).
+// before the invoices are routed). SFTP uploads in the middle of a burst
+// wait for the rest of it, a bounded time (uploadHashes.hold).
 func (in *inbox) take(ctx context.Context) {
 	paths := make([]string, 0, len(in.pending))
 	for path := range in.pending {
@@ -179,10 +200,18 @@ func (in *inbox) take(ctx context.Context) {
 		return paths[i] < paths[j]
 	})
 	var group []inboxFile
+	now := time.Now()
+	var wake time.Time
 	for _, path := range paths {
 		c := in.pending[path]
 		if ctx.Err() != nil {
 			return
+		}
+		if until, held := in.d.uploads.hold(path, now); held {
+			if wake.IsZero() || until.Before(wake) {
+				wake = until
+			}
+			continue
 		}
 		in.observe(c.tenant, path)
 		c, ok := in.pending[path]
@@ -200,10 +229,24 @@ func (in *inbox) take(ctx context.Context) {
 		}
 	}
 	in.d.claim(group)
+	if !wake.IsZero() {
+		in.wakeAt(wake)
+	}
 }
 
+// wakeAt makes the loop take files again at t at the latest.
+func (in *inbox) wakeAt(t time.Time) {
+	if in.heldUntil.IsZero() || t.Before(in.heldUntil) {
+		in.heldUntil = t
+		in.held.Reset(time.Until(t))
+	}
+}
+
+// complete reports whether no one writes the file any more: it has settled,
+// or it is an SFTP upload as it landed (the server closed it before the
+// rename), or the kernel says no process has it open for writing.
 func (in *inbox) complete(path string, c *candidate) bool {
-	if time.Since(c.changed) >= in.settle {
+	if time.Since(c.changed) >= in.settle || in.d.uploads.unchanged(path, c.fi) {
 		return true
 	}
 	return noWriters(path) == nil

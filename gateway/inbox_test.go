@@ -1,12 +1,15 @@
 package gateway
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/multikanal/multikanal/gateway/sftpd"
 	"github.com/multikanal/multikanal/gateway/store"
 )
 
@@ -102,5 +105,85 @@ func TestManyFilesClaimedInGroups(t *testing.T) {
 	}
 	if spooled, _ := os.ReadDir(filepath.Join(d.dataDir, "spool")); len(spooled) != n {
 		t.Errorf("%d files in the spool, want %d", len(spooled), n)
+	}
+}
+
+// The uploads of one SFTP session that arrive a few milliseconds apart are
+// claimed together, within burstHold of landing, and each one once; a file
+// uploaded on its own is claimed at once.
+func TestSFTPBurstClaimedTogether(t *testing.T) {
+	d := startTestDaemon(t, nil, nil)
+	dir := d.inboxDir("demo")
+	// land puts a file into the inbox as the SFTP server does: written
+	// under a hidden name, reported, renamed.
+	land := func(name string, session uint64) time.Time {
+		t.Helper()
+		body := []byte("not an invoice: " + name + "\n")
+		tmp := filepath.Join(dir, ".upload-"+name)
+		if err := os.WriteFile(tmp, body, 0o640); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(tmp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, name)
+		sum := sha256.Sum256(body)
+		d.uploads.add(sftpd.Upload{Tenant: "demo", Path: path, SHA256: hex.EncodeToString(sum[:]), File: fi, Session: session})
+		if err := os.Rename(tmp, path); err != nil {
+			t.Fatal(err)
+		}
+		return time.Now()
+	}
+	received := func() map[string]*store.File {
+		files := map[string]*store.File{}
+		d.store.View(func(tx store.Tx) error {
+			return tx.ForEachFile(func(f *store.File) error { files[f.Name] = f; return nil })
+		})
+		return files
+	}
+
+	const n = 60
+	var landed [n]time.Time
+	for i := range n {
+		landed[i] = land(fmt.Sprintf("b%02d.txt", i), 1)
+		time.Sleep(time.Millisecond)
+	}
+	var files map[string]*store.File
+	waitUntil(t, func() bool { files = received(); return len(files) == n })
+	groups := map[time.Time]int{}
+	for i := range n {
+		f := files[fmt.Sprintf("b%02d.txt", i)]
+		groups[f.ReceivedAt]++
+		// ReceivedAt is taken before the claim's sync and commit.
+		if late := f.ReceivedAt.Sub(landed[i]); late > burstHold+50*time.Millisecond {
+			t.Errorf("%s claimed %v after it landed", f.Name, late)
+		}
+	}
+	// The first file goes alone; the rest wait for each other (more than
+	// one group when the machine is slow enough to stretch the burst
+	// beyond burstHold).
+	if len(groups) > n/10 {
+		t.Errorf("%d files of one burst were claimed in %d groups", n, len(groups))
+	}
+	t.Logf("%d files of one burst claimed in %d groups", n, len(groups))
+
+	time.Sleep(2 * burstGap)
+	start := land("single.txt", 2)
+	waitUntil(t, func() bool { _, err := os.Stat(filepath.Join(dir, "single.txt")); return os.IsNotExist(err) })
+	if took := time.Since(start); took > burstGap+30*time.Millisecond {
+		t.Errorf("a single upload was claimed after %v", took)
+	}
+	waitUntil(t, func() bool {
+		files = received()
+		for _, f := range files {
+			if f.State != store.FileRejected {
+				return false
+			}
+		}
+		return len(files) == n+1
+	})
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("%d files left in the inbox", len(left))
 	}
 }

@@ -108,16 +108,18 @@ func (d *Daemon) claim(files []inboxFile) {
 // hashFile returns a file's SHA-256 and size: the SFTP server's hash when
 // the file is unchanged since it landed, else by reading it.
 func (d *Daemon) hashFile(path string) (string, int64, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return "", 0, err
+	}
+	if sum, ok := d.uploads.take(path, fi); ok {
+		return sum, fi.Size(), nil
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return "", 0, err
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err == nil {
-		if sum, ok := d.uploads.take(path, fi); ok {
-			return sum, fi.Size(), nil
-		}
-	}
 	h := sha256.New()
 	size, err := io.Copy(h, f)
 	if err != nil {

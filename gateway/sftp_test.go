@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -56,5 +57,67 @@ func TestUploadHashTrustedOnlyUnchanged(t *testing.T) {
 		if _, ok := u.take(path, stat()); ok {
 			t.Errorf("%s file: the old hash was trusted", name)
 		}
+	}
+}
+
+// The files of one SFTP session's burst wait for each other, at most
+// burstHold, and are released together; a file on its own, the first of a
+// burst and files of other sessions do not wait.
+func TestUploadBurstHold(t *testing.T) {
+	var u uploadHashes
+	t0 := time.Now()
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	land := func(session uint64, name string, ms int) {
+		u.addAt(sftpd.Upload{Tenant: "demo", Path: "/in/" + name, SHA256: "cafe", Session: session}, at(ms))
+	}
+	held := func(name string, ms int) (time.Time, bool) { return u.hold("/in/"+name, at(ms)) }
+
+	land(1, "single", 0)
+	if _, ok := held("single", 0); ok {
+		t.Error("a file on its own waits")
+	}
+	if _, ok := held("unknown", 0); ok {
+		t.Error("a file that did not come over SFTP waits")
+	}
+
+	// Session 2 lands a file every 2 ms from 1000 ms on.
+	for i := range 5 {
+		land(2, fmt.Sprintf("b%d", i), 1000+2*i)
+	}
+	land(3, "other", 1009) // another session, on its own
+	if _, ok := held("b0", 1008); ok {
+		t.Error("the first file of a burst waits")
+	}
+	if _, ok := held("other", 1009); ok {
+		t.Error("a file of another session waits for a burst")
+	}
+	until, ok := held("b1", 1009)
+	if want := at(1008).Add(burstGap); !ok || !until.Equal(want) {
+		t.Errorf("b1 at 1009 ms: held %v until %v, want until the burst's last file + burstGap (%v)", ok, until.Sub(t0), want.Sub(t0))
+	}
+	// Quiet for burstGap: every file of the burst goes, together.
+	for i := 1; i < 5; i++ {
+		if _, ok := held(fmt.Sprintf("b%d", i), 1008+int(burstGap/time.Millisecond)); ok {
+			t.Errorf("b%d still held once the session was quiet for burstGap", i)
+		}
+	}
+
+	// A session that never pauses: its files wait at most burstHold.
+	for i := range 200 {
+		land(4, fmt.Sprintf("c%03d", i), 2000+i)
+	}
+	until, ok = held("c001", 2050)
+	if want := at(2001).Add(burstHold); !ok || !until.Equal(want) {
+		t.Errorf("c001 while the burst goes on: held %v until %v, want %v (burstHold after it landed)", ok, until.Sub(t0), want.Sub(t0))
+	}
+	if _, ok := held("c001", 2001+int(burstHold/time.Millisecond)); ok {
+		t.Error("c001 held longer than burstHold")
+	}
+	if _, ok := held("c150", 2101); ok {
+		t.Error("a file of the same burst is still held after the others were released")
+	}
+	land(4, "c200", 2200)
+	if until, ok := held("c200", 2200); !ok || !until.Equal(at(2200).Add(burstGap)) {
+		t.Errorf("the next file of the burst: held %v until %v, want a new wait", ok, until.Sub(t0))
 	}
 }

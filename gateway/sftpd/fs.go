@@ -40,6 +40,7 @@ var (
 // out of it.
 type session struct {
 	srv      *Server
+	id       uint64 // Upload.Session
 	tenant   Tenant
 	log      *slog.Logger // with tenant and ip
 	inbox    *os.Root
@@ -60,7 +61,7 @@ func newSession(srv *Server, t Tenant, log *slog.Logger) (*session, error) {
 		inbox.Close()
 		return nil, fmt.Errorf("receipts of %s: %w", t.ID, err)
 	}
-	return &session{srv: srv, tenant: t, log: log, inbox: inbox, receipts: receipts, writing: make(map[string][]*upload)}, nil
+	return &session{srv: srv, id: srv.sessions.Add(1), tenant: t, log: log, inbox: inbox, receipts: receipts, writing: make(map[string][]*upload)}, nil
 }
 
 // close releases the directories. Open uploads are closed by pkg/sftp

@@ -92,9 +92,13 @@ type Options struct {
 	// Observer, when set, is told of sessions, failed logins and bans as
 	// they happen, for metrics. Its methods must not block.
 	Observer Observer
-	// Uploaded, when set, is told of every upload that landed in an inbox,
+	// Uploaded, when set, is told of every upload that lands in an inbox,
 	// with the SHA-256 the server computed while receiving it, so whoever
-	// takes the file need not read it again to hash it. It must not block.
+	// takes the file need not read it again to hash it. It is told just
+	// before the rename that makes the file visible, so it knows of the
+	// file when the inbox watcher sees it; in the rare case that the
+	// rename then fails, it was told of a file that never lands (Upload.File
+	// matches no file in the inbox). It must not block.
 	Uploaded func(Upload)
 }
 
@@ -104,6 +108,10 @@ type Upload struct {
 	Path   string      // in the tenant's InboxDir
 	SHA256 string      // hex, of the bytes written
 	File   os.FileInfo // of the file as it landed: check it is unchanged before trusting SHA256
+	// Session numbers the SFTP session that uploaded the file, unique
+	// while the server runs: uploads with the same number came one after
+	// another from one client.
+	Session uint64
 }
 
 // Defaults of Options; documented in docs/sftp.md.

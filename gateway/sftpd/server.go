@@ -70,7 +70,8 @@ type Server struct {
 	// memory or every core.
 	pwSlots chan struct{}
 
-	tenants atomic.Pointer[map[string]*tenantEntry]
+	tenants  atomic.Pointer[map[string]*tenantEntry]
+	sessions atomic.Uint64 // numbers the SFTP sessions (Upload.Session)
 
 	mu        sync.Mutex
 	addr      net.Addr

@@ -248,8 +248,22 @@ func (u *upload) Close() error {
 		return u.failed
 	}
 	sum, err := u.sum()
+	// The file as it lands: a rename changes neither its inode, size nor
+	// modification time.
+	var fi os.FileInfo
+	report := u.ss.srv.opt.Uploaded
+	if err == nil && report != nil {
+		fi, err = u.f.Stat()
+	}
 	if cerr := u.f.Close(); err == nil {
 		err = cerr
+	}
+	// Reported just before the rename: the inbox watcher, woken by it,
+	// asks at once whether the file came in a burst (gateway's
+	// uploadHashes.hold). Should the rename fail, the report names a file
+	// that never lands, which Uploaded allows for.
+	if err == nil && report != nil {
+		report(Upload{Tenant: u.ss.tenant.ID, Path: filepath.Join(u.ss.tenant.InboxDir, u.name), SHA256: sum, File: fi, Session: u.ss.id})
 	}
 	if err == nil {
 		err = u.ss.inbox.Rename(u.tmp, u.name)
@@ -264,11 +278,6 @@ func (u *upload) Close() error {
 	}
 	u.ss.log.Info("sftp upload", "name", u.name, "size", u.size, "sha256", sum,
 		"seconds", time.Since(u.started).Seconds(), "resumed", u.resumed >= 0, "synced", durable)
-	if report := u.ss.srv.opt.Uploaded; report != nil {
-		if fi, err := u.ss.inbox.Lstat(u.name); err == nil {
-			report(Upload{Tenant: u.ss.tenant.ID, Path: filepath.Join(u.ss.tenant.InboxDir, u.name), SHA256: sum, File: fi})
-		}
-	}
 	return nil
 }
 
