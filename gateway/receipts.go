@@ -78,10 +78,21 @@ func newReceiptWriter(d *Daemon) *receiptWriter {
 		settled: map[string]bool{}, wake: make(chan struct{}, 1)}
 }
 
+// firstReceiptDelay is how long a new file's first receipt waits unless
+// the file is settled sooner. Most files settle within it (a rejected
+// upload within milliseconds, a single invoice within ~60 ms), and then
+// the first receipt is also the last: one file written instead of a
+// "received" one replaced a moment later. On a busy inbox every receipt
+// file written and replaced costs a file creation and an inode freed.
+const firstReceiptDelay = 100 * time.Millisecond
+
 // touch marks a file's receipt as out of date.
 func (w *receiptWriter) touch(fileID string) {
 	w.mu.Lock()
 	w.dirty[fileID] = true
+	if _, written := w.next[fileID]; !written {
+		w.next[fileID] = time.Now().Add(firstReceiptDelay)
+	}
 	w.mu.Unlock()
 	select {
 	case w.wake <- struct{}{}:
@@ -162,8 +173,9 @@ func (w *receiptWriter) flush(force bool) (waiting bool) {
 	return waiting
 }
 
-// settledFiles returns those of ids whose file is parsed and has no
-// delivery pending: cheap to ask, it decodes one record per file.
+// settledFiles returns those of ids whose file is at an end (rejected, a
+// duplicate, applied) or parsed with no delivery pending: cheap to ask, it
+// decodes one record per file.
 func (w *receiptWriter) settledFiles(ids []string) []string {
 	var out []string
 	if len(ids) == 0 {
@@ -171,7 +183,11 @@ func (w *receiptWriter) settledFiles(ids []string) []string {
 	}
 	w.d.store.View(func(tx store.Tx) error {
 		for _, id := range ids {
-			if f, err := tx.File(id); err == nil && f.State == store.FileParsed && !tx.FilePending(id) {
+			f, err := tx.File(id)
+			if err != nil {
+				continue
+			}
+			if receiptFinal(f, true, f.Docs) && (f.State != store.FileParsed || !tx.FilePending(id)) {
 				out = append(out, id)
 			}
 		}
