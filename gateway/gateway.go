@@ -73,8 +73,11 @@ type Daemon struct {
 	engine   *engine
 	receipts *receiptWriter
 	ingestQ  *jobQueue
-	ready    atomic.Bool
-	info     Info
+	// recording counts store changes made without waiting for them
+	// (rejectFile); a stop waits for them before the store closes.
+	recording sync.WaitGroup
+	ready     atomic.Bool
+	info      Info
 	// clientKeys are the SFTP client keys made for the embedded default.
 	clientKeys map[string]string
 	// live is the configuration in force: the start-up one, or the last
@@ -213,6 +216,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			srv.Close()
 		}
 		workers.Wait()
+		d.recording.Wait()
 		services.Wait()
 		return err
 	}
@@ -265,6 +269,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.log.Info("stopping: no new files; finishing sends in flight")
 	stop()
 	workers.Wait()
+	d.recording.Wait()
 	if srv != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		srv.Shutdown(sctx)

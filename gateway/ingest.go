@@ -317,12 +317,22 @@ func (d *Daemon) ingest(ctx context.Context, fileID string) {
 	d.receipts.touch(fileID)
 }
 
+// rejectFile records that a file is refused, and why, without waiting for
+// the commit: nothing after it depends on the record, and a burst of refused
+// files (a folder of wrong files uploaded at once) then shares commits
+// instead of taking one commit each, one after the other. A stop waits for
+// the record (Run); should it be lost in a crash, the file is still
+// "received" and is read, and refused, again at the next start.
 func (d *Daemon) rejectFile(rec *store.File, class, reason string) {
 	d.metrics.fileRejected(rec.Tenant, class)
-	if err := d.setFile(rec.ID, func(f *store.File) { f.State, f.Reason = store.FileRejected, reason }); err != nil {
-		d.log.Error("recording a rejected file failed", "file", rec.ID, "err", err)
-	}
-	d.receipts.touch(rec.ID)
+	d.recording.Add(1)
+	go func() {
+		defer d.recording.Done()
+		if err := d.setFile(rec.ID, func(f *store.File) { f.State, f.Reason = store.FileRejected, reason }); err != nil {
+			d.log.Error("recording a rejected file failed", "file", rec.ID, "err", err)
+		}
+		d.receipts.touch(rec.ID)
+	}()
 }
 
 // recordItems validates and routes a chunk of documents and records them,
