@@ -114,7 +114,17 @@ func runSFTP(cfg sftpConfig, say func(string, ...any)) (*sftpResult, error) {
 	big := filepath.Join(dir, "large.bin")
 	small := filepath.Join(dir, "small")
 	say("SFTP: writing a %s file and %d files of %s", binSize(cfg.size), cfg.files, binSize(int64(cfg.fileSize)))
-	if err := writeTestFiles(big, small, cfg.size, cfg.files, cfg.fileSize); err != nil {
+	// Every round and cipher uploads its own small files, new names and new
+	// bytes, as an ERP sends new invoices each time: the same files again
+	// would be duplicates to the gateway (refused, their receipts
+	// replaced), which an ERP's real traffic is not.
+	var sets []string
+	for round := 1; round <= cfg.rounds; round++ {
+		for _, cipher := range cfg.ciphers {
+			sets = append(sets, smallSet(small, round, cipher))
+		}
+	}
+	if err := writeTestFiles(big, sets, cfg.size, cfg.files, cfg.fileSize); err != nil {
 		return nil, err
 	}
 
@@ -149,7 +159,7 @@ func runSFTP(cfg sftpConfig, say func(string, ...any)) (*sftpResult, error) {
 					if test == "large" {
 						put += fmt.Sprintf("%s %s/large-%d-%s.bin", big, s.target, round, strings.SplitN(cipher, "-", 2)[0])
 					} else {
-						put += fmt.Sprintf("%s/* %s/", small, s.target)
+						put += fmt.Sprintf("%s/* %s/", smallSet(small, round, cipher), s.target)
 					}
 					var cpu0 time.Duration
 					if s.cpu != nil {
@@ -248,10 +258,17 @@ func sftpBatch(s *server, cipher, command, batchFile string) (float64, error) {
 	return secs, nil
 }
 
-// writeTestFiles writes the large file and the small ones, random bytes
-// (nothing for compression or deduplication to win on).
-func writeTestFiles(big, small string, size int64, files, fileSize int) error {
-	if err := os.MkdirAll(small, 0o755); err != nil {
+// smallSet is the folder of the small files one round uploads with one
+// cipher; the file names carry the round and cipher too.
+func smallSet(small string, round int, cipher string) string {
+	return filepath.Join(small, fmt.Sprintf("r%d-%s", round, strings.SplitN(cipher, "-", 2)[0]))
+}
+
+// writeTestFiles writes the large file and a set of small files into each
+// of sets, random bytes (nothing for compression or deduplication to win
+// on).
+func writeTestFiles(big string, sets []string, size int64, files, fileSize int) error {
+	if err := os.MkdirAll(filepath.Dir(big), 0o755); err != nil {
 		return err
 	}
 	rng := rand.NewChaCha8([32]byte{'m', 'k'})
@@ -268,10 +285,15 @@ func writeTestFiles(big, small string, size int64, files, fileSize int) error {
 		return err
 	}
 	buf := make([]byte, fileSize)
-	for i := range files {
-		rng.Read(buf)
-		if err := os.WriteFile(filepath.Join(small, fmt.Sprintf("small-%05d.bin", i)), buf, 0o644); err != nil {
+	for _, set := range sets {
+		if err := os.MkdirAll(set, 0o755); err != nil {
 			return err
+		}
+		for i := range files {
+			rng.Read(buf)
+			if err := os.WriteFile(filepath.Join(set, fmt.Sprintf("small-%s-%05d.bin", filepath.Base(set), i)), buf, 0o644); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -407,9 +429,13 @@ func startSSHD(say func(string, ...any)) (*server, error) {
 			"-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
 			benchUser + "@127.0.0.1"},
 		target: remote,
-		// Uploads are removed between runs, so the disk holds one at a time.
-		// The session's processes are waited for first, so that the next
-		// run starts on an idle server.
+		// Large uploads are removed between runs, so the disk holds one at
+		// a time; small ones stay until the end, as the gateway keeps its
+		// own (claimed into its spool): removing a thousand files just
+		// before a run would slow the file creations of that run (on ext4,
+		// a new inode skips over recently freed ones), whichever server it
+		// is. The session's processes are waited for first, so that the
+		// next run starts on an idle server.
 		settle: func() error {
 			children := fmt.Sprintf("/proc/%d/task/%d/children", pid, pid)
 			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
@@ -422,6 +448,9 @@ func startSSHD(say func(string, ...any)) (*server, error) {
 				return err
 			}
 			for _, e := range entries {
+				if !strings.HasPrefix(e.Name(), "large-") {
+					continue
+				}
 				if err := os.Remove(filepath.Join(remote, e.Name())); err != nil {
 					return err
 				}
