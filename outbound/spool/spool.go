@@ -132,9 +132,11 @@ func (s *Spool) Flush() error {
 }
 
 // flush syncs the pending files, then the folder. Each file's writeback was
-// started when it was written (startWriteback), so the first fsync's
-// journal commit usually covers them all and the rest return at once: one
-// disk round trip for the group, where an fsync per file costs one each.
+// started when it was written (startWriteback), so the fsyncs mostly wait
+// for writes already under way instead of starting one each; on a
+// journalling file system the first fsync's commit also covers the others'
+// metadata. Either way a group costs about one disk round trip, where an
+// fsync per send cost one per message.
 func (s *Spool) flush() error {
 	s.pendingMu.Lock()
 	files := s.pending

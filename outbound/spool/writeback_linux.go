@@ -8,7 +8,7 @@ import (
 
 // startWriteback asks the kernel to start writing f's data now, without
 // waiting: the blocks are allocated and on their way before the group's
-// Flush, whose first fsync then commits them all in one journal commit.
+// Flush, whose fsyncs then mostly wait for writes already under way.
 func startWriteback(f *os.File) {
 	unix.SyncFileRange(int(f.Fd()), 0, 0, unix.SYNC_FILE_RANGE_WRITE)
 }
