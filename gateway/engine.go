@@ -138,13 +138,7 @@ func (e *engine) start(ctx context.Context, wg *sync.WaitGroup) error {
 		e.schedule(job{id: b.ID, batch: true}, b.Channel, b.NextAt)
 	}
 	for _, r := range e.runners {
-		n := r.l.get().cfg.Workers
-		if n <= 0 {
-			n = e.d.live.Load().Delivery.Workers
-		}
-		if n <= 0 {
-			n = 1
-		}
+		n := e.workers(r)
 		for range n {
 			wg.Add(1)
 			go func() {
@@ -369,7 +363,7 @@ func (e *engine) work(ctx context.Context, r *runner) {
 		case j.batch:
 			e.sendBatch(ctx, r, j.id)
 		case r.groups():
-			e.sendGroup(ctx, r, append([]string{j.id}, r.q.popPlain(maxSendGroup-1)...))
+			e.sendGroup(ctx, r, append([]string{j.id}, r.q.popPlain(maxSendGroup-1, e.workers(r))...))
 		default:
 			e.sendGroup(ctx, r, []string{j.id})
 		}
@@ -381,6 +375,16 @@ func (e *engine) work(ctx context.Context, r *runner) {
 // drawing, which is also what the last message of a group waits to count
 // as sent.
 const maxSendGroup = 64
+
+// workers is how many workers the channel runs: its own setting, else
+// [delivery] workers, else one.
+func (e *engine) workers(r *runner) int {
+	n := r.l.get().cfg.Workers
+	if n <= 0 {
+		n = e.d.live.Load().Delivery.Workers
+	}
+	return max(n, 1)
+}
 
 // groups reports whether the channel's transport can make a group of sends
 // durable at once (outbound.Flusher, as the spool can). Other transports
@@ -769,11 +773,14 @@ func (q *jobQueue) pop(ctx context.Context) (job, bool) {
 	}
 }
 
-// popPlain takes up to n more delivery jobs from the front of the queue
-// without waiting, stopping at the first batch or confirmation job.
-func (q *jobQueue) popPlain(n int) []string {
+// popPlain takes more delivery jobs from the front of the queue without
+// waiting, stopping at the first batch or confirmation job: up to n, and no
+// more than a fair share of the queue among the channel's workers, so that
+// a short queue is rendered on every core rather than by one worker.
+func (q *jobQueue) popPlain(n, workers int) []string {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	n = min(n, (len(q.items)+workers-1)/max(workers, 1))
 	var ids []string
 	for len(ids) < n && len(q.items) > 0 && !q.items[0].batch && !q.items[0].confirm {
 		ids = append(ids, q.items[0].id)
