@@ -143,17 +143,18 @@ func TestSFTPBurstClaimedTogether(t *testing.T) {
 		return files
 	}
 
-	const n = 60
+	// A file every ~10 ms for longer than burstHold: the cap is reached.
+	const n = 120
 	var landed [n]time.Time
 	for i := range n {
-		landed[i] = land(fmt.Sprintf("b%02d.txt", i), 1)
-		time.Sleep(time.Millisecond)
+		landed[i] = land(fmt.Sprintf("b%03d.txt", i), 1)
+		time.Sleep(10 * time.Millisecond)
 	}
 	var files map[string]*store.File
 	waitUntil(t, func() bool { files = received(); return len(files) == n })
 	groups := map[time.Time]int{}
 	for i := range n {
-		f := files[fmt.Sprintf("b%02d.txt", i)]
+		f := files[fmt.Sprintf("b%03d.txt", i)]
 		groups[f.ReceivedAt]++
 		// ReceivedAt is taken before the claim's sync and commit.
 		if late := f.ReceivedAt.Sub(landed[i]); late > burstHold+50*time.Millisecond {
@@ -186,4 +187,24 @@ func TestSFTPBurstClaimedTogether(t *testing.T) {
 	if left, _ := os.ReadDir(dir); len(left) != 0 {
 		t.Errorf("%d files left in the inbox", len(left))
 	}
+	// Held or not, every file's receipt says final within the two seconds
+	// of its close that issue 4 promises.
+	waitUntil(t, func() bool {
+		files = received()
+		for _, f := range files {
+			if !f.Final {
+				return false
+			}
+		}
+		return true
+	})
+	var slowest time.Duration
+	for i := range n {
+		f := files[fmt.Sprintf("b%03d.txt", i)]
+		slowest = max(slowest, f.FinalAt.Sub(landed[i]))
+	}
+	if slowest > 2*time.Second {
+		t.Errorf("a file of the burst had its final receipt %v after it landed", slowest)
+	}
+	t.Logf("slowest final receipt of the burst: %v after it landed", slowest)
 }

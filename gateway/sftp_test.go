@@ -103,21 +103,23 @@ func TestUploadBurstHold(t *testing.T) {
 	}
 
 	// A session that never pauses: its files wait at most burstHold.
-	for i := range 200 {
-		land(4, fmt.Sprintf("c%03d", i), 2000+i)
+	hold := int(burstHold / time.Millisecond)
+	n := hold + 200 // a file a millisecond, for longer than burstHold
+	for i := range n {
+		land(4, fmt.Sprintf("c%04d", i), 2000+i)
 	}
-	until, ok = held("c001", 2050)
+	until, ok = held("c0001", 2050)
 	if want := at(2001).Add(burstHold); !ok || !until.Equal(want) {
-		t.Errorf("c001 while the burst goes on: held %v until %v, want %v (burstHold after it landed)", ok, until.Sub(t0), want.Sub(t0))
+		t.Errorf("c0001 while the burst goes on: held %v until %v, want %v (burstHold after it landed)", ok, until.Sub(t0), want.Sub(t0))
 	}
-	if _, ok := held("c001", 2001+int(burstHold/time.Millisecond)); ok {
-		t.Error("c001 held longer than burstHold")
+	if _, ok := held("c0001", 2001+hold); ok {
+		t.Error("c0001 held longer than burstHold")
 	}
-	if _, ok := held("c150", 2101); ok {
+	if _, ok := held(fmt.Sprintf("c%04d", hold/2), 2001+hold); ok {
 		t.Error("a file of the same burst is still held after the others were released")
 	}
-	land(4, "c200", 2200)
-	if until, ok := held("c200", 2200); !ok || !until.Equal(at(2200).Add(burstGap)) {
+	land(4, "next", 2000+n)
+	if until, ok := held("next", 2000+n); !ok || !until.Equal(at(2000+n).Add(burstGap)) {
 		t.Errorf("the next file of the burst: held %v until %v, want a new wait", ok, until.Sub(t0))
 	}
 }
