@@ -339,24 +339,36 @@ func (d *Daemon) recover() error {
 }
 
 // sweepTemporaryFiles removes what a crash (kill -9) left of atomic writes:
-// temporary receipts and daemon.json (".receipt-*") and host and client key
-// files (".NAME.*.tmp"). They were never renamed into place, so nothing
-// refers to them; a tenant must not see them in /receipts.
+// temporary receipts and daemon.json (".receipt-*"), host and client key
+// files (".NAME.*.tmp"), and SFTP uploads cut off mid-transfer
+// (".upload-*.tmp" in an inbox; the client never got its OK). They were
+// never renamed into place, so nothing refers to them; a tenant must not see
+// them in /receipts. In an inbox only the SFTP server's own names go: a
+// local program may be writing its own hidden file there.
 func (d *Daemon) sweepTemporaryFiles() {
 	dirs := []string{d.dataDir, filepath.Join(d.dataDir, "keys"), filepath.Join(d.dataDir, "hostkeys")}
+	var inboxes []string
 	for id := range *d.tenants.Load() {
 		dirs = append(dirs, d.receiptsDir(id))
+		inboxes = append(inboxes, d.inboxDir(id))
 	}
-	for _, dir := range dirs {
+	sweep := func(dir string, stale func(name string) bool) {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
-			continue
+			return
 		}
 		for _, e := range entries {
-			n := e.Name()
-			if e.Type().IsRegular() && (strings.HasPrefix(n, ".receipt-") || strings.HasPrefix(n, ".") && strings.HasSuffix(n, ".tmp")) {
-				os.Remove(filepath.Join(dir, n))
+			if e.Type().IsRegular() && stale(e.Name()) {
+				os.Remove(filepath.Join(dir, e.Name()))
 			}
 		}
+	}
+	for _, dir := range dirs {
+		sweep(dir, func(n string) bool {
+			return strings.HasPrefix(n, ".receipt-") || strings.HasPrefix(n, ".") && strings.HasSuffix(n, ".tmp")
+		})
+	}
+	for _, dir := range inboxes {
+		sweep(dir, sftpd.IsTempName)
 	}
 }

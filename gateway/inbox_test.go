@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/gateway/sftpd"
 	"github.com/multikanal/multikanal/gateway/store"
 )
@@ -207,4 +208,38 @@ func TestSFTPBurstClaimedTogether(t *testing.T) {
 		t.Errorf("a file of the burst had its final receipt %v after it landed", slowest)
 	}
 	t.Logf("slowest final receipt of the burst: %v after it landed", slowest)
+}
+
+// A start removes what a crash left of SFTP uploads in the inboxes and of
+// receipts being written, and nothing else: a local program's own hidden
+// file in the inbox stays.
+func TestStartSweepsCutOffUploads(t *testing.T) {
+	var inbox, receipts string
+	startTestDaemon(t, func(cfg *config.Config) {
+		inbox = filepath.Join(cfg.DataDir, "tenants", "demo", "inbox")
+		receipts = filepath.Join(cfg.DataDir, "tenants", "demo", "receipts")
+		for dir, names := range map[string][]string{
+			inbox:    {".upload-0123456789abcdef.tmp", ".erp-export.csv.tmp"},
+			receipts: {".receipt-123"},
+		} {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range names {
+				if err := os.WriteFile(filepath.Join(dir, n), []byte("cut off"), 0o640); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}, nil)
+	for path, want := range map[string]bool{
+		filepath.Join(inbox, ".upload-0123456789abcdef.tmp"): false,
+		filepath.Join(inbox, ".erp-export.csv.tmp"):          true,
+		filepath.Join(receipts, ".receipt-123"):              false,
+	} {
+		_, err := os.Stat(path)
+		if got := err == nil; got != want {
+			t.Errorf("%s: exists %v after the start, want %v", path, got, want)
+		}
+	}
 }

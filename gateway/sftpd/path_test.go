@@ -88,3 +88,16 @@ func FuzzResolve(f *testing.F) {
 		}
 	})
 }
+
+func TestTempNamesAreRecognised(t *testing.T) {
+	for range 10 {
+		if n := tempName(); !IsTempName(n) || checkName(n) == nil {
+			t.Errorf("%q: IsTempName %v, and a client may use the name: %v", n, IsTempName(n), checkName(n) == nil)
+		}
+	}
+	for _, n := range []string{"upload-1.tmp", ".upload-1.xml", ".erp.tmp", "a.xml"} {
+		if IsTempName(n) {
+			t.Errorf("IsTempName(%q) = true", n)
+		}
+	}
+}

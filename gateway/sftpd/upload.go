@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -69,6 +70,14 @@ func tempName() string {
 	var b [8]byte
 	rand.Read(b[:])
 	return ".upload-" + hex.EncodeToString(b[:]) + ".tmp"
+}
+
+// IsTempName reports whether name is one the server writes an upload
+// under before it lands. One left in an inbox after a crash of the daemon
+// is an upload whose client never got its OK; the gateway removes it at
+// start.
+func IsTempName(name string) bool {
+	return strings.HasPrefix(name, ".upload-") && strings.HasSuffix(name, ".tmp")
 }
 
 // startUpload creates the temporary file for name. With resume, the
