@@ -90,7 +90,7 @@ func run() int {
 	sftpFiles := fs.Int("sftp-files", 1_000, "number of small SFTP uploads")
 	sftpFileSize := sizeFlag(10 << 10)
 	fs.Var(&sftpFileSize, "sftp-file-size", "size of each small SFTP upload")
-	rounds := fs.Int("sftp-rounds", 3, "interleaved rounds per server, test and cipher (medians are reported)")
+	rounds := fs.Int("sftp-rounds", 5, "interleaved rounds per server, test and cipher (medians are reported)")
 	sftpFsync := fs.Bool("sftp-fsync", false, "upload with put -f (fsync@openssh.com): every file synced to disk before the client's OK, on both servers")
 	ciphers := fs.String("sftp-ciphers", "aes128-gcm@openssh.com,chacha20-poly1305@openssh.com", "ciphers to compare, comma-separated")
 	daemonBin := fs.String("daemon", "", "the multikanal binary to run (default: go build ./cmd/multikanal)")

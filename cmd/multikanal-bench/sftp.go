@@ -313,8 +313,9 @@ func oursServer(d *daemon) (*server, error) {
 	argv = append([]string{argv[0], "-F", "/dev/null", "-o", "BatchMode=yes"}, argv[1:]...)
 	return &server{
 		name: "multikanal", argv: argv, target: "/inbox",
-		// The daemon claims every upload; the next run starts when the
-		// inbox is empty, so it does not compete with the claims of this one.
+		// The daemon claims every upload and writes its receipt; the next
+		// run starts when the inbox is empty and the daemon is idle, so it
+		// does not compete with the work of this one.
 		settle: func() error {
 			for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
 				entries, err := os.ReadDir(d.inbox())
@@ -322,16 +323,33 @@ func oursServer(d *daemon) (*server, error) {
 					return err
 				}
 				if len(entries) == 0 {
-					return nil
+					break
 				}
 				if time.Now().After(deadline) {
 					return fmt.Errorf("the daemon has not claimed the uploads in %s after 2 minutes", d.inbox())
 				}
 			}
+			waitIdle(d.cpu, 10*time.Second)
+			return nil
 		},
 		cpu: d.cpu,
 		log: d.log.Name(),
 	}, nil
+}
+
+// waitIdle returns once a process uses under 5% of a core over 200 ms
+// (its receipts written, its timers quiet), or after limit.
+func waitIdle(cpu func() time.Duration, limit time.Duration) {
+	const window = 200 * time.Millisecond
+	prev := cpu()
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); {
+		time.Sleep(window)
+		now := cpu()
+		if now-prev < window/20 {
+			return
+		}
+		prev = now
+	}
 }
 
 // startSSHD runs OpenSSH's sshd as its own instance on a loopback port, with
