@@ -44,6 +44,7 @@ type session struct {
 	tenant   Tenant
 	log      *slog.Logger // with tenant and ip
 	inbox    *os.Root
+	inboxDir *os.File // the inbox folder, opened through inbox, for createTemp
 	receipts *os.Root
 
 	mu      sync.Mutex
@@ -56,17 +57,25 @@ func newSession(srv *Server, t Tenant, log *slog.Logger) (*session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inbox of %s: %w", t.ID, err)
 	}
+	inboxDir, err := inbox.Open(".")
+	if err != nil {
+		inbox.Close()
+		return nil, fmt.Errorf("inbox of %s: %w", t.ID, err)
+	}
 	receipts, err := os.OpenRoot(t.ReceiptsDir)
 	if err != nil {
+		inboxDir.Close()
 		inbox.Close()
 		return nil, fmt.Errorf("receipts of %s: %w", t.ID, err)
 	}
-	return &session{srv: srv, id: srv.sessions.Add(1), tenant: t, log: log, inbox: inbox, receipts: receipts, writing: make(map[string][]*upload)}, nil
+	return &session{srv: srv, id: srv.sessions.Add(1), tenant: t, log: log, inbox: inbox, inboxDir: inboxDir,
+		receipts: receipts, writing: make(map[string][]*upload)}, nil
 }
 
 // close releases the directories. Open uploads are closed by pkg/sftp
 // before, when its Serve returns.
 func (ss *session) close() {
+	ss.inboxDir.Close()
 	ss.inbox.Close()
 	ss.receipts.Close()
 }

