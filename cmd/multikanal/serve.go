@@ -67,6 +67,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	if os.Getenv("GOMAXPROCS") == "" {
+		go governCores(ctx, log)
+	}
 	sftpLn, err := activatedListener("sftp")
 	if err != nil {
 		fmt.Fprintln(stderr, "multikanal: socket activation:", err)
