@@ -100,6 +100,11 @@ func NewServer(t testing.TB, cfg Config) *Server {
 	}()
 	t.Cleanup(func() {
 		srv.Close()
+		// go-smtp's Close closes only the listeners Serve has taken up;
+		// when the test ends before the goroutine above ran, Serve would
+		// then accept on l for ever (a hang seen under load). Closing l
+		// ends it either way.
+		l.Close()
 		<-done
 	})
 	return s
