@@ -32,7 +32,8 @@ const (
 	raiseWaiting = 3
 	raiseSamples = 2
 	// lowerWindow and lowerBelow: all cores go back to one when the
-	// daemon used less than lowerBelow of one core over lowerWindow.
+	// daemon used less than lowerBelow of one core over lowerWindow and
+	// no work waits at its end.
 	lowerWindow = time.Second
 	lowerBelow  = 0.75
 )
@@ -69,7 +70,8 @@ func (g *coreGovernor) step(now time.Time, waiting uint64, cpu time.Duration) in
 	if span := now.Sub(g.since); span >= lowerWindow {
 		used := float64(cpu-g.cpuAt) / float64(span)
 		g.since, g.cpuAt = now, cpu
-		if used < lowerBelow {
+		// Work that has just arrived keeps every core.
+		if used < lowerBelow && waiting < raiseWaiting {
 			g.current = 1
 		}
 	}

@@ -67,6 +67,26 @@ func TestCoreGovernorPolicy(t *testing.T) {
 	}
 }
 
+// A quiet window that ends as work arrives keeps every core; the next
+// quiet one lets them go.
+func TestCoreGovernorKeepsCoresForArrivingWork(t *testing.T) {
+	f := &feed{g: &coreGovernor{max: 2, current: 2}, now: time.Unix(1e9, 0)}
+	f.sample(0, 0) // starts the window
+	perWindow := int(lowerWindow / coreSample)
+	for range perWindow - 1 {
+		f.sample(0, 0.1)
+	}
+	if n := f.sample(8, 0.1); n != 2 {
+		t.Fatalf("a quiet window ending with 8 goroutines waiting: %d cores, want 2", n)
+	}
+	for range perWindow - 1 {
+		f.sample(0, 0.1)
+	}
+	if n := f.sample(0, 0.1); n != 1 {
+		t.Fatalf("the next quiet window: %d cores, want 1", n)
+	}
+}
+
 // The governor on the real runtime: goroutines that wait for a core get
 // every core within a few samples, and an idle process goes back to one.
 func TestCoreGovernorFollowsWork(t *testing.T) {
