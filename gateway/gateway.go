@@ -172,16 +172,26 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer stop()
 	var workers, services sync.WaitGroup
 
-	services.Add(1)
-	go func() { defer services.Done(); d.receipts.run(runCtx) }()
+	// The receipt writer stops last: its final turn writes what the
+	// workers and the background records (rejectFile) changed while they
+	// stopped. On runCtx, a stop right after a burst of refused files
+	// left some of them without a receipt.
+	receiptsCtx, stopReceipts := context.WithCancel(context.Background())
+	defer stopReceipts()
+	receiptsDone := make(chan struct{})
+	go func() { defer close(receiptsDone); d.receipts.run(receiptsCtx) }()
+	finishReceipts := func() { stopReceipts(); <-receiptsDone }
 
 	if err := d.recover(); err != nil {
 		stop()
+		finishReceipts()
 		services.Wait()
 		return err
 	}
 	if err := d.engine.start(runCtx, &workers); err != nil {
 		stop()
+		workers.Wait()
+		finishReceipts()
 		services.Wait()
 		return err
 	}
@@ -217,6 +227,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 		workers.Wait()
 		d.recording.Wait()
+		finishReceipts()
 		services.Wait()
 		return err
 	}
@@ -269,12 +280,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.log.Info("stopping: no new files; finishing sends in flight")
 	stop()
 	workers.Wait()
-	d.recording.Wait()
 	if srv != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		srv.Shutdown(sctx)
 		cancel()
 	}
+	d.recording.Wait()
+	finishReceipts()
 	services.Wait()
 	os.Remove(filepath.Join(d.dataDir, "daemon.json"))
 	d.log.Info("stopped")
