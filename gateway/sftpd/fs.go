@@ -35,9 +35,10 @@ var (
 )
 
 // session is one tenant's SFTP session and implements pkg/sftp's handlers.
-// It reaches the tenant's directories only through os.Root, so that even a
-// symbolic link planted in a directory by someone else cannot lead a path
-// out of it.
+// It reaches the tenant's directories only through os.Root (and, for new
+// upload files, the inbox folder opened through it: see createTemp), so
+// that even a symbolic link planted in a directory by someone else cannot
+// lead a path out of it.
 type session struct {
 	srv      *Server
 	id       uint64 // Upload.Session
