@@ -3,12 +3,9 @@ package gateway
 import (
 	"archive/zip"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -25,6 +22,7 @@ import (
 	ag "github.com/multikanal/multikanal/formats/autogiro"
 	"github.com/multikanal/multikanal/formats/recipients"
 	"github.com/multikanal/multikanal/gateway/sftpd"
+	"github.com/multikanal/multikanal/gateway/sftpd/sftpdtest"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound/print"
 )
@@ -250,30 +248,6 @@ func TestKivraRateLimitedThenErrorsThenRecovers(t *testing.T) {
 	}
 }
 
-// startSFTPD runs our own SFTP server with one account until the test ends.
-func startSFTPD(t *testing.T, tenant sftpd.Tenant, dir string) (*sftpd.Server, string) {
-	t.Helper()
-	srv, err := sftpd.New(sftpd.Options{HostKeyDir: filepath.Join(dir, "hostkeys"), MinFreeDisk: -1,
-		Logger: slog.New(slog.DiscardHandler)}, []sftpd.Tenant{tenant})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("sftpd Serve: %v", err)
-		}
-	})
-	return srv, ln.Addr().String()
-}
-
 // The print house's SFTP server refuses our key for a while (its
 // authorized_keys lacks it), then is fixed: the batch is retried and lands
 // exactly once.
@@ -295,7 +269,7 @@ func TestBankSFTPRefusesLoginsThenAccepts(t *testing.T) {
 		AuthorizedKeysFile: wrong}
 	os.MkdirAll(tenant.InboxDir, 0o755)
 	os.MkdirAll(tenant.ReceiptsDir, 0o755)
-	srv, addr := startSFTPD(t, tenant, dir)
+	srv, addr := sftpdtest.Start(t, sftpd.Options{HostKeyDir: filepath.Join(dir, "hostkeys"), MinFreeDisk: -1}, tenant)
 	knownHosts := filepath.Join(dir, "known_hosts")
 	if err := sftpd.WriteKnownHosts(knownHosts, addr, srv.HostKey()); err != nil {
 		t.Fatal(err)

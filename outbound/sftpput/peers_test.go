@@ -1,7 +1,6 @@
 package sftpput_test
 
 import (
-	"context"
 	"log/slog"
 	"net"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/multikanal/multikanal/gateway/sftpd"
+	"github.com/multikanal/multikanal/gateway/sftpd/sftpdtest"
 	"github.com/multikanal/multikanal/outbound/sftpput"
 	"github.com/multikanal/multikanal/outbound/sftpput/sshdtest"
 )
@@ -89,7 +89,7 @@ func ours(t *testing.T) *peer {
 	tenant := sftpd.Tenant{ID: "acme", InboxDir: filepath.Join(dir, "inbox"),
 		ReceiptsDir: filepath.Join(dir, "receipts"), AuthorizedKeysFile: ak}
 	opt := sftpd.Options{HostKeyDir: filepath.Join(dir, "hostkeys"), MinFreeDisk: -1}
-	srv, addr := startOurs(t, opt, tenant)
+	srv, addr := sftpdtest.Start(t, opt, tenant)
 	kh := filepath.Join(dir, "known_hosts")
 	if err := sftpd.WriteKnownHosts(kh, addr, srv.HostKey()); err != nil {
 		t.Fatal(err)
@@ -106,7 +106,7 @@ func ours(t *testing.T) *peer {
 		// MinFreeDisk; no disk has an exbibyte free.
 		full := opt
 		full.MinFreeDisk = 1 << 60
-		srv, addr := startOurs(t, full, tenant)
+		srv, addr := sftpdtest.Start(t, full, tenant)
 		o := p.opt
 		o.Addr = addr
 		o.KnownHostsFile = filepath.Join(t.TempDir(), "known_hosts")
@@ -116,34 +116,6 @@ func ours(t *testing.T) *peer {
 		return o, tenant.InboxDir
 	}
 	return p
-}
-
-// startOurs serves tenant on a loopback port until the test ends.
-func startOurs(t *testing.T, opt sftpd.Options, tenant sftpd.Tenant) (*sftpd.Server, string) {
-	t.Helper()
-	logs := &sshdtest.Buffer{}
-	opt.Logger = slog.New(slog.NewTextHandler(logs, nil))
-	srv, err := sftpd.New(opt, []sftpd.Tenant{tenant})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("sftpd Serve: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("sftpd log:\n%s", logs.String())
-		}
-	})
-	return srv, ln.Addr().String()
 }
 
 // names lists a directory, hidden names too.
