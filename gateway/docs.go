@@ -15,7 +15,11 @@ type DocFilter struct {
 	Limit                        int
 }
 
-// ListDocs returns the documents matching f, newest file first.
+// errEnough stops a scan that has found what it was asked for.
+var errEnough = errors.New("enough")
+
+// ListDocs returns the documents matching f: those of f.File in file order,
+// or else the newest first.
 func (d *Daemon) ListDocs(f DocFilter) ([]*store.Doc, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
@@ -25,15 +29,25 @@ func (d *Daemon) ListDocs(f DocFilter) ([]*store.Doc, error) {
 		return (f.State == "" || string(doc.State) == f.State) && (f.Channel == "" || doc.Channel == f.Channel) &&
 			(f.Tenant == "" || doc.Tenant == f.Tenant)
 	}
-	err := d.store.View(func(tx store.Tx) error {
-		if f.File != "" {
-			return tx.FileDocs(f.File, func(doc *store.Doc) error {
-				if match(doc) && len(out) < f.Limit {
-					out = append(out, doc)
-				}
+	if f.File != "" {
+		// In short transactions, stopping at the limit: a file of a million
+		// invoices must not hold every commit up.
+		err := d.store.ScanFileDocs(f.File, func(doc *store.Doc) error {
+			if !match(doc) {
 				return nil
-			})
+			}
+			out = append(out, doc)
+			if len(out) == f.Limit {
+				return errEnough
+			}
+			return nil
+		})
+		if errors.Is(err, errEnough) {
+			err = nil
 		}
+		return out, err
+	}
+	err := d.store.View(func(tx store.Tx) error {
 		return tx.ForEachDoc(func(doc *store.Doc) error {
 			if match(doc) {
 				out = append(out, doc)

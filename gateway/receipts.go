@@ -227,15 +227,8 @@ func receiptFinal(f *store.File, allEnd bool, docs int) bool {
 	return false
 }
 
-// forEachReceiptDoc visits a file's documents as receipt lines and returns
-// the summary and whether all are at an end.
-func forEachReceiptDoc(tx store.Tx, fileID string, fn func(ReceiptDocument) error) (summary map[string]int, allEnd bool, n int, err error) {
-	visit, sum, end, count := receiptVisitor(fn)
-	err = tx.FileDocs(fileID, visit)
-	return sum, *end, *count, err
-}
-
-// scanReceiptDocs is forEachReceiptDoc in short transactions.
+// scanReceiptDocs visits a file's documents as receipt lines, in short
+// transactions, and returns the summary and whether all are at an end.
 func scanReceiptDocs(s store.Store, fileID string, fn func(ReceiptDocument) error) (summary map[string]int, allEnd bool, n int, err error) {
 	visit, sum, end, count := receiptVisitor(fn)
 	err = s.ScanFileDocs(fileID, visit)
@@ -257,23 +250,24 @@ func receiptVisitor(fn func(ReceiptDocument) error) (visit func(*store.Doc) erro
 }
 
 // buildReceipt reads a file's receipt from the store, whole, for the API.
+// The documents are read in short transactions, as the receipt writer
+// reads them: one transaction over a million documents held every commit up.
 func (d *Daemon) buildReceipt(fileID string) (*Receipt, error) {
-	var r Receipt
-	err := d.store.View(func(tx store.Tx) error {
-		f, err := tx.File(fileID)
-		if err != nil {
-			return err
-		}
-		r = receiptOf(f)
-		summary, allEnd, n, err := forEachReceiptDoc(tx, fileID, func(rd ReceiptDocument) error {
-			r.Documents = append(r.Documents, rd)
-			return nil
-		})
-		r.Summary, r.Final = summary, receiptFinal(f, allEnd, n)
-		return err
+	var f *store.File
+	if err := d.store.View(func(tx store.Tx) (err error) { f, err = tx.File(fileID); return err }); err != nil {
+		return nil, err
+	}
+	r := receiptOf(f)
+	summary, allEnd, n, err := scanReceiptDocs(d.store, fileID, func(rd ReceiptDocument) error {
+		r.Documents = append(r.Documents, rd)
+		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	r.Summary, r.Final = summary, receiptFinal(f, allEnd, n)
 	r.UpdatedAt = time.Now().UTC()
-	return &r, err
+	return &r, nil
 }
 
 // receiptFile is a receipt written under a temporary name, to be synced
