@@ -29,37 +29,26 @@ func (d *Daemon) ListDocs(f DocFilter) ([]*store.Doc, error) {
 		return (f.State == "" || string(doc.State) == f.State) && (f.Channel == "" || doc.Channel == f.Channel) &&
 			(f.Tenant == "" || doc.Tenant == f.Tenant)
 	}
-	if f.File != "" {
-		// In short transactions, stopping at the limit: a file of a million
-		// invoices must not hold every commit up.
-		err := d.store.ScanFileDocs(f.File, func(doc *store.Doc) error {
-			if !match(doc) {
-				return nil
-			}
-			out = append(out, doc)
-			if len(out) == f.Limit {
-				return errEnough
-			}
+	collect := func(doc *store.Doc) error {
+		if !match(doc) {
 			return nil
-		})
-		if errors.Is(err, errEnough) {
-			err = nil
 		}
-		return out, err
+		out = append(out, doc)
+		if len(out) == f.Limit {
+			return errEnough
+		}
+		return nil
 	}
-	err := d.store.View(func(tx store.Tx) error {
-		return tx.ForEachDoc(func(doc *store.Doc) error {
-			if match(doc) {
-				out = append(out, doc)
-				if len(out) > f.Limit {
-					out = out[1:] // keep the newest: ids sort by file and position
-				}
-			}
-			return nil
-		})
-	})
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
+	// In short transactions, stopping at the limit: a million documents
+	// must not hold every commit up.
+	var err error
+	if f.File != "" {
+		err = d.store.ScanFileDocs(f.File, collect)
+	} else {
+		err = d.store.ScanDocsNewestFirst(collect)
+	}
+	if errors.Is(err, errEnough) {
+		err = nil
 	}
 	return out, err
 }

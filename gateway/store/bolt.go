@@ -465,7 +465,43 @@ func (s *Bolt) ScanFileDocs(fileID string, fn func(*Doc) error) error {
 	}
 }
 
-func (t *boltTx) ForEachDoc(fn func(*Doc) error) error { return forEach(t, bDocs, "", fn) }
+func (s *Bolt) ScanDocsNewestFirst(fn func(*Doc) error) error {
+	var below []byte // the oldest key read so far; nil before the first part
+	for {
+		var last []byte
+		n := 0
+		err := s.View(func(tx Tx) error {
+			c := tx.(*boltTx).tx.Bucket(bDocs).Cursor()
+			k, v := c.Last()
+			if below != nil {
+				// Seek lands on below, or after it when it went since.
+				if k, v = c.Seek(below); k == nil {
+					k, v = c.Last()
+				}
+				for k != nil && bytes.Compare(k, below) >= 0 {
+					k, v = c.Prev()
+				}
+			}
+			for ; k != nil && n < scanChunk; k, v = c.Prev() {
+				var d Doc
+				if err := json.Unmarshal(v, &d); err != nil {
+					return fmt.Errorf("store: record %s/%s: %w", bDocs, k, err)
+				}
+				if err := fn(&d); err != nil {
+					return err
+				}
+				last = append(last[:0], k...)
+				n++
+			}
+			return nil
+		})
+		guard(s.path, func() error { return releaseMap(s.db) })
+		if err != nil || n < scanChunk {
+			return err
+		}
+		below = append([]byte(nil), last...)
+	}
+}
 
 func (t *boltTx) AppendEvent(d *Doc, e Event) error {
 	key := append([]byte(d.ID+"\x00"), binary.BigEndian.AppendUint32(nil, uint32(d.Events))...)

@@ -222,3 +222,49 @@ func TestScanFileDocs(t *testing.T) {
 		t.Errorf("scanned %d documents (%v), want %d", next, err, n)
 	}
 }
+
+// ScanDocsNewestFirst visits every document of every file once, the
+// newest first, across its short transactions, and stops at fn's error.
+func TestScanDocsNewestFirst(t *testing.T) {
+	s, _ := openTemp(t)
+	const n = scanChunk + 7
+	var ids []string
+	for _, file := range []string{"F0000001", "F0000002"} {
+		err := s.Update(func(tx Tx) error {
+			for i := range n {
+				id := fmt.Sprintf("%s-%07d", file, i)
+				ids = append(ids, id)
+				if err := tx.PutDoc(&Doc{ID: id, FileID: file, Index: i, State: DocReceived}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := len(ids) - 1
+	err := s.ScanDocsNewestFirst(func(d *Doc) error {
+		if next < 0 || d.ID != ids[next] {
+			t.Fatalf("document %d from the end: got %s", len(ids)-1-next, d.ID)
+		}
+		next--
+		return nil
+	})
+	if err != nil || next != -1 {
+		t.Errorf("scanned %d documents (%v), want %d", len(ids)-1-next, err, len(ids))
+	}
+
+	stop := errors.New("stop")
+	seen := 0
+	err = s.ScanDocsNewestFirst(func(d *Doc) error {
+		if seen++; seen == scanChunk+1 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop || seen != scanChunk+1 {
+		t.Errorf("stopped after %d documents with %v, want %d with %v", seen, err, scanChunk+1, stop)
+	}
+}

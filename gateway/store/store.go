@@ -39,6 +39,11 @@ type Store interface {
 	// every commit would wait for the scan). The documents are not one
 	// snapshot: each is as it was when its part was read.
 	ScanFileDocs(fileID string, fn func(*Doc) error) error
+	// ScanDocsNewestFirst calls fn for every document of every file, the
+	// newest first (the last document of the last file first), in short
+	// transactions as ScanFileDocs does. An error from fn ends the scan
+	// and is returned.
+	ScanDocsNewestFirst(fn func(*Doc) error) error
 	Close() error
 }
 
@@ -59,7 +64,6 @@ type Tx interface {
 	PutBody(docID string, doc *formats.Document) error
 	// FileDocs calls fn for every document of a file, in file order.
 	FileDocs(fileID string, fn func(*Doc) error) error
-	ForEachDoc(fn func(*Doc) error) error
 	// AppendEvent adds to a document's history and sets d.Events.
 	AppendEvent(d *Doc, e Event) error
 	// Counts is the number of documents per state and channel.
