@@ -427,62 +427,52 @@ func (t *boltTx) FileDocs(fileID string, fn func(*Doc) error) error {
 	return forEach(t, bDocs, fileID+"-", fn)
 }
 
-// scanChunk is how many documents one transaction of ScanFileDocs reads.
+// scanChunk is how many documents one transaction of a scan reads.
 const scanChunk = 2000
 
 func (s *Bolt) ScanFileDocs(fileID string, fn func(*Doc) error) error {
 	prefix := []byte(fileID + "-")
-	from := prefix
-	for {
-		var last []byte
-		n := 0
-		err := s.View(func(tx Tx) error {
-			c := tx.(*boltTx).tx.Bucket(bDocs).Cursor()
-			k, v := c.Seek(from)
-			if last == nil && k != nil && bytes.Equal(k, from) && !bytes.Equal(from, prefix) {
-				k, v = c.Next() // from is the last key of the previous part
-			}
-			for ; k != nil && bytes.HasPrefix(k, prefix) && n < scanChunk; k, v = c.Next() {
-				var d Doc
-				if err := json.Unmarshal(v, &d); err != nil {
-					return fmt.Errorf("store: record %s/%s: %w", bDocs, k, err)
-				}
-				if err := fn(&d); err != nil {
-					return err
-				}
-				last = append(last[:0], k...)
-				n++
-			}
-			return nil
-		})
-		// A scan reads a whole file's documents quickly; give back its pages
-		// as it goes rather than at the next turn of the release loop.
-		guard(s.path, func() error { return releaseMap(s.db) })
-		if err != nil || n < scanChunk {
-			return err
+	return s.scanDocs(func(c *bolt.Cursor, after []byte) (k, v []byte) {
+		if after == nil {
+			return c.Seek(prefix)
 		}
-		from = append([]byte(nil), last...)
-	}
+		// Seek lands on after, or past it when it went since.
+		if k, v = c.Seek(after); bytes.Equal(k, after) {
+			k, v = c.Next()
+		}
+		return k, v
+	}, (*bolt.Cursor).Next, func(k []byte) bool { return bytes.HasPrefix(k, prefix) }, fn)
 }
 
 func (s *Bolt) ScanDocsNewestFirst(fn func(*Doc) error) error {
-	var below []byte // the oldest key read so far; nil before the first part
+	return s.scanDocs(func(c *bolt.Cursor, after []byte) (k, v []byte) {
+		if after == nil {
+			return c.Last()
+		}
+		// Seek lands on after, or past it when it went since.
+		if k, v = c.Seek(after); k == nil {
+			k, v = c.Last()
+		}
+		for k != nil && bytes.Compare(k, after) >= 0 {
+			k, v = c.Prev()
+		}
+		return k, v
+	}, (*bolt.Cursor).Prev, func([]byte) bool { return true }, fn)
+}
+
+// scanDocs reads documents in parts of scanChunk, a read transaction
+// each: first positions a new part's cursor on the first document after
+// the last one read (after is nil for the first part), step moves it, and
+// the scan ends at the first key that is not in it.
+func (s *Bolt) scanDocs(first func(c *bolt.Cursor, after []byte) (k, v []byte), step func(*bolt.Cursor) (k, v []byte),
+	in func(k []byte) bool, fn func(*Doc) error) error {
+	var after []byte
 	for {
 		var last []byte
 		n := 0
 		err := s.View(func(tx Tx) error {
 			c := tx.(*boltTx).tx.Bucket(bDocs).Cursor()
-			k, v := c.Last()
-			if below != nil {
-				// Seek lands on below, or after it when it went since.
-				if k, v = c.Seek(below); k == nil {
-					k, v = c.Last()
-				}
-				for k != nil && bytes.Compare(k, below) >= 0 {
-					k, v = c.Prev()
-				}
-			}
-			for ; k != nil && n < scanChunk; k, v = c.Prev() {
+			for k, v := first(c, after); k != nil && in(k) && n < scanChunk; k, v = step(c) {
 				var d Doc
 				if err := json.Unmarshal(v, &d); err != nil {
 					return fmt.Errorf("store: record %s/%s: %w", bDocs, k, err)
@@ -495,11 +485,13 @@ func (s *Bolt) ScanDocsNewestFirst(fn func(*Doc) error) error {
 			}
 			return nil
 		})
+		// A scan reads many documents quickly; give back their pages as it
+		// goes rather than at the next turn of the release loop.
 		guard(s.path, func() error { return releaseMap(s.db) })
 		if err != nil || n < scanChunk {
 			return err
 		}
-		below = append([]byte(nil), last...)
+		after = append([]byte(nil), last...)
 	}
 }
 
