@@ -34,8 +34,8 @@ Flags for all: --addr, --config or --data to find the daemon; --json.`)
 	state := fs.String("state", "", "list: only this state (queued, delivered, retrying, failed, dead, rejected, held)")
 	channel := fs.String("channel", "", "list: only this channel")
 	tenant := fs.String("tenant", "", "list: only this tenant")
-	file := fs.String("file", "", "list: only this file id")
-	limit := fs.Int("limit", 100, "list: at most this many, newest first")
+	file := fs.String("file", "", "list: only this file id, in file order")
+	limit := fs.Int("limit", 100, "list: at most this many, newest first (with --file: the first of the file)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitUsage
 	}
