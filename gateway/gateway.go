@@ -324,10 +324,8 @@ func (d *Daemon) ingestLoop(ctx context.Context) {
 func (d *Daemon) recover() error {
 	var files []*store.File
 	err := d.store.View(func(tx store.Tx) error {
-		return tx.ForEachFile(func(f *store.File) error {
-			if !f.Final {
-				files = append(files, f)
-			}
+		return tx.ForEachOpenFile(func(f *store.File) error {
+			files = append(files, f)
 			return nil
 		})
 	})

@@ -76,12 +76,17 @@ func (d *Daemon) Status() (*Status, error) {
 				st.ByChannel[ch][string(state)] += n
 			}
 		}
-		return tx.ForEachFile(func(f *store.File) error {
-			st.Files[f.State]++
-			if !f.Final {
-				st.FilesOpen++
-				open = append(open, f.ID)
-			}
+		files, err := tx.FileCounts()
+		if err != nil {
+			return err
+		}
+		for state, n := range files {
+			st.Files[state] = int(n)
+		}
+		// Only the open files are read, not every file the store has seen.
+		return tx.ForEachOpenFile(func(f *store.File) error {
+			st.FilesOpen++
+			open = append(open, f.ID)
 			return nil
 		})
 	})

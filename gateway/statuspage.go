@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"html"
 	"html/template"
@@ -92,26 +93,31 @@ func (d *Daemon) hourly(since time.Time) (hourlySeries, error) {
 	}
 	var recent, window []recentFile
 	err := d.store.View(func(tx store.Tx) error {
-		return tx.ForEachFile(func(f *store.File) error {
+		// File ids grow with arrival: the scan goes back from the newest
+		// and stops when the table is full and the window is behind it.
+		return tx.ForEachFileNewestFirst(func(f *store.File) error {
+			inWindow := !f.ReceivedAt.Before(start)
+			if !inWindow && len(recent) == maxRecentFiles {
+				return errEnough
+			}
 			rf := recentFile{File: f}
-			// File ids grow with arrival, so the last ones seen are the newest.
-			if len(recent) == maxRecentFiles {
-				recent = slices.Delete(recent, 0, 1)
+			if inWindow {
+				s.Files[slot(f.ReceivedAt)]++
+				if f.State == store.FileRejected {
+					s.Rejected[slot(f.ReceivedAt)]++
+				}
+				rf.Docs = map[store.DocState]int{}
+				window = append(window, rf)
 			}
-			if f.ReceivedAt.Before(start) {
+			if len(recent) < maxRecentFiles {
 				recent = append(recent, rf)
-				return nil
 			}
-			s.Files[slot(f.ReceivedAt)]++
-			if f.State == store.FileRejected {
-				s.Rejected[slot(f.ReceivedAt)]++
-			}
-			rf.Docs = map[store.DocState]int{}
-			recent = append(recent, rf)
-			window = append(window, rf)
 			return nil
 		})
 	})
+	if errors.Is(err, errEnough) {
+		err = nil
+	}
 	// The window's documents are read in short transactions: a file of a
 	// million invoices must not hold every commit up.
 	for _, rf := range window {
@@ -134,7 +140,6 @@ func (d *Daemon) hourly(since time.Time) (hourlySeries, error) {
 			return nil
 		})
 	}
-	slices.Reverse(recent)
 	s.Recent = recent
 	return s, err
 }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -178,5 +179,57 @@ func TestStatusPageHourly(t *testing.T) {
 		if strings.Contains(body, ref) {
 			t.Errorf("the page holds %s: it must fetch nothing and need no script", ref)
 		}
+	}
+}
+
+// The status reads only what it shows: the counts per file state, the open
+// files, and the newest files back to the start of the series. A store
+// with many older files gives the same page.
+func TestStatusReadsTheNewestFiles(t *testing.T) {
+	d := startTestDaemon(t, nil, nil)
+	now := time.Now().UTC()
+	err := d.store.Update(func(tx store.Tx) error {
+		for i := 1; i <= 40; i++ {
+			f := &store.File{ID: fmt.Sprintf("F%07d", i), Tenant: "demo", Name: fmt.Sprintf("old-%d.csv", i),
+				ReceivedAt: now.Add(-72 * time.Hour), State: store.FileParsed, Final: true}
+			switch {
+			case i > 37: // the last three arrived within the series
+				f.ReceivedAt = now.Add(-time.Duration(41-i) * time.Hour)
+			case i%10 == 0:
+				f.State = store.FileRejected
+			}
+			if i == 39 {
+				f.Final = false // still being delivered
+			}
+			if err := tx.PutFile(f); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := d.Status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Files[store.FileParsed] != 37 || st.Files[store.FileRejected] != 3 || st.FilesOpen != 1 {
+		t.Errorf("files %v, %d open; want 37 parsed, 3 rejected, 1 open", st.Files, st.FilesOpen)
+	}
+	hs, err := d.hourly(now.Add(-(chartHours - 1) * time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hs.Recent) != maxRecentFiles || hs.Recent[0].ID != "F0000040" || hs.Recent[maxRecentFiles-1].ID != "F0000026" {
+		t.Fatalf("recent files: %d, from %s to %s; want %d from F0000040 to F0000026", len(hs.Recent),
+			hs.Recent[0].ID, hs.Recent[len(hs.Recent)-1].ID, maxRecentFiles)
+	}
+	inSeries := 0
+	for _, n := range hs.Files {
+		inSeries += n
+	}
+	if inSeries != 3 || hs.Recent[2].Docs == nil || hs.Recent[3].Docs != nil {
+		t.Errorf("%d files in the series, want the 3 newest (only their documents read)", inSeries)
 	}
 }

@@ -38,7 +38,12 @@ var (
 	bCollect    = []byte("collection_refs") // tenant \x00 payer \x00 reference -> doc id
 	bNumbers    = []byte("invoice_numbers") // tenant \x00 invoice number -> doc id
 	bMandates   = []byte("mandate_orders")  // tenant \x00 order id -> mandate order
+	bOpenFiles  = []byte("open_files")      // file id -> nothing, while its receipt is not final
+	bFileCounts = []byte("file_counts")     // file state -> count of files
 	allBuckets  = [][]byte{bFiles, bFileHash, bDocs, bBodies, bEvents, bDeliveries, bPending, bBatches, bCounts, bMeta, bRegistry, bRegKeys, bCollect, bNumbers, bMandates}
+	// fileIndexes are kept by PutFile; a store from before them gets them
+	// built from its files when it is opened.
+	fileIndexes = [][]byte{bOpenFiles, bFileCounts}
 )
 
 // ErrLocked is returned by Open when another process holds the database.
@@ -106,6 +111,9 @@ func Open(path string) (*Bolt, error) {
 				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 					return err
 				}
+			}
+			if err := indexFiles(tx); err != nil {
+				return err
 			}
 			// Read every page once: a damaged file is found now, with a
 			// message, not by a panic in the middle of work. (The checker
@@ -343,7 +351,91 @@ func (t *boltTx) PutFile(f *File) error {
 			return err
 		}
 	}
+	old, err := t.File(f.ID)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if err := indexFile(t.tx, old, f); err != nil {
+		return err
+	}
 	return t.put(bFiles, f.ID, f)
+}
+
+// indexFile moves a file from what it was (nil when new) to what it is in
+// the open files and the counts per state.
+func indexFile(tx *bolt.Tx, old, f *File) error {
+	if old == nil || old.State != f.State {
+		counts := tx.Bucket(bFileCounts)
+		if old != nil {
+			if err := addCount(counts, string(old.State), -1); err != nil {
+				return err
+			}
+		}
+		if err := addCount(counts, string(f.State), 1); err != nil {
+			return err
+		}
+	}
+	open := tx.Bucket(bOpenFiles)
+	if f.Final {
+		return open.Delete([]byte(f.ID))
+	}
+	return open.Put([]byte(f.ID), []byte{})
+}
+
+// indexFiles builds the open files and the counts per state of a store
+// that has files but not these indexes yet: once, at its first open by a
+// version that keeps them.
+func indexFiles(tx *bolt.Tx) error {
+	for _, b := range fileIndexes {
+		if tx.Bucket(b) != nil {
+			return nil
+		}
+	}
+	for _, b := range fileIndexes {
+		if _, err := tx.CreateBucket(b); err != nil {
+			return err
+		}
+	}
+	return tx.Bucket(bFiles).ForEach(func(k, v []byte) error {
+		var f File
+		if err := json.Unmarshal(v, &f); err != nil {
+			return fmt.Errorf("store: record %s/%s: %w", bFiles, k, err)
+		}
+		return indexFile(tx, nil, &f)
+	})
+}
+
+func (t *boltTx) FileCounts() (map[FileState]int64, error) {
+	out := map[FileState]int64{}
+	err := t.tx.Bucket(bFileCounts).ForEach(func(k, v []byte) error {
+		out[FileState(k)] = int64(binary.BigEndian.Uint64(v))
+		return nil
+	})
+	return out, err
+}
+
+func (t *boltTx) ForEachOpenFile(fn func(*File) error) error {
+	return t.tx.Bucket(bOpenFiles).ForEach(func(k, _ []byte) error {
+		f, err := t.File(string(k))
+		if err != nil {
+			return fmt.Errorf("store: open file %s: %w", k, err)
+		}
+		return fn(f)
+	})
+}
+
+func (t *boltTx) ForEachFileNewestFirst(fn func(*File) error) error {
+	c := t.tx.Bucket(bFiles).Cursor()
+	for k, v := c.Last(); k != nil; k, v = c.Prev() {
+		var f File
+		if err := json.Unmarshal(v, &f); err != nil {
+			return fmt.Errorf("store: record %s/%s: %w", bFiles, k, err)
+		}
+		if err := fn(&f); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (t *boltTx) FileByHash(tenant, sha string) (*File, error) {

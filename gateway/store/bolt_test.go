@@ -3,12 +3,15 @@ package store
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/multikanal/multikanal/formats"
+	bolt "go.etcd.io/bbolt"
 )
 
 func openTemp(t *testing.T) (*Bolt, string) {
@@ -266,5 +269,86 @@ func TestScanDocsNewestFirst(t *testing.T) {
 	})
 	if err != stop || seen != scanChunk+1 {
 		t.Errorf("stopped after %d documents with %v, want %d with %v", seen, err, scanChunk+1, stop)
+	}
+}
+
+// The open files and the counts per state follow every PutFile, and a
+// store from before them gets them built when it is opened.
+func TestFileIndexes(t *testing.T) {
+	s, path := openTemp(t)
+	put := func(files ...*File) {
+		t.Helper()
+		err := s.Update(func(tx Tx) error {
+			for _, f := range files {
+				if err := tx.PutFile(f); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(&File{ID: "F0000001", State: FileClaimed}, &File{ID: "F0000002", State: FileClaimed}, &File{ID: "F0000003", State: FileClaimed})
+	put(&File{ID: "F0000001", State: FileParsed, Final: true}, &File{ID: "F0000002", State: FileParsed},
+		&File{ID: "F0000003", State: FileRejected, Final: true})
+	put(&File{ID: "F0000002", State: FileParsed, Docs: 5}) // same state: counted once
+	want := func(s *Bolt, counts map[FileState]int64, open ...string) {
+		t.Helper()
+		var got []string
+		var c map[FileState]int64
+		err := s.View(func(tx Tx) (err error) {
+			if c, err = tx.FileCounts(); err != nil {
+				return err
+			}
+			return tx.ForEachOpenFile(func(f *File) error { got = append(got, f.ID); return nil })
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(c, counts) || !slices.Equal(got, open) {
+			t.Errorf("counts %v, open %v; want %v, %v", c, got, counts, open)
+		}
+	}
+	want(s, map[FileState]int64{FileParsed: 2, FileRejected: 1}, "F0000002")
+
+	// A store written before the indexes: the same files, no index buckets.
+	s.Close()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range fileIndexes {
+			if err := tx.DeleteBucket(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	want(s2, map[FileState]int64{FileParsed: 2, FileRejected: 1}, "F0000002")
+
+	var newest []string
+	enough := errors.New("enough")
+	err = s2.View(func(tx Tx) error {
+		return tx.ForEachFileNewestFirst(func(f *File) error {
+			if newest = append(newest, f.ID); len(newest) == 2 {
+				return enough
+			}
+			return nil
+		})
+	})
+	if err != enough || !slices.Equal(newest, []string{"F0000003", "F0000002"}) {
+		t.Errorf("newest first: %v (%v), want F0000003, F0000002 and the error that ended it", newest, err)
 	}
 }

@@ -55,6 +55,14 @@ type Tx interface {
 	// FileByHash finds an earlier file of the tenant with the same content.
 	FileByHash(tenant, sha256 string) (*File, error)
 	ForEachFile(fn func(*File) error) error
+	// ForEachFileNewestFirst calls fn for every file, the last received
+	// first, until fn returns an error, which it returns.
+	ForEachFileNewestFirst(fn func(*File) error) error
+	// ForEachOpenFile calls fn for every file whose receipt is not final,
+	// oldest first, without reading the others.
+	ForEachOpenFile(fn func(*File) error) error
+	// FileCounts is the number of files per state.
+	FileCounts() (map[FileState]int64, error)
 
 	Doc(id string) (*Doc, error)
 	PutDoc(d *Doc) error
