@@ -112,9 +112,6 @@ func Open(path string) (*Bolt, error) {
 					return err
 				}
 			}
-			if err := indexFiles(tx); err != nil {
-				return err
-			}
 			// Read every page once: a damaged file is found now, with a
 			// message, not by a panic in the middle of work. (The checker
 			// must be drained: it reads the transaction until it is done.)
@@ -127,7 +124,7 @@ func Open(path string) (*Bolt, error) {
 			if first != nil {
 				return fmt.Errorf("%w: %v", ErrDamaged, first)
 			}
-			return nil
+			return indexFiles(tx)
 		})
 	})
 	if err != nil {
@@ -318,15 +315,20 @@ func forEach[T any](t *boltTx, bucket []byte, prefix string, fn func(*T) error) 
 	c := t.tx.Bucket(bucket).Cursor()
 	p := []byte(prefix)
 	for k, v := c.Seek(p); k != nil && strings.HasPrefix(string(k), prefix); k, v = c.Next() {
-		var rec T
-		if err := json.Unmarshal(v, &rec); err != nil {
-			return fmt.Errorf("store: record %s/%s: %w", bucket, k, err)
-		}
-		if err := fn(&rec); err != nil {
+		if err := visit(bucket, k, v, fn); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// visit decodes the record k, v of bucket and gives it to fn.
+func visit[T any](bucket, k, v []byte, fn func(*T) error) error {
+	var rec T
+	if err := json.Unmarshal(v, &rec); err != nil {
+		return fmt.Errorf("store: record %s/%s: %w", bucket, k, err)
+	}
+	return fn(&rec)
 }
 
 func (t *boltTx) NextFileID() (string, error) {
@@ -397,11 +399,7 @@ func indexFiles(tx *bolt.Tx) error {
 		}
 	}
 	return tx.Bucket(bFiles).ForEach(func(k, v []byte) error {
-		var f File
-		if err := json.Unmarshal(v, &f); err != nil {
-			return fmt.Errorf("store: record %s/%s: %w", bFiles, k, err)
-		}
-		return indexFile(tx, nil, &f)
+		return visit(bFiles, k, v, func(f *File) error { return indexFile(tx, nil, f) })
 	})
 }
 
@@ -427,11 +425,7 @@ func (t *boltTx) ForEachOpenFile(fn func(*File) error) error {
 func (t *boltTx) ForEachFileNewestFirst(fn func(*File) error) error {
 	c := t.tx.Bucket(bFiles).Cursor()
 	for k, v := c.Last(); k != nil; k, v = c.Prev() {
-		var f File
-		if err := json.Unmarshal(v, &f); err != nil {
-			return fmt.Errorf("store: record %s/%s: %w", bFiles, k, err)
-		}
-		if err := fn(&f); err != nil {
+		if err := visit(bFiles, k, v, fn); err != nil {
 			return err
 		}
 	}
@@ -565,11 +559,7 @@ func (s *Bolt) scanDocs(first func(c *bolt.Cursor, after []byte) (k, v []byte), 
 		err := s.View(func(tx Tx) error {
 			c := tx.(*boltTx).tx.Bucket(bDocs).Cursor()
 			for k, v := first(c, after); k != nil && in(k) && n < scanChunk; k, v = step(c) {
-				var d Doc
-				if err := json.Unmarshal(v, &d); err != nil {
-					return fmt.Errorf("store: record %s/%s: %w", bDocs, k, err)
-				}
-				if err := fn(&d); err != nil {
+				if err := visit(bDocs, k, v, fn); err != nil {
 					return err
 				}
 				last = append(last[:0], k...)
