@@ -9,7 +9,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 BIN      := bin/multikanal
 DATA     ?= var
 
-.PHONY: all build run test test-deps vet bench bench-full crash fuzz install clean
+.PHONY: all build run test test-loaded test-deps vet bench bench-full crash fuzz install clean
 
 all: build
 
@@ -39,8 +39,18 @@ test-deps:
 test: test-deps vet
 	$(GO) test -count=1 -timeout 15m ./...
 
+# vet also checks that go.mod and go.sum say exactly what the code uses.
 vet:
 	$(GO) vet ./...
+	$(GO) mod tidy -diff
+
+# The suite beside a CPU hog on every core, as on a busy CI machine: no
+# functional test may depend on timing (docs/performance.md).
+test-loaded: test-deps
+	@hogs=""; for i in $$(seq $$(nproc)); do yes >/dev/null & hogs="$$hogs $$!"; done; \
+	trap "kill $$hogs" EXIT; \
+	echo "CPU hogs running: $$hogs"; \
+	$(GO) test -count=1 -timeout 30m ./...
 
 # Go benchmarks, then the end-to-end load generator at a quick size (the
 # real daemon on its spool transports, a CSV batch, a UBL ZIP, single-drop
