@@ -46,6 +46,10 @@ type Document struct {
 
 	PaymentMeans []PaymentMeans `json:"payment_means,omitempty"` // BG-16
 	PaymentTerms string         `json:"payment_terms,omitempty"` // BT-20
+	// Payment is how the customer settles the document, as routing
+	// decided it; nil until routing has. Renderers read it through
+	// HowToPay, never the payment means directly.
+	Payment *Payment `json:"payment,omitempty"`
 
 	AllowanceCharges []AllowanceCharge `json:"allowance_charges,omitempty"` // BG-20, BG-21
 	VAT              []VATBreakdown    `json:"vat,omitempty"`               // BG-23
