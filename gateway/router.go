@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/formats/recipients"
 	"github.com/multikanal/multikanal/formats/validate"
@@ -36,6 +37,17 @@ func (d *Daemon) route(tx store.Tx, t *tenantState, doc *store.Doc, body *format
 		return nil, nil, event(store.DocHeld, "", doc.Reason)
 	}
 	reg := txRegistry{tx: tx, tenant: doc.Tenant, now: now}
+	// How the customer pays is decided before the channels are asked:
+	// what a channel can carry (Peppol's rules, e-faktura's) depends on it.
+	collect, err := d.collection(tx, t, reg, doc, body, now)
+	if p := (formats.Problem{}); errors.As(err, &p) {
+		doc.Problems = append(doc.Problems, p)
+		doc.Reason = p.Error()
+		return nil, nil, event(store.DocRejected, "", doc.Reason)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
 	doc.Route = d.decide(t, body, reg)
 	if err := followInvoice(tx, doc, body); err != nil {
 		return nil, nil, err
@@ -49,19 +61,36 @@ func (d *Daemon) route(tx store.Tx, t *tenantState, doc *store.Doc, body *format
 	if err := event(store.DocRouted, "", routeSummary(doc.Route)); err != nil {
 		return nil, nil, err
 	}
-	collect, err := d.collection(tx, t, reg, doc, body, now)
-	if err != nil {
-		return nil, nil, err
-	}
 	dl, err := d.nextDelivery(tx, doc, now, "")
 	return dl, collect, err
 }
 
-// collection decides payment collection, which is separate from
-// distribution: an invoice that names an AutoGiro payer number (BT-89) whose
-// mandate is active in the registry also gets a withdrawal in the tenant's
-// next AutoGiro payment file, whatever channel carries the invoice.
-func (d *Daemon) collection(tx store.Tx, t *tenantState, reg txRegistry, doc *store.Doc, body *formats.Document, now time.Time) (*store.Delivery, error) {
+// collection decides how the document is paid, which is separate from
+// distribution: an invoice that names an AutoGiro payer number (BT-89)
+// whose mandate is active in the registry also gets a withdrawal in the
+// tenant's next AutoGiro payment file, whatever channel carries the
+// invoice. Whatever it decides, it records the way to pay on the document
+// (body.Payment), which every channel renders: AutoGiro exactly when a
+// withdrawal is queued, otherwise a transfer (or nothing to pay). A
+// document it refuses gets a formats.Problem as the error, naming the rule.
+func (d *Daemon) collection(tx store.Tx, t *tenantState, reg txRegistry, doc *store.Doc, body *formats.Document, now time.Time) (withdrawal *store.Delivery, err error) {
+	defer func() {
+		if err != nil {
+			return
+		}
+		why := "no AutoGiro collection"
+		if c := doc.Collection; c != nil {
+			why = "collection: " + c.Reason
+		}
+		payer := ""
+		if withdrawal != nil {
+			payer = withdrawal.To
+		}
+		var pay formats.Payment
+		if pay, err = paymentFor(t.cfg, body, payer, why, now); err == nil {
+			body.Payment = &pay
+		}
+	}()
 	payer := body.MandateReference()
 	refund := body.Kind == formats.KindCreditNote
 	if payer == "" || refund && (t.cfg.AutoGiro == nil || !t.cfg.AutoGiro.RefundCreditNotes) {
@@ -83,7 +112,14 @@ func (d *Daemon) collection(tx store.Tx, t *tenantState, reg txRegistry, doc *st
 		col.State, col.Reason = store.CollectionNone, "the autogiro channel is not available in this build"
 		return nil, record()
 	}
-	mandate, err := reg.find(body, outbound.AutoGiro)
+	mandate, err := payerMandate(tx, reg, body, payer)
+	if p := (formats.Problem{}); errors.As(err, &p) {
+		col.State, col.Reason = store.CollectionNone, "refused: "+p.Error()
+		if rerr := record(); rerr != nil {
+			return nil, rerr
+		}
+		return nil, err
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -91,6 +127,11 @@ func (d *Daemon) collection(tx store.Tx, t *tenantState, reg txRegistry, doc *st
 		col.State, col.Reason = store.CollectionNone, "no active AutoGiro mandate for payer "+payer+mandateHistory(tx, doc.Tenant, payer)
 		return nil, record()
 	}
+	// The withdrawal goes out under the mandate's own payer number, the
+	// one Bankgirot knows (BT-89 may carry leading zeros the mandate has
+	// not): a TK82 under any other number is refused (code 01).
+	payer = mandatePayer(mandate)
+	col.Payer = payer
 	col.State, col.Reason = store.CollectionQueued, fmt.Sprintf("AutoGiro mandate of payer %s registered by %s; withdrawal on %s in the next payment file", payer, mandate.Source, dueOrNow(body))
 	if refund {
 		col.Reason = fmt.Sprintf("AutoGiro mandate of payer %s registered by %s; the credit note is paid back as a deposit in the next payment file", payer, mandate.Source)
@@ -104,6 +145,117 @@ func (d *Daemon) collection(tx store.Tx, t *tenantState, reg txRegistry, doc *st
 		return nil, err
 	}
 	return dl, record()
+}
+
+// Rules routing applies to the way to pay, beside formats/validate's.
+const (
+	// RulePayer: the AutoGiro payer number on the invoice (BT-89) is not
+	// the payer of the mandate the buyer has.
+	RulePayer = "MK-PAYER"
+	// RulePayment: an amount is due and there is no way to pay it.
+	RulePayment = "MK-PAYMENT"
+)
+
+// payerMandate finds the active AutoGiro mandate the invoice is collected
+// under: the one registered for its payer number (BT-89). When that payer
+// has none but the buyer has one under another payer number (found by
+// any other key: customer number, personnummer), the invoice is refused:
+// a biller's wrong payer number must neither charge another payer's
+// account nor go out under a number Bankgirot rejects.
+func payerMandate(tx store.Tx, reg txRegistry, body *formats.Document, payer string) (*store.Registration, error) {
+	value, err := recipients.NormaliseKey(store.KeyCustomer, payer, reg.now)
+	if err != nil {
+		value = payerKey(payer)
+	}
+	regs, err := tx.Registrations(reg.tenant, store.RecipientKey{Type: store.KeyCustomer, Value: value})
+	if err != nil {
+		return nil, err
+	}
+	var own *store.Registration
+	for _, r := range regs {
+		if r.Channel == outbound.AutoGiro && r.Active(reg.now) && (own == nil || r.ValidFrom.After(own.ValidFrom)) {
+			own = r
+		}
+	}
+	if own != nil {
+		return own, nil
+	}
+	other, err := reg.find(body, outbound.AutoGiro)
+	if err != nil || other == nil {
+		return nil, err
+	}
+	return nil, formats.Problem{Rule: RulePayer, Severity: formats.SeverityError, Message: fmt.Sprintf(
+		"the invoice names AutoGiro payer number %s (BT-89), but the buyer's active AutoGiro mandate is for payer number %s (registered by %s); "+
+			"correct the payer number on the invoice: a withdrawal is never made under another payer's number", payer, mandatePayer(other), other.Source)}
+}
+
+// mandatePayer is the payer number a mandate registration is for.
+func mandatePayer(r *store.Registration) string {
+	if r.Address != "" {
+		return r.Address
+	}
+	for _, k := range r.Keys {
+		if k.Type == store.KeyCustomer {
+			return k.Value
+		}
+	}
+	return ""
+}
+
+// paymentFor is how the customer settles the document, given the payer
+// number a withdrawal is queued under ("" when none): AutoGiro with that
+// payer on the due date (the next bank day when the due date is not
+// after today, as the payment file says GENAST then); nothing for a
+// credit note or nothing due; otherwise a transfer to the account the
+// invoice names, or to the tenant's bankgiro or plusgiro when it names
+// none. An amount due with no account at all is refused (RulePayment).
+// why is the collection's reason, kept with the decision.
+func paymentFor(t config.Tenant, body *formats.Document, payer, why string, now time.Time) (formats.Payment, error) {
+	p := body.OwnPayment()
+	switch {
+	case p.Method == formats.PayNothing:
+		p.Reason = "nothing to pay (" + why + ")"
+		if body.Kind == formats.KindCreditNote {
+			p.Reason = "a credit note: nothing to pay (" + why + ")"
+		}
+		return p, nil
+	case payer != "":
+		p = formats.Payment{Method: formats.PayAutoGiro, Payer: payer, Reference: p.Reference, Reason: why}
+		if formats.DateOf(now).Before(body.DueDate) {
+			p.Date = body.DueDate
+		}
+		return p, nil
+	case p.HasAccount():
+		p.Reason = why + "; paid by transfer to the account the invoice names"
+		return p, nil
+	case t.Bankgiro != "" || t.Plusgiro != "":
+		p.Bankgiro, p.Plusgiro = t.Bankgiro, t.Plusgiro
+		p.Reason = why + "; the invoice names no account (BT-84), so it is paid to the tenant's " + tenantAccounts(t)
+		return p, nil
+	}
+	return p, formats.Problem{Rule: RulePayment, Severity: formats.SeverityError, Message: fmt.Sprintf(
+		"%s %s is due but there is no way to pay it: the invoice names no bankgiro, plusgiro or IBAN (BT-84)%s and tenant %s has no bankgiro or plusgiro configured; "+
+			"put the account on the invoice or set bankgiro in the tenant's configuration", body.Totals.Payable, body.Currency, noCollection(why), t.ID)}
+}
+
+// noCollection adds why an invoice naming a payer number is not
+// collected, to a refusal for want of an account.
+func noCollection(why string) string {
+	if strings.HasPrefix(why, "collection: ") {
+		return " and it is not collected by AutoGiro (" + strings.TrimPrefix(why, "collection: ") + ")"
+	}
+	return ""
+}
+
+func tenantAccounts(t config.Tenant) string {
+	var s []string
+	if t.Bankgiro != "" {
+		s = append(s, "bankgiro "+t.Bankgiro)
+	}
+	if t.Plusgiro != "" {
+		s = append(s, "plusgiro "+t.Plusgiro)
+	}
+	return strings.Join(s, " and ")
 }
 
 // payerKey and refKey are how bank files and our records meet: Bankgirot
