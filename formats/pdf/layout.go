@@ -82,11 +82,12 @@ type sheet struct {
 	title  string
 	rows   []row
 	pages  []page
+	pay    formats.Payment // how the document is paid: the box shows this and nothing else
 }
 
 // layout draws the whole document on c.
 func (r *Renderer) layout(c canvas, doc *formats.Document) error {
-	s := &sheet{r: r, c: c, doc: doc}
+	s := &sheet{r: r, c: c, doc: doc, pay: doc.HowToPay()}
 	s.credit = doc.Kind == formats.KindCreditNote || strings.TrimSpace(doc.TypeCode) == "381"
 	s.title = "Faktura"
 	if s.credit {
@@ -426,24 +427,37 @@ func (s *sheet) totals() []total {
 }
 
 // payment is what the payment box shows: label and value pairs for the
-// left column (where to pay) and the right (how much, when).
+// left column (where to pay, or how the amount is withdrawn) and the right
+// (how much, when). It shows the payment decision (formats.Payment) and
+// nothing else: a document withdrawn by AutoGiro names no account and no
+// OCR number to pay to, so the customer is not invited to pay twice.
 func (s *sheet) payment() (where, what [][2]string) {
-	d := s.doc
+	p := s.pay
+	switch p.Method {
+	case formats.PayAutoGiro:
+		if p.Payer != "" {
+			where = append(where, [2]string{"Betalarnummer", p.Payer})
+		}
+		when := "närmaste bankdag"
+		if !p.Date.IsZero() {
+			when = p.Date.String()
+		}
+		return where, [][2]string{{"Belopp", s.payable()}, {"Dragningsdag", when}}
+	case formats.PayNothing:
+		return nil, [][2]string{{"Att betala", s.payable()}}
+	}
 	switch {
-	case d.Bankgiro() != "":
-		where = append(where, [2]string{"Bankgiro", bankgiro(d.Bankgiro())})
-	case d.Plusgiro() != "":
-		where = append(where, [2]string{"Plusgiro", plusgiro(d.Plusgiro())})
-	case d.IBAN() != "":
-		where = append(where, [2]string{"IBAN", groupIBAN(d.IBAN())})
-		for _, m := range d.PaymentMeans {
-			if m.ServiceID != "" {
-				where = append(where, [2]string{"BIC", m.ServiceID})
-				break
-			}
+	case p.Bankgiro != "":
+		where = append(where, [2]string{"Bankgiro", bankgiro(p.Bankgiro)})
+	case p.Plusgiro != "":
+		where = append(where, [2]string{"Plusgiro", plusgiro(p.Plusgiro)})
+	case p.IBAN != "":
+		where = append(where, [2]string{"IBAN", groupIBAN(p.IBAN)})
+		if p.BIC != "" {
+			where = append(where, [2]string{"BIC", p.BIC})
 		}
 	}
-	if ref := d.PaymentReference(); ref != "" {
+	if ref := p.Reference; ref != "" {
 		label := "Referens"
 		if isOCR(ref) {
 			label = "OCR-nummer"
@@ -451,10 +465,22 @@ func (s *sheet) payment() (where, what [][2]string) {
 		where = append(where, [2]string{label, ref})
 	}
 	what = append(what, [2]string{"Att betala", s.payable()})
-	if !d.DueDate.IsZero() {
-		what = append(what, [2]string{"Förfallodatum", d.DueDate.String()})
+	if !s.doc.DueDate.IsZero() {
+		what = append(what, [2]string{"Förfallodatum", s.doc.DueDate.String()})
 	}
 	return where, what
+}
+
+// swish is the Swish number the box offers: the payment decision's, else
+// the renderer's own (a renderer used on its own); only for a transfer.
+func (s *sheet) swish() string {
+	if s.pay.Method != formats.PayTransfer {
+		return ""
+	}
+	if n := formats.OnlyDigits(s.pay.Swish); len(n) == 10 {
+		return n
+	}
+	return s.r.swishNum
 }
 
 func (s *sheet) payable() string {
@@ -497,7 +523,7 @@ func (s *sheet) boxHeight() float64 {
 	}
 	where, what := s.payment()
 	h := boxHeadH + float64(max(len(where), len(what)))*boxRowH + 1
-	if swishPayload(s.r.swishNum, s.doc, s.credit) != "" {
+	if swishPayload(s.swish(), s.doc, s.credit) != "" {
 		h = max(h, qrBoxH)
 	}
 	return h
@@ -543,8 +569,11 @@ func (s *sheet) summary(y float64) error {
 	c.line(metaX, b-4, right, b-4)
 	c.setFont(bold, 11)
 	label := "Att betala"
-	if s.credit {
+	switch {
+	case s.credit:
 		label = "Er tillgodo"
+	case s.pay.Method == formats.PayAutoGiro:
+		label = "Dras via autogiro"
 	}
 	c.text(metaX, b, label)
 	textRight(c, valX, b, fit(c, s.payable(), valX-metaX-25))
@@ -568,7 +597,14 @@ func (s *sheet) paymentBox(y float64) error {
 		}
 		c.text(left+4, y+5.5+boxRowH, fit(c, msg, right-left-8))
 	} else {
-		c.text(left+4, y+5.5, "Betalning")
+		head := "Betalning"
+		switch s.pay.Method {
+		case formats.PayAutoGiro:
+			head = s.pay.WithdrawalText() + " – betala inte själv"
+		case formats.PayNothing:
+			head = "Inget att betala"
+		}
+		c.text(left+4, y+5.5, head)
 		where, what := s.payment()
 		col := func(x, valX, maxW float64, pairs [][2]string, strong int) {
 			for i, p := range pairs {
@@ -584,7 +620,7 @@ func (s *sheet) paymentBox(y float64) error {
 				fitText(c, valX, b, p[1], maxW, f, 10.5)
 			}
 		}
-		qr := swishPayload(s.r.swishNum, d, s.credit)
+		qr := swishPayload(s.swish(), d, s.credit)
 		rightEdge := right - 3
 		if qr != "" {
 			rightEdge = right - qrSide - 8
@@ -603,7 +639,7 @@ func (s *sheet) paymentBox(y float64) error {
 			c.grid(x, y+2, qrSide, n, black)
 			c.setFont(regular, 7)
 			textCenter(c, x+qrSide/2, y+qrSide+5, "Betala med Swish")
-			textCenter(c, x+qrSide/2, y+qrSide+8, swishNumber(s.r.swishNum))
+			textCenter(c, x+qrSide/2, y+qrSide+8, swishNumber(s.swish()))
 		}
 	}
 	if d.PaymentTerms != "" {

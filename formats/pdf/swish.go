@@ -21,15 +21,17 @@ const swishMessageMax = 50
 // (payee 1, amount 2, message 4). The mask is 0: an invoice is paid with
 // exactly its amount and reference, or the payment cannot be matched. It
 // returns "" when the document should not get a code: no Swish number, not
-// SEK, nothing to pay, or a credit note.
+// SEK, nothing to pay, a credit note, or a document that is not paid by
+// transfer (one collected by AutoGiro must not invite a second payment).
 func swishPayload(payee string, doc *formats.Document, credit bool) string {
-	if payee == "" || credit || doc.Totals.Payable <= 0 {
+	pay := doc.HowToPay()
+	if payee == "" || credit || doc.Totals.Payable <= 0 || pay.Method != formats.PayTransfer {
 		return ""
 	}
 	if doc.Currency != "" && !strings.EqualFold(doc.Currency, "SEK") {
 		return ""
 	}
-	msg := doc.PaymentReference()
+	msg := pay.Reference
 	if msg == "" {
 		msg = doc.Number
 	}
