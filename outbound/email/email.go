@@ -71,12 +71,14 @@ Belopp att tillgodoräkna: {{.Amount}} {{.Currency}}
 
 Att betala: {{.Amount}} {{.Currency}}
 {{with .DueDate}}Förfallodag: {{.}}
-{{end}}{{if .AutoGiro}}Beloppet dras från ditt konto via autogiro på förfallodagen.
+{{end}}{{if .AutoGiro}}{{.Withdrawal}}. Beloppet dras från ditt konto, du behöver inte betala själv.
 {{else}}{{with .OCR}}OCR-nummer: {{.}}
 {{end}}{{with .Bankgiro}}Bankgiro: {{.}}
 {{end}}{{with .Plusgiro}}Plusgiro: {{.}}
 {{end}}{{if not (or .Bankgiro .Plusgiro)}}{{with .IBAN}}IBAN: {{.}}
-{{end}}{{end}}{{end}}{{end}}
+{{end}}{{with .BIC}}BIC: {{.}}
+{{end}}{{end}}{{with .Swish}}Swish: {{.}}
+{{end}}{{end}}{{end}}
 {{if .Attachment}}{{if .CreditNote}}Kreditnotan{{else}}Fakturan{{end}} finns som PDF i bilagan {{.Attachment}}.
 {{else if .Link}}Du kan se och ladda ner {{if .CreditNote}}kreditnotan{{else}}fakturan{{end}} här:
 {{.Link}}
@@ -91,6 +93,9 @@ Med vänliga hälsningar
 // TemplateData is what the subject and body templates see. Every field is
 // ready to print: amounts in Swedish format, dates as YYYY-MM-DD, account
 // numbers with their usual hyphen; a field the invoice does not carry is "".
+// The payment fields come from the payment decision (formats.Payment):
+// AutoGiro and Withdrawal only when the amount is withdrawn, the accounts,
+// OCR and Swish only when the customer pays by transfer.
 type TemplateData struct {
 	Kind        string // "Faktura" or "Kreditnota"
 	CreditNote  bool
@@ -106,7 +111,10 @@ type TemplateData struct {
 	Bankgiro    string // "5050-1055"
 	Plusgiro    string // "441009-7"
 	IBAN        string
+	BIC         string // the IBAN's BIC, when paid by IBAN
+	Swish       string // the payee's Swish number, "123 456 78 90"
 	AutoGiro    bool   // the amount is withdrawn by AutoGiro; no payment needed
+	Withdrawal  string // "Dras via autogiro 2026-04-01" (or "... närmaste bankdag")
 	Attachment  string // file name of the attached PDF, or "" when none
 	Link        string // link to the invoice when Options.LinkBase is set
 }
@@ -347,11 +355,13 @@ func (c *Channel) data(doc *formats.Document) TemplateData {
 		Currency:  doc.Currency,
 		IssueDate: doc.IssueDate.String(),
 		DueDate:   doc.DueDate.String(),
-		OCR:       doc.PaymentReference(),
-		Bankgiro:  bankgiro(doc.Bankgiro()),
-		Plusgiro:  plusgiro(doc.Plusgiro()),
-		IBAN:      doc.IBAN(),
-		AutoGiro:  doc.MandateReference() != "",
+	}
+	switch pay := doc.HowToPay(); pay.Method {
+	case formats.PayAutoGiro:
+		d.AutoGiro, d.Withdrawal = true, pay.WithdrawalText()
+	case formats.PayTransfer:
+		d.OCR, d.Bankgiro, d.Plusgiro = pay.Reference, bankgiro(pay.Bankgiro), plusgiro(pay.Plusgiro)
+		d.IBAN, d.BIC, d.Swish = pay.IBAN, pay.BIC, swish(pay.Swish)
 	}
 	if doc.Kind == formats.KindCreditNote {
 		d.Kind, d.CreditNote = "Kreditnota", true
@@ -399,6 +409,15 @@ func bankgiro(s string) string {
 		return s
 	}
 	return d[:len(d)-4] + "-" + d[len(d)-4:]
+}
+
+// swish writes a Swish number as people read it: 123 456 78 90.
+func swish(s string) string {
+	d := formats.OnlyDigits(s)
+	if len(d) != 10 {
+		return s
+	}
+	return d[:3] + " " + d[3:6] + " " + d[6:8] + " " + d[8:]
 }
 
 // plusgiro writes a plusgiro number with the hyphen before its check digit.

@@ -268,11 +268,24 @@ func TestRenderVariants(t *testing.T) {
 			change: func(d *formats.Document) {
 				d.Attachments = []formats.Attachment{{ID: "1", MimeCode: "application/pdf", Filename: "x.pdf", Data: fakePDF}}
 			}, text: []string{"bilagan faktura-2026-0042.pdf"}, attach: "faktura-2026-0042.pdf"},
-		{name: "AutoGiro payer", opts: email.Options{PDF: fakeRenderer},
+		{name: "collected by AutoGiro", opts: email.Options{PDF: fakeRenderer},
 			change: func(d *formats.Document) {
 				d.PaymentMeans = []formats.PaymentMeans{{Code: formats.MeansDirectDebit, MandateID: "4711", PaymentID: "4600263"}}
-			}, text: []string{"via autogiro på förfallodagen", "Förfallodag: 2026-05-31"}, notText: []string{"OCR-nummer"},
+				d.Payment = &formats.Payment{Method: formats.PayAutoGiro, Payer: "4711", Date: d.DueDate, Reference: "4600263"}
+			}, text: []string{"Dras via autogiro 2026-05-31. Beloppet dras från ditt konto", "Förfallodag: 2026-05-31"},
+			notText: []string{"OCR-nummer", "Bankgiro", "Swish"}, attach: "faktura-2026-0042.pdf"},
+		// The invoice names a payer number, but routing found no active
+		// mandate: the customer must pay, and is told how.
+		{name: "payer number, not collected", opts: email.Options{PDF: fakeRenderer},
+			change: func(d *formats.Document) {
+				d.PaymentMeans = append([]formats.PaymentMeans{{Code: formats.MeansDirectDebit, MandateID: "4711", PaymentID: "4600263"}}, d.PaymentMeans...)
+				d.Payment = &formats.Payment{Method: formats.PayTransfer, Bankgiro: "9912346", Reference: "4600263", Swish: "1239876543"}
+			}, text: []string{"OCR-nummer: 4600263", "Bankgiro: 991-2346", "Swish: 123 987 65 43"}, notText: []string{"autogiro"},
 			attach: "faktura-2026-0042.pdf"},
+		{name: "payer number, no decision (rendered outside the daemon)", opts: email.Options{PDF: fakeRenderer},
+			change: func(d *formats.Document) {
+				d.PaymentMeans = append([]formats.PaymentMeans{{Code: formats.MeansDirectDebit, MandateID: "4711", PaymentID: "4600263"}}, d.PaymentMeans...)
+			}, text: []string{"OCR-nummer: 4600263"}, notText: []string{"autogiro"}, attach: "faktura-2026-0042.pdf"},
 		{name: "plusgiro", opts: email.Options{},
 			change: func(d *formats.Document) {
 				d.PaymentMeans = []formats.PaymentMeans{{Code: "30", PaymentID: "4600263", Account: "4410097", AccountScheme: formats.AccountPlusgiro}}

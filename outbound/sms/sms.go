@@ -169,26 +169,42 @@ func (c *Channel) wordings(doc *formats.Document, key string) []string {
 		if c.opt.LinkBase != "" {
 			fmt.Fprintf(&rest, " Se %s", c.link(key))
 		}
+	} else if pay := doc.HowToPay(); pay.Method == formats.PayAutoGiro {
+		// Withdrawn by AutoGiro: nothing to pay to, and no payment link
+		// that would invite a second payment.
+		fmt.Fprintf(&rest, ": %s. %s, du behöver inte betala själv.", amount, pay.WithdrawalText())
+		if c.opt.LinkBase != "" {
+			fmt.Fprintf(&rest, " Se %s", c.link(key))
+		}
 	} else {
 		fmt.Fprintf(&rest, ": %s", amount)
 		if !doc.DueDate.IsZero() {
 			fmt.Fprintf(&rest, ", förfaller %s", doc.DueDate)
 		}
 		rest.WriteString(".")
-		if ocr := doc.PaymentReference(); ocr != "" {
-			fmt.Fprintf(&rest, " OCR %s.", ocr)
-		} else if doc.Number != "" {
-			fmt.Fprintf(&rest, " Märk betalningen %s.", doc.Number)
-		}
-		switch {
-		case c.opt.LinkBase != "":
-			fmt.Fprintf(&rest, " Betala: %s", c.link(key))
-		case doc.Bankgiro() != "":
-			fmt.Fprintf(&rest, " Bankgiro %s.", doc.Bankgiro())
-		case doc.Plusgiro() != "":
-			fmt.Fprintf(&rest, " Plusgiro %s.", doc.Plusgiro())
-		case doc.IBAN() != "":
-			fmt.Fprintf(&rest, " IBAN %s.", doc.IBAN())
+		if pay.Method != formats.PayTransfer {
+			if c.opt.LinkBase != "" {
+				fmt.Fprintf(&rest, " Se %s", c.link(key))
+			}
+		} else {
+			if pay.Reference != "" {
+				fmt.Fprintf(&rest, " OCR %s.", pay.Reference)
+			} else if doc.Number != "" {
+				fmt.Fprintf(&rest, " Märk betalningen %s.", doc.Number)
+			}
+			switch {
+			case c.opt.LinkBase != "":
+				fmt.Fprintf(&rest, " Betala: %s", c.link(key))
+			case pay.Bankgiro != "":
+				fmt.Fprintf(&rest, " Bankgiro %s.", pay.Bankgiro)
+			case pay.Plusgiro != "":
+				fmt.Fprintf(&rest, " Plusgiro %s.", pay.Plusgiro)
+			case pay.IBAN != "":
+				fmt.Fprintf(&rest, " IBAN %s.", pay.IBAN)
+			}
+			if pay.Swish != "" {
+				fmt.Fprintf(&rest, " Swish %s.", pay.Swish)
+			}
 		}
 	}
 	var out []string

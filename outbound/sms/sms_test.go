@@ -398,3 +398,50 @@ func utf16Len(r rune) int {
 	}
 	return 1
 }
+
+// The text says what the payment decision says: a withdrawal by AutoGiro
+// names no account, OCR or payment link to pay with; a transfer never says
+// AutoGiro, even when the invoice names a payer number.
+func TestRenderPaymentDecision(t *testing.T) {
+	withPayer := func(p *formats.Payment) *formats.Document {
+		d := invoice()
+		d.PaymentMeans = append([]formats.PaymentMeans{{Code: formats.MeansDirectDebit, MandateID: "4711", PaymentID: "1234567897"}}, d.PaymentMeans...)
+		d.Payment = p
+		return d
+	}
+	cases := []struct {
+		name     string
+		doc      *formats.Document
+		link     string
+		want     string
+		mustNotI []string
+	}{
+		{"collected by AutoGiro", withPayer(&formats.Payment{Method: formats.PayAutoGiro, Payer: "4711", Date: formats.Date{Year: 2026, Month: 4, Day: 30}}), "",
+			"Faktura 2018210 från Åkesson & Söner AB: 1 656,25 kr. Dras via autogiro 2026-04-30, du behöver inte betala själv.", []string{"ocr", "bankgiro", "betala:"}},
+		{"collected by AutoGiro, with a link to see it", withPayer(&formats.Payment{Method: formats.PayAutoGiro, Payer: "4711"}), "https://b.example/f/",
+			"Faktura 2018210 från Åkesson & Söner AB: 1 656,25 kr. Dras via autogiro närmaste bankdag, du behöver inte betala själv. Se https://b.example/f/k1", []string{"ocr", "betala:"}},
+		{"payer number, not collected", withPayer(&formats.Payment{Method: formats.PayTransfer, Bankgiro: "5050-1055", Reference: "1234567897", Swish: "1239876543"}), "",
+			"Faktura 2018210 från Åkesson & Söner AB: 1 656,25 kr, förfaller 2026-04-30. OCR 1234567897. Bankgiro 5050-1055. Swish 1239876543.", []string{"autogiro"}},
+		{"payer number, no decision", withPayer(nil), "",
+			"Faktura 2018210 från Åkesson & Söner AB: 1 656,25 kr, förfaller 2026-04-30. OCR 1234567897. Bankgiro 5050-1055.", []string{"autogiro"}},
+		{"the tenant's plusgiro from the decision", withPayer(&formats.Payment{Method: formats.PayTransfer, Plusgiro: "4410097", Reference: "1234567897"}), "",
+			"Faktura 2018210 från Åkesson & Söner AB: 1 656,25 kr, förfaller 2026-04-30. OCR 1234567897. Plusgiro 4410097.", []string{"autogiro", "5050"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := New(Options{LinkBase: c.link}).Render(c.doc, "070-123 45 67", "k1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := form(t, m).Get("message")
+			if got != c.want {
+				t.Errorf("message\n got %q\nwant %q", got, c.want)
+			}
+			for _, w := range c.mustNotI {
+				if strings.Contains(strings.ToLower(got), w) {
+					t.Errorf("message mentions %q: %q", w, got)
+				}
+			}
+		})
+	}
+}
