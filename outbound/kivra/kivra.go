@@ -99,12 +99,16 @@ type part struct {
 }
 
 // payment is PaymentMultipleOptions with the one option an invoice has.
+// Kivra allows only payable true in it: content that is not to be paid in
+// Kivra (an invoice withdrawn by AutoGiro) carries no payment object and
+// goes as a letter.
 type payment struct {
-	Payable  bool     `json:"payable"`
-	Method   string   `json:"method"` // "1" bankgiro, "2" plusgiro
-	Account  string   `json:"account"`
-	Currency string   `json:"currency"`
-	Options  []option `json:"options"`
+	Payable    bool     `json:"payable"`
+	Method     string   `json:"method"` // "1" bankgiro, "2" plusgiro
+	Account    string   `json:"account"`
+	SwishAlias string   `json:"swish_alias,omitempty"` // the payee's Swish number, when the decision offers Swish
+	Currency   string   `json:"currency"`
+	Options    []option `json:"options"`
 }
 
 type option struct {
@@ -141,6 +145,12 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 	// only what the document is: short, and free of personal data as
 	// Kivra's policy asks.
 	subject := strings.TrimSpace(what + " " + doc.Number)
+	pay := doc.HowToPay()
+	if doc.Kind != formats.KindCreditNote && pay.Method == formats.PayAutoGiro {
+		// The inbox shows at a glance that nothing is to be paid; the
+		// PDF says when the amount is withdrawn.
+		subject += " (autogiro)"
+	}
 	body := content{
 		SSN:         ssn,
 		Subject:     subject,
@@ -154,13 +164,19 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 	switch {
 	case doc.Kind == formats.KindCreditNote:
 		body.Type = "letter.creditnotice"
-	case doc.Totals.Payable < 100:
+	case pay.Method == formats.PayAutoGiro:
+		// Withdrawn by AutoGiro: not payable in Kivra, or the customer
+		// could pay it a second time. Kivra's API has no non-payable
+		// invoice (type "invoice" requires a payment object with payable
+		// true), so it goes as a letter without one.
+		body.Type = "letter"
+	case pay.Method == formats.PayNothing || doc.Totals.Payable < 100:
 		// Kivra takes no payment under 1 krona: an invoice that is paid
 		// already goes as a letter, there being nothing to pay.
 		body.Type = "letter"
 	default:
 		body.Type = "invoice"
-		if body.Payment, err = paymentOf(doc); err != nil {
+		if body.Payment, err = paymentOf(doc, pay); err != nil {
 			return outbound.Message{}, outbound.Permanent(fmt.Errorf("kivra: %s: %w", doc.Label(), err))
 		}
 	}
@@ -193,30 +209,31 @@ func (c *Channel) pdf(doc *formats.Document) ([]byte, error) {
 	return nil, fmt.Errorf("no PDF: no renderer configured and the invoice carries none")
 }
 
-// paymentOf builds the payment details Kivra shows with a Pay button.
-func paymentOf(doc *formats.Document) (*payment, error) {
+// paymentOf builds the payment details Kivra shows with a Pay button,
+// from the payment decision (a transfer).
+func paymentOf(doc *formats.Document, pay formats.Payment) (*payment, error) {
 	if doc.Currency != "SEK" {
 		return nil, fmt.Errorf("currency %q: Kivra takes payments in SEK only", doc.Currency)
 	}
 	if doc.DueDate.IsZero() {
 		return nil, fmt.Errorf("no due date (BT-9), which a payable Kivra invoice needs")
 	}
-	p := &payment{Payable: true, Currency: "SEK"}
+	p := &payment{Payable: true, Currency: "SEK", SwishAlias: formats.OnlyDigits(pay.Swish)}
 	var err error
 	switch {
-	case doc.Bankgiro() != "":
+	case pay.Bankgiro != "":
 		p.Method = "1"
-		p.Account, err = formats.CheckBankgiro(doc.Bankgiro())
-	case doc.Plusgiro() != "":
+		p.Account, err = formats.CheckBankgiro(pay.Bankgiro)
+	case pay.Plusgiro != "":
 		p.Method = "2"
-		p.Account, err = formats.CheckPlusgiro(doc.Plusgiro())
+		p.Account, err = formats.CheckPlusgiro(pay.Plusgiro)
 	default:
 		return nil, fmt.Errorf("no bankgiro or plusgiro account: Kivra pays to nothing else")
 	}
 	if err != nil {
 		return nil, err
 	}
-	o := option{DueDate: doc.DueDate.String(), Amount: doc.Totals.Payable.String(), Type: "SE_OCR", Reference: doc.PaymentReference()}
+	o := option{DueDate: doc.DueDate.String(), Amount: doc.Totals.Payable.String(), Type: "SE_OCR", Reference: pay.Reference}
 	if formats.CheckOCR(o.Reference, false) != nil {
 		// Not an OCR number: the payer writes it as a message, and
 		// without one the invoice number is what they would write.

@@ -91,6 +91,20 @@ func TestRenderCases(t *testing.T) {
 	iban.PaymentMeans = []formats.PaymentMeans{{Code: "58", Account: "SE4550000000058398257466", AccountScheme: formats.AccountIBAN}}
 	noDue := invoice()
 	noDue.DueDate = formats.Date{}
+	// An invoice naming an AutoGiro payer number: collected when routing
+	// decided so, otherwise paid in Kivra like any other.
+	withPayer := func(p *formats.Payment) *formats.Document {
+		d := invoice()
+		d.PaymentMeans = append([]formats.PaymentMeans{{Code: formats.MeansDirectDebit, MandateID: "4711", PaymentID: "1234567897"}}, d.PaymentMeans...)
+		d.Payment = p
+		return d
+	}
+	autogiro := withPayer(&formats.Payment{Method: formats.PayAutoGiro, Payer: "4711", Date: formats.Date{Year: 2026, Month: 4, Day: 30}})
+	notCollected := withPayer(&formats.Payment{Method: formats.PayTransfer, Bankgiro: "5050-1055", Reference: "1234567897", Swish: "1239876543"})
+	noDecision := withPayer(nil)
+	tenantPlusgiro := invoice()
+	tenantPlusgiro.PaymentMeans = []formats.PaymentMeans{{Code: "30", PaymentID: "1234567897"}}
+	tenantPlusgiro.Payment = &formats.Payment{Method: formats.PayTransfer, Plusgiro: "441097", Reference: "1234567897"}
 
 	tests := []struct {
 		name    string
@@ -100,8 +114,14 @@ func TestRenderCases(t *testing.T) {
 		method  string // payment method, "" for none
 		refType string
 		ref     string
+		swish   string
+		subject string
 		err     string
 	}{
+		{name: "collected by AutoGiro: a letter, not payable", doc: autogiro, typ: "letter", subject: "Faktura 2018210 (autogiro)"},
+		{name: "payer number, not collected: payable", doc: notCollected, typ: "invoice", method: "1", refType: "SE_OCR", ref: "1234567897", swish: "1239876543", subject: "Faktura 2018210"},
+		{name: "payer number, no decision: payable", doc: noDecision, typ: "invoice", method: "1", refType: "SE_OCR", ref: "1234567897", subject: "Faktura 2018210"},
+		{name: "the decision's account (the tenant's plusgiro)", doc: tenantPlusgiro, typ: "invoice", method: "2", refType: "SE_OCR", ref: "1234567897"},
 		{name: "plusgiro, reference as message", doc: plusgiro, typ: "invoice", method: "2", refType: "TENANT_REF", ref: "ABC-77"},
 		{name: "no reference: invoice number", doc: noRef, typ: "invoice", method: "1", refType: "TENANT_REF", ref: "2018210"},
 		{name: "credit note", doc: credit, typ: "letter.creditnotice"},
@@ -132,6 +152,15 @@ func TestRenderCases(t *testing.T) {
 			json.Unmarshal(m.Body, &c)
 			if c.Type != tt.typ {
 				t.Errorf("type %q, want %q", c.Type, tt.typ)
+			}
+			if tt.subject != "" && c.Subject != tt.subject {
+				t.Errorf("subject %q, want %q", c.Subject, tt.subject)
+			}
+			if tt.method == "" && bytes.Contains(m.Body, []byte(`"payable"`)) {
+				t.Errorf("a %s that is not to be paid in Kivra carries payment details:\n%s", c.Type, m.Body)
+			}
+			if tt.swish != "" && (c.Payment == nil || c.Payment.SwishAlias != tt.swish) {
+				t.Errorf("payment %+v, want Swish alias %s", c.Payment, tt.swish)
 			}
 			switch {
 			case tt.method == "" && c.Payment != nil:
