@@ -55,19 +55,20 @@ func check(d *formats.Document) *Error {
 	if want := d.Totals.TaxInclusive + rounding(d); d.Totals.Payable != want {
 		return fail(RuleTotals, "amount due %s (BT-115) is not the total with VAT plus rounding, %s", d.Totals.Payable, want)
 	}
-	if bg := d.Bankgiro(); bg != "" {
+	pay := d.HowToPay()
+	if bg := pay.Bankgiro; bg != "" {
 		if _, err := formats.CheckBankgiro(bg); err != nil {
 			return fail(RulePayment, "%v", err)
 		}
 	}
-	if pg := d.Plusgiro(); pg != "" {
+	if pg := pay.Plusgiro; pg != "" {
 		if _, err := formats.CheckPlusgiro(pg); err != nil {
 			return fail(RulePayment, "%v", err)
 		}
 	}
 	// The banks pay the reference as an OCR number and some refuse one
 	// without a valid check digit, so only a real OCR number may go out.
-	if ocr := d.PaymentReference(); ocr != "" {
+	if ocr := pay.Reference; ocr != "" && pay.Method != formats.PayAutoGiro {
 		if err := formats.CheckOCR(ocr, false); err != nil {
 			return fail(RulePayment, "payment reference (BT-83): %v; the internet bank pays it as an OCR number", err)
 		}
@@ -78,11 +79,11 @@ func check(d *formats.Document) *Error {
 		}
 		return nil
 	}
-	if d.Bankgiro() == "" && d.Plusgiro() == "" {
-		return fail(RulePayment, "no bankgiro or plusgiro to pay to (BT-84 with scheme SE:BANKGIRO or SE:PLUSGIRO); the internet bank pays nothing else")
-	}
 	if d.Totals.Payable <= 0 {
 		return fail(RulePayment, "amount due %s: an invoice in the internet bank must ask for a positive amount", d.Totals.Payable)
+	}
+	if pay.Method != formats.PayAutoGiro && pay.Bankgiro == "" && pay.Plusgiro == "" {
+		return fail(RulePayment, "no bankgiro or plusgiro to pay to (BT-84 with scheme SE:BANKGIRO or SE:PLUSGIRO); the internet bank pays nothing else")
 	}
 	if d.DueDate.IsZero() {
 		return fail(RuleDate, "no due date (BT-9); the internet bank schedules the payment on it")
@@ -122,11 +123,21 @@ func invoice(d *formats.Document, recipient string) *node {
 	inv := &node{name: "Invoice", attrs: []attr{
 		{"xmlns", nsInvoice}, {"xmlns:cac", nsCAC}, {"xmlns:cbc", nsCBC},
 	}}
+	notes, terms := d.Notes, d.PaymentTerms
+	if w := withdrawal(d); w != "" {
+		// Svefaktura 1.0 has no way to say "direct debit": no mandate
+		// element, and a payment means is an account to pay to. So an
+		// invoice withdrawn by AutoGiro carries no payment means (the bank
+		// has nothing to offer for payment) and says so in the texts the
+		// internet bank shows: the note and the payment terms.
+		notes = append([]string{w}, notes...)
+		terms = strings.TrimSpace(w + " " + terms)
+	}
 	inv.add(
 		leaf("ID", d.Number),
 		leaf("cbc:IssueDate", d.IssueDate.String()),
 		leaf("InvoiceTypeCode", typeCode),
-		leaf("cbc:Note", strings.Join(d.Notes, "\n")),
+		leaf("cbc:Note", strings.Join(notes, "\n")),
 		leaf("InvoiceCurrencyCode", currencySEK),
 		leaf("LineItemCountNumeric", strconv.Itoa(len(d.Lines))),
 		elem("cac:BuyerParty", party(d.Buyer, recipient)),
@@ -134,7 +145,7 @@ func invoice(d *formats.Document, recipient string) *node {
 		delivery(d.Delivery),
 	)
 	inv.add(paymentMeans(d)...)
-	if terms := leaf("cbc:Note", d.PaymentTerms); terms != nil {
+	if terms := leaf("cbc:Note", terms); terms != nil {
 		inv.add(elem("cac:PaymentTerms", terms))
 	}
 	for _, ac := range d.AllowanceCharges {
@@ -227,14 +238,19 @@ func delivery(d *formats.Delivery) *node {
 	return n
 }
 
-// paymentMeans writes the bankgiro and the plusgiro, each with the due
-// date and the OCR number; the schema allows three, and the internet bank
-// pays to nothing but these two.
+// paymentMeans writes the bankgiro and the plusgiro of the payment
+// decision, each with the due date and the OCR number; the schema allows
+// three, and the internet bank pays to nothing but these two. An invoice
+// withdrawn by AutoGiro gets none: there is nothing to pay to.
 func paymentMeans(d *formats.Document) []*node {
+	pay := d.HowToPay()
+	if pay.Method == formats.PayAutoGiro {
+		return nil
+	}
 	var out []*node
 	for _, acc := range []struct{ number, institution string }{
-		{d.Bankgiro(), institutionBG},
-		{d.Plusgiro(), institutionPG},
+		{pay.Bankgiro, institutionBG},
+		{pay.Plusgiro, institutionPG},
 	} {
 		if acc.number == "" {
 			continue
@@ -245,9 +261,19 @@ func paymentMeans(d *formats.Document) []*node {
 			elem("cac:PayeeFinancialAccount").add(
 				leaf("cac:ID", formats.OnlyDigits(acc.number)),
 				elem("cac:FinancialInstitutionBranch", elem("cac:FinancialInstitution", leaf("cac:ID", acc.institution))),
-				leaf("cac:PaymentInstructionID", d.PaymentReference()))))
+				leaf("cac:PaymentInstructionID", pay.Reference))))
 	}
 	return out
+}
+
+// withdrawal is the sentence an invoice withdrawn by AutoGiro carries in
+// place of payment means, or "".
+func withdrawal(d *formats.Document) string {
+	pay := d.HowToPay()
+	if d.Kind == formats.KindCreditNote || pay.Method != formats.PayAutoGiro {
+		return ""
+	}
+	return pay.WithdrawalText() + " från ditt konto. Betala inte den här fakturan."
 }
 
 func allowanceCharge(ac formats.AllowanceCharge) *node {
