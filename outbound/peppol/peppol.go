@@ -76,11 +76,15 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 
 // Prepare returns the document as it leaves on Peppol: the BIS Billing 3.0
 // specification and process ids when the input had none (a CSV row has no
-// such thing), and the seller's electronic address from its Swedish
-// organisationsnummer (scheme 0007) when it has none. The input document is
-// not changed.
+// such thing), the seller's electronic address from its Swedish
+// organisationsnummer (scheme 0007) when it has none, and the payment
+// means (BG-16) the payment decision gives: a direct debit (code 49) with
+// the mandate's payer number as BT-89 when AutoGiro collects it, else the
+// accounts to pay to and no mandate at all, whatever the input said. The
+// input document is not changed.
 func Prepare(doc *formats.Document) *formats.Document {
 	out := *doc
+	out.PaymentMeans = doc.HowToPay().Means(doc)
 	if out.CustomizationID == "" {
 		out.CustomizationID = ubl.DefaultCustomizationID
 	}
