@@ -99,7 +99,15 @@ func Convert(cfg *config.Config, tenantID, path string, each func(ConvertedDoc) 
 			cd.Problems = validate.Document(it.Doc, validateOptions(*t, now))
 			if errs := formats.Problems(cd.Problems).Errors(); len(errs) > 0 {
 				cd.Error = errs.Error()
+			} else if pay, err := paymentFor(*t, it.Doc, "", offlineCollection(it.Doc), now); err != nil {
+				p := formats.Problem{}
+				errors.As(err, &p)
+				cd.Problems = append(cd.Problems, p)
+				cd.Error = err.Error()
 			} else {
+				// The same decision the daemon makes, without its registry:
+				// no mandate is known, so nothing is collected by AutoGiro.
+				it.Doc.Payment = &pay
 				cd.Valid = true
 				cd.Route = decideRoute(t.Priority, channels, outbound.NoRegistry{}, it.Doc)
 				for _, s := range cd.Route {
@@ -124,6 +132,14 @@ func Convert(cfg *config.Config, tenantID, path string, each func(ConvertedDoc) 
 		}
 	}
 	return out, nil
+}
+
+// offlineCollection says why convert never decides AutoGiro.
+func offlineCollection(doc *formats.Document) string {
+	if payer := doc.MandateReference(); payer != "" {
+		return "collection: not decided offline: convert has no registry, so no AutoGiro mandate of payer " + payer + " is known and the invoice is shown paid by transfer"
+	}
+	return "no AutoGiro collection"
 }
 
 // Renderer writes every channel's rendering of documents into a folder, so
@@ -170,10 +186,16 @@ func (r *Renderer) Render(file string, d ConvertedDoc) (written, skipped []strin
 		e := ch.Eligible(d.Invoice, outbound.NoRegistry{})
 		to := e.Address
 		if ch.Name() == outbound.AutoGiro {
-			// Collection: only invoices that name a payer number.
-			if to = d.Invoice.MandateReference(); to == "" {
+			// Collection: only what the payment decision collects, which
+			// offline is nothing.
+			pay := d.Invoice.HowToPay()
+			if pay.Method != formats.PayAutoGiro {
+				if d.Invoice.MandateReference() != "" {
+					skipped = append(skipped, fmt.Sprintf("%s: %s: no withdrawal: %s", ch.Name(), d.Invoice.Label(), pay.Reason))
+				}
 				continue
 			}
+			to = pay.Payer
 		}
 		var msg outbound.Message
 		var rerr error

@@ -166,13 +166,18 @@ func newTableView(w io.Writer, path string) *tableView {
 func (v *tableView) doc(d gateway.ConvertedDoc) error {
 	if v.tw == nil {
 		v.tw = tabwriter.NewWriter(v.w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(v.tw, "  #\tNUMBER\tBUYER\tAMOUNT\tDUE\tPAY REF\tROUTE\tPROBLEMS")
+		fmt.Fprintln(v.tw, "  #\tNUMBER\tBUYER\tAMOUNT\tDUE\tPAY REF\tPAYMENT\tROUTE\tPROBLEMS")
 	}
-	number, buyer, amount, due, ref := "-", "-", "-", "-", "-"
+	number, buyer, amount, due, ref, payment := "-", "-", "-", "-", "-", "-"
 	if inv := d.Invoice; inv != nil {
 		number, buyer = orDash(inv.Number), orDash(inv.Buyer.DisplayName())
 		amount = inv.Totals.Payable.String() + " " + inv.Currency
 		due, ref = orDash(inv.DueDate.String()), orDash(inv.PaymentReference())
+		if inv.Payment != nil {
+			// Offline there is no registry, so this is never autogiro;
+			// the JSON output's payment.reason says so.
+			payment = string(inv.Payment.Method)
+		}
 	}
 	route := "rejected"
 	if d.Valid {
@@ -185,7 +190,7 @@ func (v *tableView) doc(d gateway.ConvertedDoc) error {
 	if problems == "" {
 		problems = warnings(d.Problems)
 	}
-	fmt.Fprintf(v.tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Index+1, number, buyer, amount, due, ref, route, orDash(problems))
+	fmt.Fprintf(v.tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Index+1, number, buyer, amount, due, ref, payment, route, orDash(problems))
 	if v.rows++; v.rows%256 == 0 {
 		v.tw.Flush()
 	}
