@@ -124,7 +124,10 @@ func Open(path string) (*Bolt, error) {
 			if first != nil {
 				return fmt.Errorf("%w: %v", ErrDamaged, first)
 			}
-			return indexFiles(tx)
+			if err := indexFiles(tx); err != nil {
+				return err
+			}
+			return buildAttention(tx)
 		})
 	})
 	if err != nil {
@@ -453,6 +456,9 @@ func (t *boltTx) Doc(id string) (*Doc, error) {
 // PutDoc stores the document and keeps the state × channel counters that
 // status reads without scanning every document.
 func (t *boltTx) PutDoc(d *Doc) error {
+	if err := indexAttention(t.tx, d); err != nil {
+		return err
+	}
 	counts := t.tx.Bucket(bCounts)
 	if old, err := t.Doc(d.ID); err == nil {
 		if old.State == d.State && old.Channel == d.Channel {

@@ -76,6 +76,9 @@ type Tx interface {
 	AppendEvent(d *Doc, e Event) error
 	// Counts is the number of documents per state and channel.
 	Counts() (map[DocState]map[string]int64, error)
+	// NeedsAttention returns the newest limit dead documents that no
+	// operator has acknowledged, and how many there are in all.
+	NeedsAttention(limit int) ([]*Doc, int, error)
 	Events(docID string) ([]Event, error)
 
 	Delivery(id string) (*Delivery, error)
@@ -146,6 +149,9 @@ type File struct {
 	DuplicateOf string    `json:"duplicate_of,omitempty"`
 	Final       bool      `json:"final"`
 	FinalAt     time.Time `json:"final_at,omitzero"`
+	// Receipt is the name of the file's receipt in the tenant's receipts
+	// folder, chosen at its first write and kept for every rewrite.
+	Receipt string `json:"receipt,omitempty"`
 }
 
 // DocState is where a document stands.
@@ -163,6 +169,9 @@ const (
 	DocRetrying  DocState = "retrying"
 	DocFailed    DocState = "failed"
 	DocDead      DocState = "dead"
+	// DocSkipped is an entry of an archive that holds no document (a
+	// folder, an archiver's metadata): listed with why, never delivered.
+	DocSkipped DocState = "skipped"
 )
 
 // Collection states. Collection runs beside distribution: an invoice whose
@@ -191,7 +200,7 @@ func (c *Collection) End() bool { return c == nil || c.State != CollectionQueued
 
 // End reports whether the state is final for the document.
 func (s DocState) End() bool {
-	return s == DocDelivered || s == DocRejected || s == DocDead || s == DocHeld
+	return s == DocDelivered || s == DocRejected || s == DocDead || s == DocHeld || s == DocSkipped
 }
 
 // RouteStep is one channel considered by routing, with the reason.
@@ -227,9 +236,12 @@ type Doc struct {
 	Output string `json:"output,omitempty"`
 	// Collection is the payment collection (AutoGiro) beside distribution.
 	Collection *Collection `json:"collection,omitempty"`
-	Created    time.Time   `json:"created"`
-	Updated    time.Time   `json:"updated"`
-	Events     int         `json:"events"`
+	// Ack is an operator's acknowledgement of a dead document: it no longer
+	// needs attention. A retry clears it.
+	Ack     *Ack      `json:"ack,omitempty"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+	Events  int       `json:"events"`
 }
 
 // Event is one entry in a document's history.
