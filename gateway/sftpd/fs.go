@@ -20,7 +20,7 @@ import (
 // Refusals beyond those of resolve, each with the status a client expects.
 var (
 	errUploadOutsideInbox = fmt.Errorf("uploads go to /inbox/<name>: %w", sftp.ErrSSHFxPermissionDenied)
-	errReadOnly           = fmt.Errorf("%s is read only: %w", folderReceipts, sftp.ErrSSHFxPermissionDenied)
+	errReadOnly           = fmt.Errorf("%s is read only, but for deleting a receipt that was read: %w", folderReceipts, sftp.ErrSSHFxPermissionDenied)
 	errInboxWriteOnly     = fmt.Errorf("files in /inbox cannot be read back; receipts are in /receipts: %w", sftp.ErrSSHFxPermissionDenied)
 	errFolderFixed        = fmt.Errorf("the folders are fixed and flat: folders cannot be created, removed or changed: %w", sftp.ErrSSHFxPermissionDenied)
 	errNoLinks            = fmt.Errorf("links are not supported: %w", sftp.ErrSSHFxPermissionDenied)
@@ -201,6 +201,9 @@ func (ss *session) Filecmd(r *sftp.Request) error {
 	case "Rename":
 		return ss.rename(r.Filepath, r.Target, false)
 	case "Remove":
+		if t, err := resolve(r.Filepath); err == nil && t.dir == folderReceipts && t.name != "" {
+			return ss.removeReceipt(t)
+		}
 		return ss.remove(r.Filepath)
 	case "Mkdir", "Rmdir":
 		return ss.refuse(strings.ToLower(r.Method), r.Filepath, errFolderFixed)
@@ -272,6 +275,23 @@ func (ss *session) remove(p string) error {
 		return ss.refuse("remove", p, ss.fsErr("remove", err))
 	}
 	ss.log.Info("sftp remove", "name", name)
+	return nil
+}
+
+// removeReceipt deletes a receipt the ERP has read: the one change a
+// tenant may make in /receipts. Only a regular file directly in the
+// tenant's own receipts folder goes (resolve and os.Root keep the name
+// inside it; a link or folder there does not exist for the client). A
+// receipt deleted before its file is final is written again, whole, at
+// the file's next change (see gateway/receipts.go).
+func (ss *session) removeReceipt(t target) error {
+	if _, err := regularFile(ss.receipts, t.name); err != nil {
+		return ss.refuse("remove", t.String(), ss.fsErr("remove", err))
+	}
+	if err := ss.receipts.Remove(t.name); err != nil {
+		return ss.refuse("remove", t.String(), ss.fsErr("remove", err))
+	}
+	ss.log.Info("sftp remove receipt", "name", t.name)
 	return nil
 }
 
@@ -386,7 +406,7 @@ func (ss *session) LookupGroupName(string) string { return ss.tenant.ID }
 var folderModes = map[folder]fs.FileMode{
 	folderRoot:     fs.ModeDir | 0o555,
 	folderInbox:    fs.ModeDir | 0o755,
-	folderReceipts: fs.ModeDir | 0o555,
+	folderReceipts: fs.ModeDir | 0o755, // receipts may be deleted, nothing created
 }
 
 // stat describes one target.

@@ -377,10 +377,20 @@ func TestReceipts(t *testing.T) {
 	needSFTP(t)
 	t.Parallel()
 	e := newEnv(t, nil)
+	dir := e.tenants["alice"].ReceiptsDir
 	receipt := []byte(`{"file":"inv.xml","final":true}`)
-	os.WriteFile(filepath.Join(e.tenants["alice"].ReceiptsDir, "inv.xml.receipt.json"), receipt, 0o644)
+	os.WriteFile(filepath.Join(dir, "inv.xml.receipt.json"), receipt, 0o644)
+	os.WriteFile(filepath.Join(dir, "next.xml.receipt.json"), receipt, 0o644)
+	os.WriteFile(filepath.Join(dir, ".receipt-123"), receipt, 0o644) // the daemon's temporary file
+	os.WriteFile(filepath.Join(e.tenants["bob"].ReceiptsDir, "bob.xml.receipt.json"), receipt, 0o644)
+	os.Symlink(filepath.Join(e.tenants["bob"].ReceiptsDir, "bob.xml.receipt.json"), filepath.Join(dir, "link.receipt.json"))
+	os.Mkdir(filepath.Join(dir, "folder.receipt.json"), 0o750)
 	e.writeLocal("x", 10)
-	out, err := e.sftp("alice", "cd /receipts\nls -l\nget inv.xml.receipt.json\n-put x\n-rm inv.xml.receipt.json\n-rename inv.xml.receipt.json y\n")
+	out, err := e.sftp("alice", "cd /receipts\nls -l\nget inv.xml.receipt.json\n-put x\n"+
+		"-rename next.xml.receipt.json y\n-rename next.xml.receipt.json /inbox/y\n"+
+		"-rm .receipt-123\n-rm link.receipt.json\n-rm folder.receipt.json\n-rm ../../bob/receipts/bob.xml.receipt.json\n"+
+		"-rm gone.receipt.json\n-rm /receipts\n"+
+		"rm inv.xml.receipt.json\nls\n")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
@@ -391,14 +401,38 @@ func TestReceipts(t *testing.T) {
 	if !strings.Contains(out, "inv.xml.receipt.json") {
 		t.Errorf("ls /receipts does not list the receipt:\n%s", out)
 	}
-	if _, err := os.Stat(filepath.Join(e.tenants["alice"].ReceiptsDir, "inv.xml.receipt.json")); err != nil {
-		t.Error("receipt removed by the client")
+	// The receipt read is deleted; nothing else is, nor renamed, nor added.
+	if _, err := os.Lstat(filepath.Join(dir, "inv.xml.receipt.json")); !os.IsNotExist(err) {
+		t.Errorf("the receipt read is still there after rm: %v", err)
+	}
+	for _, p := range []string{filepath.Join(dir, "next.xml.receipt.json"), filepath.Join(dir, ".receipt-123"),
+		filepath.Join(dir, "link.receipt.json"), filepath.Join(dir, "folder.receipt.json"),
+		filepath.Join(e.tenants["bob"].ReceiptsDir, "bob.xml.receipt.json")} {
+		if _, err := os.Lstat(p); err != nil {
+			t.Errorf("%s: %v; only the receipt asked for may go", p, err)
+		}
+	}
+	for _, p := range []string{filepath.Join(dir, "y"), filepath.Join(dir, "x")} {
+		if _, err := os.Lstat(p); err == nil {
+			t.Errorf("%s appeared in /receipts", p)
+		}
 	}
 	e.wantInbox("alice")
 	e.waitLog("sftp download", "tenant", "alice", "name", "inv.xml.receipt.json", "size", fmt.Sprint(len(receipt)))
+	e.waitLog("sftp remove receipt", "tenant", "alice", "name", "inv.xml.receipt.json")
 	e.waitLog("sftp refused", "tenant", "alice", "what", "upload", "path", "/receipts/x", "why", "~read only")
-	e.waitLog("sftp refused", "tenant", "alice", "what", "remove", "path", "/receipts/inv.xml.receipt.json")
-	e.waitLog("sftp refused", "tenant", "alice", "what", "rename", "path", "/receipts/inv.xml.receipt.json")
+	e.waitLog("sftp refused", "tenant", "alice", "what", "rename", "path", "/receipts/next.xml.receipt.json", "why", "~read only")
+	e.waitLog("sftp refused", "tenant", "alice", "what", "remove", "path", "/receipts/.receipt-123", "why", "~reserved")
+	// A link or folder does not exist for the client (the stat before the
+	// rm says why); another tenant's receipts are no path at all.
+	e.waitLog("sftp refused", "tenant", "alice", "what", "stat", "path", "/receipts/link.receipt.json", "why", "~not a regular file")
+	e.waitLog("sftp refused", "tenant", "alice", "what", "remove", "path", "/receipts/link.receipt.json", "why", "no such file")
+	e.waitLog("sftp refused", "tenant", "alice", "what", "remove", "path", "/receipts/folder.receipt.json", "why", "no such file")
+	e.waitLog("sftp refused", "tenant", "alice", "what", "remove", "path", "/bob/receipts/bob.xml.receipt.json", "why", "~only /inbox and /receipts exist")
+	e.waitLog("sftp refused", "tenant", "alice", "what", "remove", "path", "/receipts", "why", "~flat")
+	if n := e.countLog("sftp remove receipt"); n != 1 {
+		t.Errorf("%d receipts removed, want 1", n)
+	}
 }
 
 // TestDurability checks when an upload is synced to disk before the
