@@ -29,6 +29,12 @@ type Item struct {
 	Err    error     // this document is unreadable; the rest of the file goes on
 }
 
+// ErrSkipped marks an Item's Err for a part of a file that holds no
+// document and is passed over on purpose (a folder entry of a ZIP archive,
+// an archiver's metadata): it is listed with why, but is no rejected
+// document.
+var ErrSkipped = errors.New("skipped")
+
 // Reader is an input format. The gateway keeps a list of them and asks each,
 // in order, whether it recognises a file's first bytes.
 type Reader interface {

@@ -354,7 +354,10 @@ func (d *Daemon) recordItems(rec *store.File, tenant *tenantState, items []forma
 			}
 			if it.Err != nil {
 				doc.State, doc.Reason = store.DocRejected, it.Err.Error()
-				if err := tx.AppendEvent(doc, store.Event{At: now, State: store.DocRejected, Reason: doc.Reason}); err != nil {
+				if errors.Is(it.Err, formats.ErrSkipped) {
+					doc.State = store.DocSkipped
+				}
+				if err := tx.AppendEvent(doc, store.Event{At: now, State: doc.State, Reason: doc.Reason}); err != nil {
 					return err
 				}
 				if err := tx.PutDoc(doc); err != nil {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -424,11 +425,13 @@ func makeZIP(t testing.TB, entries []zipEntry) []byte {
 	return buf.Bytes()
 }
 
+// Every entry of a ZIP archive is accounted for, in archive order: read as
+// a document, rejected with why, or skipped with why. None passes unseen.
 func TestZIP(t *testing.T) {
 	files := examples(t, "openpeppol-examples")
-	var entries []zipEntry
+	skipped := []zipEntry{{"invoices/", nil}, {"__MACOSX/._a.xml", []byte("junk")}, {"invoices/.DS_Store", []byte("junk")}}
+	entries := slices.Clone(skipped)
 	var want []*formats.Document
-	entries = append(entries, zipEntry{"invoices/", nil}, zipEntry{"__MACOSX/._a.xml", []byte("junk")}, zipEntry{"invoices/.DS_Store", []byte("junk")})
 	for i, name := range files {
 		raw := readFile(t, name)
 		if i%2 == 1 {
@@ -439,37 +442,57 @@ func TestZIP(t *testing.T) {
 		d.Source = "entry invoices/" + filepath.Base(name)
 		want = append(want, d)
 	}
-	entries = append(entries,
-		zipEntry{"scan.pdf", []byte("%PDF-1.7\n...")},
-		zipEntry{"inner.zip", makeZIP(t, []zipEntry{{"a.xml", readFile(t, files[0])}})},
-		zipEntry{"order.xml", []byte(`<?xml version="1.0"?><Order xmlns="urn:oasis:names:specification:ubl:schema:xsd:Order-2"/>`)},
-	)
+	// A name that stays inside the archive for all its '..' is read.
+	entries = append(entries, zipEntry{"invoices/../inside.xml", readFile(t, files[0])})
+	inside := readOne(t, readFile(t, files[0]))
+	inside.Source = "entry invoices/../inside.xml"
+	want = append(want, inside)
+	rejected := []struct {
+		entry zipEntry
+		msg   string
+	}{
+		{zipEntry{"scan.pdf", []byte("%PDF-1.7\n...")}, "entry scan.pdf: looks like PDF, not UBL"},
+		{zipEntry{"inner.zip", makeZIP(t, []zipEntry{{"a.xml", readFile(t, files[0])}})}, "entry inner.zip: a ZIP archive inside a ZIP archive is not read"},
+		{zipEntry{"order.xml", []byte(`<?xml version="1.0"?><Order xmlns="urn:oasis:names:specification:ubl:schema:xsd:Order-2"/>`)},
+			"entry order.xml: looks like XML with root element <Order>, not UBL"},
+		// Unsafe names, each holding a valid invoice that must not be read.
+		{zipEntry{"../../x.xml", readFile(t, files[0])}, "entry ../../x.xml: not read: the name leaves the archive with '..'; an entry name must be a relative path"},
+		{zipEntry{"a/../../y.xml", readFile(t, files[0])}, "entry a/../../y.xml: not read: the name leaves the archive with '..'"},
+		{zipEntry{"..\\..\\w.xml", readFile(t, files[0])}, "entry ..\\..\\w.xml: not read: the name leaves the archive with '..'"},
+		{zipEntry{"/etc/z.xml", readFile(t, files[0])}, "entry /etc/z.xml: not read: the name starts with '/'"},
+		{zipEntry{"C:\\z.xml", readFile(t, files[0])}, "entry C:\\z.xml: not read: the name starts with a drive letter"},
+	}
+	for _, r := range rejected {
+		entries = append(entries, r.entry)
+	}
 	b := makeZIP(t, entries)
 	if !(Format{}).Sniff(b[:4]) {
 		t.Fatal("ZIP not sniffed")
 	}
 	items := readBytes(t, b)
-	if len(items) != len(want)+3 {
-		t.Fatalf("%d items, want %d", len(items), len(want)+3)
+	if len(items) != len(entries) {
+		t.Fatalf("%d items for %d entries: every entry must be accounted for", len(items), len(entries))
 	}
 	for i, it := range items {
-		if it.Index != i {
-			t.Errorf("item %d has Index %d", i, it.Index)
-		}
-		if i < len(want) {
-			if it.Err != nil || !reflect.DeepEqual(it.Doc, want[i]) || it.Source != want[i].Source {
-				t.Errorf("item %d (%s): err %v, document differs from the plain file", i, it.Source, it.Err)
-			}
+		if it.Index != i || it.Source != "entry "+entries[i].name {
+			t.Errorf("item %d has Index %d, source %q; want entry %s", i, it.Index, it.Source, entries[i].name)
 		}
 	}
-	for i, msg := range []string{
-		"entry scan.pdf: looks like PDF, not UBL",
-		"entry inner.zip: a ZIP archive inside a ZIP archive is not read",
-		"entry order.xml: looks like XML with root element <Order>, not UBL",
-	} {
-		it := items[len(want)+i]
-		if it.Err == nil || !strings.HasPrefix(it.Err.Error(), msg) || it.Doc != nil {
-			t.Errorf("item %d: err %v, want %q", it.Index, it.Err, msg)
+	for i, e := range skipped {
+		if it := items[i]; !errors.Is(it.Err, formats.ErrSkipped) || it.Doc != nil {
+			t.Errorf("%s: err %v, want it skipped with a reason", e.name, it.Err)
+		}
+	}
+	for i, w := range want {
+		it := items[len(skipped)+i]
+		if it.Err != nil || !reflect.DeepEqual(it.Doc, w) || it.Source != w.Source {
+			t.Errorf("item %d (%s): err %v, document differs from the plain file", it.Index, it.Source, it.Err)
+		}
+	}
+	for i, r := range rejected {
+		it := items[len(skipped)+len(want)+i]
+		if it.Err == nil || errors.Is(it.Err, formats.ErrSkipped) || !strings.HasPrefix(it.Err.Error(), r.msg) || it.Doc != nil {
+			t.Errorf("item %d: err %v, want rejected with %q", it.Index, it.Err, r.msg)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package ubl
 
 import (
 	"archive/zip"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -20,29 +21,38 @@ const (
 	ratioFreeSize = 1 << 20 // small entries may compress as they like
 )
 
-// readZIP emits one item per file entry, in archive order. An archive whose
-// directory cannot be read is an error for the whole file.
+// readZIP emits one item per entry, in archive order: every entry is
+// accounted for in the receipt. An entry is read as a document; or
+// rejected with the reason (unreadable, not UBL, or a name that would
+// leave the archive); or skipped with the reason (a folder, an archiver's
+// metadata), as an item whose Err wraps formats.ErrSkipped. An archive
+// whose directory cannot be read is an error for the whole file.
 func readZIP(in formats.Input, emit func(formats.Item) error) error {
 	zr, err := zip.NewReader(in.R, in.Size)
-	if err != nil {
+	// With GODEBUG=zipinsecurepath=0 an unsafe name fails the archive;
+	// its reader is still good, and entryRule rejects that entry alone.
+	if err != nil && !(errors.Is(err, zip.ErrInsecurePath) && zr != nil) {
 		return fmt.Errorf("ZIP archive: %w; check that the upload was complete", err)
 	}
 	if len(zr.File) > maxEntries {
 		return fmt.Errorf("ZIP archive has %d entries, at most %d are read: split it: %w", len(zr.File), maxEntries, ErrLimit)
 	}
-	index := 0
 	var total int64
-	for _, f := range zr.File {
-		if skipEntry(f) {
-			continue
-		}
+	for index, f := range zr.File {
 		source := "entry " + f.Name
-		doc, n, err := readEntry(f, source, maxTotalSize-total)
-		total += n
-		if err := emit(formats.Item{Index: index, Source: source, Doc: doc, Err: err}); err != nil {
+		it := formats.Item{Index: index, Source: source}
+		if rule := entryRule(f.Name); rule != "" {
+			it.Err = fmt.Errorf("%s: not read: %s", source, rule)
+		} else if why := skipEntry(f); why != "" {
+			it.Err = fmt.Errorf("%s: %w: %s", source, formats.ErrSkipped, why)
+		} else {
+			var n int64
+			it.Doc, n, it.Err = readEntry(f, source, maxTotalSize-total)
+			total += n
+		}
+		if err := emit(it); err != nil {
 			return err
 		}
-		index++
 		if total >= maxTotalSize {
 			return fmt.Errorf("ZIP archive inflates to more than %d bytes; the entries after %s are not read: split the archive: %w", int64(maxTotalSize), f.Name, ErrLimit)
 		}
@@ -50,18 +60,46 @@ func readZIP(in formats.Input, emit func(formats.Item) error) error {
 	return nil
 }
 
-// skipEntry passes over directories and the metadata files that archivers
-// add (__MACOSX/, .DS_Store and other dot files).
-func skipEntry(f *zip.File) bool {
-	if f.FileInfo().IsDir() || strings.HasSuffix(f.Name, "/") || strings.HasPrefix(f.Name, "__MACOSX") {
-		return true
+// entryRule returns the rule an entry's name breaks, or "". The name is
+// never used as a path here, but one that would leave the folder it is
+// unpacked into (zip slip) is a mistake or an attack, and the ERP must
+// hear of it rather than have the entry read or pass unseen.
+func entryRule(name string) string {
+	const rule = "an entry name must be a relative path inside the archive: " +
+		"no leading '/', no drive letter (PKWARE APPNOTE.TXT 6.3.10, section 4.4.17.1) and no '..' that leaves it"
+	n := strings.ReplaceAll(name, "\\", "/")
+	clean := path.Clean(n)
+	switch {
+	case name == "":
+		return "the entry has no name; " + rule
+	case strings.HasPrefix(n, "/"):
+		return "the name starts with '/'; " + rule
+	case len(n) >= 2 && n[1] == ':':
+		return "the name starts with a drive letter; " + rule
+	case clean == ".." || strings.HasPrefix(clean, "../"):
+		return "the name leaves the archive with '..'; " + rule
+	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return "the name holds control characters; " + rule
 	}
-	for _, part := range strings.Split(path.Clean(strings.ReplaceAll(f.Name, "\\", "/")), "/") {
+	return ""
+}
+
+// skipEntry says why an entry holds no document, or "": a folder, or the
+// metadata that archivers add (__MACOSX/, .DS_Store and other dot files).
+func skipEntry(f *zip.File) string {
+	if f.FileInfo().IsDir() || strings.HasSuffix(f.Name, "/") {
+		return "a folder entry, which holds no document"
+	}
+	clean := path.Clean(strings.ReplaceAll(f.Name, "\\", "/"))
+	if clean == "__MACOSX" || strings.HasPrefix(clean, "__MACOSX/") {
+		return "macOS metadata (__MACOSX), not a document"
+	}
+	for _, part := range strings.Split(clean, "/") {
 		if strings.HasPrefix(part, ".") {
-			return true
+			return "a hidden file (" + part + "), as archivers add, not a document"
 		}
 	}
-	return false
+	return ""
 }
 
 // readEntry reads one entry; n is how many bytes were inflated.
