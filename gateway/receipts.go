@@ -5,22 +5,32 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/gateway/store"
 )
 
 // Receipt is what a tenant reads in receipts/<name>.receipt.json: the fate of
-// one input file and of every document in it.
+// one input file and of every document in it. Every file has its own
+// receipt; see receiptNames for the name when another file's receipt has
+// the plain one.
 type Receipt struct {
-	File       string            `json:"file"`
-	FileID     string            `json:"file_id"`
+	File   string `json:"file"`
+	FileID string `json:"file_id"`
+	// Receipt is the receipt's own name in the receipts folder; empty
+	// until it is first written.
+	Receipt    string            `json:"receipt,omitempty"`
 	Tenant     string            `json:"tenant"`
 	SHA256     string            `json:"sha256"`
 	Size       int64             `json:"size"`
@@ -63,6 +73,11 @@ type ReceiptDocument struct {
 // takes a while to build, so it waits 20 times as long as its last build
 // took, which keeps receipts under a twentieth of a core however big the
 // file. A stop writes every pending receipt.
+//
+// A receipt that cannot be written (a full disk, a name the file system
+// refuses) is logged, counted in multikanal_receipt_write_failures_total
+// and tried again later, backing off up to retryMax; it never holds back
+// the receipts written beside it.
 type receiptWriter struct {
 	d        *Daemon
 	interval time.Duration
@@ -70,12 +85,28 @@ type receiptWriter struct {
 	dirty    map[string]bool
 	next     map[string]time.Time // earliest next write per file
 	settled  map[string]bool      // files written out of pace once they looked settled
+	failures map[string]int       // failed writes in a row per file, for the back-off
 	wake     chan struct{}
+
+	// claims are the plain receipt names ("tenant/name") that files not
+	// yet final hold, with the holder: a not-final receipt the tenant
+	// deleted keeps its name, and comes back under it at the file's next
+	// change. Only the writer's goroutine uses them.
+	claims       map[string]string
+	claimsLoaded bool
+	failed       prometheus.Counter
 }
 
+// retryMax bounds the back-off of a receipt that cannot be written.
+const retryMax = 5 * time.Minute
+
 func newReceiptWriter(d *Daemon) *receiptWriter {
-	return &receiptWriter{d: d, interval: 50 * time.Millisecond, dirty: map[string]bool{}, next: map[string]time.Time{},
-		settled: map[string]bool{}, wake: make(chan struct{}, 1)}
+	w := &receiptWriter{d: d, interval: 50 * time.Millisecond, dirty: map[string]bool{}, next: map[string]time.Time{},
+		settled: map[string]bool{}, failures: map[string]int{}, claims: map[string]string{}, wake: make(chan struct{}, 1),
+		failed: prometheus.NewCounter(prometheus.CounterOpts{Name: "multikanal_receipt_write_failures_total",
+			Help: "Receipts that could not be written or put in place; each is tried again later."})}
+	d.metrics.reg.MustRegister(w.failed)
+	return w
 }
 
 // firstReceiptDelay is how long a new file's first receipt waits unless
@@ -152,25 +183,102 @@ func (w *receiptWriter) flush(force bool) (waiting bool) {
 		w.mu.Unlock()
 		ids = append(ids, settled...)
 	}
-	w.mu.Lock()
-	waiting = len(w.dirty) > 0
-	w.mu.Unlock()
+	// In the order files arrived, so that of two files with one name the
+	// first keeps the plain receipt name.
+	slices.Sort(ids)
+	w.loadClaims()
 	var written []*receiptFile
 	for _, id := range ids {
 		start := time.Now()
 		rf, err := w.write(id)
 		cost := time.Since(start)
+		if err != nil {
+			w.retry(id, err)
+			continue
+		}
 		w.mu.Lock()
 		w.next[id] = time.Now().Add(max(w.interval, 20*cost))
 		w.mu.Unlock()
-		if err != nil {
-			w.d.log.Error("writing a receipt failed", "file", id, "err", err)
-			continue
-		}
 		written = append(written, rf)
 	}
 	w.publish(written)
+	// Asked after the writes: a receipt that failed is dirty again and
+	// needs a later turn.
+	w.mu.Lock()
+	waiting = len(w.dirty) > 0
+	w.mu.Unlock()
 	return waiting
+}
+
+// retry logs and counts a receipt that could not be written and marks it
+// to be written again after a back-off.
+func (w *receiptWriter) retry(fileID string, err error) {
+	w.failed.Inc()
+	w.mu.Lock()
+	n := w.failures[fileID]
+	w.failures[fileID] = n + 1
+	wait := min(time.Second<<min(n, 16), retryMax)
+	w.dirty[fileID] = true
+	w.next[fileID] = time.Now().Add(wait)
+	w.mu.Unlock()
+	w.d.log.Error("writing a receipt failed; it is written again later", "file", fileID, "retry_in", wait.String(), "err", err)
+}
+
+// loadClaims reads, once, the receipt names the open files hold, so that
+// after a restart a new file cannot take the name of a not-final receipt
+// the tenant deleted.
+func (w *receiptWriter) loadClaims() {
+	if w.claimsLoaded {
+		return
+	}
+	err := w.d.store.View(func(tx store.Tx) error {
+		return tx.ForEachOpenFile(func(f *store.File) error {
+			if f.Receipt != "" {
+				w.claims[f.Tenant+"/"+f.Receipt] = f.ID
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		w.d.log.Error("reading the receipt names of open files failed; tried again at the next turn", "err", err)
+		return
+	}
+	w.claimsLoaded = true
+}
+
+// place decides the name of a file's receipt: the one it has, else the
+// plain name when no other file holds it (an open file's claim, or a
+// receipt on disk that names another file), else the id-qualified name.
+// A plain name is checked at every write, since a final file's name is
+// free again once its receipt is deleted: a file retried after that finds
+// its name taken by a newer file and moves to its qualified name.
+func (w *receiptWriter) place(f *store.File) string {
+	plain, qualified := receiptNames(f.Name, f.ID)
+	if plain == "" || f.Receipt != "" && f.Receipt != plain {
+		return qualified
+	}
+	dir := w.d.receiptsDir(f.Tenant)
+	if f.Receipt == "" {
+		// Placed before a crash lost the record of it: it stays there.
+		if _, err := os.Lstat(filepath.Join(dir, qualified)); err == nil {
+			return qualified
+		}
+	}
+	key := f.Tenant + "/" + plain
+	switch holder, ok := w.claims[key]; {
+	case ok && holder == f.ID:
+		return plain
+	case ok:
+		return qualified
+	}
+	owner, err := receiptOwner(filepath.Join(dir, plain))
+	if err == nil && owner != f.ID || err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return qualified
+	}
+	if !f.Final {
+		w.claims[key] = f.ID
+	}
+	return plain
 }
 
 // settledFiles returns those of ids whose file is at an end (rejected, a
@@ -199,12 +307,14 @@ func (w *receiptWriter) settledFiles(ids []string) []string {
 // receiptOf is a receipt's head: everything but the documents and the
 // totals over them.
 func receiptOf(f *store.File) Receipt {
-	return Receipt{File: f.Name, FileID: f.ID, Tenant: f.Tenant, SHA256: f.SHA256, Size: f.Size, Format: f.Format,
-		ReceivedAt: f.ReceivedAt, State: f.State, Reason: f.Reason, Summary: map[string]int{}, Documents: []ReceiptDocument{}}
+	return Receipt{File: f.Name, FileID: f.ID, Receipt: f.Receipt, Tenant: f.Tenant, SHA256: f.SHA256, Size: f.Size, Format: f.Format,
+		ReceivedAt: f.ReceivedAt, State: f.State, Reason: tenantText(f.Reason), Summary: map[string]int{}, Documents: []ReceiptDocument{}}
 }
 
-// receiptDocOf is one document's line in a receipt.
+// receiptDocOf is one document's line in a receipt, without server paths.
+// doc is changed (tenantDoc): it is decoded for this line only.
 func receiptDocOf(doc *store.Doc) ReceiptDocument {
+	tenantDoc(doc)
 	rd := ReceiptDocument{ID: doc.ID, Number: doc.Number, Kind: doc.Kind, Source: doc.Source, Buyer: doc.Buyer,
 		Currency: doc.Currency, DueDate: doc.DueDate.String(), State: doc.State, Channel: doc.Channel,
 		Address: doc.Address, Output: doc.Output, Reason: doc.Reason, Problems: doc.Problems, Route: doc.Route,
@@ -273,9 +383,10 @@ func (d *Daemon) buildReceipt(fileID string) (*Receipt, error) {
 // receiptFile is a receipt written under a temporary name, to be synced
 // and renamed into place with the others of its turn.
 type receiptFile struct {
-	fileID, tmp, path string
-	final             bool
-	updated           time.Time
+	fileID, tenant, tmp, path string
+	name                      string // the receipt's name, recorded on the file
+	final                     bool
+	updated                   time.Time
 }
 
 // write writes a file's receipt, streaming it document by document into a
@@ -288,6 +399,7 @@ func (w *receiptWriter) write(fileID string) (*receiptFile, error) {
 	if err := w.d.store.View(func(tx store.Tx) (err error) { f, err = tx.File(fileID); return err }); err != nil {
 		return nil, err
 	}
+	rf.tenant, rf.name = f.Tenant, w.place(f)
 	// The documents are read in short transactions (ScanFileDocs): one
 	// transaction over a million documents held every commit up.
 	err := func() error {
@@ -295,11 +407,12 @@ func (w *receiptWriter) write(fileID string) (*receiptFile, error) {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return err
 		}
-		rf.path = filepath.Join(dir, f.Name+".receipt.json")
+		rf.path = filepath.Join(dir, rf.name)
 		var err error
 		rf.tmp, err = writeTemp(rf.path, func(out io.Writer) error {
 			bw := bufio.NewWriterSize(out, 64<<10)
 			head := receiptOf(f)
+			head.Receipt = rf.name
 			head.Documents, head.Summary = nil, nil
 			hb, err := json.MarshalIndent(struct {
 				Receipt
@@ -348,72 +461,99 @@ func (w *receiptWriter) write(fileID string) (*receiptFile, error) {
 }
 
 // publish makes the receipts of one turn durable together (one syncfs for
-// their data, renames, one sync per receipts folder), then marks the files
-// whose receipt says final. A file per invoice would otherwise cost an
-// fsync each.
+// their data, renames, one sync per receipts folder), then records on each
+// file its receipt's name and whether it is final. A file per invoice
+// would otherwise cost an fsync each. A receipt that cannot be put in
+// place is tried again later (retry); the others of its turn go on.
 func (w *receiptWriter) publish(rfs []*receiptFile) {
 	if len(rfs) == 0 {
 		return
 	}
-	fail := func(err error) {
-		w.d.log.Error("writing receipts failed; they are written again", "receipts", len(rfs), "err", err)
-		w.mu.Lock()
-		for _, rf := range rfs {
-			os.Remove(rf.tmp)
-			w.dirty[rf.fileID] = true
-		}
-		w.mu.Unlock()
+	fail := func(rf *receiptFile, err error) {
+		os.Remove(rf.tmp)
+		w.retry(rf.fileID, err)
 	}
 	dirs := map[string]bool{}
 	for _, rf := range rfs {
 		dirs[filepath.Dir(rf.path)] = true
 	}
 	if err := syncFileSystems(dirs); err != nil {
-		fail(err)
+		for _, rf := range rfs {
+			fail(rf, fmt.Errorf("syncing the receipts: %w", err))
+		}
 		return
 	}
+	placed := make([]*receiptFile, 0, len(rfs))
 	for _, rf := range rfs {
 		if err := os.Chmod(rf.tmp, 0o640); err != nil {
-			fail(err)
-			return
+			fail(rf, err)
+			continue
 		}
 		if err := os.Rename(rf.tmp, rf.path); err != nil {
-			fail(err)
-			return
+			fail(rf, err)
+			continue
 		}
+		placed = append(placed, rf)
 	}
-	for dir := range dirs {
-		if err := syncDir(dir); err != nil {
-			fail(err)
-			return
+	// One sync per folder; a folder that cannot be synced leaves its
+	// receipts to be written again.
+	dirErr := map[string]error{}
+	synced := make([]*receiptFile, 0, len(placed))
+	for _, rf := range placed {
+		dir := filepath.Dir(rf.path)
+		err, done := dirErr[dir]
+		if !done {
+			err = syncDir(dir)
+			dirErr[dir] = err
 		}
-	}
-	var final []*receiptFile
-	for _, rf := range rfs {
-		if rf.final {
-			final = append(final, rf)
+		if err != nil {
+			fail(rf, fmt.Errorf("syncing the receipts folder: %w", err))
+			continue
 		}
+		synced = append(synced, rf)
 	}
-	if len(final) == 0 {
-		return
+	w.mu.Lock()
+	for _, rf := range synced {
+		delete(w.failures, rf.fileID)
 	}
+	w.mu.Unlock()
+	w.record(synced)
+}
+
+// record notes on each file its receipt's name and, once final, that it
+// is. A final file gives up its claim on a plain name: once the tenant has
+// deleted the receipt, the name is free for the next file.
+func (w *receiptWriter) record(rfs []*receiptFile) {
 	err := w.d.store.Update(func(tx store.Tx) error {
-		for _, rf := range final {
+		for _, rf := range rfs {
 			f, err := tx.File(rf.fileID)
 			if err != nil {
 				return err
 			}
-			if !f.Final {
+			if f.Receipt == rf.name && (!rf.final || f.Final) {
+				continue
+			}
+			f.Receipt = rf.name
+			if rf.final && !f.Final {
 				f.Final, f.FinalAt = true, rf.updated
-				if err := tx.PutFile(f); err != nil {
-					return err
-				}
+			}
+			if err := tx.PutFile(f); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		w.d.log.Error("marking files final failed", "files", len(final), "err", err)
+		w.d.log.Error("recording receipts on their files failed", "files", len(rfs), "err", err)
+		return
+	}
+	for _, rf := range rfs {
+		if !rf.final {
+			continue
+		}
+		if key := rf.tenant + "/" + rf.name; w.claims[key] == rf.fileID {
+			delete(w.claims, key)
+		}
 	}
 }
 

@@ -7,13 +7,16 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fsnotify/fsnotify"
 
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/outbound"
 )
 
 // A file that settles at once (a rejected upload, a single invoice) gets
@@ -166,4 +169,250 @@ func TestStopLeavesEveryRefusedFileItsReceipt(t *testing.T) {
 		return true
 	})
 	stop()
+}
+
+// readReceiptFile reads a receipt from the demo tenant's receipts folder.
+func readReceiptFile(t *testing.T, d *Daemon, name string) (Receipt, error) {
+	t.Helper()
+	var r Receipt
+	b, err := os.ReadFile(filepath.Join(d.receiptsDir("demo"), name))
+	if err != nil {
+		return r, err
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return r, nil
+}
+
+// waitReceiptFile waits until the named receipt is on disk, for the file,
+// final.
+func waitReceiptFile(t *testing.T, d *Daemon, name, fileID string) Receipt {
+	t.Helper()
+	var r Receipt
+	waitUntil(t, func() bool {
+		var err error
+		r, err = readReceiptFile(t, d, name)
+		return err == nil && r.FileID == fileID && r.Final
+	})
+	return r
+}
+
+// Two files with one name each keep their own receipt: the first the
+// plain name, a later one the name with its file id; a same-bytes
+// duplicate too. Once the ERP deleted the plain receipt, the next file of
+// that name gets the plain name again. The name is on the file record.
+func TestRepeatedNamesKeepTheirReceipts(t *testing.T) {
+	d := startTestDaemon(t, nil, nil)
+	first := exampleInvoices(t, "2025-1002")
+	drop(t, d, "inv.csv", first)
+	waitFinalReceipt(t, d, "F0000001", 20*time.Second)
+	drop(t, d, "inv.csv", exampleInvoices(t, "2025-1003"))
+	waitFinalReceipt(t, d, "F0000002", 20*time.Second)
+	drop(t, d, "inv.csv", first) // the same bytes again: a duplicate, with its own receipt
+	waitFinalReceipt(t, d, "F0000003", 20*time.Second)
+
+	for _, c := range []struct{ name, file, number string }{
+		{"inv.csv.receipt.json", "F0000001", "2025-1002"},
+		{"inv.csv.F0000002.receipt.json", "F0000002", "2025-1003"},
+		{"inv.csv.F0000003.receipt.json", "F0000003", ""},
+	} {
+		r := waitReceiptFile(t, d, c.name, c.file)
+		if r.Receipt != c.name || r.File != "inv.csv" {
+			t.Errorf("%s: names itself %q, file %q", c.name, r.Receipt, r.File)
+		}
+		if c.number != "" && (len(r.Documents) != 1 || r.Documents[0].Number != c.number) {
+			t.Errorf("%s: documents %+v, want invoice %s", c.name, r.Documents, c.number)
+		}
+		if c.number == "" && r.State != store.FileDuplicate {
+			t.Errorf("%s: %s, want duplicate", c.name, r.State)
+		}
+		if api, err := d.buildReceipt(c.file); err != nil || api.Receipt != c.name {
+			t.Errorf("the API's receipt of %s names %q (%v), want %s", c.file, api.Receipt, err, c.name)
+		}
+		var f *store.File
+		d.store.View(func(tx store.Tx) (err error) { f, err = tx.File(c.file); return err })
+		if f == nil || f.Receipt != c.name {
+			t.Errorf("file %s records receipt %+v, want %s", c.file, f, c.name)
+		}
+	}
+	// The ERP read and deleted the first receipt: its name is free again.
+	if err := os.Remove(filepath.Join(d.receiptsDir("demo"), "inv.csv.receipt.json")); err != nil {
+		t.Fatal(err)
+	}
+	drop(t, d, "inv.csv", exampleInvoices(t, "2025-1005"))
+	waitReceiptFile(t, d, "inv.csv.receipt.json", "F0000004")
+	if r, _ := readReceiptFile(t, d, "inv.csv.F0000002.receipt.json"); r.FileID != "F0000002" {
+		t.Errorf("the second file's receipt now names %s", r.FileID)
+	}
+}
+
+// A receipt the ERP deleted before its file was final keeps its name: a
+// file of the same name arriving meanwhile gets the id-qualified name, and
+// the first receipt comes back, whole and final, at its file's next change.
+func TestDeletedOpenReceiptComesBackUnderItsName(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join(examples, "base-example.xml"))
+	if err != nil {
+		t.Skipf("shared test data absent: %v", err)
+	}
+	other, err := os.ReadFile(filepath.Join(examples, "vat-category-E.xml"))
+	if err != nil {
+		t.Skipf("shared test data absent: %v", err)
+	}
+	ap := &fakeTransport{always: outbound.Temporaryf("access point down")}
+	d := startTestDaemon(t, func(c *config.Config) { c.Delivery.MaxAttempts = 1 << 30 }, map[string]*fakeTransport{"peppol": ap})
+	drop(t, d, "open.xml", body)
+	plain := filepath.Join(d.receiptsDir("demo"), "open.xml.receipt.json")
+	waitUntil(t, func() bool {
+		r, err := readReceiptFile(t, d, "open.xml.receipt.json")
+		return err == nil && len(r.Documents) == 1 && r.Documents[0].State == store.DocRetrying
+	})
+	if err := os.Remove(plain); err != nil { // the ERP deletes it
+		t.Fatal(err)
+	}
+	drop(t, d, "open.xml", other)
+	waitUntil(t, func() bool {
+		r, err := readReceiptFile(t, d, "open.xml.F0000002.receipt.json")
+		return err == nil && r.FileID == "F0000002"
+	})
+	ap.mu.Lock()
+	ap.always = nil // the access point is back
+	ap.mu.Unlock()
+	r := waitReceiptFile(t, d, "open.xml.receipt.json", "F0000001")
+	if len(r.Documents) != 1 || r.Documents[0].State != store.DocDelivered || r.Summary["delivered"] != 1 {
+		t.Errorf("the receipt came back as %s %v: %+v", r.State, r.Summary, r.Documents)
+	}
+	waitReceiptFile(t, d, "open.xml.F0000002.receipt.json", "F0000002")
+}
+
+// A name so long that "<name>.receipt.json" passes NAME_MAX (255 bytes)
+// gets a receipt named by its cut name and file id, and holds back no
+// other receipt: before, its rename failed and took every receipt of the
+// turn with it, at every turn, across restarts.
+func TestLongNameGetsABoundedReceipt(t *testing.T) {
+	d := startTestDaemon(t, nil, nil)
+	long := strings.Repeat("å", 121) + ".csv" // 246 bytes: a valid name, its receipt's is not
+	drop(t, d, long, exampleInvoices(t, "2025-1002"))
+	drop(t, d, "short.csv", exampleInvoices(t, "2025-1003"))
+	waitReceiptFile(t, d, "short.csv.receipt.json", "F0000002")
+	var f *store.File
+	waitUntil(t, func() bool {
+		d.store.View(func(tx store.Tx) (err error) { f, err = tx.File("F0000001"); return err })
+		return f != nil && f.Final
+	})
+	if len(f.Receipt) > nameMax || !strings.HasSuffix(f.Receipt, ".F0000001.receipt.json") ||
+		!strings.HasPrefix(f.Receipt, strings.Repeat("å", 100)) || !utf8.ValidString(f.Receipt) {
+		t.Fatalf("receipt name %q (%d bytes): want the name cut at a character, the file id, at most %d bytes", f.Receipt, len(f.Receipt), nameMax)
+	}
+	r := waitReceiptFile(t, d, f.Receipt, "F0000001")
+	if r.File != long || len(r.Documents) != 1 {
+		t.Errorf("receipt of the long name: file %q, %d documents", r.File, len(r.Documents))
+	}
+}
+
+// A receipt that cannot be put in place is counted, logged and tried
+// again later; the receipts beside it are placed and recorded.
+func TestOneReceiptFailureHoldsNoOtherBack(t *testing.T) {
+	cfg := config.Default(t.TempDir())
+	cfg.HTTP.Listen, cfg.SFTP.Listen = "", ""
+	d, err := New(Options{Config: cfg, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.store.Close() })
+	err = d.store.Update(func(tx store.Tx) error {
+		for _, f := range []*store.File{
+			{ID: "F0000001", Tenant: "demo", Name: "blocked.csv", State: store.FileRejected, Reason: "not an invoice"},
+			{ID: "F0000002", Tenant: "demo", Name: "fine.csv", State: store.FileRejected, Reason: "not an invoice"},
+		} {
+			if err := tx.PutFile(f); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := d.receipts
+	var rfs []*receiptFile
+	for _, id := range []string{"F0000001", "F0000002"} {
+		rf, err := w.write(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rfs = append(rfs, rf)
+	}
+	// Something the rename cannot replace stands where the first goes.
+	if err := os.MkdirAll(filepath.Join(rfs[0].path, "x"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	w.publish(rfs)
+	if r, err := readReceiptFile(t, d, "fine.csv.receipt.json"); err != nil || r.FileID != "F0000002" || !r.Final {
+		t.Fatalf("the receipt beside the failing one: %+v, %v", r, err)
+	}
+	final := func(id string) (f *store.File) {
+		d.store.View(func(tx store.Tx) (err error) { f, err = tx.File(id); return err })
+		return f
+	}
+	if f := final("F0000002"); !f.Final || f.Receipt != "fine.csv.receipt.json" {
+		t.Errorf("F0000002 recorded final %v, receipt %q", f.Final, f.Receipt)
+	}
+	if f := final("F0000001"); f.Final {
+		t.Error("F0000001 recorded final without its receipt")
+	}
+	w.mu.Lock()
+	dirty, wait := w.dirty["F0000001"], time.Until(w.next["F0000001"])
+	w.mu.Unlock()
+	samples, _ := scrape(t, d.metrics.Handler())
+	if n := samples["multikanal_receipt_write_failures_total"]; !dirty || wait <= 0 || n != 1 {
+		t.Errorf("failed receipt: dirty %v, next try in %v, %v failures counted; want dirty, later, 1", dirty, wait, n)
+	}
+	if tmps, _ := filepath.Glob(filepath.Join(d.receiptsDir("demo"), ".receipt-*")); len(tmps) != 0 {
+		t.Errorf("temporary receipts left: %v", tmps)
+	}
+	// Once the obstacle is gone, the next turn writes it, under the plain
+	// name it holds.
+	os.RemoveAll(rfs[0].path)
+	w.flush(true)
+	if f := final("F0000001"); !f.Final || f.Receipt != "blocked.csv.receipt.json" {
+		t.Errorf("after the retry F0000001 is final %v with receipt %q", f.Final, f.Receipt)
+	}
+}
+
+func TestReceiptNames(t *testing.T) {
+	for _, c := range []struct {
+		name, plain, qualified string
+	}{
+		{"inv.csv", "inv.csv.receipt.json", "inv.csv.F0000042.receipt.json"},
+		{strings.Repeat("a", 242), strings.Repeat("a", 242) + ".receipt.json", strings.Repeat("a", 233) + ".F0000042.receipt.json"},
+		{strings.Repeat("a", 243), "", strings.Repeat("a", 233) + ".F0000042.receipt.json"},
+		{strings.Repeat("ö", 127), "", strings.Repeat("ö", 116) + ".F0000042.receipt.json"}, // 233 bytes would split an ö
+		// A name that ends like a file id never gets the plain form, so it
+		// can never be another file's qualified name.
+		{"inv.csv.F0000041", "", "inv.csv.F0000041.F0000042.receipt.json"},
+	} {
+		plain, qualified := receiptNames(c.name, "F0000042")
+		if plain != c.plain || qualified != c.qualified || len(qualified) > nameMax {
+			t.Errorf("receiptNames(%q):\n got %q, %q\nwant %q, %q", c.name, plain, qualified, c.plain, c.qualified)
+		}
+	}
+}
+
+func TestTenantText(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"email: delivered to /var/lib/multikanal/outbox/email/F0000001-0000000.email.eml", "email: delivered to F0000001-0000000.email.eml"},
+		{"spool: writing /var/lib/multikanal/outbox/print/.x.tmp: no space left on device", "spool: writing .x.tmp: no space left on device"},
+		{"cannot read the spooled file: open /srv/mk/spool/F0000001: permission denied", "cannot read the spooled file: open F0000001: permission denied"},
+		{"print: delivered to sftp://mk@print.example.se:22/in/batch-1.zip", "print: delivered to batch-1.zip"},
+		{`reading "/etc/multikanal/acme.seal": gone`, `reading "acme.seal": gone`},
+		{"uploads go to /inbox/<name>", "uploads go to /inbox/<name>"},
+		{"sms: posting to https://api.46elks.com/a1/sms: timeout", "sms: posting to https://api.46elks.com/a1/sms: timeout"},
+		{"due 2025/04/02 and 1/2 paid", "due 2025/04/02 and 1/2 paid"},
+		{"no path here", "no path here"},
+	} {
+		if got := tenantText(c.in); got != c.want {
+			t.Errorf("tenantText(%q)\n = %q\nwant %q", c.in, got, c.want)
+		}
+	}
 }

@@ -209,8 +209,9 @@ func TestServeOfficialExamplesEndToEnd(t *testing.T) {
 	if len(r.Documents) != 1 || r.Documents[0].State != "delivered" || r.Documents[0].Channel != "peppol" {
 		t.Fatalf("base-example.xml: want one document delivered on peppol, got %+v", r.Documents)
 	}
-	if _, err := os.Stat(r.Documents[0].Output); err != nil {
-		t.Fatalf("the receipt names output %q, which does not exist: %v", r.Documents[0].Output, err)
+	// The receipt names the output by its base name, never the daemon's path.
+	if _, err := os.Stat(filepath.Join(data, "outbox", "peppol", r.Documents[0].Output)); err != nil {
+		t.Fatalf("the receipt names output %q, which is not in outbox/peppol: %v", r.Documents[0].Output, err)
 	}
 
 	for _, f := range examples {
@@ -251,7 +252,7 @@ func TestServeOfficialExamplesEndToEnd(t *testing.T) {
 		switch doc.State {
 		case "delivered":
 			delivered++
-			if _, err := os.Stat(doc.Output); err != nil {
+			if _, err := os.Stat(filepath.Join(data, "outbox", doc.Channel, doc.Output)); err != nil {
 				t.Errorf("%s: output %s missing", filepath.Base(f), doc.Output)
 			}
 		default:
