@@ -1,9 +1,14 @@
 package gateway
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
+	"net/http"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/gateway/store"
@@ -50,6 +55,9 @@ func (d *Daemon) ListDocs(f DocFilter) ([]*store.Doc, error) {
 	if errors.Is(err, errEnough) {
 		err = nil
 	}
+	for _, doc := range out {
+		tenantDoc(doc)
+	}
 	return out, err
 }
 
@@ -83,7 +91,19 @@ func (d *Daemon) ShowDoc(id string) (*DocDetail, error) {
 		out.Invoice, _ = tx.Body(id)
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return out, err
+	}
+	// What the document's tenant may see: no server paths (tenantView).
+	tenantDoc(out.Doc)
+	out.File.InboxPath, out.File.Reason = "", tenantText(out.File.Reason)
+	for i := range out.Events {
+		out.Events[i].Reason = tenantText(out.Events[i].Reason)
+	}
+	for _, dl := range out.Deliveries {
+		dl.Ref, dl.LastError = tenantRef(dl.Ref), tenantText(dl.LastError)
+	}
+	return out, nil
 }
 
 // ErrNotRetryable is returned when a document's state does not allow a retry.
@@ -124,6 +144,7 @@ func (d *Daemon) RetryDoc(id string) (*store.Doc, error) {
 			}
 			doc.Route = d.decide(t, body, txRegistry{tx: tx, tenant: doc.Tenant, now: now})
 			doc.Tried = 0
+			doc.Ack = nil // should it die again, it needs attention again
 			doc.State = store.DocRouted
 			if err := tx.AppendEvent(doc, store.Event{At: now, State: store.DocRouted, Reason: "routed again by the operator: " + routeSummary(doc.Route)}); err != nil {
 				return err
@@ -140,5 +161,97 @@ func (d *Daemon) RetryDoc(id string) (*store.Doc, error) {
 	}
 	d.engine.requeue(queue)
 	d.receipts.touch(doc.FileID)
+	tenantDoc(doc)
 	return doc, nil
+}
+
+// ErrNotAckable is returned when a document's state does not allow an
+// acknowledgement.
+var ErrNotAckable = errors.New("not acknowledgeable")
+
+// ErrBadAck is returned when an acknowledgement lacks who or why.
+var ErrBadAck = errors.New("bad acknowledgement")
+
+// Bounds of an acknowledgement's texts, in characters.
+const (
+	maxAckBy  = 100
+	maxAckWhy = 1000
+)
+
+// AckDoc records that an operator has looked at a dead document and
+// decided it needs nothing more from the gateway (the customer was reached
+// another way, the invoice was cancelled): it leaves "needs attention" on
+// the status page and in `multikanal status`. Who and why are kept on the
+// document and in its history. A retry clears the acknowledgement.
+func (d *Daemon) AckDoc(id, by, why string) (*store.Doc, error) {
+	by, why = strings.TrimSpace(by), strings.TrimSpace(why)
+	switch {
+	case by == "" || why == "":
+		return nil, fmt.Errorf("%w: say who acknowledges (by) and why (why)", ErrBadAck)
+	case len([]rune(by)) > maxAckBy || len([]rune(why)) > maxAckWhy:
+		return nil, fmt.Errorf("%w: by may have at most %d characters and why %d", ErrBadAck, maxAckBy, maxAckWhy)
+	case strings.IndexFunc(by+why, unicode.IsControl) >= 0:
+		return nil, fmt.Errorf("%w: by and why must be one line of text without control characters", ErrBadAck)
+	}
+	now := time.Now().UTC()
+	var doc *store.Doc
+	err := d.store.Update(func(tx store.Tx) (err error) {
+		if doc, err = tx.Doc(id); err != nil {
+			return err
+		}
+		switch {
+		case doc.State != store.DocDead:
+			return fmt.Errorf("%w: document %s is %s; only dead documents are acknowledged (a retrying or failed one is still being tried)", ErrNotAckable, id, doc.State)
+		case doc.Ack != nil:
+			return fmt.Errorf("%w: document %s was acknowledged by %s at %s: %s", ErrNotAckable, id, doc.Ack.By, doc.Ack.At.Format(time.RFC3339), doc.Ack.Why)
+		}
+		doc.Ack = &store.Ack{At: now, By: by, Why: why}
+		doc.Updated = now
+		if err := tx.AppendEvent(doc, store.Event{At: now, State: doc.State, Channel: doc.Channel,
+			Reason: fmt.Sprintf("acknowledged by %s: %s", by, why)}); err != nil {
+			return err
+		}
+		return tx.PutDoc(doc)
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.logDoc(doc).Info("dead document acknowledged", "by", by, "why", why)
+	return doc, nil
+}
+
+// AckRequest is the body of POST /api/v1/docs/{id}/ack.
+type AckRequest struct {
+	By  string `json:"by"`
+	Why string `json:"why"`
+}
+
+// handleAckDoc serves POST /api/v1/docs/{id}/ack. It takes JSON only: a
+// form or text/plain post, which any web page can send across origins,
+// is refused.
+func (d *Daemon) handleAckDoc(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{"error": `the body must be JSON: {"by": "...", "why": "..."}`})
+		return
+	}
+	var req AckRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": `the body must be {"by": "...", "why": "..."}: ` + err.Error()})
+		return
+	}
+	doc, err := d.AckDoc(id, req.By, req.Why)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "document " + id + " not found"})
+	case errors.Is(err, ErrBadAck):
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+	case err != nil:
+		writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+	default:
+		tenantDoc(doc)
+		writeJSON(w, http.StatusOK, doc)
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/pprof"
-	"sort"
 	"strconv"
 	"time"
 
@@ -25,7 +24,13 @@ type Status struct {
 	Documents  map[store.DocState]int64    `json:"documents"`
 	ByChannel  map[string]map[string]int64 `json:"documents_by_channel"`
 	Queue      map[string]QueueStatus      `json:"queue"`
-	Failures   []Failure                   `json:"failures"`
+	// Failures are the documents that need attention, the newest first, at
+	// most maxFailures; NeedsAttention is how many there are in all.
+	Failures       []Failure `json:"failures"`
+	NeedsAttention int       `json:"needs_attention"`
+	// DeadAcknowledged counts the dead documents an operator acknowledged:
+	// they no longer need attention.
+	DeadAcknowledged int64 `json:"dead_acknowledged"`
 	// LastReload is the outcome of the last SIGHUP, if there was one.
 	LastReload *ReloadStatus `json:"last_reload,omitempty"`
 }
@@ -36,7 +41,8 @@ type QueueStatus struct {
 	Scheduled int `json:"scheduled"` // waiting for a retry time (all channels share the scheduler)
 }
 
-// Failure is a document that needs attention: retrying, failed or dead.
+// Failure is a document that needs attention: retrying, failed, or dead
+// and not acknowledged.
 type Failure struct {
 	Doc     string         `json:"doc"`
 	Tenant  string         `json:"tenant"`
@@ -90,22 +96,10 @@ func (d *Daemon) Status() (*Status, error) {
 			return nil
 		})
 	})
-	// The open files' documents are read in short transactions: a file of
-	// a million invoices must not hold every commit up.
-	for _, id := range open {
-		if err != nil {
-			break
-		}
-		err = d.store.ScanFileDocs(id, func(doc *store.Doc) error {
-			if doc.State == store.DocRetrying || doc.State == store.DocFailed || doc.State == store.DocDead {
-				st.Failures = append(st.Failures, Failure{doc.ID, doc.Tenant, doc.Number, doc.State, doc.Channel, doc.Reason, doc.Updated})
-			}
-			return nil
-		})
-	}
-	sort.Slice(st.Failures, func(i, j int) bool { return st.Failures[i].Updated.After(st.Failures[j].Updated) })
-	if len(st.Failures) > maxFailures {
-		st.Failures = st.Failures[:maxFailures]
+	if err == nil {
+		var dead int
+		st.Failures, st.NeedsAttention, dead, err = d.needsAttention(open)
+		st.DeadAcknowledged = st.Documents[store.DocDead] - int64(dead)
 	}
 	for name, r := range d.engine.runners {
 		st.Queue[name] = QueueStatus{Ready: r.q.len()}
@@ -178,6 +172,7 @@ func (d *Daemon) httpHandler() http.Handler {
 			writeJSON(w, http.StatusOK, doc)
 		}
 	})
+	mux.HandleFunc("POST /api/v1/docs/{id}/ack", d.handleAckDoc)
 	// The backup is streamed to the client, which writes the file: under
 	// systemd the daemon may write only its own state directory.
 	mux.HandleFunc("GET /api/v1/backup", func(w http.ResponseWriter, r *http.Request) {

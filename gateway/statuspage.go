@@ -45,6 +45,10 @@ const (
 	chartHours = 24
 	// maxRecentFiles bounds the "recent files" table.
 	maxRecentFiles = 15
+	// maxOlderFileDocs bounds the documents read for a recent file older
+	// than the series (whose documents the series does not read anyway):
+	// only a small one has its documents counted.
+	maxOlderFileDocs = 1000
 )
 
 // hourlySeries is the last hours of work, one slot per hour, from Start.
@@ -76,6 +80,52 @@ type recentFile struct {
 
 // Delivered is how many of the file's documents are delivered.
 func (f recentFile) Delivered() int { return f.Docs[store.DocDelivered] }
+
+// stateCount is one part of a file's "what its documents are": a number of
+// documents in one state, and the colour class it is shown in.
+type stateCount struct {
+	N     int
+	State string
+	Class string
+}
+
+// docStateOrder is the order a file's document states are told in: what
+// needs someone first.
+var docStateOrder = []struct {
+	states []store.DocState
+	label  string
+	class  string
+}{
+	{[]store.DocState{store.DocDead}, "dead", "dead"},
+	{[]store.DocState{store.DocFailed}, "failed", "failed"},
+	{[]store.DocState{store.DocRetrying}, "retrying", "retrying"},
+	{[]store.DocState{store.DocRejected}, "rejected", "rejected"},
+	{[]store.DocState{store.DocHeld}, "held", "held"},
+	{inProgress, "in progress", "progress"},
+	{[]store.DocState{store.DocDelivered}, "delivered", "delivered"},
+	{[]store.DocState{store.DocSkipped}, "skipped", "skipped"},
+}
+
+// DocStates tells what a parsed file's documents are ("2 dead", "1
+// delivered"), each in its state's colour; nil when they were not read or
+// the file is not parsed, and the file's own state is shown instead. A
+// parsed file is not "done": 0 of 2 delivered must not read as green.
+func (f recentFile) DocStates() []stateCount {
+	if f.Docs == nil || f.State != store.FileParsed {
+		return nil
+	}
+	var out []stateCount
+	for _, o := range docStateOrder {
+		n := 0
+		for _, s := range o.states {
+			n += f.Docs[s]
+		}
+		if n > 0 {
+			out = append(out, stateCount{n, o.label, o.class})
+		}
+	}
+	return out
+}
 
 // hourly reads the work done since the start of since's hour from the store.
 // Only the documents of files received in that window are read, so the cost
@@ -117,6 +167,16 @@ func (d *Daemon) hourly(since time.Time) (hourlySeries, error) {
 	})
 	if errors.Is(err, errEnough) {
 		err = nil
+	}
+	// A recent file older than the window has its documents counted when
+	// it is small, so the table can say what they are.
+	for i, rf := range recent {
+		if rf.Docs == nil && rf.State == store.FileParsed && rf.File.Docs <= maxOlderFileDocs {
+			recent[i].Docs = map[store.DocState]int{}
+			if err == nil {
+				err = d.store.ScanFileDocs(rf.ID, func(doc *store.Doc) error { recent[i].Docs[doc.State]++; return nil })
+			}
+		}
 	}
 	// The window's documents are read in short transactions: a file of a
 	// million invoices must not hold every commit up.
@@ -224,7 +284,7 @@ func newStatusView(st *Status, hs hourlySeries, now time.Time) statusView {
 		{"Delivered", fmt.Sprint(docs[store.DocDelivered]), "ok"},
 		{"In progress", fmt.Sprint(sum(docs, inProgress...)), ""},
 		{"Retrying", fmt.Sprint(docs[store.DocRetrying]), class(docs[store.DocRetrying], "warn")},
-		{"Dead", fmt.Sprint(sum(docs, store.DocFailed, store.DocDead)), class(sum(docs, store.DocFailed, store.DocDead), "bad")},
+		{"Dead", fmt.Sprint(sum(docs, store.DocFailed, store.DocDead)), class(sum(docs, store.DocFailed)+docs[store.DocDead]-st.DeadAcknowledged, "bad")},
 		{"Rejected", fmt.Sprint(docs[store.DocRejected]), class(docs[store.DocRejected], "warn")},
 		{"Held", fmt.Sprint(docs[store.DocHeld]), ""},
 		{"Files open", fmt.Sprint(st.FilesOpen), ""},

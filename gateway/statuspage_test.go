@@ -190,8 +190,9 @@ func TestStatusReadsTheNewestFiles(t *testing.T) {
 	now := time.Now().UTC()
 	err := d.store.Update(func(tx store.Tx) error {
 		for i := 1; i <= 40; i++ {
+			// Older files are large: their documents are not read.
 			f := &store.File{ID: fmt.Sprintf("F%07d", i), Tenant: "demo", Name: fmt.Sprintf("old-%d.csv", i),
-				ReceivedAt: now.Add(-72 * time.Hour), State: store.FileParsed, Final: true}
+				ReceivedAt: now.Add(-72 * time.Hour), State: store.FileParsed, Final: true, Docs: maxOlderFileDocs + 1}
 			switch {
 			case i > 37: // the last three arrived within the series
 				f.ReceivedAt = now.Add(-time.Duration(41-i) * time.Hour)

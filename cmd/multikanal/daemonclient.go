@@ -36,6 +36,9 @@ func (f daemonFlags) call(method, path string, body io.Reader, out any) ([]byte,
 	if err != nil {
 		return nil, err
 	}
+	if _, ok := body.(jsonBody); ok {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := (&http.Client{Timeout: 5 * time.Minute}).Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("the daemon at %s does not answer: %w", base, err)

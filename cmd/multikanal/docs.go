@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
+	"os/user"
 	"strconv"
 	"text/tabwriter"
 
@@ -18,6 +20,8 @@ func runDocs(args []string, stdout, stderr io.Writer) int {
   multikanal docs list [--state S] [--channel C] [--tenant T] [--file F] [--limit N]
   multikanal docs show ID     the document with its whole event history
   multikanal docs retry ID    try a retrying document now, or route a failed/dead one again
+  multikanal docs ack --why TEXT [--by NAME] ID
+                              acknowledge a dead document: it no longer needs attention
 Flags for all: --addr, --config or --data to find the daemon; --json.`)
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
@@ -36,6 +40,8 @@ Flags for all: --addr, --config or --data to find the daemon; --json.`)
 	tenant := fs.String("tenant", "", "list: only this tenant")
 	file := fs.String("file", "", "list: only this file id, in file order")
 	limit := fs.Int("limit", 100, "list: at most this many, newest first (with --file: the first of the file)")
+	why := fs.String("why", "", "ack: why the dead document needs nothing more (kept in its history)")
+	by := fs.String("by", currentUser(), "ack: who acknowledges")
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitUsage
 	}
@@ -78,11 +84,33 @@ Flags for all: --addr, --config or --data to find the daemon; --json.`)
 			return fail(err)
 		}
 		fmt.Fprintf(stdout, "%s: %s %s: %s\n", doc.ID, doc.State, doc.Channel, doc.Reason)
+	case sub == "ack" && fs.NArg() == 1:
+		if *why == "" {
+			fmt.Fprintln(stderr, "multikanal docs ack: say why with --why TEXT; it is kept in the document's history")
+			return exitUsage
+		}
+		var doc store.Doc
+		body, err := jsonRequest(gateway.AckRequest{By: *by, Why: *why})
+		if err != nil {
+			return fail(err)
+		}
+		if _, err := df.call("POST", "/api/v1/docs/"+url.PathEscape(fs.Arg(0))+"/ack", body, &doc); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(stdout, "%s: %s, acknowledged by %s: %s\n", doc.ID, doc.State, doc.Ack.By, doc.Ack.Why)
 	default:
 		usage()
 		return exitUsage
 	}
 	return exitOK
+}
+
+// currentUser names who runs the command, for an acknowledgement.
+func currentUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return os.Getenv("USER")
 }
 
 func printDocDetail(w io.Writer, d *gateway.DocDetail) {

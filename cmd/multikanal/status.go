@@ -93,11 +93,19 @@ func printStatus(w io.Writer, st *gateway.Status) {
 		q = []string{"empty"}
 	}
 	fmt.Fprintf(w, "queue: %s\n", strings.Join(q, ", "))
+	if st.DeadAcknowledged > 0 {
+		fmt.Fprintf(w, "dead and acknowledged: %d\n", st.DeadAcknowledged)
+	}
 	if len(st.Failures) > 0 {
-		fmt.Fprintf(w, "\nneeds attention (%d):\n", len(st.Failures))
+		shown := ""
+		if st.NeedsAttention > len(st.Failures) {
+			shown = fmt.Sprintf(", the newest %d shown", len(st.Failures))
+		}
+		fmt.Fprintf(w, "\nneeds attention (%d%s):\n", max(st.NeedsAttention, len(st.Failures)), shown)
 		for _, f := range st.Failures {
 			fmt.Fprintf(w, "  %s %-8s %-9s %s: %s\n", f.Doc, f.State, f.Channel, f.Number, f.Reason)
 		}
+		fmt.Fprintln(w, "retry with 'multikanal docs retry ID'; acknowledge a dead one with 'multikanal docs ack --why TEXT ID'")
 	}
 }
 
