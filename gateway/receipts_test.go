@@ -1,10 +1,14 @@
 package gateway
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -414,5 +418,94 @@ func TestTenantText(t *testing.T) {
 		if got := tenantText(c.in); got != c.want {
 			t.Errorf("tenantText(%q)\n = %q\nwant %q", c.in, got, c.want)
 		}
+	}
+}
+
+// What a tenant reads (the receipt file, the API's receipt, the document
+// endpoints) names its own files, never the daemon's file system: the
+// output is the base name of the file in the outbox.
+func TestReceiptsShowNoServerPaths(t *testing.T) {
+	d := startTestDaemon(t, nil, nil)
+	drop(t, d, "one.csv", exampleInvoices(t, "2025-1002"))
+	waitUntil(t, func() bool { return fileFinal(d, "F0000001") })
+	raw, err := os.ReadFile(filepath.Join(d.receiptsDir("demo"), "one.csv.receipt.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Receipt
+	if err := json.Unmarshal(raw, &r); err != nil || len(r.Documents) != 1 {
+		t.Fatalf("receipt: %v, %d documents", err, len(r.Documents))
+	}
+	doc := r.Documents[0]
+	if doc.State != store.DocDelivered || doc.Output == "" || strings.Contains(doc.Output, "/") {
+		t.Errorf("output %q (%s): want the base name of the file delivered", doc.Output, doc.State)
+	}
+	if _, err := os.Stat(filepath.Join(d.dataDir, "outbox", doc.Channel, doc.Output)); err != nil {
+		t.Errorf("the output named is not the file in the outbox: %v", err)
+	}
+	bodies := map[string]string{"receipt file": string(raw)}
+	h := d.httpHandler()
+	for _, p := range []string{"/api/v1/files/F0000001/receipt", "/api/v1/docs/" + doc.ID, "/api/v1/docs", "/api/v1/docs?file=F0000001"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", p, nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", p, rec.Code, rec.Body)
+		}
+		bodies[p] = rec.Body.String()
+	}
+	for what, body := range bodies {
+		for _, leak := range []string{d.dataDir, "/outbox/", "/spool/", "/tenants/"} {
+			if strings.Contains(body, leak) {
+				t.Errorf("%s shows the server path %q", what, leak)
+			}
+		}
+	}
+}
+
+// Every entry of a ZIP has its line in the receipt: an entry whose name
+// would leave the archive is rejected naming the rule, a folder is
+// skipped saying so, an invoice is delivered.
+func TestZIPEntriesInReceipt(t *testing.T) {
+	invoice, err := os.ReadFile(filepath.Join(examples, "base-example.xml"))
+	if err != nil {
+		t.Skipf("shared test data absent: %v", err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, e := range []struct {
+		name string
+		data []byte
+	}{{"invoices/", nil}, {"../../x.xml", invoice}, {"invoices/a.xml", invoice}} {
+		w, err := zw.Create(e.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(e.data)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d := startTestDaemon(t, nil, map[string]*fakeTransport{"peppol": {}})
+	drop(t, d, "batch.zip", buf.Bytes())
+	r := waitFinalReceipt(t, d, "F0000001", 20*time.Second)
+	if len(r.Documents) != 3 {
+		t.Fatalf("%d receipt lines for 3 entries: %+v", len(r.Documents), r.Documents)
+	}
+	for i, want := range []struct {
+		source string
+		state  store.DocState
+		reason string
+	}{
+		{"entry invoices/", store.DocSkipped, "entry invoices/: skipped: a folder entry"},
+		{"entry ../../x.xml", store.DocRejected, "entry ../../x.xml: not read: the name leaves the archive with '..'; an entry name must be a relative path"},
+		{"entry invoices/a.xml", store.DocDelivered, ""},
+	} {
+		got := r.Documents[i]
+		if got.Source != want.source || got.State != want.state || !strings.HasPrefix(got.Reason, want.reason) {
+			t.Errorf("line %d: %s %s %q, want %s %s %q", i, got.Source, got.State, got.Reason, want.source, want.state, want.reason)
+		}
+	}
+	if r.Summary["skipped"] != 1 || r.Summary["rejected"] != 1 || r.Summary["delivered"] != 1 {
+		t.Errorf("summary %v", r.Summary)
 	}
 }
