@@ -14,7 +14,8 @@ type Tenant struct {
 	// InboxDir is the absolute directory that /inbox shows. Uploads land
 	// here by rename when they are complete.
 	InboxDir string
-	// ReceiptsDir is the absolute directory that /receipts shows, read only.
+	// ReceiptsDir is the absolute directory that /receipts shows: its
+	// receipts can be read and deleted, nothing else.
 	ReceiptsDir string
 	// AuthorizedKeysFile is an OpenSSH authorized_keys file. It is read
 	// again when it changes, so edits take effect at the next login. Empty

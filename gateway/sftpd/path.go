@@ -15,7 +15,7 @@ type folder int
 const (
 	folderRoot     folder = iota + 1 // "/", which lists the two others
 	folderInbox                      // "/inbox", uploads
-	folderReceipts                   // "/receipts", read only
+	folderReceipts                   // "/receipts", read and delete
 )
 
 // String returns the folder's client path.
