@@ -94,7 +94,7 @@ func (d *Daemon) ShowDoc(id string) (*DocDetail, error) {
 	if err != nil {
 		return out, err
 	}
-	// What the document's tenant may see: no server paths (tenantView).
+	// What the document's tenant may see: no server paths (receiptview.go).
 	tenantDoc(out.Doc)
 	out.File.InboxPath, out.File.Reason = "", tenantText(out.File.Reason)
 	for i := range out.Events {
