@@ -79,7 +79,7 @@ var transports = map[string]map[string]transportSpec{
 	},
 	"sms": {
 		"spool": {},
-		"api":   {required: []string{"base_url", "username", "password_file", "from"}, optional: []string{"ca_file", "webhook_url", "confirm_within"}},
+		"api":   {required: []string{"base_url", "username", "password_file", "from"}, optional: []string{"ca_file", "confirm_within"}},
 	},
 }
 
@@ -95,7 +95,6 @@ func connectionKeys(ch *Channel) []struct{ key, value string } {
 		{"client_id", ch.ClientID},
 		{"client_secret_file", ch.ClientSecretFile},
 		{"tenant_key", ch.TenantKey},
-		{"webhook_url", ch.WebhookURL},
 		{"confirm_within", durationText(ch.ConfirmWithin)},
 		{"key_file", ch.KeyFile},
 		{"known_hosts", ch.KnownHosts},
@@ -118,7 +117,6 @@ var keyHelp = map[string]string{
 	"client_id":          "the OAuth2 client id the service issued",
 	"client_secret_file": "a file (or systemd credential) holding the OAuth2 client secret",
 	"tenant_key":         "the sender's tenant key in Kivra, which content is sent as",
-	"webhook_url":        "the public URL of this daemon's /hooks/sms, where the SMS gateway posts delivery reports",
 	"confirm_within":     "how long an SMS may go unconfirmed by its delivery report before the invoice falls back, like \"4h\"",
 	"key_file":           "the SSH private key file to log in with",
 	"known_hosts":        "an OpenSSH known_hosts file with the server's host key",

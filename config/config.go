@@ -21,6 +21,7 @@ type Config struct {
 	LogLevel string   `toml:"log_level"` // debug, info (default), warn, error
 	SFTP     SFTP     `toml:"sftp"`
 	HTTP     HTTP     `toml:"http"`
+	Public   Public   `toml:"public"`
 	Inbox    Inbox    `toml:"inbox"`
 	Delivery Delivery `toml:"delivery"`
 	Tenants  []Tenant `toml:"tenant"`
@@ -51,9 +52,41 @@ type Defender struct {
 	BanTime     Duration `toml:"ban_time"`           // default 30m
 }
 
-// HTTP is the [http] table: health, metrics, API and status page.
+// HTTP is the [http] table: the operators' listener (health, metrics, API
+// and status page). Every request but /healthz and /readyz is
+// authenticated: through the socket <data_dir>/http.sock (file
+// permissions), a bearer token, or a status page session (docs/security.md).
 type HTTP struct {
-	Listen string `toml:"listen"` // default 127.0.0.1:8080; "" disables
+	Listen string `toml:"listen"` // default 127.0.0.1:8080; "" turns TCP off (the socket stays)
+	// Hostnames are the names clients reach the listener by, beside the
+	// loopback names and the listen address: any other Host header is
+	// refused (DNS rebinding).
+	Hostnames []string `toml:"hostnames"`
+	// BaseURL is the address operators open when it is not
+	// http(s)://listen, such as a reverse proxy's https://gw.example.se:
+	// login links point there and its origin is accepted.
+	BaseURL string `toml:"base_url"`
+	// TokenFile holds the bearer token TCP clients send; without it the
+	// daemon generates <data_dir>/http.token (0640) on first start.
+	TokenFile   string `toml:"token_file"`
+	TLSCertFile string `toml:"tls_cert_file"` // PEM certificate chain; with tls_key_file the listener serves HTTPS
+	TLSKeyFile  string `toml:"tls_key_file"`
+}
+
+// Public is the [public] table: the listener meant to face the internet,
+// serving only what outsiders reach: receivers' callbacks (SMS delivery
+// reports). Each callback URL carries a key signed for its delivery.
+type Public struct {
+	Listen string `toml:"listen"` // "" (off) unless set; the embedded default has 127.0.0.1:8081
+	// BaseURL is how receivers reach the listener, such as
+	// https://hooks.example.se (a reverse proxy in front of it); callback
+	// URLs start with it. Default http://listen.
+	BaseURL string `toml:"base_url"`
+	// SigningKeyFile holds the secret callback keys are signed with;
+	// without it the daemon generates <data_dir>/keys/callback.key.
+	SigningKeyFile string `toml:"signing_key_file"`
+	TLSCertFile    string `toml:"tls_cert_file"`
+	TLSKeyFile     string `toml:"tls_key_file"`
 }
 
 // Inbox is the [inbox] table: how files are found and taken.
@@ -135,13 +168,13 @@ type Channel struct {
 	BaseURL      string `toml:"base_url"` // https://... (api, http)
 	Username     string `toml:"username"`
 	PasswordFile string `toml:"password_file"`
-	TokenFile    string `toml:"token_file"`  // peppol http X-Token
-	ClientID     string `toml:"client_id"`   // kivra OAuth2
-	TenantKey    string `toml:"tenant_key"`  // kivra: the sender tenant content is sent as
-	WebhookURL   string `toml:"webhook_url"` // sms: where delivery reports are posted (this daemon's /hooks/sms)
-	// ConfirmWithin (sms with webhook_url): a message whose delivery report
-	// has not confirmed it by then counts as failed, and the invoice falls
-	// back to its next channel (paper, say). 0 = trust the send.
+	TokenFile    string `toml:"token_file"` // peppol http X-Token
+	ClientID     string `toml:"client_id"`  // kivra OAuth2
+	TenantKey    string `toml:"tenant_key"` // kivra: the sender tenant content is sent as
+	// ConfirmWithin (sms, with the public listener on): a message whose
+	// delivery report has not confirmed it by then counts as failed, and
+	// the invoice falls back to its next channel (paper, say). 0 = trust
+	// the send.
 	ConfirmWithin    Duration `toml:"confirm_within"`
 	ClientSecretFile string   `toml:"client_secret_file"`
 	KeyFile          string   `toml:"key_file"`    // sftp client private key

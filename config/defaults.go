@@ -155,6 +155,10 @@ func (c *Config) resolvePaths(base string) {
 		}
 		dir(&ch.Dir)
 	}
+	for _, p := range []*string{&c.HTTP.TokenFile, &c.HTTP.TLSCertFile, &c.HTTP.TLSKeyFile,
+		&c.Public.SigningKeyFile, &c.Public.TLSCertFile, &c.Public.TLSKeyFile} {
+		file(p)
+	}
 }
 
 // credentialPath returns where systemd put the credential rel, if

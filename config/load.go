@@ -132,6 +132,9 @@ func (ps *problems) unknownKey(de *toml.DecodeError) {
 var secretWords = []string{"password", "secret", "token", "key", "passphrase", "password_hash", "client_secret", "seal_key"}
 
 func unknownKeyHint(table []string, name string) string {
+	if hint, ok := removedKeys[strings.Join(append(table[:len(table):len(table)], name), ".")]; ok {
+		return hint
+	}
 	keys := schemaKeys(table)
 	lname := strings.ToLower(name)
 	for _, w := range secretWords {

@@ -14,6 +14,7 @@ func (c *Config) Summary() string {
 	fmt.Fprintf(&b, "data_dir %s\n", c.DataDir)
 	fmt.Fprintf(&b, "sftp     %s\n", orOff(c.SFTP.Listen))
 	fmt.Fprintf(&b, "http     %s\n", orOff(c.HTTP.Listen))
+	fmt.Fprintf(&b, "public   %s\n", orOff(c.Public.Listen))
 	for _, t := range c.Tenants {
 		fmt.Fprintf(&b, "tenant %s (%s, %s): %s", t.ID, t.Name, t.Orgnr, strings.Join(t.Priority, ", "))
 		if t.AutoGiro != nil {

@@ -31,9 +31,7 @@ func (c *Config) validate(ps *problems) {
 	if c.SFTP.Listen != "" {
 		checkListen(ps, "sftp.listen", c.SFTP.Listen)
 	}
-	if c.HTTP.Listen != "" {
-		checkListen(ps, "http.listen", c.HTTP.Listen)
-	}
+	c.validateListeners(ps)
 
 	s := c.SFTP
 	checkSize(ps, "sftp.max_file_size", s.MaxFileSize)

@@ -35,9 +35,14 @@ import (
 // A new format is one line here.
 var Readers = []formats.Reader{ubl.Format{}, csv.Format{}}
 
+// CallbackURL returns the URL a receiver is to post its callback of kind
+// (a channel name) about the delivery id to, or "" when the daemon takes
+// no callbacks (the public listener is off, or the command runs offline).
+type CallbackURL func(kind, id string) string
+
 // Channels are the distribution channels, set up from the configuration.
 // A new channel is one line here.
-func Channels(cfg *config.Config) ([]outbound.Channel, error) {
+func Channels(cfg *config.Config, callback CallbackURL) ([]outbound.Channel, error) {
 	invoicePDF, err := pdfSource()
 	if err != nil {
 		return nil, err
@@ -51,7 +56,7 @@ func Channels(cfg *config.Config) ([]outbound.Channel, error) {
 		efaktura.New(),
 		kivra.New(kivra.Options{PDF: invoicePDF}),
 		mail,
-		sms.New(sms.Options{From: cfg.Channels.SMS.From, WebhookURL: cfg.Channels.SMS.WebhookURL}),
+		sms.New(sms.Options{From: cfg.Channels.SMS.From, Callback: callback.of(outbound.SMS)}),
 		print.New(print.Options{PDF: invoicePDF}),
 		autogiro.New(false),
 	}, nil
@@ -96,10 +101,18 @@ type laneParts struct {
 
 func (l *lane) get() *laneParts { return l.parts.Load() }
 
+// of returns the callback URLs of one kind, or nil for none.
+func (c CallbackURL) of(kind string) func(id string) string {
+	if c == nil {
+		return nil
+	}
+	return func(id string) string { return c(kind, id) }
+}
+
 // buildLanes composes each channel with its configured transport.
-func buildLanes(cfg *config.Config) (map[string]*laneParts, error) {
+func buildLanes(cfg *config.Config, callback CallbackURL) (map[string]*laneParts, error) {
 	lanes := map[string]*laneParts{}
-	channels, err := Channels(cfg)
+	channels, err := Channels(cfg, callback)
 	if err != nil {
 		return nil, err
 	}

@@ -83,7 +83,7 @@ func Convert(cfg *config.Config, tenantID, path string, each func(ConvertedDoc) 
 	}
 	out.Format = reader.Name()
 	channels := map[string]outbound.Channel{}
-	all, err := Channels(cfg)
+	all, err := Channels(cfg, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +165,7 @@ func NewRenderer(cfg *config.Config, tenantID, dir string) (*Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	all, err := Channels(cfg)
+	all, err := Channels(cfg, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,9 @@ import (
 type DocFilter struct {
 	State, Channel, Tenant, File string
 	Limit                        int
+	// After is the last document of the previous page: the list goes on
+	// after it, in its order.
+	After string
 }
 
 // errEnough stops a scan that has found what it was asked for.
@@ -48,9 +51,9 @@ func (d *Daemon) ListDocs(f DocFilter) ([]*store.Doc, error) {
 	// must not hold every commit up.
 	var err error
 	if f.File != "" {
-		err = d.store.ScanFileDocs(f.File, collect)
+		err = d.store.ScanFileDocsAfter(f.File, f.After, collect)
 	} else {
-		err = d.store.ScanDocsNewestFirst(collect)
+		err = d.store.ScanDocsBefore(f.After, collect)
 	}
 	if errors.Is(err, errEnough) {
 		err = nil

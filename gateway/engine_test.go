@@ -71,6 +71,7 @@ func startTestDaemon(t testing.TB, mutate func(*config.Config), fakes map[string
 	cfg := config.Default(t.TempDir())
 	cfg.HTTP.Listen = ""
 	cfg.SFTP.Listen = ""
+	cfg.Public.Listen = ""
 	cfg.Delivery.BackoffMin = config.Duration(5 * time.Millisecond)
 	cfg.Delivery.BackoffMax = config.Duration(20 * time.Millisecond)
 	if mutate != nil {

@@ -3,11 +3,9 @@ package gateway
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,6 +52,12 @@ type Info struct {
 	Inboxes      map[string]string `json:"inboxes"`
 	Started      time.Time         `json:"started"`
 	Config       string            `json:"config"`
+	// HTTPS says the HTTP listener serves TLS.
+	HTTPS bool `json:"https,omitempty"`
+	// Socket is the operators' Unix socket, which the CLI prefers.
+	Socket string `json:"socket,omitempty"`
+	// Public is the public listener's address.
+	Public string `json:"public,omitempty"`
 }
 
 // tenantState is a tenant's configuration as the pipeline uses it.
@@ -90,6 +94,14 @@ type Daemon struct {
 	// uploads are the hashes the SFTP server computed of files it put into
 	// the inboxes, by path, until the claim takes them (uploadHashes).
 	uploads uploadHashes
+	// auth authenticates operators; callbacks signs and checks the keys
+	// in callback URLs, which start with publicBase (set once the public
+	// listener is open; "" when it is off).
+	auth       *operatorAuth
+	callbacks  *callbackKeys
+	publicBase string
+	// backupMu is held while a backup is made and downloaded.
+	backupMu sync.Mutex
 }
 
 // New prepares the daemon: folders, store, channels. It fails with a clear
@@ -122,10 +134,16 @@ func New(opts Options) (*Daemon, error) {
 	d.tenants.Store(&tenants)
 	d.live.Store(cfg)
 	d.sweepTemporaryFiles()
+	if d.auth, err = newOperatorAuth(cfg, dataDir); err != nil {
+		return nil, err
+	}
+	if d.callbacks, err = loadCallbackKeys(cfg, dataDir); err != nil {
+		return nil, err
+	}
 	if d.clientKeys, err = d.prepareEmbedded(); err != nil {
 		return nil, fmt.Errorf("preparing the embedded default: %w", err)
 	}
-	parts, err := buildLanes(cfg)
+	parts, err := buildLanes(cfg, d.callbackURL)
 	if err != nil {
 		return nil, err
 	}
@@ -161,12 +179,9 @@ func (d *Daemon) tenant(id string) *tenantState { return (*d.tenants.Load())[id]
 // store and resumes at the next start.
 func (d *Daemon) Run(ctx context.Context) error {
 	defer d.store.Close()
-	var httpLn net.Listener
-	if d.cfg.HTTP.Listen != "" {
-		var err error
-		if httpLn, err = net.Listen("tcp", d.cfg.HTTP.Listen); err != nil {
-			return fmt.Errorf("http.listen %s: %w", d.cfg.HTTP.Listen, err)
-		}
+	ls, err := d.listen()
+	if err != nil {
+		return err
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -183,12 +198,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 	finishReceipts := func() { stopReceipts(); <-receiptsDone }
 
 	if err := d.recover(); err != nil {
+		ls.close()
 		stop()
 		finishReceipts()
 		services.Wait()
 		return err
 	}
 	if err := d.engine.start(runCtx, &workers); err != nil {
+		ls.close()
 		stop()
 		workers.Wait()
 		finishReceipts()
@@ -198,17 +215,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	workers.Add(1)
 	go func() { defer workers.Done(); d.ingestLoop(runCtx) }()
 
-	var srv *http.Server
-	if httpLn != nil {
-		srv = &http.Server{Handler: d.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
-		services.Add(1)
-		go func() {
-			defer services.Done()
-			if err := srv.Serve(httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				d.log.Error("http server", "err", err)
-			}
-		}()
-	}
+	srvs := d.serveHTTP(ls, &services)
 
 	inboxReady := make(chan struct{})
 	inboxErr := make(chan error, 1)
@@ -222,9 +229,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// abort stops what has started when the start fails.
 	abort := func(err error) error {
 		stop()
-		if srv != nil {
-			srv.Close()
-		}
+		srvs.close()
 		workers.Wait()
 		d.recording.Wait()
 		finishReceipts()
@@ -246,8 +251,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 	d.info = Info{PID: os.Getpid(), Version: d.opts.Version, DataDir: d.dataDir, Inboxes: map[string]string{},
 		Started: time.Now().UTC(), Config: d.cfg.Source}
-	if httpLn != nil {
-		d.info.HTTP = httpLn.Addr().String()
+	if ls.op != nil {
+		d.info.HTTP = ls.op.Addr().String()
+		d.info.HTTPS = d.cfg.HTTP.TLSCertFile != ""
+	}
+	if ls.sock != nil {
+		d.info.Socket = ls.sock.Addr().String()
+	}
+	if ls.pub != nil {
+		d.info.Public = ls.pub.Addr().String()
 	}
 	if sftpSrv != nil {
 		d.info.SFTP = sftpLn.Addr().String()
@@ -280,11 +292,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.log.Info("stopping: no new files; finishing sends in flight")
 	stop()
 	workers.Wait()
-	if srv != nil {
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		srv.Shutdown(sctx)
-		cancel()
-	}
+	srvs.shutdown(2 * time.Second)
 	d.recording.Wait()
 	finishReceipts()
 	services.Wait()

@@ -3,14 +3,18 @@ package gateway
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/pprof"
+	"os"
+	"path/filepath"
+	"sort"
 	"strconv"
 	"time"
 
 	"github.com/multikanal/multikanal/formats/recipients"
 	"github.com/multikanal/multikanal/gateway/store"
-	"github.com/multikanal/multikanal/outbound/sms"
 )
 
 // Status is what /api/v1/status answers and `multikanal status` shows.
@@ -108,15 +112,26 @@ func (d *Daemon) Status() (*Status, error) {
 	return st, err
 }
 
-func (d *Daemon) httpHandler() http.Handler {
-	mux := http.NewServeMux()
+// operatorHandler is what the operators' listeners serve: every route of
+// httpHandler behind the checks of auth.go.
+func (d *Daemon) operatorHandler() http.Handler {
+	return d.auth.guard(d.httpHandler(), d.log.Warn)
+}
+
+// httpHandler holds the operators' routes, without the checks: serve it
+// only through operatorHandler. A route added here is authenticated there
+// unless openRoutes names it.
+func (d *Daemon) httpHandler() *routeMux {
+	mux := newRouteMux()
 	if d.opts.Pprof {
 		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	}
 	mux.Handle("GET /metrics", d.metrics.Handler())
-	mux.Handle("POST /hooks/sms", sms.ReportHandler(d.applySMSReport))
 	mux.HandleFunc("GET /{$}", d.statusPage)
+	mux.HandleFunc("GET /login", d.serveLogin)
+	mux.HandleFunc("POST /logout", d.serveLogout)
+	mux.HandleFunc("POST /api/v1/login", d.serveLoginLink)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
@@ -141,15 +156,24 @@ func (d *Daemon) httpHandler() http.Handler {
 			writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
 			return
 		}
+		// A file of 100,000 invoices has a receipt of tens of MB.
+		streamDeadline(w, int64(len(rc.Documents))*1024)
 		writeJSON(w, http.StatusOK, rc)
 	})
 	mux.HandleFunc("GET /api/v1/docs", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		limit, _ := strconv.Atoi(q.Get("limit"))
-		docs, err := d.ListDocs(DocFilter{State: q.Get("state"), Channel: q.Get("channel"), Tenant: q.Get("tenant"), File: q.Get("file"), Limit: limit})
+		limit, after, err := pageParams(r)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		docs, err := d.ListDocs(DocFilter{State: q.Get("state"), Channel: q.Get("channel"), Tenant: q.Get("tenant"), File: q.Get("file"), Limit: limit, After: after})
 		if err != nil {
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 			return
+		}
+		if len(docs) == limit {
+			setNext(w, r, docs[len(docs)-1].ID)
 		}
 		writeJSON(w, http.StatusOK, docs)
 	})
@@ -173,15 +197,7 @@ func (d *Daemon) httpHandler() http.Handler {
 		}
 	})
 	mux.HandleFunc("POST /api/v1/docs/{id}/ack", d.handleAckDoc)
-	// The backup is streamed to the client, which writes the file: under
-	// systemd the daemon may write only its own state directory.
-	mux.HandleFunc("GET /api/v1/backup", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/octet-stream")
-		w.Header().Set("Content-Disposition", `attachment; filename="state.db"`)
-		if _, err := d.store.WriteTo(w); err != nil {
-			d.log.Error("streaming a backup failed", "err", err)
-		}
-	})
+	mux.HandleFunc("GET /api/v1/backup", d.serveBackup)
 	mux.HandleFunc("POST /api/v1/tenants/{tenant}/recipients", func(w http.ResponseWriter, r *http.Request) {
 		rows, err := recipients.Parse(http.MaxBytesReader(w, r.Body, 256<<20), time.Now())
 		if err != nil {
@@ -211,11 +227,17 @@ func (d *Daemon) httpHandler() http.Handler {
 			writeJSON(w, http.StatusOK, rc)
 			return
 		}
+		limit, after, err := pageParams(r)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
 		list, err := d.ListRecipients(tenant, r.URL.Query().Get("all") == "")
 		if err != nil {
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 			return
 		}
+		list = pageOf(w, r, list, func(reg *store.Registration) string { return reg.ID }, after, limit)
 		writeJSON(w, http.StatusOK, list)
 	})
 	mux.HandleFunc("POST /api/v1/tenants/{tenant}/autogiro/mandates", func(w http.ResponseWriter, r *http.Request) {
@@ -236,14 +258,118 @@ func (d *Daemon) httpHandler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]any{"orders": orders})
 	})
 	mux.HandleFunc("GET /api/v1/tenants/{tenant}/autogiro/mandates", func(w http.ResponseWriter, r *http.Request) {
+		limit, after, err := pageParams(r)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
 		list, err := d.ListMandateOrders(r.PathValue("tenant"))
 		if err != nil {
 			writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
 			return
 		}
+		list.Orders = pageOf(w, r, list.Orders, func(o *store.MandateOrder) string { return o.ID }, after, limit)
+		if len(list.AwaitingApproval) > maxPage {
+			list.AwaitingApproval = list.AwaitingApproval[:maxPage]
+		}
 		writeJSON(w, http.StatusOK, list)
 	})
 	return mux
+}
+
+// A list answers at most maxPage items, defaultPage unless the client asks
+// (limit); the next page starts after the last item of this one (after),
+// and a full page says where in a Link header (rel="next").
+const (
+	defaultPage = 100
+	maxPage     = 1000
+)
+
+// pageParams reads limit and after. A limit above maxPage is refused, not
+// cut down: a client must not take a short page for the whole list.
+func pageParams(r *http.Request) (limit int, after string, err error) {
+	q := r.URL.Query()
+	limit = defaultPage
+	if v := q.Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > maxPage {
+			return 0, "", fmt.Errorf("limit %q: ask for 1 to %d items a page, and follow the Link header (rel=\"next\") or pass after=<the last id> for the next", v, maxPage)
+		}
+	}
+	return limit, q.Get("after"), nil
+}
+
+// setNext links the next page: this request with after set to last.
+func setNext(w http.ResponseWriter, r *http.Request, last string) {
+	q := r.URL.Query()
+	q.Set("after", last)
+	w.Header().Set("Link", fmt.Sprintf("<%s?%s>; rel=\"next\"", r.URL.Path, q.Encode()))
+}
+
+// pageOf cuts a page out of a list sorted newest (highest id) first: the
+// items after after, at most limit, linking the next page when full.
+func pageOf[T any](w http.ResponseWriter, r *http.Request, list []T, id func(T) string, after string, limit int) []T {
+	if after != "" {
+		i := sort.Search(len(list), func(i int) bool { return id(list[i]) < after })
+		list = list[i:]
+	}
+	if len(list) > limit {
+		list = list[:limit]
+		setNext(w, r, id(list[limit-1]))
+	}
+	return list
+}
+
+// serveBackup is GET /api/v1/backup. The copy is written into the data
+// directory first, in one short read transaction, and then streamed from
+// that file: a client that reads slowly must not hold a transaction open,
+// since bbolt cannot grow its map, so no commit that needs room can
+// finish, while one is. The client writes the file: under systemd the
+// daemon may write only its own state directory.
+func (d *Daemon) serveBackup(w http.ResponseWriter, r *http.Request) {
+	// Each backup is a whole copy of the store on disk: one at a time.
+	if !d.backupMu.TryLock() {
+		w.Header().Set("Retry-After", "30")
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "a backup is being made; try again when it is done"})
+		return
+	}
+	defer d.backupMu.Unlock()
+	f, size, err := d.backupCopy()
+	if err != nil {
+		d.log.Error("making a backup failed", "err", err)
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "making the backup: " + err.Error()})
+		return
+	}
+	defer f.Close()
+	h := w.Header()
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("Content-Disposition", `attachment; filename="state.db"`)
+	h.Set("Content-Length", strconv.FormatInt(size, 10))
+	streamDeadline(w, size)
+	if _, err := io.Copy(w, f); err != nil {
+		d.log.Warn("a backup download ended early", "remote", r.RemoteAddr, "err", err)
+	}
+}
+
+// backupCopy writes a consistent copy of the store into the data
+// directory and opens it. Its name is removed before the copy is read, so
+// nothing is left behind however the download ends; a crash in between
+// leaves a hidden .tmp file, which the next start sweeps.
+func (d *Daemon) backupCopy() (*os.File, int64, error) {
+	path := filepath.Join(d.dataDir, ".backup-"+randomToken()[:16]+".tmp")
+	if err := d.store.Backup(path); err != nil {
+		return nil, 0, err
+	}
+	f, err := os.Open(path)
+	os.Remove(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, fi.Size(), nil
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

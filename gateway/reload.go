@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"time"
 
 	"github.com/multikanal/multikanal/config"
@@ -36,14 +37,17 @@ func (d *Daemon) Reload(cfg *config.Config, loadErr error) error {
 	if cfg.DataDir != old.DataDir {
 		st.Restart = append(st.Restart, "data_dir")
 	}
-	if cfg.HTTP.Listen != old.HTTP.Listen {
-		st.Restart = append(st.Restart, "http.listen")
-	}
 	if cfg.SFTP.Listen != old.SFTP.Listen {
 		st.Restart = append(st.Restart, "sftp.listen")
 	}
-	cfg.DataDir, cfg.HTTP.Listen, cfg.SFTP.Listen = old.DataDir, old.HTTP.Listen, old.SFTP.Listen
-	parts, err := buildLanes(cfg)
+	if !reflect.DeepEqual(cfg.HTTP, old.HTTP) {
+		st.Restart = append(st.Restart, "http")
+	}
+	if cfg.Public != old.Public {
+		st.Restart = append(st.Restart, "public")
+	}
+	cfg.DataDir, cfg.HTTP, cfg.SFTP.Listen, cfg.Public = old.DataDir, old.HTTP, old.SFTP.Listen, old.Public
+	parts, err := buildLanes(cfg, d.callbackURL)
 	if err != nil {
 		st.Error = err.Error()
 		return err

@@ -217,15 +217,19 @@ func (d *Daemon) statusPage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "reading the store: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
+	v := newStatusView(st, hs, now)
+	if s := sessionOf(r); s != nil {
+		v.CSRF = s.csrf
+	}
 	var buf bytes.Buffer
-	if err := statusTmpl.Execute(&buf, newStatusView(st, hs, now)); err != nil {
+	if err := statusTmpl.Execute(&buf, v); err != nil {
 		http.Error(w, "rendering the status page: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.Write(buf.Bytes())
 }
@@ -239,6 +243,9 @@ type statusView struct {
 	Charts   []chart
 	Channels []channelRow
 	Recent   []recentFile
+	// CSRF is the session's token, which every form on the page carries
+	// (field "csrf"); "" when the page was not opened in a session.
+	CSRF string
 }
 
 type tile struct {

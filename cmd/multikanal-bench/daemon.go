@@ -73,7 +73,7 @@ func startDaemon(bin, data, perfOut string) (*daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := []string{bin, "serve", "--data", data, "--http", "127.0.0.1:0", "--sftp", "127.0.0.1:0"}
+	args := []string{bin, "serve", "--data", data, "--http", "127.0.0.1:0", "--sftp", "127.0.0.1:0", "--public", "127.0.0.1:0"}
 	if perfOut != "" {
 		args = append([]string{"perf", "record", "-F", "499", "-g", "-q", "-o", perfOut, "--"}, args...)
 	}
@@ -288,9 +288,27 @@ func (d *daemon) readReceiptHead(name string) (h receiptHead, ok bool, err error
 	return h, true, nil
 }
 
+// api sends one request to the daemon's HTTP API with the token the
+// daemon wrote into its data directory.
+func (d *daemon) api(method, path, contentType string, body io.Reader) (*http.Response, error) {
+	token, err := os.ReadFile(filepath.Join(d.data, "http.token"))
+	if err != nil {
+		return nil, fmt.Errorf("the daemon's HTTP token: %w", err)
+	}
+	req, err := http.NewRequest(method, "http://"+d.info.HTTP+path, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+	if body != nil {
+		req.Header.Set("Content-Type", contentType)
+	}
+	return http.DefaultClient.Do(req)
+}
+
 // apiGet decodes GET path from the daemon's HTTP API into v.
 func (d *daemon) apiGet(path string, v any) error {
-	resp, err := http.Get("http://" + d.info.HTTP + path)
+	resp, err := d.api("GET", path, "", nil)
 	if err != nil {
 		return err
 	}
@@ -304,7 +322,7 @@ func (d *daemon) apiGet(path string, v any) error {
 
 // importRecipients posts a registration CSV to the demo tenant's registry.
 func (d *daemon) importRecipients(body io.Reader) (map[string]int, error) {
-	resp, err := http.Post("http://"+d.info.HTTP+"/api/v1/tenants/demo/recipients?name=bench", "text/csv", body)
+	resp, err := d.api("POST", "/api/v1/tenants/demo/recipients?name=bench", "text/csv", body)
 	if err != nil {
 		return nil, err
 	}

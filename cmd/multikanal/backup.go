@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/multikanal/multikanal/gateway/store"
@@ -21,7 +23,7 @@ func runBackup(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	df := addDaemonFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: multikanal backup [--data DIR | --config FILE | --addr HOST:PORT] FILE")
+		fmt.Fprintln(stderr, "Usage: multikanal backup [--data DIR | --config FILE | --addr HOST:PORT --token-file FILE] FILE")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
@@ -30,9 +32,9 @@ func runBackup(args []string, stdout, stderr io.Writer) int {
 	}
 	dst := fs.Arg(0)
 	start := time.Now()
-	base, addrErr := daemonAddr(*df.addr, *df.cfgPath, *df.dataDir)
+	conn, addrErr := df.connect()
 	if addrErr == nil {
-		n, err := fetchBackup("http://"+base+"/api/v1/backup", dst)
+		n, err := fetchBackup(conn, dst)
 		if err == nil {
 			fmt.Fprintf(stdout, "%s: %d bytes, streamed online from the running daemon in %.2fs\n", dst, n, time.Since(start).Seconds())
 			return exitOK
@@ -67,20 +69,24 @@ func runBackup(args []string, stdout, stderr io.Writer) int {
 
 // fetchBackup streams the daemon's copy into dst atomically: a temporary
 // file, fsync, rename, so a half-written backup never has the final name.
-func fetchBackup(url, dst string) (int64, error) {
-	resp, err := http.Get(url)
+func fetchBackup(conn *daemonConn, dst string) (int64, error) {
+	resp, err := conn.do(context.Background(), http.MethodGet, "/api/v1/backup", "", nil)
 	if err != nil {
-		return 0, fmt.Errorf("the daemon does not answer: %w", err)
+		return 0, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("the daemon answered %s", resp.Status)
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return 0, fmt.Errorf("the daemon answered %s: %s", resp.Status, strings.TrimSpace(string(msg)))
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(dst), ".backup-*")
 	if err != nil {
 		return 0, err
 	}
 	n, err := io.Copy(tmp, resp.Body)
+	if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
+		err = fmt.Errorf("the download ended after %d of %d bytes", n, resp.ContentLength)
+	}
 	if err == nil {
 		err = tmp.Sync()
 	}

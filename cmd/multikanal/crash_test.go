@@ -287,7 +287,7 @@ func (h *harness) spawn() *daemon {
 	h.t.Helper()
 	os.Remove(filepath.Join(h.data, "daemon.json"))
 	d := &daemon{t: h.t, data: h.data, out: &syncBuffer{}}
-	d.cmd = exec.Command(binary, "serve", "--data", h.data, "--http", "127.0.0.1:0", "--sftp", "127.0.0.1:0")
+	d.cmd = exec.Command(binary, "serve", "--data", h.data, "--http", "127.0.0.1:0", "--sftp", "127.0.0.1:0", "--public", "127.0.0.1:0")
 	d.cmd.Stdout = d.out
 	d.cmd.Stderr = d.out
 	if err := d.cmd.Start(); err != nil {
@@ -697,7 +697,7 @@ func TestCorruptStoreStopsWithMessage(t *testing.T) {
 				t.Fatal(err)
 			}
 			f.Close()
-			out, err := exec.Command(binary, "serve", "--data", data, "--http", "127.0.0.1:0", "--sftp", "127.0.0.1:0").CombinedOutput()
+			out, err := exec.Command(binary, "serve", "--data", data, "--http", "127.0.0.1:0", "--sftp", "127.0.0.1:0", "--public", "127.0.0.1:0").CombinedOutput()
 			if code := exitCode(err); code != 1 || !strings.Contains(string(out), "state.db") || strings.Contains(string(out), "goroutine ") {
 				t.Errorf("serve on a damaged store: exit %d, output:\n%s\nwant exit 1 with a message naming state.db, no panic", code, tail(string(out), 1500))
 			}

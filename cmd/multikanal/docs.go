@@ -1,13 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"net/url"
 	"os"
 	"os/user"
-	"strconv"
 	"text/tabwriter"
 
 	"github.com/multikanal/multikanal/gateway"
@@ -51,9 +51,15 @@ Flags for all: --addr, --config or --data to find the daemon; --json.`)
 	}
 	switch {
 	case sub == "list" && fs.NArg() == 0:
-		q := url.Values{"state": {*state}, "channel": {*channel}, "tenant": {*tenant}, "file": {*file}, "limit": {strconv.Itoa(*limit)}}
+		q := url.Values{"state": {*state}, "channel": {*channel}, "tenant": {*tenant}, "file": {*file}}
+		if *limit < 1 {
+			return fail(fmt.Errorf("--limit %d: list at least one", *limit))
+		}
 		var docs []*store.Doc
-		raw, err := df.call("GET", "/api/v1/docs?"+q.Encode(), nil, &docs)
+		raw, err := df.list("/api/v1/docs?"+q.Encode(), *limit)
+		if err == nil {
+			err = json.Unmarshal(raw, &docs)
+		}
 		if err != nil {
 			return fail(err)
 		}

@@ -82,7 +82,7 @@ func (s *syncBuffer) String() string {
 // free ports, and waits until it is ready.
 func startDaemon(t *testing.T, data string) *daemon {
 	t.Helper()
-	return startDaemonWith(t, data, "--data", data, "--http", "127.0.0.1:0", "--sftp", "127.0.0.1:0")
+	return startDaemonWith(t, data, "--data", data, "--http", "127.0.0.1:0", "--sftp", "127.0.0.1:0", "--public", "127.0.0.1:0")
 }
 
 // startDaemonWith runs `serve` with these flags, data being the data
@@ -416,7 +416,7 @@ func TestSecondDaemonOnSameDataFailsFast(t *testing.T) {
 	data := t.TempDir()
 	startDaemon(t, data)
 	start := time.Now()
-	cmd := exec.Command(binary, "serve", "--data", data, "--http", "127.0.0.1:0", "--sftp", "127.0.0.1:0")
+	cmd := exec.Command(binary, "serve", "--data", data, "--http", "127.0.0.1:0", "--sftp", "127.0.0.1:0", "--public", "127.0.0.1:0")
 	out, err := cmd.CombinedOutput()
 	if exitCode(err) != 1 || !strings.Contains(string(out), "locked") {
 		t.Errorf("second daemon: exit %d, output %q; want exit 1 saying the store is locked", exitCode(err), out)
@@ -434,7 +434,7 @@ func TestSFTPPortInUseFailsFast(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	cmd := exec.Command(binary, "serve", "--data", t.TempDir(), "--http", "127.0.0.1:0", "--sftp", ln.Addr().String())
+	cmd := exec.Command(binary, "serve", "--data", t.TempDir(), "--http", "127.0.0.1:0", "--sftp", ln.Addr().String(), "--public", "127.0.0.1:0")
 	done := make(chan struct{})
 	var out []byte
 	go func() { out, err = cmd.CombinedOutput(); close(done) }()
@@ -481,7 +481,7 @@ func TestSystemdNotify(t *testing.T) {
 		}
 	}()
 	data := t.TempDir()
-	cmd := exec.Command(binary, "serve", "--data", data, "--http", "127.0.0.1:0", "--sftp", "127.0.0.1:0")
+	cmd := exec.Command(binary, "serve", "--data", data, "--http", "127.0.0.1:0", "--sftp", "127.0.0.1:0", "--public", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+sock, "WATCHDOG_USEC=200000")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -552,8 +552,14 @@ func TestEmbeddedDefaultSFTPUpload(t *testing.T) {
 	if rb, _ := os.ReadFile(got); !strings.Contains(string(rb), `"final": true`) {
 		t.Errorf("receipt fetched over SFTP is not final: %s", rb)
 	}
-	// The sessions are counted in the metrics.
-	resp, err := http.Get("http://" + info.HTTP + "/metrics")
+	// The sessions are counted in the metrics (which need the token).
+	token, err := os.ReadFile(filepath.Join(data, "http.token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", "http://"+info.HTTP+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,7 @@ func commands() []command {
 		{"check", "validate a configuration file", runCheck},
 		{"convert", "offline: detect, parse, validate and route input files", runConvert},
 		{"status", "what the running daemon holds", runStatus},
+		{"login", "print a one-time link that logs a browser in to the status page", runLogin},
 		{"docs", "inspect and act on documents: list, show ID, retry ID", runDocs},
 		{"backup", "write a consistent copy of the store (online when the daemon runs)", runBackup},
 		{"recipients", "the recipient channel registry: import FILE, show KEY, list", runRecipients},

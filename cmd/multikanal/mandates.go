@@ -60,7 +60,7 @@ Flags for all: --addr HOST:PORT, --config FILE or --data DIR to find the daemon;
 	var body []byte
 	var err error
 	if sub == "list" {
-		body, err = df.call("GET", api, nil, nil)
+		body, err = df.call("GET", api+"?limit=1000", nil, nil)
 	} else {
 		req, _ := json.Marshal(map[string]any{"orders": orders})
 		body, err = df.call("POST", api, bytes.NewReader(req), nil)

@@ -47,7 +47,7 @@ Flags for all: --addr HOST:PORT, --config FILE or --data DIR to find the daemon;
 			return exitUsage
 		}
 		defer f.Close()
-		body, err = df.call("POST", api+"?name="+url.QueryEscape(filepath.Base(fs.Arg(0))), f, nil)
+		body, err = df.send("POST", api+"?name="+url.QueryEscape(filepath.Base(fs.Arg(0))), "text/csv", f, nil)
 	case sub == "show" && fs.NArg() == 1:
 		body, err = df.call("GET", api+"?key="+url.QueryEscape(fs.Arg(0)), nil, nil)
 	case sub == "list" && fs.NArg() == 0:
@@ -55,7 +55,7 @@ Flags for all: --addr HOST:PORT, --config FILE or --data DIR to find the daemon;
 		if *all {
 			q = "?all=1"
 		}
-		body, err = df.call("GET", api+q, nil, nil)
+		body, err = df.list(api+q, 0)
 	default:
 		usage()
 		return exitUsage

@@ -111,7 +111,7 @@ func TestSocketActivatedSFTP(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	data := t.TempDir()
-	cmd := exec.Command(activate, "-l", addr, "--fdname=sftp", binary, "serve", "--data", data, "--http", "127.0.0.1:0", "--sftp", "127.0.0.1:0")
+	cmd := exec.Command(activate, "-l", addr, "--fdname=sftp", binary, "serve", "--data", data, "--http", "127.0.0.1:0", "--sftp", "127.0.0.1:0", "--public", "127.0.0.1:0")
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

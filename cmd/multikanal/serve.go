@@ -47,6 +47,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	dataDir := fs.String("data", "", "data directory for the embedded default (default ./var)")
 	httpAddr := fs.String("http", "", "override http.listen (host:port; port 0 picks a free one)")
 	sftpAddr := fs.String("sftp", "", "override sftp.listen (host:port; port 0 picks a free one)")
+	publicAddr := fs.String("public", "", "override public.listen (host:port; port 0 picks a free one)")
 	pprofOn := fs.Bool("pprof", false, "serve Go profiles under /debug/pprof/ on the HTTP listener (for profiling)")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -61,6 +62,14 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	if *sftpAddr != "" {
 		cfg.SFTP.Listen = *sftpAddr
+	}
+	if *publicAddr != "" {
+		cfg.Public.Listen = *publicAddr
+	}
+	// A flag must not put a listener on the network that check would refuse.
+	if err := cfg.CheckListeners(); err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitProblems
 	}
 	log := newLogger(stderr, cfg.LogLevel)
 	slog.SetDefault(log)
@@ -120,7 +129,10 @@ func printStarted(w io.Writer, cfg *config.Config, info gateway.Info) {
 		}
 	}
 	if info.HTTP != "" {
-		fmt.Fprintf(w, "  status: http://%s/api/v1/status  (or: multikanal status)\n", info.HTTP)
+		fmt.Fprintf(w, "  status page on %s: run 'multikanal login' for a link that logs you in\n", info.HTTP)
+	}
+	if info.Public != "" {
+		fmt.Fprintf(w, "  public listener (receivers' callbacks) on %s\n", info.Public)
 	}
 	fmt.Fprintf(w, "  receipts appear in %s/tenants/<tenant>/receipts/, output in %s/outbox/<channel>/\n", info.DataDir, info.DataDir)
 	fmt.Fprintln(w, "  stop with Ctrl-C")

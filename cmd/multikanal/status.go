@@ -2,16 +2,12 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
-	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/gateway"
 )
 
@@ -38,36 +34,6 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	}
 	printStatus(stdout, &st)
 	return exitOK
-}
-
-// daemonAddr finds the daemon: an explicit address, the configuration's
-// http.listen, or the daemon.json the daemon leaves in its data directory.
-func daemonAddr(addr, cfgPath, dataDir string) (string, error) {
-	if addr != "" {
-		return addr, nil
-	}
-	if cfgPath != "" {
-		cfg, err := config.Load(cfgPath)
-		if err != nil {
-			return "", err
-		}
-		if cfg.HTTP.Listen == "" {
-			return "", errors.New("http.listen is empty in the configuration: the daemon serves no status")
-		}
-		return cfg.HTTP.Listen, nil
-	}
-	if dataDir == "" {
-		dataDir = "var"
-	}
-	data, err := os.ReadFile(filepath.Join(dataDir, "daemon.json"))
-	if err != nil {
-		return "", fmt.Errorf("no running daemon found in %s (start one with 'make run', or give --addr or --config)", dataDir)
-	}
-	var info gateway.Info
-	if err := json.Unmarshal(data, &info); err != nil || info.HTTP == "" {
-		return "", fmt.Errorf("%s/daemon.json names no HTTP address", dataDir)
-	}
-	return info.HTTP, nil
 }
 
 func printStatus(w io.Writer, st *gateway.Status) {

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -242,7 +241,10 @@ func (s *Bolt) commitLoop() {
 	}
 }
 
-// Backup writes a consistent copy of the store while it stays in use.
+// Backup writes a consistent copy of the store while it stays in use. The
+// copy is written inside one read transaction, which holds every commit
+// that must grow the store's memory map until it ends: write it to a local
+// file, which is quick, and never to a client that may read slowly.
 func (s *Bolt) Backup(path string) error {
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
@@ -264,15 +266,6 @@ func (s *Bolt) Backup(path string) error {
 		return fmt.Errorf("backup: %w", err)
 	}
 	return os.Rename(tmp, path)
-}
-
-// WriteTo streams a consistent copy of the store while it stays in use.
-func (s *Bolt) WriteTo(w io.Writer) (n int64, err error) {
-	err = s.db.View(func(tx *bolt.Tx) error {
-		n, err = tx.WriteTo(w)
-		return err
-	})
-	return n, err
 }
 
 // Size is the database file's size.
@@ -523,6 +516,10 @@ func (t *boltTx) FileDocs(fileID string, fn func(*Doc) error) error {
 const scanChunk = 2000
 
 func (s *Bolt) ScanFileDocs(fileID string, fn func(*Doc) error) error {
+	return s.ScanFileDocsAfter(fileID, "", fn)
+}
+
+func (s *Bolt) ScanFileDocsAfter(fileID, after string, fn func(*Doc) error) error {
 	prefix := []byte(fileID + "-")
 	return s.scanDocs(func(c *bolt.Cursor, after []byte) (k, v []byte) {
 		if after == nil {
@@ -533,10 +530,12 @@ func (s *Bolt) ScanFileDocs(fileID string, fn func(*Doc) error) error {
 			k, v = c.Next()
 		}
 		return k, v
-	}, (*bolt.Cursor).Next, func(k []byte) bool { return bytes.HasPrefix(k, prefix) }, fn)
+	}, (*bolt.Cursor).Next, func(k []byte) bool { return bytes.HasPrefix(k, prefix) }, cursor(after), fn)
 }
 
-func (s *Bolt) ScanDocsNewestFirst(fn func(*Doc) error) error {
+func (s *Bolt) ScanDocsNewestFirst(fn func(*Doc) error) error { return s.ScanDocsBefore("", fn) }
+
+func (s *Bolt) ScanDocsBefore(before string, fn func(*Doc) error) error {
 	return s.scanDocs(func(c *bolt.Cursor, after []byte) (k, v []byte) {
 		if after == nil {
 			return c.Last()
@@ -549,16 +548,25 @@ func (s *Bolt) ScanDocsNewestFirst(fn func(*Doc) error) error {
 			k, v = c.Prev()
 		}
 		return k, v
-	}, (*bolt.Cursor).Prev, func([]byte) bool { return true }, fn)
+	}, (*bolt.Cursor).Prev, func([]byte) bool { return true }, cursor(before), fn)
+}
+
+// cursor is where a scan resumes: nil for the start.
+func cursor(id string) []byte {
+	if id == "" {
+		return nil
+	}
+	return []byte(id)
 }
 
 // scanDocs reads documents in parts of scanChunk, a read transaction
 // each: first positions a new part's cursor on the first document after
-// the last one read (after is nil for the first part), step moves it, and
-// the scan ends at the first key that is not in it.
+// the last one read (after is from, nil for the start, for the first
+// part), step moves it, and the scan ends at the first key that is not in
+// it.
 func (s *Bolt) scanDocs(first func(c *bolt.Cursor, after []byte) (k, v []byte), step func(*bolt.Cursor) (k, v []byte),
-	in func(k []byte) bool, fn func(*Doc) error) error {
-	var after []byte
+	in func(k []byte) bool, from []byte, fn func(*Doc) error) error {
+	after := from
 	for {
 		var last []byte
 		n := 0

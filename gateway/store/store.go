@@ -10,7 +10,6 @@ package store
 
 import (
 	"errors"
-	"io"
 	"time"
 
 	"github.com/multikanal/multikanal/formats"
@@ -28,8 +27,6 @@ type Store interface {
 	Update(fn func(Tx) error) error
 	// Backup writes a consistent copy of the whole store to path.
 	Backup(path string) error
-	// WriteTo streams a consistent copy of the whole store.
-	WriteTo(w io.Writer) (int64, error)
 	// Size is the store's size on disk in bytes.
 	Size() int64
 	// ScanFileDocs calls fn for every document of a file, in file order,
@@ -44,6 +41,12 @@ type Store interface {
 	// transactions as ScanFileDocs does. An error from fn ends the scan
 	// and is returned.
 	ScanDocsNewestFirst(fn func(*Doc) error) error
+	// ScanFileDocsAfter is ScanFileDocs starting after the document after,
+	// and ScanDocsBefore is ScanDocsNewestFirst starting after (older than)
+	// the document before: the cursors a listing pages on. An empty
+	// cursor starts at the beginning.
+	ScanFileDocsAfter(fileID, after string, fn func(*Doc) error) error
+	ScanDocsBefore(before string, fn func(*Doc) error) error
 	Close() error
 }
 

@@ -40,10 +40,12 @@ type Options struct {
 	// RefuseLong refuses a text that does not fit in one SMS instead of
 	// sending it in parts (each part is billed as one SMS).
 	RefuseLong bool
-	// WebhookURL, when set, is sent as whendelivered, so the gateway posts
-	// a delivery report there; the delivery key is added as the query
-	// parameter "key", so a report names its delivery without a lookup.
-	WebhookURL string
+	// Callback, when set, returns the URL the gateway is to post the
+	// delivery report of the delivery key to, sent as whendelivered; ""
+	// asks for no report. The daemon's URL carries the key and a
+	// signature of it (46elks signs nothing itself), so a report names its
+	// delivery without a lookup and cannot be forged.
+	Callback func(key string) string
 
 	// BaseURL is the gateway's API root, such as https://api.46elks.com.
 	BaseURL string
@@ -108,12 +110,10 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 		return outbound.Message{}, err
 	}
 	form := url.Values{"from": {from}, "to": {number}, "message": {text}}
-	if c.opt.WebhookURL != "" {
-		hook, err := withKey(c.opt.WebhookURL, key)
-		if err != nil {
-			return outbound.Message{}, outbound.Permanentf("sms: webhook URL %q: %w", c.opt.WebhookURL, err)
+	if c.opt.Callback != nil {
+		if hook := c.opt.Callback(key); hook != "" {
+			form.Set("whendelivered", hook)
 		}
-		form.Set("whendelivered", hook)
 	}
 	return outbound.Message{
 		Key:         key,
@@ -273,19 +273,4 @@ func senderName(name string) string {
 		return "Faktura"
 	}
 	return b.String()
-}
-
-// withKey adds the delivery key to the webhook URL.
-func withKey(hook, key string) (string, error) {
-	u, err := url.Parse(hook)
-	if err != nil {
-		return "", err
-	}
-	if u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
-		return "", fmt.Errorf("not an http(s) URL")
-	}
-	q := u.Query()
-	q.Set("key", key)
-	u.RawQuery = q.Encode()
-	return u.String(), nil
 }

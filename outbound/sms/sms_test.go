@@ -41,7 +41,10 @@ func form(t *testing.T, m outbound.Message) url.Values {
 }
 
 func TestRender(t *testing.T) {
-	ch := New(Options{LinkBase: "https://betala.example.se/f/", WebhookURL: "https://gw.example.se/hooks/sms"})
+	hook := func(key string) string {
+		return "https://gw.example.se/hooks/sms?key=" + url.QueryEscape(key) + "&sig=x"
+	}
+	ch := New(Options{LinkBase: "https://betala.example.se/f/", Callback: hook})
 	m, err := ch.Render(invoice(), "070-123 45 67", "F01/0001")
 	if err != nil {
 		t.Fatal(err)
@@ -60,11 +63,16 @@ func TestRender(t *testing.T) {
 	if f.Get("from") != "AkessonSone" {
 		t.Errorf("from = %q, want the seller's name shortened to AkessonSone", f.Get("from"))
 	}
-	if got := f.Get("whendelivered"); got != "https://gw.example.se/hooks/sms?key=F01%2F0001" {
+	if got := f.Get("whendelivered"); got != "https://gw.example.se/hooks/sms?key=F01%2F0001&sig=x" {
 		t.Errorf("whendelivered = %q", got)
 	}
 	if m.Name != "F01/0001.txt" || m.Key != "F01/0001" || m.ContentType != "application/x-www-form-urlencoded" {
 		t.Errorf("message = %+v", m)
+	}
+	// No callback URL (the public listener is off): no report is asked for.
+	m, err = New(Options{Callback: func(string) string { return "" }}).Render(invoice(), "070-123 45 67", "F01/0001")
+	if err != nil || form(t, m).Has("whendelivered") {
+		t.Errorf("without a callback URL: whendelivered %q, %v", form(t, m).Get("whendelivered"), err)
 	}
 }
 
@@ -271,7 +279,7 @@ func TestHTTP(t *testing.T) {
 			hook := httptest.NewServer(ReportHandler(func(r Report) error { reports <- r; return nil }))
 			defer hook.Close()
 
-			opt := Options{BaseURL: srv.URL, Username: "u123", Password: "secret", From: "Multikanal", WebhookURL: hook.URL + "/sms/report"}
+			opt := Options{BaseURL: srv.URL, Username: "u123", Password: "secret", From: "Multikanal", Callback: func(key string) string { return hook.URL + "/sms/report?key=" + url.QueryEscape(key) }}
 			if tt.name == "bad credentials" {
 				opt.Password = "wrong"
 			}
