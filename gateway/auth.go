@@ -462,6 +462,9 @@ func (a *operatorAuth) guard(mux *routeMux, log func(msg string, args ...any)) h
 		}
 		how, s := a.authenticate(r)
 		if how == authNone {
+			if r.Header.Get("Authorization") != "" {
+				log("http request with a wrong token", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
+			}
 			h.Set("WWW-Authenticate", `Bearer realm="multikanal"`)
 			writeRefusal(w, r, http.StatusUnauthorized, "authentication needed: run `multikanal login` for the status page; API clients send Authorization: Bearer <the token of http.token_file>")
 			return
@@ -502,31 +505,38 @@ func refusalPage(w http.ResponseWriter, code int, msg string) {
 	fmt.Fprintf(w, "<!doctype html><title>Multikanal</title><h1>%d %s</h1><p>%s</p>\n", code, http.StatusText(code), html.EscapeString(msg))
 }
 
-// loginURL is where a login code is exchanged: under http.base_url, or
-// the TCP listener's own address.
-func (d *Daemon) loginURL(code string) (string, error) {
-	base := d.cfg.HTTP.BaseURL
-	if base == "" {
-		if d.info.HTTP == "" {
-			return "", errors.New("the status page needs a TCP listener: set http.listen")
-		}
-		scheme, host := "http", d.info.HTTP
-		if d.info.HTTPS {
-			scheme = "https"
-		}
-		if h, port, err := net.SplitHostPort(host); err == nil {
-			if ip := net.ParseIP(h); ip != nil && ip.IsUnspecified() {
-				if len(d.cfg.HTTP.Hostnames) > 0 {
-					h = d.cfg.HTTP.Hostnames[0]
-				} else {
-					h = "localhost"
-				}
-				host = net.JoinHostPort(h, port)
-			}
-		}
-		base = scheme + "://" + host
+// pageBase is the address operators open the status page at:
+// http.base_url, or the TCP listener's own (a wildcard address replaced by
+// the first host name); "" without a TCP listener.
+func pageBase(cfg *config.Config, ln net.Listener) string {
+	if cfg.HTTP.BaseURL != "" {
+		return strings.TrimSuffix(cfg.HTTP.BaseURL, "/")
 	}
-	return strings.TrimSuffix(base, "/") + "/login?code=" + url.QueryEscape(code), nil
+	if ln == nil {
+		return ""
+	}
+	scheme, host := "http", ln.Addr().String()
+	if cfg.HTTP.TLSCertFile != "" {
+		scheme = "https"
+	}
+	if h, port, err := net.SplitHostPort(host); err == nil {
+		if ip := net.ParseIP(h); ip != nil && ip.IsUnspecified() {
+			h = "localhost"
+			if len(cfg.HTTP.Hostnames) > 0 {
+				h = cfg.HTTP.Hostnames[0]
+			}
+			host = net.JoinHostPort(h, port)
+		}
+	}
+	return scheme + "://" + host
+}
+
+// loginURL is where a login code is exchanged.
+func (d *Daemon) loginURL(code string) (string, error) {
+	if d.pageBase == "" {
+		return "", errors.New("the status page needs a TCP listener: set http.listen")
+	}
+	return d.pageBase + "/login?code=" + url.QueryEscape(code), nil
 }
 
 // serveLoginLink is POST /api/v1/login: a one-time link that opens a

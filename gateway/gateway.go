@@ -95,11 +95,13 @@ type Daemon struct {
 	// the inboxes, by path, until the claim takes them (uploadHashes).
 	uploads uploadHashes
 	// auth authenticates operators; callbacks signs and checks the keys
-	// in callback URLs, which start with publicBase (set once the public
-	// listener is open; "" when it is off).
+	// in callback URLs, which start with publicBase. Both bases are set
+	// once the listeners are open ("" for one that is off).
 	auth       *operatorAuth
 	callbacks  *callbackKeys
 	publicBase string
+	// pageBase is where login links point (pageBase in auth.go).
+	pageBase string
 	// backupMu is held while a backup is made and downloaded.
 	backupMu sync.Mutex
 }

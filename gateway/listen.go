@@ -86,6 +86,7 @@ func (d *Daemon) listen() (_ *listeners, err error) {
 		return nil, err
 	}
 	ls.sock = d.listenSocket()
+	d.pageBase = pageBase(d.cfg, ls.op)
 	d.publicBase = d.cfg.Public.BaseURL
 	if d.publicBase == "" && ls.pub != nil {
 		scheme := "http"
