@@ -224,14 +224,18 @@ const (
 	EffectNone      MandateEffect = iota // informational or an order that failed: nothing changes
 	EffectActive                         // the mandate is now active
 	EffectCancelled                      // the mandate no longer exists
-	EffectChanged                        // the payer number changed; the mandate lives on
+	EffectChanged                        // the mandate lives on under this, its new payer number
+	EffectReplaced                       // this payer number gave way to a new one: it is no longer valid
 )
 
 // Effect tells what the advice does to the mandate: a new mandate becomes
-// active only with comment 32, a change only with comment 32 under
-// information code 05, and a cancellation takes effect with its comment
-// codes 02, 07, 33 or 98; every other combination reports an order that
-// failed (a wrong payer number, an unknown account, ...).
+// active only with comment 32, and a cancellation takes effect with its
+// comment codes 02, 07, 33 or 98. A change of payer number (information
+// code 05, manual 8.3.3) comes as two records: comment 32 ("Nytt
+// Medgivande") under the new number, which is now the mandate's, and
+// comment 33 ("Makulerad") under the old one, which is no longer valid.
+// Every other combination reports an order that failed (a wrong payer
+// number, an unknown account, ...).
 func (a MandateAdvice) Effect() MandateEffect {
 	switch a.Info {
 	case InfoNewByPayee, InfoAnswerFromBank:
@@ -239,8 +243,11 @@ func (a MandateAdvice) Effect() MandateEffect {
 			return EffectActive
 		}
 	case InfoPayerNumberChanged:
-		if a.Comment == CommentNewMandate {
+		switch a.Comment {
+		case CommentNewMandate:
 			return EffectChanged
+		case CommentCancelled:
+			return EffectReplaced
 		}
 	case InfoCancelledPayeeBankgiro:
 		return EffectCancelled
@@ -296,6 +303,11 @@ func (c AmendmentComment) Meaning() Meaning { return lookup(amendMeanings, c) }
 func (c AmendmentComment) Done() bool {
 	return c == AmendCancelled || c == AmendDateChanged || c == AmendDateChangedOne
 }
+
+// Cancels reports whether the amendment is a cancellation (TK03, TK11,
+// TK21–TK25, manual 8.5.3) rather than a change of payment date
+// (TK26–TK29).
+func (a Amendment) Cancels() bool { return a.TK < "26" }
 
 // amendmentMeanings are the transaction codes of cancellations and changes
 // (manual 7.4 and 8.5.3).

@@ -18,6 +18,7 @@ const (
 	RuleKind      Rule = "AG-KIND"     // the file is no AutoGiro file, or one in a layout we do not read
 	RuleLength    Rule = "AG-LENGTH"   // a record is longer than 80 characters
 	RuleChar      Rule = "AG-CHAR"     // a control character inside a record
+	RuleEncoding  Rule = "AG-ENCODING" // not ISO-8859-1 with CR LF: UTF-8, a byte-order mark, CR-only line ends
 	RuleCode      Rule = "AG-TK"       // a transaction code (TK) this file kind does not have
 	RuleOrder     Rule = "AG-ORDER"    // records in an order the manual does not allow
 	RuleField     Rule = "AG-FIELD"    // a field that is not what its position requires

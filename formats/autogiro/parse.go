@@ -22,8 +22,10 @@ const maxPreface = 10
 // an *Error naming the line and the rule that failed; it never returns part
 // of a file.
 //
-// The file is recognised by its first record, after at most 10 lines of
-// free text or blank space (see Sniff). Every record must be at most 80
+// The file must be ISO-8859-1 (manual 6.1.4): a byte-order mark, UTF-8
+// text and lines ended by CR alone are refused as such (RuleEncoding)
+// rather than read as garbled text. It is recognised by its first record,
+// after at most 10 lines of free text or blank space (see Sniff). Every record must be at most 80
 // characters once trailing blanks and tabs are removed (shorter records are
 // padded: files often lose their trailing blanks on the way) and hold no
 // control characters. Blank lines may follow the last record, not sit
@@ -40,6 +42,9 @@ func Parse(r io.Reader) (*File, error) {
 	}
 	if len(data) > MaxFileSize {
 		return nil, &Error{Rule: RuleSize, Msg: fmt.Sprintf("the file is larger than %d bytes; no AutoGiro file is", MaxFileSize)}
+	}
+	if err := checkEncoding(data); err != nil {
+		return nil, err
 	}
 	lines := splitLines(data)
 	start, err := firstRecord(lines)
@@ -95,9 +100,11 @@ func unseal(recs []*rec) ([]*rec, error) {
 // file: after at most 10 lines of free text or blank space, an opening
 // record of one of the kinds Parse reads (or of the old layout, which Parse
 // then refuses with a message that says so), a mandate register record, or
-// a seal record TK00.
+// a seal record TK00. It looks through a byte-order mark, UTF-16 and
+// CR-only line ends, so that Parse can refuse such a file saying what is
+// wrong with it instead of the file passing for something else.
 func Sniff(head []byte) bool {
-	lines := splitLines(head)
+	lines := splitLines(sniffable(head))
 	start, err := firstRecord(lines)
 	if err != nil {
 		return false
@@ -112,6 +119,30 @@ func Sniff(head []byte) bool {
 	}
 	_, ok, _ := detect(r)
 	return ok
+}
+
+// sniffable undoes what checkEncoding refuses, for recognition only: it
+// drops a UTF-8 byte-order mark, reads UTF-16 by its low bytes and splits
+// at CR alone when the head has no LF.
+func sniffable(head []byte) []byte {
+	switch {
+	case bytes.HasPrefix(head, []byte{0xef, 0xbb, 0xbf}):
+		head = head[3:]
+	case bytes.HasPrefix(head, []byte{0xff, 0xfe}), bytes.HasPrefix(head, []byte{0xfe, 0xff}):
+		low := 2 // little-endian: the ASCII byte comes first
+		if head[0] == 0xfe {
+			low = 3
+		}
+		b := make([]byte, 0, len(head)/2)
+		for i := low; i < len(head); i += 2 {
+			b = append(b, head[i])
+		}
+		head = b
+	}
+	if bytes.IndexByte(head, '\n') < 0 {
+		head = bytes.ReplaceAll(head, []byte{'\r'}, []byte{'\n'})
+	}
+	return head
 }
 
 // splitLines splits at LF and drops a CR before it. A final line without a
@@ -156,7 +187,12 @@ func record(no int, line []byte) (*rec, error) {
 		return nil, errAt(no, RuleLength, "record is %d characters, a record has %d", len(line), RecordLen)
 	}
 	for i, c := range line {
-		if c < 0x20 || c == 0x7f || c >= 0x80 && c < 0xa0 {
+		switch {
+		case c == '\r':
+			return nil, errAt(no, RuleEncoding, "a CR without LF at position %d ends a line inside the record; records end with CR LF (manual 6.1.4)", i+1)
+		case c >= 0x80 && c < 0xa0:
+			return nil, errAt(no, RuleChar, "control character 0x%02x at position %d; records are ISO-8859-1 text (manual 6.1.4), and 0x%02x is a character only in Windows-1252: save the file as ISO-8859-1", c, i+1, c)
+		case c < 0x20 || c == 0x7f:
 			return nil, errAt(no, RuleChar, "control character 0x%02x at position %d; records are ISO-8859-1 text", c, i+1)
 		}
 	}

@@ -129,7 +129,8 @@ func TestParseExamples(t *testing.T) {
 			eq(t, "cancelled by payer", c.Effect(), EffectCancelled)
 			eq(t, "bankgiro payer id", c.PersonalID, "995556000521")
 			eq(t, "cancelled by payee", f.Records[2].(*MandateAdvice).Effect(), EffectCancelled)
-			eq(t, "payer number changed", f.Records[8].(*MandateAdvice).Effect(), EffectChanged)
+			eq(t, "payer number changed: the new number", f.Records[8].(*MandateAdvice).Effect(), EffectChanged)
+			eq(t, "payer number changed: the old number (05/33)", f.Records[9].(*MandateAdvice).Effect(), EffectReplaced)
 			eq(t, "failed new mandate", f.Records[5].(*MandateAdvice).Effect(), EffectNone)
 		}},
 		{"autogiro_exempelfilermakuleringar_andringar-av-betalningar_sv.txt", KindAmendments, map[string]int{"21": 1, "22": 1, "23": 2, "24": 2, "25": 3, "03": 1, "11": 1, "26": 1, "27": 1, "28": 2, "29": 3}, func(t *testing.T, f *File) {
@@ -235,4 +236,64 @@ func TestSniff(t *testing.T) {
 			t.Errorf("Sniff(%q) = true", s)
 		}
 	}
+}
+
+// TestParseEncoding refuses input that is not ISO-8859-1 with CR LF,
+// saying what it is: UTF-8 (whose å would read as "Ã¥"), a byte-order mark,
+// CR-only line ends. Sniff still recognises such a file, so the refusal
+// reaches the sender with this reason.
+func TestParseEncoding(t *testing.T) {
+	advice := example(t, "autogiro_exempelfiler_medgivandeavisering_sv.txt")
+	latin1 := string(advice)
+	utf8Text := strings.NewReplacer("\xe5", "å", "\xd6", "Ö", "\x96", "–").Replace(latin1)
+	tk01 := "01AUTOGIRO              20080611            AG-MEDAVI           4711170009912346"
+	tk09 := "092008061199000000001"
+	tk73 := "7300099123460000000000000103                                 033320080611"
+	// A lower-case å in a field that is text: the payer's name in a new
+	// internet-bank mandate.
+	internet := "512008061199000009912346AG-EMEDGIV\r\n52000991234600000000000001118901003232323232005556000521     0\r\n54ANNA STRÅLE\r\n592008061199000000002\r\n"
+	tests := []struct {
+		name string
+		in   string
+		line int
+		want string
+	}{
+		{"UTF-8 title line", utf8Text, 1, "the file is UTF-8"},
+		{"UTF-8 lower-case å in a name", strings.Replace(internet, "Å", "å", 1), 3, "the file is UTF-8"},
+		{"UTF-8 byte-order mark", "\xef\xbb\xbf" + tk01 + "\r\n" + tk09 + "\r\n", 1, "UTF-8 byte-order mark"},
+		{"UTF-16 byte-order mark", utf16LE(tk01 + "\r\n" + tk09 + "\r\n"), 1, "UTF-16 byte-order mark"},
+		{"CR-only line ends", tk01 + "\r" + tk73 + "\r" + tk09 + "\r", 1, "CR alone"},
+		{"a CR inside a line", tk01 + "\r\n" + tk73 + "\rX\r\n" + tk09 + "\r\n", 2, "CR without LF"},
+		{"Windows-1252 dash", strings.Replace(latin1, "AG-MEDAVI", "AG\x96MEDAVI", 1), 5, "Windows-1252"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := Parse(strings.NewReader(tt.in))
+			var e *Error
+			if f != nil || !errors.As(err, &e) {
+				t.Fatalf("Parse = %v, %v; want an *Error", f, err)
+			}
+			if e.Line != tt.line || !strings.Contains(e.Msg, tt.want) {
+				t.Errorf("error %v: want line %d and %q", err, tt.line, tt.want)
+			}
+			if !Sniff([]byte(tt.in)) {
+				t.Errorf("Sniff does not recognise it: the file would be refused as an unknown format")
+			}
+		})
+	}
+	// The same internet-bank mandate in ISO-8859-1 reads, å included.
+	f, err := Parse(strings.NewReader(strings.Replace(internet, "Å", "\xe5", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "name", f.Records[0].(*InternetMandate).Address[0], "ANNA STRåLE")
+}
+
+// utf16LE is s (ASCII) as Windows writes "Unicode" text.
+func utf16LE(s string) string {
+	b := []byte{0xff, 0xfe}
+	for _, c := range []byte(s) {
+		b = append(b, c, 0)
+	}
+	return string(b)
 }

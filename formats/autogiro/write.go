@@ -42,42 +42,67 @@ func (p *PaymentFile) WriteTo(w io.Writer) (int64, error) {
 	}
 	for i, pm := range p.Payments {
 		o := newOut(i + 1)
-		o.code(string(pm.Type), "82", "32")
-		switch {
-		case pm.Immediately && !pm.Date.IsZero():
-			o.fail("a payment is either immediate (GENAST) or has a date, not both")
-		case pm.Immediately:
-			o.text(3, 10, "GENAST", "payment date")
-			if pm.Period != PeriodOnce {
-				o.fail("period code %q with GENAST; an immediate payment is made once (period 0)", pm.Period)
-			}
-		default:
-			o.date(3, 10, pm.Date, "payment date")
-		}
-		if len(pm.Period) != 1 || pm.Period < "0" || pm.Period > "8" {
-			o.fail("period code %q: the manual's codes are 0–8", pm.Period)
-		}
-		o.text(11, 11, string(pm.Period), "period code")
-		switch {
-		case pm.Repeats < 0 || pm.Repeats > 999:
-			o.fail("number of self-renewing payments %d: 1–999, or 0 for until cancelled", pm.Repeats)
-		case pm.Repeats > 0 && pm.Period == PeriodOnce:
-			o.fail("number of self-renewing payments %d with period 0 (once)", pm.Repeats)
-		case pm.Repeats > 0:
-			o.num(12, 14, fmt.Sprint(pm.Repeats), "number of self-renewing payments")
-		}
-		o.num(16, 31, pm.PayerNumber, "payer number")
-		if pm.Amount <= 0 {
-			o.fail("amount %s: a payment's amount is positive; a refund is a deposit (TK32)", pm.Amount)
-		}
-		o.num(32, 43, fmt.Sprint(int64(pm.Amount)), "amount")
-		o.num(44, 53, sameBankgiro(o, pm.PayeeBankgiro, bg), "payee bankgiro")
-		o.text(54, 69, pm.Reference, "reference")
+		pm.write(o, bg)
 		if err := o.flush(&buf); err != nil {
 			return 0, err
 		}
 	}
 	return writeAll(w, buf.Bytes())
+}
+
+// CheckPayment checks one payment as WriteTo would write it into a payment
+// file (manual 7.3), without the file around it: a caller can refuse one
+// bad order on its own instead of learning of it when the whole file fails.
+// A payee bankgiro left "" is the file's and not checked.
+func CheckPayment(p Payment) error {
+	o := newOut(1)
+	p.write(o, "")
+	if o.err != nil {
+		o.err.Item = 0
+		return o.err
+	}
+	return nil
+}
+
+// write fills a TK82 or TK32 record (manual 7.3) with the payment; bg is
+// the file's payee bankgiro, "" when there is no file.
+func (pm Payment) write(o *out, bg string) {
+	o.code(string(pm.Type), "82", "32")
+	switch {
+	case pm.Immediately && !pm.Date.IsZero():
+		o.fail("a payment is either immediate (GENAST) or has a date, not both")
+	case pm.Immediately:
+		o.text(3, 10, "GENAST", "payment date")
+		if pm.Period != PeriodOnce {
+			o.fail("period code %q with GENAST; an immediate payment is made once (period 0)", pm.Period)
+		}
+	default:
+		o.date(3, 10, pm.Date, "payment date")
+	}
+	if len(pm.Period) != 1 || pm.Period < "0" || pm.Period > "8" {
+		o.fail("period code %q: the manual's codes are 0–8", pm.Period)
+	}
+	o.text(11, 11, string(pm.Period), "period code")
+	switch {
+	case pm.Repeats < 0 || pm.Repeats > 999:
+		o.fail("number of self-renewing payments %d: 1–999, or 0 for until cancelled", pm.Repeats)
+	case pm.Repeats > 0 && pm.Period == PeriodOnce:
+		o.fail("number of self-renewing payments %d with period 0 (once)", pm.Repeats)
+	case pm.Repeats > 0:
+		o.num(12, 14, fmt.Sprint(pm.Repeats), "number of self-renewing payments")
+	}
+	o.num(16, 31, pm.PayerNumber, "payer number")
+	if pm.Amount <= 0 {
+		o.fail("amount %s: a payment's amount is positive; a refund is a deposit (TK32)", pm.Amount)
+	}
+	o.num(32, 43, fmt.Sprint(int64(pm.Amount)), "amount")
+	switch {
+	case bg != "":
+		o.num(44, 53, sameBankgiro(o, pm.PayeeBankgiro, bg), "payee bankgiro")
+	case pm.PayeeBankgiro != "":
+		o.num(44, 53, plainBankgiro(pm.PayeeBankgiro), "payee bankgiro")
+	}
+	o.text(54, 69, pm.Reference, "reference")
 }
 
 // WriteTo writes the mandate file: TK01 and one record per request, 80
@@ -224,14 +249,17 @@ func (o *out) date(from, to int, d Date, what string) {
 	copy(o.b[from-1:to], d.digits())
 }
 
-// text writes a string left-aligned and blank-filled, as ISO-8859-1.
+// text writes a string left-aligned and blank-filled, as ISO-8859-1
+// (manual 6.1.4): characters ISO-8859-1 lacks are written as their
+// equivalent (see Latin1), and the field's width counts characters.
 func (o *out) text(from, to int, s, what string) {
-	var enc []byte
-	for _, r := range s {
-		if r < 0x20 || r >= 0x7f && r < 0xa0 || r > 0xff {
-			o.fail("%s %q: %q cannot be written in ISO-8859-1 text", what, s, r)
-			return
-		}
+	t, err := Latin1(s)
+	if err != nil {
+		o.fail("%s %q: %v; AutoGiro text is ISO-8859-1 (manual 6.1.4)", what, s, err)
+		return
+	}
+	enc := make([]byte, 0, len(t))
+	for _, r := range t {
 		enc = append(enc, byte(r))
 	}
 	if len(enc) > to-from+1 {

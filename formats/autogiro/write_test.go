@@ -184,7 +184,9 @@ func TestWriteRefuses(t *testing.T) {
 		{"payer number with a letter", func(p *PaymentFile) { p.Payments[3].PayerNumber = "12A" }, 4},
 		{"another bankgiro", func(p *PaymentFile) { p.Payments[5].PayeeBankgiro = "5050-1055" }, 6},
 		{"repeats with period 0", func(p *PaymentFile) { p.Payments[0].Repeats = 2 }, 1},
-		{"character outside ISO-8859-1", func(p *PaymentFile) { p.Payments[0].Reference = "FAKTURA €" }, 1},
+		{"character without an ISO-8859-1 equivalent", func(p *PaymentFile) { p.Payments[0].Reference = "FAKTURA 請求" }, 1},
+		{"control character", func(p *PaymentFile) { p.Payments[0].Reference = "FAKT\x01" }, 1},
+		{"too long once transliterated", func(p *PaymentFile) { p.Payments[0].Reference = "FAKTURA 12345 €" }, 1},
 		{"unknown type", func(p *PaymentFile) { p.Payments[0].Type = "83" }, 1},
 		{"no period", func(p *PaymentFile) { p.Payments[0].Period = "" }, 1},
 		{"customer number too long", func(p *PaymentFile) { p.CustomerNumber = "4711170" }, 0},
@@ -211,5 +213,81 @@ func TestWriteRefuses(t *testing.T) {
 	m.Requests[0].Account = "33001212121212"
 	if _, err := m.WriteTo(&bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "order 1") {
 		t.Errorf("a 14-digit account: %v, want an error for order 1", err)
+	}
+}
+
+// TestLatin1 checks what a text field can hold (manual 6.1.4): ISO-8859-1
+// as it is, the rest as its nearest equivalent or an error naming it.
+func TestLatin1(t *testing.T) {
+	tests := []struct{ in, want, err string }{
+		{"ÅRSKORT-2008", "ÅRSKORT-2008", ""},
+		{"2025–9000", "2025-9000", ""},
+		{"2025—9000 “A” ‘B’", `2025-9000 "A" 'B'`, ""},
+		{"Faktura…", "Faktura...", ""},
+		{"100 €", "100 EUR", ""},
+		{"Čapek Łódź Ærø", "Capek Lódz Ærø", ""},
+		{"a\u00a0b\u200bc\td", "a bc d", ""},
+		{"請求", "", "U+8ACB"},
+		{"a\x01", "", "control character U+0001"},
+		{"\xff", "", "not UTF-8"},
+		{"🙂", "", "no ISO-8859-1 equivalent"},
+	}
+	for _, tt := range tests {
+		got, err := Latin1(tt.in)
+		switch {
+		case tt.err == "" && (err != nil || got != tt.want):
+			t.Errorf("Latin1(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+			t.Errorf("Latin1(%q) = %q, %v; want an error with %q", tt.in, got, err, tt.err)
+		}
+	}
+}
+
+// TestWriteTransliterates writes a reference with an en dash, which
+// ISO-8859-1 lacks, as a hyphen instead of refusing the whole file.
+func TestWriteTransliterates(t *testing.T) {
+	p := examplePayments()
+	p.Payments[0].Reference = "2025–9000"
+	p.Payments[1].Reference = "ÖVERSKRIDET–1234" // 16 characters, 18 bytes in UTF-8
+	var buf bytes.Buffer
+	if _, err := p.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	checkLayout(t, buf.Bytes())
+	f, err := Parse(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "en dash", f.Records[0].(*Payment).Reference, "2025-9000")
+	eq(t, "16 characters", f.Records[1].(*Payment).Reference, "ÖVERSKRIDET-1234")
+}
+
+// TestCheckPayment checks one order alone, as a payment file would hold it.
+func TestCheckPayment(t *testing.T) {
+	ok := pay(Withdrawal, day(2026, 12, 1), PeriodOnce, 0, "101", "125", "2025–9000")
+	tests := []struct {
+		name string
+		edit func(p *Payment)
+		want string
+	}{
+		{"good, with an en dash", func(p *Payment) {}, ""},
+		{"good, with the payee bankgiro", func(p *Payment) { p.PayeeBankgiro = "991-2346" }, ""},
+		{"payer number with a letter", func(p *Payment) { p.PayerNumber = "1O1" }, `payer number "1O1"`},
+		{"payer number too long", func(p *Payment) { p.PayerNumber = "12345678901234567" }, "up to 16 digits"},
+		{"reference in Chinese", func(p *Payment) { p.Reference = "請求書" }, "no ISO-8859-1 equivalent"},
+		{"no amount", func(p *Payment) { p.Amount = 0 }, "amount"},
+		{"no calendar day", func(p *Payment) { p.Date = day(2026, 2, 30) }, "no calendar day"},
+	}
+	for _, tt := range tests {
+		p := ok
+		tt.edit(&p)
+		err := CheckPayment(p)
+		var e *Error
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: %v", tt.name, err)
+		case tt.want != "" && (!errors.As(err, &e) || e.Rule != RuleWriteData || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%s: %v, want an %s error with %q", tt.name, err, RuleWriteData, tt.want)
+		}
 	}
 }
