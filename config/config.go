@@ -136,6 +136,10 @@ type AutoGiro struct {
 	// into their account as AutoGiro deposits (TK32), where the biller's
 	// agreement with Bankgirot allows it.
 	RefundCreditNotes bool `toml:"refund_credit_notes"`
+	// Test is Bankgirot's customer test (manual 6.1.5): files are named
+	// BFEP.IAGZZ instead of BFEP.IAGAG. A seal key file holding Bankgirot's
+	// published test key requires it.
+	Test bool `toml:"test"`
 }
 
 // Channels is the [channel.*] tables. A channel missing from the file runs

@@ -29,6 +29,9 @@ func TestDefault(t *testing.T) {
 	if demo.Bankgiro != "9912346" || demo.AutoGiro == nil || demo.AutoGiro.CustomerNumber != "471117" || demo.AutoGiro.Bankgiro != "9912346" {
 		t.Errorf("demo numbers: %+v autogiro %+v", demo, demo.AutoGiro)
 	}
+	if !demo.AutoGiro.Test {
+		t.Errorf("the demo seals with Bankgirot's test key, so its agreement is in test mode (test = true)")
+	}
 	if got, want := demo.AutoGiro.SealKeyFile, filepath.Join(dir, "keys/demo-autogiro.seal"); got != want {
 		t.Errorf("seal_key_file %q, want %q", got, want)
 	}
@@ -353,4 +356,36 @@ func FuzzParse(f *testing.F) {
 			_ = c.Summary()
 		}
 	})
+}
+
+// TestAutoGiroTestKey refuses an agreement that seals with Bankgirot's
+// published test key outside test mode: its files would be named for
+// production (IAGAG) and refused there.
+func TestAutoGiroTestKey(t *testing.T) {
+	for _, tt := range []struct {
+		name, key, extra, want string
+	}{
+		{"test key, production", BankgirotTestSealKey, "", `m.toml:9: tenant[0].autogiro.test: the seal key file holds Bankgirot's published test key: set test = true`},
+		{"test key in lower case", strings.ToLower(BankgirotTestSealKey), "", "tenant[0].autogiro.test"},
+		{"test key, test mode", BankgirotTestSealKey, "test = true\n", ""},
+		{"own key, production", "00112233445566778899AABBCCDDEEFF", "", ""},
+		{"test not a bool", "00112233445566778899AABBCCDDEEFF", "test = \"yes\"\n", "tenant[0].autogiro.test: found a string: write true or false"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "seal"), []byte(tt.key+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			doc := validDoc + "bankgiro = \"5050-1055\"\n[tenant.autogiro]\ncustomer_number = \"471117\"\nseal_key_file = \"seal\"\n" + tt.extra
+			c, err := Parse([]byte(doc), "m.toml", dir)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("%v", err)
+			case tt.want == "" && c.Tenants[0].AutoGiro.Test != strings.Contains(tt.extra, "true"):
+				t.Errorf("test = %v", c.Tenants[0].AutoGiro.Test)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("error %v, want %q", err, tt.want)
+			}
+		})
+	}
 }

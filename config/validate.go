@@ -147,6 +147,12 @@ func (c *Config) validateTenant(ps *problems, key string, t *Tenant) {
 			ps.add(ak+".seal_key_file", "required: a file holding the 32 hex digit seal key Bankgirot issued for the agreement")
 		} else {
 			c.checkFile(ps, ak+".seal_key_file", ag.SealKeyFile)
+			// A file sealed with the public test key is a test file: in
+			// production Bankgirot would refuse it, so it must carry the
+			// customer-test name.
+			if key, err := os.ReadFile(ag.SealKeyFile); err == nil && !ag.Test && strings.EqualFold(strings.TrimSpace(string(key)), BankgirotTestSealKey) {
+				ps.add(ak+".test", "the seal key file holds Bankgirot's published test key: set test = true (files are named for Bankgirot's customer test, IAGZZ) or use the key Bankgirot issued for the agreement")
+			}
 		}
 	}
 }

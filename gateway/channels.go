@@ -58,7 +58,7 @@ func Channels(cfg *config.Config, callback CallbackURL) ([]outbound.Channel, err
 		mail,
 		sms.New(sms.Options{From: cfg.Channels.SMS.From, Callback: callback.of(outbound.SMS)}),
 		print.New(print.Options{PDF: invoicePDF}),
-		autogiro.New(false),
+		autogiro.New(),
 	}, nil
 }
 
@@ -141,7 +141,7 @@ func buildLanes(cfg *config.Config, callback CallbackURL) (map[string]*laneParts
 func billerOf(t config.Tenant) (outbound.Biller, error) {
 	b := outbound.Biller{ID: t.ID, Name: t.Name, Orgnr: t.Orgnr, Bankgiro: t.Bankgiro, Plusgiro: t.Plusgiro}
 	if ag := t.AutoGiro; ag != nil {
-		b.AutoGiroCustomer, b.AutoGiroBankgiro = ag.CustomerNumber, ag.Bankgiro
+		b.AutoGiroCustomer, b.AutoGiroBankgiro, b.AutoGiroTest = ag.CustomerNumber, ag.Bankgiro, ag.Test
 		if b.AutoGiroBankgiro == "" {
 			b.AutoGiroBankgiro = t.Bankgiro
 		}

@@ -68,7 +68,7 @@ func TestMandateAdviceThenCollection(t *testing.T) {
 		t.Errorf("the invoice itself must still go by e-mail: %s on %s", collected.State, collected.Channel)
 	}
 	c := collected.Collection
-	if c == nil || c.State != store.CollectionSubmitted || !strings.HasPrefix(c.Reason, "collected by AutoGiro in file BFEP.IAGAG.K0471117.") {
+	if c == nil || c.State != store.CollectionSubmitted || !strings.HasPrefix(c.Reason, "collected by AutoGiro in file BFEP.IAGZZ.K0471117.") {
 		t.Fatalf("payer 101: collection %+v", c)
 	}
 	if s := skipped.Collection; s == nil || s.State != store.CollectionNone || !strings.Contains(s.Reason, "cancelled") || !strings.Contains(s.Reason, "line 10") {
@@ -77,7 +77,7 @@ func TestMandateAdviceThenCollection(t *testing.T) {
 
 	// The payment file is on the (spool) bank transport, sealed with the
 	// demo's key, and holds one TK82 for payer 101 with the invoice amount.
-	files, _ := filepath.Glob(filepath.Join(d.dataDir, "outbox", "autogiro", "BFEP.IAGAG.*"))
+	files, _ := filepath.Glob(filepath.Join(d.dataDir, "outbox", "autogiro", "BFEP.IAGZZ.*"))
 	if len(files) != 1 || filepath.Base(files[0]) != c.File {
 		t.Fatalf("autogiro outbox: %v, want one file %s", files, c.File)
 	}
@@ -216,7 +216,7 @@ func TestCreditNoteRefundedByDeposit(t *testing.T) {
 	if c == nil || c.State != store.CollectionSubmitted || !strings.Contains(c.Reason, "paid back by AutoGiro deposit") {
 		t.Fatalf("credit note collection: %+v", c)
 	}
-	files, _ := filepath.Glob(filepath.Join(d.dataDir, "outbox", "autogiro", "BFEP.IAGAG.*"))
+	files, _ := filepath.Glob(filepath.Join(d.dataDir, "outbox", "autogiro", "BFEP.IAGZZ.*"))
 	if len(files) != 1 {
 		t.Fatalf("payment files: %v", files)
 	}

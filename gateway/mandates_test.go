@@ -99,7 +99,7 @@ func TestMandateOrders(t *testing.T) {
 		}
 		return true
 	})
-	files, _ := filepath.Glob(filepath.Join(d.dataDir, "outbox", "autogiro", "BFEP.IAGAG.K0471117.*"))
+	files, _ := filepath.Glob(filepath.Join(d.dataDir, "outbox", "autogiro", "BFEP.IAGZZ.K0471117.*"))
 	if len(files) != 1 {
 		t.Fatalf("autogiro outbox: %v, want one mandate file", files)
 	}

@@ -84,6 +84,9 @@ type Biller struct {
 	AutoGiroCustomer string
 	AutoGiroBankgiro string
 	SealKey          string // 32 hex digits
+	// AutoGiroTest names the biller's files for Bankgirot's customer test
+	// (IAGZZ instead of IAGAG).
+	AutoGiroTest bool
 }
 
 // BatchItem is one document in a batch with the address routing chose.

@@ -40,6 +40,7 @@ priority = ["peppol", "email", "sms", "print"]
 [tenant.autogiro]
 customer_number = "471117"
 seal_key_file = %q
+test = true
 
 [channel.peppol]
 transport = "spool"
@@ -154,8 +155,8 @@ func TestAutoGiroFileOnBankSFTP(t *testing.T) {
 		t.Fatalf("bank server holds %v (hidden %v), want one payment file", files, hidden)
 	}
 	name := filepath.Base(files[0])
-	if !strings.HasPrefix(name, "BFEP.IAGAG.K0471117.D") {
-		t.Errorf("file name %q is not a dataset name for Bankgirot", name)
+	if !strings.HasPrefix(name, "BFEP.IAGZZ.K0471117.D") {
+		t.Errorf("file name %q is not a dataset name for Bankgirot's customer test (sealed with the test key, test = true)", name)
 	}
 	amounts := map[string]string{}
 	for _, doc := range r.Documents {

@@ -12,6 +12,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/multikanal/multikanal/formats"
 	ag "github.com/multikanal/multikanal/formats/autogiro"
@@ -19,13 +20,10 @@ import (
 )
 
 // Channel is the AutoGiro collection channel.
-type Channel struct {
-	// Test names the files for Bankgirot's customer test (IAGZZ).
-	Test bool
-}
+type Channel struct{}
 
 // New returns the AutoGiro channel.
-func New(test bool) *Channel { return &Channel{Test: test} }
+func New() *Channel { return &Channel{} }
 
 // Name is "autogiro".
 func (*Channel) Name() string { return outbound.AutoGiro }
@@ -37,38 +35,61 @@ func (*Channel) Eligible(*formats.Document, outbound.Registry) outbound.Eligibil
 }
 
 // RenderBatch writes the payment file: one TK82 withdrawal per invoice (a
-// TK32 deposit per credit note paid back) on
-// its due date (GENAST when the due date has passed or is missing), the
-// amount due, the payer number, and the OCR as reference (the invoice number
-// when there is no OCR or it is longer than the 16 characters the record
-// holds); then seals it with the biller's key. The file's date and name
-// come from the batch's creation time, so a resend is the same file.
+// TK32 deposit per credit note paid back), as Order makes it; then seals it
+// with the biller's key. The file's date and name come from the batch's
+// creation time, so a resend is the same file. Routing checks every order
+// with CheckOrder before it joins a batch, so one order the manual does not
+// allow is refused alone instead of failing the file.
 func (c *Channel) RenderBatch(b outbound.Batch) (outbound.Message, error) {
 	bl, created := b.Biller, b.Created
 	if err := checkAgreement(bl, created); err != nil {
 		return outbound.Message{}, err
 	}
-	today := formats.DateOf(created.In(stockholm))
 	f := ag.PaymentFile{WriteDate: ag.DateOf(created.In(stockholm)), CustomerNumber: bl.AutoGiroCustomer, PayeeBankgiro: bl.AutoGiroBankgiro}
 	for _, it := range b.Items {
-		doc := it.Doc
-		p := ag.Payment{Type: ag.Withdrawal, Period: ag.PeriodOnce, PayerNumber: it.To, Amount: doc.Totals.Payable,
-			PayeeBankgiro: bl.AutoGiroBankgiro, Reference: Reference(doc)}
-		if doc.Kind == formats.KindCreditNote || p.Amount < 0 {
-			// Money back to the payer: a deposit (TK32) of the amount.
-			p.Type = ag.Deposit
-			if p.Amount < 0 {
-				p.Amount = -p.Amount
-			}
-		}
-		if doc.DueDate.IsZero() || !today.Before(doc.DueDate) {
-			p.Immediately = true
-		} else {
-			p.Date = ag.DateOf(doc.DueDate.Time())
-		}
+		p := Order(it.Doc, it.To, created)
+		p.PayeeBankgiro = bl.AutoGiroBankgiro
 		f.Payments = append(f.Payments, p)
 	}
 	return c.sealed(b.Key, created, bl, &f)
+}
+
+// Order is the payment order for a document in a payment file made at
+// now (manual 7.3): a TK82 withdrawal of the amount due from the payer, or
+// a TK32 deposit for a credit note (or a negative amount) paid back; on the
+// due date, or GENAST (the next bank day) when the due date has passed or
+// is missing; once (period 0); with Reference as the reference.
+func Order(doc *formats.Document, payer string, now time.Time) ag.Payment {
+	p := ag.Payment{Type: ag.Withdrawal, Period: ag.PeriodOnce, PayerNumber: payer, Amount: doc.Totals.Payable, Reference: Reference(doc)}
+	if doc.Kind == formats.KindCreditNote || p.Amount < 0 {
+		p.Type = ag.Deposit
+		if p.Amount < 0 {
+			p.Amount = -p.Amount
+		}
+	}
+	if today := formats.DateOf(now.In(stockholm)); doc.DueDate.IsZero() || !today.Before(doc.DueDate) {
+		p.Immediately = true
+	} else {
+		p.Date = ag.DateOf(doc.DueDate.Time())
+	}
+	return p
+}
+
+// CheckOrder checks the order a document would become in a payment file
+// made now, the way the file's writer will: the payer number is digits (at
+// most 16), the reference can be written in ISO-8859-1, the amount and date
+// fit their fields. Routing calls it before the withdrawal joins a batch:
+// an order that fails is refused alone, with this error as its reason,
+// where in a batch it would fail the file and every order beside it.
+func CheckOrder(doc *formats.Document, payer string, now time.Time) error {
+	if err := ag.CheckPayment(Order(doc, payer, now)); err != nil {
+		var e *ag.Error
+		if errors.As(err, &e) {
+			return fmt.Errorf("the AutoGiro order cannot be written (Bankgirot's manual 7.3, %s): %s", e.Rule, e.Msg)
+		}
+		return err
+	}
+	return nil
 }
 
 // RenderMandates writes the biller's mandate orders as one sealed mandate
@@ -98,7 +119,9 @@ func checkAgreement(bl outbound.Biller, created time.Time) error {
 }
 
 // sealed writes a file to Bankgirot, seals it with the biller's key and
-// names it as the manual says (dataset BFEP.IAGAG.K0<customer>.D<date>.T<time>).
+// names it as the manual says (6.1.5: dataset
+// BFEP.IAGAG.K0<customer>.D<date>.T<time>, IAGZZ in Bankgirot's customer
+// test when the biller's agreement is in test mode).
 func (c *Channel) sealed(key string, created time.Time, bl outbound.Biller, f io.WriterTo) (outbound.Message, error) {
 	var raw bytes.Buffer
 	if _, err := f.WriteTo(&raw); err != nil {
@@ -108,7 +131,7 @@ func (c *Channel) sealed(key string, created time.Time, bl outbound.Biller, f io
 	if err != nil {
 		return outbound.Message{}, outbound.Permanent(fmt.Errorf("autogiro: sealing: %w", err))
 	}
-	name, err := ag.UploadName(bl.AutoGiroCustomer, created.In(stockholm), c.Test)
+	name, err := ag.UploadName(bl.AutoGiroCustomer, created.In(stockholm), bl.AutoGiroTest)
 	if err != nil {
 		return outbound.Message{}, outbound.Permanent(fmt.Errorf("autogiro: %w", err))
 	}
@@ -116,15 +139,21 @@ func (c *Channel) sealed(key string, created time.Time, bl outbound.Biller, f io
 }
 
 // Reference is what the payer's bank statement shows and what Bankgirot's
-// payment specification names the withdrawal by: the OCR number when it
-// fits the record's 16 characters, else (the end of) the invoice number.
+// reports name the withdrawal by: the OCR number when it fits the record's
+// 16 characters, else the last 16 characters of the invoice number, in
+// ISO-8859-1 (an en dash becomes a hyphen, see autogiro.Latin1) and cut by
+// characters, never inside one. A number ISO-8859-1 cannot hold is kept
+// as it is, for CheckOrder to refuse with its reason.
 func Reference(doc *formats.Document) string {
-	if ocr := doc.PaymentReference(); ocr != "" && len(ocr) <= 16 {
+	if ocr := doc.PaymentReference(); ocr != "" && utf8.RuneCountInString(ocr) <= 16 {
 		return ocr
 	}
 	ref := strings.TrimSpace(doc.Number)
-	if len(ref) > 16 {
-		ref = ref[len(ref)-16:]
+	if t, err := ag.Latin1(ref); err == nil {
+		ref = t
+	}
+	if r := []rune(ref); len(r) > 16 {
+		ref = strings.TrimLeft(string(r[len(r)-16:]), " ")
 	}
 	return ref
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/multikanal/multikanal/formats"
 	ag "github.com/multikanal/multikanal/formats/autogiro"
@@ -28,7 +29,7 @@ func TestRenderMandates(t *testing.T) {
 		{Type: ag.MandateCancel, PayerNumber: "5551004"},
 		{Type: ag.MandateChangePayerNumber, PayerNumber: "111", NewPayerNumber: "121"},
 	}
-	msg, err := New(false).RenderMandates("B1", created, biller, orders)
+	msg, err := New().RenderMandates("B1", created, biller, orders)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,13 +63,13 @@ func TestRenderMandates(t *testing.T) {
 // written, and refuses a biller without a seal key.
 func TestRenderMandatesRefuses(t *testing.T) {
 	created := time.Date(2026, 11, 27, 13, 4, 5, 0, time.UTC)
-	_, err := New(false).RenderMandates("B1", created, biller, []ag.MandateRequest{{Type: ag.MandateNew, PayerNumber: "12345678901234567"}})
+	_, err := New().RenderMandates("B1", created, biller, []ag.MandateRequest{{Type: ag.MandateNew, PayerNumber: "12345678901234567"}})
 	if err == nil || outbound.ClassOf(err) != outbound.ClassPermanent || !strings.Contains(err.Error(), "payer number") {
 		t.Errorf("a 17-digit payer number: %v", err)
 	}
 	nokey := biller
 	nokey.SealKey = ""
-	if _, err := New(false).RenderMandates("B1", created, nokey, []ag.MandateRequest{{Type: ag.MandateCancel, PayerNumber: "1"}}); err == nil || !strings.Contains(err.Error(), "seal key") {
+	if _, err := New().RenderMandates("B1", created, nokey, []ag.MandateRequest{{Type: ag.MandateCancel, PayerNumber: "1"}}); err == nil || !strings.Contains(err.Error(), "seal key") {
 		t.Errorf("no seal key: %v", err)
 	}
 }
@@ -91,7 +92,7 @@ func TestRenderBatch(t *testing.T) {
 		{Key: "b", To: "102", Doc: inv("1002", "", "2026-11-01", formats.KindInvoice, 9900)},
 		{Key: "c", To: "103", Doc: inv("1003", "", "2026-12-01", formats.KindCreditNote, -5000)},
 	}}
-	msg, err := New(false).RenderBatch(b)
+	msg, err := New().RenderBatch(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,5 +112,76 @@ func TestRenderBatch(t *testing.T) {
 	want := []string{"82 2026-12-27 101 125.00 100014", "82 GENAST 102 99.00 1002", "32 2026-12-01 103 50.00 1003"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("payments:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestTestModeName names a biller's files in test mode for Bankgirot's
+// customer test (manual 6.1.5: IAGZZ), and in production IAGAG.
+func TestTestModeName(t *testing.T) {
+	created := time.Date(2026, 11, 27, 13, 4, 5, 0, time.UTC)
+	for _, test := range []bool{false, true} {
+		bl := biller
+		bl.AutoGiroTest = test
+		msg, err := New().RenderMandates("B1", created, bl, []ag.MandateRequest{{Type: ag.MandateCancel, PayerNumber: "1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[bool]string{false: "BFEP.IAGAG.", true: "BFEP.IAGZZ."}[test]
+		if !strings.HasPrefix(msg.Name, want) {
+			t.Errorf("test mode %v: name %q, want %s…", test, msg.Name, want)
+		}
+	}
+}
+
+// TestReference takes the OCR, else the end of the invoice number, in
+// ISO-8859-1 and cut by characters.
+func TestReference(t *testing.T) {
+	for _, tt := range []struct{ number, ocr, want string }{
+		{"1001", "100014", "100014"},
+		{"1001", "1234567890123456789", "1001"},
+		{"2025–9000", "", "2025-9000"},
+		{"FAKTURA-2025-ÅÄÖ-000123", "", "-2025-ÅÄÖ-000123"},
+		{"ÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅ", "", "ÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅ"},
+		{"  42  ", "", "42"},
+	} {
+		d := &formats.Document{Number: tt.number}
+		if tt.ocr != "" {
+			d.PaymentMeans = []formats.PaymentMeans{{Code: "30", PaymentID: tt.ocr}}
+		}
+		got := Reference(d)
+		if got != tt.want || !utf8.ValidString(got) || utf8.RuneCountInString(got) > 16 {
+			t.Errorf("Reference(number %q, OCR %q) = %q, want %q", tt.number, tt.ocr, got, tt.want)
+		}
+	}
+}
+
+// TestCheckOrder refuses, alone, an order the payment file could not hold.
+func TestCheckOrder(t *testing.T) {
+	now := time.Date(2026, 11, 27, 13, 4, 5, 0, time.UTC)
+	doc := func(number string, öre int64) *formats.Document {
+		d := &formats.Document{Kind: formats.KindInvoice, Number: number}
+		d.DueDate, _ = formats.ParseDate("2026-12-27")
+		d.Totals.Payable = formats.Amount(öre)
+		return d
+	}
+	for _, tt := range []struct {
+		name, payer string
+		doc         *formats.Document
+		want        string
+	}{
+		{"good", "101", doc("1001", 12500), ""},
+		{"en dash in the number", "101", doc("2025–9000", 12500), ""},
+		{"payer number with a letter", "1O1", doc("1001", 12500), `payer number "1O1"`},
+		{"payer number too long", "12345678901234567", doc("1001", 12500), "up to 16 digits"},
+		{"number in Chinese", "101", doc("請求書", 12500), "no ISO-8859-1 equivalent"},
+		{"amount too large", "101", doc("1001", 1e12), "amount"},
+	} {
+		err := CheckOrder(tt.doc, tt.payer, now)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: %v", tt.name, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "manual 7.3")):
+			t.Errorf("%s: %v, want an error with %q naming the manual", tt.name, err, tt.want)
+		}
 	}
 }
