@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -13,15 +12,29 @@ import (
 	"github.com/multikanal/multikanal/outbound"
 )
 
-// autogiroRequest is the registry channel for mandates a payer signed in an
-// internet bank: they wait for the biller's approval (a TK04 answer) and
-// become active only with Bankgirot's mandate advice.
-const autogiroRequest = "autogiro-request"
+// Bankgirot's files are applied here, each section of Bankgirot's "Bg
+// Autogiro Teknisk manual" (2014) by its own code: mandates (§8.3, §8.6,
+// §8.8) in this file, payments (§8.2, §8.4, §8.5, §8.7, §10) in
+// bankpayments.go.
+
+// The registry channels of mandates that are not (yet) active. A mandate a
+// payer signed in an internet bank (§8.6) waits for the biller's answer (a
+// TK04, approve or reject); one under enquiry (§8.8 status 2, "under
+// förfrågan") waits for the payer's bank, and Bankgirot's mandate advice
+// (information code 42) will say how it went: the biller has nothing to
+// answer. Both become active only with Bankgirot's mandate advice.
+const (
+	autogiroRequest = "autogiro-request"
+	autogiroEnquiry = "autogiro-enquiry"
+)
 
 // bankSummary counts what one bank file changed, for its receipt.
 type bankSummary struct {
-	active, cancelled, requests, paid, stopped, unmatched int
-	files                                                 map[string]bool
+	active, renumbered, replaced, cancelled, requests, enquiries int
+	collected, retried, stopped, rejected, deposits, refunded    int
+	scheduled, cancelledPayments, moved, notDone, dropped        int
+	paid, partlyPaid, unmatched                                  int
+	files                                                        map[string]bool
 }
 
 func (s *bankSummary) String() string {
@@ -32,10 +45,24 @@ func (s *bankSummary) String() string {
 		}
 	}
 	add(s.active, "mandates active")
+	add(s.renumbered, "mandates active under a new payer number")
+	add(s.replaced, "old payer numbers no longer valid")
 	add(s.cancelled, "mandates cancelled")
 	add(s.requests, "internet-bank mandates awaiting approval")
-	add(s.paid, "withdrawals paid")
-	add(s.stopped, "withdrawals stopped")
+	add(s.enquiries, "mandates under enquiry at the payer's bank")
+	add(s.dropped, "queued withdrawals dropped")
+	add(s.collected, "withdrawals collected")
+	add(s.retried, "withdrawals to be retried")
+	add(s.stopped, "payments not made")
+	add(s.rejected, "payments rejected")
+	add(s.deposits, "deposits paid back")
+	add(s.refunded, "withdrawals refunded")
+	add(s.scheduled, "payments scheduled")
+	add(s.cancelledPayments, "payments cancelled")
+	add(s.moved, "payments moved to a new date")
+	add(s.notDone, "cancellations or changes not carried out")
+	add(s.paid, "invoices paid")
+	add(s.partlyPaid, "invoices partly paid")
 	add(s.unmatched, "payments not matching any invoice sent through this gateway")
 	if len(parts) == 0 {
 		return "nothing in it changes the registry or an invoice"
@@ -44,10 +71,10 @@ func (s *bankSummary) String() string {
 }
 
 // applyBankFile applies a Bankgirot AutoGiro file dropped into the inbox:
-// mandate advice and register extracts to the registry, payment
-// specifications and rejections to the invoices' collection. The file is
-// applied whole, in one transaction, or not at all: a wrong record count, an
-// unknown record or a mandate for another bankgiro rejects it with the line.
+// mandate advice and register extracts to the registry, payment reports to
+// the invoices' payment. The file is applied whole, in one transaction, or
+// not at all: a wrong record count, an unknown record or a section for
+// another bankgiro rejects it with the line.
 func (d *Daemon) applyBankFile(rec *store.File, r io.ReaderAt) {
 	t := d.tenant(rec.Tenant)
 	f, err := ag.Parse(io.NewSectionReader(r, 0, rec.Size))
@@ -55,7 +82,9 @@ func (d *Daemon) applyBankFile(rec *store.File, r io.ReaderAt) {
 		d.rejectFile(rec, rejectInvalid, "AutoGiro file: "+err.Error())
 		return
 	}
-	if t == nil || t.cfg.AutoGiro == nil {
+	// Bg Max also reports what payers paid by bankgiro themselves, so it
+	// needs no AutoGiro agreement: the tenant's bankgiro will do.
+	if t == nil || t.cfg.AutoGiro == nil && f.Kind != ag.KindBgMax {
 		d.rejectFile(rec, rejectInvalid, fmt.Sprintf("AutoGiro file (%s): the tenant has no AutoGiro agreement configured", f.Kind.Swedish()))
 		return
 	}
@@ -67,20 +96,17 @@ func (d *Daemon) applyBankFile(rec *store.File, r io.ReaderAt) {
 		d.rejectFile(rec, rejectInvalid, fmt.Sprintf("AutoGiro file (%s): a file to Bankgirot; the gateway writes payment files from the invoices it sends and forwards only mandate orders", f.Kind.Swedish()))
 		return
 	}
-	bg := strings.TrimLeft(t.cfg.AutoGiro.Bankgiro, "0")
-	if bg == "" {
-		bg = strings.TrimLeft(t.cfg.Bankgiro, "0")
-	}
+	bankgiros := tenantBankgiros(t)
 	now := time.Now().UTC()
 	sum := &bankSummary{files: map[string]bool{}}
-	source := "bank file " + rec.Name
 	err = d.store.Update(func(tx store.Tx) error {
 		*sum = bankSummary{files: map[string]bool{}}
-		if f.PayeeBankgiro != "" && strings.TrimLeft(f.PayeeBankgiro, "0") != bg {
-			return fmt.Errorf("the file is for payee bankgiro %s, not the tenant's %s", f.PayeeBankgiro, bg)
-		}
-		for _, record := range f.Records {
-			if err := d.applyBankRecord(tx, rec.Tenant, bg, source, record, now, sum); err != nil {
+		a := &bankApply{tx: tx, tenant: rec.Tenant, source: "bank file " + rec.Name, now: now, sum: sum}
+		for _, s := range f.Sections {
+			if s.PayeeBankgiro != "" && !bankgiros[strings.TrimLeft(s.PayeeBankgiro, "0")] {
+				return fmt.Errorf("line %d: the section is for payee bankgiro %s, not the tenant's (%s)", s.LineNo, s.PayeeBankgiro, strings.Join(keysOf(bankgiros), ", "))
+			}
+			if err := a.section(s, bankgiros); err != nil {
 				return err
 			}
 		}
@@ -103,75 +129,165 @@ func (d *Daemon) applyBankFile(rec *store.File, r io.ReaderAt) {
 	}
 }
 
-func (d *Daemon) applyBankRecord(tx store.Tx, tenant, bg, source string, record ag.Record, now time.Time, sum *bankSummary) error {
-	line := record.Position().LineNo
-	src := fmt.Sprintf("%s line %d", source, line)
-	checkBG := func(payee string) error {
-		if payee != "" && strings.TrimLeft(payee, "0") != bg {
-			return fmt.Errorf("line %d: record for payee bankgiro %s, not the tenant's %s", line, payee, bg)
+// tenantBankgiros are the payee bankgiros a tenant's bank files may name:
+// its AutoGiro agreement's and its own, without leading zeros.
+func tenantBankgiros(t *tenantState) map[string]bool {
+	out := map[string]bool{}
+	for _, bg := range []string{t.cfg.Bankgiro, agBankgiro(t)} {
+		if bg = strings.TrimLeft(strings.NewReplacer("-", "", " ", "").Replace(bg), "0"); bg != "" {
+			out[bg] = true
 		}
-		return nil
 	}
-	switch x := record.(type) {
-	case *ag.MandateAdvice:
-		if err := checkBG(x.PayeeBankgiro); err != nil {
+	return out
+}
+
+func agBankgiro(t *tenantState) string {
+	if t.cfg.AutoGiro == nil {
+		return ""
+	}
+	return t.cfg.AutoGiro.Bankgiro
+}
+
+func keysOf(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// bankApply is one bank file being applied, in one transaction.
+type bankApply struct {
+	tx     store.Tx
+	tenant string
+	source string // "bank file NAME"
+	now    time.Time
+	sum    *bankSummary
+}
+
+// at names a line of the file, as reasons and the registry cite it.
+func (a *bankApply) at(line int) string { return fmt.Sprintf("%s line %d", a.source, line) }
+
+// section applies one section of a file, record by record.
+func (a *bankApply) section(s ag.Section, bankgiros map[string]bool) error {
+	if s.Kind == ag.KindBgMax {
+		return a.bgMax(s)
+	}
+	for _, record := range s.Records {
+		line := record.Position().LineNo
+		var payee string
+		switch x := record.(type) {
+		case *ag.MandateAdvice:
+			payee = x.PayeeBankgiro
+		case *ag.InternetMandate:
+			payee = x.PayeeBankgiro
+		case *ag.RegisteredMandate:
+			payee = x.PayeeBankgiro
+		case *ag.Payment:
+			payee = x.PayeeBankgiro
+		case *ag.Refund:
+			payee = x.PayeeBankgiro
+		}
+		if payee != "" && !bankgiros[strings.TrimLeft(payee, "0")] {
+			return fmt.Errorf("line %d: record for payee bankgiro %s, not the tenant's", line, payee)
+		}
+		if err := a.record(s, record); err != nil {
 			return err
 		}
-		switch x.Effect() {
-		case ag.EffectActive, ag.EffectChanged:
-			sum.active++
-			return registerMandate(tx, tenant, x.PayerNumber, x.PersonalID, outbound.AutoGiro, src, dateOr(x.Date, now), now)
-		case ag.EffectCancelled:
-			sum.cancelled++
-			key := store.RecipientKey{Type: store.KeyCustomer, Value: payerKey(x.PayerNumber)}
-			at := dateOr(x.Date, now)
-			n, err := revokeActive(tx, tenant, key, outbound.AutoGiro, at, src)
-			if err != nil || n > 0 {
-				return err
-			}
-			// No mandate was known here: keep the cancellation itself as
-			// history, so routing can say why a payer is not collected.
-			return tx.PutRegistration(&store.Registration{Tenant: tenant, Keys: []store.RecipientKey{key}, Channel: outbound.AutoGiro,
-				Address: key.Value, Source: src, ValidFrom: at, RevokedAt: at, RevokedBy: src, Created: now})
-		}
-	case *ag.InternetMandate:
-		if err := checkBG(x.PayeeBankgiro); err != nil {
-			return err
-		}
-		sum.requests++
-		return registerMandate(tx, tenant, x.PayerNumber, x.PersonalID, autogiroRequest, src, now, now)
-	case *ag.RegisteredMandate:
-		if err := checkBG(x.PayeeBankgiro); err != nil {
-			return err
-		}
-		if x.Pending {
-			sum.requests++
-			return registerMandate(tx, tenant, x.PayerNumber, x.PersonalID, autogiroRequest, src, dateOr(x.Created, now), now)
-		}
-		sum.active++
-		return registerMandate(tx, tenant, x.PayerNumber, x.PersonalID, outbound.AutoGiro, src, dateOr(x.Created, now), now)
-	case *ag.Payment:
-		if err := checkBG(x.PayeeBankgiro); err != nil {
-			return err
-		}
-		return applyPayment(tx, tenant, x, src, now, sum)
 	}
 	return nil
 }
 
-// registerMandate records a mandate (or a mandate request) for a payer,
-// replacing the payer's earlier one on that channel (kept as history).
+func (a *bankApply) record(s ag.Section, record ag.Record) error {
+	src := a.at(record.Position().LineNo)
+	switch x := record.(type) {
+	case *ag.MandateAdvice:
+		return a.mandateAdvice(x, src)
+	case *ag.InternetMandate:
+		// §8.6: the payer signed in the internet bank; the biller answers.
+		a.sum.requests++
+		return registerMandate(a.tx, a.tenant, x.PayerNumber, x.PersonalID, autogiroRequest, src, a.now, a.now)
+	case *ag.RegisteredMandate:
+		// §8.8 status 1 "Godkänt för Autogiro": active, whoever started it
+		// (type 1 the biller, type 2 the payer in an internet bank);
+		// status 2 "Under förfrågan": Bankgirot asks the payer's bank.
+		if x.Pending {
+			a.sum.enquiries++
+			return registerMandate(a.tx, a.tenant, x.PayerNumber, x.PersonalID, autogiroEnquiry, src, dateOr(x.Created, a.now), a.now)
+		}
+		a.sum.active++
+		return registerMandate(a.tx, a.tenant, x.PayerNumber, x.PersonalID, outbound.AutoGiro, src, dateOr(x.Created, a.now), a.now)
+	case *ag.Payment:
+		return a.payment(s, x, src)
+	case *ag.Refund:
+		return a.refund(x, src)
+	case *ag.Amendment:
+		return a.amendment(x, src)
+	}
+	return nil // settlements (TK15, TK16, TK17) sum the payments applied one by one
+}
+
+// mandateAdvice applies a TK73 (§8.3.2, codes §8.3.3).
+func (a *bankApply) mandateAdvice(x *ag.MandateAdvice, src string) error {
+	meaning := fmt.Sprintf("information code %s, comment %s: %s", x.Info, x.Comment, x.Comment.Meaning().Sv)
+	switch x.Effect() {
+	case ag.EffectActive:
+		a.sum.active++
+		return registerMandate(a.tx, a.tenant, x.PayerNumber, x.PersonalID, outbound.AutoGiro, src, dateOr(x.Date, a.now), a.now)
+	case ag.EffectChanged:
+		// Information code 05, comment 32: the mandate's new payer number.
+		a.sum.renumbered++
+		return registerMandate(a.tx, a.tenant, x.PayerNumber, x.PersonalID, outbound.AutoGiro, src, dateOr(x.Date, a.now), a.now)
+	case ag.EffectReplaced:
+		// Information code 05, comment 33: the old payer number is no
+		// longer valid; its record with comment 32 names the new one.
+		a.sum.replaced++
+		return a.cancelMandate(x.PayerNumber, dateOr(x.Date, a.now), "the payer number was changed ("+meaning+")", src)
+	case ag.EffectCancelled:
+		a.sum.cancelled++
+		return a.cancelMandate(x.PayerNumber, dateOr(x.Date, a.now), "the mandate was cancelled ("+x.Info.Meaning().Sv+" "+meaning+")", src)
+	}
+	return nil
+}
+
+// cancelMandate ends a payer number's mandate, and whatever waited on it:
+// a request or enquiry, and the withdrawals still queued for the next
+// payment file, which Bankgirot would reject without a mandate.
+func (a *bankApply) cancelMandate(payer string, at time.Time, why, src string) error {
+	key := store.RecipientKey{Type: store.KeyCustomer, Value: payerKey(payer)}
+	n := 0
+	for _, ch := range []string{outbound.AutoGiro, autogiroRequest, autogiroEnquiry} {
+		m, err := revokeActive(a.tx, a.tenant, key, ch, at, src)
+		if err != nil {
+			return err
+		}
+		n += m
+	}
+	if n == 0 {
+		// No mandate was known here: keep the cancellation itself as
+		// history, so routing can say why a payer is not collected.
+		if err := a.tx.PutRegistration(&store.Registration{Tenant: a.tenant, Keys: []store.RecipientKey{key}, Channel: outbound.AutoGiro,
+			Address: key.Value, Source: src, ValidFrom: at, RevokedAt: at, RevokedBy: src, Created: a.now}); err != nil {
+			return err
+		}
+	}
+	return a.dropQueued(key.Value, why, src)
+}
+
+// registerMandate records a mandate (or a request or enquiry) for a payer,
+// replacing the payer's earlier one on that channel (kept as history). An
+// active mandate answers the request and the enquiry.
 func registerMandate(tx store.Tx, tenant, payer, personalID, channel, src string, from, now time.Time) error {
 	key := store.RecipientKey{Type: store.KeyCustomer, Value: payerKey(payer)}
 	if key.Value == "" {
 		return fmt.Errorf("%s: no payer number", src)
 	}
-	if _, err := revokeActive(tx, tenant, key, channel, from, src); err != nil {
-		return err
-	}
+	answered := []string{channel}
 	if channel == outbound.AutoGiro {
-		// The request the payer signed in the internet bank is answered.
-		if _, err := revokeActive(tx, tenant, key, autogiroRequest, from, src); err != nil {
+		answered = append(answered, autogiroRequest, autogiroEnquiry)
+	}
+	for _, ch := range answered {
+		if _, err := revokeActive(tx, tenant, key, ch, from, src); err != nil {
 			return err
 		}
 	}
@@ -181,48 +297,6 @@ func registerMandate(tx store.Tx, tenant, payer, personalID, channel, src string
 	}
 	return tx.PutRegistration(&store.Registration{Tenant: tenant, Keys: keys, Channel: channel, Address: key.Value,
 		Source: src, ValidFrom: from, Created: now})
-}
-
-// applyPayment sets the collection state of the invoice a payment
-// specification or rejection record names.
-func applyPayment(tx store.Tx, tenant string, p *ag.Payment, src string, now time.Time, sum *bankSummary) error {
-	if p.Type != ag.Withdrawal {
-		return nil
-	}
-	docID, err := tx.CollectionRef(tenant, payerKey(p.PayerNumber), refKey(p.Reference))
-	if errors.Is(err, store.ErrNotFound) {
-		sum.unmatched++
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	doc, err := tx.Doc(docID)
-	if err != nil {
-		return err
-	}
-	c := doc.Collection
-	if c == nil {
-		c = &store.Collection{Method: outbound.AutoGiro, Payer: p.PayerNumber}
-		doc.Collection = c
-	}
-	switch {
-	case p.Rejection != "":
-		c.State, c.Reason = store.CollectionStopped, fmt.Sprintf("Bankgirot rejected the withdrawal (code %s: %s), %s", p.Rejection, p.Rejection.Meaning().Sv, src)
-		sum.stopped++
-	case p.Status == ag.StatusApproved:
-		c.State, c.Reason = store.CollectionPaid, fmt.Sprintf("withdrawn %s, %s", p.Date, src)
-		sum.paid++
-	default:
-		c.State, c.Reason = store.CollectionStopped, fmt.Sprintf("not withdrawn (status %s: %s), %s", p.Status, p.Status.Meaning().Sv, src)
-		sum.stopped++
-	}
-	c.At = now
-	sum.files[doc.FileID] = true
-	if err := tx.AppendEvent(doc, store.Event{At: now, State: doc.State, Channel: outbound.AutoGiro, Reason: "collection: " + c.Reason}); err != nil {
-		return err
-	}
-	return tx.PutDoc(doc)
 }
 
 func dateOr(d ag.Date, fallback time.Time) time.Time {

@@ -14,6 +14,11 @@ import (
 
 const autogiroExamples = "../../shared/testdata/autogiro"
 
+// adviceSummary is what Bankgirot's example mandate advice does: 103 and
+// 101 become active, 104 is 105's mandate under its new payer number
+// (information code 05, comments 32 and 33), four mandates end.
+const adviceSummary = "2 mandates active, 1 mandates active under a new payer number, 1 old payer numbers no longer valid, 4 mandates cancelled"
+
 // A mandate advice from Bankgirot, then invoices for its payers: the payer
 // with an active mandate is collected in a sealed AutoGiro payment file
 // beside the invoice's own channel; the payer whose mandate was cancelled is
@@ -27,7 +32,7 @@ func TestMandateAdviceThenCollection(t *testing.T) {
 	drop(t, d, "medav.txt", advice)
 	waitUntil(t, func() bool { r, err := d.buildReceipt("F0000001"); return err == nil && r.Final })
 	r, _ := d.buildReceipt("F0000001")
-	if r.State != store.FileApplied || !strings.Contains(r.Reason, "3 mandates active, 4 mandates cancelled") {
+	if r.State != store.FileApplied || !strings.Contains(r.Reason, adviceSummary) {
 		t.Fatalf("mandate advice: %s: %s", r.State, r.Reason)
 	}
 
@@ -68,10 +73,10 @@ func TestMandateAdviceThenCollection(t *testing.T) {
 		t.Errorf("the invoice itself must still go by e-mail: %s on %s", collected.State, collected.Channel)
 	}
 	c := collected.Collection
-	if c == nil || c.State != store.CollectionSubmitted || !strings.HasPrefix(c.Reason, "collected by AutoGiro in file BFEP.IAGZZ.K0471117.") {
+	if c == nil || c.State != store.PaymentScheduled || !c.AtBank || !strings.HasPrefix(c.Reason, "collected by AutoGiro in file BFEP.IAGZZ.K0471117.") {
 		t.Fatalf("payer 101: collection %+v", c)
 	}
-	if s := skipped.Collection; s == nil || s.State != store.CollectionNone || !strings.Contains(s.Reason, "cancelled") || !strings.Contains(s.Reason, "line 10") {
+	if s := skipped.Collection; s == nil || s.State != store.PaymentOpen || !strings.Contains(s.Reason, "cancelled") || !strings.Contains(s.Reason, "line 10") {
 		t.Errorf("payer 102: collection %+v, want none with the cancellation named", s)
 	}
 
@@ -108,15 +113,15 @@ func TestBankgirotExampleFiles(t *testing.T) {
 		t.Skipf("shared test data absent: %v", err)
 	}
 	cases := []struct{ file, state, reason string }{
-		{"autogiro_exempelfil-utdrag-ur-medgivanderegistret_sv.txt", "applied", "5 mandates active, 2 internet-bank mandates awaiting approval"},
+		{"autogiro_exempelfil-utdrag-ur-medgivanderegistret_sv.txt", "applied", "5 mandates active, 2 mandates under enquiry at the payer's bank"},
 		{"autogiro_exempelfil_nya_medgivanden_via_internetbank_sv.txt", "applied", "4 internet-bank mandates awaiting approval"},
-		{"autogiro_exempelfiler_medgivandeavisering_sv.txt", "applied", "3 mandates active, 4 mandates cancelled"},
-		{"autogiro_exempelfil_bet-spec-o-tk_sv.txt", "applied", "8 payments not matching"},
-		{"autogiro_exempelfilavvisade_betalningsuppdrag_sv.txt", "applied", "3 payments not matching"},
-		{"autogiro_exempelfilutdrag-ur-bevakningsregistret_sv.txt", "applied", "5 payments not matching"},
-		{"autogiro_exempelfil_bg-max-forma_sv.txt", "applied", "nothing in it changes"},
+		{"autogiro_exempelfiler_medgivandeavisering_sv.txt", "applied", adviceSummary},
+		{"autogiro_exempelfil_bet-spec-o-tk_sv.txt", "applied", "14 payments not matching"},
+		{"autogiro_exempelfilavvisade_betalningsuppdrag_sv.txt", "applied", "8 payments not matching"},
+		{"autogiro_exempelfilutdrag-ur-bevakningsregistret_sv.txt", "applied", "10 payments not matching"},
+		{"autogiro_exempelfil_bg-max-forma_sv.txt", "applied", "4 payments not matching"},
 		{"autogiro_exempelfil_medgivandeunderlag_sv.txt", "applied", "13 mandate orders queued for Bankgirot (6 new, 2 reject, 2 cancel, 3 change)"},
-		{"autogiro_exempelfilermakuleringar_andringar-av-betalningar_sv.txt", "applied", "nothing in it changes"},
+		{"autogiro_exempelfilermakuleringar_andringar-av-betalningar_sv.txt", "applied", "8 cancellations or changes not carried out, 10 payments not matching"},
 		{"autogiro_exempelfilermakulerings-andringsunderlag_sv.txt", "rejected", "a file to Bankgirot; the gateway writes payment files"},
 		{"autogiro_exempelfil-betalningsunderlag_sv.txt", "rejected", "a file to Bankgirot; the gateway writes payment files"},
 	}
@@ -134,9 +139,13 @@ func TestBankgirotExampleFiles(t *testing.T) {
 			t.Errorf("%s: %s %q, want %s with %q", c.file, r.State, r.Reason, c.state, c.reason)
 		}
 	}
-	// After all of them: 101 active (advice line 12), 103 cancelled (line 8),
-	// 105 active (register extract), 111 awaiting approval.
-	for key, want := range map[string]string{"customer:101": "active", "customer:103": "revoked", "customer:105": "active", "customer:111": "request"} {
+	// After all of them: 101 active (advice line 12, the bank's answer to
+	// the enquiry the register extract showed), 103 cancelled (line 8),
+	// 105 no longer valid (line 15: its payer number changed to 104, line
+	// 14), 104 active, 111 awaiting approval, 7771014 active (register
+	// extract, status 1).
+	for key, want := range map[string]string{"customer:101": "active", "customer:103": "revoked", "customer:105": "revoked", "customer:104": "active",
+		"customer:111": "request", "customer:7771014": "active"} {
 		rc, err := d.RecipientsByKey("demo", key)
 		if err != nil {
 			t.Fatal(err)
@@ -148,6 +157,8 @@ func TestBankgirotExampleFiles(t *testing.T) {
 				got = "active"
 			case reg.Channel == "autogiro-request" && reg.RevokedAt.IsZero() && got != "active":
 				got = "request"
+			case reg.Channel == "autogiro-enquiry" && reg.RevokedAt.IsZero() && got != "active":
+				got = "enquiry"
 			case reg.Channel == "autogiro" && got == "none":
 				got = "revoked"
 			}
@@ -213,7 +224,7 @@ func TestCreditNoteRefundedByDeposit(t *testing.T) {
 	var r *Receipt
 	waitUntil(t, func() bool { r, err = d.buildReceipt("F0000002"); return err == nil && r.Final })
 	c := r.Documents[0].Collection
-	if c == nil || c.State != store.CollectionSubmitted || !strings.Contains(c.Reason, "paid back by AutoGiro deposit") {
+	if c == nil || c.State != store.PaymentScheduled || !c.AtBank || !strings.Contains(c.Reason, "paid back by AutoGiro deposit") {
 		t.Fatalf("credit note collection: %+v", c)
 	}
 	files, _ := filepath.Glob(filepath.Join(d.dataDir, "outbox", "autogiro", "BFEP.IAGZZ.*"))

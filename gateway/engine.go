@@ -305,15 +305,28 @@ func (e *engine) cutoff(tenant string, which func(channel string) bool) {
 		}
 		sort.Strings(ids)
 		now := e.cutTime(tenant, ch)
-		b := &store.Batch{ID: fmt.Sprintf("%s-%s-%s", ch, tenant, strings.TrimSuffix(ids[0], "."+ch)), Tenant: tenant, Channel: ch,
-			Deliveries: ids, State: store.DeliveryQueued, Created: now, Updated: now}
+		var b *store.Batch
 		err := e.d.store.Update(func(tx store.Tx) error {
+			// A delivery that ended while it waited (an AutoGiro withdrawal
+			// whose mandate a bank file cancelled) stays out of the batch.
+			var dls []*store.Delivery
 			for _, id := range ids {
 				dl, err := tx.Delivery(id)
 				if err != nil {
 					return err
 				}
+				if dl.State != store.DeliveryDelivered && dl.State != store.DeliveryFailed {
+					dls = append(dls, dl)
+				}
+			}
+			if b = nil; len(dls) == 0 {
+				return nil
+			}
+			b = &store.Batch{ID: fmt.Sprintf("%s-%s-%s", ch, tenant, strings.TrimSuffix(dls[0].ID, "."+ch)), Tenant: tenant, Channel: ch,
+				State: store.DeliveryQueued, Created: now, Updated: now}
+			for _, dl := range dls {
 				dl.BatchID, dl.State, dl.Updated = b.ID, store.DeliveryBatched, now
+				b.Deliveries = append(b.Deliveries, dl.ID)
 				if err := tx.PutDelivery(dl); err != nil {
 					return err
 				}
@@ -330,7 +343,10 @@ func (e *engine) cutoff(tenant string, which func(channel string) bool) {
 			e.mu.Unlock()
 			continue
 		}
-		e.d.log.Info("batch cut", "tenant", tenant, "channel", ch, "batch", b.ID, "deliveries", len(ids))
+		if b == nil {
+			continue
+		}
+		e.d.log.Info("batch cut", "tenant", tenant, "channel", ch, "batch", b.ID, "deliveries", len(b.Deliveries))
 		e.runners[ch].q.push(job{id: b.ID, batch: true})
 	}
 }
@@ -904,7 +920,7 @@ func recordCollection(tx store.Tx, doc *store.Doc, dl *store.Delivery, sent outb
 	c.At = now
 	switch dl.State {
 	case store.DeliveryDelivered:
-		c.State, c.File = store.CollectionSubmitted, filepath.Base(sent.Ref)
+		c.State, c.AtBank, c.File = store.PaymentScheduled, true, filepath.Base(sent.Ref)
 		c.Reason = "collected by AutoGiro in file " + c.File
 		if doc.Kind == formats.KindCreditNote {
 			c.Reason = "paid back by AutoGiro deposit in file " + c.File
@@ -912,7 +928,7 @@ func recordCollection(tx store.Tx, doc *store.Doc, dl *store.Delivery, sent outb
 	case store.DeliveryRetrying:
 		c.Reason = "payment file: " + why
 	default:
-		c.State, c.Reason = store.CollectionFailed, "payment file could not be delivered: "+why
+		c.State, c.Reason = store.PaymentFailed, "payment file could not be delivered: "+why
 	}
 	doc.Updated = now
 	return tx.AppendEvent(doc, store.Event{At: now, State: doc.State, Channel: dl.Channel, Reason: "collection: " + c.Reason})

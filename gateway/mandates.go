@@ -42,11 +42,13 @@ type MandateOrderRequest struct {
 	NewPayer   string `json:"new_payer,omitempty"`   // change
 }
 
-// MandateOrders is what the API lists for a tenant: its orders, and the
-// internet-bank mandates that wait for an answer.
+// MandateOrders is what the API lists for a tenant: its orders, the
+// internet-bank mandates that wait for its answer, and the mandates under
+// enquiry at the payer's bank, which wait for no answer from the biller.
 type MandateOrders struct {
 	Orders           []*store.MandateOrder `json:"orders"`
 	AwaitingApproval []*store.Registration `json:"awaiting_approval"`
+	UnderEnquiry     []*store.Registration `json:"under_enquiry"`
 }
 
 // mandateRequest turns an order into the record Bankgirot receives.
@@ -123,8 +125,8 @@ func (d *Daemon) queueMandateOrders(tenant, source string, reqs []MandateOrderRe
 		}
 		for i, o := range orders {
 			if strict && (o.Action == MandateActionApprove || o.Action == MandateActionReject) {
-				if !awaitsApproval(tx, tenant, o.Payer, now) {
-					return fmt.Errorf("order %d (payer %s): %s: no mandate signed in an internet bank awaits an answer for this payer (it comes with Bankgirot's mandate advice)", i+1, o.Payer, o.Action)
+				if ok, why := awaitsApproval(tx, tenant, o.Payer, now); !ok {
+					return fmt.Errorf("order %d (payer %s): %s: %s", i+1, o.Payer, o.Action, why)
 				}
 			}
 			if w, ok := waiting[orderIdentity(o)]; ok {
@@ -241,27 +243,41 @@ func orderIdentity(o *store.MandateOrder) string {
 }
 
 // awaitsApproval reports whether the payer signed a mandate in an internet
-// bank that the biller has not answered.
-func awaitsApproval(tx store.Tx, tenant, payer string, now time.Time) bool {
+// bank that the biller has not answered: only such a mandate (type 2 in the
+// mandate register, manual 8.8; a TK52 of the file of new internet-bank
+// mandates, 8.6) is the biller's to approve or reject. When there is none,
+// it says why, naming a mandate under enquiry at the payer's bank (status
+// 2 "under förfrågan") or an active one, which have nothing to answer.
+func awaitsApproval(tx store.Tx, tenant, payer string, now time.Time) (bool, string) {
 	regs, err := tx.Registrations(tenant, store.RecipientKey{Type: store.KeyCustomer, Value: payerKey(payer)})
 	if err != nil {
-		return false
+		return false, err.Error()
 	}
+	why := "no mandate signed in an internet bank awaits an answer for this payer (Bankgirot's file of new internet-bank mandates brings them)"
 	for _, r := range regs {
-		if r.Channel == autogiroRequest && r.Active(now) {
-			return true
+		if !r.Active(now) {
+			continue
+		}
+		switch r.Channel {
+		case autogiroRequest:
+			return true, ""
+		case autogiroEnquiry:
+			why = fmt.Sprintf("the payer's mandate is under enquiry at the payer's bank (%s): the bank answers, not the biller; Bankgirot's mandate advice will say when it is active", r.Source)
+		case outbound.AutoGiro:
+			why = fmt.Sprintf("the payer's mandate is already active (%s)", r.Source)
 		}
 	}
-	return false
+	return false, why
 }
 
-// ListMandateOrders returns the tenant's orders, newest first, and the
-// internet-bank mandates waiting for an answer.
+// ListMandateOrders returns the tenant's orders, newest first, the
+// internet-bank mandates waiting for an answer and the mandates under
+// enquiry at the payer's bank.
 func (d *Daemon) ListMandateOrders(tenant string) (*MandateOrders, error) {
 	if d.tenant(tenant) == nil {
 		return nil, fmt.Errorf("no tenant %s", tenant)
 	}
-	out := &MandateOrders{Orders: []*store.MandateOrder{}, AwaitingApproval: []*store.Registration{}}
+	out := &MandateOrders{Orders: []*store.MandateOrder{}, AwaitingApproval: []*store.Registration{}, UnderEnquiry: []*store.Registration{}}
 	now := time.Now()
 	err := d.store.View(func(tx store.Tx) error {
 		if err := tx.ForEachMandateOrder(tenant, func(o *store.MandateOrder) error {
@@ -271,8 +287,12 @@ func (d *Daemon) ListMandateOrders(tenant string) (*MandateOrders, error) {
 			return err
 		}
 		return tx.ForEachRegistration(tenant, func(r *store.Registration) error {
-			if r.Channel == autogiroRequest && r.Active(now) {
+			switch {
+			case !r.Active(now):
+			case r.Channel == autogiroRequest:
 				out.AwaitingApproval = append(out.AwaitingApproval, r)
+			case r.Channel == autogiroEnquiry:
+				out.UnderEnquiry = append(out.UnderEnquiry, r)
 			}
 			return nil
 		})
@@ -306,7 +326,7 @@ func (d *Daemon) queueMandateFile(rec *store.File, f *ag.File) {
 			// payer's bankgiro or answers an internet-bank mandate yes.
 			rq.Action = MandateActionApprove
 			if err := d.store.View(func(tx store.Tx) error {
-				if !awaitsApproval(tx, rec.Tenant, m.PayerNumber, time.Now()) {
+				if ok, _ := awaitsApproval(tx, rec.Tenant, m.PayerNumber, time.Now()); !ok {
 					rq.Action = MandateActionNew
 				}
 				return nil

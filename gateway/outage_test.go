@@ -451,7 +451,7 @@ func TestAutoGiroPaymentFilesCutInOneSecond(t *testing.T) {
 	drop(t, d, "ag-2.csv", []byte(strings.Replace(body, batchNumber(0), batchNumber(1), 1)))
 	for _, id := range []string{"F0000002", "F0000003"} {
 		r := waitFinalReceipt(t, d, id, 20*time.Second)
-		if c := r.Documents[0].Collection; c == nil || c.State != store.CollectionSubmitted {
+		if c := r.Documents[0].Collection; c == nil || c.State != store.PaymentScheduled || !c.AtBank {
 			t.Fatalf("%s: collection %+v, want submitted", id, c)
 		}
 	}

@@ -130,7 +130,7 @@ func TestPaymentTextOnEveryChannel(t *testing.T) {
 			return false
 		}
 		for _, doc := range r.Documents {
-			if c := doc.Collection; c != nil && c.State == store.CollectionQueued {
+			if c := doc.Collection; c != nil && c.State == store.PaymentScheduled && !c.AtBank {
 				return false // the payment file is not sent yet
 			}
 		}
@@ -152,10 +152,10 @@ func TestPaymentTextOnEveryChannel(t *testing.T) {
 			switch c := doc.Collection; {
 			case c == nil:
 				t.Errorf("no collection recorded")
-			case collected && (c.State != store.CollectionSubmitted || c.Payer != "101"):
-				t.Errorf("collection %+v, want submitted for payer 101", c)
-			case !collected && c.State != store.CollectionNone:
-				t.Errorf("collection %+v, want none", c)
+			case collected && (c.State != store.PaymentScheduled || !c.AtBank || c.Payer != "101"):
+				t.Errorf("collection %+v, want scheduled at the bank for payer 101", c)
+			case !collected && c.State != store.PaymentOpen:
+				t.Errorf("collection %+v, want open", c)
 			}
 			texts := channelTexts(t, outbox, p, doc.ID)
 			parts := map[string]int{outbound.Email: 2} // the text and the PDF; one part elsewhere
@@ -187,7 +187,7 @@ func TestPaymentTextOnEveryChannel(t *testing.T) {
 
 	// The payment file: one TK82 for each invoice with the active mandate,
 	// under the mandate's payer number, none for the others.
-	files, _ := filepath.Glob(filepath.Join(outbox, "autogiro", "BFEP.IAGAG.*"))
+	files, _ := filepath.Glob(filepath.Join(outbox, "autogiro", "BFEP.IAGZZ.*"))
 	want := map[string]bool{}
 	for _, p := range invoices {
 		if p.mandate == mandateActive {
@@ -408,9 +408,9 @@ func TestPayerNumberConflictIsRefused(t *testing.T) {
 	waitUntil(t, func() bool {
 		var err error
 		r, err = d.buildReceipt(fileID(5))
-		return err == nil && r.Final && r.Documents[0].Collection != nil && r.Documents[0].Collection.State == store.CollectionSubmitted
+		return err == nil && r.Final && r.Documents[0].Collection != nil && r.Documents[0].Collection.AtBank
 	})
-	files, _ := filepath.Glob(filepath.Join(d.dataDir, "outbox", "autogiro", "BFEP.IAGAG.*"))
+	files, _ := filepath.Glob(filepath.Join(d.dataDir, "outbox", "autogiro", "BFEP.IAGZZ.*"))
 	if len(files) != 1 {
 		t.Fatalf("payment files %v", files)
 	}

@@ -61,7 +61,8 @@ type ReceiptDocument struct {
 	Reason   string            `json:"reason,omitempty"`
 	Problems []formats.Problem `json:"problems,omitempty"`
 	Route    []store.RouteStep `json:"route,omitempty"`
-	// Collection is the payment collection beside distribution (AutoGiro).
+	// Collection is the invoice's payment state (store.Doc.Payment): an
+	// AutoGiro withdrawal beside distribution, or what the payer paid.
 	Collection *store.Collection `json:"collection,omitempty"`
 	Received   time.Time         `json:"received"`
 	Updated    time.Time         `json:"updated"`
@@ -318,7 +319,7 @@ func receiptDocOf(doc *store.Doc) ReceiptDocument {
 	rd := ReceiptDocument{ID: doc.ID, Number: doc.Number, Kind: doc.Kind, Source: doc.Source, Buyer: doc.Buyer,
 		Currency: doc.Currency, DueDate: doc.DueDate.String(), State: doc.State, Channel: doc.Channel,
 		Address: doc.Address, Output: doc.Output, Reason: doc.Reason, Problems: doc.Problems, Route: doc.Route,
-		Collection: doc.Collection, Received: doc.Created, Updated: doc.Updated}
+		Collection: doc.Payment(), Received: doc.Created, Updated: doc.Updated}
 	if doc.Currency != "" { // parsed: the amount is known
 		rd.Amount = doc.Amount.String()
 	}

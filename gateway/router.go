@@ -57,6 +57,9 @@ func (d *Daemon) route(tx store.Tx, t *tenantState, doc *store.Doc, body *format
 			return nil, nil, err
 		}
 	}
+	if err := indexPaymentRefs(tx, doc, body); err != nil {
+		return nil, nil, err
+	}
 	doc.Tried = 0
 	if err := event(store.DocRouted, "", routeSummary(doc.Route)); err != nil {
 		return nil, nil, err
@@ -103,18 +106,18 @@ func (d *Daemon) collection(tx store.Tx, t *tenantState, reg txRegistry, doc *st
 	}
 	switch {
 	case t.cfg.AutoGiro == nil:
-		col.State, col.Reason = store.CollectionNone, "the invoice names AutoGiro payer "+payer+" but the tenant has no AutoGiro agreement configured"
+		col.State, col.Reason = store.PaymentOpen, "the invoice names AutoGiro payer "+payer+" but the tenant has no AutoGiro agreement configured"
 		return nil, record()
 	case body.Totals.Payable == 0 || body.Totals.Payable < 0 && !refund:
-		col.State, col.Reason = store.CollectionNone, "nothing to withdraw: the amount due is "+body.Totals.Payable.String()
+		col.State, col.Reason = store.PaymentOpen, "nothing to withdraw: the amount due is "+body.Totals.Payable.String()
 		return nil, record()
 	case d.lanes[outbound.AutoGiro] == nil:
-		col.State, col.Reason = store.CollectionNone, "the autogiro channel is not available in this build"
+		col.State, col.Reason = store.PaymentOpen, "the autogiro channel is not available in this build"
 		return nil, record()
 	}
 	mandate, err := payerMandate(tx, reg, body, payer)
 	if p := (formats.Problem{}); errors.As(err, &p) {
-		col.State, col.Reason = store.CollectionNone, "refused: "+p.Error()
+		col.State, col.Reason = store.PaymentFailed, "refused: "+p.Error()
 		if rerr := record(); rerr != nil {
 			return nil, rerr
 		}
@@ -124,7 +127,7 @@ func (d *Daemon) collection(tx store.Tx, t *tenantState, reg txRegistry, doc *st
 		return nil, err
 	}
 	if mandate == nil {
-		col.State, col.Reason = store.CollectionNone, "no active AutoGiro mandate for payer "+payer+mandateHistory(tx, doc.Tenant, payer)
+		col.State, col.Reason = store.PaymentOpen, "no active AutoGiro mandate for payer "+payer+mandateHistory(tx, doc.Tenant, payer)
 		return nil, record()
 	}
 	// The withdrawal goes out under the mandate's own payer number, the
@@ -132,9 +135,15 @@ func (d *Daemon) collection(tx store.Tx, t *tenantState, reg txRegistry, doc *st
 	// not): a TK82 under any other number is refused (code 01).
 	payer = mandatePayer(mandate)
 	col.Payer = payer
-	col.State, col.Reason = store.CollectionQueued, fmt.Sprintf("AutoGiro mandate of payer %s registered by %s; withdrawal on %s in the next payment file", payer, mandate.Source, dueOrNow(body))
+	col.State, col.Reason = store.PaymentScheduled, fmt.Sprintf("AutoGiro mandate of payer %s registered by %s; withdrawal on %s in the next payment file", payer, mandate.Source, dueOrNow(body))
 	if refund {
 		col.Reason = fmt.Sprintf("AutoGiro mandate of payer %s registered by %s; the credit note is paid back as a deposit in the next payment file", payer, mandate.Source)
+	}
+	// One order the payment file cannot hold is refused here, alone: in a
+	// batch it would fail the file and every withdrawal beside it.
+	if err := agchannel.CheckOrder(body, payer, now); err != nil {
+		col.State, col.Reason = store.PaymentOpen, "not collected: "+err.Error()
+		return nil, record()
 	}
 	dl := &store.Delivery{ID: store.DeliveryID(doc.ID, outbound.AutoGiro), DocID: doc.ID, Tenant: doc.Tenant, Channel: outbound.AutoGiro,
 		To: payer, Collection: true, Batched: true, State: store.DeliveryQueued, Created: now, Updated: now}

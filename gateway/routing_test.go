@@ -37,8 +37,8 @@ func TestRoutingTable(t *testing.T) {
 		noSend   bool              // the buyer's customer number is on do_not_send
 		state    store.DocState
 		channel  string
-		reason   string // in the document's reason or its route
-		collect  string // collection state, when a payer number is set
+		reason   string             // in the document's reason or its route
+		collect  store.PaymentState // payment state, when a payer number is set
 	}{
 		{name: "first eligible wins", priority: []string{"peppol", "email", "print"}, columns: map[string]string{"buyer_email": "a@b.se"},
 			state: store.DocDelivered, channel: "peppol", reason: "buyer endpoint 0007:5567432108"},
@@ -59,9 +59,9 @@ func TestRoutingTable(t *testing.T) {
 		{name: "do not send", priority: []string{"peppol"}, noSend: true,
 			state: store.DocHeld, reason: "do-not-send list"},
 		{name: "active mandate: collected beside distribution", priority: []string{"peppol"}, columns: map[string]string{"autogiro_payer_number": "777"},
-			mandate: "active", state: store.DocDelivered, channel: "peppol", collect: store.CollectionSubmitted},
+			mandate: "active", state: store.DocDelivered, channel: "peppol", collect: store.PaymentScheduled},
 		{name: "cancelled mandate: not collected, and why", priority: []string{"peppol"}, columns: map[string]string{"autogiro_payer_number": "777"},
-			mandate: "cancelled", state: store.DocDelivered, channel: "peppol", collect: store.CollectionNone, reason: "the mandate was cancelled"},
+			mandate: "cancelled", state: store.DocDelivered, channel: "peppol", collect: store.PaymentOpen, reason: "the mandate was cancelled"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -221,6 +221,10 @@ func (d *Daemon) statusPage(w http.ResponseWriter, r *http.Request) {
 	if s := sessionOf(r); s != nil {
 		v.CSRF = s.csrf
 	}
+	if v.Payments, err = d.paymentRows(); err != nil {
+		http.Error(w, "reading the store: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
 	var buf bytes.Buffer
 	if err := statusTmpl.Execute(&buf, v); err != nil {
 		http.Error(w, "rendering the status page: "+err.Error(), http.StatusInternalServerError)
@@ -245,7 +249,45 @@ type statusView struct {
 	Recent   []recentFile
 	// CSRF is the session's token, which every form on the page carries
 	// (field "csrf"); "" when the page was not opened in a session.
-	CSRF string
+	CSRF     string
+	Payments []paymentRow
+}
+
+// paymentRow is one payment state on the status page: how many invoices
+// are in it, from the counts the store keeps.
+type paymentRow struct {
+	State   store.PaymentState
+	Label   string
+	Meaning string
+	Count   int64
+	Class   string // "", "warn" or "bad" when some are in it
+}
+
+// paymentStates are the payment states in the order of an invoice's life.
+var paymentStates = []paymentRow{
+	{State: store.PaymentOpen, Label: "open", Meaning: "the payer pays; nothing reported paid yet"},
+	{State: store.PaymentScheduled, Label: "scheduled", Meaning: "AutoGiro withdrawal ordered, waiting for its payment file or its date"},
+	{State: store.PaymentCollected, Label: "collected", Meaning: "withdrawn by AutoGiro"},
+	{State: store.PaymentPaid, Label: "paid", Meaning: "paid in full, as the bank reports (Bg Max)"},
+	{State: store.PaymentPartlyPaid, Label: "partly paid", Meaning: "part of the amount due paid", Class: "warn"},
+	{State: store.PaymentRefunded, Label: "refunded", Meaning: "money went back to the payer", Class: "warn"},
+	{State: store.PaymentCancelled, Label: "cancelled", Meaning: "withdrawal cancelled before it was made", Class: "warn"},
+	{State: store.PaymentFailed, Label: "failed", Meaning: "not collected: payment file failed, order rejected or payment stopped", Class: "bad"},
+}
+
+// paymentRows counts the invoices in each payment state.
+func (d *Daemon) paymentRows() ([]paymentRow, error) {
+	var counts map[store.PaymentState]int64
+	err := d.store.View(func(tx store.Tx) (err error) { counts, err = tx.PaymentCounts(); return err })
+	rows := make([]paymentRow, len(paymentStates))
+	for i, r := range paymentStates {
+		r.Count = counts[r.State]
+		if r.Count == 0 {
+			r.Class = ""
+		}
+		rows[i] = r
+	}
+	return rows, err
 }
 
 type tile struct {

@@ -163,7 +163,7 @@ func TestAutoGiroFileOnBankSFTP(t *testing.T) {
 		p, ok := payerOf[doc.Number]
 		if !ok {
 			// The example's own payer numbers have no mandate here.
-			if c := doc.Collection; c != nil && c.State != store.CollectionNone {
+			if c := doc.Collection; c != nil && c.State != store.PaymentOpen {
 				t.Errorf("%s: collection %+v, want none (no mandate)", doc.Number, c)
 			}
 			continue

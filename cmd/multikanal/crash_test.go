@@ -494,12 +494,12 @@ func (h *harness) check(b *crashBatch, st *gateway.Status) crashResult {
 			}
 			c := doc.Collection
 			switch {
-			case w.collect && (c == nil || c.State != store.CollectionSubmitted):
-				t.Errorf("invoice %s: collection %+v, want submitted", doc.Number, c)
+			case w.collect && (c == nil || c.State != store.PaymentScheduled || !c.AtBank):
+				t.Errorf("invoice %s: collection %+v, want scheduled at the bank", doc.Number, c)
 			case w.collect:
 				res.collected++
 				collectRefs["101/"+w.ocr] = true
-			case c != nil && c.State == store.CollectionSubmitted:
+			case c != nil && c.State == store.PaymentScheduled:
 				t.Errorf("invoice %s is collected without a mandate: %+v", doc.Number, c)
 			}
 		}

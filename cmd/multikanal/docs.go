@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"os/user"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/multikanal/multikanal/gateway"
@@ -127,8 +128,8 @@ func printDocDetail(w io.Writer, d *gateway.DocDetail) {
 	fmt.Fprintf(w, "amount    %s %s, due %s\n", doc.Amount, doc.Currency, orDash(doc.DueDate.String()))
 	fmt.Fprintf(w, "state     %s on %s\n", doc.State, orDash(doc.Channel))
 	fmt.Fprintf(w, "reason    %s\n", orDash(doc.Reason))
-	if c := doc.Collection; c != nil {
-		fmt.Fprintf(w, "collect   %s payer %s: %s (%s)\n", c.Method, c.Payer, c.State, c.Reason)
+	if c := doc.Payment(); c != nil {
+		fmt.Fprintf(w, "payment   %s (%s): %s\n", strings.ReplaceAll(string(c.State), "_", " "), paymentOf(c), c.Reason)
 	}
 	if len(doc.Route) > 0 {
 		fmt.Fprintln(w, "\nroute:")
@@ -159,4 +160,16 @@ func shorten(s string, n int) string {
 		return s
 	}
 	return s[:n-1] + "…"
+}
+
+// paymentOf says how an invoice is paid: "autogiro payer 101, paid 125.00".
+func paymentOf(c *store.Collection) string {
+	how := c.Method
+	if c.Payer != "" {
+		how += " payer " + c.Payer
+	}
+	if c.Paid != 0 {
+		how += ", paid " + c.Paid.String()
+	}
+	return how
 }

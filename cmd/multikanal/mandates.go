@@ -90,6 +90,10 @@ Flags for all: --addr HOST:PORT, --config FILE or --data DIR to find the daemon;
 	} else {
 		printRegistrations(stdout, list.AwaitingApproval)
 	}
+	if len(list.UnderEnquiry) > 0 {
+		fmt.Fprintln(stdout, "Mandates under enquiry at the payer's bank (nothing to answer; Bankgirot's mandate advice follows):")
+		printRegistrations(stdout, list.UnderEnquiry)
+	}
 	fmt.Fprintln(stdout, "Mandate orders, newest first:")
 	if len(list.Orders) == 0 {
 		fmt.Fprintln(stdout, "  (none)")

@@ -126,7 +126,10 @@ func Open(path string) (*Bolt, error) {
 			if err := indexFiles(tx); err != nil {
 				return err
 			}
-			return buildAttention(tx)
+			if err := buildAttention(tx); err != nil {
+				return err
+			}
+			return indexPayments(tx)
 		})
 	})
 	if err != nil {
@@ -447,21 +450,27 @@ func (t *boltTx) Doc(id string) (*Doc, error) {
 }
 
 // PutDoc stores the document and keeps the state × channel counters that
-// status reads without scanning every document.
+// status reads without scanning every document, and the counters per
+// payment state.
 func (t *boltTx) PutDoc(d *Doc) error {
 	if err := indexAttention(t.tx, d); err != nil {
 		return err
 	}
 	counts := t.tx.Bucket(bCounts)
-	if old, err := t.Doc(d.ID); err == nil {
+	old, err := t.Doc(d.ID)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if err := countPayment(t.tx, old, d); err != nil {
+		return err
+	}
+	if old != nil {
 		if old.State == d.State && old.Channel == d.Channel {
 			return t.put(bDocs, d.ID, d)
 		}
 		if err := addCount(counts, countKey(old.State, old.Channel), -1); err != nil {
 			return err
 		}
-	} else if !errors.Is(err, ErrNotFound) {
-		return err
 	}
 	if err := addCount(counts, countKey(d.State, d.Channel), 1); err != nil {
 		return err

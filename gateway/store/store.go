@@ -12,6 +12,8 @@ import (
 	"errors"
 	"time"
 
+	json "github.com/goccy/go-json"
+
 	"github.com/multikanal/multikanal/formats"
 )
 
@@ -109,6 +111,22 @@ type Tx interface {
 	// CollectionRef finds the document of a withdrawal, or ErrNotFound.
 	CollectionRef(tenant, payer, ref string) (string, error)
 
+	// ForEachCollectionRef calls fn for the tenant's withdrawals (of one
+	// payer, or every payer's when payer is ""), as PutCollectionRef
+	// indexed them.
+	ForEachCollectionRef(tenant, payer string, fn func(payer, ref, docID string) error) error
+
+	// PutPaymentRef indexes an invoice by a reference its payer pays it
+	// with (its OCR number, its invoice number), so a bank's report of
+	// incoming payments finds it; a later invoice with the same reference
+	// takes it over.
+	PutPaymentRef(tenant, ref, docID string) error
+	// PaymentRef finds the invoice a payment names, or ErrNotFound.
+	PaymentRef(tenant, ref string) (string, error)
+	// PaymentCounts is the number of documents per payment state (see
+	// Doc.Payment), kept by PutDoc.
+	PaymentCounts() (map[PaymentState]int64, error)
+
 	// PutNumberRef indexes an invoice by its number, so a credit note can
 	// find the invoice it credits.
 	PutNumberRef(tenant, number, docID string) error
@@ -177,29 +195,95 @@ const (
 	DocSkipped DocState = "skipped"
 )
 
-// Collection states. Collection runs beside distribution: an invoice whose
-// payer has an active AutoGiro mandate is also withdrawn.
+// PaymentState is where an invoice's payment stands: collected by
+// AutoGiro beside distribution, or paid by the payer (bankgiro, plusgiro,
+// Swish with the OCR number) as the bank reports it.
+type PaymentState string
+
+// Payment states. Records written before the payment state had them carry
+// queued, submitted, stopped and none, which read as scheduled (not yet at
+// the bank), scheduled (at the bank), failed and open.
 const (
-	CollectionQueued    = "queued"    // waiting for the next payment file
-	CollectionSubmitted = "submitted" // in a payment file at the bank
-	CollectionPaid      = "paid"      // the bank reports it withdrawn
-	CollectionStopped   = "stopped"   // the bank reports it not withdrawn
-	CollectionFailed    = "failed"    // the payment file could not be delivered
-	CollectionNone      = "none"      // named a payer but will not be collected (reason says why)
+	PaymentOpen       PaymentState = "open"        // the payer pays; no payment reported yet (the reason says why AutoGiro does not collect it, when the invoice named a payer)
+	PaymentScheduled  PaymentState = "scheduled"   // an AutoGiro withdrawal (or deposit) is ordered: waiting for the next payment file, or at Bankgirot for its date (AtBank)
+	PaymentCollected  PaymentState = "collected"   // Bankgirot reports the withdrawal made
+	PaymentPaid       PaymentState = "paid"        // the bank reports the amount due paid in full
+	PaymentPartlyPaid PaymentState = "partly_paid" // the bank reports part of the amount due paid
+	PaymentRefunded   PaymentState = "refunded"    // money went back to the payer: a withdrawal taken back by the payer's bank, or a credit note's deposit made
+	PaymentCancelled  PaymentState = "cancelled"   // the withdrawal was cancelled before it was made
+	PaymentFailed     PaymentState = "failed"      // not collected: the payment file failed, or Bankgirot rejected or stopped the payment
 )
 
-// Collection is an invoice's AutoGiro withdrawal.
+// MethodTransfer is the Collection.Method of an invoice the payer pays
+// himself; an AutoGiro withdrawal's is "autogiro".
+const MethodTransfer = "transfer"
+
+// Collection is an invoice's payment: an AutoGiro withdrawal beside
+// distribution, or the payer's own payment as the bank reports it. The
+// JSON names are the ones receipts have carried since collection began.
 type Collection struct {
-	Method string    `json:"method"` // "autogiro"
-	Payer  string    `json:"payer"`  // payer number
-	State  string    `json:"state"`
-	File   string    `json:"file,omitempty"`
-	Reason string    `json:"reason"`
-	At     time.Time `json:"at"`
+	Method string       `json:"method"`          // "autogiro", or "transfer"
+	Payer  string       `json:"payer,omitempty"` // AutoGiro payer number
+	State  PaymentState `json:"state"`
+	// AtBank says Bankgirot has the AutoGiro order: its payment file was
+	// delivered, or a report from Bankgirot names it.
+	AtBank bool   `json:"at_bank,omitempty"`
+	File   string `json:"file,omitempty"` // the payment file that carried the order
+	// Date is the payment date Bankgirot reports for the order (a date
+	// change moves it); zero until a report names one.
+	Date formats.Date `json:"date,omitzero"`
+	// Paid is what the bank has reported paid (or paid back) so far, and
+	// Payments the reports that said so.
+	Paid     formats.Amount `json:"paid,omitempty"`
+	Payments []Received     `json:"payments,omitempty"`
+	Reason   string         `json:"reason"`
+	At       time.Time      `json:"at"`
 }
 
-// End reports whether collection needs nothing more from the gateway.
-func (c *Collection) End() bool { return c == nil || c.State != CollectionQueued }
+// Received is one payment a bank reported for an invoice.
+type Received struct {
+	// Key names the payment within the bank's report (deposit date and
+	// serial number, position), so a second copy of a report adds nothing.
+	Key    string         `json:"key"`
+	Amount formats.Amount `json:"amount"`
+	Date   formats.Date   `json:"date,omitzero"`
+	Source string         `json:"source"` // "bank file NAME line N"
+}
+
+// UnmarshalJSON reads a collection, the states of records written before
+// the payment state included.
+func (c *Collection) UnmarshalJSON(b []byte) error {
+	type plain Collection
+	if err := json.Unmarshal(b, (*plain)(c)); err != nil {
+		return err
+	}
+	switch c.State {
+	case "queued":
+		c.State = PaymentScheduled
+	case "submitted":
+		c.State, c.AtBank = PaymentScheduled, true
+	case "stopped":
+		c.State = PaymentFailed
+	case "none":
+		c.State = PaymentOpen
+	}
+	return nil
+}
+
+// End reports whether collection needs nothing more from the gateway: it
+// is no withdrawal still waiting for the next payment file. (The bank's
+// reports may still change it; they come as files of their own.)
+func (c *Collection) End() bool { return c == nil || c.State != PaymentScheduled || c.AtBank }
+
+// Payment is the document's payment: its collection, or, for an invoice
+// routed to a channel without one, open (the payer pays it); nil for
+// what is not payable (a credit note, a rejected or held invoice).
+func (d *Doc) Payment() *Collection {
+	if d.Collection != nil || d.PaymentState() == "" {
+		return d.Collection
+	}
+	return &Collection{Method: MethodTransfer, State: PaymentOpen, Reason: "payable by the payer; no payment reported yet", At: d.Updated}
+}
 
 // End reports whether the state is final for the document.
 func (s DocState) End() bool {
@@ -237,7 +321,9 @@ type Doc struct {
 	// Tried counts the route steps already used (failed or in use).
 	Tried  int    `json:"tried,omitempty"`
 	Output string `json:"output,omitempty"`
-	// Collection is the payment collection (AutoGiro) beside distribution.
+	// Collection is the invoice's payment, when something happened to it:
+	// an AutoGiro withdrawal beside distribution, or a payment the bank
+	// reported. See Payment.
 	Collection *Collection `json:"collection,omitempty"`
 	// Ack is an operator's acknowledgement of a dead document: it no longer
 	// needs attention. A retry clears it.

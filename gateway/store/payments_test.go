@@ -1,0 +1,173 @@
+package store
+
+import (
+	"maps"
+	"path/filepath"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/multikanal/multikanal/formats"
+)
+
+// TestPaymentStates reads every document's payment state, and counts
+// them as they change, including in a store written before the payment
+// state: its collections carry queued, submitted, stopped and none, which
+// read as the payment states they were.
+func TestPaymentStates(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy := map[string]string{
+		"F0000001-0000000": `{"id":"F0000001-0000000","kind":"invoice","amount":"125.00","state":"delivered","collection":{"method":"autogiro","payer":"101","state":"queued","reason":"r","at":"2026-01-01T00:00:00Z"}}`,
+		"F0000001-0000001": `{"id":"F0000001-0000001","kind":"invoice","amount":"125.00","state":"delivered","collection":{"method":"autogiro","payer":"102","state":"submitted","file":"BFEP.IAGAG.K0471117.D260101.T120000","reason":"r","at":"2026-01-01T00:00:00Z"}}`,
+		"F0000001-0000002": `{"id":"F0000001-0000002","kind":"invoice","amount":"125.00","state":"delivered","collection":{"method":"autogiro","payer":"103","state":"stopped","reason":"r","at":"2026-01-01T00:00:00Z"}}`,
+		"F0000001-0000003": `{"id":"F0000001-0000003","kind":"invoice","amount":"125.00","state":"delivered","collection":{"method":"autogiro","payer":"104","state":"none","reason":"r","at":"2026-01-01T00:00:00Z"}}`,
+		"F0000001-0000004": `{"id":"F0000001-0000004","kind":"invoice","amount":"125.00","state":"delivered"}`,
+		"F0000001-0000005": `{"id":"F0000001-0000005","kind":"creditnote","amount":"-5.00","state":"delivered"}`,
+		"F0000001-0000006": `{"id":"F0000001-0000006","kind":"invoice","amount":"125.00","state":"rejected"}`,
+	}
+	s.Close()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for id, raw := range legacy {
+			if err := tx.Bucket(bDocs).Put([]byte(id), []byte(raw)); err != nil {
+				return err
+			}
+		}
+		return tx.DeleteBucket(bPaymentCounts)
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(path); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+
+	want := []struct {
+		id     string
+		state  PaymentState
+		atBank bool
+		end    bool
+	}{
+		{"F0000001-0000000", PaymentScheduled, false, false},
+		{"F0000001-0000001", PaymentScheduled, true, true},
+		{"F0000001-0000002", PaymentFailed, false, true},
+		{"F0000001-0000003", PaymentOpen, false, true},
+		{"F0000001-0000004", PaymentOpen, false, true},
+		{"F0000001-0000005", "", false, true},
+		{"F0000001-0000006", "", false, true},
+	}
+	counts := func() map[PaymentState]int64 {
+		t.Helper()
+		var c map[PaymentState]int64
+		if err := s.View(func(tx Tx) (err error) { c, err = tx.PaymentCounts(); return err }); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	err = s.View(func(tx Tx) error {
+		for _, w := range want {
+			d, err := tx.Doc(w.id)
+			if err != nil {
+				return err
+			}
+			p := d.Payment()
+			switch {
+			case w.state == "" && p != nil:
+				t.Errorf("%s: payment %+v, want none", w.id, p)
+			case w.state != "" && (p == nil || p.State != w.state || p.AtBank != w.atBank):
+				t.Errorf("%s: payment %+v, want %s (at bank %v)", w.id, p, w.state, w.atBank)
+			case p.End() != w.end:
+				t.Errorf("%s: End() = %v, want %v", w.id, p.End(), w.end)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := counts(), map[PaymentState]int64{PaymentScheduled: 2, PaymentFailed: 1, PaymentOpen: 2}; !maps.Equal(got, want) {
+		t.Errorf("counts built at open: %v, want %v", got, want)
+	}
+
+	// PutDoc moves a document between the counts.
+	err = s.Update(func(tx Tx) error {
+		d, err := tx.Doc("F0000001-0000004")
+		if err != nil {
+			return err
+		}
+		d.Collection = &Collection{Method: MethodTransfer, State: PaymentPartlyPaid, Paid: formats.Amount(500)}
+		if err := tx.PutDoc(d); err != nil {
+			return err
+		}
+		return tx.PutDoc(&Doc{ID: "F0000002-0000000", Kind: formats.KindInvoice, Amount: 100, State: DocQueued})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := counts(), map[PaymentState]int64{PaymentScheduled: 2, PaymentFailed: 1, PaymentOpen: 2, PaymentPartlyPaid: 1}; !maps.Equal(got, want) {
+		t.Errorf("counts after PutDoc: %v, want %v", got, want)
+	}
+}
+
+// TestPaymentRefs indexes invoices by reference and walks a tenant's
+// withdrawals by payer.
+func TestPaymentRefs(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Update(func(tx Tx) error { return tx.PutPaymentRef("demo", "", "D9") }); err == nil {
+		t.Fatal("an empty reference was indexed")
+	}
+	err = s.Update(func(tx Tx) error {
+		for _, r := range [][3]string{{"demo", "100014", "D1"}, {"acme", "100014", "D3"}, {"demo", "100014", "D4"}} {
+			if err := tx.PutPaymentRef(r[0], r[1], r[2]); err != nil {
+				return err
+			}
+		}
+		for _, r := range [][4]string{{"demo", "101", "A", "D1"}, {"demo", "101", "B", "D2"}, {"demo", "1010", "A", "D5"}, {"acme", "101", "A", "D3"}} {
+			if err := tx.PutCollectionRef(r[0], r[1], r[2], r[3]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.View(func(tx Tx) error {
+		if id, err := tx.PaymentRef("demo", "100014"); err != nil || id != "D4" {
+			t.Errorf("demo 100014: %q, %v; want the later invoice D4", id, err)
+		}
+		if id, err := tx.PaymentRef("acme", "100014"); err != nil || id != "D3" {
+			t.Errorf("acme 100014: %q, %v", id, err)
+		}
+		if _, err := tx.PaymentRef("demo", "100022"); err != ErrNotFound {
+			t.Errorf("demo 100022: %v, want ErrNotFound", err)
+		}
+		for payer, want := range map[string]string{"101": "101/A/D1 101/B/D2", "": "101/A/D1 101/B/D2 1010/A/D5"} {
+			var got string
+			tx.ForEachCollectionRef("demo", payer, func(p, ref, id string) error {
+				if got != "" {
+					got += " "
+				}
+				got += p + "/" + ref + "/" + id
+				return nil
+			})
+			if got != want {
+				t.Errorf("withdrawals of payer %q: %s, want %s", payer, got, want)
+			}
+		}
+		return nil
+	})
+}
