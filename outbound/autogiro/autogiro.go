@@ -125,7 +125,7 @@ func checkAgreement(bl outbound.Biller, created time.Time) error {
 func (c *Channel) sealed(key string, created time.Time, bl outbound.Biller, f io.WriterTo) (outbound.Message, error) {
 	var raw bytes.Buffer
 	if _, err := f.WriteTo(&raw); err != nil {
-		return outbound.Message{}, outbound.Permanent(fmt.Errorf("autogiro: %w", err))
+		return outbound.Message{}, outbound.Permanent(err) // *autogiro.Error says "autogiro:" itself
 	}
 	sealed, err := ag.Seal(raw.Bytes(), bl.SealKey, created.In(stockholm))
 	if err != nil {
@@ -133,7 +133,7 @@ func (c *Channel) sealed(key string, created time.Time, bl outbound.Biller, f io
 	}
 	name, err := ag.UploadName(bl.AutoGiroCustomer, created.In(stockholm), bl.AutoGiroTest)
 	if err != nil {
-		return outbound.Message{}, outbound.Permanent(fmt.Errorf("autogiro: %w", err))
+		return outbound.Message{}, outbound.Permanent(err)
 	}
 	return outbound.Message{Key: key, Name: name, ContentType: "text/plain; charset=iso-8859-1", Body: sealed}, nil
 }
