@@ -129,7 +129,11 @@ func printDocDetail(w io.Writer, d *gateway.DocDetail) {
 	fmt.Fprintf(w, "state     %s on %s\n", doc.State, orDash(doc.Channel))
 	fmt.Fprintf(w, "reason    %s\n", orDash(doc.Reason))
 	if c := doc.Payment(); c != nil {
-		fmt.Fprintf(w, "payment   %s (%s): %s\n", strings.ReplaceAll(string(c.State), "_", " "), paymentOf(c), c.Reason)
+		fmt.Fprintf(w, "payment   %s (%s)", strings.ReplaceAll(string(c.State), "_", " "), paymentOf(c))
+		if c.Reason != "" {
+			fmt.Fprintf(w, ": %s", c.Reason)
+		}
+		fmt.Fprintln(w)
 	}
 	if len(doc.Route) > 0 {
 		fmt.Fprintln(w, "\nroute:")

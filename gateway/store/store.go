@@ -236,8 +236,8 @@ type Collection struct {
 	// Payments the reports that said so.
 	Paid     formats.Amount `json:"paid,omitempty"`
 	Payments []Received     `json:"payments,omitempty"`
-	Reason   string         `json:"reason"`
-	At       time.Time      `json:"at"`
+	Reason   string         `json:"reason,omitempty"`
+	At       time.Time      `json:"at,omitzero"`
 }
 
 // Received is one payment a bank reported for an invoice.
@@ -282,7 +282,8 @@ func (d *Doc) Payment() *Collection {
 	if d.Collection != nil || d.PaymentState() == "" {
 		return d.Collection
 	}
-	return &Collection{Method: MethodTransfer, State: PaymentOpen, Reason: "payable by the payer; no payment reported yet", At: d.Updated}
+	// Kept short: it is in the receipt of every invoice nobody paid yet.
+	return &Collection{Method: MethodTransfer, State: PaymentOpen}
 }
 
 // End reports whether the state is final for the document.
