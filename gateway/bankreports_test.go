@@ -57,14 +57,14 @@ const demoBG = "0009912346" // the demo's payee bankgiro, as records hold it
 
 // report opens a new-layout report (§8.2.2, §8.3.2, §8.4.2, §8.5.2): layout
 // 3–22, date 25–32, content 45–64, customer 65–70, bankgiro 71–80.
-func report(content string, written formats.Date) string {
+func openingRecord(content string, written formats.Date) string {
 	return record(1, "01", 3, "AUTOGIRO", 25, ymd(written), 45, content, 65, "471117", 71, demoBG)
 }
 
 // advice is a mandate advice (§8.3): each entry is payer, information code,
 // comment code.
 func advice(day formats.Date, entries ...[3]string) []byte {
-	recs := []string{report("AG-MEDAVI", day)}
+	recs := []string{openingRecord("AG-MEDAVI", day)}
 	for _, e := range entries {
 		recs = append(recs, record(1, "73", 3, demoBG, 13, zp(e[0], 16), 62, e[1], 64, e[2], 66, ymd(day)))
 	}
@@ -325,7 +325,7 @@ func TestAmendmentsApplied(t *testing.T) {
 	// example (FAKTNR1650000000).
 	ref := func(ocr string) string { s := ocrOf(ocr); return s + strings.Repeat("0", 16-len(s)) }
 	file := bankFile(
-		report("MAKULERING/ÄNDRING", today),
+		openingRecord("MAKULERING/ÄNDRING", today),
 		record(1, "11", 3, ymd(due), 11, zp("401", 16), 27, "82", 29, amount, 41, "REFERENS", 49, "00000000", 57, ref("940100"), 73, "12"),
 		record(1, "29", 3, ymd(due), 11, zp("402", 16), 27, "82", 29, amount, 41, "REFERENS", 49, ymd(moved), 57, ref("940200"), 73, "18"),
 		record(1, "25", 3, ymd(due), 11, zp("403", 16), 27, "82", 29, zp(1, 12), 41, "REFERENS", 49, "00000000", 57, ref("940300"), 73, "13"),
