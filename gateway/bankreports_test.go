@@ -55,7 +55,7 @@ func ymd(d formats.Date) string { return strings.ReplaceAll(d.String(), "-", "")
 
 const demoBG = "0009912346" // the demo's payee bankgiro, as records hold it
 
-// report opens a new-layout report (§8.2.2, §8.3.2, §8.4.2, §8.5.2): layout
+// openingRecord opens a new-layout report (§8.2.2, §8.3.2, §8.4.2, §8.5.2): layout
 // 3–22, date 25–32, content 45–64, customer 65–70, bankgiro 71–80.
 func openingRecord(content string, written formats.Date) string {
 	return record(1, "01", 3, "AUTOGIRO", 25, ymd(written), 45, content, 65, "471117", 71, demoBG)
