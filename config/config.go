@@ -108,16 +108,33 @@ type Delivery struct {
 // Tenant is one [[tenant]]: a biller sending through the gateway.
 //
 // After Load the numbers are normalised to digits only (Orgnr and
-// SellerOrgnr to 10 digits, Bankgiro and Plusgiro without separators), so
-// callers compare them with the digits of an invoice without parsing again.
+// SellerOrgnr to 10 digits, Bankgiro, Plusgiro and Swish without
+// separators, IBAN and VATID upper case without spaces), so callers compare
+// them with the numbers of an invoice without parsing again.
+//
+// A tenant is pinned to its seller and its payment accounts: an invoice
+// naming another seller, or payable to an account that is not one of the
+// tenant's, is rejected, so one tenant can never send in another's name or
+// divert its payments. SellerOrgnr is the biller's own Orgnr unless set.
+// Only the embedded default's tenant may be Open (unchecked), because it
+// must take the official Peppol examples, whose sellers are foreign.
 type Tenant struct {
-	ID          string   `toml:"id"` // ^[a-z0-9][a-z0-9-]{0,31}$, used in paths and as SFTP user
-	Name        string   `toml:"name"`
-	Orgnr       string   `toml:"orgnr"`        // the biller's organisationsnummer
-	SellerOrgnr string   `toml:"seller_orgnr"` // when set, invoices from any other seller are rejected
-	Bankgiro    string   `toml:"bankgiro"`
-	Plusgiro    string   `toml:"plusgiro"`
-	Priority    []string `toml:"priority"` // distribution channel names, first eligible wins
+	ID          string `toml:"id"` // ^[a-z0-9][a-z0-9-]{0,31}$, used in paths and as SFTP user
+	Name        string `toml:"name"`
+	Orgnr       string `toml:"orgnr"`        // the biller's organisationsnummer
+	SellerOrgnr string `toml:"seller_orgnr"` // the seller its invoices name; default Orgnr
+	VATID       string `toml:"vat_id"`       // the seller's VAT id, "SE556123456701"; optional
+	// The payment accounts the tenant's invoices may be payable to; at
+	// least one is required outside the embedded default.
+	Bankgiro string   `toml:"bankgiro"`
+	Plusgiro string   `toml:"plusgiro"`
+	IBAN     string   `toml:"iban"`
+	Swish    string   `toml:"swish"`    // Swish number, 123 456 78 90
+	Open     bool     `toml:"open"`     // seller and accounts are not checked; embedded default only
+	Priority []string `toml:"priority"` // distribution channel names, first eligible wins
+	// Duplicates is what happens to an invoice whose seller, kind and
+	// number were received before: "refuse" (default) or "warn".
+	Duplicates string `toml:"duplicates"`
 
 	SFTPAuthorizedKeys string `toml:"sftp_authorized_keys"`    // OpenSSH authorized_keys file
 	SFTPPasswordFile   string `toml:"sftp_password_hash_file"` // a file holding an argon2id or bcrypt hash

@@ -167,8 +167,8 @@ client_secret_file = "kivra"
 
 // validDoc is the smallest valid configuration; the cases below break it.
 const validDoc = `data_dir = "var"
-
 [[tenant]]
+plusgiro = "4 41 09-7"
 id = "acme"
 name = "Acme Energi AB"
 orgnr = "556123-4567"
@@ -244,6 +244,26 @@ func TestProblems(t *testing.T) {
 		{"syntax error", validDoc + "name = \n", []string{"m.toml:8:8: "}},
 		{"bad log level", "log_level = \"loud\"\n" + validDoc, []string{`m.toml:1: log_level: "loud" is not a level`}},
 		{"no data_dir", strings.Replace(validDoc, `data_dir = "var"`, "", 1), []string{"data_dir: required"}},
+		{"no payment account", strings.Replace(validDoc, "plusgiro = \"4 41 09-7\"\n", "", 1),
+			[]string{"m.toml:2: tenant[0].bankgiro: required: at least one payment account", "bankgiro (like \"5050-1055\"), plusgiro, iban or swish"}},
+		{"open in a file", validDoc + "open = true\n",
+			[]string{"m.toml:8: tenant[0].open: only the embedded default's demo tenant may be open"}},
+		{"open in a file without accounts", strings.Replace(validDoc, "plusgiro = \"4 41 09-7\"\n", "", 1) + "open = true\n",
+			[]string{"tenant[0].open: only the embedded default's demo tenant may be open"}},
+		{"bad seller_orgnr", validDoc + "seller_orgnr = \"556612-3451\"\n",
+			[]string{"m.toml:8: tenant[0].seller_orgnr: organisationsnummer 556612-3451: check digit is wrong, expected 0"}},
+		{"vat_id of another seller", validDoc + "vat_id = \"SE556612345001\"\n",
+			[]string{"m.toml:8: tenant[0].vat_id: SE556612345001 is the VAT id of organisationsnummer 5566123450, not of the seller 5561234567"}},
+		{"bad vat_id", validDoc + "vat_id = \"SE5561234567\"\n",
+			[]string{"m.toml:8: tenant[0].vat_id: VAT id SE5561234567: a Swedish VAT id is SE"}},
+		{"bad iban", validDoc + "iban = \"SE45 5000 0000 0583 9825 7467\"\n",
+			[]string{"m.toml:8: tenant[0].iban: IBAN SE45 5000 0000 0583 9825 7467: check digits 45 are wrong"}},
+		{"bad swish", validDoc + "swish = \"070-123 45 67\"\n",
+			[]string{"m.toml:8: tenant[0].swish: Swish number \"070-123 45 67\": a business Swish number has 10 digits starting with 123"}},
+		{"bad plusgiro", strings.Replace(validDoc, "4 41 09-7", "4 41 09-8", 1),
+			[]string{"m.toml:3: tenant[0].plusgiro: plusgiro 4 41 09-8: check digit is wrong"}},
+		{"bad duplicates", validDoc + "duplicates = \"ignore\"\n",
+			[]string{`m.toml:8: tenant[0].duplicates: "ignore": use "refuse"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -258,6 +278,36 @@ func TestProblems(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A tenant from a file is pinned to its seller, by default the biller's
+// own orgnr, and lists the accounts its invoices may be payable to.
+func TestBillerKeys(t *testing.T) {
+	c, err := Parse([]byte(validDoc+"vat_id = \"se 556123-4567 01\"\nbankgiro = \"5050-1055\"\niban = \"SE45 5000 0000 0583 9825 7466\"\nswish = \"123 456 78 90\"\n"), "m.toml", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	acme := c.Tenants[0]
+	if acme.SellerOrgnr != "5561234567" || acme.VATID != "SE556123456701" || acme.Open || acme.Duplicates != DuplicatesRefuse {
+		t.Errorf("seller %q, vat_id %q, open %v, duplicates %q", acme.SellerOrgnr, acme.VATID, acme.Open, acme.Duplicates)
+	}
+	if got := strings.Join(acme.Accounts(), ", "); got != "bankgiro 50501055, plusgiro 441097, iban SE4550000000058398257466, swish 1234567890" {
+		t.Errorf("accounts %s", got)
+	}
+	if s := c.Summary(); !strings.Contains(s, "seller 5561234567, paid to bankgiro 50501055, plusgiro 441097") {
+		t.Errorf("summary:\n%s", s)
+	}
+	c, err = Parse([]byte(validDoc+"seller_orgnr = \"556612-3450\"\nduplicates = \"warn\"\n"), "m.toml", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acme := c.Tenants[0]; acme.SellerOrgnr != "5566123450" || acme.Orgnr != "5561234567" || acme.Duplicates != DuplicatesWarn {
+		t.Errorf("seller_orgnr %q (orgnr %q), duplicates %q", acme.SellerOrgnr, acme.Orgnr, acme.Duplicates)
+	}
+	demo := Default(t.TempDir()).Tenant("demo")
+	if !demo.Open || demo.Swish != "1231181189" || demo.SellerOrgnr != "5560000001" || demo.Duplicates != DuplicatesRefuse {
+		t.Errorf("embedded demo: open %v, swish %q, seller %q, duplicates %q", demo.Open, demo.Swish, demo.SellerOrgnr, demo.Duplicates)
 	}
 }
 

@@ -58,6 +58,7 @@ func (c *Config) applyDefaults(idx docIndex) {
 
 	for i := range c.Tenants {
 		t := &c.Tenants[i]
+		setString(&t.Duplicates, DuplicatesRefuse)
 		if t.AutoGiro != nil {
 			setString(&t.AutoGiro.Bankgiro, t.Bankgiro)
 		}

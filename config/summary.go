@@ -17,6 +17,11 @@ func (c *Config) Summary() string {
 	fmt.Fprintf(&b, "public   %s\n", orOff(c.Public.Listen))
 	for _, t := range c.Tenants {
 		fmt.Fprintf(&b, "tenant %s (%s, %s): %s", t.ID, t.Name, t.Orgnr, strings.Join(t.Priority, ", "))
+		if t.Open {
+			b.WriteString("; open: any seller, any account")
+		} else {
+			fmt.Fprintf(&b, "; seller %s, paid to %s", t.SellerOrgnr, strings.Join(t.Accounts(), ", "))
+		}
 		if t.AutoGiro != nil {
 			fmt.Fprintf(&b, "; autogiro %s", t.AutoGiro.CustomerNumber)
 		}

@@ -97,15 +97,7 @@ func (c *Config) validateTenant(ps *problems, key string, t *Tenant) {
 	} else {
 		normalise(ps, key+".orgnr", &t.Orgnr, formats.CheckOrgnr)
 	}
-	if t.SellerOrgnr != "" {
-		normalise(ps, key+".seller_orgnr", &t.SellerOrgnr, formats.CheckOrgnr)
-	}
-	if t.Bankgiro != "" {
-		normalise(ps, key+".bankgiro", &t.Bankgiro, formats.CheckBankgiro)
-	}
-	if t.Plusgiro != "" {
-		normalise(ps, key+".plusgiro", &t.Plusgiro, formats.CheckPlusgiro)
-	}
+	c.validateBiller(ps, key, t)
 
 	distribution := ChannelNames()[:6]
 	if len(t.Priority) == 0 {
