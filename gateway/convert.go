@@ -42,7 +42,7 @@ type ConvertedDoc struct {
 var ErrUnreadable = errors.New("unreadable input")
 
 func validateOptions(t config.Tenant, now time.Time) validate.Options {
-	return validate.Options{Now: now, SellerOrgnr: t.SellerOrgnr, OCRLengthDigit: t.OCRLengthDigit}
+	return validate.Options{Now: now, Biller: billerRules(t), OCRLengthDigit: t.OCRLengthDigit}
 }
 
 // Convert reads one file the way the daemon would for the tenant and says

@@ -34,6 +34,7 @@ listen = "127.0.0.1:0"
 id = "demo"
 name = "Demo AB"
 orgnr = "556000-0001"
+seller_orgnr = "556612-3450"
 bankgiro = "991-2346"
 priority = ["peppol", "email", "sms", "print"]
 

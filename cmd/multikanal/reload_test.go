@@ -21,7 +21,7 @@ func reloadConfig(data string, tenants ...string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "data_dir = %q\n\n[sftp]\nlisten = \"\"\n\n[http]\nlisten = \"127.0.0.1:0\"\n", data)
 	for _, t := range tenants {
-		fmt.Fprintf(&b, "\n[[tenant]]\nid = %q\nname = \"Tenant %s AB\"\norgnr = \"556000-0001\"\npriority = [\"peppol\", \"email\", \"print\"]\n", t, t)
+		fmt.Fprintf(&b, "\n[[tenant]]\nid = %q\nname = \"Tenant %s AB\"\norgnr = \"556000-0001\"\nbankgiro = \"991-2346\"\npriority = [\"peppol\", \"email\", \"print\"]\n", t, t)
 	}
 	return b.String()
 }

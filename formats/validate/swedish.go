@@ -54,24 +54,29 @@ func (r *report) swedish(opt Options) {
 	if d.Kind != formats.KindCreditNote && d.Totals.Payable < 0 {
 		r.warnf("MK-PAYABLE", "amount due %s is negative; send a credit note (381) with positive amounts instead of a negative invoice", d.Totals.Payable)
 	}
-	if opt.SellerOrgnr != "" {
-		r.pinnedSeller(opt.SellerOrgnr, opt.Now)
-	}
 }
 
 // orgnrs checks the organisationsnummer a party carries: its legal id under
 // scheme 0007 (or a bare 10-digit legal id of a Swedish party) and its
-// electronic address under 0007.
+// electronic address under 0007. A wrong seller number is an error: it
+// names who is paid. A wrong buyer number is a warning: the invoice can
+// still reach the buyer by post, e-mail or their registration, and only
+// the channels that address by that number (Peppol, when it is the buyer's
+// Peppol address) refuse it.
 func (r *report) orgnrs(role string, p formats.Party, now time.Time) {
+	sev := formats.SeverityError
+	if role == "buyer" {
+		sev = formats.SeverityWarning
+	}
 	l := p.LegalID
 	if l.Scheme == "0007" || l.Scheme == "" && strings.EqualFold(strings.TrimSpace(p.Address.Country), "SE") && len(formats.OnlyDigits(l.Value)) == 10 {
 		if _, err := checkOrgnr(l.Value, now); err != nil {
-			r.errorf("MK-ORGNR", "%s's legal id: %v", role, err)
+			r.add(sev, "MK-ORGNR", "%s's legal id: %v", role, err)
 		}
 	}
 	if p.Endpoint.Scheme == "0007" {
 		if _, err := checkOrgnr(p.Endpoint.Value, now); err != nil {
-			r.errorf("MK-ORGNR", "%s's electronic address 0007:%s: %v", role, p.Endpoint.Value, err)
+			r.add(sev, "MK-ORGNR", "%s's electronic address 0007:%s: %v", role, p.Endpoint.Value, err)
 		}
 	}
 }
@@ -90,40 +95,6 @@ func checkOrgnr(s string, now time.Time) (string, error) {
 		}
 	}
 	return "", err
-}
-
-// pinnedSeller checks MK-SELLER: a tenant pinned to one seller sends in no
-// one else's name. The seller's number is its legal id or, failing that,
-// the one inside a Swedish VAT id (SE + organisationsnummer + 01).
-func (r *report) pinnedSeller(pinned string, now time.Time) {
-	want, err := checkOrgnr(pinned, now)
-	if err != nil {
-		want = formats.OnlyDigits(pinned)
-	}
-	got := sellerOrgnr(r.doc.Seller)
-	switch {
-	case got == "":
-		r.errorf("MK-SELLER", "the seller has no organisationsnummer (legal id or SE VAT id) to compare with the tenant's pinned seller %s; state the seller's organisationsnummer", dashed(want))
-	case got != want:
-		r.errorf("MK-SELLER", "seller %s is not the tenant's pinned seller %s, one tenant cannot send in another's name", dashed(got), dashed(want))
-	}
-}
-
-func sellerOrgnr(p formats.Party) string {
-	if p.LegalID.Scheme == "" || p.LegalID.Scheme == "0007" {
-		d := formats.OnlyDigits(p.LegalID.Value)
-		if len(d) == 12 && strings.HasPrefix(d, "16") {
-			d = d[2:]
-		}
-		if len(d) == 10 {
-			return d
-		}
-	}
-	v := strings.ToUpper(strings.ReplaceAll(p.VATID, " ", ""))
-	if len(v) == 14 && strings.HasPrefix(v, "SE") && strings.HasSuffix(v, "01") && isDigits(v[2:]) {
-		return v[2:12]
-	}
-	return ""
 }
 
 // dashed writes a 10-digit organisationsnummer as NNNNNN-NNNN.

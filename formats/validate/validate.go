@@ -26,9 +26,10 @@ type Options struct {
 	// Now decides the century of a 10-digit personnummer; zero means the
 	// current time.
 	Now time.Time
-	// SellerOrgnr, when set, pins the seller: a document from any other
-	// organisationsnummer is rejected (MK-SELLER).
-	SellerOrgnr string
+	// Biller, when set, is the seller the tenant sends as and the accounts
+	// it is paid to: a document from another seller (MK-SELLER) or payable
+	// to another account (MK-ACCOUNT) is rejected.
+	Biller *Biller
 	// OCRLengthDigit requires OCR references to carry Bankgirot's length
 	// digit (second to last digit = length mod 10).
 	OCRLengthDigit bool
@@ -48,6 +49,7 @@ func Document(doc *formats.Document, opt Options) formats.Problems {
 	r.totals()
 	r.vat()
 	r.swedish(opt)
+	r.biller(opt.Biller)
 	return r.ps
 }
 

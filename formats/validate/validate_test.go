@@ -86,6 +86,10 @@ func validInvoice() *formats.Document {
 	}
 }
 
+// acme is the biller the valid invoice is from: its seller, VAT id and
+// accounts.
+var acme = &validate.Biller{Orgnr: "5561234567", VATID: "SE556123456701", Bankgiros: []string{"50501055"}, Plusgiros: []string{"4410098"}}
+
 // zeroRated turns line 2 of the valid invoice into a zero-rated (cat) supply.
 func zeroRated(cat string) func(d *formats.Document) {
 	return func(d *formats.Document) {
@@ -139,7 +143,7 @@ func TestValidHasNoProblems(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			d := validInvoice()
 			change(d)
-			if ps := validate.Document(d, validate.Options{Now: now, SellerOrgnr: "556123-4567", OCRLengthDigit: true}); ps != nil {
+			if ps := validate.Document(d, validate.Options{Now: now, Biller: acme, OCRLengthDigit: true}); ps != nil {
 				t.Errorf("Document: want no problems, got\n%s", lines(ps))
 			}
 			if ps := validate.Peppol(d); ps != nil {
@@ -227,20 +231,39 @@ func TestDocument(t *testing.T) {
 		{name: "plusgiro", change: func(d *formats.Document) {
 			d.PaymentMeans[0].Account, d.PaymentMeans[0].AccountScheme = "4410097", formats.AccountPlusgiro
 		}, rule: "MK-PG"},
-		{name: "buyer orgnr", change: func(d *formats.Document) { d.Buyer.LegalID.Value = "5560360794" }, rule: "MK-ORGNR"},
+		{name: "seller orgnr", change: func(d *formats.Document) { d.Seller.LegalID.Value = "5561234568" }, rule: "MK-ORGNR"},
 		{name: "orgnr without scheme", change: func(d *formats.Document) { d.Seller.LegalID = formats.Identifier{Value: "556123-4568"} }, rule: "MK-ORGNR"},
-		{name: "endpoint orgnr", change: func(d *formats.Document) { d.Buyer.Endpoint.Value = "1234512345" }, rule: "MK-ORGNR"},
+		{name: "seller endpoint orgnr", change: func(d *formats.Document) { d.Seller.Endpoint.Value = "5561234568" }, rule: "MK-ORGNR"},
 		{name: "personnummer check digit", change: func(d *formats.Document) { d.Buyer.PersonalID = "198112189875" }, rule: "MK-PNR"},
 		{name: "personnummer date", change: func(d *formats.Document) { d.Buyer.PersonalID = "19811318-9876" }, rule: "MK-PNR"},
 		{name: "due before issue", change: func(d *formats.Document) { d.DueDate = formats.Date{Year: 2026, Month: 2, Day: 28} }, rule: "MK-DUE"},
-		{name: "other seller", opt: validate.Options{SellerOrgnr: "5560360793"}, change: func(*formats.Document) {}, rule: "MK-SELLER"},
-		{name: "seller without orgnr", opt: validate.Options{SellerOrgnr: "5561234567"}, change: func(d *formats.Document) {
+		{name: "other seller", opt: validate.Options{Biller: &validate.Biller{Orgnr: "5560360793", Bankgiros: []string{"50501055"}}}, change: func(*formats.Document) {}, rule: "MK-SELLER"},
+		{name: "seller without orgnr", opt: validate.Options{Biller: acme}, change: func(d *formats.Document) {
 			d.Seller.LegalID, d.Seller.VATID = formats.Identifier{}, ""
 			d.Seller.Identifiers = []formats.Identifier{{Value: "ABC"}}
 		}, rule: "MK-SELLER"},
-		{name: "other seller by VAT id", opt: validate.Options{SellerOrgnr: "5561234567"}, change: func(d *formats.Document) {
+		{name: "other seller by VAT id", opt: validate.Options{Biller: acme}, change: func(d *formats.Document) {
 			d.Seller.LegalID, d.Seller.VATID = formats.Identifier{}, "SE556036079301"
 		}, rule: "MK-SELLER"},
+		{name: "other seller by VAT id, no vat_id", opt: validate.Options{Biller: &validate.Biller{Orgnr: "5561234567", Bankgiros: []string{"50501055"}}}, change: func(d *formats.Document) {
+			d.Seller.VATID = "SE556036079301"
+		}, rule: "MK-SELLER"},
+		{name: "foreign seller", opt: validate.Options{Biller: acme}, change: func(d *formats.Document) {
+			d.Seller.LegalID, d.Seller.VATID = formats.Identifier{Scheme: "0192", Value: "999999999"}, "NO999999999MVA"
+		}, rule: "MK-SELLER"},
+		{name: "other seller's Peppol address", opt: validate.Options{Biller: acme}, change: func(d *formats.Document) {
+			d.Seller.Endpoint.Value = "5560360793"
+		}, rule: "MK-SELLER"},
+		{name: "other bankgiro", opt: validate.Options{Biller: acme}, change: func(d *formats.Document) { d.PaymentMeans[0].Account = "9912346" }, rule: "MK-ACCOUNT"},
+		{name: "other plusgiro", opt: validate.Options{Biller: acme}, change: func(d *formats.Document) {
+			d.PaymentMeans[0].Account, d.PaymentMeans[0].AccountScheme = "4410106", formats.AccountPlusgiro
+		}, rule: "MK-ACCOUNT"},
+		{name: "IBAN not the tenant's", opt: validate.Options{Biller: acme}, change: func(d *formats.Document) {
+			d.PaymentMeans = append(d.PaymentMeans, formats.PaymentMeans{Code: "58", Account: "SE4550000000058398257466"})
+		}, rule: "MK-ACCOUNT"},
+		{name: "account of another scheme", opt: validate.Options{Biller: acme}, change: func(d *formats.Document) {
+			d.PaymentMeans[0].Account, d.PaymentMeans[0].AccountScheme = "8327-9 123456789", "SE:BANKKONTO"
+		}, rule: "MK-ACCOUNT"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -290,8 +313,13 @@ func TestMessages(t *testing.T) {
 			want:   "MK-BG: invoice 2018210: bankgiro 5050-1056: check digit is wrong, expected 5",
 		},
 		{
-			opt:  validate.Options{SellerOrgnr: "556036-0793"},
-			want: "MK-SELLER: invoice 2018210: seller 556123-4567 is not the tenant's pinned seller 556036-0793, one tenant cannot send in another's name",
+			opt:  validate.Options{Biller: &validate.Biller{Orgnr: "5560360793", Bankgiros: []string{"50501055"}}},
+			want: "MK-SELLER: invoice 2018210: the seller's organisationsnummer 556123-4567 is not the tenant's seller 556036-0793: one tenant cannot send in another's name",
+		},
+		{
+			opt:    validate.Options{Biller: acme},
+			change: func(d *formats.Document) { d.PaymentMeans[0].Account = "991-2346" },
+			want:   "MK-ACCOUNT: invoice 2018210: payable to bankgiro 991-2346, which is not one of the tenant's accounts (bankgiro 5050-1055, plusgiro 441009-8): one tenant cannot be paid into another's account; add the account to the tenant's configuration if it is the biller's",
 		},
 		{
 			change: func(d *formats.Document) { d.VAT[0].TaxAmount = 22400 },
@@ -419,7 +447,7 @@ func BenchmarkDocument(b *testing.B) {
 	d.Totals.TaxInclusive = d.Totals.TaxExclusive + tax
 	d.Totals.Rounding = nil
 	d.Totals.Payable = d.Totals.TaxInclusive
-	opt := validate.Options{Now: now, SellerOrgnr: "5561234567"}
+	opt := validate.Options{Now: now, Biller: acme}
 	if ps := validate.Document(d, opt); ps != nil {
 		b.Fatalf("benchmark invoice is not valid:\n%s", lines(ps))
 	}
@@ -438,5 +466,50 @@ func TestNegativeInvoiceIsAWarning(t *testing.T) {
 	expect(t, ps, "MK-PAYABLE", formats.SeverityWarning, d)
 	if errs := ps.Errors(); len(errs) > 0 {
 		t.Errorf("a negative invoice must not be rejected: %v", errs)
+	}
+}
+
+// A wrong check digit in the buyer's organisationsnummer is a warning: the
+// invoice can still reach the buyer another way. The seller's stays an
+// error, as do bankgiro, plusgiro and OCR (TestDocument).
+func TestBuyerCheckDigitsAreWarnings(t *testing.T) {
+	for name, change := range map[string]func(*formats.Document){
+		"buyer legal id":       func(d *formats.Document) { d.Buyer.LegalID.Value = "5560360794" },
+		"buyer legal id bare":  func(d *formats.Document) { d.Buyer.LegalID = formats.Identifier{Value: "556036-0794"} },
+		"buyer Peppol address": func(d *formats.Document) { d.Buyer.Endpoint.Value = "1234512345" },
+		"buyer both":           func(d *formats.Document) { d.Buyer.LegalID.Value, d.Buyer.Endpoint.Value = "5560360794", "5560360794" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			d := validInvoice()
+			change(d)
+			ps := validate.Document(d, validate.Options{Now: now, Biller: acme, OCRLengthDigit: true})
+			expect(t, ps, "MK-ORGNR", formats.SeverityWarning, d)
+			if errs := ps.Errors(); len(errs) > 0 {
+				t.Errorf("a wrong buyer check digit must not reject the invoice: %v", errs)
+			}
+		})
+	}
+}
+
+// Both checks name the tenant's biller: the embedded demo tenant is open,
+// and each of its documents says so.
+func TestBillerRules(t *testing.T) {
+	d := validInvoice()
+	d.Seller.LegalID, d.Seller.VATID = formats.Identifier{Scheme: "0192", Value: "999999999"}, "NO999999999MVA"
+	d.PaymentMeans[0].Account = "9912346"
+	ps := validate.Document(d, validate.Options{Now: now, Biller: &validate.Biller{Open: true}})
+	expect(t, ps, "MK-OPEN", formats.SeverityWarning, d)
+	if errs := ps.Errors(); len(errs) > 0 {
+		t.Errorf("an open tenant must take any seller and account: %v", errs)
+	}
+	if ps := validate.Document(validInvoice(), validate.Options{Now: now}); ps != nil {
+		t.Errorf("without a biller nothing is said about it:\n%s", lines(ps))
+	}
+	// A direct debit names the buyer's account (BT-91), not the seller's.
+	d = validInvoice()
+	d.PaymentMeans = append(d.PaymentMeans, formats.PaymentMeans{Code: "49", MandateID: "10017", DebitedAccount: "SE3550000000054910000003"})
+	ps = validate.Document(d, validate.Options{Now: now, Biller: &validate.Biller{Orgnr: "5561234567", VATID: "SE556123456701", Bankgiros: []string{"50501055"}, IBANs: []string{"SE4550000000058398257466"}}})
+	if ps != nil {
+		t.Errorf("the tenant's own seller and accounts: want no problems, got\n%s", lines(ps))
 	}
 }

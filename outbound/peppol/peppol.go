@@ -5,6 +5,7 @@ package peppol
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/formats/sbdh"
@@ -26,7 +27,9 @@ func (*Channel) Name() string { return outbound.Peppol }
 // (not EM, which is an e-mail address), or the registry knows a participant
 // id, and the document passes the Peppol BIS rules: what leaves on Peppol
 // must be Peppol-valid, so a failing invoice goes to the next channel with
-// the rule as the reason.
+// the rule as the reason. A Swedish organisationsnummer address (0007)
+// with a wrong check digit names no participant: validation only warns
+// about it (MK-ORGNR), so the invoice goes by the next channel.
 func (*Channel) Eligible(doc *formats.Document, reg outbound.Registry) outbound.Eligibility {
 	ok, reason := formats.PeppolParticipant(doc.Buyer.Endpoint)
 	addr := doc.Buyer.Endpoint.String()
@@ -37,6 +40,15 @@ func (*Channel) Eligible(doc *formats.Document, reg outbound.Registry) outbound.
 			return outbound.Eligibility{Reason: reason}
 		}
 		reason = "participant id " + addr + " registered by " + src
+	}
+	if scheme, value, _ := strings.Cut(addr, ":"); scheme == "0007" {
+		if d := formats.OnlyDigits(value); len(d) != 10 || d != value || !formats.Luhn(d) {
+			why := "it is not 10 digits"
+			if len(d) == 10 {
+				why = fmt.Sprintf("the check digit is wrong, expected %c", formats.LuhnDigit(d[:9]))
+			}
+			return outbound.Eligibility{Reason: fmt.Sprintf("buyer's Peppol address %s is no Swedish organisationsnummer: %s (MK-ORGNR, PEPPOL-COMMON-R049)", addr, why)}
+		}
 	}
 	if errs := validate.Peppol(Prepare(doc)).Errors(); len(errs) > 0 {
 		return outbound.Eligibility{Reason: "fails Peppol BIS rules: " + errs.Error()}

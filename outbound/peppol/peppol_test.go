@@ -42,6 +42,9 @@ func TestEligibility(t *testing.T) {
 		{"no endpoint", func(d *formats.Document) { d.Buyer.Endpoint = formats.Identifier{} }, false, "no electronic address"},
 		{"fails a BIS rule", func(d *formats.Document) { d.Lines[0].NetAmount += 100 }, false, "PEPPOL-EN16931-R120"},
 		{"ids filled for Peppol", func(d *formats.Document) { d.ProfileID, d.CustomizationID = "", "" }, true, "0002:FR23342"},
+		{"orgnr check digit", func(d *formats.Document) { d.Buyer.Endpoint = formats.Identifier{Scheme: "0007", Value: "5560360794"} }, false,
+			"buyer's Peppol address 0007:5560360794 is no Swedish organisationsnummer: the check digit is wrong, expected 3"},
+		{"orgnr length", func(d *formats.Document) { d.Buyer.Endpoint = formats.Identifier{Scheme: "0007", Value: "556036079"} }, false, "it is not 10 digits"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -53,6 +56,25 @@ func TestEligibility(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A participant id from the registry is checked as one from the invoice.
+func TestRegisteredAddressCheckDigit(t *testing.T) {
+	d := baseExample(t)
+	d.Buyer.Endpoint = formats.Identifier{}
+	e := peppol.New().Eligible(d, fixedRegistry{"0007:5560360794"})
+	if e.OK || !strings.Contains(e.Reason, "check digit is wrong, expected 3") {
+		t.Errorf("Eligible = %+v, want not eligible for the check digit", e)
+	}
+	if e := peppol.New().Eligible(d, fixedRegistry{"0007:5560360793"}); strings.Contains(e.Reason, "organisationsnummer") {
+		t.Errorf("Eligible = %+v: a valid number is refused for its check digit", e)
+	}
+}
+
+type fixedRegistry struct{ addr string }
+
+func (r fixedRegistry) Lookup(*formats.Document, string) (string, string, bool) {
+	return r.addr, "test registry", true
 }
 
 // An endpoint under scheme EM is an e-mail address: the e-mail channel takes it.

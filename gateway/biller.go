@@ -1,0 +1,34 @@
+package gateway
+
+import (
+	"slices"
+
+	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/formats/validate"
+)
+
+// billerRules is who the tenant sends as and where it may be paid, for the
+// MK-SELLER and MK-ACCOUNT rules every document is validated against
+// (routing and `convert` alike): the seller (seller_orgnr, by default the
+// biller's orgnr, and vat_id) and the accounts (bankgiro, plusgiro, iban,
+// and the AutoGiro agreement's payee bankgiro). The embedded default's
+// tenant is open; validation then notes on every document that nothing was
+// checked (MK-OPEN), which its receipt shows.
+func billerRules(t config.Tenant) *validate.Biller {
+	if t.Open {
+		return &validate.Biller{Open: true}
+	}
+	b := &validate.Biller{Orgnr: t.SellerOrgnr, VATID: t.VATID}
+	add := func(list *[]string, v string) {
+		if v != "" && !slices.Contains(*list, v) {
+			*list = append(*list, v)
+		}
+	}
+	add(&b.Bankgiros, t.Bankgiro)
+	if t.AutoGiro != nil {
+		add(&b.Bankgiros, t.AutoGiro.Bankgiro)
+	}
+	add(&b.Plusgiros, t.Plusgiro)
+	add(&b.IBANs, t.IBAN)
+	return b
+}
