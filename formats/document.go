@@ -60,6 +60,10 @@ type Document struct {
 	// ForcedChannel, when set by the input (a CSV column or a UBL note), makes
 	// routing use that channel only.
 	ForcedChannel string `json:"forced_channel,omitempty"`
+	// Resend, when set by the input (the CSV column resend or a UBL note),
+	// says the document is sent again on purpose: the gateway delivers it
+	// although it has sent the seller's document of that kind and number.
+	Resend bool `json:"resend,omitempty"`
 	// Source says where in the input file the document came from ("entry
 	// a.xml", "lines 12-14"), so every message can point at it.
 	Source string `json:"source,omitempty"`

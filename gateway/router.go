@@ -36,6 +36,9 @@ func (d *Daemon) route(tx store.Tx, t *tenantState, doc *store.Doc, body *format
 		doc.Reason = "held: recipient " + key + " is on the tenant's do-not-send list"
 		return nil, nil, event(store.DocHeld, "", doc.Reason)
 	}
+	if refused, err := duplicate(tx, t, doc, body, now); refused || err != nil {
+		return nil, nil, err
+	}
 	reg := txRegistry{tx: tx, tenant: doc.Tenant, now: now}
 	// How the customer pays is decided before the channels are asked:
 	// what a channel can carry (Peppol's rules, e-faktura's) depends on it.

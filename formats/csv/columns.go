@@ -46,6 +46,7 @@ var columns = []column{
 	{name: "note", inv: func(b *builder, v string) error { b.doc.Notes = []string{v}; return nil }},
 	{name: "payment_terms", inv: text(func(d *formats.Document) *string { return &d.PaymentTerms })},
 	{name: "channel", inv: setChannel},
+	{name: "resend", inv: setResend},
 
 	{name: "seller_name", required: true, inv: text(func(d *formats.Document) *string { return &d.Seller.Name })},
 	{name: "seller_orgnr", inv: func(b *builder, v string) error { b.doc.Seller.LegalID = orgnr(v); return nil }},
@@ -267,6 +268,21 @@ func setChannel(b *builder, v string) error {
 		}
 	}
 	return fmt.Errorf("%q is not a channel; write one of %s, or leave it empty to let routing choose", v, strings.Join(channels, ", "))
+}
+
+// setResend reads the resend column: yes marks an invoice the biller sends
+// again on purpose, which the gateway then delivers although it has sent
+// that invoice before.
+func setResend(b *builder, v string) error {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "yes", "ja", "y", "j", "1", "true", "x":
+		b.doc.Resend = true
+	case "", "no", "nej", "n", "0", "false":
+		b.doc.Resend = false
+	default:
+		return fmt.Errorf("%q is not yes or no; write yes (or 1, true) to send an invoice again on purpose, or leave it empty", v)
+	}
+	return nil
 }
 
 func total(which int) func(*builder, string) error {

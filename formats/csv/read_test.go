@@ -440,3 +440,35 @@ func TestEveryColumnDocumented(t *testing.T) {
 		}
 	}
 }
+
+// The resend column marks an invoice sent again on purpose; the writer
+// writes it back.
+func TestResendColumn(t *testing.T) {
+	const hdr = "invoice_number;issue_date;seller_name;buyer_name;line_description;line_quantity;line_price;line_vat_rate;resend\n"
+	items, err := read(t, Format{}, []byte(hdr+
+		"1;2025-03-01;S;B;x;1;1;25;yes\n"+
+		"2;2025-03-01;S;B;x;1;1;25;\n"+
+		"3;2025-03-01;S;B;x;1;1;25;1\n"+
+		"4;2025-03-01;S;B;x;1;1;25;nej\n"+
+		"5;2025-03-01;S;B;x;1;1;25;maybe\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []bool{true, false, true, false} {
+		if d := items[i].Doc; d == nil || d.Resend != want {
+			t.Errorf("invoice %d: %+v, want resend %v", i+1, items[i], want)
+		}
+	}
+	if e := items[4].Err; e == nil || !strings.Contains(e.Error(), `line 6, column resend: "maybe" is not yes or no`) {
+		t.Errorf("invoice 5: %v", e)
+	}
+	d := genDoc(1)
+	d.Resend = true
+	var buf bytes.Buffer
+	if err := Write(&buf, d); err != nil {
+		t.Fatal(err)
+	}
+	if got := docs(t, buf.Bytes()); len(got) != 1 || !got[0].Resend {
+		t.Errorf("resend is lost in writing: %+v", got)
+	}
+}

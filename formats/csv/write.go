@@ -126,6 +126,10 @@ func (w *Writer) value(name string, d *formats.Document, l *formats.Line) string
 		return d.PaymentTerms
 	case "channel":
 		return d.ForcedChannel
+	case "resend":
+		if d.Resend {
+			return "yes"
+		}
 	case "seller_name":
 		return d.Seller.Name
 	case "seller_orgnr":

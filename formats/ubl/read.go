@@ -145,6 +145,10 @@ func mapDocument(root *node, source string) (*formats.Document, error) {
 			doc.ForcedChannel = ch
 			return
 		}
+		if yes, ok := resend(n.text); ok {
+			doc.Resend = yes
+			return
+		}
 		if n.text != "" {
 			doc.Notes = append(doc.Notes, n.text)
 		}

@@ -163,6 +163,28 @@ func kindOf(root *node) formats.Kind {
 // and does not reach the buyer.
 const ForcedChannelNote = "#multikanal:channel="
 
+// ResendNote is the invoice note (BT-22) by which an ERP marks a document
+// it sends again on purpose: "#multikanal:resend=yes". Like the channel
+// note it is an instruction to the gateway and never reaches the buyer.
+// (UBL's cbc:CopyIndicator is not used for this: EN 16931 does not carry
+// it, UBL-CR-004 warns about it, and a copy is a document "for your
+// records", not one to deliver again.)
+const ResendNote = "#multikanal:resend="
+
+// resend reads the resend note: its value yes (or true, 1) asks for a
+// resend; any other value is no.
+func resend(note string) (yes, ok bool) {
+	t := strings.TrimSpace(note)
+	if !strings.HasPrefix(strings.ToLower(t), ResendNote) {
+		return false, false
+	}
+	switch strings.ToLower(strings.TrimSpace(t[len(ResendNote):])) {
+	case "yes", "true", "1", "ja":
+		return true, true
+	}
+	return false, true
+}
+
 func forcedChannel(note string) (string, bool) {
 	t := strings.TrimSpace(note)
 	if !strings.HasPrefix(strings.ToLower(t), ForcedChannelNote) {

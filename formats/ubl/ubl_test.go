@@ -673,3 +673,18 @@ func TestForcedChannelNote(t *testing.T) {
 		t.Errorf("forced channel %q, notes %q", doc.ForcedChannel, doc.Notes)
 	}
 }
+
+// An ERP marks a deliberate resend with the note "#multikanal:resend=yes";
+// the note is an instruction and is not kept as invoice text.
+func TestResendNote(t *testing.T) {
+	b := readFile(t, filepath.Join(dataDir, "openpeppol-examples", "base-example.xml"))
+	for note, want := range map[string]bool{"#multikanal:resend=yes": true, "#Multikanal:resend= TRUE ": true, "#multikanal:resend=no": false} {
+		doc := readOne(t, bytes.Replace(b, []byte("<cbc:BuyerReference>"), []byte("<cbc:Note>"+note+"</cbc:Note>\n<cbc:Note>Tack!</cbc:Note>\n<cbc:BuyerReference>"), 1))
+		if doc.Resend != want || len(doc.Notes) != 1 || doc.Notes[0] != "Tack!" {
+			t.Errorf("%q: resend %v, notes %q; want resend %v and the note taken out", note, doc.Resend, doc.Notes, want)
+		}
+	}
+	if doc := readOne(t, b); doc.Resend {
+		t.Error("a document without the note is a resend")
+	}
+}

@@ -39,6 +39,7 @@ var (
 	bMandates   = []byte("mandate_orders")  // tenant \x00 order id -> mandate order
 	bOpenFiles  = []byte("open_files")      // file id -> nothing, while its receipt is not final
 	bFileCounts = []byte("file_counts")     // file state -> count of files
+	bDocKeys    = []byte("doc_keys")        // tenant \x00 seller \x00 kind \x00 number -> first doc id
 	allBuckets  = [][]byte{bFiles, bFileHash, bDocs, bBodies, bEvents, bDeliveries, bPending, bBatches, bCounts, bMeta, bRegistry, bRegKeys, bCollect, bNumbers, bMandates}
 	// fileIndexes are kept by PutFile; a store from before them gets them
 	// built from its files when it is opened.
@@ -129,7 +130,10 @@ func Open(path string) (*Bolt, error) {
 			if err := buildAttention(tx); err != nil {
 				return err
 			}
-			return indexPayments(tx)
+			if err := indexPayments(tx); err != nil {
+				return err
+			}
+			return indexDocKeys(tx)
 		})
 	})
 	if err != nil {
@@ -737,6 +741,62 @@ func (t *boltTx) NumberRef(tenant, number string) (string, error) {
 		return "", ErrNotFound
 	}
 	return string(v), nil
+}
+
+func docKey(tenant string, k DocKey) []byte {
+	return []byte(tenant + "\x00" + k.Seller + "\x00" + k.Kind + "\x00" + k.Number)
+}
+
+func (t *boltTx) PutDocKey(tenant string, k DocKey, docID string) error {
+	b := t.tx.Bucket(bDocKeys)
+	if b.Get(docKey(tenant, k)) != nil {
+		return nil
+	}
+	return b.Put(docKey(tenant, k), []byte(docID))
+}
+
+func (t *boltTx) DocByKey(tenant string, k DocKey) (string, error) {
+	v := t.tx.Bucket(bDocKeys).Get(docKey(tenant, k))
+	if v == nil {
+		return "", ErrNotFound
+	}
+	return string(v), nil
+}
+
+// indexDocKeys builds the duplicate index of a store from before it, once,
+// at its first open by a version that keeps it: every document that was
+// routed (not rejected or held, which never went out) is recorded under
+// its key, the first of each key winning, so an invoice sent before the
+// upgrade is recognised after it.
+func indexDocKeys(tx *bolt.Tx) error {
+	if tx.Bucket(bDocKeys) != nil {
+		return nil
+	}
+	keys, err := tx.CreateBucket(bDocKeys)
+	if err != nil {
+		return err
+	}
+	bodies := tx.Bucket(bBodies)
+	return tx.Bucket(bDocs).ForEach(func(k, v []byte) error {
+		return visit(bDocs, k, v, func(d *Doc) error {
+			if d.State == DocRejected || d.State == DocHeld || d.State == DocReceived || d.State == DocParsed {
+				return nil
+			}
+			data := bodies.Get(k)
+			if data == nil {
+				return nil
+			}
+			var body formats.Document
+			if err := json.Unmarshal(data, &body); err != nil {
+				return fmt.Errorf("store: record %s/%s: %w", bBodies, k, err)
+			}
+			dk, ok := DocKeyOf(&body)
+			if !ok || keys.Get(docKey(d.Tenant, dk)) != nil {
+				return nil
+			}
+			return keys.Put(docKey(d.Tenant, dk), k)
+		})
+	})
 }
 
 func (t *boltTx) PutMandateOrder(o *MandateOrder) error {

@@ -352,3 +352,126 @@ func TestFileIndexes(t *testing.T) {
 		t.Errorf("newest first: %v (%v), want F0000003, F0000002 and the error that ended it", newest, err)
 	}
 }
+
+// The duplicate index keeps the first document of a key. Its key is the
+// seller however the input wrote it, the kind and the trimmed number, so a
+// credit note and an invoice with one number are two documents. A store
+// from before the index gets it built from its routed documents.
+func TestDocKeys(t *testing.T) {
+	seller := formats.Party{Name: "Multikanal Demo Energi AB", LegalID: formats.Identifier{Scheme: "0007", Value: "5566123450"}}
+	key := func(p formats.Party, kind formats.Kind, number string) DocKey {
+		t.Helper()
+		k, ok := DocKeyOf(&formats.Document{Seller: p, Kind: kind, Number: number})
+		if !ok {
+			t.Fatalf("no key for %q", number)
+		}
+		return k
+	}
+	inv := key(seller, formats.KindInvoice, "2025-1001")
+	for name, p := range map[string]formats.Party{
+		"dashed orgnr":    {LegalID: formats.Identifier{Value: "556612-3450"}},
+		"16 prefix":       {LegalID: formats.Identifier{Scheme: "0007", Value: "165566123450"}},
+		"Swedish VAT id":  {VATID: "se 5566123450 01"},
+		"another name":    {Name: "MULTIKANAL DEMO", LegalID: formats.Identifier{Scheme: "0007", Value: "5566123450"}},
+		"number trimmed ": seller,
+	} {
+		if k := key(p, "", " 2025-1001 "); k != inv {
+			t.Errorf("%s: key %v, want %v", name, k, inv)
+		}
+	}
+	for name, k := range map[string]DocKey{
+		"credit note":    key(seller, formats.KindCreditNote, "2025-1001"),
+		"other number":   key(seller, formats.KindInvoice, "2025-1002"),
+		"other seller":   key(formats.Party{LegalID: formats.Identifier{Scheme: "0007", Value: "5561234567"}}, formats.KindInvoice, "2025-1001"),
+		"foreign seller": key(formats.Party{LegalID: formats.Identifier{Scheme: "0192", Value: "5566123450"}}, formats.KindInvoice, "2025-1001"),
+		"only a name":    key(formats.Party{Name: "Multikanal  Demo Energi AB"}, formats.KindInvoice, "2025-1001"),
+	} {
+		if k == inv {
+			t.Errorf("%s: same key %v as the invoice", name, k)
+		}
+	}
+	if k := key(formats.Party{Name: " multikanal demo  energi ab"}, formats.KindInvoice, "1"); k.Seller != "name:multikanal demo energi ab" {
+		t.Errorf("a seller known by name only: %q", k.Seller)
+	}
+	if _, ok := DocKeyOf(&formats.Document{Seller: seller, Number: " "}); ok {
+		t.Error("a document without a number has a key")
+	}
+
+	s, path := openTemp(t)
+	err := s.Update(func(tx Tx) error {
+		for _, d := range []struct {
+			id    string
+			state DocState
+			kind  formats.Kind
+		}{
+			{"F0000001-0000000", DocRejected, formats.KindInvoice}, // never went out
+			{"F0000001-0000001", DocDelivered, formats.KindInvoice},
+			{"F0000002-0000000", DocDelivered, formats.KindInvoice}, // a second copy
+			{"F0000002-0000001", DocQueued, formats.KindCreditNote},
+		} {
+			if err := tx.PutDoc(&Doc{ID: d.id, Tenant: "acme", State: d.state}); err != nil {
+				return err
+			}
+			if err := tx.PutBody(d.id, &formats.Document{Seller: seller, Kind: d.kind, Number: "2025-1001"}); err != nil {
+				return err
+			}
+			if d.state != DocRejected {
+				if err := tx.PutDocKey("acme", key(seller, d.kind, "2025-1001"), d.id); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := func(s *Bolt) {
+		t.Helper()
+		s.View(func(tx Tx) error {
+			for k, id := range map[DocKey]string{inv: "F0000001-0000001", key(seller, formats.KindCreditNote, "2025-1001"): "F0000002-0000001"} {
+				if got, err := tx.DocByKey("acme", k); got != id || err != nil {
+					t.Errorf("DocByKey(%v) = %q, %v; want %s", k, got, err, id)
+				}
+			}
+			if _, err := tx.DocByKey("beta", inv); !errors.Is(err, ErrNotFound) {
+				t.Errorf("another tenant's key: %v, want ErrNotFound", err)
+			}
+			return nil
+		})
+	}
+	want(s)
+
+	s.Close()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bDocKeys) })
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	want(s2)
+}
+
+// A resend has deliveries of its own, so its idempotency keys differ from
+// the first send's.
+func TestResendDeliveryIDs(t *testing.T) {
+	d := &Doc{ID: "F0000001-0000003"}
+	if got := d.DeliveryID("email"); got != "F0000001-0000003.email" || got != DeliveryID(d.ID, "email") {
+		t.Errorf("first delivery %q", got)
+	}
+	d.Resends = 2
+	if got := d.DeliveryID("email"); got != "F0000001-0000003-r2.email" {
+		t.Errorf("second resend %q", got)
+	}
+	if got := d.DeliveryIDs("print"); !slices.Equal(got, []string{"F0000001-0000003.print", "F0000001-0000003-r1.print", "F0000001-0000003-r2.print"}) {
+		t.Errorf("every delivery %q", got)
+	}
+}

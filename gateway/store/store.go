@@ -10,6 +10,8 @@ package store
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	json "github.com/goccy/go-json"
@@ -132,6 +134,14 @@ type Tx interface {
 	PutNumberRef(tenant, number, docID string) error
 	// NumberRef finds the latest document with the number, or ErrNotFound.
 	NumberRef(tenant, number string) (string, error)
+
+	// PutDocKey records the document that first carried a seller's
+	// document kind and number, for duplicate detection; a key already
+	// recorded keeps its first document.
+	PutDocKey(tenant string, k DocKey, docID string) error
+	// DocByKey finds the first document recorded under the key, or
+	// ErrNotFound.
+	DocByKey(tenant string, k DocKey) (string, error)
 
 	// PutMandateOrder adds (giving it an id) or updates a mandate order.
 	PutMandateOrder(o *MandateOrder) error
@@ -332,7 +342,60 @@ type Doc struct {
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
 	Events  int       `json:"events"`
+	// Resends counts the deliberate resends (`docs resend`); each has
+	// deliveries of its own (DeliveryID).
+	Resends int `json:"resends,omitempty"`
 }
+
+// DocKey is what makes a document the same document for duplicate
+// detection: its seller, its kind and its number, per tenant. Seller is
+// "orgnr:" and the 10 digits of a Swedish organisationsnummer (from the
+// legal id or a Swedish VAT id), else "id:" the legal id with its scheme,
+// "vat:" the VAT id, or "name:" the seller's name, lower case with single
+// spaces. Number is the number as given, trimmed.
+type DocKey struct {
+	Seller string
+	Kind   string
+	Number string
+}
+
+// DocKeyOf is the key of a parsed document; ok is false for a document
+// without a number, which cannot be recognised again.
+func DocKeyOf(doc *formats.Document) (k DocKey, ok bool) {
+	number := strings.TrimSpace(doc.Number)
+	if number == "" {
+		return k, false
+	}
+	kind := string(doc.Kind)
+	if kind == "" {
+		kind = string(formats.KindInvoice)
+	}
+	return DocKey{Seller: sellerKey(doc.Seller), Kind: kind, Number: number}, true
+}
+
+func sellerKey(p formats.Party) string {
+	upper := func(s string) string {
+		return strings.ToUpper(strings.NewReplacer(" ", "", "-", "", ".", "").Replace(strings.TrimSpace(s)))
+	}
+	legal := formats.OnlyDigits(p.LegalID.Value)
+	if len(legal) == 12 && strings.HasPrefix(legal, "16") {
+		legal = legal[2:]
+	}
+	vat := upper(p.VATID)
+	switch {
+	case (p.LegalID.Scheme == "" || p.LegalID.Scheme == "0007") && len(legal) == 10:
+		return "orgnr:" + legal
+	case len(vat) == 14 && strings.HasPrefix(vat, "SE") && strings.HasSuffix(vat, "01") && formats.OnlyDigits(vat) == vat[2:]:
+		return "orgnr:" + vat[2:12]
+	case p.LegalID.Value != "":
+		return "id:" + p.LegalID.Scheme + ":" + upper(p.LegalID.Value)
+	case vat != "":
+		return "vat:" + vat
+	}
+	return "name:" + strings.Join(strings.Fields(strings.ToLower(p.Name)), " ")
+}
+
+func (k DocKey) String() string { return k.Seller + " " + k.Kind + " " + k.Number }
 
 // Event is one entry in a document's history.
 type Event struct {
@@ -387,8 +450,31 @@ func (dl *Delivery) AwaitsConfirmation() bool {
 	return dl.State == DeliveryDelivered && !dl.ConfirmBy.IsZero() && !dl.Confirmed
 }
 
-// DeliveryID names the delivery of a document on a channel.
+// DeliveryID names the first delivery of a document on a channel.
 func DeliveryID(docID, channel string) string { return docID + "." + channel }
+
+// DeliveryID names the document's delivery on a channel: its first one,
+// or after a resend (Resends > 0) the resend's own, "<doc id>-rN.<channel>",
+// so the send has an idempotency key (and a spool file name) of its own
+// and a receiver does not take it for a repeat of the first.
+func (d *Doc) DeliveryID(channel string) string { return resendDeliveryID(d.ID, d.Resends, channel) }
+
+// DeliveryIDs names every delivery the document has had on a channel, the
+// first one first.
+func (d *Doc) DeliveryIDs(channel string) []string {
+	ids := make([]string, 0, d.Resends+1)
+	for n := 0; n <= d.Resends; n++ {
+		ids = append(ids, resendDeliveryID(d.ID, n, channel))
+	}
+	return ids
+}
+
+func resendDeliveryID(docID string, n int, channel string) string {
+	if n == 0 {
+		return DeliveryID(docID, channel)
+	}
+	return fmt.Sprintf("%s-r%d.%s", docID, n, channel)
+}
 
 // Batch is a set of deliveries on a batch channel sent as one file.
 type Batch struct {
