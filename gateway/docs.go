@@ -11,7 +11,9 @@ import (
 	"unicode"
 
 	"github.com/multikanal/multikanal/formats"
+	"github.com/multikanal/multikanal/formats/validate"
 	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/outbound"
 )
 
 // DocFilter selects documents for `multikanal docs list`.
@@ -86,10 +88,16 @@ func (d *Daemon) ShowDoc(id string) (*DocDetail, error) {
 		if out.Events, err = tx.Events(id); err != nil {
 			return err
 		}
-		for _, step := range append(out.Doc.Route, store.RouteStep{Channel: "autogiro"}) {
-			if dl, err := tx.Delivery(store.DeliveryID(id, step.Channel)); err == nil {
-				out.Deliveries = append(out.Deliveries, dl)
+		for _, step := range out.Doc.Route {
+			for _, dlID := range out.Doc.DeliveryIDs(step.Channel) {
+				if dl, err := tx.Delivery(dlID); err == nil {
+					out.Deliveries = append(out.Deliveries, dl)
+				}
 			}
+		}
+		// A resend delivers the document again; its payment is collected once.
+		if dl, err := tx.Delivery(store.DeliveryID(id, outbound.AutoGiro)); err == nil {
+			out.Deliveries = append(out.Deliveries, dl)
 		}
 		out.Invoice, _ = tx.Body(id)
 		return nil
@@ -126,7 +134,7 @@ func (d *Daemon) RetryDoc(id string) (*store.Doc, error) {
 		}
 		switch doc.State {
 		case store.DocRetrying:
-			dl, err := tx.Delivery(store.DeliveryID(id, doc.Channel))
+			dl, err := tx.Delivery(doc.DeliveryID(doc.Channel))
 			if err != nil {
 				return err
 			}
@@ -255,6 +263,132 @@ func (d *Daemon) handleAckDoc(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
 	default:
 		tenantDoc(doc)
+		writeJSON(w, http.StatusOK, doc)
+	}
+}
+
+// ErrNotResendable is returned when a document's state does not allow a
+// resend, or the document no longer passes the tenant's rules.
+var ErrNotResendable = errors.New("not resendable")
+
+// ErrBadResend is returned when a resend does not say why, or says it in
+// more than a line of text.
+var ErrBadResend = errors.New("bad resend")
+
+// ResendDoc sends a document again on purpose: an invoice the buyer says
+// never arrived, or one to deliver once more after a correction of the
+// registry. The stored document is routed again with the registry as it is
+// now and delivered on the first eligible channel under new delivery ids
+// (Doc.DeliveryID), so a receiver does not take it for a repeat of the
+// first send. by (who asked) and why go into the document's history. The
+// payment collection is not touched: an AutoGiro withdrawal is made once.
+// Only a delivered or dead document can be resent: one in flight goes out
+// anyway (retry it), and a rejected or held one never went out.
+func (d *Daemon) ResendDoc(id, by, why string) (*store.Doc, error) {
+	by, why = strings.TrimSpace(by), strings.TrimSpace(why)
+	if by == "" {
+		by = "an operator"
+	}
+	// The texts go into the history as an acknowledgement's do, bounded alike.
+	switch {
+	case why == "":
+		return nil, fmt.Errorf("%w: say why the document is sent again (reason); it is kept in the document's history with who asked", ErrBadResend)
+	case len([]rune(by)) > maxAckBy || len([]rune(why)) > maxAckWhy:
+		return nil, fmt.Errorf("%w: by may have at most %d characters and reason %d", ErrBadResend, maxAckBy, maxAckWhy)
+	case strings.IndexFunc(by+why, unicode.IsControl) >= 0:
+		return nil, fmt.Errorf("%w: by and reason must be one line of text without control characters", ErrBadResend)
+	}
+	now := time.Now().UTC()
+	var doc *store.Doc
+	var queue *store.Delivery
+	err := d.store.Update(func(tx store.Tx) (err error) {
+		queue = nil
+		if doc, err = tx.Doc(id); err != nil {
+			return err
+		}
+		if doc.State != store.DocDelivered && doc.State != store.DocDead {
+			return fmt.Errorf("%w: document %s is %s; only delivered and dead documents can be resent (one that is queued or retrying goes out anyway: use docs retry; a rejected or held one was never sent)", ErrNotResendable, id, doc.State)
+		}
+		t := d.tenant(doc.Tenant)
+		if t == nil {
+			return fmt.Errorf("tenant %q is no longer configured", doc.Tenant)
+		}
+		body, err := tx.Body(id)
+		if err != nil {
+			return err
+		}
+		// A resend is a new send: the tenant's rules as they are now apply.
+		if errs := validate.Document(body, validateOptions(t.cfg, now)).Errors(); len(errs) > 0 {
+			return fmt.Errorf("%w: document %s no longer passes the tenant's rules: %v", ErrNotResendable, id, errs)
+		}
+		if key, ok := t.held(body); ok {
+			return fmt.Errorf("%w: document %s: recipient %s is on the tenant's do-not-send list", ErrNotResendable, id, key)
+		}
+		if f, err := tx.File(doc.FileID); err == nil && f.Final {
+			// The file's receipt changes again: it is final once more when
+			// the resend is at an end.
+			f.Final, f.FinalAt = false, time.Time{}
+			if err := tx.PutFile(f); err != nil {
+				return err
+			}
+		}
+		doc.Resends++
+		doc.Route = d.decide(t, body, txRegistry{tx: tx, tenant: doc.Tenant, now: now})
+		doc.Tried = 0
+		doc.Ack = nil // should it die again, it needs attention again
+		doc.State = store.DocRouted
+		reason := fmt.Sprintf("resend %d requested by %s: %s; routed again: %s", doc.Resends, by, why, routeSummary(doc.Route))
+		if err := tx.AppendEvent(doc, store.Event{At: now, State: store.DocRouted, Reason: reason}); err != nil {
+			return err
+		}
+		if queue, err = d.nextDelivery(tx, doc, now, ""); err != nil {
+			return err
+		}
+		return tx.PutDoc(doc)
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.logDoc(doc).Info("document resent", "by", by, "reason", why, "resend", doc.Resends, "channel", doc.Channel)
+	d.engine.requeue(queue)
+	d.receipts.touch(doc.FileID)
+	tenantDoc(doc)
+	return doc, nil
+}
+
+// ResendRequest is the body of POST /api/v1/docs/{id}/resend.
+type ResendRequest struct {
+	Reason string `json:"reason"`
+	By     string `json:"by,omitempty"` // who asks; "api" when not given
+}
+
+// handleResend serves POST /api/v1/docs/{id}/resend. Like the other
+// state-changing endpoints it takes JSON only, which a web page cannot post
+// across origins.
+func (d *Daemon) handleResend(w http.ResponseWriter, r *http.Request) {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{"error": `the body must be JSON: {"reason": "...", "by": "..."}`})
+		return
+	}
+	var req ResendRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": `the body must be {"reason": "...", "by": "..."}: ` + err.Error()})
+		return
+	}
+	if strings.TrimSpace(req.By) == "" {
+		req.By = "api"
+	}
+	doc, err := d.ResendDoc(r.PathValue("id"), req.By, req.Reason)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "document " + r.PathValue("id") + " not found"})
+	case errors.Is(err, ErrBadResend):
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+	case err != nil:
+		writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+	default:
 		writeJSON(w, http.StatusOK, doc)
 	}
 }

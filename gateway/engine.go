@@ -991,7 +991,7 @@ func (e *engine) requeue(dls ...*store.Delivery) {
 // that delivery, it moves on to its next eligible channel, whose delivery is
 // returned for requeue; a repeated report finds it moved on and does nothing.
 func (d *Daemon) failDelivered(tx store.Tx, dl *store.Delivery, doc *store.Doc, why string, now time.Time) (*store.Delivery, error) {
-	if dl.State != store.DeliveryDelivered || doc.Channel != dl.Channel {
+	if dl.State != store.DeliveryDelivered || dl.ID != doc.DeliveryID(doc.Channel) {
 		return nil, nil
 	}
 	dl.State, dl.LastError, dl.Updated = store.DeliveryFailed, why, now

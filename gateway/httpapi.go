@@ -197,6 +197,7 @@ func (d *Daemon) httpHandler() *routeMux {
 		}
 	})
 	mux.HandleFunc("POST /api/v1/docs/{id}/ack", d.handleAckDoc)
+	mux.HandleFunc("POST /api/v1/docs/{id}/resend", d.handleResend)
 	mux.HandleFunc("GET /api/v1/backup", d.serveBackup)
 	mux.HandleFunc("POST /api/v1/tenants/{tenant}/recipients", func(w http.ResponseWriter, r *http.Request) {
 		rows, err := recipients.Parse(http.MaxBytesReader(w, r.Body, 256<<20), time.Now())

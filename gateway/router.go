@@ -379,7 +379,7 @@ func (d *Daemon) nextDelivery(tx store.Tx, doc *store.Doc, now time.Time, why st
 		}
 		l := d.lanes[step.Channel]
 		dl := &store.Delivery{
-			ID: store.DeliveryID(doc.ID, step.Channel), DocID: doc.ID, Tenant: doc.Tenant, Channel: step.Channel,
+			ID: doc.DeliveryID(step.Channel), DocID: doc.ID, Tenant: doc.Tenant, Channel: step.Channel,
 			To: step.Address, State: store.DeliveryQueued, Batched: l.get().batch != nil, Created: now, Updated: now,
 		}
 		if err := tx.PutDelivery(dl); err != nil {

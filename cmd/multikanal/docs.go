@@ -23,6 +23,9 @@ func runDocs(args []string, stdout, stderr io.Writer) int {
   multikanal docs retry ID    try a retrying document now, or route a failed/dead one again
   multikanal docs ack --why TEXT [--by NAME] ID
                               acknowledge a dead document: it no longer needs attention
+  multikanal docs resend --reason TEXT [--by NAME] ID
+                              send a delivered (or dead) document again on purpose, on new
+                              delivery ids; who and why go into its history
 Flags for all: --addr, --config or --data to find the daemon; --json.`)
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
@@ -42,7 +45,8 @@ Flags for all: --addr, --config or --data to find the daemon; --json.`)
 	file := fs.String("file", "", "list: only this file id, in file order")
 	limit := fs.Int("limit", 100, "list: at most this many, newest first (with --file: the first of the file)")
 	why := fs.String("why", "", "ack: why the dead document needs nothing more (kept in its history)")
-	by := fs.String("by", currentUser(), "ack: who acknowledges")
+	reason := fs.String("reason", "", "resend: why the document is sent again (required), like \"the buyer says it never arrived\"")
+	by := fs.String("by", currentUser(), "ack, resend: who acknowledges or asks (kept in the history)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitUsage
 	}
@@ -105,6 +109,25 @@ Flags for all: --addr, --config or --data to find the daemon; --json.`)
 			return fail(err)
 		}
 		fmt.Fprintf(stdout, "%s: %s, acknowledged by %s: %s\n", doc.ID, doc.State, doc.Ack.By, doc.Ack.Why)
+	case sub == "resend" && fs.NArg() == 1:
+		if *reason == "" {
+			fmt.Fprintln(stderr, "multikanal docs resend: --reason is required: say why the document is sent again; it is kept in the document's history")
+			return exitUsage
+		}
+		body, err := jsonRequest(gateway.ResendRequest{By: *by, Reason: *reason})
+		if err != nil {
+			return fail(err)
+		}
+		var doc store.Doc
+		raw, err := df.call("POST", "/api/v1/docs/"+url.PathEscape(fs.Arg(0))+"/resend", body, &doc)
+		if err != nil {
+			return fail(err)
+		}
+		if *df.asJSON {
+			stdout.Write(raw)
+			return exitOK
+		}
+		fmt.Fprintf(stdout, "%s: resend %d %s %s: %s\n", doc.ID, doc.Resends, doc.State, orDash(doc.Channel), doc.Reason)
 	default:
 		usage()
 		return exitUsage
@@ -112,7 +135,7 @@ Flags for all: --addr, --config or --data to find the daemon; --json.`)
 	return exitOK
 }
 
-// currentUser names who runs the command, for an acknowledgement.
+// currentUser names who runs the command, for the history of what it does.
 func currentUser() string {
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		return u.Username
