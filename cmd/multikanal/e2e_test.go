@@ -238,7 +238,12 @@ func TestServeOfficialExamplesEndToEnd(t *testing.T) {
 		os.WriteFile(filepath.Join(d.inbox(), name), b, 0o644)
 	}
 
+	// The official examples reuse invoice numbers (four invoices "Snippet1"
+	// and two "Vat-Z" from one seller each): of each number and kind one
+	// goes out, and the others are refused as duplicates naming it.
 	delivered := 0
+	sent := map[string]string{}      // kind and number -> the file delivered
+	refused := map[string][]string{} // kind and number -> duplicate reasons
 	for _, f := range examples {
 		r := waitFinal(t, data, filepath.Base(f), 30*time.Second)
 		if r.State != "parsed" || len(r.Documents) != 1 {
@@ -249,15 +254,32 @@ func TestServeOfficialExamplesEndToEnd(t *testing.T) {
 		if doc.Number == "" || doc.Amount == "" {
 			t.Errorf("%s: receipt lacks number or amount: %+v", filepath.Base(f), doc)
 		}
-		switch doc.State {
-		case "delivered":
+		key := string(doc.Kind) + " " + doc.Number
+		switch {
+		case doc.State == "delivered":
 			delivered++
+			if first, ok := sent[key]; ok {
+				t.Errorf("%s: %s was delivered already from %s", filepath.Base(f), key, first)
+			}
+			sent[key] = filepath.Base(f)
 			if _, err := os.Stat(filepath.Join(data, "outbox", doc.Channel, doc.Output)); err != nil {
 				t.Errorf("%s: output %s missing", filepath.Base(f), doc.Output)
 			}
+		case doc.State == "rejected" && strings.HasPrefix(doc.Reason, "MK-DUPLICATE: "):
+			refused[key] = append(refused[key], doc.Reason)
 		default:
 			t.Errorf("%s: document %s is %s: %s", filepath.Base(f), doc.Number, doc.State, doc.Reason)
 		}
+	}
+	for key, reasons := range refused {
+		for _, reason := range reasons {
+			if sent[key] == "" || !strings.Contains(reason, `in file "`+sent[key]+`"`) {
+				t.Errorf("%s refused as a duplicate, but not naming the file delivered (%q): %s", key, sent[key], reason)
+			}
+		}
+	}
+	if len(refused["invoice Snippet1"]) != 3 || len(refused["invoice Vat-Z"]) != 1 || delivered != len(examples)-4 {
+		t.Errorf("%d delivered, refused as duplicates: %v", delivered, refused)
 	}
 	for name := range bad {
 		r := waitFinal(t, data, name, 20*time.Second)

@@ -91,9 +91,9 @@ func (r *report) accounts(b *Biller) {
 		var what string
 		switch scheme := strings.ToUpper(strings.TrimSpace(m.AccountScheme)); {
 		case scheme == formats.AccountBankgiro:
-			what, ok = "bankgiro "+acct, slices.Contains(b.Bankgiros, formats.OnlyDigits(acct))
+			what, ok = "bankgiro "+readable(acct, bankgiro), slices.Contains(b.Bankgiros, formats.OnlyDigits(acct))
 		case scheme == formats.AccountPlusgiro:
-			what, ok = "plusgiro "+acct, slices.Contains(b.Plusgiros, formats.OnlyDigits(acct))
+			what, ok = "plusgiro "+readable(acct, plusgiro), slices.Contains(b.Plusgiros, formats.OnlyDigits(acct))
 		case scheme == formats.AccountIBAN, scheme == "" && looksLikeIBAN(acct):
 			what, ok = "IBAN "+acct, slices.Contains(b.IBANs, normalIBAN(acct))
 		default:
@@ -144,6 +144,15 @@ func plusgiro(d string) string {
 		return d
 	}
 	return d[:len(d)-1] + "-" + d[len(d)-1:]
+}
+
+// readable writes an account given as bare digits the way people read it,
+// and leaves any other form as the input wrote it.
+func readable(acct string, format func(string) string) string {
+	if formats.OnlyDigits(acct) == acct {
+		return format(acct)
+	}
+	return acct
 }
 
 // orgnrDigits is a Swedish organisationsnummer as its 10 digits, the
