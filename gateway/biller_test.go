@@ -109,7 +109,7 @@ func TestOpenTenantSaysSoOnItsReceipt(t *testing.T) {
 		t.Errorf("a foreign seller's invoice on the demo tenant: %s: %s %+v", doc.State, doc.Reason, doc.Problems)
 	}
 	for _, p := range doc.Problems {
-		if p.Rule == "MK-OPEN" && !strings.Contains(p.Message, "the seller and the payment accounts are not checked") {
+		if p.Rule == "MK-OPEN" && !strings.Contains(p.Message, "seller and payment accounts are not checked") {
 			t.Errorf("the note does not say what is not checked: %s", p.Message)
 		}
 	}

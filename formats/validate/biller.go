@@ -29,7 +29,7 @@ func (r *report) biller(b *Biller) {
 	case b == nil:
 		return
 	case b.Open:
-		r.warnf("MK-OPEN", "the tenant is open (the embedded default's demo tenant): the seller and the payment accounts are not checked")
+		r.warnf("MK-OPEN", "open tenant (the embedded default's demo): seller and payment accounts are not checked")
 		return
 	}
 	r.seller(b)

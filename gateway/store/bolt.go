@@ -786,11 +786,16 @@ func indexDocKeys(tx *bolt.Tx) error {
 			if data == nil {
 				return nil
 			}
-			var body formats.Document
+			// Only what the key needs is decoded: a body is a whole invoice.
+			var body struct {
+				Kind   formats.Kind  `json:"kind"`
+				Number string        `json:"number"`
+				Seller formats.Party `json:"seller"`
+			}
 			if err := json.Unmarshal(data, &body); err != nil {
 				return fmt.Errorf("store: record %s/%s: %w", bBodies, k, err)
 			}
-			dk, ok := DocKeyOf(&body)
+			dk, ok := DocKeyOf(&formats.Document{Kind: body.Kind, Number: body.Number, Seller: body.Seller})
 			if !ok || keys.Get(docKey(d.Tenant, dk)) != nil {
 				return nil
 			}
