@@ -182,6 +182,18 @@ func TestPaymentTextOnEveryChannel(t *testing.T) {
 					t.Errorf("%s does not say to pay to bankgiro 991-2346 with OCR %s:\n%s", what, p.ocr, text)
 				}
 			}
+			// The demo tenant's Swish number is offered beside the
+			// bankgiro where the channel shows the customer a way to pay
+			// by hand, and never with AutoGiro (above).
+			if !collected && (p.channel == outbound.Email || p.channel == outbound.SMS || p.channel == outbound.Print) {
+				offered := false
+				for _, text := range texts {
+					offered = offered || strings.Contains(strings.ReplaceAll(text, " ", ""), "1231181189")
+				}
+				if !offered {
+					t.Errorf("outbox/%s for %s does not offer the tenant's Swish number 123 118 11 89: %v", p.channel, p.number, texts)
+				}
+			}
 		})
 	}
 

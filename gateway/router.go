@@ -239,14 +239,14 @@ func paymentFor(t config.Tenant, body *formats.Document, payer, why string, now 
 		return p, nil
 	case p.HasAccount():
 		p.Reason = why + "; paid by transfer to the account the invoice names"
-		return p, nil
-	case t.Bankgiro != "" || t.Plusgiro != "":
-		p.Bankgiro, p.Plusgiro = t.Bankgiro, t.Plusgiro
+		return withSwish(p, t, body), nil
+	case t.Bankgiro != "" || t.Plusgiro != "" || t.IBAN != "":
+		p.Bankgiro, p.Plusgiro, p.IBAN = t.Bankgiro, t.Plusgiro, t.IBAN
 		p.Reason = why + "; the invoice names no account (BT-84), so it is paid to the tenant's " + tenantAccounts(t)
-		return p, nil
+		return withSwish(p, t, body), nil
 	}
 	return p, formats.Problem{Rule: RulePayment, Severity: formats.SeverityError, Message: fmt.Sprintf(
-		"%s %s is due but there is no way to pay it: the invoice names no bankgiro, plusgiro or IBAN (BT-84)%s and tenant %s has no bankgiro or plusgiro configured; "+
+		"%s %s is due but there is no way to pay it: the invoice names no bankgiro, plusgiro or IBAN (BT-84)%s and tenant %s has no bankgiro, plusgiro or IBAN configured; "+
 			"put the account on the invoice or set bankgiro in the tenant's configuration", body.Totals.Payable, body.Currency, noCollection(why), t.ID)}
 }
 
@@ -259,6 +259,17 @@ func noCollection(why string) string {
 	return ""
 }
 
+// withSwish offers the tenant's Swish number beside the account of a
+// transfer, where the tenant has one: Swish pays Swedish kronor only, so
+// an invoice in another currency does not get it. An invoice collected
+// by AutoGiro never reaches here.
+func withSwish(p formats.Payment, t config.Tenant, body *formats.Document) formats.Payment {
+	if t.Swish != "" && (body.Currency == "" || strings.EqualFold(body.Currency, "SEK")) {
+		p.Swish = t.Swish
+	}
+	return p
+}
+
 func tenantAccounts(t config.Tenant) string {
 	var s []string
 	if t.Bankgiro != "" {
@@ -266,6 +277,9 @@ func tenantAccounts(t config.Tenant) string {
 	}
 	if t.Plusgiro != "" {
 		s = append(s, "plusgiro "+t.Plusgiro)
+	}
+	if t.IBAN != "" {
+		s = append(s, "IBAN "+t.IBAN)
 	}
 	return strings.Join(s, " and ")
 }
