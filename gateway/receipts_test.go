@@ -234,8 +234,15 @@ func TestRepeatedNamesKeepTheirReceipts(t *testing.T) {
 		if api, err := d.buildReceipt(c.file); err != nil || api.Receipt != c.name {
 			t.Errorf("the API's receipt of %s names %q (%v), want %s", c.file, api.Receipt, err, c.name)
 		}
+		// The writer records the name it chose after the file is on
+		// disk, in a commit of its own: wait for that commit.
 		var f *store.File
-		d.store.View(func(tx store.Tx) (err error) { f, err = tx.File(c.file); return err })
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			d.store.View(func(tx store.Tx) (err error) { f, err = tx.File(c.file); return err })
+			if f != nil && f.Receipt == c.name {
+				break
+			}
+		}
 		if f == nil || f.Receipt != c.name {
 			t.Errorf("file %s records receipt %+v, want %s", c.file, f, c.name)
 		}
