@@ -47,9 +47,11 @@ type session struct {
 	inbox    *os.Root
 	inboxDir *os.File // the inbox folder, opened through inbox, for createTemp
 	receipts *os.Root
+	disk     *diskPool // free space of the inbox's file system; nil: no limit
 
 	mu      sync.Mutex
 	writing map[string][]*upload // open uploads by visible name, for setstat and fsync
+	open    int                  // files open, uploads and downloads (holdFile)
 }
 
 // newSession opens the tenant's directories.
@@ -63,6 +65,12 @@ func newSession(srv *Server, t Tenant, log *slog.Logger) (*session, error) {
 		inbox.Close()
 		return nil, fmt.Errorf("inbox of %s: %w", t.ID, err)
 	}
+	pool, err := srv.disk.pool(inboxDir)
+	if err != nil {
+		inboxDir.Close()
+		inbox.Close()
+		return nil, fmt.Errorf("inbox of %s: %w", t.ID, err)
+	}
 	receipts, err := os.OpenRoot(t.ReceiptsDir)
 	if err != nil {
 		inboxDir.Close()
@@ -70,7 +78,7 @@ func newSession(srv *Server, t Tenant, log *slog.Logger) (*session, error) {
 		return nil, fmt.Errorf("receipts of %s: %w", t.ID, err)
 	}
 	return &session{srv: srv, id: srv.sessions.Add(1), tenant: t, log: log, inbox: inbox, inboxDir: inboxDir,
-		receipts: receipts, writing: make(map[string][]*upload)}, nil
+		receipts: receipts, disk: pool, writing: make(map[string][]*upload)}, nil
 }
 
 // close releases the directories. Open uploads are closed by pkg/sftp
@@ -141,18 +149,36 @@ func (ss *session) Fileread(r *sftp.Request) (io.ReaderAt, error) {
 	if _, err := regularFile(ss.receipts, t.name); err != nil {
 		return nil, ss.refuse("download", t.String(), ss.fsErr("download", err))
 	}
+	release, err := ss.holdFile()
+	if err != nil {
+		return nil, ss.refuse("download", t.String(), err)
+	}
 	// O_NOFOLLOW closes the window between the check above and the open.
 	f, err := ss.receipts.OpenFile(t.name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
+		release()
 		return nil, ss.refuse("download", t.String(), ss.fsErr("download", err))
 	}
 	fi, err := f.Stat()
 	if err != nil || !fi.Mode().IsRegular() {
 		f.Close()
+		release()
 		return nil, ss.refuse("download", t.String(), sftp.ErrSSHFxNoSuchFile)
 	}
 	ss.log.Info("sftp download", "name", t.name, "size", fi.Size())
-	return f, nil
+	return &download{File: f, release: release}, nil
+}
+
+// download is a receipt open for reading; closing it gives its place
+// among the open files back.
+type download struct {
+	*os.File
+	release func()
+}
+
+func (d *download) Close() error {
+	defer d.release()
+	return d.File.Close()
 }
 
 // Filewrite starts an upload into the inbox. See upload for the rules.
@@ -167,7 +193,7 @@ func (ss *session) Filewrite(r *sftp.Request) (io.WriterAt, error) {
 	if t.dir != folderInbox || t.name == "" {
 		return nil, ss.refuse("upload", t.String(), errUploadOutsideInbox)
 	}
-	if err := ss.srv.checkDisk(ss.tenant.InboxDir); err != nil {
+	if err := ss.disk.check(ss.tenant.InboxDir); err != nil {
 		return nil, ss.refuse("upload", t.String(), err)
 	}
 	flags := r.Pflags()
@@ -186,8 +212,13 @@ func (ss *session) Filewrite(r *sftp.Request) (io.WriterAt, error) {
 	case exists && !flags.Trunc && !isPartialName(t.name):
 		return nil, ss.refuse("upload", t.String(), errResumeFinal)
 	}
-	u, err := ss.startUpload(t.name, exists && !flags.Trunc)
+	release, err := ss.holdFile()
 	if err != nil {
+		return nil, ss.refuse("upload", t.String(), err)
+	}
+	u, err := ss.startUpload(t.name, exists && !flags.Trunc, release)
+	if err != nil {
+		release()
 		return nil, ss.refuse("upload", t.String(), err)
 	}
 	return u, nil

@@ -86,6 +86,21 @@ type Options struct {
 	// MaxConnsPerTenant limits simultaneous logged-in connections of one
 	// tenant (default 20).
 	MaxConnsPerTenant int
+	// MaxStartups limits connections that have not logged in yet, from
+	// all addresses together, as OpenSSH's MaxStartups does (default
+	// 10:30:100).
+	MaxStartups Startups
+	// MaxOpenFilesPerSession limits the files (uploads and downloads) one
+	// SFTP session holds open at once (default 64).
+	MaxOpenFilesPerSession int
+	// MaxOpenFilesPerTenant limits the file descriptors the server holds
+	// for one tenant: one per connection, three per SFTP session (its
+	// folders) and one per open file (default 256).
+	MaxOpenFilesPerTenant int
+	// MaxOpenFiles limits the same descriptors for all tenants together
+	// (default 4096), so that the server's share of the process's
+	// descriptors (LimitNOFILE) does not grow with the number of tenants.
+	MaxOpenFiles int
 	// Defender bans addresses after repeated failed logins.
 	Defender DefenderOptions
 	// Logger receives the audit log (default slog.Default()).
@@ -101,7 +116,22 @@ type Options struct {
 	// rename then fails, it was told of a file that never lands (Upload.File
 	// matches no file in the inbox). It must not block.
 	Uploaded func(Upload)
+
+	// freeSpace returns the bytes free for unprivileged users on the file
+	// system of dir (default: statfs). Tests replace it to play a small
+	// disk without filling the real one.
+	freeSpace func(dir string) (int64, error)
 }
+
+// Startups is OpenSSH's MaxStartups "start:rate:full": with Start or more
+// connections not yet logged in, a new connection is dropped with a
+// probability of Rate percent, rising linearly to 100% at Full.
+type Startups struct {
+	Start, Rate, Full int
+}
+
+// String formats s as in sshd_config.
+func (s Startups) String() string { return fmt.Sprintf("%d:%d:%d", s.Start, s.Rate, s.Full) }
 
 // Upload is a file that landed in a tenant's inbox.
 type Upload struct {
@@ -125,7 +155,18 @@ const (
 	DefaultMaxAuthTries      = 6
 	DefaultMaxConnsPerIP     = 20
 	DefaultMaxConnsPerTenant = 20
+	// DefaultMaxOpenFilesPerSession allows an ERP far more parallel
+	// transfers than any client makes (OpenSSH's sftp opens one file at a
+	// time; WinSCP and lftp a few).
+	DefaultMaxOpenFilesPerSession = 64
+	// DefaultMaxOpenFilesPerTenant covers a tenant at its connection limit
+	// with one session each (20 × (1 + 3)) and 176 open files.
+	DefaultMaxOpenFilesPerTenant = 256
+	DefaultMaxOpenFiles          = 4096
 )
+
+// DefaultMaxStartups is OpenSSH's default.
+var DefaultMaxStartups = Startups{Start: 10, Rate: 30, Full: 100}
 
 // withDefaults fills zero fields and rejects impossible values.
 func (o Options) withDefaults() (Options, error) {
@@ -155,6 +196,24 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MaxConnsPerTenant <= 0 {
 		o.MaxConnsPerTenant = DefaultMaxConnsPerTenant
+	}
+	if o.MaxStartups == (Startups{}) {
+		o.MaxStartups = DefaultMaxStartups
+	}
+	if st := o.MaxStartups; st.Start < 1 || st.Rate < 0 || st.Rate > 100 || st.Full < st.Start {
+		return o, fmt.Errorf("sftpd: MaxStartups %s: want start:rate:full with 1 <= start <= full and rate 0..100", st)
+	}
+	if o.MaxOpenFilesPerSession <= 0 {
+		o.MaxOpenFilesPerSession = DefaultMaxOpenFilesPerSession
+	}
+	if o.MaxOpenFilesPerTenant <= 0 {
+		o.MaxOpenFilesPerTenant = DefaultMaxOpenFilesPerTenant
+	}
+	if o.MaxOpenFiles <= 0 {
+		o.MaxOpenFiles = DefaultMaxOpenFiles
+	}
+	if o.freeSpace == nil {
+		o.freeSpace = statfsFree
 	}
 	d := &o.Defender
 	if d.Threshold <= 0 {

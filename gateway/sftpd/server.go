@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -65,14 +66,16 @@ type Server struct {
 	hostKey ssh.Signer
 	def     *defender
 	started time.Time
-	// pwSlots bounds concurrent password hashing (argon2id uses 19 MiB
-	// or more each), so a flood of password attempts cannot exhaust
-	// memory or every core.
-	pwSlots chan struct{}
+	// pw bounds concurrent password hashing (argon2id uses 19 MiB or more
+	// each) to the cores, so a flood of password attempts cannot exhaust
+	// memory or every core, and serves the waiting addresses in turn.
+	pw       *hashGate
+	startups *startups
+	fds      *fdBudget
+	disk     *diskGuard
 
 	tenants  atomic.Pointer[map[string]*tenantEntry]
 	sessions atomic.Uint64 // numbers the SFTP sessions (Upload.Session)
-	roomy    sync.Map      // inbox dir -> time.Time until which checkDisk may skip its statfs
 
 	mu        sync.Mutex
 	addr      net.Addr
@@ -100,7 +103,10 @@ func New(opt Options, tenants []Tenant) (*Server, error) {
 		hostKey:   signer,
 		def:       newDefender(opt.Defender, opt.Logger, opt.Observer),
 		started:   time.Now(),
-		pwSlots:   make(chan struct{}, 2),
+		pw:        newHashGate(runtime.NumCPU()),
+		startups:  &startups{limit: opt.MaxStartups},
+		fds:       &fdBudget{maxTenant: opt.MaxOpenFilesPerTenant, max: opt.MaxOpenFiles, perTenant: make(map[string]int)},
+		disk:      &diskGuard{min: opt.MinFreeDisk, probe: opt.freeSpace, log: opt.Logger, pools: make(map[uint64]*diskPool)},
 		perIP:     make(map[netip.Addr]int),
 		perTenant: make(map[string]int),
 		conns:     make(map[net.Conn]struct{}),
@@ -295,40 +301,6 @@ func remoteIP(a net.Addr) netip.Addr {
 	return netip.Addr{}
 }
 
-// Free space far above the limit is not asked again for a moment: a burst
-// of small uploads would otherwise make a statfs per file. roomyMargin is
-// more than uploads can write in roomyFor, so the limit still holds.
-const (
-	roomyMargin = 1 << 30
-	roomyFor    = 250 * time.Millisecond
-)
-
-// checkDisk refuses an upload when the inbox file system is low on space.
-func (s *Server) checkDisk(dir string) error {
-	if s.opt.MinFreeDisk < 0 {
-		return nil
-	}
-	if until, ok := s.roomy.Load(dir); ok && time.Now().Before(until.(time.Time)) {
-		return nil
-	}
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
-		s.log.Error("sftp free disk space", "dir", dir, "err", err)
-		return errInternal
-	}
-	free := int64(st.Bavail) * int64(st.Bsize)
-	if free < s.opt.MinFreeDisk {
-		s.log.Warn("sftp disk low", "dir", dir, "free", free, "min_free", s.opt.MinFreeDisk)
-		return errDiskLow
-	}
-	if free-s.opt.MinFreeDisk > roomyMargin {
-		s.roomy.Store(dir, time.Now().Add(roomyFor))
-	} else {
-		s.roomy.Delete(dir)
-	}
-	return nil
-}
-
 // handleConn runs one client connection from accept to close.
 func (s *Server) handleConn(ctx context.Context, nc net.Conn) {
 	defer nc.Close()
@@ -339,6 +311,16 @@ func (s *Server) handleConn(ctx context.Context, nc net.Conn) {
 		log.Info("sftp refused", "what", "connection", "why", "address is banned after failed logins")
 		return
 	}
+	ok, dropped := s.startups.admit()
+	if !ok {
+		if dropped > 0 {
+			log.Warn("sftp refused", "what", "connection", "dropped", dropped,
+				"why", fmt.Sprintf("too many connections not logged in yet (max_startups %s); %d dropped since the last line", s.opt.MaxStartups, dropped))
+		}
+		return
+	}
+	loggingIn := sync.OnceFunc(s.startups.done)
+	defer loggingIn()
 	if !acquire(s, s.perIP, ip, s.opt.MaxConnsPerIP) {
 		log.Info("sftp refused", "what", "connection", "why", fmt.Sprintf("more than %d connections from this address", s.opt.MaxConnsPerIP))
 		return
@@ -354,8 +336,9 @@ func (s *Server) handleConn(ctx context.Context, nc net.Conn) {
 	ic := &idleConn{Conn: nc, timeout: s.opt.IdleTimeout}
 	begin := time.Now()
 	nc.SetDeadline(begin.Add(s.opt.LoginGrace))
-	a := &authState{srv: s, conn: nc, ip: ip, log: log}
+	a := &authState{srv: s, ctx: ctx, conn: nc, ip: ip, log: log, deadline: begin.Add(s.opt.LoginGrace)}
 	sconn, chans, reqs, err := ssh.NewServerConn(ic, a.config())
+	loggingIn()
 	if err != nil {
 		a.failed(err, errors.Is(err, os.ErrDeadlineExceeded) || time.Since(begin) >= s.opt.LoginGrace)
 		return
@@ -381,6 +364,11 @@ func (s *Server) handleConn(ctx context.Context, nc net.Conn) {
 		return
 	}
 	defer release(s, s.perTenant, id)
+	if err := s.fds.take(id, 1); err != nil {
+		log.Warn("sftp refused", "what", "connection", "why", err.Error())
+		return
+	}
+	defer s.fds.give(id, 1)
 	ext := sconn.Permissions.Extensions
 	log.Info("sftp login", "method", ext[extMethod], "key_fp", ext[extKeyFP],
 		"client", string(sconn.ClientVersion()))
@@ -392,18 +380,26 @@ func (s *Server) handleConn(ctx context.Context, nc net.Conn) {
 
 	var wg sync.WaitGroup
 	wg.Go(func() { ssh.DiscardRequests(reqs) })
-	sessions := 0
+	// sessions counts the sessions open at once, as OpenSSH's MaxSessions
+	// does: a client that opens and closes one session after another
+	// (a script reusing its connection) is not cut off after ten.
+	var sessions atomic.Int32
 	for nch := range chans {
 		if nch.ChannelType() != "session" {
 			nch.Reject(ssh.Prohibited, "only sftp is offered")
 			log.Info("sftp refused", "what", "channel", "why", "channel type "+nch.ChannelType()+" is not offered")
 			continue
 		}
-		if sessions++; sessions > maxSessionsPerConn {
+		if sessions.Add(1) > maxSessionsPerConn {
+			sessions.Add(-1)
 			nch.Reject(ssh.ResourceShortage, "too many sessions")
+			log.Info("sftp refused", "what", "channel", "why", fmt.Sprintf("more than %d sessions open on one connection", maxSessionsPerConn))
 			continue
 		}
-		wg.Go(func() { s.serveSession(nch, t.Tenant, log) })
+		wg.Go(func() {
+			defer sessions.Add(-1)
+			s.serveSession(nch, t.Tenant, log)
+		})
 	}
 	wg.Wait()
 	why := "client closed"
@@ -434,8 +430,16 @@ func (s *Server) serveSession(nch ssh.NewChannel, t Tenant, log *slog.Logger) {
 			req.Reply(false, nil)
 			continue
 		}
+		// A session holds three descriptors: the inbox (as a root and as
+		// a folder) and the receipts.
+		if err := s.fds.take(t.ID, 3); err != nil {
+			log.Warn("sftp refused", "what", "session", "why", err.Error())
+			req.Reply(false, nil)
+			continue
+		}
 		ss, err := newSession(s, t, log)
 		if err != nil {
+			s.fds.give(t.ID, 3)
 			log.Error("sftp session", "err", err)
 			req.Reply(false, nil)
 			continue
@@ -443,6 +447,7 @@ func (s *Server) serveSession(nch ssh.NewChannel, t Tenant, log *slog.Logger) {
 		started = true
 		req.Reply(true, nil)
 		wg.Go(func() {
+			defer s.fds.give(t.ID, 3)
 			defer ss.close()
 			// The allocator reuses packet buffers instead of allocating
 			// one per packet: ~30% less CPU per GiB uploaded. Its pages
@@ -500,10 +505,12 @@ func (c *idleConn) Write(b []byte) (int, error) {
 // authState follows one connection's authentication for the audit log and
 // the defender. The ssh library calls its callbacks one at a time.
 type authState struct {
-	srv  *Server
-	conn net.Conn
-	ip   netip.Addr
-	log  *slog.Logger
+	srv      *Server
+	ctx      context.Context // ends when the server stops
+	conn     net.Conn
+	ip       netip.Addr
+	log      *slog.Logger
+	deadline time.Time // of the login grace time
 
 	user        string
 	methods     []string
@@ -511,6 +518,7 @@ type authState struct {
 	lastReason  string
 	unknownUser bool
 	keyRefused  bool // a key failed and was not yet scored
+	scored      bool // the defender heard of this connection
 }
 
 // config builds the per-connection ssh configuration. Password
@@ -596,9 +604,13 @@ func (a *authState) password(meta ssh.ConnMetadata, pw []byte) (*ssh.Permissions
 	if t != nil && t.PasswordHash != "" {
 		hash = t.PasswordHash
 	}
-	a.srv.pwSlots <- struct{}{}
+	if !a.srv.pw.acquire(a.ctx, a.ip, a.deadline) {
+		// The login grace time is over (the connection closes and failed
+		// scores it), or the server stops.
+		return nil, errors.New("password not checked within the login grace time: the server is busy")
+	}
 	ok := verifyPassword(hash, pw)
-	<-a.srv.pwSlots
+	a.srv.pw.release()
 	switch {
 	case t == nil:
 		a.unknownUser = true
@@ -626,6 +638,7 @@ func (a *authState) authLog(meta ssh.ConnMetadata, method string, err error) {
 // score adds to the defender and closes the connection when the address
 // is banned by it.
 func (a *authState) score(n int, reason string) {
+	a.scored = true
 	if a.srv.def.add(a.ip.String(), n, reason) {
 		a.conn.Close()
 	}
@@ -639,10 +652,13 @@ func (a *authState) failed(err error, graceOver bool) {
 	switch {
 	case graceOver:
 		a.log.Info("sftp refused", "what", "login", "user", a.user, "why", fmt.Sprintf("not logged in within %s", a.srv.opt.LoginGrace))
-	case errors.As(err, &authErr) || len(a.methods) > 0:
+	case errors.As(err, &authErr) || len(a.methods) > 0 || a.user != "":
 		reason := a.lastReason
 		if reason == "" {
 			reason = err.Error()
+		}
+		if len(a.methods) == 0 {
+			reason = "the client left before it tried to log in: " + reason
 		}
 		a.log.Info("sftp login failed", "user", a.user, "methods", strings.Join(a.methods, ","),
 			"key_fp", strings.Join(a.keyFPs, ","), "why", reason)
@@ -652,10 +668,21 @@ func (a *authState) failed(err error, graceOver bool) {
 	default:
 		a.log.Info("sftp refused", "what", "handshake", "why", err.Error())
 	}
-	if a.keyRefused {
+	switch {
+	case a.keyRefused:
 		score, reason := a.srv.opt.Defender.ScoreLoginFailed, "key refused"
 		if a.unknownUser {
 			score, reason = a.srv.opt.Defender.ScoreNoSuchUser, "key for unknown user"
+		}
+		a.score(score, reason)
+	case !a.scored && a.user != "" && a.ctx.Err() == nil:
+		// The client began to log in and left (or was cut off by the
+		// grace time) before an attempt was scored: counted as a failed
+		// attempt, or a guesser could disconnect as soon as an answer is
+		// slow and never be banned.
+		score, reason := a.srv.opt.Defender.ScoreLoginFailed, "left during login"
+		if a.srv.tenant(a.user) == nil {
+			score, reason = a.srv.opt.Defender.ScoreNoSuchUser, "left during login as unknown user"
 		}
 		a.score(score, reason)
 	}

@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -205,41 +203,4 @@ func TestFsyncExtension(t *testing.T) {
 		t.Errorf("fsync of a download: %v", err)
 	}
 	r.Close()
-}
-
-// Far from the free-space limit the server skips the statfs for a moment;
-// near it, it asks the file system at every upload.
-func TestCheckDiskSkipsOnlyFarFromTheLimit(t *testing.T) {
-	dir := t.TempDir()
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
-		t.Fatal(err)
-	}
-	free := int64(st.Bavail) * int64(st.Bsize)
-	if free < 3*roomyMargin {
-		t.Skipf("%d bytes free: too few to place the limit far from and near to", free)
-	}
-	for _, tc := range []struct {
-		name  string
-		min   int64
-		roomy bool
-	}{
-		{"far", free - 2*roomyMargin, true},
-		{"near", free - roomyMargin/2, false},
-	} {
-		s := &Server{opt: Options{MinFreeDisk: tc.min}, log: slog.New(slog.DiscardHandler)}
-		if err := s.checkDisk(dir); err != nil {
-			t.Fatalf("%s: %v", tc.name, err)
-		}
-		if _, ok := s.roomy.Load(dir); ok != tc.roomy {
-			t.Errorf("%s from the limit: skips the next statfs %v, want %v", tc.name, ok, tc.roomy)
-		}
-	}
-	s := &Server{opt: Options{MinFreeDisk: free + 2*roomyMargin}, log: slog.New(slog.DiscardHandler)}
-	if err := s.checkDisk(dir); !errors.Is(err, errDiskLow) {
-		t.Errorf("over the limit: %v, want %v", err, errDiskLow)
-	}
-	if _, ok := s.roomy.Load(dir); ok {
-		t.Error("over the limit, the next statfs is skipped")
-	}
 }

@@ -19,15 +19,30 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// An upload is written in order, give or take the packets in flight:
+// pkg/sftp's eight workers write the packets of one file in any order, and
+// the stream passes on at most maxInFlight of them (16 × at most 256 KiB).
+// A write further ahead than maxAhead of the bytes written without a gap
+// would leave a hole, and is refused, as is a file that still has a hole
+// at its close: a sparse 1 GiB file (one byte at its end) cost 3 s of CPU
+// to hash at close, for one byte sent. So the hash is computed as the
+// bytes arrive, and reading the file again at close (after a resume or a
+// client writing the same bytes twice) costs no more than the bytes the
+// client sent.
 const (
-	// diskCheckEvery is how many bytes an upload writes between checks of
-	// the free disk space.
-	diskCheckEvery = 32 << 20
-	// maxPendingHash bounds the out-of-order writes held to hash a file
-	// while it arrives; pkg/sftp runs several writers, so packets can come
-	// slightly out of order. Beyond it the file is hashed again at close.
-	maxPendingHash = 8 << 20
+	// maxAhead bounds how far beyond the gap-free bytes a write may land,
+	// and so the copies of early packets held to hash in order.
+	maxAhead = 8 << 20
+	// maxAheadWrites bounds the number of writes held beyond the gap, so
+	// that tiny packets cannot make a large map.
+	maxAheadWrites = 256
 )
+
+// errHole refuses a write that would leave a gap.
+func errHole(off, covered int64) error {
+	return fmt.Errorf("the write at offset %d would leave a hole after byte %d: write a file from its start, in order: %w",
+		off, covered, sftp.ErrSSHFxFailure)
+}
 
 // upload is one file being written into the inbox.
 //
@@ -44,26 +59,37 @@ type upload struct {
 	started time.Time
 	resumed int64 // size of the .part file it continues; -1 for a new file
 
-	mu       sync.Mutex
-	size     int64 // end of the furthest write
-	failed   error // first error; the upload is discarded at close
-	closed   bool
-	sinceChk int64 // bytes since the last free disk check
-	durable  bool  // the client asked for fsync: Close syncs the rename too
-	dirty    bool  // written since the last sync
+	release func() // gives back the upload's place among the open files
+
+	mu        sync.Mutex
+	size      int64 // end of the furthest write
+	failed    error // first error; the upload is discarded at close
+	closed    bool
+	allowance int64 // disk space reserved (session.disk) and not yet written
+	durable   bool  // the client asked for fsync: Close syncs the rename too
+	dirty     bool  // written since the last sync
 
 	// The sha256 of the audit log is computed as the data arrives:
-	// hashed bytes are done, pending holds copies of early packets until
+	// covered bytes (from the start, without a gap) are done; pending
+	// holds the writes beyond them, with copies of their packets until
 	// the gap before them is filled (pkg/sftp's eight workers call WriteAt
 	// in any order, and the packet's buffer goes back to its allocator
-	// after the reply), spare the copies' buffers for reuse. rehash gives
-	// up and reads the file at close.
+	// after the reply); spare keeps the copies' buffers for reuse. With
+	// rehash (a resumed file, bytes written twice) pending keeps no
+	// copies, and the file is read again at close.
 	hash    hash.Hash
-	hashed  int64
-	pending map[int64][]byte
-	pendLen int
+	covered int64
+	pending map[int64]aheadWrite
+	pendLen int64
 	spare   [][]byte
 	rehash  bool
+}
+
+// aheadWrite is a write beyond the covered bytes: where it ends, and its
+// bytes while they are to be hashed in order.
+type aheadWrite struct {
+	end  int64
+	data []byte
 }
 
 // tempName returns a fresh hidden name for an upload in progress.
@@ -85,9 +111,9 @@ func IsTempName(name string) bool {
 // existing visible file is moved under the temporary name and continued at
 // whatever offsets the client writes (OpenSSH's reput sends the offsets
 // after the existing size; the append flag is honoured through them).
-func (ss *session) startUpload(name string, resume bool) (*upload, error) {
+func (ss *session) startUpload(name string, resume bool, release func()) (*upload, error) {
 	u := &upload{ss: ss, name: name, tmp: tempName(), started: time.Now(), resumed: -1, dirty: true,
-		hash: sha256.New(), pending: make(map[int64][]byte)}
+		release: release, hash: sha256.New(), pending: make(map[int64]aheadWrite)}
 	var err error
 	if resume {
 		if err = ss.inbox.Rename(name, u.tmp); err != nil {
@@ -103,7 +129,7 @@ func (ss *session) startUpload(name string, resume bool) (*upload, error) {
 			ss.inbox.Rename(u.tmp, name)
 			return nil, ss.fsErr("resume", err)
 		}
-		u.resumed, u.size, u.rehash = fi.Size(), fi.Size(), true
+		u.resumed, u.size, u.covered, u.rehash = fi.Size(), fi.Size(), fi.Size(), true
 	} else if u.f, err = ss.createTemp(u.tmp); err != nil {
 		return nil, ss.fsErr("upload", err)
 	}
@@ -125,13 +151,16 @@ func (ss *session) createTemp(name string) (*os.File, error) {
 	return os.NewFile(uintptr(fd), name), nil
 }
 
-// WriteAt writes one packet, within the size limit and while the disk has
-// room.
+// WriteAt writes one packet: within the size limit, without leaving a
+// hole, and within the disk space reserved for it.
 func (u *upload) WriteAt(p []byte, off int64) (int, error) {
 	u.mu.Lock()
-	if u.failed != nil {
+	if u.failed != nil || u.closed {
 		u.mu.Unlock()
-		return 0, u.failed
+		if u.failed != nil {
+			return 0, u.failed
+		}
+		return 0, os.ErrClosed
 	}
 	end := off + int64(len(p))
 	if max := u.ss.srv.opt.MaxFileSize; off < 0 || (max > 0 && end > max) {
@@ -140,22 +169,32 @@ func (u *upload) WriteAt(p []byte, off int64) (int, error) {
 		u.mu.Unlock()
 		return 0, err
 	}
-	if u.sinceChk += int64(len(p)); u.sinceChk >= diskCheckEvery {
-		u.sinceChk = 0
-		if err := u.ss.srv.checkDisk(u.ss.tenant.InboxDir); err != nil {
+	if err := u.track(p, off); err != nil {
+		u.failLocked(err)
+		u.mu.Unlock()
+		return 0, err
+	}
+	grow := max(end-u.size, 0)
+	if grow > u.allowance {
+		n, err := u.ss.disk.grant(u.ss.tenant.InboxDir, grow-u.allowance, u.size)
+		if err != nil {
 			u.failLocked(err)
 			u.mu.Unlock()
 			return 0, err
 		}
+		u.allowance += n
 	}
-	u.track(p, off)
+	u.allowance -= grow
 	u.size = max(u.size, end)
 	u.dirty = true
 	u.mu.Unlock()
 
 	// Outside the lock: pkg/sftp's workers write different offsets of the
-	// same file at once.
+	// same file at once. The bytes count as written after the write, so
+	// that a probe of the free space in between counts them twice rather
+	// than not at all.
 	n, err := u.f.WriteAt(p, off)
+	u.ss.disk.wrote(grow)
 	if err != nil {
 		err = u.ss.fsErr("write", err)
 		u.mu.Lock()
@@ -165,34 +204,102 @@ func (u *upload) WriteAt(p []byte, off int64) (int, error) {
 	return n, err
 }
 
-// track feeds p at off to the running hash, in file order.
-func (u *upload) track(p []byte, off int64) {
-	switch {
-	case u.rehash:
-	case off == u.hashed:
-		u.hash.Write(p)
-		u.hashed += int64(len(p))
-		for {
-			q, ok := u.pending[u.hashed]
-			if !ok {
-				break
+// track follows which bytes of the file were written, and feeds them to
+// the running hash in file order. It refuses a write that would leave a
+// hole further ahead than maxAhead.
+func (u *upload) track(p []byte, off int64) error {
+	end := off + int64(len(p))
+	if off > u.covered {
+		if w, again := u.pending[off]; again {
+			// The same offset written twice: the file, not the packets,
+			// says which bytes count.
+			u.unordered()
+			if end > w.end {
+				u.pendLen += end - w.end
+				u.pending[off] = aheadWrite{end: end}
 			}
-			delete(u.pending, u.hashed)
-			u.pendLen -= len(q)
-			u.hash.Write(q)
-			u.hashed += int64(len(q))
-			u.spare = append(u.spare, q[:0])
+			return nil
 		}
-	case off > u.hashed && u.pendLen+len(p) <= maxPendingHash && u.pending[off] == nil:
-		var q []byte
-		if n := len(u.spare); n > 0 && cap(u.spare[n-1]) >= len(p) {
-			q, u.spare = u.spare[n-1], u.spare[:n-1]
+		if off-u.covered > maxAhead || u.pendLen+int64(len(p)) > maxAhead || len(u.pending) >= maxAheadWrites {
+			return errHole(off, u.covered)
 		}
-		u.pending[off] = append(q, p...)
-		u.pendLen += len(p)
-	default:
-		u.rehash, u.pending, u.spare = true, nil, nil
+		w := aheadWrite{end: end}
+		if !u.rehash {
+			if n := len(u.spare); n > 0 && cap(u.spare[n-1]) >= len(p) {
+				w.data, u.spare = u.spare[n-1], u.spare[:n-1]
+			}
+			w.data = append(w.data, p...)
+		}
+		u.pending[off] = w
+		u.pendLen += int64(len(p))
+		return nil
 	}
+	if off < u.covered {
+		u.unordered()
+	}
+	if end > u.covered {
+		if !u.rehash {
+			u.hash.Write(p) // off == covered
+		}
+		u.covered = end
+		u.drain()
+	}
+	return nil
+}
+
+// drain moves the pending writes that the covered bytes reach into them.
+func (u *upload) drain() {
+	for !u.rehash {
+		w, ok := u.pending[u.covered]
+		if !ok {
+			return
+		}
+		delete(u.pending, u.covered)
+		u.pendLen -= w.end - u.covered
+		u.hash.Write(w.data)
+		u.covered = w.end
+		u.spare = append(u.spare, w.data[:0])
+	}
+	// Without copies to hash, overlapping writes may be pending too.
+	for moved := true; moved; {
+		moved = false
+		for off, w := range u.pending {
+			if off <= u.covered {
+				delete(u.pending, off)
+				u.pendLen -= w.end - off
+				u.covered = max(u.covered, w.end)
+				moved = true
+			}
+		}
+	}
+}
+
+// unordered gives up hashing as the bytes arrive: the file is read again
+// at close.
+func (u *upload) unordered() {
+	if u.rehash {
+		return
+	}
+	u.rehash, u.spare = true, nil
+	for off, w := range u.pending {
+		u.pending[off] = aheadWrite{end: w.end}
+	}
+}
+
+// holeLocked reports a gap left at close: bytes the client never wrote.
+func (u *upload) holeLocked() error {
+	if len(u.pending) == 0 {
+		return nil
+	}
+	// Writes that overlap each other are pending still; drain them
+	// without the hash.
+	u.unordered()
+	u.drain()
+	if len(u.pending) == 0 {
+		return nil
+	}
+	return fmt.Errorf("the file has a hole after byte %d that was never written: write a file from its start, in order: %w",
+		u.covered, sftp.ErrSSHFxFailure)
 }
 
 // failLocked records the first reason the upload cannot complete and logs
@@ -260,7 +367,15 @@ func (u *upload) Close() error {
 	}
 	u.closed = true
 	defer u.ss.endWriting(u)
+	defer u.release()
+	u.ss.disk.release(u.allowance)
+	u.allowance = 0
 
+	if u.failed == nil {
+		if err := u.holeLocked(); err != nil {
+			u.failLocked(err)
+		}
+	}
 	durable := u.durable || u.ss.srv.opt.SyncOnClose
 	if u.failed == nil && durable {
 		if err := u.syncLocked(); err != nil {
@@ -320,9 +435,10 @@ func (u *upload) discard() {
 }
 
 // sum returns the hex sha256 of the whole file, reading it again only when
-// the packets could not be hashed in order.
+// the packets could not be hashed in order. The file has no hole by then
+// (holeLocked), so reading it costs no more than the bytes written.
 func (u *upload) sum() (string, error) {
-	if !u.rehash && len(u.pending) == 0 && u.hashed == u.size {
+	if !u.rehash && len(u.pending) == 0 && u.covered == u.size {
 		return hex.EncodeToString(u.hash.Sum(nil)), nil
 	}
 	h := sha256.New()

@@ -1,0 +1,580 @@
+package sftpd
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pkg/sftp"
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/ssh"
+)
+
+// The tests of this file are what one hostile tenant, or anyone who can
+// reach the port, tried against the server (docs/sftp.md, "A hostile
+// tenant"). Each failed on the server before its control.
+
+// TestOpenFileLimits: one session opened 19,983 uploads and exhausted the
+// daemon's descriptors for everyone. Open files are capped per session,
+// per tenant (connections and sessions count) and for the server.
+func TestOpenFileLimits(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *Options) {
+		o.MaxOpenFilesPerSession = 6
+		o.MaxOpenFilesPerTenant = 12
+		o.MaxOpenFiles = 18
+	})
+	create := func(sc *sftp.Client, name string) (*sftp.File, error) {
+		return sc.OpenFile("/inbox/"+name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+	}
+	c, sc := e.sftpClient("alice")
+	defer c.Close()
+
+	// A session: its connection (1) and folders (3), and 6 files.
+	var files []*sftp.File
+	for i := range 6 {
+		f, err := create(sc, fmt.Sprintf("a%d", i))
+		if err != nil {
+			t.Fatalf("upload %d of 6: %v", i+1, err)
+		}
+		files = append(files, f)
+	}
+	if _, err := create(sc, "a6"); err == nil || !strings.Contains(err.Error(), "session holds its limit of 6 open files") {
+		t.Fatalf("seventh open file of a session: %v", err)
+	}
+	e.waitLog("sftp refused", "tenant", "alice", "what", "upload", "path", "/inbox/a6", "why", "~session holds its limit of 6")
+	// Closing gives the places back (10 held, 8 after).
+	for _, f := range files[:2] {
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files = files[2:]
+
+	// A second session of alice (3) and one file there reach the tenant's
+	// 12; its next file is refused though that session holds only one.
+	sc2, err := sftp.NewClient(c)
+	if err != nil {
+		t.Fatalf("second session: %v", err)
+	}
+	defer sc2.Close()
+	f, err := create(sc2, "b0")
+	if err != nil {
+		t.Fatalf("first upload of the second session: %v", err)
+	}
+	files = append(files, f)
+	if _, err := create(sc2, "b1"); err == nil || !strings.Contains(err.Error(), "the tenant holds 12 open files") {
+		t.Fatalf("open file past the tenant's limit: %v", err)
+	}
+	// A download counts too.
+	os.WriteFile(filepath.Join(e.tenants["alice"].ReceiptsDir, "r.receipt.json"), []byte("{}"), 0o644)
+	if _, err := sc2.Open("/receipts/r.receipt.json"); err == nil {
+		t.Fatal("download past the tenant's limit")
+	}
+
+	// bob is not held back by alice's limit: his connection, session and
+	// two files reach the server's 18; his third file is refused by it.
+	cb, sb := e.sftpClient("bob")
+	defer cb.Close()
+	for i := range 2 {
+		f, err := create(sb, fmt.Sprintf("c%d", i))
+		if err != nil {
+			t.Fatalf("bob's upload %d while alice is at her limit: %v", i+1, err)
+		}
+		defer f.Close()
+	}
+	if _, err := create(sb, "c2"); err == nil || !strings.Contains(err.Error(), "limit of 18 open files for all tenants") {
+		t.Fatalf("open file past the server's limit: %v", err)
+	}
+	// alice closes her second session: bob may open again.
+	sc2.Close()
+	waitFor(t, func() bool {
+		f, err := create(sb, "c3")
+		if err == nil {
+			f.Close()
+		}
+		return err == nil
+	})
+	for _, f := range files {
+		f.Close()
+	}
+	e.waitLog("sftp upload", "tenant", "alice", "name", "a5")
+}
+
+// TestMaxStartups: 2,000 connections that never logged in were held from
+// 100 loopback addresses. Past max_startups "start:rate:full" new ones are
+// dropped, at random from start and all of them at full.
+func TestMaxStartups(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *Options) {
+		o.MaxStartups = Startups{Start: 5, Rate: 30, Full: 10}
+		o.MaxConnsPerIP = 100
+	})
+	// 60 silent connections from 3 addresses, one after another: each
+	// gets the server's version line, or is closed at once.
+	held := 0
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for i := range 60 {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i%3))}}
+		c, err := d.Dial("tcp", net.JoinHostPort("127.0.0.1", e.port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		line, err := bufio.NewReader(c).ReadString('\n')
+		switch {
+		case err == nil && strings.HasPrefix(line, "SSH-2.0-"):
+			held++
+		case errors.Is(err, io.EOF):
+		default:
+			t.Fatalf("connection %d: %q, %v", i, line, err)
+		}
+	}
+	if held < 5 || held > 10 {
+		t.Errorf("%d of 60 silent connections held, want 5 to 10 (max_startups 5:30:10)", held)
+	}
+	e.waitLog("sftp refused", "what", "connection", "why", "~max_startups 5:30:10")
+	// Once they are gone, a client logs in.
+	for _, c := range conns {
+		c.Close()
+	}
+	waitFor(t, func() bool {
+		c, err := e.dial("alice", ssh.PublicKeys(e.signer("alice")))
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+}
+
+// The drop probability is OpenSSH's: rate% at start, rising linearly to
+// 100% at full.
+func TestStartupsDropLikeOpenSSH(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		want float64 // share dropped
+	}{{0, 0}, {9, 0}, {10, 0.30}, {55, 0.65}, {99, 0.99}, {100, 1}, {150, 1}} {
+		s := &startups{limit: Startups{10, 30, 100}}
+		dropped := 0
+		const trials = 20_000
+		for range trials {
+			s.n = tc.n
+			if ok, _ := s.admit(); !ok {
+				dropped++
+			}
+		}
+		if got := float64(dropped) / trials; got < tc.want-0.02 || got > tc.want+0.02 {
+			t.Errorf("with %d not logged in: %.3f dropped, want %.2f", tc.n, got, tc.want)
+		}
+	}
+}
+
+// TestSessionsCountedAtOnce: the limit of ten sessions per connection
+// counted every session the connection ever opened, so a script reusing
+// its connection was refused its eleventh. It counts those open at once.
+func TestSessionsCountedAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	c, err := e.dial("alice", ssh.PublicKeys(e.signer("alice")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i := range 2 * maxSessionsPerConn {
+		sc, err := sftp.NewClient(c)
+		if err != nil {
+			t.Fatalf("session %d, opened after the earlier ones closed: %v", i+1, err)
+		}
+		if _, err := sc.Getwd(); err != nil {
+			t.Fatal(err)
+		}
+		sc.Close()
+	}
+	var open []*sftp.Client
+	defer func() {
+		for _, sc := range open {
+			sc.Close()
+		}
+	}()
+	for range maxSessionsPerConn {
+		// A session closed just before may not be counted out yet.
+		var sc *sftp.Client
+		waitFor(t, func() bool {
+			var err error
+			sc, err = sftp.NewClient(c)
+			return err == nil
+		})
+		open = append(open, sc)
+	}
+	if sc, err := sftp.NewClient(c); err == nil {
+		sc.Close()
+		t.Fatalf("session %d at once accepted", maxSessionsPerConn+1)
+	}
+	e.waitLog("sftp refused", "tenant", "alice", "what", "channel", "why", "~more than 10 sessions open")
+}
+
+// fakeDisk plays a small file system holding the inboxes, so that a test
+// can run out of space without filling the real disk: its free space is
+// its size less the bytes of the files in the inboxes.
+type fakeDisk struct {
+	size int64
+	dirs []string
+}
+
+func (d *fakeDisk) free(string) (int64, error) {
+	free := d.size
+	for _, dir := range d.dirs {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return 0, err
+		}
+		for _, en := range entries {
+			if fi, err := en.Info(); err == nil {
+				free -= fi.Size()
+			}
+		}
+	}
+	return free, nil
+}
+
+// TestParallelUploadsKeepMinFreeDisk: min_free_disk was checked per upload
+// at open and every 32 MiB, so 15 uploads in parallel filled a 400 MiB
+// disk to 0 bytes. Space is reserved across all uploads now: however many
+// run at once, the free space stays above the limit.
+func TestParallelUploadsKeepMinFreeDisk(t *testing.T) {
+	needSFTP(t)
+	t.Parallel()
+	const (
+		minFree = 64 << 20
+		each    = 6 << 20
+		n       = 15
+	)
+	disk := &fakeDisk{size: minFree + 20<<20} // room for three uploads
+	e := newEnv(t, func(o *Options) {
+		o.MinFreeDisk = minFree
+		o.freeSpace = disk.free
+	})
+	disk.dirs = []string{e.tenants["alice"].InboxDir, e.tenants["bob"].InboxDir}
+	e.writeLocal("big", each)
+	var wg sync.WaitGroup
+	var landed atomic.Int32
+	for i := range n {
+		id := []string{"alice", "bob"}[i%2]
+		wg.Go(func() {
+			if _, err := e.sftp(id, fmt.Sprintf("put big big%02d\n", i)); err == nil {
+				landed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	free, _ := disk.free("")
+	t.Logf("%d of %d uploads of %d MiB landed; %d MiB free of the %d MiB limit", landed.Load(), n, each>>20, free>>20, minFree>>20)
+	if free < minFree {
+		t.Errorf("the uploads left %d bytes free, below min_free_disk %d", free, minFree)
+	}
+	if landed.Load() == 0 {
+		t.Error("no upload landed though there was room for three")
+	}
+	e.waitLog("sftp refused", "what", "upload", "why", "~not enough free disk space")
+	// Nothing of the refused uploads is left, and their reservations are
+	// given back: once the landed files are taken away, an upload fits.
+	for _, dir := range disk.dirs {
+		entries, _ := os.ReadDir(dir)
+		for _, en := range entries {
+			if IsTempName(en.Name()) {
+				t.Errorf("%s left in %s", en.Name(), dir)
+			}
+			os.Remove(filepath.Join(dir, en.Name()))
+		}
+	}
+	e.mustSFTP("alice", "put big again\n")
+}
+
+// The pool's unit: a reservation counts until it is written or given
+// back, and the statfs is skipped only far from the limit.
+func TestDiskPool(t *testing.T) {
+	probes := 0
+	free := int64(100 << 20)
+	g := &diskGuard{min: 40 << 20, log: discardLogger(), pools: map[uint64]*diskPool{},
+		probe: func(string) (int64, error) { probes++; return free, nil }}
+	p := &diskPool{g: g}
+	// 60 MiB above the limit: 50 MiB reserved by one upload leave 10.
+	if n, err := p.grant("d", 50<<20, 0); err != nil || n != 50<<20 {
+		t.Fatalf("grant 50 MiB: %d, %v", n, err)
+	}
+	if _, err := p.grant("d", 20<<20, 0); !errors.Is(err, errDiskLow) {
+		t.Fatalf("grant 20 MiB with 10 left: %v, want %v", err, errDiskLow)
+	}
+	// Writing turns the reservation into used space; the probe sees it.
+	p.wrote(50 << 20)
+	free -= 50 << 20
+	if _, err := p.grant("d", 20<<20, 0); !errors.Is(err, errDiskLow) {
+		t.Fatalf("grant 20 MiB after 50 written: %v, want %v", err, errDiskLow)
+	}
+	if n, err := p.grant("d", 4<<20, 1<<20); err != nil || n != 5<<20 {
+		t.Fatalf("grant 4 MiB with 1 MiB ahead: %d, %v", n, err)
+	}
+	p.release(5 << 20)
+	if err := p.check("d"); err != nil {
+		t.Fatalf("check with 10 MiB left: %v", err)
+	}
+	if probes != 5 {
+		t.Errorf("%d probes near the limit, want one per grant (5)", probes)
+	}
+	// Far from the limit the next probe waits a moment.
+	free = 10 << 30
+	probes = 0
+	p = &diskPool{g: g}
+	for range 3 {
+		if _, err := p.grant("d", 1<<20, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if probes != 1 {
+		t.Errorf("%d probes far from the limit, want 1", probes)
+	}
+}
+
+// heavyArgonHash is an argon2id hash of pw with parameters heavy enough that a
+// flood of attempts makes hashing the bottleneck.
+func heavyArgonHash(t *testing.T, pw string, time, memory uint32) string {
+	t.Helper()
+	salt := make([]byte, 16)
+	rand.Read(salt)
+	sum := argon2.IDKey([]byte(pw), salt, time, memory, 1, 32)
+	enc := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=1$%s$%s", memory, time, enc.EncodeToString(salt), enc.EncodeToString(sum))
+}
+
+// TestLoginDuringPasswordFlood: 120 connections guessing passwords made a
+// correct login time out, waiting behind every guess for the two hashing
+// slots. Hashing slots go to the waiting addresses in turn now, so a login
+// from another address waits for about one hash per flooding address (here
+// three: ~2 s in all, against 30 s of login grace time).
+func TestLoginDuringPasswordFlood(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *Options) {
+		o.MaxConnsPerIP = 80
+		o.MaxStartups = Startups{Start: 1000, Rate: 100, Full: 1000}
+	})
+	// About 0.4-0.7 s per hash on the reference machine while the flood
+	// keeps both cores busy: 240 guesses queued take a minute to hash,
+	// twice the login grace time.
+	bob := e.tenants["bob"].Tenant
+	bob.PasswordHash = heavyArgonHash(t, testPassword, 4, 64<<10)
+	if err := e.srv.SetTenants([]Tenant{e.tenants["alice"].Tenant, bob}); err != nil {
+		t.Fatal(err)
+	}
+	addr := net.JoinHostPort("127.0.0.1", e.port)
+	ctx, stop := context.WithCancel(context.Background())
+	var flood sync.WaitGroup
+	var mu sync.Mutex
+	conns := map[net.Conn]bool{}
+	defer func() {
+		stop()
+		mu.Lock()
+		for c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		flood.Wait()
+	}()
+	for i := range 240 {
+		flood.Go(func() {
+			d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i%3))}}
+			for ctx.Err() == nil {
+				c, err := d.DialContext(ctx, "tcp", addr)
+				if err != nil {
+					time.Sleep(10 * time.Millisecond)
+					continue
+				}
+				mu.Lock()
+				conns[c] = true
+				mu.Unlock()
+				cfg := &ssh.ClientConfig{User: "bob", HostKeyCallback: ssh.FixedHostKey(e.srv.HostKey()),
+					Auth: []ssh.AuthMethod{ssh.RetryableAuthMethod(ssh.Password("guess"), 100)}}
+				if sc, _, _, err := ssh.NewClientConn(c, addr, cfg); err == nil {
+					sc.Close()
+					t.Error("a guess logged in")
+				}
+				c.Close()
+				mu.Lock()
+				delete(conns, c)
+				mu.Unlock()
+			}
+		})
+	}
+	// The flood is on once most guesses wait for a hashing slot.
+	began := time.Now()
+	waitFor(t, func() bool {
+		e.srv.pw.mu.Lock()
+		defer e.srv.pw.mu.Unlock()
+		n := 0
+		for _, q := range e.srv.pw.waiting {
+			n += len(q)
+		}
+		return n >= 120
+	})
+	t.Logf("flood took %v to build", time.Since(began))
+	start := time.Now()
+	c, err := ssh.Dial("tcp", addr, &ssh.ClientConfig{User: "bob", Auth: []ssh.AuthMethod{ssh.Password(testPassword)},
+		HostKeyCallback: ssh.FixedHostKey(e.srv.HostKey()), Timeout: time.Minute})
+	if err != nil {
+		t.Fatalf("the right password during a flood of guesses: %v", err)
+	}
+	c.Close()
+	t.Logf("logged in after %v during a flood of 240 connections", time.Since(start))
+	e.waitLog("sftp login", "tenant", "bob", "ip", "127.0.0.1", "method", "password")
+}
+
+// TestCutOffLoginsAreScored: a client that left in the middle of its login
+// was never counted towards a ban, so a guesser could disconnect whenever
+// an answer was slow. Leaving before the login completes counts as a
+// failed attempt.
+func TestCutOffLoginsAreScored(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *Options) {
+		o.Defender = DefenderOptions{Enabled: true, Threshold: 3, ScoreLoginFailed: 1, ScoreNoSuchUser: 2,
+			Window: time.Minute, BanTime: time.Minute}
+	})
+	addr := net.JoinHostPort("127.0.0.1", e.port)
+	// The client asks which methods there are ("none"), and leaves when
+	// it would send its password.
+	cutOff := func() error {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		cfg := &ssh.ClientConfig{User: "bob", HostKeyCallback: ssh.FixedHostKey(e.srv.HostKey()),
+			Auth: []ssh.AuthMethod{ssh.PasswordCallback(func() (string, error) {
+				c.Close()
+				return "", errors.New("cut off")
+			})}}
+		_, _, _, err = ssh.NewClientConn(c, addr, cfg)
+		return err
+	}
+	for i := range 3 {
+		if err := cutOff(); err == nil {
+			t.Fatal("a cut-off login logged in")
+		}
+		waitFor(t, func() bool {
+			return e.countLog("sftp login failed", "user", "bob", "why", "~left before it tried") == i+1
+		})
+	}
+	e.waitLog("sftp ban", "ip", "127.0.0.1", "score", "3", "reason", "left during login")
+	if _, err := e.dial("bob", ssh.Password(testPassword)); err == nil {
+		t.Fatal("banned address logged in")
+	}
+	e.waitLog("sftp refused", "ip", "127.0.0.1", "what", "connection", "why", "~banned")
+}
+
+// TestSparseUploadRefused: a 1 GiB upload of one byte at its end cost 3 s
+// of CPU to hash at close. A write that would leave a hole is refused, as
+// is a file that has one at its close; nothing lands.
+func TestSparseUploadRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	c, sc := e.sftpClient("alice")
+	defer c.Close()
+
+	f, err := sc.OpenFile("/inbox/sparse.xml", os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte{'x'}, 1<<30-1); err == nil {
+		t.Error("a write 1 GiB ahead was accepted")
+	}
+	if err := f.Close(); err == nil {
+		t.Error("the sparse upload closed without an error")
+	}
+	e.waitLog("sftp refused", "tenant", "alice", "what", "upload", "path", "/inbox/sparse.xml", "why", "~would leave a hole after byte 0")
+
+	// A hole within the window of writes in flight is refused at close.
+	f, err = sc.OpenFile("/inbox/gap.xml", os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt([]byte("head"), 0)
+	f.WriteAt([]byte("tail"), 1<<20)
+	if err := f.Close(); err == nil {
+		t.Error("an upload with a hole closed without an error")
+	}
+	e.waitLog("sftp refused", "tenant", "alice", "what", "upload", "path", "/inbox/gap.xml", "why", "~hole after byte 4")
+	e.wantInbox("alice")
+	if n := e.countLog("sftp upload"); n != 0 {
+		t.Errorf("%d uploads landed", n)
+	}
+}
+
+// The hashing slots go to the waiting addresses in turn: a newcomer waits
+// behind at most one waiter of each address, not behind all of them.
+func TestHashGateTakesAddressesInTurn(t *testing.T) {
+	g := newHashGate(1)
+	ctx := context.Background()
+	far := time.Now().Add(time.Minute)
+	flood, other := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")
+	if !g.acquire(ctx, flood, far) {
+		t.Fatal("first acquire")
+	}
+	var order []string
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	enter := func(who string, ip netip.Addr, queued int) {
+		wg.Go(func() {
+			if !g.acquire(ctx, ip, far) {
+				t.Error("acquire failed")
+				return
+			}
+			mu.Lock()
+			order = append(order, who)
+			mu.Unlock()
+			g.release()
+		})
+		// In line before the next one comes.
+		waitFor(t, func() bool {
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			return len(g.waiting[ip]) == queued
+		})
+	}
+	for i := range 5 {
+		enter(fmt.Sprintf("flood%d", i), flood, i+1)
+	}
+	enter("other", other, 1)
+	g.release()
+	wg.Wait()
+	if got := strings.Join(order, ","); !strings.HasPrefix(got, "flood0,other,") {
+		t.Errorf("served %s; want the other address second", got)
+	}
+	// A waiter whose time is up leaves its place.
+	if !g.acquire(ctx, flood, far) {
+		t.Fatal("acquire")
+	}
+	if g.acquire(ctx, other, time.Now().Add(20*time.Millisecond)) {
+		t.Error("acquired past the deadline")
+	}
+	g.release()
+	if len(g.turn) != 0 || len(g.waiting) != 0 || g.free != 1 {
+		t.Errorf("left behind: turn %v, waiting %v, free %d", g.turn, g.waiting, g.free)
+	}
+}
