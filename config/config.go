@@ -38,8 +38,25 @@ type SFTP struct {
 	MaxAuthTries      int      `toml:"max_auth_tries"`       // default 6
 	MaxConnsPerIP     int      `toml:"max_conns_per_ip"`     // default 20
 	MaxConnsPerTenant int      `toml:"max_conns_per_tenant"` // default 20
-	SyncOnClose       bool     `toml:"sync_on_close"`        // fsync each upload and the inbox before the client's OK; default false
-	Defender          Defender `toml:"defender"`
+	// MaxStartups is OpenSSH's "start:rate:full" for connections not
+	// logged in yet, from all addresses together; default "10:30:100".
+	MaxStartups string `toml:"max_startups"`
+	// Open files per SFTP session; default 64.
+	MaxOpenFilesPerSession int `toml:"max_open_files_per_session"`
+	// Descriptors per tenant: 1 per connection, 3 per session, 1 per open
+	// file; default 256.
+	MaxOpenFilesPerTenant int `toml:"max_open_files_per_tenant"`
+	// The same for all tenants together; default 4096. LimitNOFILE in
+	// systemd/multikanal.service is sized from it.
+	MaxOpenFiles int      `toml:"max_open_files"`
+	SyncOnClose  bool     `toml:"sync_on_close"` // fsync each upload and the inbox before the client's OK; default false
+	Defender     Defender `toml:"defender"`
+}
+
+// Startups returns MaxStartups as numbers; MaxStartups is valid after Load.
+func (s SFTP) Startups() (start, rate, full int) {
+	start, rate, full, _ = parseStartups(s.MaxStartups)
+	return start, rate, full
 }
 
 // Defender bans an address for a while after repeated failed logins.

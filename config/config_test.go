@@ -234,6 +234,15 @@ func TestProblems(t *testing.T) {
 			[]string{`m.toml:9: sftp.max_file_size: size "1 gigabyte"`}},
 		{"sync_on_close not a bool", validDoc + "[sftp]\nsync_on_close = \"yes\"\n",
 			[]string{"m.toml:9: sftp.sync_on_close: found a string: write true or false"}},
+		{"bad max_startups", validDoc + "[sftp]\nmax_startups = \"10:30\"\n",
+			[]string{`sftp.max_startups: "10:30": write "start:rate:full" as in OpenSSH, like "10:30:100"`}},
+		{"max_startups full below start", validDoc + "[sftp]\nmax_startups = \"100:30:10\"\n",
+			[]string{`sftp.max_startups: "100:30:10": want 1 <= start <= full`}},
+		{"open files", validDoc + "[sftp]\nmax_open_files_per_session = -1\nmax_open_files_per_tenant = 3\n",
+			[]string{"m.toml:9: sftp.max_open_files_per_session: -1: use a positive number",
+				"m.toml:10: sftp.max_open_files_per_tenant: 3: a tenant needs 1 for its connection, 3 for its session and 1 per open file"}},
+		{"open files not a number", validDoc + "[sftp]\nmax_open_files = \"many\"\n",
+			[]string{"m.toml:9: sftp.max_open_files: found a string: write a whole number"}},
 		{"bad listen", validDoc + "[http]\nlisten = \"8080\"\n",
 			[]string{`m.toml:9: http.listen: "8080": write an IP address and port`}},
 		{"missing file", validDoc + "sftp_authorized_keys = \"nope.pub\"\n",
@@ -334,6 +343,31 @@ func TestDisableAndDefaults(t *testing.T) {
 	}
 	if c.Channels.Print.Workers != 2 || c.Channels.Email.Workers != 4 || !c.Channels.Print.Cutoff.EndOfFile {
 		t.Errorf("print %+v email workers %d", c.Channels.Print, c.Channels.Email.Workers)
+	}
+}
+
+// The limits against one hostile tenant: OpenSSH's defaults where it has
+// them, and MaxStartups in both of its forms.
+func TestSFTPLimits(t *testing.T) {
+	c, err := Parse([]byte(validDoc), "m.toml", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.SFTP
+	if s.MaxStartups != "10:30:100" || s.MaxOpenFilesPerSession != 64 || s.MaxOpenFilesPerTenant != 256 || s.MaxOpenFiles != 4096 {
+		t.Errorf("defaults: %+v", s)
+	}
+	for doc, want := range map[string][3]int{
+		"max_startups = \"5:50:20\"": {5, 50, 20},
+		"max_startups = \"8\"":       {8, 100, 8},
+	} {
+		c, err := Parse([]byte(validDoc+"[sftp]\n"+doc+"\n"), "m.toml", t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if start, rate, full := c.SFTP.Startups(); [3]int{start, rate, full} != want {
+			t.Errorf("%s: %d:%d:%d, want %v", doc, start, rate, full, want)
+		}
 	}
 }
 

@@ -34,6 +34,10 @@ func (c *Config) applyDefaults(idx docIndex) {
 	setInt(&s.MaxAuthTries, 6)
 	setInt(&s.MaxConnsPerIP, 20)
 	setInt(&s.MaxConnsPerTenant, 20)
+	setString(&s.MaxStartups, "10:30:100")
+	setInt(&s.MaxOpenFilesPerSession, 64)
+	setInt(&s.MaxOpenFilesPerTenant, 256)
+	setInt(&s.MaxOpenFiles, 4096)
 
 	d := &s.Defender
 	if _, ok := idx["sftp.defender.enabled"]; !ok {

@@ -41,6 +41,20 @@ func (c *Config) validate(ps *problems) {
 	checkCount(ps, "sftp.max_auth_tries", s.MaxAuthTries)
 	checkCount(ps, "sftp.max_conns_per_ip", s.MaxConnsPerIP)
 	checkCount(ps, "sftp.max_conns_per_tenant", s.MaxConnsPerTenant)
+	if _, _, _, err := parseStartups(s.MaxStartups); err != nil {
+		ps.add("sftp.max_startups", "%q: %v", s.MaxStartups, err)
+	}
+	checkCount(ps, "sftp.max_open_files_per_session", s.MaxOpenFilesPerSession)
+	checkCount(ps, "sftp.max_open_files_per_tenant", s.MaxOpenFilesPerTenant)
+	checkCount(ps, "sftp.max_open_files", s.MaxOpenFiles)
+	// A tenant needs a descriptor for its connection, three for a
+	// session's folders and one per file to upload anything.
+	if n := s.MaxOpenFilesPerTenant; n > 0 && n < 5 {
+		ps.add("sftp.max_open_files_per_tenant", "%d: a tenant needs 1 for its connection, 3 for its session and 1 per open file: use at least 5", n)
+	}
+	if n := s.MaxOpenFiles; n > 0 && n < 5 {
+		ps.add("sftp.max_open_files", "%d: a tenant needs 1 for its connection, 3 for its session and 1 per open file: use at least 5", n)
+	}
 	d := s.Defender
 	checkCount(ps, "sftp.defender.threshold", d.Threshold)
 	checkCount(ps, "sftp.defender.score_login_failed", d.LoginFailed)
@@ -336,6 +350,30 @@ func checkSize(ps *problems, key string, s ByteSize) {
 	if s < 0 {
 		ps.add(key, "%d: use a positive size, like \"256MiB\", or leave it out for the default", int64(s))
 	}
+}
+
+// parseStartups reads OpenSSH's MaxStartups: "start:rate:full", or
+// "start" alone for start:100:start.
+func parseStartups(v string) (start, rate, full int, err error) {
+	parts := strings.Split(v, ":")
+	nums := make([]int, len(parts))
+	for i, p := range parts {
+		if nums[i], err = strconv.Atoi(strings.TrimSpace(p)); err != nil {
+			break
+		}
+	}
+	switch {
+	case err != nil || len(parts) != 1 && len(parts) != 3:
+		return 0, 0, 0, fmt.Errorf(`write "start:rate:full" as in OpenSSH, like "10:30:100"`)
+	case len(parts) == 1:
+		start, rate, full = nums[0], 100, nums[0]
+	default:
+		start, rate, full = nums[0], nums[1], nums[2]
+	}
+	if start < 1 || rate < 0 || rate > 100 || full < start {
+		return 0, 0, 0, fmt.Errorf("want 1 <= start <= full and a rate of 0 to 100 (percent), like \"10:30:100\": from start connections not logged in yet, new ones are dropped with rate%% chance, rising to all at full")
+	}
+	return start, rate, full, nil
 }
 
 func checkCount(ps *problems, key string, n int) {

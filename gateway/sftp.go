@@ -87,17 +87,22 @@ func (d *Daemon) startSFTP(ctx context.Context, done func()) (*sftpd.Server, net
 	if err != nil {
 		return nil, nil, err
 	}
+	start, rate, full := c.Startups()
 	srv, err := sftpd.New(sftpd.Options{
-		Listen:            c.Listen,
-		HostKeyDir:        filepath.Join(d.dataDir, "hostkeys"),
-		MaxFileSize:       int64(c.MaxFileSize),
-		MinFreeDisk:       int64(c.MinFreeDisk),
-		IdleTimeout:       time.Duration(c.IdleTimeout),
-		LoginGrace:        time.Duration(c.LoginGrace),
-		MaxAuthTries:      c.MaxAuthTries,
-		MaxConnsPerIP:     c.MaxConnsPerIP,
-		MaxConnsPerTenant: c.MaxConnsPerTenant,
-		SyncOnClose:       c.SyncOnClose,
+		Listen:                 c.Listen,
+		HostKeyDir:             filepath.Join(d.dataDir, "hostkeys"),
+		MaxFileSize:            int64(c.MaxFileSize),
+		MinFreeDisk:            int64(c.MinFreeDisk),
+		IdleTimeout:            time.Duration(c.IdleTimeout),
+		LoginGrace:             time.Duration(c.LoginGrace),
+		MaxAuthTries:           c.MaxAuthTries,
+		MaxConnsPerIP:          c.MaxConnsPerIP,
+		MaxConnsPerTenant:      c.MaxConnsPerTenant,
+		MaxStartups:            sftpd.Startups{Start: start, Rate: rate, Full: full},
+		MaxOpenFilesPerSession: c.MaxOpenFilesPerSession,
+		MaxOpenFilesPerTenant:  c.MaxOpenFilesPerTenant,
+		MaxOpenFiles:           c.MaxOpenFiles,
+		SyncOnClose:            c.SyncOnClose,
 		Defender: sftpd.DefenderOptions{
 			Enabled: c.Defender.Enabled, Threshold: c.Defender.Threshold,
 			ScoreLoginFailed: c.Defender.LoginFailed, ScoreNoSuchUser: c.Defender.NoSuchUser,

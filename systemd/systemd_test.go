@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/multikanal/multikanal/config"
 )
 
 // maxExposure is the highest `systemd-analyze security` score the unit may
@@ -149,4 +151,32 @@ func groupID(t *testing.T, path, name string) uint32 {
 	}
 	t.Fatalf("no group %s in %s", name, path)
 	return 0
+}
+
+// daemonOwnFiles is what LimitNOFILE leaves the daemon beyond the SFTP
+// server's share: store, inbox watches, claims, readers, receipts,
+// outbound and HTTP connections.
+const daemonOwnFiles = 1024
+
+// The unit's LimitNOFILE covers the SFTP server's descriptor limits at
+// their defaults, as its comment says.
+func TestLimitNOFILEFollowsTheSFTPLimits(t *testing.T) {
+	unit, err := os.ReadFile("multikanal.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	limit := 0
+	for line := range strings.Lines(string(unit)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "LimitNOFILE="); ok {
+			if limit, err = strconv.Atoi(v); err != nil {
+				t.Fatalf("LimitNOFILE=%s: %v", v, err)
+			}
+		}
+	}
+	s := config.Default(t.TempDir()).SFTP
+	_, _, full := s.Startups()
+	if need := s.MaxOpenFiles + full + daemonOwnFiles; limit < need {
+		t.Errorf("LimitNOFILE=%d, want at least sftp.max_open_files %d + max_startups full %d + %d for the rest of the daemon = %d",
+			limit, s.MaxOpenFiles, full, daemonOwnFiles, need)
+	}
 }
