@@ -76,7 +76,7 @@ type Daemon struct {
 	tenants  atomic.Pointer[map[string]*tenantState]
 	engine   *engine
 	receipts *receiptWriter
-	ingestQ  *jobQueue
+	ingestQ  *ingestQueue
 	// recording counts store changes made without waiting for them
 	// (rejectFile); a stop waits for them before the store closes.
 	recording sync.WaitGroup
@@ -118,7 +118,7 @@ func New(opts Options) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Daemon{cfg: cfg, log: log, opts: opts, dataDir: dataDir, ingestQ: newJobQueue()}
+	d := &Daemon{cfg: cfg, log: log, opts: opts, dataDir: dataDir, ingestQ: newIngestQueue()}
 	for _, dir := range []string{dataDir, filepath.Join(dataDir, "spool"), filepath.Join(dataDir, "outbox")} {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("data directory: %w", err)
@@ -318,15 +318,24 @@ func (d *Daemon) writeInfo() {
 	}
 }
 
-// ingestLoop parses claimed files one at a time, in arrival order.
+// ingestLoop parses claimed files with ingestReaders readers, the tenants
+// in turn and each tenant's files one at a time in arrival order
+// (ingestQueue), until ctx ends.
 func (d *Daemon) ingestLoop(ctx context.Context) {
-	for {
-		j, ok := d.ingestQ.pop(ctx)
-		if !ok {
-			return
-		}
-		d.ingest(ctx, j.id)
+	var readers sync.WaitGroup
+	for range ingestReaders() {
+		readers.Go(func() {
+			for {
+				tenant, id, ok := d.ingestQ.pop(ctx)
+				if !ok {
+					return
+				}
+				d.ingest(ctx, id)
+				d.ingestQ.done(tenant)
+			}
+		})
 	}
+	readers.Wait()
 }
 
 // recover resumes what a stop or crash interrupted: claims half done, files
@@ -350,7 +359,7 @@ func (d *Daemon) recover() error {
 			}
 		case store.FileReceived:
 			d.log.Info("resuming file", "tenant", f.Tenant, "file", f.ID, "name", f.Name)
-			d.ingestQ.push(job{id: f.ID})
+			d.ingestQ.push(f.Tenant, f.ID)
 		default:
 			d.receipts.touch(f.ID)
 		}

@@ -189,7 +189,7 @@ func (d *Daemon) moveToSpool(recs ...*store.File) error {
 		}
 		d.receipts.touch(rec.ID)
 		if rec.DuplicateOf == "" {
-			d.ingestQ.push(job{id: rec.ID})
+			d.ingestQ.push(rec.Tenant, rec.ID)
 		}
 	}
 	return firstErr
