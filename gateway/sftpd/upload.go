@@ -303,13 +303,21 @@ func (u *upload) holeLocked() error {
 }
 
 // failLocked records the first reason the upload cannot complete and logs
-// it; Close discards the data.
+// it; Close discards the data. The disk space it reserved and wrote is
+// given back at once rather than at the close, which the client may send
+// much later: with the disk near its limit, uploads failing one after
+// another and holding their space until then made every other one fail too.
 func (u *upload) failLocked(err error) {
 	if u.failed != nil {
 		return
 	}
 	u.failed = err
 	u.ss.log.Info("sftp refused", "what", "upload", "path", "/inbox/"+u.name, "why", err.Error(), "bytes", u.size)
+	u.ss.disk.release(u.allowance)
+	u.allowance = 0
+	if !u.closed {
+		u.f.Truncate(max(u.resumed, 0))
+	}
 }
 
 // TransferError is called by pkg/sftp when the session ends while the file
