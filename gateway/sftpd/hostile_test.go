@@ -579,3 +579,35 @@ func TestHashGateTakesAddressesInTurn(t *testing.T) {
 		t.Errorf("left behind: turn %v, waiting %v, free %d", g.turn, g.waiting, g.free)
 	}
 }
+
+// Copies of early packets, held to hash an upload in order, are bounded
+// for all uploads together; past the bound an upload is hashed again at
+// its close, with the same result.
+func TestHashCopiesBounded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	c, sc := e.sftpClient("alice")
+	defer c.Close()
+	upload := func(name string) {
+		t.Helper()
+		f, err := sc.OpenFile("/inbox/"+name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteAt([]byte("world"), 6)
+		f.WriteAt([]byte("hello "), 0)
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		e.waitLog("sftp upload", "name", name, "size", "11", "sha256", sha([]byte("hello world")))
+	}
+	upload("copied.txt")
+	if n := e.srv.hashCopies.Load(); n != 0 {
+		t.Errorf("%d bytes of copies held after the upload closed", n)
+	}
+	e.srv.hashCopies.Store(maxHashCopies)
+	upload("reread.txt")
+	if n := e.srv.hashCopies.Load(); n != maxHashCopies {
+		t.Errorf("copies %d after an upload past the bound, want %d", n, maxHashCopies)
+	}
+}

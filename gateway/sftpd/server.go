@@ -74,8 +74,9 @@ type Server struct {
 	fds      *fdBudget
 	disk     *diskGuard
 
-	tenants  atomic.Pointer[map[string]*tenantEntry]
-	sessions atomic.Uint64 // numbers the SFTP sessions (Upload.Session)
+	tenants    atomic.Pointer[map[string]*tenantEntry]
+	sessions   atomic.Uint64 // numbers the SFTP sessions (Upload.Session)
+	hashCopies atomic.Int64  // bytes of early packets held to hash uploads in order (maxHashCopies)
 
 	mu        sync.Mutex
 	addr      net.Addr

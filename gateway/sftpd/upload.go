@@ -36,6 +36,14 @@ const (
 	// maxAheadWrites bounds the number of writes held beyond the gap, so
 	// that tiny packets cannot make a large map.
 	maxAheadWrites = 256
+	// maxHashCopies bounds the copies of early packets that all uploads
+	// together hold to hash in order (an upload in order needs at most the
+	// packets in flight, ~4 MiB). Past it an upload keeps no copies and is
+	// read again at its close: slower, but a client that writes out of
+	// order in many files cannot make the server hold 8 MiB for each.
+	maxHashCopies = 64 << 20
+	// maxSpare bounds the buffers an upload keeps for reuse.
+	maxSpare = 16
 )
 
 // errHole refuses a write that would leave a gap.
@@ -82,6 +90,7 @@ type upload struct {
 	pending map[int64]aheadWrite
 	pendLen int64
 	spare   [][]byte
+	held    int64 // capacity of the copies and spare buffers (Server.hashCopies)
 	rehash  bool
 }
 
@@ -227,7 +236,15 @@ func (u *upload) track(p []byte, off int64) error {
 		if !u.rehash {
 			if n := len(u.spare); n > 0 && cap(u.spare[n-1]) >= len(p) {
 				w.data, u.spare = u.spare[n-1], u.spare[:n-1]
+			} else if copies := &u.ss.srv.hashCopies; copies.Add(int64(len(p))) <= maxHashCopies {
+				w.data = make([]byte, 0, len(p))
+				u.held += int64(len(p))
+			} else {
+				copies.Add(-int64(len(p)))
+				u.unordered()
 			}
+		}
+		if !u.rehash {
 			w.data = append(w.data, p...)
 		}
 		u.pending[off] = w
@@ -258,7 +275,11 @@ func (u *upload) drain() {
 		u.pendLen -= w.end - u.covered
 		u.hash.Write(w.data)
 		u.covered = w.end
-		u.spare = append(u.spare, w.data[:0])
+		if len(u.spare) < maxSpare {
+			u.spare = append(u.spare, w.data[:0])
+		} else {
+			u.dropBuffer(w.data)
+		}
 	}
 	// Without copies to hash, overlapping writes may be pending too.
 	for moved := true; moved; {
@@ -280,10 +301,24 @@ func (u *upload) unordered() {
 	if u.rehash {
 		return
 	}
-	u.rehash, u.spare = true, nil
+	u.rehash = true
+	u.dropCopies()
+}
+
+// dropCopies lets go of the copies and spare buffers.
+func (u *upload) dropCopies() {
 	for off, w := range u.pending {
 		u.pending[off] = aheadWrite{end: w.end}
 	}
+	u.spare = nil
+	u.ss.srv.hashCopies.Add(-u.held)
+	u.held = 0
+}
+
+// dropBuffer lets go of one copy's buffer.
+func (u *upload) dropBuffer(b []byte) {
+	u.ss.srv.hashCopies.Add(-int64(cap(b)))
+	u.held -= int64(cap(b))
 }
 
 // holeLocked reports a gap left at close: bytes the client never wrote.
@@ -376,6 +411,7 @@ func (u *upload) Close() error {
 	u.closed = true
 	defer u.ss.endWriting(u)
 	defer u.release()
+	defer u.dropCopies()
 	u.ss.disk.release(u.allowance)
 	u.allowance = 0
 
