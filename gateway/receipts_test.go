@@ -231,9 +231,6 @@ func TestRepeatedNamesKeepTheirReceipts(t *testing.T) {
 		if c.number == "" && r.State != store.FileDuplicate {
 			t.Errorf("%s: %s, want duplicate", c.name, r.State)
 		}
-		if api, err := d.buildReceipt(c.file); err != nil || api.Receipt != c.name {
-			t.Errorf("the API's receipt of %s names %q (%v), want %s", c.file, api.Receipt, err, c.name)
-		}
 		// The writer records the name it chose after the file is on
 		// disk, in a commit of its own: wait for that commit.
 		var f *store.File
@@ -245,6 +242,9 @@ func TestRepeatedNamesKeepTheirReceipts(t *testing.T) {
 		}
 		if f == nil || f.Receipt != c.name {
 			t.Errorf("file %s records receipt %+v, want %s", c.file, f, c.name)
+		}
+		if api, err := d.buildReceipt(c.file); err != nil || api.Receipt != c.name {
+			t.Errorf("the API's receipt of %s names %q (%v), want %s", c.file, api.Receipt, err, c.name)
 		}
 	}
 	// The ERP read and deleted the first receipt: its name is free again.
