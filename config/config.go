@@ -26,6 +26,11 @@ type Config struct {
 	Delivery Delivery `toml:"delivery"`
 	Tenants  []Tenant `toml:"tenant"`
 	Channels Channels `toml:"channel"`
+
+	// Retention and Store: how long what the gateway holds is kept, and
+	// the store's quota and upkeep (retention.go).
+	Retention Retention `toml:"retention"`
+	Store     Store     `toml:"store"`
 }
 
 // SFTP is the [sftp] table: the inbox server for ERPs.
@@ -159,6 +164,9 @@ type Tenant struct {
 	OCRLengthDigit bool      `toml:"ocr_length_digit"` // the biller's OCR numbers carry a length digit
 	DoNotSend      []string  `toml:"do_not_send"`      // recipient keys whose invoices are held
 	AutoGiro       *AutoGiro `toml:"autogiro"`
+	// Retention overrides [retention] for this tenant; keys left out
+	// take the [retention] value (Config.RetentionFor).
+	Retention Retention `toml:"retention"`
 }
 
 // AutoGiro is a tenant's AutoGiro agreement with Bankgirot.

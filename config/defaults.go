@@ -59,6 +59,7 @@ func (c *Config) applyDefaults(idx docIndex) {
 	setDuration(&dl.BackoffMin, 5*time.Second)
 	setDuration(&dl.BackoffMax, 30*time.Minute)
 	setDuration(&dl.StopTimeout, 20*time.Second)
+	c.applyRetentionDefaults(idx)
 
 	for i := range c.Tenants {
 		t := &c.Tenants[i]

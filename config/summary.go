@@ -15,6 +15,11 @@ func (c *Config) Summary() string {
 	fmt.Fprintf(&b, "sftp     %s\n", orOff(c.SFTP.Listen))
 	fmt.Fprintf(&b, "http     %s\n", orOff(c.HTTP.Listen))
 	fmt.Fprintf(&b, "public   %s\n", orOff(c.Public.Listen))
+	quota := "off"
+	if c.Store.MaxSize > 0 {
+		quota = c.Store.MaxSize.String()
+	}
+	fmt.Fprintf(&b, "retention %s; store quota %s\n", c.Retention, quota)
 	for _, t := range c.Tenants {
 		fmt.Fprintf(&b, "tenant %s (%s, %s): %s", t.ID, t.Name, t.Orgnr, strings.Join(t.Priority, ", "))
 		if t.Open {
@@ -24,6 +29,9 @@ func (c *Config) Summary() string {
 		}
 		if t.AutoGiro != nil {
 			fmt.Fprintf(&b, "; autogiro %s", t.AutoGiro.CustomerNumber)
+		}
+		if r := c.RetentionFor(t.ID); r != c.Retention {
+			fmt.Fprintf(&b, "; retention %s", r)
 		}
 		b.WriteByte('\n')
 	}

@@ -2,19 +2,32 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
 )
 
 // UnmarshalText reads a duration in time.ParseDuration's syntax ("2s",
-// "1m30s", "72h").
+// "1m30s", "72h"), with whole days in front as "d" ("90d", "1d12h"):
+// retention periods are counted in days.
 func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(strings.TrimSpace(string(b)))
-	if err != nil {
-		return fmt.Errorf("duration %q: write a number with a unit, like \"2s\", \"10m\" or \"72h\"", b)
+	text := strings.TrimSpace(string(b))
+	var days int64
+	if i := strings.IndexByte(text, 'd'); i > 0 {
+		n, err := strconv.ParseInt(text[:i], 10, 64)
+		if err == nil && n >= 0 && n <= math.MaxInt64/int64(24*time.Hour) {
+			days, text = n, text[i+1:]
+			if text == "" {
+				text = "0s"
+			}
+		}
 	}
-	*d = Duration(v)
+	v, err := time.ParseDuration(text)
+	if err != nil || days > 0 && v < 0 {
+		return fmt.Errorf("duration %q: write a number with a unit, like \"2s\", \"10m\", \"72h\" or \"90d\"", b)
+	}
+	*d = Duration(time.Duration(days)*24*time.Hour + v)
 	return nil
 }
 

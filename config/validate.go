@@ -76,6 +76,8 @@ func (c *Config) validate(ps *problems) {
 		ps.add("delivery.backoff_min", "%s is longer than backoff_max %s: the first retry waits backoff_min and the wait grows up to backoff_max", dl.BackoffMin, dl.BackoffMax)
 	}
 
+	c.validateStore(ps)
+
 	if len(c.Tenants) == 0 {
 		ps.add("tenant", "no tenant: add a [[tenant]] table with at least id, name, orgnr and priority")
 	}
@@ -135,6 +137,8 @@ func (c *Config) validateTenant(ps *problems, key string, t *Tenant) {
 			ps.add(fmt.Sprintf("%s.do_not_send[%d]", key, i), "empty recipient key: remove it")
 		}
 	}
+
+	validateRetention(ps, key+".retention", t.Retention, true)
 
 	c.checkFile(ps, key+".sftp_authorized_keys", t.SFTPAuthorizedKeys)
 	c.checkFile(ps, key+".sftp_password_hash_file", t.SFTPPasswordFile)
