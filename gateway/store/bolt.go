@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	json "github.com/goccy/go-json"
@@ -68,9 +69,17 @@ func guard(path string, fn func() error) (err error) {
 // Bolt is the bbolt Store. Writes go through one committer goroutine that
 // gathers every Update waiting at that moment into a single transaction.
 type Bolt struct {
-	db   *bolt.DB
+	// h is the open database. Compact swaps in a new one; a caller holds
+	// the handle it started with until it is done (use), and the old
+	// database is closed once its last reader is.
+	h    atomic.Pointer[handle]
 	path string
-	reqs chan *updateReq
+	// pseudonymKey keys HashKey; it lives in the store's meta bucket.
+	pseudonymKey []byte
+	reqs         chan *updateReq
+	// excl runs work that must be the only writer (Compact) in the
+	// committer, between two groups.
+	excl chan *exclusiveReq
 	done chan struct{}
 	wg   sync.WaitGroup
 	once sync.Once
@@ -105,12 +114,17 @@ func Open(path string) (*Bolt, error) {
 		}
 		return nil, fmt.Errorf("store %s: cannot open (%w); if the file is damaged, restore the last backup (multikanal backup)", path, err)
 	}
+	var pseudonymKey []byte
 	err = guard(path, func() error {
 		return db.Update(func(tx *bolt.Tx) error {
 			for _, b := range allBuckets {
 				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 					return err
 				}
+			}
+			var err error
+			if pseudonymKey, err = loadPseudonymKey(tx); err != nil {
+				return err
 			}
 			// Read every page once: a damaged file is found now, with a
 			// message, not by a panic in the middle of work. (The checker
@@ -143,7 +157,9 @@ func Open(path string) (*Bolt, error) {
 	// The check mapped every page of the store: give them back before the
 	// release loop takes the resident set it starts from.
 	guard(path, func() error { return releaseMap(db) })
-	s := &Bolt{db: db, path: path, reqs: make(chan *updateReq, maxGroup), done: make(chan struct{})}
+	s := &Bolt{path: path, pseudonymKey: pseudonymKey, reqs: make(chan *updateReq, maxGroup), excl: make(chan *exclusiveReq),
+		done: make(chan struct{})}
+	s.h.Store(newHandle(db))
 	s.wg.Add(2)
 	go s.commitLoop()
 	go s.releaseLoop()
@@ -177,7 +193,7 @@ func (s *Bolt) releaseLoop() {
 			if now.Sub(last) < releaseInterval && (base < 0 || fileResident() < base+releaseAbove) {
 				continue
 			}
-			guard(s.path, func() error { return releaseMap(s.db) })
+			guard(s.path, func() error { return s.use(releaseMap) })
 			last = now
 		}
 	}
@@ -186,7 +202,9 @@ func (s *Bolt) releaseLoop() {
 // View runs fn in a read-only transaction.
 func (s *Bolt) View(fn func(Tx) error) error {
 	return guard(s.path, func() error {
-		return s.db.View(func(tx *bolt.Tx) error { return fn(&boltTx{tx: tx}) })
+		return s.use(func(db *bolt.DB) error {
+			return db.View(func(tx *bolt.Tx) error { return fn(&boltTx{tx: tx}) })
+		})
 	})
 }
 
@@ -211,6 +229,9 @@ func (s *Bolt) commitLoop() {
 		select {
 		case r := <-s.reqs:
 			group = append(group[:0], r)
+		case x := <-s.excl:
+			x.run()
+			continue
 		case <-s.done:
 			return
 		}
@@ -223,8 +244,11 @@ func (s *Bolt) commitLoop() {
 				break gather
 			}
 		}
+		// Only the committer swaps the handle (Compact runs here), so the
+		// one it loads stays current for the whole group.
+		db := s.h.Load().db
 		err := guard(s.path, func() error {
-			return s.db.Update(func(tx *bolt.Tx) error {
+			return db.Update(func(tx *bolt.Tx) error {
 				t := &boltTx{tx: tx}
 				for _, r := range group {
 					if err := r.fn(t); err != nil {
@@ -242,7 +266,7 @@ func (s *Bolt) commitLoop() {
 		}
 		for _, r := range group {
 			r.err <- guard(s.path, func() error {
-				return s.db.Update(func(tx *bolt.Tx) error { return r.fn(&boltTx{tx: tx}) })
+				return db.Update(func(tx *bolt.Tx) error { return r.fn(&boltTx{tx: tx}) })
 			})
 		}
 	}
@@ -258,9 +282,11 @@ func (s *Bolt) Backup(path string) error {
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	err = s.db.View(func(tx *bolt.Tx) error {
-		_, err := tx.WriteTo(f)
-		return err
+	err = s.use(func(db *bolt.DB) error {
+		return db.View(func(tx *bolt.Tx) error {
+			_, err := tx.WriteTo(f)
+			return err
+		})
 	})
 	if err == nil {
 		err = f.Sync()
@@ -291,7 +317,7 @@ func (s *Bolt) Close() error {
 	s.once.Do(func() {
 		close(s.done)
 		s.wg.Wait()
-		err = s.db.Close()
+		err = s.h.Load().close()
 	})
 	return err
 }
@@ -596,7 +622,7 @@ func (s *Bolt) scanDocs(first func(c *bolt.Cursor, after []byte) (k, v []byte), 
 		})
 		// A scan reads many documents quickly; give back their pages as it
 		// goes rather than at the next turn of the release loop.
-		guard(s.path, func() error { return releaseMap(s.db) })
+		guard(s.path, func() error { return s.use(releaseMap) })
 		if err != nil || n < scanChunk {
 			return err
 		}

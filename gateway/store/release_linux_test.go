@@ -34,7 +34,7 @@ func TestReleaseMapDropsReadPages(t *testing.T) {
 	s, _ := openTemp(t)
 	value := bytes.Repeat([]byte("x"), 4000)
 	for batch := range 8 {
-		err := s.db.Update(func(tx *bolt.Tx) error {
+		err := s.h.Load().db.Update(func(tx *bolt.Tx) error {
 			b := tx.Bucket(bBodies)
 			for i := range 1000 {
 				if err := b.Put(fmt.Appendf(nil, "k%d-%04d", batch, i), value); err != nil {
@@ -50,7 +50,7 @@ func TestReleaseMapDropsReadPages(t *testing.T) {
 	read := func() {
 		t.Helper()
 		n := 0
-		s.db.View(func(tx *bolt.Tx) error {
+		s.h.Load().db.View(func(tx *bolt.Tx) error {
 			return tx.Bucket(bBodies).ForEach(func(k, v []byte) error {
 				if !bytes.Equal(v, value) {
 					t.Fatalf("%s reads back wrong", k)
@@ -63,7 +63,7 @@ func TestReleaseMapDropsReadPages(t *testing.T) {
 			t.Fatalf("read %d values, want 8000", n)
 		}
 	}
-	if err := releaseMap(s.db); err != nil {
+	if err := releaseMap(s.h.Load().db); err != nil {
 		t.Fatal(err)
 	}
 	before := rssFileKB(t)
@@ -72,7 +72,7 @@ func TestReleaseMapDropsReadPages(t *testing.T) {
 	if mapped-before < 20_000 {
 		t.Skipf("reading 32 MB of the store added only %d kB of RSS; nothing to release here", mapped-before)
 	}
-	if err := releaseMap(s.db); err != nil {
+	if err := releaseMap(s.h.Load().db); err != nil {
 		t.Fatal(err)
 	}
 	after := rssFileKB(t)

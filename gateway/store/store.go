@@ -52,6 +52,7 @@ type Store interface {
 	ScanFileDocsAfter(fileID, after string, fn func(*Doc) error) error
 	ScanDocsBefore(before string, fn func(*Doc) error) error
 	Close() error
+	upkeepStore // retention.go, compact.go
 }
 
 // Tx is what a transaction can read and write.
@@ -149,6 +150,8 @@ type Tx interface {
 	// ForEachMandateOrder calls fn for the tenant's orders (every tenant's
 	// when tenant is ""), oldest first.
 	ForEachMandateOrder(tenant string, fn func(*MandateOrder) error) error
+
+	upkeepTx // retention.go
 }
 
 // FileState is where an input file stands.
@@ -183,6 +186,14 @@ type File struct {
 	// Receipt is the name of the file's receipt in the tenant's receipts
 	// folder, chosen at its first write and kept for every rewrite.
 	Receipt string `json:"receipt,omitempty"`
+
+	// Retention steps done (gateway/retention.go): the input file left
+	// spool/, the documents were summarised, the receipt was removed, the
+	// archive period ended.
+	InputRemoved    time.Time `json:"input_removed,omitzero"`
+	PayloadsRemoved time.Time `json:"payloads_removed,omitzero"`
+	ReceiptRemoved  time.Time `json:"receipt_removed,omitzero"`
+	ArchiveEnded    time.Time `json:"archive_ended,omitzero"`
 }
 
 // DocState is where a document stands.
@@ -345,6 +356,18 @@ type Doc struct {
 	// Resends counts the deliberate resends (`docs resend`); each has
 	// deliveries of its own (DeliveryID).
 	Resends int `json:"resends,omitempty"`
+
+	// SentSHA256 is the SHA-256 of what was sent (the message, or the
+	// batch file it went in): the summary's proof of what left.
+	SentSHA256 string `json:"sent_sha256,omitempty"`
+	// Keys are the pseudonyms (Store.HashKey) of the recipient's keys, so
+	// an erasure finds the document after its body is gone.
+	Keys []string `json:"keys,omitempty"`
+	// Summarised is when retention removed the payload and kept this
+	// summary (Summarise); Anonymised when an erasure or the end of the
+	// archive period removed what could point at the recipient.
+	Summarised time.Time `json:"summarised,omitzero"`
+	Anonymised time.Time `json:"anonymised,omitzero"`
 }
 
 // DocKey is what makes a document the same document for duplicate
@@ -492,6 +515,9 @@ type Batch struct {
 	Ref        string        `json:"ref,omitempty"`
 	Created    time.Time     `json:"created"`
 	Updated    time.Time     `json:"updated"`
+	// OutputRemoved is when retention removed the batch file from the
+	// spool transport's outbox.
+	OutputRemoved time.Time `json:"output_removed,omitzero"`
 }
 
 // Recipient key types: a payer is known by any of them.

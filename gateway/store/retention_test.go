@@ -1,0 +1,276 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/multikanal/multikanal/formats"
+	bolt "go.etcd.io/bbolt"
+)
+
+// A final document loses its body, history and deliveries and keeps its
+// summary; a document not final loses nothing; no index is touched.
+func TestRemovePayloadKeepsSummaryAndIndexes(t *testing.T) {
+	s, path := openTemp(t)
+	now := time.Now().UTC()
+	const foreign = "some_later_index" // a bucket another version adds
+	err := s.Update(func(tx Tx) error {
+		if err := tx.PutFile(&File{ID: "F0000001", Tenant: "t", SHA256: "abc", State: FileParsed, Final: true}); err != nil {
+			return err
+		}
+		for i, st := range []DocState{DocDelivered, DocQueued} {
+			d := &Doc{ID: fmt.Sprintf("F0000001-%07d", i), FileID: "F0000001", Tenant: "t", State: st, Channel: "email",
+				Number: fmt.Sprint(1000 + i), Buyer: "Maria Svensson", Address: "maria@example.se", Output: "/o/x.eml",
+				Route:      []RouteStep{{Channel: "email", Eligible: true, Address: "maria@example.se", Reason: "in the invoice"}},
+				Collection: &Collection{Method: "autogiro", Payer: "10048", State: PaymentScheduled, AtBank: true}, Keys: []string{"k1"}}
+			for range 3 {
+				if err := tx.AppendEvent(d, Event{At: now, State: st}); err != nil {
+					return err
+				}
+			}
+			if err := tx.PutDoc(d); err != nil {
+				return err
+			}
+			if err := tx.PutBody(d.ID, &formats.Document{Number: d.Number}); err != nil {
+				return err
+			}
+			dl := &Delivery{ID: DeliveryID(d.ID, "email"), DocID: d.ID, State: DeliveryDelivered}
+			if st == DocQueued {
+				dl.State = DeliveryQueued
+			}
+			if err := tx.PutDelivery(dl); err != nil {
+				return err
+			}
+			if err := tx.PutNumberRef("t", d.Number, d.ID); err != nil {
+				return err
+			}
+			if err := tx.PutCollectionRef("t", "10048", fmt.Sprint(i), d.ID); err != nil {
+				return err
+			}
+		}
+		b, err := tx.(*boltTx).tx.CreateBucketIfNotExists([]byte(foreign))
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("t\x00x"), []byte("F0000001-0000000"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rm Removed
+	err = s.Update(func(tx Tx) error {
+		for _, id := range []string{"F0000001-0000000", "F0000001-0000001"} {
+			d, err := tx.Doc(id)
+			if err != nil {
+				return err
+			}
+			r, err := tx.RemovePayload(d)
+			if errors.Is(err, ErrNotFinal) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			rm.Add(r)
+			d.Summarise(now)
+			if err := tx.PutDoc(d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rm.Bodies != 1 || rm.Events != 3 || rm.Deliveries != 1 || rm.Bytes == 0 {
+		t.Errorf("removed %+v, want 1 body, 3 events, 1 delivery", rm)
+	}
+	s.Close()
+	s2, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	s2.View(func(tx Tx) error {
+		d, _ := tx.Doc("F0000001-0000000")
+		if d.Buyer != "" || d.Address != "" || d.Route != nil || d.Summarised.IsZero() {
+			t.Errorf("summary keeps who it went to: %+v", d)
+		}
+		if d.Number != "1000" || d.State != DocDelivered || d.Channel != "email" || d.Output != "/o/x.eml" || len(d.Keys) != 1 || d.Collection.Payer != "10048" {
+			t.Errorf("summary lost what it must keep: %+v", d)
+		}
+		if _, err := tx.Body(d.ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("body of a summarised document: %v", err)
+		}
+		if ev, _ := tx.Events(d.ID); len(ev) != 0 {
+			t.Errorf("history of a summarised document: %d events", len(ev))
+		}
+		if _, err := tx.Delivery(DeliveryID(d.ID, "email")); !errors.Is(err, ErrNotFound) {
+			t.Errorf("delivery of a summarised document: %v", err)
+		}
+		q, _ := tx.Doc("F0000001-0000001")
+		if _, err := tx.Body(q.ID); err != nil || q.Buyer == "" || !q.Summarised.IsZero() {
+			t.Errorf("a queued document lost its payload: %v %+v", err, q)
+		}
+		if ev, _ := tx.Events(q.ID); len(ev) != 3 {
+			t.Errorf("a queued document lost its history: %d events", len(ev))
+		}
+		if id, err := tx.NumberRef("t", "1000"); err != nil || id != d.ID {
+			t.Errorf("invoice number index: %q %v", id, err)
+		}
+		if id, err := tx.CollectionRef("t", "10048", "0"); err != nil || id != d.ID {
+			t.Errorf("collection index: %q %v", id, err)
+		}
+		if f, err := tx.FileByHash("t", "abc"); err != nil || f.ID != "F0000001" {
+			t.Errorf("duplicate index: %v", err)
+		}
+		if v := tx.(*boltTx).tx.Bucket([]byte(foreign)).Get([]byte("t\x00x")); string(v) != "F0000001-0000000" {
+			t.Errorf("a bucket retention does not know lost its entry: %q", v)
+		}
+		counts, _ := tx.Counts()
+		if counts[DocDelivered]["email"] != 1 || counts[DocQueued]["email"] != 1 {
+			t.Errorf("counts %v", counts)
+		}
+		return nil
+	})
+}
+
+// Compact gives the space of deleted data back to the disk while writers
+// and readers go on: every write made during it is in the new file, and
+// a reader that started before the swap finishes on the old one.
+func TestCompactShrinksWhileWritesGoOn(t *testing.T) {
+	s, path := openTemp(t)
+	filler := strings.Repeat("x", 4000)
+	for chunk := range 10 {
+		err := s.Update(func(tx Tx) error {
+			for i := range 2000 {
+				id := fmt.Sprintf("F%07d-0000000", chunk*2000+i)
+				if err := tx.PutDoc(&Doc{ID: id, State: DocDelivered, Reason: filler}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Delete nine documents of ten, as retention of old payloads would.
+	err := s.Update(func(tx Tx) error {
+		b := tx.(*boltTx).tx.Bucket(bDocs)
+		for i := range 20000 {
+			if i%10 != 0 {
+				if err := b.Delete(fmt.Appendf(nil, "F%07d-0000000", i)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := s.HashKey(RecipientKey{Type: KeyPNR, Value: "191212121212"})
+	before := s.Size()
+	if free := s.FreeBytes(); free < before/2 {
+		t.Fatalf("%d of %d bytes free after deleting 90%%: the test needs a store with deleted data", free, before)
+	}
+
+	// A reader in the old file across the swap.
+	inView, swapped := make(chan struct{}), make(chan struct{})
+	readerDone := make(chan error, 1)
+	go func() {
+		readerDone <- s.View(func(tx Tx) error {
+			close(inView)
+			<-swapped
+			d, err := tx.Doc("F0000000-0000000")
+			if err == nil && d.Reason != filler {
+				err = fmt.Errorf("old reader reads %q", d.Reason[:10])
+			}
+			return err
+		})
+	}()
+	<-inView
+
+	var wg sync.WaitGroup
+	var written, failed atomic.Int64
+	stop := make(chan struct{})
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := fmt.Sprintf("W%d-%07d", w, i)
+				if err := s.Update(func(tx Tx) error { return tx.PutDoc(&Doc{ID: id, State: DocQueued}) }); err != nil {
+					failed.Add(1)
+					continue
+				}
+				written.Add(1)
+				s.View(func(tx Tx) error { _, err := tx.Doc("F0000010-0000000"); return err })
+			}
+		}()
+	}
+	time.Sleep(20 * time.Millisecond)
+	st, err := s.Compact()
+	close(swapped)
+	time.Sleep(20 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-readerDone; err != nil {
+		t.Errorf("reader across the swap: %v", err)
+	}
+	t.Logf("compacted %d → %d bytes in %v, writes paused %v; %d writes during the run", st.BytesBefore, st.BytesAfter, st.Took, st.WritesPaused, written.Load())
+	if st.BytesAfter > before/3 || s.Size() != st.BytesAfter {
+		t.Errorf("size %d → %d (on disk %d): compaction must give the deleted 90%% back", before, st.BytesAfter, s.Size())
+	}
+	if failed.Load() != 0 || written.Load() == 0 {
+		t.Errorf("%d writes failed, %d succeeded during compaction", failed.Load(), written.Load())
+	}
+	if s.HashKey(RecipientKey{Type: KeyPNR, Value: "191212121212"}) != key {
+		t.Error("the pseudonym key changed with compaction")
+	}
+	n := written.Load()
+	s.Close()
+	s2, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	var docs, ws int64
+	s2.View(func(tx Tx) error {
+		return tx.(*boltTx).tx.Bucket(bDocs).ForEach(func(k, _ []byte) error {
+			if k[0] == 'W' {
+				ws++
+			} else {
+				docs++
+			}
+			return nil
+		})
+	})
+	if docs != 2000 || ws != n {
+		t.Errorf("after reopen: %d documents (want 2000) and %d written during compaction (want %d)", docs, ws, n)
+	}
+	if s2.HashKey(RecipientKey{Type: KeyPNR, Value: "191212121212"}) != key {
+		t.Error("the pseudonym key changed with reopening")
+	}
+	// The compacted file is a plain bbolt file another tool can read.
+	s2.Close()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+}
