@@ -504,6 +504,9 @@ func (e *engine) transmit(ctx context.Context, r *runner, l *laneParts, unflushe
 	} else {
 		sent, err = l.transport.Send(sctx, msg)
 	}
+	if err == nil {
+		sent.SHA256 = sha256Hex(msg.Body)
+	}
 	return sent, err, true
 }
 
@@ -890,7 +893,7 @@ func (d *Daemon) recordDistribution(tx store.Tx, doc *store.Doc, dl *store.Deliv
 	switch dl.State {
 	case store.DeliveryDelivered:
 		prior := doc.Reason
-		doc.State, doc.Output = store.DocDelivered, sent.Ref
+		doc.State, doc.Output, doc.SentSHA256 = store.DocDelivered, sent.Ref, sent.SHA256
 		doc.Reason = dl.Channel + ": delivered to " + sent.Ref
 		// Keep the fallback story in the final word: the receipt says why
 		// the invoice did not go by the first channel.

@@ -91,6 +91,7 @@ type Daemon struct {
 	sftp       *sftpd.Server
 	inbox      *inbox
 	metrics    *metrics
+	upkeep     *upkeep // retention, compaction, erasure (retention.go)
 	// uploads are the hashes the SFTP server computed of files it put into
 	// the inboxes, by path, until the claim takes them (uploadHashes).
 	uploads uploadHashes
@@ -161,6 +162,7 @@ func New(opts Options) (*Daemon, error) {
 	d.store = st
 	d.metrics = newMetrics(opts.Version)
 	d.metrics.setSources(d.documentCounts, d.queueSamples, d.store.Size)
+	d.upkeep = newUpkeep(d)
 	d.receipts = newReceiptWriter(d)
 	d.engine = newEngine(d)
 	return d, nil
@@ -216,6 +218,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	workers.Add(1)
 	go func() { defer workers.Done(); d.ingestLoop(runCtx) }()
+	workers.Add(1)
+	go func() { defer workers.Done(); d.upkeep.run(runCtx) }()
 
 	srvs := d.serveHTTP(ls, &services)
 

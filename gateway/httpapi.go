@@ -37,6 +37,8 @@ type Status struct {
 	DeadAcknowledged int64 `json:"dead_acknowledged"`
 	// LastReload is the outcome of the last SIGHUP, if there was one.
 	LastReload *ReloadStatus `json:"last_reload,omitempty"`
+	// Store is the store's size against its quota, and its upkeep.
+	Store *StoreStatus `json:"store,omitempty"`
 }
 
 // QueueStatus is one channel's waiting work.
@@ -105,6 +107,7 @@ func (d *Daemon) Status() (*Status, error) {
 		st.Failures, st.NeedsAttention, dead, err = d.needsAttention(open)
 		st.DeadAcknowledged = st.Documents[store.DocDead] - int64(dead)
 	}
+	st.Store = d.storeStatus()
 	for name, r := range d.engine.runners {
 		st.Queue[name] = QueueStatus{Ready: r.q.len()}
 	}
@@ -199,6 +202,8 @@ func (d *Daemon) httpHandler() *routeMux {
 	mux.HandleFunc("POST /api/v1/docs/{id}/ack", d.handleAckDoc)
 	mux.HandleFunc("POST /api/v1/docs/{id}/resend", d.handleResend)
 	mux.HandleFunc("GET /api/v1/backup", d.serveBackup)
+	mux.HandleFunc("POST /api/v1/tenants/{tenant}/erase", d.handleErase)
+	mux.HandleFunc("POST /api/v1/store/compact", d.handleCompact)
 	mux.HandleFunc("POST /api/v1/tenants/{tenant}/recipients", func(w http.ResponseWriter, r *http.Request) {
 		rows, err := recipients.Parse(http.MaxBytesReader(w, r.Body, 256<<20), time.Now())
 		if err != nil {

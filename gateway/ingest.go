@@ -215,6 +215,9 @@ func (d *Daemon) ingest(ctx context.Context, fileID string) {
 		return
 	}
 	log := d.log.With("tenant", rec.Tenant, "file", rec.ID, "name", rec.Name)
+	if d.refuseOverQuota(rec) {
+		return
+	}
 	tenant := d.tenant(rec.Tenant)
 	if tenant == nil {
 		d.rejectFile(rec, rejectOther, fmt.Sprintf("tenant %q is no longer configured", rec.Tenant))
@@ -370,6 +373,7 @@ func (d *Daemon) recordItems(rec *store.File, tenant *tenantState, items []forma
 			body := it.Doc
 			doc.Kind, doc.Number, doc.Buyer = body.Kind, body.Number, body.Buyer.DisplayName()
 			doc.Currency, doc.Amount, doc.DueDate = body.Currency, body.Totals.Payable, body.DueDate
+			doc.Keys = d.keyHashes(docKeys(body, now))
 			if err := tx.AppendEvent(doc, store.Event{At: now, State: store.DocParsed}); err != nil {
 				return err
 			}

@@ -45,6 +45,7 @@ const (
 	rejectDuplicate     = "duplicate"
 	rejectInvalid       = "invalid"
 	rejectOther         = "other"
+	rejectQuota         = "quota" // the store is over store.max_size
 )
 
 // noChannel labels documents that have no channel (rejected, held, not yet
@@ -70,7 +71,7 @@ func newMetrics(version string) *metrics {
 		filesReceived: counterVec("multikanal_files_received_total",
 			"Input files claimed from a tenant's inbox.", "tenant"),
 		filesRejected: counterVec("multikanal_files_rejected_total",
-			"Input files rejected as a whole, by class (unknown_format, empty, duplicate, invalid, other).", "tenant", "reason"),
+			"Input files rejected as a whole, by class (unknown_format, empty, duplicate, invalid, quota, other).", "tenant", "reason"),
 		docStates: counterVec("multikanal_document_transitions_total",
 			"Document state changes, by the state entered and the channel at that moment.", "channel", "state"),
 		attempts: counterVec("multikanal_delivery_attempts_total",
@@ -122,7 +123,7 @@ func (m *metrics) fileReceived(tenant string) { m.filesReceived.WithLabelValues(
 // of the known classes is counted as "other" so no free text becomes a label.
 func (m *metrics) fileRejected(tenant, reason string) {
 	switch reason {
-	case rejectUnknownFormat, rejectEmpty, rejectDuplicate, rejectInvalid:
+	case rejectUnknownFormat, rejectEmpty, rejectDuplicate, rejectInvalid, rejectQuota:
 	default:
 		reason = rejectOther
 	}

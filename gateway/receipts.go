@@ -192,6 +192,9 @@ func (w *receiptWriter) flush(force bool) (waiting bool) {
 	for _, id := range ids {
 		start := time.Now()
 		rf, err := w.write(id)
+		if rf == nil && err == nil {
+			continue // removed by retention: not written again
+		}
 		cost := time.Since(start)
 		if err != nil {
 			w.retry(id, err)
@@ -381,6 +384,27 @@ func (d *Daemon) buildReceipt(fileID string) (*Receipt, error) {
 	return &r, nil
 }
 
+// receiptPath is where a file's receipt is, if it is there and is this
+// file's: under the name recorded on the file, or, for a file from before
+// names were recorded, one of the two it may have. "" when there is none.
+func (d *Daemon) receiptPath(f *store.File) string {
+	names := []string{f.Receipt}
+	if f.Receipt == "" {
+		plain, qualified := receiptNames(f.Name, f.ID)
+		names = []string{plain, qualified}
+	}
+	for _, name := range names {
+		if name == "" {
+			continue
+		}
+		p := filepath.Join(d.receiptsDir(f.Tenant), name)
+		if owner, err := receiptOwner(p); err == nil && owner == f.ID {
+			return p
+		}
+	}
+	return ""
+}
+
 // receiptFile is a receipt written under a temporary name, to be synced
 // and renamed into place with the others of its turn.
 type receiptFile struct {
@@ -399,6 +423,9 @@ func (w *receiptWriter) write(fileID string) (*receiptFile, error) {
 	var f *store.File
 	if err := w.d.store.View(func(tx store.Tx) (err error) { f, err = tx.File(fileID); return err }); err != nil {
 		return nil, err
+	}
+	if !f.ReceiptRemoved.IsZero() {
+		return nil, nil
 	}
 	rf.tenant, rf.name = f.Tenant, w.place(f)
 	// The documents are read in short transactions (ScanFileDocs): one

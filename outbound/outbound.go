@@ -124,6 +124,9 @@ type Message struct {
 // Sent is a transport's proof of delivery: where the message went.
 type Sent struct {
 	Ref string // a path, a remote message id, a file name on the server
+	// SHA256 is the hash of the message's body, set by the engine (not
+	// the transport): the proof of what left, kept after the body goes.
+	SHA256 string
 }
 
 // Transport moves a Message to its receiver.

@@ -38,6 +38,8 @@ func commands() []command {
 		{"backup", "write a consistent copy of the store (online when the daemon runs)", runBackup},
 		{"recipients", "the recipient channel registry: import FILE, show KEY, list", runRecipients},
 		{"mandates", "AutoGiro mandate orders to Bankgirot: list, approve, reject, new, cancel, change", runMandates},
+		{"erase", "erase a person's data (GDPR), within what Bokföringslagen keeps; dry run unless --yes", runErase},
+		{"compact", "give the store's free space back to the disk, online", runCompact},
 		{"version", "version and build info", runVersion},
 	}
 }

@@ -42,7 +42,9 @@ func printStatus(w io.Writer, st *gateway.Status) {
 		ready = "NOT READY"
 	}
 	fmt.Fprintf(w, "multikanal %s, %s, up %s, pid %d\n", st.Info.Version, ready, st.Uptime, st.Info.PID)
-	fmt.Fprintf(w, "data %s (store %.1f MB)\n\n", st.Info.DataDir, float64(st.StoreBytes)/1e6)
+	fmt.Fprintf(w, "data %s (store %.1f MB)\n", st.Info.DataDir, float64(st.StoreBytes)/1e6)
+	printStore(w, st.Store)
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "files: %s (%d not final)\n", joinCounts(st.Files), st.FilesOpen)
 	fmt.Fprintf(w, "documents: %s\n", joinCounts(st.Documents))
 	channels := sortedKeys(st.ByChannel)

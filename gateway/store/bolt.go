@@ -377,7 +377,7 @@ func (t *boltTx) File(id string) (*File, error) {
 }
 
 func (t *boltTx) PutFile(f *File) error {
-	if f.SHA256 != "" && f.State != FileDuplicate && f.DuplicateOf == "" {
+	if f.SHA256 != "" && f.State != FileDuplicate && f.DuplicateOf == "" && !f.Refused {
 		if err := t.tx.Bucket(bFileHash).Put([]byte(f.Tenant+"\x00"+f.SHA256), []byte(f.ID)); err != nil {
 			return err
 		}

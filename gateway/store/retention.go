@@ -51,13 +51,18 @@ type upkeepTx interface {
 	RemovePayload(d *Doc) (Removed, error)
 	// DropFileHash forgets a file's content hash, so the same bytes sent
 	// again are taken as new (the file was refused for a reason of the
-	// gateway's, not of its content).
+	// gateway's, not of its content: File.Refused keeps PutFile from
+	// indexing it again).
 	DropFileHash(f *File) error
 	// RemoveRegistration deletes a registry entry with its index entries.
 	RemoveRegistration(r *Registration) error
 	// RemoveCollectionRefs deletes the collection references of payer
 	// (as PutCollectionRef was given it) that name docID.
 	RemoveCollectionRefs(tenant, payer, docID string) (int, error)
+	// ForEachFileAfter calls fn for every file whose id sorts after
+	// after ("" for all), in id (arrival) order, until fn returns an
+	// error, which it returns: a sweep reads the files a part at a time.
+	ForEachFileAfter(after string, fn func(*File) error) error
 }
 
 // upkeepStore is what the store offers retention, erasure and compaction.
@@ -174,6 +179,20 @@ func (t *boltTx) RemoveCollectionRefs(tenant, payer, docID string) (int, error) 
 	return len(gone), nil
 }
 
+func (t *boltTx) ForEachFileAfter(after string, fn func(*File) error) error {
+	c := t.tx.Bucket(bFiles).Cursor()
+	k, v := c.Seek([]byte(after))
+	if k != nil && string(k) == after {
+		k, v = c.Next()
+	}
+	for ; k != nil; k, v = c.Next() {
+		if err := visit(bFiles, k, v, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // maxSummaryReason bounds the reason a summary keeps: the whole story of a
 // delivery is in the history, which goes with the payload.
 const maxSummaryReason = 200
@@ -183,10 +202,27 @@ const maxSummaryReason = 200
 // validation problems go; what it was (number, kind, amount, due date),
 // where it ended (state, channel, output reference, hash of what was sent),
 // when, the collection and the recipient key pseudonyms stay.
+//
+// A delivered document's reason only repeats its output reference; other
+// reasons (why it was rejected, held or dead) are cut short; an open
+// payment with nothing paid goes (the payment state stays open); a payment
+// with something paid or collected stays, its reason cut short. Times are
+// kept to the second: a summary is kept for years, by the million.
 func (d *Doc) Summarise(now time.Time) {
 	d.Buyer, d.Address, d.Route, d.Problems, d.Tried = "", "", nil, nil, 0
 	d.Reason = cut(d.Reason, maxSummaryReason)
-	d.Summarised = now
+	if d.State == DocDelivered {
+		d.Reason = ""
+	}
+	if c := d.Collection; c != nil && c.State == PaymentOpen && c.Paid == 0 && len(c.Payments) == 0 {
+		// Nothing was paid or collected: only the log said why. The
+		// payment state reads open without it, as before.
+		d.Collection = nil
+	} else if c != nil {
+		c.Reason, c.At = cut(c.Reason, maxSummaryReason/2), c.At.Truncate(time.Second)
+	}
+	d.Created, d.Updated = d.Created.Truncate(time.Second), d.Updated.Truncate(time.Second)
+	d.Summarised = now.Truncate(time.Second)
 }
 
 // Anonymise removes what is left in a summary that could point at a
@@ -199,7 +235,7 @@ func (d *Doc) Anonymise(now time.Time) {
 	if d.Collection != nil {
 		d.Collection.Payer, d.Collection.Reason = "", ""
 	}
-	d.Anonymised = now
+	d.Anonymised = now.Truncate(time.Second)
 }
 
 // cut shortens s to at most n bytes on a character boundary, marking the cut.

@@ -187,6 +187,11 @@ type File struct {
 	// folder, chosen at its first write and kept for every rewrite.
 	Receipt string `json:"receipt,omitempty"`
 
+	// Refused marks a file rejected for the gateway's reason (its store
+	// over quota), not for its content: its hash is not indexed, so the
+	// same bytes sent again are taken.
+	Refused bool `json:"refused,omitempty"`
+
 	// Retention steps done (gateway/retention.go): the input file left
 	// spool/, the documents were summarised, the receipt was removed, the
 	// archive period ended.
