@@ -59,6 +59,8 @@ type EraseReport struct {
 	Receipts      int           `json:"receipts_rewritten"`
 	// Kept is what stays, each with why and until when.
 	Kept []KeptItem `json:"kept"`
+	// Error is why the erasure stopped part way, if it did.
+	Error string `json:"error,omitempty"`
 }
 
 // ErasedDoc is one document an erasure reaches.
@@ -142,23 +144,31 @@ func (d *Daemon) Erase(ctx context.Context, tenant string, req EraseRequest) (*E
 			Why: "bookkeeping facts without name, address or keys: invoice number, amount, dates, state, channel and the hash of what was sent"})
 	}
 	inputs := d.inputFiles(rep, erase, files, retention, now)
-	if err := d.eraseDocs(ctx, rep, erase, now); err != nil {
-		return rep, err
-	}
-	rep.InputFiles = len(inputs)
+	// Whatever happens from here, the audit line says what was done.
+	err = d.eraseDocs(ctx, rep, erase, now)
 	for _, f := range inputs {
-		if rep.DryRun {
-			continue
+		if err != nil || rep.DryRun {
+			break
 		}
-		if _, err := removeFile(d.spoolPath(f.ID)); err != nil {
-			return rep, err
+		if _, err = removeFile(d.spoolPath(f.ID)); err == nil {
+			err = d.setFile(f.ID, func(f *store.File) { f.InputRemoved = now })
 		}
-		if err := d.setFile(f.ID, func(f *store.File) { f.InputRemoved = now }); err != nil {
-			return rep, err
+		if err == nil {
+			rep.InputFiles++
 		}
 	}
-	if err := d.eraseRegistry(rep, tenant, key, now); err != nil {
-		return rep, err
+	if rep.DryRun {
+		rep.InputFiles = len(inputs)
+	}
+	if err == nil {
+		err = d.eraseRegistry(rep, tenant, key, now)
+	}
+	if err != nil {
+		rep.Error = err.Error()
+		if aerr := d.audit(req, tenant, key, hash, rep, now); aerr != nil {
+			err = errors.Join(err, aerr)
+		}
+		return rep, fmt.Errorf("erasure stopped part way (the audit line says what was done; run it again): %w", err)
 	}
 	if !rep.DryRun {
 		// Rewritten only where the tenant has not deleted it yet.
@@ -474,6 +484,7 @@ type auditLine struct {
 	OutboxFiles   int           `json:"outbox_files"`
 	InputFiles    int           `json:"input_files"`
 	Kept          int           `json:"kept"`
+	Error         string        `json:"error,omitempty"`
 }
 
 // audit appends the erasure's line to <data>/audit.log, synced: an
@@ -489,7 +500,7 @@ func (d *Daemon) audit(req EraseRequest, tenant string, key store.RecipientKey, 
 	}
 	line, err := json.Marshal(auditLine{At: now, Action: action, By: by, Tenant: tenant, KeyType: key.Type, KeyHash: hash,
 		Documents: len(rep.Documents), Registrations: rep.Registrations, MandateOrders: rep.MandateOrders, Store: rep.Store,
-		OutboxFiles: rep.OutboxFiles, InputFiles: rep.InputFiles, Kept: len(rep.Kept)})
+		OutboxFiles: rep.OutboxFiles, InputFiles: rep.InputFiles, Kept: len(rep.Kept), Error: rep.Error})
 	if err != nil {
 		return err
 	}
@@ -523,7 +534,8 @@ func (d *Daemon) handleErase(w http.ResponseWriter, r *http.Request) {
 		req.By = "api"
 	}
 	req.By += " from " + r.RemoteAddr
-	rep, err := d.Erase(r.Context(), r.PathValue("tenant"), req)
+	// A client that hangs up does not stop an erasure part way.
+	rep, err := d.Erase(context.WithoutCancel(r.Context()), r.PathValue("tenant"), req)
 	switch {
 	case errors.Is(err, errBadKey):
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})

@@ -79,8 +79,6 @@ type upkeep struct {
 	mu          sync.Mutex // one sweep, compaction or erasure at a time
 	lastSweep   atomic.Pointer[SweepReport]
 	lastCompact atomic.Pointer[CompactReport]
-	// wake asks for a sweep now (tests, and the API some day).
-	wake chan struct{}
 
 	removed      *prometheus.CounterVec
 	removedBytes *prometheus.CounterVec
@@ -92,7 +90,7 @@ type upkeep struct {
 }
 
 func newUpkeep(d *Daemon) *upkeep {
-	u := &upkeep{d: d, wake: make(chan struct{}, 1),
+	u := &upkeep{d: d,
 		removed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "multikanal_retention_removed_total",
 			Help: "What retention and erasure removed: documents summarised or anonymised; bodies, events, deliveries from the store; input, outbox and receipt files."}, []string{"what"}),
 		removedBytes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "multikanal_retention_removed_bytes_total",
@@ -132,8 +130,6 @@ func (u *upkeep) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-timer.C:
-		case <-u.wake:
-			timer.Stop()
 		}
 		rep := u.sweep(ctx, time.Now().UTC())
 		if rep.Error != "" && ctx.Err() == nil {
