@@ -90,7 +90,7 @@ func TestRetentionRemovesPayloadsKeepsSummaries(t *testing.T) {
 			email := &fakeTransport{always: outbound.Temporaryf("relay down")}
 			d := startTestDaemon(t, func(c *config.Config) {
 				c.Tenants[0].Retention.Archive = mode
-				c.Delivery.MaxAttempts, c.Delivery.MaxAge = 1 << 30, config.Duration(1<<62)
+				c.Delivery.MaxAttempts, c.Delivery.MaxAge = 1<<30, config.Duration(1<<62)
 			}, map[string]*fakeTransport{"email": email})
 			// Peppol, Kivra, SMS (per document) and print (a batch file).
 			drop(t, d, "done.csv", exampleInvoices(t, "2025-1001", "2025-1003", "2025-1004", "2025-1005"))
