@@ -232,7 +232,8 @@ func (d *Daemon) sweepFile(ctx context.Context, f *store.File, r config.Retentio
 	}
 	due := func(after config.Duration) bool { return !now.Before(finalAt.Add(after.D())) }
 	archiveOver := r.Archive == config.ArchiveNone || !now.Before(r.ArchiveUntil(f.ReceivedAt))
-	done := *f // the steps done, recorded at the end
+	done := *f // the steps done, recorded at the end when changed
+	changed := false
 
 	if f.State == store.FileParsed {
 		if done.PayloadsRemoved.IsZero() && due(r.Payloads) || !done.PayloadsRemoved.IsZero() && done.ArchiveEnded.IsZero() && archiveOver {
@@ -242,7 +243,7 @@ func (d *Daemon) sweepFile(ctx context.Context, f *store.File, r config.Retentio
 				return err
 			}
 			if left == 0 {
-				done.PayloadsRemoved = orNow(done.PayloadsRemoved, now)
+				done.PayloadsRemoved, changed = orNow(done.PayloadsRemoved, now), true
 				if anonymise {
 					done.ArchiveEnded = now
 				}
@@ -272,7 +273,7 @@ func (d *Daemon) sweepFile(ctx context.Context, f *store.File, r config.Retentio
 			rep.InputFiles++
 			rep.InputBytes += n
 		}
-		done.InputRemoved = now
+		done.InputRemoved, changed = now, true
 	}
 
 	if done.ReceiptRemoved.IsZero() && due(r.Receipts) {
@@ -283,10 +284,10 @@ func (d *Daemon) sweepFile(ctx context.Context, f *store.File, r config.Retentio
 			}
 			rep.Receipts++
 		}
-		done.ReceiptRemoved = now
+		done.ReceiptRemoved, changed = now, true
 	}
 
-	if done == *f {
+	if !changed {
 		return nil
 	}
 	return d.store.Update(func(tx store.Tx) error {
