@@ -316,6 +316,9 @@ func (d *Daemon) ResendDoc(id, by, why string) (*store.Doc, error) {
 		if t == nil {
 			return fmt.Errorf("tenant %q is no longer configured", doc.Tenant)
 		}
+		if !doc.Summarised.IsZero() {
+			return fmt.Errorf("%w: document %s was summarised by retention on %s and its body is gone: send the invoice again from the ERP, marked as a resend", ErrNotResendable, id, doc.Summarised.Format(time.DateOnly))
+		}
 		body, err := tx.Body(id)
 		if err != nil {
 			return err

@@ -259,9 +259,11 @@ func docPending(tx store.Tx, doc *store.Doc) bool {
 		if ch == "" {
 			continue
 		}
-		if dl, err := tx.Delivery(store.DeliveryID(doc.ID, ch)); err == nil {
-			if dl.State != store.DeliveryDelivered && dl.State != store.DeliveryFailed || dl.AwaitsConfirmation() {
-				return true
+		for _, id := range doc.DeliveryIDs(ch) {
+			if dl, err := tx.Delivery(id); err == nil {
+				if dl.State != store.DeliveryDelivered && dl.State != store.DeliveryFailed || dl.AwaitsConfirmation() {
+					return true
+				}
 			}
 		}
 	}
@@ -316,7 +318,7 @@ func (d *Daemon) batchFile(tx store.Tx, doc *store.Doc) string {
 	if doc.Output == "" || !d.inOutbox(doc.Output) {
 		return ""
 	}
-	if dl, err := tx.Delivery(store.DeliveryID(doc.ID, doc.Channel)); err == nil && !dl.Batched {
+	if dl, err := tx.Delivery(doc.DeliveryID(doc.Channel)); err == nil && !dl.Batched {
 		return ""
 	}
 	if slices.Contains(d.docOutputs(tx, doc), doc.Output) {
@@ -408,8 +410,10 @@ func payloadSize(tx store.Tx, doc *store.Doc) store.Removed {
 		rm.Events = len(ev)
 	}
 	for _, ch := range []string{doc.Channel, "autogiro"} {
-		if _, err := tx.Delivery(store.DeliveryID(doc.ID, ch)); ch != "" && err == nil {
-			rm.Deliveries++
+		for _, id := range doc.DeliveryIDs(ch) {
+			if _, err := tx.Delivery(id); ch != "" && err == nil {
+				rm.Deliveries++
+			}
 		}
 	}
 	return rm

@@ -427,12 +427,14 @@ func (d *Daemon) docOutputs(tx store.Tx, doc *store.Doc) []string {
 			continue
 		}
 		seen[ch] = true
-		dl, err := tx.Delivery(store.DeliveryID(doc.ID, ch))
-		if err != nil || dl.Batched || dl.State != store.DeliveryDelivered {
-			continue
-		}
-		if d.inOutbox(dl.Ref) {
-			out = append(out, dl.Ref)
+		for _, id := range doc.DeliveryIDs(ch) { // the first send and every resend
+			dl, err := tx.Delivery(id)
+			if err != nil || dl.Batched || dl.State != store.DeliveryDelivered {
+				continue
+			}
+			if d.inOutbox(dl.Ref) {
+				out = append(out, dl.Ref)
+			}
 		}
 	}
 	return out

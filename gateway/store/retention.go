@@ -108,9 +108,13 @@ func (t *boltTx) RemovePayload(d *Doc) (Removed, error) {
 	if !d.State.End() || !d.Collection.End() {
 		return rm, fmt.Errorf("%s is %s: %w", d.ID, d.State, ErrNotFinal)
 	}
-	prefix := []byte(d.ID + ".")
-	if k, _ := t.tx.Bucket(bPending).Cursor().Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) {
-		return rm, fmt.Errorf("%s has delivery %s pending: %w", d.ID, k, ErrNotFinal)
+	// A document's deliveries are "<doc id>.<channel>", and a resend's
+	// "<doc id>-rN.<channel>" (Doc.DeliveryIDs).
+	prefixes := [][]byte{[]byte(d.ID + "."), []byte(d.ID + "-r")}
+	for _, prefix := range prefixes {
+		if k, _ := t.tx.Bucket(bPending).Cursor().Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) {
+			return rm, fmt.Errorf("%s has delivery %s pending: %w", d.ID, k, ErrNotFinal)
+		}
 	}
 	bodies := t.tx.Bucket(bBodies)
 	if v := bodies.Get([]byte(d.ID)); v != nil {
@@ -124,9 +128,14 @@ func (t *boltTx) RemovePayload(d *Doc) (Removed, error) {
 	if err != nil {
 		return rm, err
 	}
-	n, size, err = deletePrefix(t.tx.Bucket(bDeliveries), prefix)
-	rm.Deliveries, rm.Bytes = n, rm.Bytes+size
-	return rm, err
+	for _, prefix := range prefixes {
+		n, size, err := deletePrefix(t.tx.Bucket(bDeliveries), prefix)
+		rm.Deliveries, rm.Bytes = rm.Deliveries+n, rm.Bytes+size
+		if err != nil {
+			return rm, err
+		}
+	}
+	return rm, nil
 }
 
 // deletePrefix deletes every key of b starting with prefix.

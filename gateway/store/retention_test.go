@@ -46,6 +46,11 @@ func TestRemovePayloadKeepsSummaryAndIndexes(t *testing.T) {
 			if err := tx.PutDelivery(dl); err != nil {
 				return err
 			}
+			// A resend has deliveries of its own, pending as long as the first.
+			rs := &Delivery{ID: resendDeliveryID(d.ID, 1, "email"), DocID: d.ID, State: dl.State}
+			if err := tx.PutDelivery(rs); err != nil {
+				return err
+			}
 			if err := tx.PutNumberRef("t", d.Number, d.ID); err != nil {
 				return err
 			}
@@ -87,8 +92,8 @@ func TestRemovePayloadKeepsSummaryAndIndexes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rm.Bodies != 1 || rm.Events != 3 || rm.Deliveries != 1 || rm.Bytes == 0 {
-		t.Errorf("removed %+v, want 1 body, 3 events, 1 delivery", rm)
+	if rm.Bodies != 1 || rm.Events != 3 || rm.Deliveries != 2 || rm.Bytes == 0 {
+		t.Errorf("removed %+v, want 1 body, 3 events, 2 deliveries (the first and a resend)", rm)
 	}
 	s.Close()
 	s2, err := Open(path)
@@ -138,6 +143,34 @@ func TestRemovePayloadKeepsSummaryAndIndexes(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A delivered document whose resend is still on its way keeps its payload.
+func TestRemovePayloadWaitsForAResend(t *testing.T) {
+	s, _ := openTemp(t)
+	err := s.Update(func(tx Tx) error {
+		d := &Doc{ID: "F0000001-0000000", FileID: "F0000001", State: DocDelivered, Channel: "email", Resends: 1}
+		if err := tx.PutDoc(d); err != nil {
+			return err
+		}
+		if err := tx.PutBody(d.ID, &formats.Document{Number: "1"}); err != nil {
+			return err
+		}
+		if err := tx.PutDelivery(&Delivery{ID: DeliveryID(d.ID, "email"), DocID: d.ID, State: DeliveryDelivered}); err != nil {
+			return err
+		}
+		if err := tx.PutDelivery(&Delivery{ID: d.DeliveryID("email"), DocID: d.ID, State: DeliveryQueued}); err != nil {
+			return err
+		}
+		if _, err := tx.RemovePayload(d); !errors.Is(err, ErrNotFinal) {
+			t.Errorf("RemovePayload with a resend queued: %v, want ErrNotFinal", err)
+		}
+		_, err := tx.Body(d.ID)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Compact gives the space of deleted data back to the disk while writers
