@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/gateway/errkind"
+	"github.com/multikanal/multikanal/internal/durable"
 )
 
 // The operators' listener serves personal data and acts on the store, so
@@ -159,29 +161,13 @@ func loadToken(cfg *config.Config, dataDir string) ([]byte, error) {
 	return token, nil
 }
 
-// writeSecret creates a secret file that did not exist, with mode perm and
-// the group of its directory.
+// writeSecret creates a secret file that did not exist, durably, with mode
+// perm and the group of its directory.
 func writeSecret(path string, data []byte, perm os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-		return err
-	}
-	// The umask may have taken bits that perm grants.
-	if err := os.Chmod(path, perm); err != nil {
+	if err := durable.WriteNew(path, data, perm); err != nil {
 		return err
 	}
 	chownToDirGroup(path)
@@ -308,7 +294,7 @@ func (a *operatorAuth) newLogin() (string, time.Time, error) {
 		}
 	}
 	if len(a.logins) >= maxLogins {
-		return "", time.Time{}, fmt.Errorf("%d login links wait to be opened; try again in %s", len(a.logins), loginTTL)
+		return "", time.Time{}, errkind.New(errkind.Unavailable, "%d login links wait to be opened; try again in %s", len(a.logins), loginTTL)
 	}
 	code := randomToken()
 	exp := now.Add(loginTTL)
@@ -534,7 +520,7 @@ func pageBase(cfg *config.Config, ln net.Listener) string {
 // loginURL is where a login code is exchanged.
 func (d *Daemon) loginURL(code string) (string, error) {
 	if d.pageBase == "" {
-		return "", errors.New("the status page needs a TCP listener: set http.listen")
+		return "", errkind.New(errkind.Conflict, "the status page needs a TCP listener: set http.listen")
 	}
 	return d.pageBase + "/login?code=" + url.QueryEscape(code), nil
 }
@@ -543,16 +529,14 @@ func (d *Daemon) loginURL(code string) (string, error) {
 // status page session, for `multikanal login`.
 func (d *Daemon) serveLoginLink(w http.ResponseWriter, r *http.Request) {
 	code, exp, err := d.auth.newLogin()
-	if err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
-		return
+	if err == nil {
+		var link string
+		if link, err = d.loginURL(code); err == nil {
+			writeJSON(w, http.StatusOK, map[string]any{"url": link, "expires": exp.UTC()})
+			return
+		}
 	}
-	link, err := d.loginURL(code)
-	if err != nil {
-		writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"url": link, "expires": exp.UTC()})
+	writeError(w, err)
 }
 
 // serveLogin is GET /login?code=: it exchanges the code for a session

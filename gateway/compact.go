@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -53,11 +52,7 @@ func (u *upkeep) compact(cause string) (*CompactReport, error) {
 func (d *Daemon) handleCompact(w http.ResponseWriter, r *http.Request) {
 	rep, err := d.upkeep.compact("api")
 	if err != nil {
-		code := http.StatusInternalServerError
-		if errors.Is(err, store.ErrNoSpace) {
-			code = http.StatusInsufficientStorage
-		}
-		writeJSON(w, code, map[string]any{"error": err.Error(), "compaction": rep})
+		writeJSON(w, statusOf(err), map[string]any{"error": err.Error(), "compaction": rep})
 		return
 	}
 	writeJSON(w, http.StatusOK, rep)

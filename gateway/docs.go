@@ -12,6 +12,7 @@ import (
 
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/formats/validate"
+	"github.com/multikanal/multikanal/gateway/errkind"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound"
 )
@@ -66,6 +67,16 @@ func (d *Daemon) ListDocs(f DocFilter) ([]*store.Doc, error) {
 	return out, err
 }
 
+// txDoc reads a document an operator names: one that does not exist is
+// "document ID not found" (errkind.NotFound).
+func txDoc(tx store.Tx, id string) (*store.Doc, error) {
+	doc, err := tx.Doc(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("document %s %w", id, err)
+	}
+	return doc, err
+}
+
 // DocDetail is everything the gateway knows about one document.
 type DocDetail struct {
 	Doc        *store.Doc        `json:"document"`
@@ -79,7 +90,7 @@ type DocDetail struct {
 func (d *Daemon) ShowDoc(id string) (*DocDetail, error) {
 	out := &DocDetail{}
 	err := d.store.View(func(tx store.Tx) (err error) {
-		if out.Doc, err = tx.Doc(id); err != nil {
+		if out.Doc, err = txDoc(tx, id); err != nil {
 			return err
 		}
 		if out.File, err = tx.File(out.Doc.FileID); err != nil {
@@ -118,7 +129,7 @@ func (d *Daemon) ShowDoc(id string) (*DocDetail, error) {
 }
 
 // ErrNotRetryable is returned when a document's state does not allow a retry.
-var ErrNotRetryable = errors.New("not retryable")
+var ErrNotRetryable = errkind.New(errkind.Conflict, "not retryable")
 
 // RetryDoc acts on a stuck document: a delivery waiting for its next
 // attempt is tried now; a failed or dead document is routed again, with the
@@ -129,7 +140,7 @@ func (d *Daemon) RetryDoc(id string) (*store.Doc, error) {
 	var queue *store.Delivery
 	err := d.store.Update(func(tx store.Tx) (err error) {
 		queue = nil
-		if doc, err = tx.Doc(id); err != nil {
+		if doc, err = txDoc(tx, id); err != nil {
 			return err
 		}
 		switch doc.State {
@@ -147,7 +158,7 @@ func (d *Daemon) RetryDoc(id string) (*store.Doc, error) {
 		case store.DocDead, store.DocFailed:
 			t := d.tenant(doc.Tenant)
 			if t == nil {
-				return fmt.Errorf("tenant %q is no longer configured", doc.Tenant)
+				return errkind.New(errkind.Conflict, "tenant %q is no longer configured", doc.Tenant)
 			}
 			if !doc.Summarised.IsZero() {
 				return fmt.Errorf("%w: document %s was summarised by retention on %s and its body is gone: send the invoice again", ErrNotRetryable, id, doc.Summarised.Format(time.DateOnly))
@@ -181,10 +192,10 @@ func (d *Daemon) RetryDoc(id string) (*store.Doc, error) {
 
 // ErrNotAckable is returned when a document's state does not allow an
 // acknowledgement.
-var ErrNotAckable = errors.New("not acknowledgeable")
+var ErrNotAckable = errkind.New(errkind.Conflict, "not acknowledgeable")
 
 // ErrBadAck is returned when an acknowledgement lacks who or why.
-var ErrBadAck = errors.New("bad acknowledgement")
+var ErrBadAck = errkind.New(errkind.Invalid, "bad acknowledgement")
 
 // Bounds of an acknowledgement's texts, in characters.
 const (
@@ -210,7 +221,7 @@ func (d *Daemon) AckDoc(id, by, why string) (*store.Doc, error) {
 	now := time.Now().UTC()
 	var doc *store.Doc
 	err := d.store.Update(func(tx store.Tx) (err error) {
-		if doc, err = tx.Doc(id); err != nil {
+		if doc, err = txDoc(tx, id); err != nil {
 			return err
 		}
 		switch {
@@ -253,30 +264,25 @@ func (d *Daemon) handleAckDoc(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": `the body must be {"by": "...", "why": "..."}: ` + err.Error()})
+		writeError(w, errkind.New(errkind.Invalid, `the body must be {"by": "...", "why": "..."}: %w`, err))
 		return
 	}
 	doc, err := d.AckDoc(id, req.By, req.Why)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "document " + id + " not found"})
-	case errors.Is(err, ErrBadAck):
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
-	case err != nil:
-		writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
-	default:
-		tenantDoc(doc)
-		writeJSON(w, http.StatusOK, doc)
+	if err != nil {
+		writeError(w, err)
+		return
 	}
+	tenantDoc(doc)
+	writeJSON(w, http.StatusOK, doc)
 }
 
 // ErrNotResendable is returned when a document's state does not allow a
 // resend, or the document no longer passes the tenant's rules.
-var ErrNotResendable = errors.New("not resendable")
+var ErrNotResendable = errkind.New(errkind.Conflict, "not resendable")
 
 // ErrBadResend is returned when a resend does not say why, or says it in
 // more than a line of text.
-var ErrBadResend = errors.New("bad resend")
+var ErrBadResend = errkind.New(errkind.Invalid, "bad resend")
 
 // ResendDoc sends a document again on purpose: an invoice the buyer says
 // never arrived, or one to deliver once more after a correction of the
@@ -306,7 +312,7 @@ func (d *Daemon) ResendDoc(id, by, why string) (*store.Doc, error) {
 	var queue *store.Delivery
 	err := d.store.Update(func(tx store.Tx) (err error) {
 		queue = nil
-		if doc, err = tx.Doc(id); err != nil {
+		if doc, err = txDoc(tx, id); err != nil {
 			return err
 		}
 		if doc.State != store.DocDelivered && doc.State != store.DocDead {
@@ -314,7 +320,7 @@ func (d *Daemon) ResendDoc(id, by, why string) (*store.Doc, error) {
 		}
 		t := d.tenant(doc.Tenant)
 		if t == nil {
-			return fmt.Errorf("tenant %q is no longer configured", doc.Tenant)
+			return errkind.New(errkind.Conflict, "tenant %q is no longer configured", doc.Tenant)
 		}
 		if !doc.Summarised.IsZero() {
 			return fmt.Errorf("%w: document %s was summarised by retention on %s and its body is gone: send the invoice again from the ERP, marked as a resend", ErrNotResendable, id, doc.Summarised.Format(time.DateOnly))
@@ -380,21 +386,16 @@ func (d *Daemon) handleResend(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": `the body must be {"reason": "...", "by": "..."}: ` + err.Error()})
+		writeError(w, errkind.New(errkind.Invalid, `the body must be {"reason": "...", "by": "..."}: %w`, err))
 		return
 	}
 	if strings.TrimSpace(req.By) == "" {
 		req.By = "api"
 	}
 	doc, err := d.ResendDoc(r.PathValue("id"), req.By, req.Reason)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "document " + r.PathValue("id") + " not found"})
-	case errors.Is(err, ErrBadResend):
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
-	case err != nil:
-		writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
-	default:
-		writeJSON(w, http.StatusOK, doc)
+	if err != nil {
+		writeError(w, err)
+		return
 	}
+	writeJSON(w, http.StatusOK, doc)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats/recipients"
+	"github.com/multikanal/multikanal/gateway/errkind"
 	"github.com/multikanal/multikanal/gateway/store"
 )
 
@@ -80,7 +81,7 @@ type KeptItem struct {
 }
 
 // errBadKey marks a request whose key cannot be read.
-var errBadKey = errors.New("bad key")
+var errBadKey = errkind.New(errkind.Invalid, "bad key")
 
 // parseEraseKey reads TYPE:VALUE into a normalised recipient key.
 func parseEraseKey(s string, now time.Time) (store.RecipientKey, error) {
@@ -116,7 +117,7 @@ func (d *Daemon) Erase(ctx context.Context, tenant string, req EraseRequest) (*E
 		return nil, err
 	}
 	if d.tenant(tenant) == nil {
-		return nil, fmt.Errorf("%w: no tenant %q", store.ErrNotFound, tenant)
+		return nil, fmt.Errorf("%w: no tenant %q", errkind.NotFound, tenant)
 	}
 	d.upkeep.mu.Lock()
 	defer d.upkeep.mu.Unlock()
@@ -531,7 +532,7 @@ func (d *Daemon) handleErase(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": `the body must be {"key": "TYPE:VALUE", "dry_run": true|false, "by": "who"}: ` + err.Error()})
+		writeError(w, errkind.New(errkind.Invalid, `the body must be {"key": "TYPE:VALUE", "dry_run": true|false, "by": "who"}: %w`, err))
 		return
 	}
 	if req.By == "" {
@@ -541,12 +542,11 @@ func (d *Daemon) handleErase(w http.ResponseWriter, r *http.Request) {
 	// A client that hangs up does not stop an erasure part way.
 	rep, err := d.Erase(context.WithoutCancel(r.Context()), r.PathValue("tenant"), req)
 	switch {
-	case errors.Is(err, errBadKey):
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
-	case errors.Is(err, store.ErrNotFound):
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+	case err != nil && rep != nil:
+		// Stopped part way: what was done is in the report.
+		writeJSON(w, statusOf(err), map[string]any{"error": err.Error(), "erasure": rep})
 	case err != nil:
-		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": err.Error(), "erasure": rep})
+		writeError(w, err)
 	default:
 		writeJSON(w, http.StatusOK, rep)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/gateway/sftpd"
 	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/internal/durable"
 )
 
 // Options are what the command line hands the daemon.
@@ -317,7 +318,7 @@ func (d *Daemon) notify(state string) {
 // `multikanal status` finds the running daemon without flags.
 func (d *Daemon) writeInfo() {
 	data, _ := json.MarshalIndent(d.info, "", "  ")
-	if err := writeFileAtomic(filepath.Join(d.dataDir, "daemon.json"), data); err != nil {
+	if err := durable.WriteFile(filepath.Join(d.dataDir, "daemon.json"), data, 0o640); err != nil {
 		d.log.Warn("cannot write daemon.json", "err", err)
 	}
 }
@@ -371,10 +372,11 @@ func (d *Daemon) recover() error {
 	return nil
 }
 
-// sweepTemporaryFiles removes what a crash (kill -9) left of atomic writes:
-// temporary receipts and daemon.json (".receipt-*"), host and client key
-// files (".NAME.*.tmp"), and SFTP uploads cut off mid-transfer
-// (".upload-*.tmp" in an inbox; the client never got its OK). They were
+// sweepTemporaryFiles removes what a crash (kill -9) left of durable
+// writes: the temporary files of receipts, daemon.json, backups and key
+// files (durable.IsTemp, and ".receipt-*" of versions before it), and
+// SFTP uploads cut off mid-transfer (".upload-*.tmp" in an inbox; the
+// client never got its OK). They were
 // never renamed into place, so nothing refers to them; a tenant must not see
 // them in /receipts. In an inbox only the SFTP server's own names go: a
 // local program may be writing its own hidden file there.
@@ -398,7 +400,7 @@ func (d *Daemon) sweepTemporaryFiles() {
 	}
 	for _, dir := range dirs {
 		sweep(dir, func(n string) bool {
-			return strings.HasPrefix(n, ".receipt-") || strings.HasPrefix(n, ".") && strings.HasSuffix(n, ".tmp")
+			return strings.HasPrefix(n, ".receipt-") || durable.IsTemp(n)
 		})
 	}
 	for _, dir := range inboxes {

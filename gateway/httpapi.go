@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/formats/recipients"
+	"github.com/multikanal/multikanal/gateway/errkind"
 	"github.com/multikanal/multikanal/gateway/store"
 )
 
@@ -148,7 +148,7 @@ func (d *Daemon) httpHandler() *routeMux {
 	mux.HandleFunc("GET /api/v1/status", func(w http.ResponseWriter, r *http.Request) {
 		st, err := d.Status()
 		if err != nil {
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+			writeError(w, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, st)
@@ -156,7 +156,7 @@ func (d *Daemon) httpHandler() *routeMux {
 	mux.HandleFunc("GET /api/v1/files/{id}/receipt", func(w http.ResponseWriter, r *http.Request) {
 		rc, err := d.buildReceipt(r.PathValue("id"))
 		if err != nil {
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+			writeError(w, err)
 			return
 		}
 		// A file of 100,000 invoices has a receipt of tens of MB.
@@ -167,12 +167,12 @@ func (d *Daemon) httpHandler() *routeMux {
 		q := r.URL.Query()
 		limit, after, err := pageParams(r)
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			writeError(w, err)
 			return
 		}
 		docs, err := d.ListDocs(DocFilter{State: q.Get("state"), Channel: q.Get("channel"), Tenant: q.Get("tenant"), File: q.Get("file"), Limit: limit, After: after})
 		if err != nil {
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+			writeError(w, err)
 			return
 		}
 		if len(docs) == limit {
@@ -183,21 +183,18 @@ func (d *Daemon) httpHandler() *routeMux {
 	mux.HandleFunc("GET /api/v1/docs/{id}", func(w http.ResponseWriter, r *http.Request) {
 		detail, err := d.ShowDoc(r.PathValue("id"))
 		if err != nil {
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": "document " + r.PathValue("id") + ": " + err.Error()})
+			writeError(w, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, detail)
 	})
 	mux.HandleFunc("POST /api/v1/docs/{id}/retry", func(w http.ResponseWriter, r *http.Request) {
 		doc, err := d.RetryDoc(r.PathValue("id"))
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": "document " + r.PathValue("id") + " not found"})
-		case err != nil:
-			writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
-		default:
-			writeJSON(w, http.StatusOK, doc)
+		if err != nil {
+			writeError(w, err)
+			return
 		}
+		writeJSON(w, http.StatusOK, doc)
 	})
 	mux.HandleFunc("POST /api/v1/docs/{id}/ack", d.handleAckDoc)
 	mux.HandleFunc("POST /api/v1/docs/{id}/resend", d.handleResend)
@@ -207,13 +204,13 @@ func (d *Daemon) httpHandler() *routeMux {
 	mux.HandleFunc("POST /api/v1/tenants/{tenant}/recipients", func(w http.ResponseWriter, r *http.Request) {
 		rows, err := recipients.Parse(http.MaxBytesReader(w, r.Body, 256<<20), time.Now())
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			writeError(w, errkind.Wrap(errkind.Invalid, err))
 			return
 		}
 		source := "import " + r.URL.Query().Get("name")
 		added, revoked, err := d.ImportRecipients(r.PathValue("tenant"), source, rows)
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "nothing applied: " + err.Error()})
+			writeError(w, fmt.Errorf("nothing applied: %w", err))
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]int{"added": added, "revoked": revoked})
@@ -221,13 +218,13 @@ func (d *Daemon) httpHandler() *routeMux {
 	mux.HandleFunc("GET /api/v1/tenants/{tenant}/recipients", func(w http.ResponseWriter, r *http.Request) {
 		tenant := r.PathValue("tenant")
 		if d.tenant(tenant) == nil {
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": "no tenant " + tenant})
+			writeError(w, errkind.New(errkind.NotFound, "no tenant %s", tenant))
 			return
 		}
 		if key := r.URL.Query().Get("key"); key != "" {
 			rc, err := d.RecipientsByKey(tenant, key)
 			if err != nil {
-				writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+				writeError(w, err)
 				return
 			}
 			writeJSON(w, http.StatusOK, rc)
@@ -235,12 +232,12 @@ func (d *Daemon) httpHandler() *routeMux {
 		}
 		limit, after, err := pageParams(r)
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			writeError(w, err)
 			return
 		}
 		list, err := d.ListRecipients(tenant, r.URL.Query().Get("all") == "")
 		if err != nil {
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+			writeError(w, err)
 			return
 		}
 		list = pageOf(w, r, list, func(reg *store.Registration) string { return reg.ID }, after, limit)
@@ -253,12 +250,12 @@ func (d *Daemon) httpHandler() *routeMux {
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<20))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "the body must be {\"orders\": [...]}: " + err.Error()})
+			writeError(w, errkind.New(errkind.Invalid, "the body must be {\"orders\": [...]}: %w", err))
 			return
 		}
 		orders, err := d.QueueMandateOrders(r.PathValue("tenant"), "api", req.Orders)
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "nothing queued: " + err.Error()})
+			writeError(w, fmt.Errorf("nothing queued: %w", err))
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"orders": orders})
@@ -266,12 +263,12 @@ func (d *Daemon) httpHandler() *routeMux {
 	mux.HandleFunc("GET /api/v1/tenants/{tenant}/autogiro/mandates", func(w http.ResponseWriter, r *http.Request) {
 		limit, after, err := pageParams(r)
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			writeError(w, err)
 			return
 		}
 		list, err := d.ListMandateOrders(r.PathValue("tenant"))
 		if err != nil {
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+			writeError(w, err)
 			return
 		}
 		list.Orders = pageOf(w, r, list.Orders, func(o *store.MandateOrder) string { return o.ID }, after, limit)
@@ -298,7 +295,7 @@ func pageParams(r *http.Request) (limit int, after string, err error) {
 	limit = defaultPage
 	if v := q.Get("limit"); v != "" {
 		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > maxPage {
-			return 0, "", fmt.Errorf("limit %q: ask for 1 to %d items a page, and follow the Link header (rel=\"next\") or pass after=<the last id> for the next", v, maxPage)
+			return 0, "", errkind.New(errkind.Invalid, "limit %q: ask for 1 to %d items a page, and follow the Link header (rel=\"next\") or pass after=<the last id> for the next", v, maxPage)
 		}
 	}
 	return limit, q.Get("after"), nil
@@ -335,14 +332,14 @@ func (d *Daemon) serveBackup(w http.ResponseWriter, r *http.Request) {
 	// Each backup is a whole copy of the store on disk: one at a time.
 	if !d.backupMu.TryLock() {
 		w.Header().Set("Retry-After", "30")
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "a backup is being made; try again when it is done"})
+		writeError(w, errkind.New(errkind.Unavailable, "a backup is being made; try again when it is done"))
 		return
 	}
 	defer d.backupMu.Unlock()
 	f, size, err := d.backupCopy()
 	if err != nil {
 		d.log.Error("making a backup failed", "err", err)
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "making the backup: " + err.Error()})
+		writeError(w, fmt.Errorf("making the backup: %w", err))
 		return
 	}
 	defer f.Close()
@@ -376,6 +373,28 @@ func (d *Daemon) backupCopy() (*os.File, int64, error) {
 		return nil, 0, err
 	}
 	return f, fi.Size(), nil
+}
+
+// statusOf is the one place an error's kind (errkind) becomes an HTTP
+// status code.
+func statusOf(err error) int {
+	switch errkind.Of(err) {
+	case errkind.NotFound:
+		return http.StatusNotFound
+	case errkind.Invalid:
+		return http.StatusBadRequest
+	case errkind.Conflict:
+		return http.StatusConflict
+	case errkind.Unavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// writeError answers an error as the API's JSON {"error": "..."}, with the
+// status code of its kind.
+func writeError(w http.ResponseWriter, err error) {
+	writeJSON(w, statusOf(err), map[string]string{"error": err.Error()})
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

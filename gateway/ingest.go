@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/multikanal/multikanal/formats"
@@ -17,7 +19,7 @@ import (
 	"github.com/multikanal/multikanal/formats/efaktura"
 	"github.com/multikanal/multikanal/formats/recipients"
 	"github.com/multikanal/multikanal/gateway/store"
-	"golang.org/x/sys/unix"
+	"github.com/multikanal/multikanal/internal/durable"
 )
 
 // chunkSize is how many documents of one file are recorded per transaction:
@@ -66,7 +68,7 @@ func (d *Daemon) claim(files []inboxFile) {
 	}
 	// One syncfs per file system writes every file's data (and any other
 	// dirty data there) instead of an fsync per file.
-	if err := syncFileSystems(dirs); err != nil {
+	if err := durable.SyncFileSystems(slices.Collect(maps.Keys(dirs))...); err != nil {
 		d.log.Error("claiming files failed: cannot sync the inbox; they stay and are tried again", "files", len(ok), "err", err)
 		return
 	}
@@ -158,7 +160,7 @@ func (d *Daemon) moveToSpool(recs ...*store.File) error {
 	}
 	// The renames must be on disk before the files count as received: the
 	// inbox entries are gone, so the spool entries are the only copies.
-	if err := syncDir(filepath.Dir(d.spoolPath(moved[0].ID))); err != nil {
+	if err := durable.SyncDir(filepath.Dir(d.spoolPath(moved[0].ID))); err != nil {
 		return fmt.Errorf("syncing the spool folder: %w", err)
 	}
 	err := d.store.Update(func(tx store.Tx) error {
@@ -449,44 +451,4 @@ func (d *Daemon) applyRegistrationFile(rec *store.File, r io.ReaderAt) {
 	}
 	d.log.Info("registration file applied", "tenant", rec.Tenant, "file", rec.ID, "name", rec.Name, "rows", len(rows))
 	d.receipts.touch(rec.ID)
-}
-
-// syncFileSystems writes all dirty data of the file systems holding dirs to
-// disk, one syncfs each.
-func syncFileSystems(dirs map[string]bool) error {
-	synced := map[uint64]bool{}
-	for dir := range dirs {
-		var st unix.Stat_t
-		if err := unix.Stat(dir, &st); err != nil {
-			return err
-		}
-		if synced[st.Dev] {
-			continue
-		}
-		synced[st.Dev] = true
-		if err := syncFS(dir); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// syncFS writes all dirty data of the file system holding dir to disk.
-func syncFS(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return unix.Syncfs(int(d.Fd()))
-}
-
-// syncDir makes the renames into dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

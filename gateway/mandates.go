@@ -12,6 +12,7 @@ import (
 
 	"github.com/multikanal/multikanal/formats"
 	ag "github.com/multikanal/multikanal/formats/autogiro"
+	"github.com/multikanal/multikanal/gateway/errkind"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound"
 )
@@ -86,20 +87,20 @@ func (d *Daemon) QueueMandateOrders(tenant, source string, reqs []MandateOrderRe
 func (d *Daemon) queueMandateOrders(tenant, source string, reqs []MandateOrderRequest, strict bool) ([]*store.MandateOrder, error) {
 	t := d.tenant(tenant)
 	if t == nil {
-		return nil, fmt.Errorf("no tenant %s", tenant)
+		return nil, errkind.New(errkind.NotFound, "no tenant %s", tenant)
 	}
 	if t.cfg.AutoGiro == nil {
-		return nil, fmt.Errorf("tenant %s has no AutoGiro agreement configured ([tenant.autogiro])", tenant)
+		return nil, errkind.New(errkind.Conflict, "tenant %s has no AutoGiro agreement configured ([tenant.autogiro])", tenant)
 	}
 	if len(reqs) == 0 {
-		return nil, errors.New("no mandate orders given")
+		return nil, errkind.New(errkind.Invalid, "no mandate orders given")
 	}
 	now := time.Now().UTC()
 	orders := make([]*store.MandateOrder, len(reqs))
 	for i, rq := range reqs {
 		o, err := newMandateOrder(tenant, source, rq, now, strict)
 		if err != nil {
-			return nil, fmt.Errorf("order %d (payer %s): %w", i+1, rq.Payer, err)
+			return nil, errkind.New(errkind.Invalid, "order %d (payer %s): %w", i+1, rq.Payer, err)
 		}
 		// The writer has the last word on every field.
 		f := ag.MandateFile{WriteDate: ag.DateOf(now), CustomerNumber: t.cfg.AutoGiro.CustomerNumber,
@@ -109,7 +110,7 @@ func (d *Daemon) queueMandateOrders(tenant, source string, reqs []MandateOrderRe
 			if errors.As(err, &agErr) {
 				err = fmt.Errorf("%s: %s", agErr.Rule, agErr.Msg)
 			}
-			return nil, fmt.Errorf("order %d (payer %s): %w", i+1, rq.Payer, err)
+			return nil, errkind.New(errkind.Invalid, "order %d (payer %s): %w", i+1, rq.Payer, err)
 		}
 		orders[i] = o
 	}
@@ -126,7 +127,7 @@ func (d *Daemon) queueMandateOrders(tenant, source string, reqs []MandateOrderRe
 		for i, o := range orders {
 			if strict && (o.Action == MandateActionApprove || o.Action == MandateActionReject) {
 				if ok, why := awaitsApproval(tx, tenant, o.Payer, now); !ok {
-					return fmt.Errorf("order %d (payer %s): %s: %s", i+1, o.Payer, o.Action, why)
+					return errkind.New(errkind.Invalid, "order %d (payer %s): %s: %s", i+1, o.Payer, o.Action, why)
 				}
 			}
 			if w, ok := waiting[orderIdentity(o)]; ok {
@@ -275,7 +276,7 @@ func awaitsApproval(tx store.Tx, tenant, payer string, now time.Time) (bool, str
 // enquiry at the payer's bank.
 func (d *Daemon) ListMandateOrders(tenant string) (*MandateOrders, error) {
 	if d.tenant(tenant) == nil {
-		return nil, fmt.Errorf("no tenant %s", tenant)
+		return nil, errkind.New(errkind.NotFound, "no tenant %s", tenant)
 	}
 	out := &MandateOrders{Orders: []*store.MandateOrder{}, AwaitingApproval: []*store.Registration{}, UnderEnquiry: []*store.Registration{}}
 	now := time.Now()

@@ -19,6 +19,7 @@ import (
 
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/internal/durable"
 )
 
 // Receipt is what a tenant reads in receipts/<name>.receipt.json: the fate of
@@ -96,6 +97,9 @@ type receiptWriter struct {
 	claims       map[string]string
 	claimsLoaded bool
 	failed       prometheus.Counter
+	// group holds the receipts of the turn being written, until publish
+	// puts them in place together.
+	group durable.Group
 }
 
 // retryMax bounds the back-off of a receipt that cannot be written.
@@ -369,6 +373,9 @@ func receiptVisitor(fn func(ReceiptDocument) error) (visit func(*store.Doc) erro
 func (d *Daemon) buildReceipt(fileID string) (*Receipt, error) {
 	var f *store.File
 	if err := d.store.View(func(tx store.Tx) (err error) { f, err = tx.File(fileID); return err }); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			err = fmt.Errorf("file %s %w", fileID, err)
+		}
 		return nil, err
 	}
 	r := receiptOf(f)
@@ -405,13 +412,14 @@ func (d *Daemon) receiptPath(f *store.File) string {
 	return ""
 }
 
-// receiptFile is a receipt written under a temporary name, to be synced
-// and renamed into place with the others of its turn.
+// receiptFile is a receipt written under a temporary name (in the
+// writer's group), to be synced and renamed into place with the others of
+// its turn.
 type receiptFile struct {
-	fileID, tenant, tmp, path string
-	name                      string // the receipt's name, recorded on the file
-	final                     bool
-	updated                   time.Time
+	fileID, tenant, path string
+	name                 string // the receipt's name, recorded on the file
+	final                bool
+	updated              time.Time
 }
 
 // write writes a file's receipt, streaming it document by document into a
@@ -436,8 +444,7 @@ func (w *receiptWriter) write(fileID string) (*receiptFile, error) {
 			return err
 		}
 		rf.path = filepath.Join(dir, rf.name)
-		var err error
-		rf.tmp, err = writeTemp(rf.path, func(out io.Writer) error {
+		return w.group.Add(rf.path, 0o640, func(out io.Writer) error {
 			bw := bufio.NewWriterSize(out, 64<<10)
 			head := receiptOf(f)
 			head.Receipt = rf.name
@@ -480,7 +487,6 @@ func (w *receiptWriter) write(fileID string) (*receiptFile, error) {
 			fmt.Fprintf(bw, "],\n  \"summary\": %s,\n  \"final\": %t,\n  \"updated_at\": %s\n}\n", sb, rf.final, ub)
 			return bw.Flush()
 		})
-		return err
 	}()
 	if err != nil {
 		return nil, err
@@ -488,54 +494,22 @@ func (w *receiptWriter) write(fileID string) (*receiptFile, error) {
 	return rf, nil
 }
 
-// publish makes the receipts of one turn durable together (one syncfs for
-// their data, renames, one sync per receipts folder), then records on each
-// file its receipt's name and whether it is final. A file per invoice
-// would otherwise cost an fsync each. A receipt that cannot be put in
-// place is tried again later (retry); the others of its turn go on.
+// publish makes the receipts of one turn durable together (package
+// durable's Group: one syncfs for their data, renames, one sync per
+// receipts folder), then records on each file its receipt's name and
+// whether it is final. A file per invoice would otherwise cost an fsync
+// each. rfs are the receipts written into the group this turn, in the
+// order they were written. A receipt that cannot be put in place is tried
+// again later (retry); the others of its turn go on.
 func (w *receiptWriter) publish(rfs []*receiptFile) {
 	if len(rfs) == 0 {
 		return
 	}
-	fail := func(rf *receiptFile, err error) {
-		os.Remove(rf.tmp)
-		w.retry(rf.fileID, err)
-	}
-	dirs := map[string]bool{}
-	for _, rf := range rfs {
-		dirs[filepath.Dir(rf.path)] = true
-	}
-	if err := syncFileSystems(dirs); err != nil {
-		for _, rf := range rfs {
-			fail(rf, fmt.Errorf("syncing the receipts: %w", err))
-		}
-		return
-	}
-	placed := make([]*receiptFile, 0, len(rfs))
-	for _, rf := range rfs {
-		if err := os.Chmod(rf.tmp, 0o640); err != nil {
-			fail(rf, err)
-			continue
-		}
-		if err := os.Rename(rf.tmp, rf.path); err != nil {
-			fail(rf, err)
-			continue
-		}
-		placed = append(placed, rf)
-	}
-	// One sync per folder; a folder that cannot be synced leaves its
-	// receipts to be written again.
-	dirErr := map[string]error{}
-	synced := make([]*receiptFile, 0, len(placed))
-	for _, rf := range placed {
-		dir := filepath.Dir(rf.path)
-		err, done := dirErr[dir]
-		if !done {
-			err = syncDir(dir)
-			dirErr[dir] = err
-		}
-		if err != nil {
-			fail(rf, fmt.Errorf("syncing the receipts folder: %w", err))
+	errs := w.group.Commit()
+	synced := make([]*receiptFile, 0, len(rfs))
+	for i, rf := range rfs {
+		if errs[i] != nil {
+			w.retry(rf.fileID, errs[i])
 			continue
 		}
 		synced = append(synced, rf)
@@ -583,61 +557,4 @@ func (w *receiptWriter) record(rfs []*receiptFile) {
 			delete(w.claims, key)
 		}
 	}
-}
-
-// writeTemp writes what fill writes into a temporary file beside path and
-// returns its name; the caller syncs and renames it. Temporary names start
-// with ".receipt-", which the daemon sweeps at start should a crash leave
-// one.
-func writeTemp(path string, fill func(io.Writer) error) (string, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".receipt-*")
-	if err != nil {
-		return "", err
-	}
-	err = fill(tmp)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return "", fmt.Errorf("writing %s: %w", path, err)
-	}
-	return tmp.Name(), nil
-}
-
-// writeFileAtomic replaces path with data so that readers see the old or the
-// new file, never a part.
-func writeFileAtomic(path string, data []byte) error {
-	return writeAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
-}
-
-// writeAtomic replaces path with what fill writes: a temporary file in the
-// same folder, fsync, rename. Temporary names start with ".receipt-", which
-// the daemon sweeps at start should a crash leave one.
-func writeAtomic(path string, fill func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".receipt-*")
-	if err != nil {
-		return err
-	}
-	err = fill(tmp)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o640)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }

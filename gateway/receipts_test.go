@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/internal/durable"
 	"github.com/multikanal/multikanal/outbound"
 )
 
@@ -379,8 +381,8 @@ func TestOneReceiptFailureHoldsNoOtherBack(t *testing.T) {
 	if n := samples["multikanal_receipt_write_failures_total"]; !dirty || wait <= 0 || n != 1 {
 		t.Errorf("failed receipt: dirty %v, next try in %v, %v failures counted; want dirty, later, 1", dirty, wait, n)
 	}
-	if tmps, _ := filepath.Glob(filepath.Join(d.receiptsDir("demo"), ".receipt-*")); len(tmps) != 0 {
-		t.Errorf("temporary receipts left: %v", tmps)
+	if entries, _ := os.ReadDir(d.receiptsDir("demo")); slices.ContainsFunc(entries, func(e os.DirEntry) bool { return durable.IsTemp(e.Name()) }) {
+		t.Errorf("temporary receipts left: %v", entries)
 	}
 	// Once the obstacle is gone, the next turn writes it, under the plain
 	// name it holds.

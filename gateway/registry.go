@@ -1,13 +1,13 @@
 package gateway
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"time"
 
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/formats/recipients"
+	"github.com/multikanal/multikanal/gateway/errkind"
 	"github.com/multikanal/multikanal/gateway/store"
 )
 
@@ -120,7 +120,7 @@ func applyRows(tx store.Tx, tenant, source string, rows []recipients.Row, now ti
 		revoked += n
 		if row.Revoke {
 			if n == 0 {
-				return added, revoked, fmt.Errorf("line %d: %s has no active %s registration to revoke", row.Line, key, row.Channel)
+				return added, revoked, errkind.New(errkind.Invalid, "line %d: %s has no active %s registration to revoke", row.Line, key, row.Channel)
 			}
 			continue
 		}
@@ -157,7 +157,7 @@ func revokeActive(tx store.Tx, tenant string, key store.RecipientKey, channel st
 // on any error, none.
 func (d *Daemon) ImportRecipients(tenant, source string, rows []recipients.Row) (added, revoked int, err error) {
 	if d.tenant(tenant) == nil {
-		return 0, 0, fmt.Errorf("tenant %q is not configured", tenant)
+		return 0, 0, errkind.New(errkind.NotFound, "tenant %q is not configured", tenant)
 	}
 	now := time.Now().UTC()
 	err = d.store.Update(func(tx store.Tx) error {
@@ -178,11 +178,11 @@ type Recipient struct {
 func (d *Daemon) RecipientsByKey(tenant, key string) (*Recipient, error) {
 	typ, value, ok := cut(key)
 	if !ok {
-		return nil, errors.New("a key is TYPE:VALUE, like pnr:198112189876 or customer:10053")
+		return nil, errkind.New(errkind.Invalid, "a key is TYPE:VALUE, like pnr:198112189876 or customer:10053")
 	}
 	v, err := recipients.NormaliseKey(typ, value, time.Now())
 	if err != nil {
-		return nil, err
+		return nil, errkind.Wrap(errkind.Invalid, err)
 	}
 	out := &Recipient{Key: typ + ":" + v, Registrations: []*store.Registration{}}
 	err = d.store.View(func(tx store.Tx) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/gateway/sftpd"
+	"github.com/multikanal/multikanal/internal/durable"
 )
 
 // prepareEmbedded creates, on the embedded default's first start, the files
@@ -35,18 +37,14 @@ func (d *Daemon) prepareEmbedded() (map[string]string, error) {
 			if err != nil {
 				return nil, err
 			}
-			if _, err := os.Stat(t.SFTPAuthorizedKeys); errors.Is(err, os.ErrNotExist) {
-				if err := os.WriteFile(t.SFTPAuthorizedKeys, []byte(line+"\n"), 0o600); err != nil {
-					return nil, err
-				}
+			if err := durable.WriteNew(t.SFTPAuthorizedKeys, []byte(line+"\n"), 0o600); err != nil && !errors.Is(err, fs.ErrExist) {
+				return nil, err
 			}
 			keys[t.ID] = priv
 		}
 		if t.AutoGiro != nil && t.AutoGiro.SealKeyFile != "" {
-			if _, err := os.Stat(t.AutoGiro.SealKeyFile); errors.Is(err, os.ErrNotExist) {
-				if err := os.WriteFile(t.AutoGiro.SealKeyFile, []byte(config.BankgirotTestSealKey+"\n"), 0o600); err != nil {
-					return nil, err
-				}
+			if err := durable.WriteNew(t.AutoGiro.SealKeyFile, []byte(config.BankgirotTestSealKey+"\n"), 0o600); err != nil && !errors.Is(err, fs.ErrExist) {
+				return nil, err
 			}
 		}
 	}

@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/internal/durable"
 )
 
 // runBackup writes a consistent copy of the store to FILE. With a daemon
@@ -67,8 +67,8 @@ func runBackup(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// fetchBackup streams the daemon's copy into dst atomically: a temporary
-// file, fsync, rename, so a half-written backup never has the final name.
+// fetchBackup streams the daemon's copy into dst durably (package
+// durable), so a half-written backup never has the final name.
 func fetchBackup(conn *daemonConn, dst string) (int64, error) {
 	resp, err := conn.do(context.Background(), http.MethodGet, "/api/v1/backup", "", nil)
 	if err != nil {
@@ -79,26 +79,13 @@ func fetchBackup(conn *daemonConn, dst string) (int64, error) {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		return 0, fmt.Errorf("the daemon answered %s: %s", resp.Status, strings.TrimSpace(string(msg)))
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".backup-*")
-	if err != nil {
-		return 0, err
-	}
-	n, err := io.Copy(tmp, resp.Body)
-	if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
-		err = fmt.Errorf("the download ended after %d of %d bytes", n, resp.ContentLength)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), dst)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return 0, err
-	}
-	return n, nil
+	var n int64
+	err = durable.Write(dst, 0o600, func(w io.Writer) (err error) {
+		n, err = io.Copy(w, resp.Body)
+		if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
+			err = fmt.Errorf("the download ended after %d of %d bytes", n, resp.ContentLength)
+		}
+		return err
+	})
+	return n, err
 }

@@ -14,6 +14,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/multikanal/multikanal/internal/durable"
 )
 
 // HostKeyFile is the name of the host key inside Options.HostKeyDir, as
@@ -65,11 +67,11 @@ func createKey(path, comment string) (ssh.Signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("key: %w", err)
 	}
-	if err := writeFileAtomic(path, pem.EncodeToMemory(block), 0o600); err != nil {
+	if err := durable.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
 		return nil, err
 	}
 	pub := authorizedLine(signer.PublicKey(), comment)
-	if err := writeFileAtomic(path+".pub", []byte(pub+"\n"), 0o644); err != nil {
+	if err := durable.WriteFile(path+".pub", []byte(pub+"\n"), 0o644); err != nil {
 		return nil, err
 	}
 	return signer, nil
@@ -82,36 +84,6 @@ func authorizedLine(key ssh.PublicKey, comment string) string {
 		line += " " + comment
 	}
 	return line
-}
-
-// writeFileAtomic writes data to path by rename from a temporary file in
-// the same directory, with mode perm.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after the rename
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
 
 // EnsureClientKey returns an ed25519 client key pair in dir named name (the
@@ -154,7 +126,7 @@ func WriteKnownHosts(path, listen string, hostKey ssh.PublicKey) error {
 		addrs = append(addrs, knownhosts.Normalize(net.JoinHostPort("localhost", port)))
 	}
 	line := knownhosts.Line(addrs, hostKey) + "\n"
-	if err := writeFileAtomic(path, []byte(line), 0o644); err != nil {
+	if err := durable.WriteFile(path, []byte(line), 0o644); err != nil {
 		return fmt.Errorf("sftpd: known hosts: %w", err)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/multikanal/multikanal/formats"
+	"github.com/multikanal/multikanal/internal/durable"
 )
 
 // Bucket names. Keys sort the way they are scanned: document ids start with
@@ -277,28 +279,18 @@ func (s *Bolt) commitLoop() {
 // that must grow the store's memory map until it ends: write it to a local
 // file, which is quick, and never to a client that may read slowly.
 func (s *Bolt) Backup(path string) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return fmt.Errorf("backup: %w", err)
-	}
-	err = s.use(func(db *bolt.DB) error {
-		return db.View(func(tx *bolt.Tx) error {
-			_, err := tx.WriteTo(f)
-			return err
+	err := durable.Write(path, 0o600, func(w io.Writer) error {
+		return s.use(func(db *bolt.DB) error {
+			return db.View(func(tx *bolt.Tx) error {
+				_, err := tx.WriteTo(w)
+				return err
+			})
 		})
 	})
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
-		os.Remove(tmp)
 		return fmt.Errorf("backup: %w", err)
 	}
-	return os.Rename(tmp, path)
+	return nil
 }
 
 // Size is the database file's size.

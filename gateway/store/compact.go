@@ -10,6 +10,9 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
+
+	"github.com/multikanal/multikanal/gateway/errkind"
+	"github.com/multikanal/multikanal/internal/durable"
 )
 
 // handle is one open database and the callers using it. A compaction
@@ -95,8 +98,9 @@ type CompactStats struct {
 // are held in memory until it commits.
 const compactTxSize = 16 << 20
 
-// ErrNoSpace is returned by Compact when the disk cannot hold the copy.
-var ErrNoSpace = errors.New("not enough free disk for the compacted copy")
+// ErrNoSpace is returned by Compact when the disk cannot hold the copy:
+// unavailable until some disk is freed.
+var ErrNoSpace = errkind.New(errkind.Unavailable, "not enough free disk for the compacted copy")
 
 // Compact rewrites the store into a new file holding only live data and
 // swaps it in, online: bbolt never gives free pages back to the file
@@ -143,7 +147,7 @@ func (s *Bolt) compact() (st CompactStats, err error) {
 		// The new file is opened (and locked) before it takes the name,
 		// so another process can never open it unlocked.
 		if err = os.Rename(tmp, s.path); err == nil {
-			err = syncDirOf(s.path)
+			err = durable.SyncDir(filepath.Dir(s.path))
 		} else {
 			db.Close()
 		}
@@ -179,15 +183,6 @@ func copyInto(path string, src *bolt.DB) error {
 		err = cerr
 	}
 	return err
-}
-
-func syncDirOf(path string) error {
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // liveBytes is how much of db's file holds data: its pages in use.

@@ -9,7 +9,6 @@
 package store
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -17,10 +16,12 @@ import (
 	json "github.com/goccy/go-json"
 
 	"github.com/multikanal/multikanal/formats"
+	"github.com/multikanal/multikanal/gateway/errkind"
 )
 
-// ErrNotFound is returned when a record does not exist.
-var ErrNotFound = errors.New("not found")
+// ErrNotFound is returned when a record does not exist; its kind is
+// errkind.NotFound.
+var ErrNotFound = errkind.New(errkind.NotFound, "not found")
 
 // Store is the durable state of the gateway.
 type Store interface {

@@ -12,9 +12,12 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/multikanal/multikanal/internal/durable"
 	"github.com/multikanal/multikanal/outbound"
 )
 
+// tmpPrefix began the temporary names of versions before durable's:
+// a crash under one of them may have left such a file.
 const tmpPrefix = ".tmp-"
 
 // Spool writes messages as files into one folder.
@@ -47,7 +50,7 @@ func New(dir string) (*Spool, error) {
 		return nil, fmt.Errorf("spool %s: %w", dir, err)
 	}
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), tmpPrefix) {
+		if strings.HasPrefix(e.Name(), tmpPrefix) || durable.IsTemp(e.Name()) {
 			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
@@ -75,7 +78,8 @@ func (s *Spool) Send(ctx context.Context, m outbound.Message) (outbound.Sent, er
 
 // SendUnflushed writes m.Body to a temporary file and renames it to
 // DIR/m.Name: a reader of the folder sees the whole file or none of it. It
-// is on disk for certain only after the next Flush.
+// is on disk for certain only after the next Flush, which is why the send
+// counts only after it (the rename-first rule of package durable).
 func (s *Spool) SendUnflushed(ctx context.Context, m outbound.Message) (outbound.Sent, error) {
 	if err := ctx.Err(); err != nil {
 		return outbound.Sent{}, outbound.Temporary(err)
@@ -85,7 +89,7 @@ func (s *Spool) SendUnflushed(ctx context.Context, m outbound.Message) (outbound
 		return outbound.Sent{}, outbound.Permanentf("spool: message name %q is not a plain file name", m.Name)
 	}
 	final := filepath.Join(s.dir, name)
-	tmp, err := os.CreateTemp(s.dir, tmpPrefix+"*")
+	tmp, err := durable.CreateTemp(final)
 	if err != nil {
 		return outbound.Sent{}, outbound.Temporary(fmt.Errorf("spool: %w", err))
 	}
@@ -149,17 +153,8 @@ func (s *Spool) flush() error {
 		}
 		f.Close()
 	}
-	if err := fsyncDir(s.dir); err != nil && first == nil {
+	if err := durable.SyncDir(s.dir); err != nil && first == nil {
 		first = err
 	}
 	return first
-}
-
-func fsyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
