@@ -441,7 +441,7 @@ func (e *engine) sendGroup(ctx context.Context, r *runner, ids []string) {
 		body *formats.Document
 	}
 	items := make([]item, 0, len(ids))
-	e.d.store.View(func(tx store.Tx) error {
+	err := e.d.store.View(func(tx store.Tx) error {
 		for _, id := range ids {
 			dl, err := tx.Delivery(id)
 			var body *formats.Document
@@ -458,6 +458,11 @@ func (e *engine) sendGroup(ctx context.Context, r *runner, ids []string) {
 		}
 		return nil
 	})
+	if err != nil {
+		// They stay pending in the store; a restart loads them again.
+		e.d.log.Error("deliveries cannot be loaded", "deliveries", len(ids), "err", err)
+		return
+	}
 	l := r.l.get()
 	flusher, _ := l.transport.(outbound.Flusher)
 	outcomes := make([]outcome, 0, len(items))

@@ -144,7 +144,10 @@ func (d *Daemon) Erase(ctx context.Context, tenant string, req EraseRequest) (*E
 		rep.Kept = append(rep.Kept, KeptItem{What: fmt.Sprintf("the summaries of %d documents", len(erase)),
 			Why: "bookkeeping facts without name, address or keys: invoice number, amount, dates, state, channel and the hash of what was sent"})
 	}
-	inputs := d.inputFiles(rep, erase, files, retention, now)
+	inputs, err := d.inputFiles(rep, erase, files, retention, now)
+	if err != nil {
+		return nil, err
+	}
 	// Whatever happens from here, the audit line says what was done.
 	err = d.eraseDocs(ctx, rep, erase, now)
 	for _, f := range inputs {
@@ -275,18 +278,25 @@ func docPending(tx store.Tx, doc *store.Doc) bool {
 // it returns the input files that hold only this person's documents and
 // are not the biller's archive copy, to be removed; the others, and the
 // batch files, are reported as kept, with why and until when.
-func (d *Daemon) inputFiles(rep *EraseReport, docs []*erasable, files map[string]*store.File, r config.Retention, now time.Time) []*store.File {
+func (d *Daemon) inputFiles(rep *EraseReport, docs []*erasable, files map[string]*store.File, r config.Retention, now time.Time) ([]*store.File, error) {
 	perFile := map[string]int{}
 	batches := map[string]bool{}
-	d.store.View(func(tx store.Tx) error {
+	err := d.store.View(func(tx store.Tx) error {
 		for _, e := range docs {
 			perFile[e.file.ID]++
-			if path := d.batchFile(tx, e.doc); path != "" {
+			path, err := d.batchFile(tx, e.doc)
+			if err != nil {
+				return err
+			}
+			if path != "" {
 				batches[path] = true
 			}
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
 	var remove []*store.File
 	for _, id := range slices.Sorted(maps.Keys(perFile)) {
 		f := files[id]
@@ -310,25 +320,26 @@ func (d *Daemon) inputFiles(rep *EraseReport, docs []*erasable, files map[string
 		rep.Kept = append(rep.Kept, KeptItem{What: "batch file " + filepath.Base(path),
 			Why: "holds other recipients' invoices too; retention removes it with the payloads"})
 	}
-	return remove
+	return remove, nil
 }
 
 // batchFile is the spool-transport batch file a document went in, if it
 // is still there: a file the document shares with others.
-func (d *Daemon) batchFile(tx store.Tx, doc *store.Doc) string {
+func (d *Daemon) batchFile(tx store.Tx, doc *store.Doc) (string, error) {
 	if doc.Output == "" || !d.inOutbox(doc.Output) {
-		return ""
+		return "", nil
 	}
 	if dl, err := tx.Delivery(doc.DeliveryID(doc.Channel)); err == nil && !dl.Batched {
-		return ""
+		return "", nil
 	}
-	if slices.Contains(d.docOutputs(tx, doc), doc.Output) {
-		return ""
+	own, err := d.docOutputs(tx, doc)
+	if err != nil || slices.Contains(own, doc.Output) {
+		return "", err
 	}
 	if _, err := os.Stat(doc.Output); err != nil {
-		return ""
+		return "", nil
 	}
-	return doc.Output
+	return doc.Output, nil
 }
 
 // eraseDocs removes the documents' payloads and anonymises their
@@ -340,18 +351,27 @@ func (d *Daemon) eraseDocs(ctx context.Context, rep *EraseReport, docs []*erasab
 		}
 		chunk := docs[:min(sweepChunk, len(docs))]
 		docs = docs[len(chunk):]
+		// As in a sweep, the outputs are found before their records go,
+		// and a read that fails stops the erasure.
 		var outputs []string
-		d.store.View(func(tx store.Tx) error {
+		err := d.store.View(func(tx store.Tx) error {
 			for _, e := range chunk {
 				if e.doc.Summarised.IsZero() {
-					outputs = append(outputs, d.docOutputs(tx, e.doc)...)
+					out, err := d.docOutputs(tx, e.doc)
+					if err != nil {
+						return err
+					}
+					outputs = append(outputs, out...)
 				}
 			}
 			return nil
 		})
+		if err != nil {
+			return fmt.Errorf("finding the outbox files: %w", err)
+		}
 		rep.OutboxFiles += len(outputs)
 		if rep.DryRun {
-			d.store.View(func(tx store.Tx) error {
+			err := d.store.View(func(tx store.Tx) error {
 				for _, e := range chunk {
 					if e.doc.Summarised.IsZero() {
 						rep.Store.Add(payloadSize(tx, e.doc))
@@ -359,6 +379,9 @@ func (d *Daemon) eraseDocs(ctx context.Context, rep *EraseReport, docs []*erasab
 				}
 				return nil
 			})
+			if err != nil {
+				return err
+			}
 			continue
 		}
 		for _, path := range outputs {
@@ -367,7 +390,7 @@ func (d *Daemon) eraseDocs(ctx context.Context, rep *EraseReport, docs []*erasab
 			}
 		}
 		var removed store.Removed
-		err := d.store.Update(func(tx store.Tx) error {
+		err = d.store.Update(func(tx store.Tx) error {
 			removed = store.Removed{}
 			for _, e := range chunk {
 				doc, err := tx.Doc(e.doc.ID)

@@ -259,10 +259,18 @@ func (d *Daemon) ingest(ctx context.Context, fileID string) {
 		d.rejectFile(rec, class, err.Error())
 		return
 	}
+	// The documents recorded before a stop are skipped. Should they not
+	// be readable, nothing is recorded now: recording them again would
+	// route and send them twice. The file stays received and is read
+	// again at the next start.
 	known := map[int]bool{}
-	d.store.View(func(tx store.Tx) error {
+	err = d.store.View(func(tx store.Tx) error {
 		return tx.FileDocs(fileID, func(doc *store.Doc) error { known[doc.Index] = true; return nil })
 	})
+	if err != nil {
+		log.Error("ingest: the documents already recorded cannot be read; the file is read again at the next start", "err", err)
+		return
+	}
 	var pending []formats.Item
 	total := 0
 	flush := func() error {

@@ -41,7 +41,7 @@ func (d *Daemon) askKivra(ctx context.Context, tenant string, items []formats.It
 	now := time.Now().UTC()
 	var ask []string
 	seen := map[string]bool{}
-	d.store.View(func(tx store.Tx) error {
+	err := d.store.View(func(tx store.Tx) error {
 		for _, it := range items {
 			if it.Doc == nil || it.Doc.Buyer.PersonalID == "" {
 				continue
@@ -67,6 +67,10 @@ func (d *Daemon) askKivra(ctx context.Context, tenant string, items []formats.It
 		}
 		return nil
 	})
+	if err != nil {
+		d.log.Warn("kivra usermatch: the cached answers cannot be read; these documents are routed without a Kivra match", "tenant", tenant, "err", err)
+		return
+	}
 	if len(ask) == 0 {
 		return
 	}

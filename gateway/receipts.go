@@ -297,7 +297,7 @@ func (w *receiptWriter) settledFiles(ids []string) []string {
 	if len(ids) == 0 {
 		return nil
 	}
-	w.d.store.View(func(tx store.Tx) error {
+	err := w.d.store.View(func(tx store.Tx) error {
 		for _, id := range ids {
 			f, err := tx.File(id)
 			if err != nil {
@@ -309,6 +309,10 @@ func (w *receiptWriter) settledFiles(ids []string) []string {
 		}
 		return nil
 	})
+	if err != nil {
+		// None is written early; each waits for its turn.
+		return nil
+	}
 	return out
 }
 

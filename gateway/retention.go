@@ -331,15 +331,29 @@ func (d *Daemon) summariseDocs(ctx context.Context, fileID string, anonymise boo
 		}
 		chunk := ids[:min(sweepChunk, len(ids))]
 		ids = ids[len(chunk):]
+		// The outputs are found before the records that name them go: a
+		// read that fails stops the sweep, or the files would stay in the
+		// outbox with nothing left to name them.
 		var outputs []string
-		d.store.View(func(tx store.Tx) error {
+		err := d.store.View(func(tx store.Tx) error {
 			for _, id := range chunk {
-				if doc, err := tx.Doc(id); err == nil && doc.Summarised.IsZero() {
-					outputs = append(outputs, d.docOutputs(tx, doc)...)
+				doc, err := tx.Doc(id)
+				if err != nil {
+					return err
+				}
+				if doc.Summarised.IsZero() {
+					out, err := d.docOutputs(tx, doc)
+					if err != nil {
+						return err
+					}
+					outputs = append(outputs, out...)
 				}
 			}
 			return nil
 		})
+		if err != nil {
+			return 0, fmt.Errorf("finding the outbox files of file %s: %w", fileID, err)
+		}
 		for _, path := range outputs {
 			n, err := removeFile(path)
 			if err != nil {
@@ -352,7 +366,7 @@ func (d *Daemon) summariseDocs(ctx context.Context, fileID string, anonymise boo
 		}
 		var removed store.Removed
 		var summarised, anonymised, notFinal int
-		err := d.store.Update(func(tx store.Tx) error {
+		err = d.store.Update(func(tx store.Tx) error {
 			removed, summarised, anonymised, notFinal = store.Removed{}, 0, 0, 0
 			for _, id := range chunk {
 				doc, err := tx.Doc(id)
@@ -414,8 +428,9 @@ func (d *Daemon) forgetCollection(tx store.Tx, doc *store.Doc) error {
 }
 
 // docOutputs are the files the spool transport wrote for a document alone
-// (a batch file holds others too: sweepBatches removes it).
-func (d *Daemon) docOutputs(tx store.Tx, doc *store.Doc) []string {
+// (a batch file holds others too: sweepBatches removes it). A delivery
+// that cannot be read is an error: its file would be missed.
+func (d *Daemon) docOutputs(tx store.Tx, doc *store.Doc) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
 	channels := []string{doc.Channel, "autogiro"}
@@ -429,7 +444,13 @@ func (d *Daemon) docOutputs(tx store.Tx, doc *store.Doc) []string {
 		seen[ch] = true
 		for _, id := range doc.DeliveryIDs(ch) { // the first send and every resend
 			dl, err := tx.Delivery(id)
-			if err != nil || dl.Batched || dl.State != store.DeliveryDelivered {
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("delivery %s: %w", id, err)
+			}
+			if dl.Batched || dl.State != store.DeliveryDelivered {
 				continue
 			}
 			if d.inOutbox(dl.Ref) {
@@ -437,7 +458,7 @@ func (d *Daemon) docOutputs(tx store.Tx, doc *store.Doc) []string {
 			}
 		}
 	}
-	return out
+	return out, nil
 }
 
 // inOutbox reports whether path is a file the spool transport wrote: only
