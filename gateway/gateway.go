@@ -16,6 +16,7 @@ import (
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/gateway/sftpd"
 	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/gateway/store/bolt"
 	"github.com/multikanal/multikanal/internal/durable"
 )
 
@@ -156,7 +157,7 @@ func New(opts Options) (*Daemon, error) {
 		d.lanes[name] = &lane{name: name}
 		d.lanes[name].parts.Store(p)
 	}
-	st, err := store.Open(filepath.Join(dataDir, "state.db"))
+	st, err := bolt.Open(filepath.Join(dataDir, "state.db"))
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/gateway/store/bolt"
 	"github.com/multikanal/multikanal/internal/durable"
 )
 
@@ -49,9 +49,9 @@ func runBackup(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "multikanal backup:", addrErr)
 		return exitProblems
 	}
-	s, err := store.Open(filepath.Join(dataDir, "state.db"))
+	s, err := bolt.Open(filepath.Join(dataDir, "state.db"))
 	if err != nil {
-		if errors.Is(err, store.ErrLocked) {
+		if errors.Is(err, bolt.ErrLocked) {
 			fmt.Fprintf(stderr, "multikanal backup: the daemon holds the store but did not answer (%v)\n", addrErr)
 		} else {
 			fmt.Fprintln(stderr, "multikanal backup:", err)

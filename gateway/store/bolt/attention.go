@@ -1,29 +1,17 @@
-package store
+package bolt
 
 import (
-	"time"
+	bbolt "go.etcd.io/bbolt"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/multikanal/multikanal/gateway/store"
 )
 
-// Ack is an operator's acknowledgement of a dead document: who, when, why.
-type Ack struct {
-	At  time.Time `json:"at"`
-	By  string    `json:"by"`
-	Why string    `json:"why"`
-}
-
-// bAttention indexes the dead documents no operator has acknowledged
-// (document id -> nothing), so status finds them without reading every
-// document: a dead document ends its file, which then leaves open_files.
-var bAttention = []byte("attention")
-
 // needsAttention reports whether d belongs in the attention index.
-func needsAttention(d *Doc) bool { return d.State == DocDead && d.Ack == nil }
+func needsAttention(d *store.Doc) bool { return d.State == store.DocDead && d.Ack == nil }
 
 // indexAttention keeps d's entry in the attention index. It is called by
 // every PutDoc; the bucket is small, so asking it costs next to nothing.
-func indexAttention(tx *bolt.Tx, d *Doc) error {
+func indexAttention(tx *bbolt.Tx, d *store.Doc) error {
 	b, key := tx.Bucket(bAttention), []byte(d.ID)
 	if needsAttention(d) {
 		return b.Put(key, []byte{})
@@ -36,7 +24,7 @@ func indexAttention(tx *bolt.Tx, d *Doc) error {
 
 // buildAttention creates the attention index of a store from before it,
 // from its documents, once.
-func buildAttention(tx *bolt.Tx) error {
+func buildAttention(tx *bbolt.Tx) error {
 	if tx.Bucket(bAttention) != nil {
 		return nil
 	}
@@ -44,17 +32,17 @@ func buildAttention(tx *bolt.Tx) error {
 		return err
 	}
 	return tx.Bucket(bDocs).ForEach(func(k, v []byte) error {
-		return visit(bDocs, k, v, func(d *Doc) error { return indexAttention(tx, d) })
+		return visit(bDocs, k, v, func(d *store.Doc) error { return indexAttention(tx, d) })
 	})
 }
 
 // NeedsAttention returns the newest limit unacknowledged dead documents
 // (document ids sort by file, so the last keys are the newest) and their
 // number.
-func (t *boltTx) NeedsAttention(limit int) ([]*Doc, int, error) {
+func (t *boltTx) NeedsAttention(limit int) ([]*store.Doc, int, error) {
 	b := t.tx.Bucket(bAttention)
 	n := b.Stats().KeyN
-	var out []*Doc
+	var out []*store.Doc
 	c := b.Cursor()
 	for k, _ := c.Last(); k != nil && len(out) < limit; k, _ = c.Prev() {
 		d, err := t.Doc(string(k))

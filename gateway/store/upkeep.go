@@ -1,17 +1,10 @@
 package store
 
 import (
-	"bytes"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"errors"
-	"fmt"
 	"time"
 	"unicode/utf8"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/multikanal/multikanal/gateway/errkind"
 )
 
 // What retention and erasure need from the store. A document past its
@@ -24,7 +17,7 @@ import (
 
 // ErrNotFinal is returned when a document still has work ahead: it is not
 // in an end state, its collection is queued, or a delivery is pending.
-var ErrNotFinal = errors.New("the document is not final")
+var ErrNotFinal = errkind.New(errkind.Conflict, "the document is not final")
 
 // Removed counts what a retention step or an erasure removed from the store.
 type Removed struct {
@@ -42,8 +35,12 @@ func (r *Removed) Add(o Removed) {
 	r.Bytes += o.Bytes
 }
 
-// upkeepTx is what a transaction offers retention and erasure.
-type upkeepTx interface {
+// UpkeepTx is what a transaction offers retention and erasure, and no
+// one else: the removals. What removal may touch is the payload; the
+// indexes (file hashes, invoice numbers, collection references, the
+// registry, and whatever other index a later version adds) are never
+// touched by a retention step.
+type UpkeepTx interface {
 	// RemovePayload deletes a final document's body, event history and
 	// delivery records. It does not change d: the caller summarises it
 	// (Doc.Summarise) and puts it. A document not final is refused with
@@ -59,14 +56,10 @@ type upkeepTx interface {
 	// RemoveCollectionRefs deletes the collection references of payer
 	// (as PutCollectionRef was given it) that name docID.
 	RemoveCollectionRefs(tenant, payer, docID string) (int, error)
-	// ForEachFileAfter calls fn for every file whose id sorts after
-	// after ("" for all), in id (arrival) order, until fn returns an
-	// error, which it returns: a sweep reads the files a part at a time.
-	ForEachFileAfter(after string, fn func(*File) error) error
 }
 
-// upkeepStore is what the store offers retention, erasure and compaction.
-type upkeepStore interface {
+// UpkeepStore is what the store offers retention, erasure and compaction.
+type UpkeepStore interface {
 	// HashKey is a recipient key's pseudonym: a keyed hash, so a document
 	// summary can be found by its recipient's key after its body is gone
 	// without holding the key itself. The hash key lives in the store.
@@ -78,129 +71,19 @@ type upkeepStore interface {
 	FreeBytes() int64
 }
 
-var bPseudonymKey = []byte("pseudonym_key")
-
-// loadPseudonymKey reads HashKey's key from the meta bucket, making it on
-// first use.
-func loadPseudonymKey(tx *bolt.Tx) ([]byte, error) {
-	meta := tx.Bucket(bMeta)
-	if k := meta.Get(bPseudonymKey); len(k) == 32 {
-		return bytes.Clone(k), nil
-	}
-	k := make([]byte, 32)
-	if _, err := rand.Read(k); err != nil {
-		return nil, err
-	}
-	return k, meta.Put(bPseudonymKey, k)
+// CompactStats is what one compaction did.
+type CompactStats struct {
+	BytesBefore int64         `json:"bytes_before"`
+	BytesAfter  int64         `json:"bytes_after"`
+	Took        time.Duration `json:"took_ns"`
+	// WritesPaused is how long the committer ran no write: the longest
+	// any Update waited because of the compaction.
+	WritesPaused time.Duration `json:"writes_paused_ns"`
 }
 
-// HashKey is HMAC-SHA256 of "type:value" under the store's own key, cut
-// to 96 bits (16 characters): enough that two keys of one tenant never
-// meet, short enough for a summary.
-func (s *Bolt) HashKey(k RecipientKey) string {
-	m := hmac.New(sha256.New, s.pseudonymKey)
-	m.Write([]byte(k.String()))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:12])
-}
-
-func (t *boltTx) RemovePayload(d *Doc) (Removed, error) {
-	var rm Removed
-	if !d.State.End() || !d.Collection.End() {
-		return rm, fmt.Errorf("%s is %s: %w", d.ID, d.State, ErrNotFinal)
-	}
-	// A document's deliveries are "<doc id>.<channel>", and a resend's
-	// "<doc id>-rN.<channel>" (Doc.DeliveryIDs).
-	prefixes := [][]byte{[]byte(d.ID + "."), []byte(d.ID + "-r")}
-	for _, prefix := range prefixes {
-		if k, _ := t.tx.Bucket(bPending).Cursor().Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) {
-			return rm, fmt.Errorf("%s has delivery %s pending: %w", d.ID, k, ErrNotFinal)
-		}
-	}
-	bodies := t.tx.Bucket(bBodies)
-	if v := bodies.Get([]byte(d.ID)); v != nil {
-		rm.Bodies, rm.Bytes = 1, int64(len(v))
-		if err := bodies.Delete([]byte(d.ID)); err != nil {
-			return rm, err
-		}
-	}
-	n, size, err := deletePrefix(t.tx.Bucket(bEvents), []byte(d.ID+"\x00"))
-	rm.Events, rm.Bytes = n, rm.Bytes+size
-	if err != nil {
-		return rm, err
-	}
-	for _, prefix := range prefixes {
-		n, size, err := deletePrefix(t.tx.Bucket(bDeliveries), prefix)
-		rm.Deliveries, rm.Bytes = rm.Deliveries+n, rm.Bytes+size
-		if err != nil {
-			return rm, err
-		}
-	}
-	return rm, nil
-}
-
-// deletePrefix deletes every key of b starting with prefix.
-func deletePrefix(b *bolt.Bucket, prefix []byte) (n int, size int64, err error) {
-	c := b.Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Seek(prefix) {
-		size += int64(len(k) + len(v))
-		if err := b.Delete(k); err != nil {
-			return n, size, err
-		}
-		n++
-	}
-	return n, size, nil
-}
-
-func (t *boltTx) DropFileHash(f *File) error {
-	b := t.tx.Bucket(bFileHash)
-	key := []byte(f.Tenant + "\x00" + f.SHA256)
-	if string(b.Get(key)) != f.ID {
-		return nil
-	}
-	return b.Delete(key)
-}
-
-func (t *boltTx) RemoveRegistration(r *Registration) error {
-	keys := t.tx.Bucket(bRegKeys)
-	for _, k := range r.Keys {
-		if err := keys.Delete([]byte(r.Tenant + "\x00" + k.String() + "\x00" + r.ID)); err != nil {
-			return err
-		}
-	}
-	return t.tx.Bucket(bRegistry).Delete([]byte(r.Tenant + "\x00" + r.ID))
-}
-
-func (t *boltTx) RemoveCollectionRefs(tenant, payer, docID string) (int, error) {
-	b := t.tx.Bucket(bCollect)
-	prefix := []byte(tenant + "\x00" + payer + "\x00")
-	var gone [][]byte
-	c := b.Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		if string(v) == docID {
-			gone = append(gone, bytes.Clone(k))
-		}
-	}
-	for _, k := range gone {
-		if err := b.Delete(k); err != nil {
-			return 0, err
-		}
-	}
-	return len(gone), nil
-}
-
-func (t *boltTx) ForEachFileAfter(after string, fn func(*File) error) error {
-	c := t.tx.Bucket(bFiles).Cursor()
-	k, v := c.Seek([]byte(after))
-	if k != nil && string(k) == after {
-		k, v = c.Next()
-	}
-	for ; k != nil; k, v = c.Next() {
-		if err := visit(bFiles, k, v, fn); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+// ErrNoSpace is returned by Compact when the disk cannot hold the copy:
+// unavailable until some disk is freed.
+var ErrNoSpace = errkind.New(errkind.Unavailable, "not enough free disk for the compacted copy")
 
 // maxSummaryReason bounds the reason a summary keeps: the whole story of a
 // delivery is in the history, which goes with the payload.

@@ -1,13 +1,14 @@
-package store
+package bolt
 
 import (
 	"maps"
 	"path/filepath"
 	"testing"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/multikanal/multikanal/formats"
+	"github.com/multikanal/multikanal/gateway/store"
 )
 
 // TestPaymentStates reads every document's payment state, and counts
@@ -30,17 +31,17 @@ func TestPaymentStates(t *testing.T) {
 		"F0000001-0000006": `{"id":"F0000001-0000006","kind":"invoice","amount":"125.00","state":"rejected"}`,
 	}
 	s.Close()
-	db, err := bolt.Open(path, 0o600, nil)
+	db, err := bbolt.Open(path, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
+	err = db.Update(func(tx *bbolt.Tx) error {
 		for id, raw := range legacy {
 			if err := tx.Bucket(bDocs).Put([]byte(id), []byte(raw)); err != nil {
 				return err
 			}
 		}
-		return tx.DeleteBucket(bPaymentCounts)
+		return tx.DeleteBucket(bPayCounts)
 	})
 	db.Close()
 	if err != nil {
@@ -53,27 +54,27 @@ func TestPaymentStates(t *testing.T) {
 
 	want := []struct {
 		id     string
-		state  PaymentState
+		state  store.PaymentState
 		atBank bool
 		end    bool
 	}{
-		{"F0000001-0000000", PaymentScheduled, false, false},
-		{"F0000001-0000001", PaymentScheduled, true, true},
-		{"F0000001-0000002", PaymentFailed, false, true},
-		{"F0000001-0000003", PaymentOpen, false, true},
-		{"F0000001-0000004", PaymentOpen, false, true},
+		{"F0000001-0000000", store.PaymentScheduled, false, false},
+		{"F0000001-0000001", store.PaymentScheduled, true, true},
+		{"F0000001-0000002", store.PaymentFailed, false, true},
+		{"F0000001-0000003", store.PaymentOpen, false, true},
+		{"F0000001-0000004", store.PaymentOpen, false, true},
 		{"F0000001-0000005", "", false, true},
 		{"F0000001-0000006", "", false, true},
 	}
-	counts := func() map[PaymentState]int64 {
+	counts := func() map[store.PaymentState]int64 {
 		t.Helper()
-		var c map[PaymentState]int64
-		if err := s.View(func(tx Tx) (err error) { c, err = tx.PaymentCounts(); return err }); err != nil {
+		var c map[store.PaymentState]int64
+		if err := s.View(func(tx store.Tx) (err error) { c, err = tx.PaymentCounts(); return err }); err != nil {
 			t.Fatal(err)
 		}
 		return c
 	}
-	err = s.View(func(tx Tx) error {
+	err = s.View(func(tx store.Tx) error {
 		for _, w := range want {
 			d, err := tx.Doc(w.id)
 			if err != nil {
@@ -94,26 +95,26 @@ func TestPaymentStates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := counts(), map[PaymentState]int64{PaymentScheduled: 2, PaymentFailed: 1, PaymentOpen: 2}; !maps.Equal(got, want) {
+	if got, want := counts(), map[store.PaymentState]int64{store.PaymentScheduled: 2, store.PaymentFailed: 1, store.PaymentOpen: 2}; !maps.Equal(got, want) {
 		t.Errorf("counts built at open: %v, want %v", got, want)
 	}
 
 	// PutDoc moves a document between the counts.
-	err = s.Update(func(tx Tx) error {
+	err = s.Update(func(tx store.Tx) error {
 		d, err := tx.Doc("F0000001-0000004")
 		if err != nil {
 			return err
 		}
-		d.Collection = &Collection{Method: MethodTransfer, State: PaymentPartlyPaid, Paid: formats.Amount(500)}
+		d.Collection = &store.Collection{Method: store.MethodTransfer, State: store.PaymentPartlyPaid, Paid: formats.Amount(500)}
 		if err := tx.PutDoc(d); err != nil {
 			return err
 		}
-		return tx.PutDoc(&Doc{ID: "F0000002-0000000", Kind: formats.KindInvoice, Amount: 100, State: DocQueued})
+		return tx.PutDoc(&store.Doc{ID: "F0000002-0000000", Kind: formats.KindInvoice, Amount: 100, State: store.DocQueued})
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := counts(), map[PaymentState]int64{PaymentScheduled: 2, PaymentFailed: 1, PaymentOpen: 2, PaymentPartlyPaid: 1}; !maps.Equal(got, want) {
+	if got, want := counts(), map[store.PaymentState]int64{store.PaymentScheduled: 2, store.PaymentFailed: 1, store.PaymentOpen: 2, store.PaymentPartlyPaid: 1}; !maps.Equal(got, want) {
 		t.Errorf("counts after PutDoc: %v, want %v", got, want)
 	}
 }
@@ -126,10 +127,10 @@ func TestPaymentRefs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.Update(func(tx Tx) error { return tx.PutPaymentRef("demo", "", "D9") }); err == nil {
+	if err := s.Update(func(tx store.Tx) error { return tx.PutPaymentRef("demo", "", "D9") }); err == nil {
 		t.Fatal("an empty reference was indexed")
 	}
-	err = s.Update(func(tx Tx) error {
+	err = s.Update(func(tx store.Tx) error {
 		for _, r := range [][3]string{{"demo", "100014", "D1"}, {"acme", "100014", "D3"}, {"demo", "100014", "D4"}} {
 			if err := tx.PutPaymentRef(r[0], r[1], r[2]); err != nil {
 				return err
@@ -145,14 +146,14 @@ func TestPaymentRefs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.View(func(tx Tx) error {
+	s.View(func(tx store.Tx) error {
 		if id, err := tx.PaymentRef("demo", "100014"); err != nil || id != "D4" {
 			t.Errorf("demo 100014: %q, %v; want the later invoice D4", id, err)
 		}
 		if id, err := tx.PaymentRef("acme", "100014"); err != nil || id != "D3" {
 			t.Errorf("acme 100014: %q, %v", id, err)
 		}
-		if _, err := tx.PaymentRef("demo", "100022"); err != ErrNotFound {
+		if _, err := tx.PaymentRef("demo", "100022"); err != store.ErrNotFound {
 			t.Errorf("demo 100022: %v, want ErrNotFound", err)
 		}
 		for payer, want := range map[string]string{"101": "101/A/D1 101/B/D2", "": "101/A/D1 101/B/D2 1010/A/D5"} {

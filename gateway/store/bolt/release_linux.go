@@ -1,11 +1,11 @@
-package store
+package bolt
 
 import (
 	"bytes"
 	"os"
 	"strconv"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
 )
 
@@ -16,8 +16,8 @@ import (
 // with every page ever read until the store is as large as its history.
 // It runs inside a read transaction: bbolt remaps only when none is open,
 // so the mapping cannot move while it is advised.
-func releaseMap(db *bolt.DB) error {
-	return db.View(func(tx *bolt.Tx) error {
+func releaseMap(db *bbolt.DB) error {
+	return db.View(func(tx *bbolt.Tx) error {
 		size := tx.Size()
 		if size <= 0 {
 			return nil

@@ -2,10 +2,10 @@
 
 package store
 
-import bolt "go.etcd.io/bbolt"
+import bbolt "go.etcd.io/bbolt"
 
 // releaseMap does nothing where madvise is not at hand.
-func releaseMap(*bolt.DB) error { return nil }
+func releaseMap(*bbolt.DB) error { return nil }
 
 // fileResident is unknown here: the map is released on time only.
 func fileResident() int64 { return -1 }

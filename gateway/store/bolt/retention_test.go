@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"errors"
@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	bbolt "go.etcd.io/bbolt"
+
 	"github.com/multikanal/multikanal/formats"
-	bolt "go.etcd.io/bbolt"
+	"github.com/multikanal/multikanal/gateway/store"
 )
 
 // A final document loses its body, history and deliveries and keeps its
@@ -19,17 +21,17 @@ func TestRemovePayloadKeepsSummaryAndIndexes(t *testing.T) {
 	s, path := openTemp(t)
 	now := time.Now().UTC()
 	const foreign = "some_later_index" // a bucket another version adds
-	err := s.Update(func(tx Tx) error {
-		if err := tx.PutFile(&File{ID: "F0000001", Tenant: "t", SHA256: "abc", State: FileParsed, Final: true}); err != nil {
+	err := s.Update(func(tx store.Tx) error {
+		if err := tx.PutFile(&store.File{ID: "F0000001", Tenant: "t", SHA256: "abc", State: store.FileParsed, Final: true}); err != nil {
 			return err
 		}
-		for i, st := range []DocState{DocDelivered, DocQueued} {
-			d := &Doc{ID: fmt.Sprintf("F0000001-%07d", i), FileID: "F0000001", Tenant: "t", State: st, Channel: "email",
+		for i, st := range []store.DocState{store.DocDelivered, store.DocQueued} {
+			d := &store.Doc{ID: fmt.Sprintf("F0000001-%07d", i), FileID: "F0000001", Tenant: "t", State: st, Channel: "email",
 				Number: fmt.Sprint(1000 + i), Buyer: "Maria Svensson", Address: "maria@example.se", Output: "/o/x.eml",
-				Route:      []RouteStep{{Channel: "email", Eligible: true, Address: "maria@example.se", Reason: "in the invoice"}},
-				Collection: &Collection{Method: "autogiro", Payer: "10048", State: PaymentScheduled, AtBank: true}, Keys: []string{"k1"}}
+				Route:      []store.RouteStep{{Channel: "email", Eligible: true, Address: "maria@example.se", Reason: "in the invoice"}},
+				Collection: &store.Collection{Method: "autogiro", Payer: "10048", State: store.PaymentScheduled, AtBank: true}, Keys: []string{"k1"}}
 			for range 3 {
-				if err := tx.AppendEvent(d, Event{At: now, State: st}); err != nil {
+				if err := tx.AppendEvent(d, store.Event{At: now, State: st}); err != nil {
 					return err
 				}
 			}
@@ -39,15 +41,15 @@ func TestRemovePayloadKeepsSummaryAndIndexes(t *testing.T) {
 			if err := tx.PutBody(d.ID, &formats.Document{Number: d.Number}); err != nil {
 				return err
 			}
-			dl := &Delivery{ID: DeliveryID(d.ID, "email"), DocID: d.ID, State: DeliveryDelivered}
-			if st == DocQueued {
-				dl.State = DeliveryQueued
+			dl := &store.Delivery{ID: store.DeliveryID(d.ID, "email"), DocID: d.ID, State: store.DeliveryDelivered}
+			if st == store.DocQueued {
+				dl.State = store.DeliveryQueued
 			}
 			if err := tx.PutDelivery(dl); err != nil {
 				return err
 			}
 			// A resend has deliveries of its own, pending as long as the first.
-			rs := &Delivery{ID: resendDeliveryID(d.ID, 1, "email"), DocID: d.ID, State: dl.State}
+			rs := &store.Delivery{ID: (&store.Doc{ID: d.ID, Resends: 1}).DeliveryID("email"), DocID: d.ID, State: dl.State}
 			if err := tx.PutDelivery(rs); err != nil {
 				return err
 			}
@@ -67,15 +69,15 @@ func TestRemovePayloadKeepsSummaryAndIndexes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rm Removed
-	err = s.Update(func(tx Tx) error {
+	var rm store.Removed
+	err = s.Update(func(tx store.Tx) error {
 		for _, id := range []string{"F0000001-0000000", "F0000001-0000001"} {
 			d, err := tx.Doc(id)
 			if err != nil {
 				return err
 			}
 			r, err := tx.RemovePayload(d)
-			if errors.Is(err, ErrNotFinal) {
+			if errors.Is(err, store.ErrNotFinal) {
 				continue
 			}
 			if err != nil {
@@ -101,21 +103,21 @@ func TestRemovePayloadKeepsSummaryAndIndexes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	s2.View(func(tx Tx) error {
+	s2.View(func(tx store.Tx) error {
 		d, _ := tx.Doc("F0000001-0000000")
 		if d.Buyer != "" || d.Address != "" || d.Route != nil || d.Summarised.IsZero() {
 			t.Errorf("summary keeps who it went to: %+v", d)
 		}
-		if d.Number != "1000" || d.State != DocDelivered || d.Channel != "email" || d.Output != "/o/x.eml" || len(d.Keys) != 1 || d.Collection.Payer != "10048" {
+		if d.Number != "1000" || d.State != store.DocDelivered || d.Channel != "email" || d.Output != "/o/x.eml" || len(d.Keys) != 1 || d.Collection.Payer != "10048" {
 			t.Errorf("summary lost what it must keep: %+v", d)
 		}
-		if _, err := tx.Body(d.ID); !errors.Is(err, ErrNotFound) {
+		if _, err := tx.Body(d.ID); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("body of a summarised document: %v", err)
 		}
 		if ev, _ := tx.Events(d.ID); len(ev) != 0 {
 			t.Errorf("history of a summarised document: %d events", len(ev))
 		}
-		if _, err := tx.Delivery(DeliveryID(d.ID, "email")); !errors.Is(err, ErrNotFound) {
+		if _, err := tx.Delivery(store.DeliveryID(d.ID, "email")); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("delivery of a summarised document: %v", err)
 		}
 		q, _ := tx.Doc("F0000001-0000001")
@@ -138,7 +140,7 @@ func TestRemovePayloadKeepsSummaryAndIndexes(t *testing.T) {
 			t.Errorf("a bucket retention does not know lost its entry: %q", v)
 		}
 		counts, _ := tx.Counts()
-		if counts[DocDelivered]["email"] != 1 || counts[DocQueued]["email"] != 1 {
+		if counts[store.DocDelivered]["email"] != 1 || counts[store.DocQueued]["email"] != 1 {
 			t.Errorf("counts %v", counts)
 		}
 		return nil
@@ -148,21 +150,21 @@ func TestRemovePayloadKeepsSummaryAndIndexes(t *testing.T) {
 // A delivered document whose resend is still on its way keeps its payload.
 func TestRemovePayloadWaitsForAResend(t *testing.T) {
 	s, _ := openTemp(t)
-	err := s.Update(func(tx Tx) error {
-		d := &Doc{ID: "F0000001-0000000", FileID: "F0000001", State: DocDelivered, Channel: "email", Resends: 1}
+	err := s.Update(func(tx store.Tx) error {
+		d := &store.Doc{ID: "F0000001-0000000", FileID: "F0000001", State: store.DocDelivered, Channel: "email", Resends: 1}
 		if err := tx.PutDoc(d); err != nil {
 			return err
 		}
 		if err := tx.PutBody(d.ID, &formats.Document{Number: "1"}); err != nil {
 			return err
 		}
-		if err := tx.PutDelivery(&Delivery{ID: DeliveryID(d.ID, "email"), DocID: d.ID, State: DeliveryDelivered}); err != nil {
+		if err := tx.PutDelivery(&store.Delivery{ID: store.DeliveryID(d.ID, "email"), DocID: d.ID, State: store.DeliveryDelivered}); err != nil {
 			return err
 		}
-		if err := tx.PutDelivery(&Delivery{ID: d.DeliveryID("email"), DocID: d.ID, State: DeliveryQueued}); err != nil {
+		if err := tx.PutDelivery(&store.Delivery{ID: d.DeliveryID("email"), DocID: d.ID, State: store.DeliveryQueued}); err != nil {
 			return err
 		}
-		if _, err := tx.RemovePayload(d); !errors.Is(err, ErrNotFinal) {
+		if _, err := tx.RemovePayload(d); !errors.Is(err, store.ErrNotFinal) {
 			t.Errorf("RemovePayload with a resend queued: %v, want ErrNotFinal", err)
 		}
 		_, err := tx.Body(d.ID)
@@ -180,10 +182,10 @@ func TestCompactShrinksWhileWritesGoOn(t *testing.T) {
 	s, path := openTemp(t)
 	filler := strings.Repeat("x", 4000)
 	for chunk := range 10 {
-		err := s.Update(func(tx Tx) error {
+		err := s.Update(func(tx store.Tx) error {
 			for i := range 2000 {
 				id := fmt.Sprintf("F%07d-0000000", chunk*2000+i)
-				if err := tx.PutDoc(&Doc{ID: id, State: DocDelivered, Reason: filler}); err != nil {
+				if err := tx.PutDoc(&store.Doc{ID: id, State: store.DocDelivered, Reason: filler}); err != nil {
 					return err
 				}
 			}
@@ -194,7 +196,7 @@ func TestCompactShrinksWhileWritesGoOn(t *testing.T) {
 		}
 	}
 	// Delete nine documents of ten, as retention of old payloads would.
-	err := s.Update(func(tx Tx) error {
+	err := s.Update(func(tx store.Tx) error {
 		b := tx.(*boltTx).tx.Bucket(bDocs)
 		for i := range 20000 {
 			if i%10 != 0 {
@@ -208,7 +210,7 @@ func TestCompactShrinksWhileWritesGoOn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := s.HashKey(RecipientKey{Type: KeyPNR, Value: "191212121212"})
+	key := s.HashKey(store.RecipientKey{Type: store.KeyPNR, Value: "191212121212"})
 	before := s.Size()
 	if free := s.FreeBytes(); free < before/2 {
 		t.Fatalf("%d of %d bytes free after deleting 90%%: the test needs a store with deleted data", free, before)
@@ -218,7 +220,7 @@ func TestCompactShrinksWhileWritesGoOn(t *testing.T) {
 	inView, swapped := make(chan struct{}), make(chan struct{})
 	readerDone := make(chan error, 1)
 	go func() {
-		readerDone <- s.View(func(tx Tx) error {
+		readerDone <- s.View(func(tx store.Tx) error {
 			close(inView)
 			<-swapped
 			d, err := tx.Doc("F0000000-0000000")
@@ -244,12 +246,12 @@ func TestCompactShrinksWhileWritesGoOn(t *testing.T) {
 				default:
 				}
 				id := fmt.Sprintf("W%d-%07d", w, i)
-				if err := s.Update(func(tx Tx) error { return tx.PutDoc(&Doc{ID: id, State: DocQueued}) }); err != nil {
+				if err := s.Update(func(tx store.Tx) error { return tx.PutDoc(&store.Doc{ID: id, State: store.DocQueued}) }); err != nil {
 					failed.Add(1)
 					continue
 				}
 				written.Add(1)
-				s.View(func(tx Tx) error { _, err := tx.Doc("F0000010-0000000"); return err })
+				s.View(func(tx store.Tx) error { _, err := tx.Doc("F0000010-0000000"); return err })
 			}
 		}()
 	}
@@ -272,7 +274,7 @@ func TestCompactShrinksWhileWritesGoOn(t *testing.T) {
 	if failed.Load() != 0 || written.Load() == 0 {
 		t.Errorf("%d writes failed, %d succeeded during compaction", failed.Load(), written.Load())
 	}
-	if s.HashKey(RecipientKey{Type: KeyPNR, Value: "191212121212"}) != key {
+	if s.HashKey(store.RecipientKey{Type: store.KeyPNR, Value: "191212121212"}) != key {
 		t.Error("the pseudonym key changed with compaction")
 	}
 	n := written.Load()
@@ -283,7 +285,7 @@ func TestCompactShrinksWhileWritesGoOn(t *testing.T) {
 	}
 	defer s2.Close()
 	var docs, ws int64
-	s2.View(func(tx Tx) error {
+	s2.View(func(tx store.Tx) error {
 		return tx.(*boltTx).tx.Bucket(bDocs).ForEach(func(k, _ []byte) error {
 			if k[0] == 'W' {
 				ws++
@@ -296,12 +298,12 @@ func TestCompactShrinksWhileWritesGoOn(t *testing.T) {
 	if docs != 2000 || ws != n {
 		t.Errorf("after reopen: %d documents (want 2000) and %d written during compaction (want %d)", docs, ws, n)
 	}
-	if s2.HashKey(RecipientKey{Type: KeyPNR, Value: "191212121212"}) != key {
+	if s2.HashKey(store.RecipientKey{Type: store.KeyPNR, Value: "191212121212"}) != key {
 		t.Error("the pseudonym key changed with reopening")
 	}
 	// The compacted file is a plain bbolt file another tool can read.
 	s2.Close()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"errors"
@@ -8,10 +8,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
 
-	"github.com/multikanal/multikanal/gateway/errkind"
+	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/internal/durable"
 )
 
@@ -20,13 +20,13 @@ import (
 // took it before the swap is done, so no reader ever sees a closed
 // database and none waits for the compaction.
 type handle struct {
-	db *bolt.DB
+	db *bbolt.DB
 	// refs counts the callers using db, plus one while it is current.
 	refs atomic.Int64
 	idle chan struct{} // closed when refs reaches zero
 }
 
-func newHandle(db *bolt.DB) *handle {
+func newHandle(db *bbolt.DB) *handle {
 	h := &handle{db: db, idle: make(chan struct{})}
 	h.refs.Store(1)
 	return h
@@ -60,7 +60,7 @@ func (h *handle) close() error {
 
 // use runs fn with the current database, which stays open until fn
 // returns even when a compaction swaps in another meanwhile.
-func (s *Bolt) use(fn func(*bolt.DB) error) error {
+func (s *Bolt) use(fn func(*bbolt.DB) error) error {
 	for {
 		h := s.h.Load()
 		if !h.acquire() {
@@ -73,8 +73,8 @@ func (s *Bolt) use(fn func(*bolt.DB) error) error {
 
 // exclusiveReq is work the committer runs as the only writer.
 type exclusiveReq struct {
-	fn   func() (CompactStats, error)
-	res  CompactStats
+	fn   func() (store.CompactStats, error)
+	res  store.CompactStats
 	err  error
 	done chan struct{}
 }
@@ -84,23 +84,9 @@ func (x *exclusiveReq) run() {
 	close(x.done)
 }
 
-// CompactStats is what one compaction did.
-type CompactStats struct {
-	BytesBefore int64         `json:"bytes_before"`
-	BytesAfter  int64         `json:"bytes_after"`
-	Took        time.Duration `json:"took_ns"`
-	// WritesPaused is how long the committer ran no write: the longest
-	// any Update waited because of the compaction.
-	WritesPaused time.Duration `json:"writes_paused_ns"`
-}
-
 // compactTxSize bounds one transaction of the copy: the pages it writes
 // are held in memory until it commits.
 const compactTxSize = 16 << 20
-
-// ErrNoSpace is returned by Compact when the disk cannot hold the copy:
-// unavailable until some disk is freed.
-var ErrNoSpace = errkind.New(errkind.Unavailable, "not enough free disk for the compacted copy")
 
 // Compact rewrites the store into a new file holding only live data and
 // swaps it in, online: bbolt never gives free pages back to the file
@@ -108,18 +94,18 @@ var ErrNoSpace = errkind.New(errkind.Unavailable, "not enough free disk for the 
 // copied. Writes wait while the copy runs (the committer runs it, so no
 // write can be lost between copy and swap); reads go on, on the old file
 // until the swap and on the new one after it.
-func (s *Bolt) Compact() (CompactStats, error) {
+func (s *Bolt) Compact() (store.CompactStats, error) {
 	x := &exclusiveReq{fn: s.compact, done: make(chan struct{})}
 	select {
 	case s.excl <- x:
 	case <-s.done:
-		return CompactStats{}, errors.New("store is closed")
+		return store.CompactStats{}, errors.New("store is closed")
 	}
 	<-x.done
 	return x.res, x.err
 }
 
-func (s *Bolt) compact() (st CompactStats, err error) {
+func (s *Bolt) compact() (st store.CompactStats, err error) {
 	start := time.Now()
 	defer func() { st.Took = time.Since(start); st.WritesPaused = st.Took }()
 	old := s.h.Load()
@@ -133,15 +119,15 @@ func (s *Bolt) compact() (st CompactStats, err error) {
 	if err := unix.Statfs(dir, &fs); err == nil {
 		if avail := int64(fs.Bavail) * int64(fs.Bsize); avail < live+live/10+compactTxSize {
 			return st, fmt.Errorf("compacting %s: %w (%d MiB live data, %d MiB free on the disk); free some disk and run it again",
-				s.path, ErrNoSpace, live>>20, avail>>20)
+				s.path, store.ErrNoSpace, live>>20, avail>>20)
 		}
 	}
 	tmp := s.path + ".compact"
 	os.Remove(tmp)
 	err = guard(s.path, func() error { return copyInto(tmp, old.db) })
-	var db *bolt.DB
+	var db *bbolt.DB
 	if err == nil {
-		db, err = bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
+		db, err = bbolt.Open(tmp, 0o600, &bbolt.Options{Timeout: time.Second, FreelistType: bbolt.FreelistMapType})
 	}
 	if err == nil {
 		// The new file is opened (and locked) before it takes the name,
@@ -169,13 +155,13 @@ func (s *Bolt) compact() (st CompactStats, err error) {
 }
 
 // copyInto writes every bucket of src into a new file at path, synced.
-func copyInto(path string, src *bolt.DB) error {
+func copyInto(path string, src *bbolt.DB) error {
 	// One sync at the end instead of one per transaction of the copy.
-	dst, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoSync: true, FreelistType: bolt.FreelistMapType})
+	dst, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second, NoSync: true, FreelistType: bbolt.FreelistMapType})
 	if err != nil {
 		return err
 	}
-	err = bolt.Compact(dst, src, compactTxSize)
+	err = bbolt.Compact(dst, src, compactTxSize)
 	if err == nil {
 		err = dst.Sync()
 	}
@@ -186,9 +172,9 @@ func copyInto(path string, src *bolt.DB) error {
 }
 
 // liveBytes is how much of db's file holds data: its pages in use.
-func (s *Bolt) liveBytes(db *bolt.DB) (int64, error) {
+func (s *Bolt) liveBytes(db *bbolt.DB) (int64, error) {
 	var size int64
-	err := db.View(func(tx *bolt.Tx) error { size = tx.Size(); return nil })
+	err := db.View(func(tx *bbolt.Tx) error { size = tx.Size(); return nil })
 	return size - int64(db.Stats().FreeAlloc), err
 }
 
@@ -196,7 +182,7 @@ func (s *Bolt) liveBytes(db *bolt.DB) (int64, error) {
 // would give back to the disk.
 func (s *Bolt) FreeBytes() int64 {
 	var live int64
-	s.use(func(db *bolt.DB) (err error) {
+	s.use(func(db *bbolt.DB) (err error) {
 		live, err = s.liveBytes(db)
 		return err
 	})

@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 )
 
 // rssFileKB is the file-backed part of this process's resident memory.
@@ -34,7 +34,7 @@ func TestReleaseMapDropsReadPages(t *testing.T) {
 	s, _ := openTemp(t)
 	value := bytes.Repeat([]byte("x"), 4000)
 	for batch := range 8 {
-		err := s.h.Load().db.Update(func(tx *bolt.Tx) error {
+		err := s.h.Load().db.Update(func(tx *bbolt.Tx) error {
 			b := tx.Bucket(bBodies)
 			for i := range 1000 {
 				if err := b.Put(fmt.Appendf(nil, "k%d-%04d", batch, i), value); err != nil {
@@ -50,7 +50,7 @@ func TestReleaseMapDropsReadPages(t *testing.T) {
 	read := func() {
 		t.Helper()
 		n := 0
-		s.h.Load().db.View(func(tx *bolt.Tx) error {
+		s.h.Load().db.View(func(tx *bbolt.Tx) error {
 			return tx.Bucket(bBodies).ForEach(func(k, v []byte) error {
 				if !bytes.Equal(v, value) {
 					t.Fatalf("%s reads back wrong", k)
