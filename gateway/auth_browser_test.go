@@ -95,7 +95,7 @@ Promise.allSettled([
 	waitFor("the attacker's form", fmt.Sprintf(`location.href.startsWith(%q) && document.readyState === "complete"`, base))
 	answer, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
 
-	regs, _ := d.ListRecipients("demo", false)
+	regs, _ := d.registry.List("demo", false)
 	orders, _ := d.ListMandateOrders("demo")
 	if len(regs) != 0 || len(orders.Orders) != 0 {
 		t.Fatalf("the attacks changed the store: %d registrations, %d mandate orders", len(regs), len(orders.Orders))

@@ -167,7 +167,7 @@ func TestCrossOriginPostRefused(t *testing.T) {
 			t.Errorf("%s: mandates %d, want %d: %s", c.name, code, c.want, body)
 		}
 	}
-	regs, err := d.ListRecipients("demo", false)
+	regs, err := d.registry.List("demo", false)
 	if err != nil {
 		t.Fatal(err)
 	}

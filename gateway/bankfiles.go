@@ -8,6 +8,8 @@ import (
 
 	ag "github.com/multikanal/multikanal/formats/autogiro"
 	"github.com/multikanal/multikanal/formats/recipients"
+	"github.com/multikanal/multikanal/gateway/registry"
+	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound"
 )
@@ -254,10 +256,10 @@ func (a *bankApply) mandateAdvice(x *ag.MandateAdvice, src string) error {
 // a request or enquiry, and the withdrawals still queued for the next
 // payment file, which Bankgirot would reject without a mandate.
 func (a *bankApply) cancelMandate(payer string, at time.Time, why, src string) error {
-	key := store.RecipientKey{Type: store.KeyCustomer, Value: payerKey(payer)}
+	key := store.RecipientKey{Type: store.KeyCustomer, Value: route.PayerKey(payer)}
 	n := 0
 	for _, ch := range []string{outbound.AutoGiro, autogiroRequest, autogiroEnquiry} {
-		m, err := revokeActive(a.tx, a.tenant, key, ch, at, src)
+		m, err := registry.RevokeActive(a.tx, a.tenant, key, ch, at, src)
 		if err != nil {
 			return err
 		}
@@ -278,7 +280,7 @@ func (a *bankApply) cancelMandate(payer string, at time.Time, why, src string) e
 // replacing the payer's earlier one on that channel (kept as history). An
 // active mandate answers the request and the enquiry.
 func registerMandate(tx store.Tx, tenant, payer, personalID, channel, src string, from, now time.Time) error {
-	key := store.RecipientKey{Type: store.KeyCustomer, Value: payerKey(payer)}
+	key := store.RecipientKey{Type: store.KeyCustomer, Value: route.PayerKey(payer)}
 	if key.Value == "" {
 		return fmt.Errorf("%s: no payer number", src)
 	}
@@ -287,7 +289,7 @@ func registerMandate(tx store.Tx, tenant, payer, personalID, channel, src string
 		answered = append(answered, autogiroRequest, autogiroEnquiry)
 	}
 	for _, ch := range answered {
-		if _, err := revokeActive(tx, tenant, key, ch, from, src); err != nil {
+		if _, err := registry.RevokeActive(tx, tenant, key, ch, from, src); err != nil {
 			return err
 		}
 	}

@@ -4,45 +4,18 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/multikanal/multikanal/formats"
 	ag "github.com/multikanal/multikanal/formats/autogiro"
+	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound"
-	agchannel "github.com/multikanal/multikanal/outbound/autogiro"
 )
 
 // What Bankgirot reports about payments, applied to each invoice's payment
 // state (store.Collection). An AutoGiro report names a payment by payer
 // number and reference (the collection_refs index); Bg Max has no payer
 // number and names it by reference alone (the payment_refs index).
-
-// indexPaymentRefs indexes a routed invoice under the references a payment
-// of it can carry: its OCR number, its invoice number, and the reference
-// its AutoGiro withdrawal carries (the end of a long invoice number).
-func indexPaymentRefs(tx store.Tx, doc *store.Doc, body *formats.Document) error {
-	if body.Kind != formats.KindInvoice || body.Totals.Payable <= 0 {
-		return nil
-	}
-	var done []string
-	for _, ref := range []string{body.PaymentReference(), body.Number, agchannel.Reference(body)} {
-		if k := paymentRefKey(ref); k != "" && !slices.Contains(done, k) {
-			if err := tx.PutPaymentRef(doc.Tenant, k, doc.ID); err != nil {
-				return err
-			}
-			done = append(done, k)
-		}
-	}
-	return nil
-}
-
-// paymentRefKey is how a reference in a bank's report meets the invoice's:
-// Bg Max writes OCR numbers right-aligned or left-aligned, zero-filled or
-// blank-filled, and people write references in either case.
-func paymentRefKey(ref string) string {
-	return strings.TrimLeft(strings.ToUpper(strings.Join(strings.Fields(ref), "")), "0")
-}
 
 // payment applies a TK82 or TK32 of a payment specification (§8.2.2, status
 // codes §8.2.3), a rejected payment (§8.4.2) or a payment register extract
@@ -122,8 +95,8 @@ func (a *bankApply) amendment(x *ag.Amendment, src string) error {
 	}
 	single := slices.Contains([]string{"03", "11", "25", "29"}, x.TK)
 	var ids []string
-	err := a.tx.ForEachCollectionRef(a.tenant, payerKey(x.PayerNumber), func(_, ref, docID string) error {
-		if x.Reference == "" || ref == refKey(x.Reference) {
+	err := a.tx.ForEachCollectionRef(a.tenant, route.PayerKey(x.PayerNumber), func(_, ref, docID string) error {
+		if x.Reference == "" || ref == route.RefKey(x.Reference) {
 			ids = append(ids, docID)
 		}
 		return nil
@@ -197,7 +170,7 @@ func (a *bankApply) bgMax(s ag.Section) error {
 			continue
 		}
 		src := a.at(p.LineNo)
-		key := paymentRefKey(p.Reference)
+		key := route.PaymentRefKey(p.Reference)
 		docID, err := a.tx.PaymentRef(a.tenant, key)
 		if key == "" || errors.Is(err, store.ErrNotFound) {
 			a.sum.unmatched++
@@ -244,7 +217,7 @@ func (a *bankApply) bgMax(s ag.Section) error {
 // payer number and reference; ok is false (and counted) when no invoice
 // sent through this gateway has them.
 func (a *bankApply) withdrawal(payer, ref string) (docID string, ok bool, err error) {
-	docID, err = a.tx.CollectionRef(a.tenant, payerKey(payer), refKey(ref))
+	docID, err = a.tx.CollectionRef(a.tenant, route.PayerKey(payer), route.RefKey(ref))
 	if errors.Is(err, store.ErrNotFound) {
 		a.sum.unmatched++
 		return "", false, nil

@@ -101,6 +101,20 @@ type laneParts struct {
 
 func (l *lane) get() *laneParts { return l.parts.Load() }
 
+// laneSet is the gateway's lanes by channel name.
+type laneSet map[string]*lane
+
+// Channel answers routing (route.Channels): the channel of the lane, and
+// whether it sends in batches.
+func (ls laneSet) Channel(name string) (outbound.Channel, bool, bool) {
+	l := ls[name]
+	if l == nil {
+		return nil, false, false
+	}
+	p := l.get()
+	return p.ch, p.batch != nil, true
+}
+
 // of returns the callback URLs of one kind, or nil for none.
 func (c CallbackURL) of(kind string) func(id string) string {
 	if c == nil {

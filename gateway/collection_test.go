@@ -146,12 +146,12 @@ func TestBankgirotExampleFiles(t *testing.T) {
 	// extract, status 1).
 	for key, want := range map[string]string{"customer:101": "active", "customer:103": "revoked", "customer:105": "revoked", "customer:104": "active",
 		"customer:111": "request", "customer:7771014": "active"} {
-		rc, err := d.RecipientsByKey("demo", key)
+		_, regs, err := d.registry.ByKey("demo", key)
 		if err != nil {
 			t.Fatal(err)
 		}
 		got := "none"
-		for _, reg := range rc.Registrations {
+		for _, reg := range regs {
 			switch {
 			case reg.Channel == "autogiro" && reg.RevokedAt.IsZero():
 				got = "active"
@@ -164,7 +164,7 @@ func TestBankgirotExampleFiles(t *testing.T) {
 			}
 		}
 		if got != want {
-			t.Errorf("%s: %s, want %s (%d registrations)", key, got, want, len(rc.Registrations))
+			t.Errorf("%s: %s, want %s (%d registrations)", key, got, want, len(regs))
 		}
 	}
 }
@@ -190,7 +190,7 @@ func TestBankFileWithWrongCountAppliesNothing(t *testing.T) {
 	if r.State != store.FileRejected || !strings.Contains(r.Reason, "line") {
 		t.Errorf("state %s: %s", r.State, r.Reason)
 	}
-	list, _ := d.ListRecipients("demo", false)
+	list, _ := d.registry.List("demo", false)
 	if len(list) != 0 {
 		t.Errorf("%d registrations applied from a refused file", len(list))
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/formats/validate"
+	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound"
 )
@@ -40,10 +41,6 @@ type ConvertedDoc struct {
 
 // ErrUnreadable marks a file that could not be read at all.
 var ErrUnreadable = errors.New("unreadable input")
-
-func validateOptions(t config.Tenant, now time.Time) validate.Options {
-	return validate.Options{Now: now, Biller: billerRules(t), OCRLengthDigit: t.OCRLengthDigit}
-}
 
 // Convert reads one file the way the daemon would for the tenant and says
 // for every document whether it is valid and where it would go. With each
@@ -82,24 +79,21 @@ func Convert(cfg *config.Config, tenantID, path string, each func(ConvertedDoc) 
 		return out, fmt.Errorf("%w: %v", ErrUnreadable, err)
 	}
 	out.Format = reader.Name()
-	channels := map[string]outbound.Channel{}
 	all, err := Channels(cfg, nil)
 	if err != nil {
 		return nil, err
 	}
-	for _, ch := range all {
-		channels[ch.Name()] = ch
-	}
+	channels := route.ChannelList(all)
 	now := time.Now()
 	readErr := reader.Read(formats.Input{Name: filepath.Base(path), R: f, Size: fi.Size()}, func(it formats.Item) error {
 		cd := ConvertedDoc{Index: it.Index, Source: it.Source, Invoice: it.Doc}
 		if it.Err != nil {
 			cd.Error = it.Err.Error()
 		} else {
-			cd.Problems = validate.Document(it.Doc, validateOptions(*t, now))
+			cd.Problems = validate.Document(it.Doc, route.ValidateOptions(*t, now))
 			if errs := formats.Problems(cd.Problems).Errors(); len(errs) > 0 {
 				cd.Error = errs.Error()
-			} else if pay, err := paymentFor(*t, it.Doc, "", offlineCollection(it.Doc), now); err != nil {
+			} else if pay, err := route.PaymentFor(*t, it.Doc, "", route.OfflineCollection(it.Doc), now); err != nil {
 				p := formats.Problem{}
 				errors.As(err, &p)
 				cd.Problems = append(cd.Problems, p)
@@ -109,7 +103,7 @@ func Convert(cfg *config.Config, tenantID, path string, each func(ConvertedDoc) 
 				// no mandate is known, so nothing is collected by AutoGiro.
 				it.Doc.Payment = &pay
 				cd.Valid = true
-				cd.Route = decideRoute(t.Priority, channels, outbound.NoRegistry{}, it.Doc)
+				cd.Route = route.Decide(t.Priority, channels, outbound.NoRegistry{}, it.Doc)
 				for _, s := range cd.Route {
 					if s.Eligible {
 						cd.Channel = s.Channel
@@ -132,14 +126,6 @@ func Convert(cfg *config.Config, tenantID, path string, each func(ConvertedDoc) 
 		}
 	}
 	return out, nil
-}
-
-// offlineCollection says why convert never decides AutoGiro.
-func offlineCollection(doc *formats.Document) string {
-	if payer := doc.MandateReference(); payer != "" {
-		return "collection: not decided offline: convert has no registry, so no AutoGiro mandate of payer " + payer + " is known and the invoice is shown paid by transfer"
-	}
-	return "no AutoGiro collection"
 }
 
 // Renderer writes every channel's rendering of documents into a folder, so

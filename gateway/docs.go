@@ -13,6 +13,8 @@ import (
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/formats/validate"
 	"github.com/multikanal/multikanal/gateway/errkind"
+	"github.com/multikanal/multikanal/gateway/registry"
+	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound"
 )
@@ -167,14 +169,14 @@ func (d *Daemon) RetryDoc(id string) (*store.Doc, error) {
 			if err != nil {
 				return err
 			}
-			doc.Route = d.decide(t, body, txRegistry{tx: tx, tenant: doc.Tenant, now: now})
+			doc.Route = route.Decide(t.cfg.Priority, d.lanes, registry.NewLookup(tx, doc.Tenant, now), body)
 			doc.Tried = 0
 			doc.Ack = nil // should it die again, it needs attention again
 			doc.State = store.DocRouted
-			if err := tx.AppendEvent(doc, store.Event{At: now, State: store.DocRouted, Reason: "routed again by the operator: " + routeSummary(doc.Route)}); err != nil {
+			if err := tx.AppendEvent(doc, store.Event{At: now, State: store.DocRouted, Reason: "routed again by the operator: " + route.Summary(doc.Route)}); err != nil {
 				return err
 			}
-			if queue, err = d.nextDelivery(tx, doc, now, ""); err != nil {
+			if queue, err = route.Next(tx, d.lanes, doc, now, ""); err != nil {
 				return err
 			}
 			return tx.PutDoc(doc)
@@ -330,10 +332,10 @@ func (d *Daemon) ResendDoc(id, by, why string) (*store.Doc, error) {
 			return err
 		}
 		// A resend is a new send: the tenant's rules as they are now apply.
-		if errs := validate.Document(body, validateOptions(t.cfg, now)).Errors(); len(errs) > 0 {
+		if errs := validate.Document(body, route.ValidateOptions(t.cfg, now)).Errors(); len(errs) > 0 {
 			return fmt.Errorf("%w: document %s no longer passes the tenant's rules: %v", ErrNotResendable, id, errs)
 		}
-		if key, ok := t.held(body); ok {
+		if key, ok := route.Held(t.cfg, body); ok {
 			return fmt.Errorf("%w: document %s: recipient %s is on the tenant's do-not-send list", ErrNotResendable, id, key)
 		}
 		if f, err := tx.File(doc.FileID); err == nil && f.Final {
@@ -345,15 +347,15 @@ func (d *Daemon) ResendDoc(id, by, why string) (*store.Doc, error) {
 			}
 		}
 		doc.Resends++
-		doc.Route = d.decide(t, body, txRegistry{tx: tx, tenant: doc.Tenant, now: now})
+		doc.Route = route.Decide(t.cfg.Priority, d.lanes, registry.NewLookup(tx, doc.Tenant, now), body)
 		doc.Tried = 0
 		doc.Ack = nil // should it die again, it needs attention again
 		doc.State = store.DocRouted
-		reason := fmt.Sprintf("resend %d requested by %s: %s; routed again: %s", doc.Resends, by, why, routeSummary(doc.Route))
+		reason := fmt.Sprintf("resend %d requested by %s: %s; routed again: %s", doc.Resends, by, why, route.Summary(doc.Route))
 		if err := tx.AppendEvent(doc, store.Event{At: now, State: store.DocRouted, Reason: reason}); err != nil {
 			return err
 		}
-		if queue, err = d.nextDelivery(tx, doc, now, ""); err != nil {
+		if queue, err = route.Next(tx, d.lanes, doc, now, ""); err != nil {
 			return err
 		}
 		return tx.PutDoc(doc)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/formats/efaktura"
+	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound"
 )
@@ -67,7 +68,7 @@ func (d *Daemon) applyEfakturaReport(rec *store.File, r io.ReaderAt) {
 			case efaktura.Rejected:
 				rejected++
 				why := fmt.Sprintf("the bank rejected it (%s: %s, %s)", res.Code, res.Reason, source)
-				nd, err := d.failDelivered(tx, dl, doc, why, now)
+				nd, err := route.FailDelivered(tx, d.lanes, dl, doc, why, now)
 				if err != nil {
 					return err
 				}

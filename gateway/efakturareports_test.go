@@ -23,7 +23,7 @@ func TestEfakturaBatchAndBankReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := d.ImportRecipients("demo", "test", rows); err != nil {
+	if _, _, err := d.registry.Import("demo", "test", rows); err != nil {
 		t.Fatal(err)
 	}
 	drop(t, d, "ef.csv", b)

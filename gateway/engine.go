@@ -15,6 +15,7 @@ import (
 
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats"
+	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound"
 )
@@ -914,7 +915,7 @@ func (d *Daemon) recordDistribution(tx store.Tx, doc *store.Doc, dl *store.Deliv
 	if err := tx.AppendEvent(doc, store.Event{At: now, State: store.DocFailed, Channel: dl.Channel, Reason: why}); err != nil {
 		return nil, err
 	}
-	return d.nextDelivery(tx, doc, now, dl.Channel+" failed: "+why)
+	return route.Next(tx, d.lanes, doc, now, dl.Channel+" failed: "+why)
 }
 
 // recordCollection applies a payment file's outcome to the invoice's
@@ -961,7 +962,7 @@ func (e *engine) checkConfirmation(id string) {
 		}
 		fileID = doc.FileID
 		why := fmt.Sprintf("no delivery report confirmed it within %s", dl.ConfirmBy.Sub(dl.Updated).Round(time.Second))
-		next, err = e.d.failDelivered(tx, dl, doc, why, now)
+		next, err = route.FailDelivered(tx, e.d.lanes, dl, doc, why, now)
 		return err
 	})
 	if err != nil {
@@ -991,28 +992,4 @@ func (e *engine) requeue(dls ...*store.Delivery) {
 	for t := range tenants {
 		e.cutoffEndOfFile(t)
 	}
-}
-
-// failDelivered fails, after the fact, a delivery the transport had taken:
-// the receiver reports it did not arrive (an SMS report, the bank's
-// e-faktura report) or never confirmed it. When the document still rests on
-// that delivery, it moves on to its next eligible channel, whose delivery is
-// returned for requeue; a repeated report finds it moved on and does nothing.
-func (d *Daemon) failDelivered(tx store.Tx, dl *store.Delivery, doc *store.Doc, why string, now time.Time) (*store.Delivery, error) {
-	if dl.State != store.DeliveryDelivered || dl.ID != doc.DeliveryID(doc.Channel) {
-		return nil, nil
-	}
-	dl.State, dl.LastError, dl.Updated = store.DeliveryFailed, why, now
-	if err := tx.PutDelivery(dl); err != nil {
-		return nil, err
-	}
-	doc.State, doc.Updated = store.DocFailed, now
-	if err := tx.AppendEvent(doc, store.Event{At: now, State: store.DocFailed, Channel: dl.Channel, Reason: why}); err != nil {
-		return nil, err
-	}
-	next, err := d.nextDelivery(tx, doc, now, dl.Channel+" failed: "+why)
-	if err != nil {
-		return nil, err
-	}
-	return next, tx.PutDoc(doc)
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats/recipients"
 	"github.com/multikanal/multikanal/gateway/errkind"
+	"github.com/multikanal/multikanal/gateway/registry"
+	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/gateway/store"
 )
 
@@ -85,7 +87,7 @@ var errBadKey = errkind.New(errkind.Invalid, "bad key")
 
 // parseEraseKey reads TYPE:VALUE into a normalised recipient key.
 func parseEraseKey(s string, now time.Time) (store.RecipientKey, error) {
-	typ, value, ok := cut(strings.TrimSpace(s))
+	typ, value, ok := registry.SplitKey(strings.TrimSpace(s))
 	typ = strings.ToLower(typ)
 	if typ == "phone" {
 		typ = store.KeyMobile
@@ -220,7 +222,7 @@ func (d *Daemon) findErasable(tenant string, key store.RecipientKey, hash string
 				if err != nil {
 					continue
 				}
-				if slices.Contains(docKeys(body, time.Now()), key) {
+				if slices.Contains(registry.Keys(body, time.Now()), key) {
 					doc, err := tx.Doc(id)
 					if err != nil {
 						return err
@@ -466,7 +468,7 @@ func (d *Daemon) eraseRegistry(rep *EraseReport, tenant string, key store.Recipi
 		}
 		var orders []*store.MandateOrder
 		err = tx.ForEachMandateOrder(tenant, func(o *store.MandateOrder) error {
-			if key.Type == store.KeyCustomer && payerKey(o.Payer) == payerKey(key.Value) ||
+			if key.Type == store.KeyCustomer && route.PayerKey(o.Payer) == route.PayerKey(key.Value) ||
 				key.Type == store.KeyPNR && o.PersonalID == key.Value {
 				orders = append(orders, o)
 			}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/gateway/registry"
 	"github.com/multikanal/multikanal/gateway/sftpd"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/gateway/store/bolt"
@@ -74,9 +75,10 @@ type Daemon struct {
 	opts     Options
 	dataDir  string
 	store    store.Store
-	lanes    map[string]*lane
+	lanes    laneSet
 	tenants  atomic.Pointer[map[string]*tenantState]
 	engine   *engine
+	registry *registry.Registry
 	receipts *receiptWriter
 	ingestQ  *ingestQueue
 	// recording counts store changes made without waiting for them
@@ -152,7 +154,7 @@ func New(opts Options) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.lanes = map[string]*lane{}
+	d.lanes = laneSet{}
 	for name, p := range parts {
 		d.lanes[name] = &lane{name: name}
 		d.lanes[name].parts.Store(p)
@@ -162,6 +164,7 @@ func New(opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d.store = st
+	d.registry = registry.New(st, func(id string) bool { return d.tenant(id) != nil }, log)
 	d.metrics = newMetrics(opts.Version)
 	d.metrics.setSources(d.documentCounts, d.queueSamples, d.store.Size)
 	d.upkeep = newUpkeep(d)

@@ -41,6 +41,12 @@ type Status struct {
 	Store *StoreStatus `json:"store,omitempty"`
 }
 
+// Recipient is what the registry holds for one key, history included.
+type Recipient struct {
+	Key           string                `json:"key"`
+	Registrations []*store.Registration `json:"registrations"`
+}
+
 // QueueStatus is one channel's waiting work.
 type QueueStatus struct {
 	Ready     int `json:"ready"`     // waiting for a worker
@@ -208,7 +214,7 @@ func (d *Daemon) httpHandler() *routeMux {
 			return
 		}
 		source := "import " + r.URL.Query().Get("name")
-		added, revoked, err := d.ImportRecipients(r.PathValue("tenant"), source, rows)
+		added, revoked, err := d.registry.Import(r.PathValue("tenant"), source, rows)
 		if err != nil {
 			writeError(w, fmt.Errorf("nothing applied: %w", err))
 			return
@@ -222,12 +228,15 @@ func (d *Daemon) httpHandler() *routeMux {
 			return
 		}
 		if key := r.URL.Query().Get("key"); key != "" {
-			rc, err := d.RecipientsByKey(tenant, key)
+			norm, regs, err := d.registry.ByKey(tenant, key)
 			if err != nil {
 				writeError(w, err)
 				return
 			}
-			writeJSON(w, http.StatusOK, rc)
+			if regs == nil {
+				regs = []*store.Registration{}
+			}
+			writeJSON(w, http.StatusOK, &Recipient{Key: norm, Registrations: regs})
 			return
 		}
 		limit, after, err := pageParams(r)
@@ -235,7 +244,7 @@ func (d *Daemon) httpHandler() *routeMux {
 			writeError(w, err)
 			return
 		}
-		list, err := d.ListRecipients(tenant, r.URL.Query().Get("all") == "")
+		list, err := d.registry.List(tenant, r.URL.Query().Get("all") == "")
 		if err != nil {
 			writeError(w, err)
 			return

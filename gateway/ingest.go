@@ -17,9 +17,11 @@ import (
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/formats/autogiro"
 	"github.com/multikanal/multikanal/formats/efaktura"
-	"github.com/multikanal/multikanal/formats/recipients"
+	"github.com/multikanal/multikanal/gateway/registry"
+	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/internal/durable"
+	"github.com/multikanal/multikanal/outbound"
 )
 
 // chunkSize is how many documents of one file are recorded per transaction:
@@ -237,8 +239,12 @@ func (d *Daemon) ingest(ctx context.Context, fileID string) {
 		d.rejectFile(rec, rejectOther, "cannot read the file: "+err.Error())
 		return
 	}
-	if recipients.Sniff(head[:n]) {
-		d.applyRegistrationFile(rec, f)
+	if d.registry.Sniff(head[:n]) {
+		if err := d.registry.Apply(rec, f); err != nil {
+			d.rejectFile(rec, rejectInvalid, err.Error())
+			return
+		}
+		d.receipts.touch(rec.ID)
 		return
 	}
 	if autogiro.Sniff(head[:n]) {
@@ -383,11 +389,11 @@ func (d *Daemon) recordItems(rec *store.File, tenant *tenantState, items []forma
 			body := it.Doc
 			doc.Kind, doc.Number, doc.Buyer = body.Kind, body.Number, body.Buyer.DisplayName()
 			doc.Currency, doc.Amount, doc.DueDate = body.Currency, body.Totals.Payable, body.DueDate
-			doc.Keys = d.keyHashes(docKeys(body, now))
+			doc.Keys = d.keyHashes(registry.Keys(body, now))
 			if err := tx.AppendEvent(doc, store.Event{At: now, State: store.DocParsed}); err != nil {
 				return err
 			}
-			dl, collect, err := d.route(tx, tenant, doc, body, now)
+			dl, collect, err := route.Route(tx, d.lanes, tenant.cfg, doc, body, now)
 			if err != nil {
 				return err
 			}
@@ -430,33 +436,14 @@ func (d *Daemon) logDoc(doc *store.Doc) *slog.Logger {
 	return d.log.With("tenant", doc.Tenant, "file", doc.FileID, "doc", doc.ID, "number", doc.Number)
 }
 
-// applyRegistrationFile applies a recipient-registration CSV dropped into
-// the inbox: every row in one transaction with the file's own record, or,
-// when any line is bad, nothing (the receipt lists every bad line).
-func (d *Daemon) applyRegistrationFile(rec *store.File, r io.ReaderAt) {
-	now := time.Now().UTC()
-	rows, err := recipients.Parse(io.NewSectionReader(r, 0, rec.Size), now)
-	if err != nil {
-		d.rejectFile(rec, rejectInvalid, "registration file: "+err.Error())
+// askKivra asks Kivra's usermatch about the chunk's buyers before their
+// routing transaction, when the Kivra lane's transport can be asked.
+func (d *Daemon) askKivra(ctx context.Context, tenant string, items []formats.Item) {
+	l := d.lanes[outbound.Kivra]
+	if l == nil {
 		return
 	}
-	err = d.store.Update(func(tx store.Tx) error {
-		added, revoked, err := applyRows(tx, rec.Tenant, "file "+rec.Name, rows, now)
-		if err != nil {
-			return err
-		}
-		f, err := tx.File(rec.ID)
-		if err != nil {
-			return err
-		}
-		f.Format, f.State = "recipients", store.FileApplied
-		f.Reason = fmt.Sprintf("registration file applied: %d registrations added, %d revoked", added, revoked)
-		return tx.PutFile(f)
-	})
-	if err != nil {
-		d.rejectFile(rec, rejectInvalid, "registration file: nothing applied: "+err.Error())
-		return
+	if m, ok := l.get().transport.(registry.UserMatcher); ok {
+		d.registry.AskKivra(ctx, m, tenant, items)
 	}
-	d.log.Info("registration file applied", "tenant", rec.Tenant, "file", rec.ID, "name", rec.Name, "rows", len(rows))
-	d.receipts.touch(rec.ID)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/multikanal/multikanal/formats"
 	ag "github.com/multikanal/multikanal/formats/autogiro"
 	"github.com/multikanal/multikanal/gateway/errkind"
+	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound"
 )
@@ -240,7 +241,7 @@ var accountPattern = regexp.MustCompile(`^(\d{4})(-\d)?[\s,-]+(\d[\d\s-]*)$`)
 
 // orderIdentity is what makes two orders the same order.
 func orderIdentity(o *store.MandateOrder) string {
-	return strings.Join([]string{o.Action, payerKey(o.Payer), o.Account, o.PersonalID, payerKey(o.NewPayer)}, "|")
+	return strings.Join([]string{o.Action, route.PayerKey(o.Payer), o.Account, o.PersonalID, route.PayerKey(o.NewPayer)}, "|")
 }
 
 // awaitsApproval reports whether the payer signed a mandate in an internet
@@ -250,7 +251,7 @@ func orderIdentity(o *store.MandateOrder) string {
 // it says why, naming a mandate under enquiry at the payer's bank (status
 // 2 "under förfrågan") or an active one, which have nothing to answer.
 func awaitsApproval(tx store.Tx, tenant, payer string, now time.Time) (bool, string) {
-	regs, err := tx.Registrations(tenant, store.RecipientKey{Type: store.KeyCustomer, Value: payerKey(payer)})
+	regs, err := tx.Registrations(tenant, store.RecipientKey{Type: store.KeyCustomer, Value: route.PayerKey(payer)})
 	if err != nil {
 		return false, err.Error()
 	}

@@ -203,7 +203,7 @@ func TestKivraRateLimitedThenErrorsThenRecovers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := d.ImportRecipients("demo", "outage test", rows); err != nil {
+	if _, _, err := d.registry.Import("demo", "outage test", rows); err != nil {
 		t.Fatal(err)
 	}
 	drop(t, d, "kivra.csv", exampleBatch(t, "2025-1004", n))

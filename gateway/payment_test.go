@@ -22,6 +22,7 @@ import (
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats"
 	ag "github.com/multikanal/multikanal/formats/autogiro"
+	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound"
 )
@@ -104,7 +105,7 @@ func TestPaymentTextOnEveryChannel(t *testing.T) {
 	d := startTestDaemon(t, nil, nil)
 	dropBankFiles(t, d)
 	var hist string
-	d.store.View(func(tx store.Tx) error { hist = mandateHistory(tx, "demo", "102"); return nil })
+	d.store.View(func(tx store.Tx) error { hist = route.MandateHistory(tx, "demo", "102"); return nil })
 	if !strings.Contains(hist, "autogiro_exempelfiler_medgivandeavisering_sv.txt line 10") {
 		t.Fatalf("payer 102's mandate is not cancelled by the advice: %q", hist)
 	}
@@ -396,12 +397,12 @@ func TestPayerNumberConflictIsRefused(t *testing.T) {
 	var r *Receipt
 	waitUntil(t, func() bool { var err error; r, err = d.buildReceipt(fileID(4)); return err == nil && r.Final })
 	doc := r.Documents[0]
-	if doc.State != store.DocRejected || !strings.Contains(doc.Reason, RulePayer) ||
+	if doc.State != store.DocRejected || !strings.Contains(doc.Reason, route.RulePayer) ||
 		!strings.Contains(doc.Reason, "payer number 999") || !strings.Contains(doc.Reason, "payer number 101") {
-		t.Errorf("%s: %s, want rejected by %s naming 999 and 101", doc.State, doc.Reason, RulePayer)
+		t.Errorf("%s: %s, want rejected by %s naming 999 and 101", doc.State, doc.Reason, route.RulePayer)
 	}
-	if len(doc.Problems) == 0 || doc.Problems[len(doc.Problems)-1].Rule != RulePayer {
-		t.Errorf("problems %+v, want %s", doc.Problems, RulePayer)
+	if len(doc.Problems) == 0 || doc.Problems[len(doc.Problems)-1].Rule != route.RulePayer {
+		t.Errorf("problems %+v, want %s", doc.Problems, route.RulePayer)
 	}
 	d.store.View(func(tx store.Tx) error {
 		for _, ch := range []string{outbound.AutoGiro, outbound.Email} {
@@ -474,8 +475,8 @@ func TestNoAccountOnTheInvoice(t *testing.T) {
 		d := startTestDaemon(t, func(c *config.Config) { c.Tenants[0].Bankgiro, c.Tenants[0].Plusgiro = "", "" }, nil)
 		drop(t, d, "b.csv", noAccount(t))
 		doc, _ := finalDoc(t, d)
-		if doc.State != store.DocRejected || !strings.Contains(doc.Reason, RulePayment) || !strings.Contains(doc.Reason, "no way to pay") {
-			t.Errorf("%s: %s, want rejected by %s", doc.State, doc.Reason, RulePayment)
+		if doc.State != store.DocRejected || !strings.Contains(doc.Reason, route.RulePayment) || !strings.Contains(doc.Reason, "no way to pay") {
+			t.Errorf("%s: %s, want rejected by %s", doc.State, doc.Reason, route.RulePayment)
 		}
 	})
 }
@@ -553,7 +554,7 @@ func TestConvertRendersThePaymentDecision(t *testing.T) {
 	noWay := setColumn(t, setColumn(t, body, "seller_bankgiro", ""), "ocr", "")
 	os.WriteFile(in, noWay, 0o644)
 	cfg.Tenants[0].Bankgiro = ""
-	if c, err = Convert(cfg, "demo", in, nil); err != nil || c.Rejected != 1 || !strings.Contains(c.Documents[0].Error, RulePayment) {
+	if c, err = Convert(cfg, "demo", in, nil); err != nil || c.Rejected != 1 || !strings.Contains(c.Documents[0].Error, route.RulePayment) {
 		t.Errorf("no way to pay: %v %+v", err, c.Documents)
 	}
 }

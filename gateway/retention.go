@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/gateway/registry"
+	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/gateway/store"
 )
 
@@ -376,7 +378,7 @@ func (d *Daemon) summariseDocs(ctx context.Context, fileID string, anonymise boo
 				if doc.Summarised.IsZero() {
 					if len(doc.Keys) == 0 {
 						if body, err := tx.Body(id); err == nil {
-							doc.Keys = d.keyHashes(docKeys(body, now))
+							doc.Keys = d.keyHashes(registry.Keys(body, now))
 						}
 					}
 					rm, err := tx.RemovePayload(doc)
@@ -423,7 +425,7 @@ func (d *Daemon) forgetCollection(tx store.Tx, doc *store.Doc) error {
 	if doc.Collection == nil || doc.Collection.Payer == "" {
 		return nil
 	}
-	_, err := tx.RemoveCollectionRefs(doc.Tenant, payerKey(doc.Collection.Payer), doc.ID)
+	_, err := tx.RemoveCollectionRefs(doc.Tenant, route.PayerKey(doc.Collection.Payer), doc.ID)
 	return err
 }
 

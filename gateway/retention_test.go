@@ -286,7 +286,7 @@ func TestEraseByKeyLeavesAnAuditLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := d.ImportRecipients("demo", "test", rows); err != nil {
+	if _, _, err := d.registry.Import("demo", "test", rows); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(d.httpHandler())
@@ -341,8 +341,8 @@ func TestEraseByKeyLeavesAnAuditLine(t *testing.T) {
 	if body || doc.Buyer != "" || doc.Address != "" || doc.Keys != nil || doc.Anonymised.IsZero() || doc.Number != "2025-1004" {
 		t.Errorf("after the erasure: body %v, %+v", body, doc)
 	}
-	if r, _ := d.RecipientsByKey("demo", "pnr:198112189876"); len(r.Registrations) != 0 {
-		t.Errorf("registrations left: %+v", r.Registrations)
+	if _, regs, _ := d.registry.ByKey("demo", "pnr:198112189876"); len(regs) != 0 {
+		t.Errorf("registrations left: %+v", regs)
 	}
 	docs, bodies, _ := docsOf(t, d, f.ID)
 	if len(docs) != 3 || bodies != 2 {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound"
 )
@@ -94,13 +95,13 @@ func TestRoutingTable(t *testing.T) {
 			var r *Receipt
 			waitUntil(t, func() bool { r, err = d.buildReceipt("F0000001"); return err == nil && r.Final })
 			doc := r.Documents[0]
-			route := routeSummary(doc.Route)
+			steps := route.Summary(doc.Route)
 			reason := c.reason
 			if c.collect != "" {
 				reason = "" // checked on the collection below
 			}
-			if doc.State != c.state || doc.Channel != c.channel || !strings.Contains(doc.Reason+" | "+route, reason) {
-				t.Errorf("%s on %q, want %s on %q with %q\nreason: %s\nroute: %s", doc.State, doc.Channel, c.state, c.channel, reason, doc.Reason, route)
+			if doc.State != c.state || doc.Channel != c.channel || !strings.Contains(doc.Reason+" | "+steps, reason) {
+				t.Errorf("%s on %q, want %s on %q with %q\nreason: %s\nroute: %s", doc.State, doc.Channel, c.state, c.channel, reason, doc.Reason, steps)
 			}
 			if c.collect != "" {
 				if doc.Collection == nil || doc.Collection.State != c.collect || !strings.Contains(doc.Collection.Reason+" "+doc.Reason, c.reason) {

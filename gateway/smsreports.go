@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound"
 	"github.com/multikanal/multikanal/outbound/sms"
@@ -67,7 +68,7 @@ func (d *Daemon) applySMSReport(rep sms.Report) error {
 			}
 			return tx.AppendEvent(doc, store.Event{At: now, State: doc.State, Channel: dl.Channel, Reason: "the handset confirmed delivery " + rep.Delivered.Format(time.RFC3339)})
 		case sms.StatusFailed:
-			next, err = d.failDelivered(tx, dl, doc, "the SMS gateway reports the message was not delivered to the handset", now)
+			next, err = route.FailDelivered(tx, d.lanes, dl, doc, "the SMS gateway reports the message was not delivered to the handset", now)
 			return err
 		}
 		return nil

@@ -1,4 +1,4 @@
-package gateway
+package route
 
 import (
 	"errors"
@@ -11,8 +11,8 @@ import (
 	"github.com/multikanal/multikanal/outbound"
 )
 
-// ruleDuplicate names the duplicate rule in problems and receipts.
-const ruleDuplicate = "MK-DUPLICATE"
+// RuleDuplicate names the duplicate rule in problems and receipts.
+const RuleDuplicate = "MK-DUPLICATE"
 
 // duplicate checks, inside the routing transaction, whether the tenant has
 // sent the document before: the same seller, kind and number (store.DocKey),
@@ -28,7 +28,7 @@ const ruleDuplicate = "MK-DUPLICATE"
 // collected twice: a copy of an invoice whose payment collection (AutoGiro)
 // is under way is refused, and `multikanal docs resend` delivers the first
 // document again instead, without a second withdrawal.
-func duplicate(tx store.Tx, t *tenantState, doc *store.Doc, body *formats.Document, now time.Time) (refused bool, err error) {
+func duplicate(tx Tx, t config.Tenant, doc *store.Doc, body *formats.Document, now time.Time) (refused bool, err error) {
 	key, ok := store.DocKeyOf(body)
 	if !ok {
 		return false, nil
@@ -53,7 +53,7 @@ func duplicate(tx store.Tx, t *tenantState, doc *store.Doc, body *formats.Docume
 	earlier := fmt.Sprintf("%s: %s from seller %s was received before in file %q (%s) as document %s (%s)",
 		body.Label(), kindName(body.Kind), sellerName(body.Seller), file.Name, file.ID, first.ID, first.State)
 	problem := func(sev formats.Severity, what string) formats.Problem {
-		p := formats.Problem{Rule: ruleDuplicate, Severity: sev, Message: earlier + "; " + what}
+		p := formats.Problem{Rule: RuleDuplicate, Severity: sev, Message: earlier + "; " + what}
 		doc.Problems = append(doc.Problems, p)
 		return p
 	}
@@ -63,7 +63,7 @@ func duplicate(tx store.Tx, t *tenantState, doc *store.Doc, body *formats.Docume
 		return true, tx.AppendEvent(doc, store.Event{At: now, State: store.DocRejected, Reason: doc.Reason})
 	}
 	resend := body.Resend
-	if !resend && t.cfg.Duplicates != config.DuplicatesWarn {
+	if !resend && t.Duplicates != config.DuplicatesWarn {
 		return refuse(fmt.Sprintf("not sent again. To send it again on purpose, mark it as a resend (CSV column resend = yes, or the UBL note %q), or run: multikanal docs resend %s", "#multikanal:resend=yes", first.ID))
 	}
 	if c := first.Collection; c != nil && c.Method == outbound.AutoGiro && c.State != store.PaymentOpen {

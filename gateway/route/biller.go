@@ -1,9 +1,11 @@
-package gateway
+package route
 
 import (
 	"slices"
+	"time"
 
 	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/formats/validate"
 )
 
@@ -31,4 +33,18 @@ func billerRules(t config.Tenant) *validate.Biller {
 	add(&b.Plusgiros, t.Plusgiro)
 	add(&b.IBANs, t.IBAN)
 	return b
+}
+
+// ValidateOptions are the rules a document of the tenant is validated
+// against now, by routing and by a resend alike.
+func ValidateOptions(t config.Tenant, now time.Time) validate.Options {
+	return validate.Options{Now: now, Biller: billerRules(t), OCRLengthDigit: t.OCRLengthDigit}
+}
+
+// OfflineCollection says why convert never decides AutoGiro.
+func OfflineCollection(doc *formats.Document) string {
+	if payer := doc.MandateReference(); payer != "" {
+		return "collection: not decided offline: convert has no registry, so no AutoGiro mandate of payer " + payer + " is known and the invoice is shown paid by transfer"
+	}
+	return "no AutoGiro collection"
 }

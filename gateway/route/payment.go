@@ -1,4 +1,4 @@
-package gateway
+package route
 
 import (
 	"errors"
@@ -10,66 +10,11 @@ import (
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/formats/recipients"
-	"github.com/multikanal/multikanal/formats/validate"
+	"github.com/multikanal/multikanal/gateway/registry"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound"
 	agchannel "github.com/multikanal/multikanal/outbound/autogiro"
 )
-
-// route validates a parsed document, decides its channel and creates its
-// first delivery. It records every decision with its reason on doc and in
-// its history. It returns the delivery to queue, or nil when the document
-// ends here (rejected, held, or no channel reaches the recipient), and the
-// payment collection delivery when there is one.
-func (d *Daemon) route(tx store.Tx, t *tenantState, doc *store.Doc, body *formats.Document, now time.Time) (*store.Delivery, *store.Delivery, error) {
-	event := func(state store.DocState, channel, reason string) error {
-		doc.State, doc.Updated = state, now
-		return tx.AppendEvent(doc, store.Event{At: now, State: state, Channel: channel, Reason: reason})
-	}
-	problems := validate.Document(body, validateOptions(t.cfg, now))
-	doc.Problems = problems
-	if errs := problems.Errors(); len(errs) > 0 {
-		doc.Reason = errs.Error()
-		return nil, nil, event(store.DocRejected, "", doc.Reason)
-	}
-	if key, ok := t.held(body); ok {
-		doc.Reason = "held: recipient " + key + " is on the tenant's do-not-send list"
-		return nil, nil, event(store.DocHeld, "", doc.Reason)
-	}
-	if refused, err := duplicate(tx, t, doc, body, now); refused || err != nil {
-		return nil, nil, err
-	}
-	reg := txRegistry{tx: tx, tenant: doc.Tenant, now: now}
-	// How the customer pays is decided before the channels are asked:
-	// what a channel can carry (Peppol's rules, e-faktura's) depends on it.
-	collect, err := d.collection(tx, t, reg, doc, body, now)
-	if p := (formats.Problem{}); errors.As(err, &p) {
-		doc.Problems = append(doc.Problems, p)
-		doc.Reason = p.Error()
-		return nil, nil, event(store.DocRejected, "", doc.Reason)
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	doc.Route = d.decide(t, body, reg)
-	if err := followInvoice(tx, doc, body); err != nil {
-		return nil, nil, err
-	}
-	if body.Kind == formats.KindInvoice && body.Number != "" {
-		if err := tx.PutNumberRef(doc.Tenant, body.Number, doc.ID); err != nil {
-			return nil, nil, err
-		}
-	}
-	if err := indexPaymentRefs(tx, doc, body); err != nil {
-		return nil, nil, err
-	}
-	doc.Tried = 0
-	if err := event(store.DocRouted, "", routeSummary(doc.Route)); err != nil {
-		return nil, nil, err
-	}
-	dl, err := d.nextDelivery(tx, doc, now, "")
-	return dl, collect, err
-}
 
 // collection decides how the document is paid, which is separate from
 // distribution: an invoice that names an AutoGiro payer number (BT-89)
@@ -79,7 +24,7 @@ func (d *Daemon) route(tx store.Tx, t *tenantState, doc *store.Doc, body *format
 // (body.Payment), which every channel renders: AutoGiro exactly when a
 // withdrawal is queued, otherwise a transfer (or nothing to pay). A
 // document it refuses gets a formats.Problem as the error, naming the rule.
-func (d *Daemon) collection(tx store.Tx, t *tenantState, reg txRegistry, doc *store.Doc, body *formats.Document, now time.Time) (withdrawal *store.Delivery, err error) {
+func collection(tx Tx, chans Channels, t config.Tenant, reg registry.Lookup, doc *store.Doc, body *formats.Document, now time.Time) (withdrawal *store.Delivery, err error) {
 	defer func() {
 		if err != nil {
 			return
@@ -93,13 +38,13 @@ func (d *Daemon) collection(tx store.Tx, t *tenantState, reg txRegistry, doc *st
 			payer = withdrawal.To
 		}
 		var pay formats.Payment
-		if pay, err = paymentFor(t.cfg, body, payer, why, now); err == nil {
+		if pay, err = PaymentFor(t, body, payer, why, now); err == nil {
 			body.Payment = &pay
 		}
 	}()
 	payer := body.MandateReference()
 	refund := body.Kind == formats.KindCreditNote
-	if payer == "" || refund && (t.cfg.AutoGiro == nil || !t.cfg.AutoGiro.RefundCreditNotes) {
+	if payer == "" || refund && (t.AutoGiro == nil || !t.AutoGiro.RefundCreditNotes) {
 		return nil, nil
 	}
 	col := &store.Collection{Method: outbound.AutoGiro, Payer: payer, At: now}
@@ -108,13 +53,13 @@ func (d *Daemon) collection(tx store.Tx, t *tenantState, reg txRegistry, doc *st
 		return tx.AppendEvent(doc, store.Event{At: now, State: doc.State, Channel: outbound.AutoGiro, Reason: "collection: " + col.Reason})
 	}
 	switch {
-	case t.cfg.AutoGiro == nil:
+	case t.AutoGiro == nil:
 		col.State, col.Reason = store.PaymentOpen, "the invoice names AutoGiro payer "+payer+" but the tenant has no AutoGiro agreement configured"
 		return nil, record()
 	case body.Totals.Payable == 0 || body.Totals.Payable < 0 && !refund:
 		col.State, col.Reason = store.PaymentOpen, "nothing to withdraw: the amount due is "+body.Totals.Payable.String()
 		return nil, record()
-	case d.lanes[outbound.AutoGiro] == nil:
+	case !hasChannel(chans, outbound.AutoGiro):
 		col.State, col.Reason = store.PaymentOpen, "the autogiro channel is not available in this build"
 		return nil, record()
 	}
@@ -130,7 +75,7 @@ func (d *Daemon) collection(tx store.Tx, t *tenantState, reg txRegistry, doc *st
 		return nil, err
 	}
 	if mandate == nil {
-		col.State, col.Reason = store.PaymentOpen, "no active AutoGiro mandate for payer "+payer+mandateHistory(tx, doc.Tenant, payer)
+		col.State, col.Reason = store.PaymentOpen, "no active AutoGiro mandate for payer "+payer+MandateHistory(tx, doc.Tenant, payer)
 		return nil, record()
 	}
 	// The withdrawal goes out under the mandate's own payer number, the
@@ -153,7 +98,7 @@ func (d *Daemon) collection(tx store.Tx, t *tenantState, reg txRegistry, doc *st
 	if err := tx.PutDelivery(dl); err != nil {
 		return nil, err
 	}
-	if err := tx.PutCollectionRef(doc.Tenant, payerKey(payer), refKey(agchannel.Reference(body)), doc.ID); err != nil {
+	if err := tx.PutCollectionRef(doc.Tenant, PayerKey(payer), RefKey(agchannel.Reference(body)), doc.ID); err != nil {
 		return nil, err
 	}
 	return dl, record()
@@ -174,25 +119,25 @@ const (
 // any other key: customer number, personnummer), the invoice is refused:
 // a biller's wrong payer number must neither charge another payer's
 // account nor go out under a number Bankgirot rejects.
-func payerMandate(tx store.Tx, reg txRegistry, body *formats.Document, payer string) (*store.Registration, error) {
-	value, err := recipients.NormaliseKey(store.KeyCustomer, payer, reg.now)
+func payerMandate(tx store.RegistryTx, reg registry.Lookup, body *formats.Document, payer string) (*store.Registration, error) {
+	value, err := recipients.NormaliseKey(store.KeyCustomer, payer, reg.Now)
 	if err != nil {
-		value = payerKey(payer)
+		value = PayerKey(payer)
 	}
-	regs, err := tx.Registrations(reg.tenant, store.RecipientKey{Type: store.KeyCustomer, Value: value})
+	regs, err := tx.Registrations(reg.Tenant, store.RecipientKey{Type: store.KeyCustomer, Value: value})
 	if err != nil {
 		return nil, err
 	}
 	var own *store.Registration
 	for _, r := range regs {
-		if r.Channel == outbound.AutoGiro && r.Active(reg.now) && (own == nil || r.ValidFrom.After(own.ValidFrom)) {
+		if r.Channel == outbound.AutoGiro && r.Active(reg.Now) && (own == nil || r.ValidFrom.After(own.ValidFrom)) {
 			own = r
 		}
 	}
 	if own != nil {
 		return own, nil
 	}
-	other, err := reg.find(body, outbound.AutoGiro)
+	other, err := reg.Find(body, outbound.AutoGiro)
 	if err != nil || other == nil {
 		return nil, err
 	}
@@ -214,7 +159,7 @@ func mandatePayer(r *store.Registration) string {
 	return ""
 }
 
-// paymentFor is how the customer settles the document, given the payer
+// PaymentFor is how the customer settles the document, given the payer
 // number a withdrawal is queued under ("" when none): AutoGiro with that
 // payer on the due date (the next bank day when the due date is not
 // after today, as the payment file says GENAST then); nothing for a
@@ -222,7 +167,7 @@ func mandatePayer(r *store.Registration) string {
 // invoice names, or to the tenant's bankgiro or plusgiro when it names
 // none. An amount due with no account at all is refused (RulePayment).
 // why is the collection's reason, kept with the decision.
-func paymentFor(t config.Tenant, body *formats.Document, payer, why string, now time.Time) (formats.Payment, error) {
+func PaymentFor(t config.Tenant, body *formats.Document, payer, why string, now time.Time) (formats.Payment, error) {
 	p := body.OwnPayment()
 	switch {
 	case p.Method == formats.PayNothing:
@@ -286,12 +231,14 @@ func tenantAccounts(t config.Tenant) string {
 
 // payerKey and refKey are how bank files and our records meet: Bankgirot
 // pads payer numbers with zeros and echoes references zero-filled.
-func payerKey(payer string) string { return strings.TrimLeft(strings.TrimSpace(payer), "0") }
-func refKey(ref string) string     { return strings.Trim(strings.TrimSpace(ref), "0 ") }
+func PayerKey(payer string) string { return strings.TrimLeft(strings.TrimSpace(payer), "0") }
 
-// mandateHistory explains why a payer has no active mandate, when the
-// registry knows an earlier one.
-func mandateHistory(tx store.Tx, tenant, payer string) string {
+func RefKey(ref string) string { return strings.Trim(strings.TrimSpace(ref), "0 ") }
+
+// MandateHistory explains why a payer has no active mandate, when the
+// registry knows an earlier one: " (the mandate was cancelled DATE by
+// SOURCE)", or "".
+func MandateHistory(tx store.RegistryTx, tenant, payer string) string {
 	key, err := recipients.NormaliseKey(store.KeyCustomer, payer, time.Now())
 	if err != nil {
 		return ""
@@ -312,139 +259,34 @@ func dueOrNow(body *formats.Document) string {
 	return body.DueDate.String()
 }
 
-// followInvoice puts a credit note on the route of the invoice it credits:
-// the buyer should find both in the same place. When that channel cannot
-// reach the buyer now, the normal priority stands and the reason says so.
-func followInvoice(tx store.Tx, doc *store.Doc, body *formats.Document) error {
-	if body.Kind != formats.KindCreditNote || len(body.Preceding) == 0 || len(doc.Route) == 0 {
+// indexPaymentRefs indexes a routed invoice under the references a payment
+// of it can carry: its OCR number, its invoice number, and the reference
+// its AutoGiro withdrawal carries (the end of a long invoice number).
+func indexPaymentRefs(tx store.CollectionTx, doc *store.Doc, body *formats.Document) error {
+	if body.Kind != formats.KindInvoice || body.Totals.Payable <= 0 {
 		return nil
 	}
-	number := body.Preceding[0].Number
-	id, err := tx.NumberRef(doc.Tenant, number)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	inv, err := tx.Doc(id)
-	if err != nil || inv.Channel == "" {
-		return err
-	}
-	for i, step := range doc.Route {
-		if step.Channel != inv.Channel {
-			continue
+	var done []string
+	for _, ref := range []string{body.PaymentReference(), body.Number, agchannel.Reference(body)} {
+		if k := PaymentRefKey(ref); k != "" && !slices.Contains(done, k) {
+			if err := tx.PutPaymentRef(doc.Tenant, k, doc.ID); err != nil {
+				return err
+			}
+			done = append(done, k)
 		}
-		if !step.Eligible {
-			doc.Route[i].Reason += fmt.Sprintf(" (invoice %s went by %s, but this credit note cannot)", number, inv.Channel)
-			return nil
-		}
-		step.Reason = fmt.Sprintf("credit note follows invoice %s (%s), sent by %s; %s", number, inv.ID, inv.Channel, step.Reason)
-		doc.Route = append([]store.RouteStep{step}, append(doc.Route[:i:i], doc.Route[i+1:]...)...)
-		return nil
 	}
 	return nil
 }
 
-// decide asks every channel of the tenant's priority list (or only the
-// forced one) whether it can reach the recipient.
-func (d *Daemon) decide(t *tenantState, body *formats.Document, reg outbound.Registry) []store.RouteStep {
-	channels := make(map[string]outbound.Channel, len(d.lanes))
-	for name, l := range d.lanes {
-		channels[name] = l.get().ch
-	}
-	return decideRoute(t.cfg.Priority, channels, reg, body)
+// PaymentRefKey is how a reference in a bank's report meets the invoice's:
+// Bg Max writes OCR numbers right-aligned or left-aligned, zero-filled or
+// blank-filled, and people write references in either case.
+func PaymentRefKey(ref string) string {
+	return strings.TrimLeft(strings.ToUpper(strings.Join(strings.Fields(ref), "")), "0")
 }
 
-// decideRoute is routing without a daemon, shared with `convert`.
-func decideRoute(priority []string, channels map[string]outbound.Channel, reg outbound.Registry, body *formats.Document) []store.RouteStep {
-	forced := strings.ToLower(strings.TrimSpace(body.ForcedChannel))
-	if forced != "" {
-		if _, ok := channels[forced]; !ok {
-			return []store.RouteStep{{Channel: forced, Reason: fmt.Sprintf("forced channel %q is not a channel of this gateway", forced)}}
-		}
-		priority = []string{forced}
-	}
-	steps := make([]store.RouteStep, 0, len(priority))
-	for _, name := range priority {
-		ch, ok := channels[name]
-		if !ok {
-			steps = append(steps, store.RouteStep{Channel: name, Reason: "channel not configured"})
-			continue
-		}
-		e := ch.Eligible(body, reg)
-		reason := e.Reason
-		if forced != "" {
-			reason = "forced by the input; " + reason
-		}
-		steps = append(steps, store.RouteStep{Channel: name, Eligible: e.OK, Address: e.Address, Reason: reason})
-	}
-	return steps
-}
-
-// nextDelivery moves the document to the next eligible route step after the
-// ones already tried, or marks it dead when none is left.
-func (d *Daemon) nextDelivery(tx store.Tx, doc *store.Doc, now time.Time, why string) (*store.Delivery, error) {
-	for doc.Tried < len(doc.Route) {
-		step := doc.Route[doc.Tried]
-		doc.Tried++
-		if !step.Eligible {
-			continue
-		}
-		l := d.lanes[step.Channel]
-		dl := &store.Delivery{
-			ID: doc.DeliveryID(step.Channel), DocID: doc.ID, Tenant: doc.Tenant, Channel: step.Channel,
-			To: step.Address, State: store.DeliveryQueued, Batched: l.get().batch != nil, Created: now, Updated: now,
-		}
-		if err := tx.PutDelivery(dl); err != nil {
-			return nil, err
-		}
-		doc.Channel, doc.Address = step.Channel, step.Address
-		doc.Reason = step.Channel + ": " + step.Reason
-		if why != "" {
-			doc.Reason = why + "; next: " + doc.Reason
-		}
-		doc.State, doc.Updated = store.DocQueued, now
-		return dl, tx.AppendEvent(doc, store.Event{At: now, State: store.DocQueued, Channel: step.Channel, Reason: doc.Reason})
-	}
-	doc.Channel, doc.Address = "", ""
-	doc.Reason = "no channel can reach the recipient: " + routeSummary(doc.Route)
-	if why != "" {
-		doc.Reason = why + "; no channel left: " + routeSummary(doc.Route)
-	}
-	doc.State, doc.Updated = store.DocDead, now
-	return nil, tx.AppendEvent(doc, store.Event{At: now, State: store.DocDead, Reason: doc.Reason})
-}
-
-// routeSummary explains a route in one line: "peppol: no electronic address
-// (BT-49) on the buyer; email: address in the invoice (buyer contact)".
-func routeSummary(steps []store.RouteStep) string {
-	parts := make([]string, 0, len(steps))
-	for _, s := range steps {
-		mark := "skipped, "
-		if s.Eligible {
-			mark = ""
-		}
-		parts = append(parts, s.Channel+": "+mark+s.Reason)
-	}
-	return strings.Join(parts, "; ")
-}
-
-// held reports whether the document's recipient is on the do-not-send list,
-// matching any of the recipient's keys.
-func (t *tenantState) held(body *formats.Document) (string, bool) {
-	if len(t.cfg.DoNotSend) == 0 {
-		return "", false
-	}
-	b := body.Buyer
-	keys := []string{b.CustomerNumber, b.PersonalID, b.LegalID.Value, b.Endpoint.Value, b.Contact.Email, body.MandateReference()}
-	if m, ok := formats.SwedishMobile(b.Contact.Phone); ok {
-		keys = append(keys, m)
-	}
-	for _, k := range keys {
-		if k != "" && slices.Contains(t.cfg.DoNotSend, k) {
-			return k, true
-		}
-	}
-	return "", false
+// hasChannel reports whether the gateway runs the channel.
+func hasChannel(chans Channels, name string) bool {
+	_, _, ok := chans.Channel(name)
+	return ok
 }

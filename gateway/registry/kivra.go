@@ -1,4 +1,4 @@
-package gateway
+package registry
 
 import (
 	"context"
@@ -10,9 +10,9 @@ import (
 	"github.com/multikanal/multikanal/outbound"
 )
 
-// userMatcher is Kivra's usermatch: which personnummer accept content from
+// UserMatcher is Kivra's usermatch: which personnummer accept content from
 // the biller. The Kivra api transport implements it.
-type userMatcher interface {
+type UserMatcher interface {
 	UserMatch(ctx context.Context, personnummers []string) ([]string, error)
 }
 
@@ -24,24 +24,16 @@ const kivraTTL = 24 * time.Hour
 // same person within the TTL does not ask again.
 const kivraNoMatch = "kivra-nomatch"
 
-// askKivra asks Kivra, in one request, about every personnummer in the
+// AskKivra asks Kivra, in one request, about every personnummer in the
 // chunk whose answer is not cached, and caches the answers in the registry
 // with their time to live. It runs before the chunk's routing transaction,
 // which must not wait on the network. When Kivra cannot be asked the
 // documents are routed without a Kivra match (the reason says so).
-func (d *Daemon) askKivra(ctx context.Context, tenant string, items []formats.Item) {
-	l := d.lanes[outbound.Kivra]
-	if l == nil {
-		return
-	}
-	matcher, ok := l.get().transport.(userMatcher)
-	if !ok {
-		return
-	}
+func (r *Registry) AskKivra(ctx context.Context, matcher UserMatcher, tenant string, items []formats.Item) {
 	now := time.Now().UTC()
 	var ask []string
 	seen := map[string]bool{}
-	err := d.store.View(func(tx store.Tx) error {
+	err := r.store.View(func(tx store.Tx) error {
 		for _, it := range items {
 			if it.Doc == nil || it.Doc.Buyer.PersonalID == "" {
 				continue
@@ -68,7 +60,7 @@ func (d *Daemon) askKivra(ctx context.Context, tenant string, items []formats.It
 		return nil
 	})
 	if err != nil {
-		d.log.Warn("kivra usermatch: the cached answers cannot be read; these documents are routed without a Kivra match", "tenant", tenant, "err", err)
+		r.log.Warn("kivra usermatch: the cached answers cannot be read; these documents are routed without a Kivra match", "tenant", tenant, "err", err)
 		return
 	}
 	if len(ask) == 0 {
@@ -78,7 +70,7 @@ func (d *Daemon) askKivra(ctx context.Context, tenant string, items []formats.It
 	defer cancel()
 	matched, err := matcher.UserMatch(actx, ask)
 	if err != nil {
-		d.log.Warn("kivra usermatch failed; these documents are routed without a Kivra match", "tenant", tenant, "asked", len(ask), "err", err)
+		r.log.Warn("kivra usermatch failed; these documents are routed without a Kivra match", "tenant", tenant, "asked", len(ask), "err", err)
 		return
 	}
 	yes := map[string]bool{}
@@ -86,17 +78,17 @@ func (d *Daemon) askKivra(ctx context.Context, tenant string, items []formats.It
 		yes[m] = true
 	}
 	source := fmt.Sprintf("Kivra usermatch %s", now.Format(time.RFC3339))
-	err = d.store.Update(func(tx store.Tx) error {
+	err = r.store.Update(func(tx store.Tx) error {
 		for _, pnr := range ask {
 			key := store.RecipientKey{Type: store.KeyPNR, Value: pnr}
 			channel := kivraNoMatch
 			if yes[pnr] {
 				channel = outbound.Kivra
 			}
-			if _, err := revokeActive(tx, tenant, key, kivraNoMatch, now, source); err != nil {
+			if _, err := RevokeActive(tx, tenant, key, kivraNoMatch, now, source); err != nil {
 				return err
 			}
-			if _, err := revokeActive(tx, tenant, key, outbound.Kivra, now, source); err != nil {
+			if _, err := RevokeActive(tx, tenant, key, outbound.Kivra, now, source); err != nil {
 				return err
 			}
 			err := tx.PutRegistration(&store.Registration{Tenant: tenant, Keys: []store.RecipientKey{key}, Channel: channel,
@@ -108,8 +100,8 @@ func (d *Daemon) askKivra(ctx context.Context, tenant string, items []formats.It
 		return nil
 	})
 	if err != nil {
-		d.log.Error("caching kivra usermatch answers failed", "err", err)
+		r.log.Error("caching kivra usermatch answers failed", "err", err)
 		return
 	}
-	d.log.Info("kivra usermatch", "tenant", tenant, "asked", len(ask), "matched", len(matched))
+	r.log.Info("kivra usermatch", "tenant", tenant, "asked", len(ask), "matched", len(matched))
 }
