@@ -123,7 +123,7 @@ func TestDeadNeedsAttentionUntilAcknowledged(t *testing.T) {
 		t.Errorf("after one ack: %d need attention %+v, %d acknowledged", st.NeedsAttention, st.Failures, st.DeadAcknowledged)
 	}
 
-	if _, err := d.AckDoc(doc1, "ops", "sent by hand"); err != nil {
+	if _, err := d.engine.Ack(doc1, "ops", "sent by hand"); err != nil {
 		t.Fatal(err)
 	}
 	html = page(t, d)
@@ -133,7 +133,7 @@ func TestDeadNeedsAttentionUntilAcknowledged(t *testing.T) {
 
 	// A retry clears the acknowledgement: dead again, it needs attention
 	// again.
-	if _, err := d.RetryDoc(doc0); err != nil {
+	if _, err := d.engine.Retry(doc0); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, func() bool {

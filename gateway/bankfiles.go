@@ -125,9 +125,9 @@ func (d *Daemon) applyBankFile(rec *store.File, r io.ReaderAt) {
 		return
 	}
 	d.log.Info("bank file applied", "tenant", rec.Tenant, "file", rec.ID, "name", rec.Name, "kind", f.Kind.String(), "summary", sum.String())
-	d.receipts.touch(rec.ID)
+	d.receipts.Touch(rec.ID)
 	for id := range sum.files {
-		d.receipts.touch(id)
+		d.receipts.Touch(id)
 	}
 }
 

@@ -396,7 +396,7 @@ func TestCancelledMandateDropsQueuedWithdrawal(t *testing.T) {
 	wantPayment(t, "602", p["2025-9602"], store.PaymentCancelled, "payer number was changed", "medav2.txt line 4")
 	wantPayment(t, "603", p["2025-9603"], store.PaymentScheduled)
 
-	b.d.engine.cutoff("demo", func(ch string) bool { return ch == "autogiro" })
+	b.d.engine.Cutoff("demo", func(ch string) bool { return ch == "autogiro" })
 	var files []*ag.File
 	waitUntil(t, func() bool { files = b.paymentFiles(); return len(files) == 1 })
 	var payers []string

@@ -117,6 +117,6 @@ func (d *Daemon) refuseOverQuota(rec *store.File) bool {
 	}
 	d.log.Warn("file refused: store over its quota", "tenant", rec.Tenant, "file", rec.ID, "name", rec.Name, "reason", why)
 	d.metrics.fileRejected(rec.Tenant, rejectQuota)
-	d.receipts.touch(rec.ID)
+	d.receipts.Touch(rec.ID)
 	return true
 }

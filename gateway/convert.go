@@ -11,6 +11,7 @@ import (
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/formats/validate"
+	"github.com/multikanal/multikanal/gateway/deliver"
 	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound"
@@ -79,7 +80,7 @@ func Convert(cfg *config.Config, tenantID, path string, each func(ConvertedDoc) 
 		return out, fmt.Errorf("%w: %v", ErrUnreadable, err)
 	}
 	out.Format = reader.Name()
-	all, err := Channels(cfg, nil)
+	all, err := deliver.Channels(cfg, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +143,7 @@ func NewRenderer(cfg *config.Config, tenantID, dir string) (*Renderer, error) {
 	if t == nil {
 		return nil, fmt.Errorf("tenant %q is not in the configuration", tenantID)
 	}
-	biller, err := billerOf(*t)
+	biller, err := deliver.BillerOf(*t)
 	if err != nil && cfg.Embedded && t.AutoGiro != nil {
 		// The daemon writes the demo's seal key on its first start; convert
 		// may run before that. It is Bankgirot's published test key.
@@ -151,7 +152,7 @@ func NewRenderer(cfg *config.Config, tenantID, dir string) (*Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	all, err := Channels(cfg, nil)
+	all, err := deliver.Channels(cfg, nil)
 	if err != nil {
 		return nil, err
 	}

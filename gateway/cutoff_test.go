@@ -40,22 +40,6 @@ func TestCutoffMaxCount(t *testing.T) {
 	}
 }
 
-func TestNextScheduledCutoff(t *testing.T) {
-	d := startTestDaemon(t, func(c *config.Config) {
-		c.Channels.Print.Cutoff = config.Cutoff{Times: []string{"06:00", "14:00"}}
-		c.Channels.Efaktura.Cutoff = config.Cutoff{Times: []string{"14:00"}}
-	}, nil)
-	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.Local)
-	next, channels := d.engine.nextScheduledCutoff(now)
-	if want := time.Date(2026, 11, 27, 14, 0, 0, 0, time.Local); !next.Equal(want) || !channels["print"] || !channels["efaktura"] || len(channels) != 2 {
-		t.Errorf("next cut-off %v %v, want %v for print and efaktura", next, channels, want)
-	}
-	next, channels = d.engine.nextScheduledCutoff(time.Date(2026, 11, 27, 15, 0, 0, 0, time.Local))
-	if want := time.Date(2026, 11, 28, 6, 0, 0, 0, time.Local); !next.Equal(want) || !channels["print"] || len(channels) != 1 {
-		t.Errorf("after 14:00: %v %v, want %v for print", next, channels, want)
-	}
-}
-
 // A channel's rate limit spaces its sends, across all its workers.
 func TestRateLimit(t *testing.T) {
 	email := &timedTransport{}
@@ -63,9 +47,9 @@ func TestRateLimit(t *testing.T) {
 		c.Channels.Email.RateLimit = 20 // a send every 50 ms
 		c.Channels.Email.Workers = 4
 	}, nil)
-	p := *d.lanes["email"].get()
-	p.transport = email
-	d.lanes["email"].parts.Store(&p)
+	p := *d.lanes["email"].Get()
+	p.Transport = email
+	d.lanes["email"].Set(&p)
 	drop(t, d, "mail.csv", emailBatch(t, 6))
 	waitUntil(t, func() bool { return email.count() == 6 })
 	// The limiter hands out slots 50 ms apart from the first send on; a

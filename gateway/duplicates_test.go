@@ -240,7 +240,7 @@ func TestCollectedInvoiceIsResentWithoutASecondWithdrawal(t *testing.T) {
 	if payments() != 1 {
 		t.Fatalf("%d payment files, want 1", payments())
 	}
-	if _, err := d.ResendDoc(first.ID, "test", "the payer lost the e-mail"); err != nil {
+	if _, err := d.engine.Resend(first.ID, "test", "the payer lost the e-mail"); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, func() bool {

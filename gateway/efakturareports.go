@@ -91,9 +91,9 @@ func (d *Daemon) applyEfakturaReport(rec *store.File, r io.ReaderAt) {
 		d.rejectFile(rec, rejectInvalid, "e-faktura report: nothing applied: "+err.Error())
 		return
 	}
-	d.engine.requeue(next...)
-	d.receipts.touch(rec.ID)
+	d.engine.Requeue(next...)
+	d.receipts.Touch(rec.ID)
 	for id := range files {
-		d.receipts.touch(id)
+		d.receipts.Touch(id)
 	}
 }

@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/gateway/deliver"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound"
 	"github.com/multikanal/multikanal/outbound/spool"
@@ -82,9 +82,9 @@ func startTestDaemon(t testing.TB, mutate func(*config.Config), fakes map[string
 		t.Fatal(err)
 	}
 	for name, f := range fakes {
-		p := *d.lanes[name].get()
-		p.transport = f
-		d.lanes[name].parts.Store(&p)
+		p := *d.lanes[name].Get()
+		p.Transport = f
+		d.lanes[name].Set(&p)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -236,7 +236,7 @@ func TestSettledReceiptSkipsThePace(t *testing.T) {
 		w.dirty["F0000001"] = true
 		w.next["F0000001"] = time.Now().Add(time.Hour)
 		w.mu.Unlock()
-		w.touch("F0000001")
+		w.Touch("F0000001")
 	}
 	exists := func() bool { _, err := os.Stat(path); return err == nil }
 	hold(true)
@@ -291,9 +291,9 @@ func TestGroupedSendsFlushOnceAndRetryAFailedFlush(t *testing.T) {
 		t.Fatal(err)
 	}
 	fc := &flushCounter{Spool: sp, failFirst: 1}
-	p := *d.lanes["email"].get()
-	p.transport = fc
-	d.lanes["email"].parts.Store(&p)
+	p := *d.lanes["email"].Get()
+	p.Transport = fc
+	d.lanes["email"].Set(&p)
 
 	const n = 300
 	drop(t, d, "batch.csv", emailBatch(t, n))
@@ -326,37 +326,11 @@ func TestGroupedSendsFlushOnceAndRetryAFailedFlush(t *testing.T) {
 	if fc.unflushed != n+retried {
 		t.Errorf("%d sends for %d deliveries, %d of them retried", fc.unflushed, n, retried)
 	}
-	if retried == 0 || retried > maxSendGroup {
-		t.Errorf("%d deliveries retried after one failed flush, want its group (1..%d)", retried, maxSendGroup)
+	if retried == 0 || retried > deliver.MaxSendGroup {
+		t.Errorf("%d deliveries retried after one failed flush, want its group (1..%d)", retried, deliver.MaxSendGroup)
 	}
 	if fc.flushes > n/4 {
 		t.Errorf("%d flushes for %d sends: the sends were not grouped", fc.flushes, fc.unflushed)
 	}
 	t.Logf("%d sends, %d flushes, %d retried after the failed flush", fc.unflushed, fc.flushes, retried)
-}
-
-// A worker takes a fair share of a short queue, so its messages are rendered
-// by every worker; a long queue gives full groups; batch and confirmation
-// jobs stop a group.
-func TestPopPlainTakesAFairShare(t *testing.T) {
-	q := newJobQueue()
-	for i := range 12 {
-		q.push(job{id: fmt.Sprint(i)})
-	}
-	if got := q.popPlain(63, 4); len(got) != 3 || got[0] != "0" {
-		t.Errorf("short queue: took %v, want 3 of 12 for one of 4 workers", got)
-	}
-	for i := range 1000 {
-		q.push(job{id: fmt.Sprint(100 + i)})
-	}
-	if got := q.popPlain(63, 4); len(got) != 63 {
-		t.Errorf("long queue: took %d, want 63", len(got))
-	}
-	q = newJobQueue()
-	q.push(job{id: "a"})
-	q.push(job{id: "b", confirm: true})
-	q.push(job{id: "c"})
-	if got := q.popPlain(63, 1); len(got) != 1 || got[0] != "a" {
-		t.Errorf("took %v, want [a]: a confirmation job ends the group", got)
-	}
 }

@@ -180,7 +180,7 @@ func (d *Daemon) Erase(ctx context.Context, tenant string, req EraseRequest) (*E
 		// Rewritten only where the tenant has not deleted it yet.
 		for id, f := range files {
 			if f.ReceiptRemoved.IsZero() && d.receiptPath(f) != "" {
-				d.receipts.touch(id)
+				d.receipts.Touch(id)
 				rep.Receipts++
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/multikanal/multikanal/gateway/deliver"
 	"github.com/multikanal/multikanal/gateway/errkind"
 	"github.com/multikanal/multikanal/gateway/store"
 )
@@ -21,9 +22,9 @@ func TestStatusOfKinds(t *testing.T) {
 		want int
 	}{
 		{fmt.Errorf("document F1-1 %w", store.ErrNotFound), http.StatusNotFound},
-		{fmt.Errorf("%w: document F1-1 is queued", ErrNotRetryable), http.StatusConflict},
-		{fmt.Errorf("%w: say why", ErrBadAck), http.StatusBadRequest},
-		{fmt.Errorf("%w: by and reason", ErrBadResend), http.StatusBadRequest},
+		{fmt.Errorf("%w: document F1-1 is queued", deliver.ErrNotRetryable), http.StatusConflict},
+		{fmt.Errorf("%w: say why", deliver.ErrBadAck), http.StatusBadRequest},
+		{fmt.Errorf("%w: by and reason", deliver.ErrBadResend), http.StatusBadRequest},
 		{fmt.Errorf("%w: x", errBadKey), http.StatusBadRequest},
 		{fmt.Errorf("compacting: %w", store.ErrNoSpace), http.StatusServiceUnavailable},
 		{errors.New("the store is damaged"), http.StatusInternalServerError},

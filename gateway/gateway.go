@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/gateway/deliver"
 	"github.com/multikanal/multikanal/gateway/registry"
 	"github.com/multikanal/multikanal/gateway/sftpd"
 	"github.com/multikanal/multikanal/gateway/store"
@@ -75,9 +76,9 @@ type Daemon struct {
 	opts     Options
 	dataDir  string
 	store    store.Store
-	lanes    laneSet
+	lanes    deliver.Lanes
 	tenants  atomic.Pointer[map[string]*tenantState]
-	engine   *engine
+	engine   *deliver.Engine
 	registry *registry.Registry
 	receipts *receiptWriter
 	ingestQ  *ingestQueue
@@ -150,15 +151,11 @@ func New(opts Options) (*Daemon, error) {
 	if d.clientKeys, err = d.prepareEmbedded(); err != nil {
 		return nil, fmt.Errorf("preparing the embedded default: %w", err)
 	}
-	parts, err := buildLanes(cfg, d.callbackURL)
+	parts, err := deliver.BuildLanes(cfg, d.callbackURL)
 	if err != nil {
 		return nil, err
 	}
-	d.lanes = laneSet{}
-	for name, p := range parts {
-		d.lanes[name] = &lane{name: name}
-		d.lanes[name].parts.Store(p)
-	}
+	d.lanes = deliver.NewLanes(parts)
 	st, err := bolt.Open(filepath.Join(dataDir, "state.db"))
 	if err != nil {
 		return nil, err
@@ -169,7 +166,9 @@ func New(opts Options) (*Daemon, error) {
 	d.metrics.setSources(d.documentCounts, d.queueSamples, d.store.Size)
 	d.upkeep = newUpkeep(d)
 	d.receipts = newReceiptWriter(d)
-	d.engine = newEngine(d)
+	d.engine = deliver.New(deliver.Options{Store: st, Lanes: d.lanes, Config: d.live.Load, Tenant: d.tenantConfig,
+		Receipts: d.receipts, Metrics: d.metrics, Log: log})
+	d.engine.AddSource(mandateBatches{})
 	return d, nil
 }
 
@@ -182,6 +181,14 @@ func (d *Daemon) receiptsDir(tenant string) string {
 }
 
 func (d *Daemon) tenant(id string) *tenantState { return (*d.tenants.Load())[id] }
+
+// tenantConfig is a configured tenant's configuration.
+func (d *Daemon) tenantConfig(id string) (config.Tenant, bool) {
+	if t := d.tenant(id); t != nil {
+		return t.cfg, true
+	}
+	return config.Tenant{}, false
+}
 
 // Run runs the daemon until ctx ends, then stops taking files, lets sends in
 // flight finish and be recorded, and returns. Work not finished stays in the
@@ -213,7 +220,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		services.Wait()
 		return err
 	}
-	if err := d.engine.start(runCtx, &workers); err != nil {
+	if err := d.engine.Start(runCtx, &workers); err != nil {
 		ls.close()
 		stop()
 		workers.Wait()
@@ -370,7 +377,7 @@ func (d *Daemon) recover() error {
 			d.log.Info("resuming file", "tenant", f.Tenant, "file", f.ID, "name", f.Name)
 			d.ingestQ.push(f.Tenant, f.ID)
 		default:
-			d.receipts.touch(f.ID)
+			d.receipts.Touch(f.ID)
 		}
 	}
 	return nil

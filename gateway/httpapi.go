@@ -114,10 +114,11 @@ func (d *Daemon) Status() (*Status, error) {
 		st.DeadAcknowledged = st.Documents[store.DocDead] - int64(dead)
 	}
 	st.Store = d.storeStatus()
-	for name, r := range d.engine.runners {
-		st.Queue[name] = QueueStatus{Ready: r.q.len()}
+	ready, scheduled := d.engine.Queues()
+	for name, n := range ready {
+		st.Queue[name] = QueueStatus{Ready: n}
 	}
-	st.Queue["(retries)"] = QueueStatus{Scheduled: d.engine.sched.len()}
+	st.Queue["(retries)"] = QueueStatus{Scheduled: scheduled}
 	return st, err
 }
 
@@ -195,11 +196,12 @@ func (d *Daemon) httpHandler() *routeMux {
 		writeJSON(w, http.StatusOK, detail)
 	})
 	mux.HandleFunc("POST /api/v1/docs/{id}/retry", func(w http.ResponseWriter, r *http.Request) {
-		doc, err := d.RetryDoc(r.PathValue("id"))
+		doc, err := d.engine.Retry(r.PathValue("id"))
 		if err != nil {
 			writeError(w, err)
 			return
 		}
+		tenantDoc(doc)
 		writeJSON(w, http.StatusOK, doc)
 	})
 	mux.HandleFunc("POST /api/v1/docs/{id}/ack", d.handleAckDoc)

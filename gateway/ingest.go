@@ -191,7 +191,7 @@ func (d *Daemon) moveToSpool(recs ...*store.File) error {
 		if rec.DuplicateOf != "" {
 			d.metrics.fileRejected(rec.Tenant, rejectDuplicate)
 		}
-		d.receipts.touch(rec.ID)
+		d.receipts.Touch(rec.ID)
 		if rec.DuplicateOf == "" {
 			d.ingestQ.push(rec.Tenant, rec.ID)
 		}
@@ -244,7 +244,7 @@ func (d *Daemon) ingest(ctx context.Context, fileID string) {
 			d.rejectFile(rec, rejectInvalid, err.Error())
 			return
 		}
-		d.receipts.touch(rec.ID)
+		d.receipts.Touch(rec.ID)
 		return
 	}
 	if autogiro.Sniff(head[:n]) {
@@ -332,8 +332,8 @@ func (d *Daemon) ingest(ctx context.Context, fileID string) {
 		d.metrics.fileRejected(rec.Tenant, rejectInvalid)
 	}
 	log.Info("file parsed", "format", reader.Name(), "documents", total, "error", readErr)
-	d.engine.cutoffEndOfFile(rec.Tenant)
-	d.receipts.touch(fileID)
+	d.engine.CutoffEndOfFile(rec.Tenant)
+	d.receipts.Touch(fileID)
 }
 
 // rejectFile records that a file is refused, and why, without waiting for
@@ -350,7 +350,7 @@ func (d *Daemon) rejectFile(rec *store.File, class, reason string) {
 		if err := d.setFile(rec.ID, func(f *store.File) { f.State, f.Reason = store.FileRejected, reason }); err != nil {
 			d.log.Error("recording a rejected file failed", "file", rec.ID, "err", err)
 		}
-		d.receipts.touch(rec.ID)
+		d.receipts.Touch(rec.ID)
 	}()
 }
 
@@ -423,9 +423,9 @@ func (d *Daemon) recordItems(rec *store.File, tenant *tenantState, items []forma
 		d.logDoc(rej).Warn("document "+string(rej.State), "reason", rej.Reason)
 	}
 	for _, dl := range queued {
-		d.engine.enqueue(dl)
+		d.engine.Enqueue(dl)
 	}
-	d.receipts.touch(rec.ID)
+	d.receipts.Touch(rec.ID)
 	return nil
 }
 
@@ -439,11 +439,7 @@ func (d *Daemon) logDoc(doc *store.Doc) *slog.Logger {
 // askKivra asks Kivra's usermatch about the chunk's buyers before their
 // routing transaction, when the Kivra lane's transport can be asked.
 func (d *Daemon) askKivra(ctx context.Context, tenant string, items []formats.Item) {
-	l := d.lanes[outbound.Kivra]
-	if l == nil {
-		return
-	}
-	if m, ok := l.get().transport.(registry.UserMatcher); ok {
+	if m, ok := d.lanes.Transport(outbound.Kivra).(registry.UserMatcher); ok {
 		d.registry.AskKivra(ctx, m, tenant, items)
 	}
 }

@@ -78,9 +78,9 @@ func TestLargeFileDoesNotHoldOtherTenants(t *testing.T) {
 		c.Tenants[0].DoNotSend = []string{"10017"}
 	}, nil)
 	for _, l := range d.lanes {
-		p := *l.get()
-		p.transport = discardTransport{}
-		l.parts.Store(&p)
+		p := *l.Get()
+		p.Transport = discardTransport{}
+		l.Set(&p)
 	}
 	const large = 20_000
 	drop(t, d, "large.csv", exampleBatch(t, "2025-1001", large))

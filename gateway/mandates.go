@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/multikanal/multikanal/formats"
 	ag "github.com/multikanal/multikanal/formats/autogiro"
+	"github.com/multikanal/multikanal/gateway/deliver"
 	"github.com/multikanal/multikanal/gateway/errkind"
 	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/gateway/store"
@@ -147,7 +147,7 @@ func (d *Daemon) queueMandateOrders(tenant, source string, reqs []MandateOrderRe
 		return nil, err
 	}
 	d.log.Info("mandate orders queued", "tenant", tenant, "source", source, "orders", len(orders))
-	d.engine.mandatesWaiting(tenant)
+	d.engine.Waiting(store.BatchMandates, tenant)
 	return orders, nil
 }
 
@@ -353,7 +353,7 @@ func (d *Daemon) queueMandateFile(rec *store.File, f *ag.File) {
 	}); err != nil {
 		d.log.Error("recording a mandate file failed", "file", rec.ID, "err", err)
 	}
-	d.receipts.touch(rec.ID)
+	d.receipts.Touch(rec.ID)
 }
 
 func orderSummary(orders []*store.MandateOrder) string {
@@ -370,64 +370,48 @@ func orderSummary(orders []*store.MandateOrder) string {
 	return strings.Join(parts, ", ")
 }
 
-// mandatesWaiting notes that the tenant has orders for the next cut-off,
-// and cuts at once when the AutoGiro channel cuts at the end of each input
-// (an API call is its own input).
-func (e *engine) mandatesWaiting(tenant string) {
-	e.mu.Lock()
-	e.mandates[tenant] = true
-	e.mu.Unlock()
-	if e.cutoffRule(outbound.AutoGiro).EndOfFile {
-		e.cutoff(tenant, func(ch string) bool { return ch == outbound.AutoGiro })
-	}
+// mandateBatches are the biller's mandate orders as batches of the
+// AutoGiro channel (deliver.BatchSource): cut at its cut-offs, sent as one
+// sealed mandate file on its transport beside the payment files, retried
+// like them.
+type mandateBatches struct{}
+
+func (mandateBatches) Kind() string    { return store.BatchMandates }
+func (mandateBatches) Channel() string { return outbound.AutoGiro }
+
+// Waiting returns the tenants with orders queued for the next cut-off.
+func (mandateBatches) Waiting(tx store.Tx) (map[string]bool, error) {
+	tenants := map[string]bool{}
+	err := tx.ForEachMandateOrder("", func(o *store.MandateOrder) error {
+		if o.State == store.MandateQueued {
+			tenants[o.Tenant] = true
+		}
+		return nil
+	})
+	return tenants, err
 }
 
-// cutMandates turns the tenant's queued mandate orders into one batch,
-// recorded before it is sent, like a batch of deliveries.
-func (e *engine) cutMandates(tenant string) {
-	e.mu.Lock()
-	waiting := e.mandates[tenant]
-	delete(e.mandates, tenant)
-	e.mu.Unlock()
-	r := e.runners[outbound.AutoGiro]
-	if !waiting || r == nil {
-		return
-	}
-	var b *store.Batch
-	err := e.d.store.Update(func(tx store.Tx) error {
-		b = nil
-		var ids []string
-		var queued []*store.MandateOrder
-		if err := tx.ForEachMandateOrder(tenant, func(o *store.MandateOrder) error {
-			if o.State == store.MandateQueued {
-				ids, queued = append(ids, o.ID), append(queued, o)
-			}
-			return nil
-		}); err != nil || len(ids) == 0 {
-			return err
+// Cut turns the tenant's queued mandate orders into one batch.
+func (mandateBatches) Cut(tx store.Tx, tenant string, now time.Time) (*store.Batch, error) {
+	var ids []string
+	var queued []*store.MandateOrder
+	if err := tx.ForEachMandateOrder(tenant, func(o *store.MandateOrder) error {
+		if o.State == store.MandateQueued {
+			ids, queued = append(ids, o.ID), append(queued, o)
 		}
-		now := e.cutTime(tenant, outbound.AutoGiro)
-		b = &store.Batch{ID: fmt.Sprintf("mandates-%s-%s", tenant, ids[0]), Tenant: tenant, Channel: outbound.AutoGiro, Kind: store.BatchMandates,
-			Deliveries: ids, State: store.DeliveryQueued, Created: now, Updated: now}
-		for _, o := range queued {
-			o.State, o.Batch, o.Updated = store.MandateBatched, b.ID, now
-			if err := tx.PutMandateOrder(o); err != nil {
-				return err
-			}
+		return nil
+	}); err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	b := &store.Batch{ID: fmt.Sprintf("mandates-%s-%s", tenant, ids[0]), Tenant: tenant, Channel: outbound.AutoGiro, Kind: store.BatchMandates,
+		Deliveries: ids, State: store.DeliveryQueued, Created: now, Updated: now}
+	for _, o := range queued {
+		o.State, o.Batch, o.Updated = store.MandateBatched, b.ID, now
+		if err := tx.PutMandateOrder(o); err != nil {
+			return nil, err
 		}
-		return tx.PutBatch(b)
-	})
-	if err != nil {
-		e.d.log.Error("cut-off of mandate orders failed; they wait for the next one", "tenant", tenant, "err", err)
-		e.mu.Lock()
-		e.mandates[tenant] = true
-		e.mu.Unlock()
-		return
 	}
-	if b != nil {
-		e.d.log.Info("batch cut", "tenant", tenant, "channel", outbound.AutoGiro, "batch", b.ID, "mandate_orders", len(b.Deliveries))
-		r.q.push(job{id: b.ID, batch: true})
-	}
+	return b, tx.PutBatch(b)
 }
 
 // mandateRenderer is the AutoGiro channel's second kind of file.
@@ -435,90 +419,47 @@ type mandateRenderer interface {
 	RenderMandates(key string, created time.Time, bl outbound.Biller, orders []ag.MandateRequest) (outbound.Message, error)
 }
 
-// sendMandates sends a batch of mandate orders as one sealed file.
-func (e *engine) sendMandates(ctx context.Context, r *runner, b *store.Batch) {
+// Load reads the batch's orders; its file is one sealed mandate file.
+func (mandateBatches) Load(tx store.Tx, b *store.Batch) (deliver.RenderFunc, error) {
 	var reqs []ag.MandateRequest
-	err := e.d.store.View(func(tx store.Tx) error {
-		for _, id := range b.Deliveries {
-			o, err := tx.MandateOrder(b.Tenant, id)
-			if err != nil {
-				return err
-			}
-			reqs = append(reqs, mandateRequest(o))
+	for _, id := range b.Deliveries {
+		o, err := tx.MandateOrder(b.Tenant, id)
+		if err != nil {
+			return nil, err
 		}
-		return nil
-	})
-	if err != nil {
-		e.d.log.Error("mandate batch cannot be loaded", "batch", b.ID, "err", err)
-		return
+		reqs = append(reqs, mandateRequest(o))
 	}
-	l := r.l.get()
-	biller, err := e.d.biller(b.Tenant)
-	var msg outbound.Message
-	if err == nil {
-		if mr, ok := l.batch.(mandateRenderer); ok {
-			msg, err = mr.RenderMandates(b.ID, b.Created, biller, reqs)
-		} else {
-			err = outbound.Permanentf("channel %s cannot write mandate files", b.Channel)
+	return func(r outbound.BatchRenderer, biller outbound.Biller) (outbound.Message, error) {
+		mr, ok := r.(mandateRenderer)
+		if !ok {
+			return outbound.Message{}, outbound.Permanentf("channel %s cannot write mandate files", b.Channel)
 		}
-	}
-	if sent, err, ok := e.transmit(ctx, r, l, nil, msg, err); ok {
-		e.recordMandates(b.ID, msg.Name, sent, err)
-	}
+		return mr.RenderMandates(b.ID, b.Created, biller, reqs)
+	}, nil
 }
 
-// recordMandates applies the outcome of sending a mandate file to the batch
-// and its orders, and schedules a retry of the same file when it failed
-// for a while.
-func (e *engine) recordMandates(batchID, name string, sent outbound.Sent, sendErr error) {
-	now := time.Now().UTC()
-	cfg := e.d.live.Load().Delivery
-	var b *store.Batch
-	err := e.d.store.Update(func(tx store.Tx) (err error) {
-		if b, err = tx.Batch(batchID); err != nil {
+// Record applies the outcome of sending a mandate file to its orders.
+func (mandateBatches) Record(tx store.Tx, b *store.Batch, name string, sendErr error) error {
+	var state store.MandateState
+	var reason string
+	switch b.State {
+	case store.DeliveryDelivered:
+		state, reason = store.MandateSent, "sent to Bankgirot in file "+name
+	case store.DeliveryRetrying:
+		state = store.MandateRetrying
+		reason = fmt.Sprintf("file %s: attempt %d failed (%v); next try %s", name, b.Attempts, sendErr, b.NextAt.Format(time.RFC3339))
+	default:
+		state, reason = store.MandateFailed, fmt.Sprintf("file %s could not be sent after %d attempts: %v", name, b.Attempts, sendErr)
+	}
+	for _, id := range b.Deliveries {
+		o, err := tx.MandateOrder(b.Tenant, id)
+		if err != nil {
 			return err
 		}
-		b.Attempts++
-		b.Updated = now
-		var state store.MandateState
-		reason := ""
-		switch {
-		case sendErr == nil:
-			b.State, b.Ref, b.LastError = store.DeliveryDelivered, sent.Ref, ""
-			state, reason = store.MandateSent, "sent to Bankgirot in file "+name
-		case retryable(sendErr, b.Attempts, b.Created, cfg, now):
-			b.State, b.LastError = store.DeliveryRetrying, sendErr.Error()
-			b.NextAt = now.Add(backoff(b.Attempts, time.Duration(cfg.BackoffMin), time.Duration(cfg.BackoffMax), sendErr))
-			state = store.MandateRetrying
-			reason = fmt.Sprintf("file %s: attempt %d failed (%v); next try %s", name, b.Attempts, sendErr, b.NextAt.Format(time.RFC3339))
-		default:
-			b.State, b.LastError = store.DeliveryFailed, sendErr.Error()
-			state, reason = store.MandateFailed, fmt.Sprintf("file %s could not be sent after %d attempts: %v", name, b.Attempts, sendErr)
+		o.State, o.FileName, o.Reason, o.Updated = state, name, reason, b.Updated
+		if err := tx.PutMandateOrder(o); err != nil {
+			return err
 		}
-		for _, id := range b.Deliveries {
-			o, err := tx.MandateOrder(b.Tenant, id)
-			if err != nil {
-				return err
-			}
-			o.State, o.FileName, o.Reason, o.Updated = state, name, reason, now
-			if err := tx.PutMandateOrder(o); err != nil {
-				return err
-			}
-		}
-		return tx.PutBatch(b)
-	})
-	if err != nil {
-		e.d.log.Error("recording a mandate file outcome failed", "batch", batchID, "err", err)
-		return
 	}
-	e.d.metrics.deliveryAttempt(outbound.AutoGiro)
-	if sendErr != nil {
-		e.d.metrics.deliveryError(outbound.AutoGiro, outbound.ClassOf(sendErr).String())
-		e.d.log.Warn("mandate file failed", "tenant", b.Tenant, "batch", batchID, "file", name, "state", b.State, "err", sendErr)
-	} else {
-		e.d.log.Info("mandate file sent", "tenant", b.Tenant, "batch", batchID, "file", name, "orders", len(b.Deliveries))
-	}
-	if b.State == store.DeliveryRetrying {
-		e.schedule(job{id: batchID, batch: true}, outbound.AutoGiro, b.NextAt)
-	}
+	return nil
 }

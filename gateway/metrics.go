@@ -130,23 +130,23 @@ func (m *metrics) fileRejected(tenant, reason string) {
 	m.filesRejected.WithLabelValues(tenant, reason).Inc()
 }
 
-// documentState counts a document entering state on channel ("" when it
+// DocumentState counts a document entering state on channel ("" when it
 // has none).
-func (m *metrics) documentState(channel string, state store.DocState) {
+func (m *metrics) DocumentState(channel string, state store.DocState) {
 	m.docStates.WithLabelValues(channelLabel(channel), string(state)).Inc()
 }
 
-func (m *metrics) deliveryAttempt(channel string) { m.attempts.WithLabelValues(channel).Inc() }
+func (m *metrics) DeliveryAttempt(channel string) { m.attempts.WithLabelValues(channel).Inc() }
 
-// deliveryError counts a failed send; class is "temporary" or "permanent"
+// DeliveryError counts a failed send; class is "temporary" or "permanent"
 // (outbound.ErrorClass's String).
-func (m *metrics) deliveryError(channel, class string) {
+func (m *metrics) DeliveryError(channel, class string) {
 	m.deliveryErrors.WithLabelValues(channel, class).Inc()
 }
 
-// endToEnd observes how long a document took from its file's arrival to
+// EndToEnd observes how long a document took from its file's arrival to
 // its delivery on channel.
-func (m *metrics) endToEnd(channel string, d time.Duration) {
+func (m *metrics) EndToEnd(channel string, d time.Duration) {
 	m.latency.WithLabelValues(channel).Observe(d.Seconds())
 }
 
@@ -311,6 +311,6 @@ type docState struct {
 
 func (m *metrics) documentStates(states []docState) {
 	for _, s := range states {
-		m.documentState(s.channel, s.state)
+		m.DocumentState(s.channel, s.state)
 	}
 }

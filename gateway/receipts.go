@@ -122,8 +122,8 @@ func newReceiptWriter(d *Daemon) *receiptWriter {
 // file written and replaced costs a file creation and an inode freed.
 const firstReceiptDelay = 100 * time.Millisecond
 
-// touch marks a file's receipt as out of date.
-func (w *receiptWriter) touch(fileID string) {
+// Touch marks a file's receipt as out of date.
+func (w *receiptWriter) Touch(fileID string) {
 	w.mu.Lock()
 	w.dirty[fileID] = true
 	if _, written := w.next[fileID]; !written {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/gateway/deliver"
 )
 
 // ReloadStatus is the outcome of the last configuration reload, shown by
@@ -47,7 +48,7 @@ func (d *Daemon) Reload(cfg *config.Config, loadErr error) error {
 		st.Restart = append(st.Restart, "public")
 	}
 	cfg.DataDir, cfg.HTTP, cfg.SFTP.Listen, cfg.Public = old.DataDir, old.HTTP, old.SFTP.Listen, old.Public
-	parts, err := buildLanes(cfg, d.callbackURL)
+	parts, err := deliver.BuildLanes(cfg, d.callbackURL)
 	if err != nil {
 		st.Error = err.Error()
 		return err
@@ -72,11 +73,7 @@ func (d *Daemon) Reload(cfg *config.Config, loadErr error) error {
 			return errors.New(st.Error)
 		}
 	}
-	for name, p := range parts {
-		if l := d.lanes[name]; l != nil {
-			l.parts.Store(p)
-		}
-	}
+	d.lanes.Swap(parts)
 	d.tenants.Store(&tenants)
 	d.live.Store(cfg)
 	if d.inbox != nil {

@@ -203,7 +203,7 @@ func TestRetentionRemovesPayloadsKeepsSummaries(t *testing.T) {
 
 			// Each step ran once: a receipt rewrite finds the file's
 			// receipt removed and does not write it again.
-			d.receipts.touch(done.ID)
+			d.receipts.Touch(done.ID)
 			time.Sleep(200 * time.Millisecond)
 			if exists(d.receiptPath(done)) {
 				t.Error("a receipt retention removed was written again")

@@ -80,9 +80,9 @@ func (d *Daemon) applySMSReport(rep sms.Report) error {
 		d.log.Info("sms delivery report changes nothing", "delivery", rep.Key, "message", rep.ID, "status", rep.Status, "why", ignored)
 		return nil
 	}
-	d.engine.requeue(next)
+	d.engine.Requeue(next)
 	if fileID != "" {
-		d.receipts.touch(fileID)
+		d.receipts.Touch(fileID)
 	}
 	return nil
 }
