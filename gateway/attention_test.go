@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multikanal/multikanal/gateway/api"
+	"github.com/multikanal/multikanal/gateway/receipts"
 	"github.com/multikanal/multikanal/gateway/store"
 )
 
@@ -20,9 +22,9 @@ func deadFile(t *testing.T, d *Daemon, name string) string {
 	drop(t, d, name, setColumn(t, exampleBatch(t, "2025-1001", 2), "channel", "email"))
 	var id string
 	waitUntil(t, func() bool {
-		docs, err := d.ListDocs(DocFilter{State: string(store.DocDead)})
+		docs, err := receipts.Docs(d.store, receipts.DocFilter{State: string(store.DocDead)})
 		for _, doc := range docs {
-			if r, _ := d.buildReceipt(doc.FileID); r != nil && r.File == name && r.Final {
+			if r, _ := receipts.Build(d.store, doc.FileID); r != nil && r.File == name && r.Final {
 				id = doc.FileID
 			}
 		}
@@ -114,8 +116,8 @@ func TestDeadNeedsAttentionUntilAcknowledged(t *testing.T) {
 	if code, body := ack(t, h, doc0, "application/json", `{"by":"ops","why":"again"}`); code != http.StatusConflict || !strings.Contains(body, "acknowledged by ops") {
 		t.Errorf("second ack: %d %s", code, body)
 	}
-	detail, _ := d.ShowDoc(doc0)
-	if last := detail.Events[len(detail.Events)-1]; last.Reason != "acknowledged by ops: the customer paid at the counter" || last.State != store.DocDead {
+	detail, _ := receipts.Detail(d.store, doc0)
+	if last := detail.Events[len(detail.Events)-1]; last.Reason != "acknowledged by ops: the customer paid at the counter" || last.State != api.DocDead {
 		t.Errorf("history ends with %+v, want the acknowledgement", last)
 	}
 	st, _ = d.Status()

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/gateway/receipts"
 	"github.com/multikanal/multikanal/gateway/store"
 )
 
@@ -342,7 +343,7 @@ func TestListLimitCapped(t *testing.T) {
 	d, base, token := operatorDaemon(t, nil)
 	drop(t, d, "invoices.csv", emailBatch(t, 7))
 	waitUntil(t, func() bool {
-		r, err := d.buildReceipt("F0000001")
+		r, err := receipts.Build(d.store, "F0000001")
 		return err == nil && r.Final && len(r.Documents) == 7
 	})
 	code, body := call(t, nil, "GET", base+"/api/v1/docs?limit=100000000", bearer(token), "")

@@ -15,6 +15,8 @@ import (
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats"
 	ag "github.com/multikanal/multikanal/formats/autogiro"
+	"github.com/multikanal/multikanal/gateway/api"
+	"github.com/multikanal/multikanal/gateway/receipts"
 	"github.com/multikanal/multikanal/gateway/store"
 )
 
@@ -131,38 +133,38 @@ func newBank(t *testing.T, mutate func(*config.Config)) *bank {
 
 // drop puts a file into the inbox and waits until until says its receipt
 // is as wanted (final, when until is nil).
-func (b *bank) drop(name string, body []byte, until func(*Receipt) bool) *Receipt {
+func (b *bank) drop(name string, body []byte, until func(*api.Receipt) bool) *api.Receipt {
 	b.t.Helper()
 	b.files++
 	drop(b.t, b.d, name, body)
 	id := fileID(b.files)
-	var r *Receipt
+	var r *api.Receipt
 	waitUntil(b.t, func() bool {
 		var err error
-		r, err = b.d.buildReceipt(id)
+		r, err = receipts.Build(b.d.store, id)
 		return err == nil && (until == nil && r.Final || until != nil && until(r))
 	})
 	return r
 }
 
 // applied drops a bank file and checks it was applied.
-func (b *bank) applied(name string, body []byte) *Receipt {
+func (b *bank) applied(name string, body []byte) *api.Receipt {
 	b.t.Helper()
 	r := b.drop(name, body, nil)
-	if r.State != store.FileApplied {
+	if r.State != api.FileApplied {
 		b.t.Fatalf("%s: %s: %s", name, r.State, r.Reason)
 	}
 	return r
 }
 
 // payments reads a file's invoices' payment states by invoice number.
-func (b *bank) payments(fileNo int) map[string]*store.Collection {
+func (b *bank) payments(fileNo int) map[string]*api.Collection {
 	b.t.Helper()
-	r, err := b.d.buildReceipt(fileID(fileNo))
+	r, err := receipts.Build(b.d.store, fileID(fileNo))
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	out := map[string]*store.Collection{}
+	out := map[string]*api.Collection{}
 	for _, doc := range r.Documents {
 		out[doc.Number] = doc.Collection
 	}
@@ -192,13 +194,13 @@ func (b *bank) paymentFiles() []*ag.File {
 
 // wantPayment checks one invoice's payment state and that its reason says
 // what matters.
-func wantPayment(t *testing.T, what string, c *store.Collection, state store.PaymentState, reason ...string) {
+func wantPayment(t *testing.T, what string, c *api.Collection, state store.PaymentState, reason ...string) {
 	t.Helper()
 	if c == nil {
 		t.Errorf("%s: no payment state, want %s", what, state)
 		return
 	}
-	if c.State != state {
+	if c.State != api.PaymentState(state) {
 		t.Errorf("%s: payment %s (%s), want %s", what, c.State, c.Reason, state)
 	}
 	for _, r := range reason {
@@ -229,7 +231,7 @@ func TestOneBadOrderIsRefusedAlone(t *testing.T) {
 	wantPayment(t, "payer 201", p["2025-9100"], store.PaymentScheduled, "collected by AutoGiro in file BFEP.IAGZZ.")
 	wantPayment(t, "payer 202, en dash", p["2025–9101"], store.PaymentScheduled, "collected by AutoGiro in file BFEP.IAGZZ.")
 	wantPayment(t, "payer 203, Chinese", p["請求9102"], store.PaymentOpen, "not collected", "no ISO-8859-1 equivalent", "manual 7.3")
-	if c := p["2025-9103"]; c == nil || c.State == store.PaymentScheduled || !strings.Contains(c.Reason, "2O4") {
+	if c := p["2025-9103"]; c == nil || c.State == api.PaymentScheduled || !strings.Contains(c.Reason, "2O4") {
 		t.Errorf("payer 2O4: %+v, want not collected, naming the payer number", c)
 	}
 	files := b.paymentFiles()
@@ -381,9 +383,9 @@ func TestCancelledMandateDropsQueuedWithdrawal(t *testing.T) {
 		inv{number: "2025-9601", payer: "601", ocr: "960100", due: due},
 		inv{number: "2025-9602", payer: "602", ocr: "960200", due: due},
 		inv{number: "2025-9603", payer: "603", ocr: "960300", due: due},
-	), func(r *Receipt) bool { return len(r.Documents) == 3 && r.Documents[2].Collection != nil })
+	), func(r *api.Receipt) bool { return len(r.Documents) == 3 && r.Documents[2].Collection != nil })
 	for n, c := range b.payments(2) {
-		if c.State != store.PaymentScheduled || c.AtBank {
+		if c.State != api.PaymentScheduled || c.AtBank {
 			t.Fatalf("%s: %+v, want a withdrawal waiting for the cut-off", n, c)
 		}
 	}
@@ -530,7 +532,7 @@ func TestBankFileEncodingRefused(t *testing.T) {
 	b := newBank(t, nil)
 	for _, tt := range tests {
 		r := b.drop(tt.name, tt.body, nil)
-		if r.State != store.FileRejected || !strings.Contains(r.Reason, tt.want) || !strings.Contains(r.Reason, "AG-ENCODING") {
+		if r.State != api.FileRejected || !strings.Contains(r.Reason, tt.want) || !strings.Contains(r.Reason, "AG-ENCODING") {
 			t.Errorf("%s: %s %q, want rejected with %q", tt.name, r.State, r.Reason, tt.want)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/store"
 )
 
@@ -90,7 +91,7 @@ func TestTenantSendsOnlyAsItsSeller(t *testing.T) {
 			})
 			r := waitFinalReceipt(t, d, id, 60*time.Second)
 			doc := r.Documents[0]
-			if r.Tenant != c.tenant || doc.State != c.state || !strings.Contains(doc.Reason, c.reason) {
+			if r.Tenant != c.tenant || doc.State != api.DocState(c.state) || !strings.Contains(doc.Reason, c.reason) {
 				t.Errorf("%s/%s: %s: %q\nwant %s: %q", r.Tenant, c.name, doc.State, doc.Reason, c.state, c.reason)
 			}
 			if hasRule(doc, "MK-OPEN", "warning") {
@@ -105,7 +106,7 @@ func TestTenantSendsOnlyAsItsSeller(t *testing.T) {
 func TestOpenTenantSaysSoOnItsReceipt(t *testing.T) {
 	d, _ := runDaemon(t, nil, "base-example.xml")
 	doc, _ := finalDoc(t, d)
-	if doc.State != store.DocDelivered || !hasRule(doc, "MK-OPEN", "warning") {
+	if doc.State != api.DocDelivered || !hasRule(doc, "MK-OPEN", "warning") {
 		t.Errorf("a foreign seller's invoice on the demo tenant: %s: %s %+v", doc.State, doc.Reason, doc.Problems)
 	}
 	for _, p := range doc.Problems {
@@ -124,7 +125,7 @@ func TestWrongBuyerCheckDigitStillDelivers(t *testing.T) {
 	body := strings.NewReplacer("556743-2108", "556743-2109", "0007:5567432108", "0007:5567432109").Replace(string(exampleInvoices(t, "2025-1001")))
 	drop(t, d, "bad-buyer.csv", []byte(body))
 	doc := waitFinalReceipt(t, d, "F0000001", 60*time.Second).Documents[0]
-	if doc.State != store.DocDelivered || doc.Channel == "peppol" || !hasRule(doc, "MK-ORGNR", "warning") {
+	if doc.State != api.DocDelivered || doc.Channel == "peppol" || !hasRule(doc, "MK-ORGNR", "warning") {
 		t.Fatalf("%s on %q: %s %+v", doc.State, doc.Channel, doc.Reason, doc.Problems)
 	}
 	if p := doc.Route[0]; p.Channel != "peppol" || p.Eligible || !strings.Contains(p.Reason, "0007:5567432109 is no Swedish organisationsnummer: the check digit is wrong, expected 8") {

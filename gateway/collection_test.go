@@ -9,7 +9,8 @@ import (
 
 	"github.com/multikanal/multikanal/config"
 	ag "github.com/multikanal/multikanal/formats/autogiro"
-	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/gateway/api"
+	"github.com/multikanal/multikanal/gateway/receipts"
 )
 
 const autogiroExamples = "../../shared/testdata/autogiro"
@@ -30,9 +31,9 @@ func TestMandateAdviceThenCollection(t *testing.T) {
 	}
 	d := startTestDaemon(t, nil, nil)
 	drop(t, d, "medav.txt", advice)
-	waitUntil(t, func() bool { r, err := d.buildReceipt("F0000001"); return err == nil && r.Final })
-	r, _ := d.buildReceipt("F0000001")
-	if r.State != store.FileApplied || !strings.Contains(r.Reason, adviceSummary) {
+	waitUntil(t, func() bool { r, err := receipts.Build(d.store, "F0000001"); return err == nil && r.Final })
+	r, _ := receipts.Build(d.store, "F0000001")
+	if r.State != api.FileApplied || !strings.Contains(r.Reason, adviceSummary) {
 		t.Fatalf("mandate advice: %s: %s", r.State, r.Reason)
 	}
 
@@ -62,21 +63,25 @@ func TestMandateAdviceThenCollection(t *testing.T) {
 		lines[i] = strings.Join(f, ";")
 	}
 	drop(t, d, "ag.csv", []byte(strings.Join(lines, "\n")))
-	var rc *Receipt
-	waitUntil(t, func() bool { var err error; rc, err = d.buildReceipt("F0000002"); return err == nil && rc.Final })
-	byNumber := map[string]ReceiptDocument{}
+	var rc *api.Receipt
+	waitUntil(t, func() bool {
+		var err error
+		rc, err = receipts.Build(d.store, "F0000002")
+		return err == nil && rc.Final
+	})
+	byNumber := map[string]api.ReceiptDocument{}
 	for _, doc := range rc.Documents {
 		byNumber[doc.Number] = doc
 	}
 	collected, skipped := byNumber["2025-9000"], byNumber["2025-9001"]
-	if collected.State != store.DocDelivered || collected.Channel != "email" {
+	if collected.State != api.DocDelivered || collected.Channel != "email" {
 		t.Errorf("the invoice itself must still go by e-mail: %s on %s", collected.State, collected.Channel)
 	}
 	c := collected.Collection
-	if c == nil || c.State != store.PaymentScheduled || !c.AtBank || !strings.HasPrefix(c.Reason, "collected by AutoGiro in file BFEP.IAGZZ.K0471117.") {
+	if c == nil || c.State != api.PaymentScheduled || !c.AtBank || !strings.HasPrefix(c.Reason, "collected by AutoGiro in file BFEP.IAGZZ.K0471117.") {
 		t.Fatalf("payer 101: collection %+v", c)
 	}
-	if s := skipped.Collection; s == nil || s.State != store.PaymentOpen || !strings.Contains(s.Reason, "cancelled") || !strings.Contains(s.Reason, "line 10") {
+	if s := skipped.Collection; s == nil || s.State != api.PaymentOpen || !strings.Contains(s.Reason, "cancelled") || !strings.Contains(s.Reason, "line 10") {
 		t.Errorf("payer 102: collection %+v, want none with the cancellation named", s)
 	}
 
@@ -133,8 +138,8 @@ func TestBankgirotExampleFiles(t *testing.T) {
 		}
 		drop(t, d, c.file, body)
 		id := fileID(i + 1)
-		var r *Receipt
-		waitUntil(t, func() bool { r, err = d.buildReceipt(id); return err == nil && r.Final })
+		var r *api.Receipt
+		waitUntil(t, func() bool { r, err = receipts.Build(d.store, id); return err == nil && r.Final })
 		if string(r.State) != c.state || !strings.Contains(r.Reason, c.reason) {
 			t.Errorf("%s: %s %q, want %s with %q", c.file, r.State, r.Reason, c.state, c.reason)
 		}
@@ -185,9 +190,9 @@ func TestBankFileWithWrongCountAppliesNothing(t *testing.T) {
 	}
 	d := startTestDaemon(t, nil, nil)
 	drop(t, d, "bad.txt", []byte(strings.Join(lines, "\r\n")))
-	var r *Receipt
-	waitUntil(t, func() bool { r, err = d.buildReceipt("F0000001"); return err == nil && r.Final })
-	if r.State != store.FileRejected || !strings.Contains(r.Reason, "line") {
+	var r *api.Receipt
+	waitUntil(t, func() bool { r, err = receipts.Build(d.store, "F0000001"); return err == nil && r.Final })
+	if r.State != api.FileRejected || !strings.Contains(r.Reason, "line") {
 		t.Errorf("state %s: %s", r.State, r.Reason)
 	}
 	list, _ := d.registry.List("demo", false)
@@ -218,13 +223,13 @@ func TestCreditNoteRefundedByDeposit(t *testing.T) {
 	}
 	d := startTestDaemon(t, func(c *config.Config) { c.Tenants[0].AutoGiro.RefundCreditNotes = true }, nil)
 	drop(t, d, "medav.txt", advice)
-	waitUntil(t, func() bool { r, err := d.buildReceipt("F0000001"); return err == nil && r.Final })
+	waitUntil(t, func() bool { r, err := receipts.Build(d.store, "F0000001"); return err == nil && r.Final })
 	body := setColumn(t, exampleInvoices(t, "2025-1007"), "autogiro_payer_number", "101")
 	drop(t, d, "credit.csv", body)
-	var r *Receipt
-	waitUntil(t, func() bool { r, err = d.buildReceipt("F0000002"); return err == nil && r.Final })
+	var r *api.Receipt
+	waitUntil(t, func() bool { r, err = receipts.Build(d.store, "F0000002"); return err == nil && r.Final })
 	c := r.Documents[0].Collection
-	if c == nil || c.State != store.PaymentScheduled || !c.AtBank || !strings.Contains(c.Reason, "paid back by AutoGiro deposit") {
+	if c == nil || c.State != api.PaymentScheduled || !c.AtBank || !strings.Contains(c.Reason, "paid back by AutoGiro deposit") {
 		t.Fatalf("credit note collection: %+v", c)
 	}
 	files, _ := filepath.Glob(filepath.Join(d.dataDir, "outbox", "autogiro", "BFEP.IAGZZ.*"))

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/gateway/api"
+	"github.com/multikanal/multikanal/gateway/receipts"
 )
 
 // A credit note goes where the invoice it credits went, even when it would
@@ -34,10 +36,10 @@ func TestCreditNoteFollowsInvoice(t *testing.T) {
 		c.Tenants[0].Priority = []string{"email", "print"}
 	}, nil)
 	drop(t, d, "inv.csv", []byte(lines[0]+"\n"+invoice))
-	waitUntil(t, func() bool { r, err := d.buildReceipt("F0000001"); return err == nil && r.Final })
+	waitUntil(t, func() bool { r, err := receipts.Build(d.store, "F0000001"); return err == nil && r.Final })
 	drop(t, d, "credit.csv", []byte(lines[0]+"\n"+credit))
-	var r *Receipt
-	waitUntil(t, func() bool { r, err = d.buildReceipt("F0000002"); return err == nil && r.Final })
+	var r *api.Receipt
+	waitUntil(t, func() bool { r, err = receipts.Build(d.store, "F0000002"); return err == nil && r.Final })
 	doc := r.Documents[0]
 	if doc.Channel != "print" || !strings.Contains(doc.Route[0].Reason, "credit note follows invoice 2025-1001") {
 		t.Errorf("the credit note went by %s, not with its invoice on paper: %+v", doc.Channel, doc.Route)

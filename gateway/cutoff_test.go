@@ -10,6 +10,7 @@ import (
 	"github.com/multikanal/multikanal/outbound"
 
 	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/gateway/receipts"
 	"github.com/multikanal/multikanal/gateway/store"
 )
 
@@ -31,7 +32,7 @@ func TestCutoffMaxCount(t *testing.T) {
 	if n := print.count(); n != 2 {
 		t.Fatalf("%d print batches, want 2 (of 2 letters each)", n)
 	}
-	r, err := d.buildReceipt("F0000001")
+	r, err := receipts.Build(d.store, "F0000001")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/multikanal/multikanal/gateway/receipts"
 )
 
 // `multikanal docs list` shows a file's documents in file order, stopping
@@ -15,9 +17,9 @@ func TestListDocs(t *testing.T) {
 	drop(t, d, "two.csv", exampleInvoices(t, "2025-1003", "2025-1005"))
 	waitFinalReceipt(t, d, "F0000002", 20*time.Second)
 
-	numbers := func(f DocFilter) []string {
+	numbers := func(f receipts.DocFilter) []string {
 		t.Helper()
-		docs, err := d.ListDocs(f)
+		docs, err := receipts.Docs(d.store, f)
 		if err != nil {
 			t.Fatalf("ListDocs(%+v): %v", f, err)
 		}
@@ -28,16 +30,16 @@ func TestListDocs(t *testing.T) {
 		return out
 	}
 	for _, c := range []struct {
-		filter DocFilter
+		filter receipts.DocFilter
 		want   []string
 	}{
-		{DocFilter{File: "F0000001", Limit: 3}, []string{"F0000001/2025-8000", "F0000001/2025-8001", "F0000001/2025-8002"}},
-		{DocFilter{File: "F0000001", State: "delivered", Channel: "peppol", Tenant: "demo"},
+		{receipts.DocFilter{File: "F0000001", Limit: 3}, []string{"F0000001/2025-8000", "F0000001/2025-8001", "F0000001/2025-8002"}},
+		{receipts.DocFilter{File: "F0000001", State: "delivered", Channel: "peppol", Tenant: "demo"},
 			[]string{"F0000001/2025-8000", "F0000001/2025-8001", "F0000001/2025-8002", "F0000001/2025-8003", "F0000001/2025-8004"}},
-		{DocFilter{File: "F0000001", Channel: "sms"}, nil},
-		{DocFilter{File: "F0000009"}, nil},
-		{DocFilter{Limit: 3}, []string{"F0000002/2025-1005", "F0000002/2025-1003", "F0000001/2025-8004"}},
-		{DocFilter{Channel: "peppol", Limit: 2}, []string{"F0000001/2025-8004", "F0000001/2025-8003"}},
+		{receipts.DocFilter{File: "F0000001", Channel: "sms"}, nil},
+		{receipts.DocFilter{File: "F0000009"}, nil},
+		{receipts.DocFilter{Limit: 3}, []string{"F0000002/2025-1005", "F0000002/2025-1003", "F0000001/2025-8004"}},
+		{receipts.DocFilter{Channel: "peppol", Limit: 2}, []string{"F0000001/2025-8004", "F0000001/2025-8003"}},
 	} {
 		if got := numbers(c.filter); !slices.Equal(got, c.want) {
 			t.Errorf("ListDocs(%+v) = %q, want %q", c.filter, got, c.want)

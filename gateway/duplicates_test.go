@@ -15,6 +15,8 @@ import (
 	"golang.org/x/text/encoding/charmap"
 
 	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/gateway/api"
+	"github.com/multikanal/multikanal/gateway/receipts"
 	"github.com/multikanal/multikanal/gateway/store"
 )
 
@@ -53,15 +55,15 @@ func windows1252CRLF(t *testing.T, utf8 []byte) []byte {
 }
 
 // docsByNumber indexes a receipt's documents by kind and number.
-func docsByNumber(r *Receipt) map[string]ReceiptDocument {
-	m := map[string]ReceiptDocument{}
+func docsByNumber(r *api.Receipt) map[string]api.ReceiptDocument {
+	m := map[string]api.ReceiptDocument{}
 	for _, doc := range r.Documents {
 		m[string(doc.Kind)+" "+doc.Number] = doc
 	}
 	return m
 }
 
-func hasRule(doc ReceiptDocument, rule string, sev string) bool {
+func hasRule(doc api.ReceiptDocument, rule string, sev string) bool {
 	for _, p := range doc.Problems {
 		if p.Rule == rule && string(p.Severity) == sev {
 			return true
@@ -95,7 +97,7 @@ func TestReencodedFileIsNotSentAgain(t *testing.T) {
 	}
 	drop(t, d, "invoices-ansi.csv", ansi)
 	second := waitFinalReceipt(t, d, "F0000002", 60*time.Second)
-	if second.State != store.FileParsed || second.Summary["rejected"] != 8 {
+	if second.State != api.FileParsed || second.Summary["rejected"] != 8 {
 		t.Fatalf("the re-encoded file: %s %v (%s)", second.State, second.Summary, second.Reason)
 	}
 	// Batch channels cut at the end of each file: give a stray batch the
@@ -108,7 +110,7 @@ func TestReencodedFileIsNotSentAgain(t *testing.T) {
 	for _, doc := range second.Documents {
 		orig := firstByNumber[string(doc.Kind)+" "+doc.Number]
 		want := `was received before in file "invoices.csv" (F0000001) as document ` + orig.ID + " (" + string(orig.State) + "); not sent again"
-		if doc.State != store.DocRejected || !strings.HasPrefix(doc.Reason, "MK-DUPLICATE: ") || !strings.Contains(doc.Reason, want) ||
+		if doc.State != api.DocRejected || !strings.HasPrefix(doc.Reason, "MK-DUPLICATE: ") || !strings.Contains(doc.Reason, want) ||
 			!strings.Contains(doc.Reason, "multikanal docs resend "+orig.ID) || !hasRule(doc, "MK-DUPLICATE", "error") {
 			t.Errorf("%s %s: %s: %q\nwant it rejected naming the first: %q", doc.Kind, doc.Number, doc.State, doc.Reason, want)
 		}
@@ -157,19 +159,19 @@ func TestDuplicatePolicyCreditNotesAndResendColumn(t *testing.T) {
 		waitFinalReceipt(t, d, "F0000001", 60*time.Second)
 		drop(t, d, "credit.csv", credit)
 		cn := waitFinalReceipt(t, d, "F0000002", 60*time.Second).Documents[0]
-		if cn.State != store.DocDelivered || cn.Kind != "creditnote" || hasRule(cn, "MK-DUPLICATE", "error") || hasRule(cn, "MK-DUPLICATE", "warning") {
+		if cn.State != api.DocDelivered || cn.Kind != "creditnote" || hasRule(cn, "MK-DUPLICATE", "error") || hasRule(cn, "MK-DUPLICATE", "warning") {
 			t.Errorf("credit note 2025-1002 after invoice 2025-1002: %s: %s %+v", cn.State, cn.Reason, cn.Problems)
 		}
 		drop(t, d, "again.csv", windows1252CRLF(t, invoice))
-		if doc := waitFinalReceipt(t, d, "F0000003", 60*time.Second).Documents[0]; doc.State != store.DocRejected {
+		if doc := waitFinalReceipt(t, d, "F0000003", 60*time.Second).Documents[0]; doc.State != api.DocRejected {
 			t.Errorf("the copy: %s: %s", doc.State, doc.Reason)
 		}
 		drop(t, d, "resend.csv", resent)
 		doc := waitFinalReceipt(t, d, "F0000004", 60*time.Second).Documents[0]
-		if doc.State != store.DocDelivered || !hasRule(doc, "MK-DUPLICATE", "warning") {
+		if doc.State != api.DocDelivered || !hasRule(doc, "MK-DUPLICATE", "warning") {
 			t.Errorf("the resend: %s: %s %+v", doc.State, doc.Reason, doc.Problems)
 		}
-		detail, _ := d.ShowDoc(doc.ID)
+		detail, _ := receipts.Detail(d.store, doc.ID)
 		if !eventSays(detail.Events, "sent again as the input asks (resend)") {
 			t.Errorf("the resend's history does not say why: %+v", detail.Events)
 		}
@@ -183,7 +185,7 @@ func TestDuplicatePolicyCreditNotesAndResendColumn(t *testing.T) {
 		waitFinalReceipt(t, d, "F0000001", 60*time.Second)
 		drop(t, d, "again.csv", windows1252CRLF(t, invoice))
 		doc := waitFinalReceipt(t, d, "F0000002", 60*time.Second).Documents[0]
-		if doc.State != store.DocDelivered || !hasRule(doc, "MK-DUPLICATE", "warning") {
+		if doc.State != api.DocDelivered || !hasRule(doc, "MK-DUPLICATE", "warning") {
 			t.Fatalf("the copy under warn: %s: %s %+v", doc.State, doc.Reason, doc.Problems)
 		}
 		for _, p := range doc.Problems {
@@ -197,7 +199,7 @@ func TestDuplicatePolicyCreditNotesAndResendColumn(t *testing.T) {
 	})
 }
 
-func eventSays(events []store.Event, s string) bool {
+func eventSays(events []api.Event, s string) bool {
 	for _, e := range events {
 		if strings.Contains(e.Reason, s) {
 			return true
@@ -221,7 +223,7 @@ func TestCollectedInvoiceIsResentWithoutASecondWithdrawal(t *testing.T) {
 	body := bytes.Replace(emailBatch(t, 1), []byte(";;;;;;;;;;30 dagar netto;"), []byte(";;;;;101;;;;;30 dagar netto;"), -1)
 	drop(t, d, "ag.csv", body)
 	first := waitFinalReceipt(t, d, "F0000002", 60*time.Second).Documents[0]
-	if c := first.Collection; c == nil || c.State != store.PaymentScheduled || !c.AtBank {
+	if c := first.Collection; c == nil || c.State != api.PaymentScheduled || !c.AtBank {
 		t.Fatalf("the invoice is not collected: %+v", first.Collection)
 	}
 	lines := strings.Split(strings.TrimSpace(string(body)), "\n")
@@ -230,7 +232,7 @@ func TestCollectedInvoiceIsResentWithoutASecondWithdrawal(t *testing.T) {
 	}
 	drop(t, d, "ag-resend.csv", []byte(strings.Join(lines, "\n")+"\n"))
 	doc := waitFinalReceipt(t, d, "F0000003", 60*time.Second).Documents[0]
-	if doc.State != store.DocRejected || !strings.Contains(doc.Reason, "collected by autogiro") || !strings.Contains(doc.Reason, "multikanal docs resend "+first.ID) {
+	if doc.State != api.DocRejected || !strings.Contains(doc.Reason, "collected by autogiro") || !strings.Contains(doc.Reason, "multikanal docs resend "+first.ID) {
 		t.Errorf("a resend of a collected invoice: %s: %s", doc.State, doc.Reason)
 	}
 	payments := func() int {
@@ -244,8 +246,8 @@ func TestCollectedInvoiceIsResentWithoutASecondWithdrawal(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, func() bool {
-		r, _ := d.buildReceipt("F0000002")
-		return r != nil && r.Final && r.Documents[0].State == store.DocDelivered
+		r, _ := receipts.Build(d.store, "F0000002")
+		return r != nil && r.Final && r.Documents[0].State == api.DocDelivered
 	})
 	if n := len(outboxFiles(t, d)["email"]); n != 2 || payments() != 1 {
 		t.Errorf("after docs resend: %d e-mails (want 2) and %d payment files (want 1)", n, payments())
@@ -289,21 +291,21 @@ func TestResendAPI(t *testing.T) {
 		t.Errorf("resend answer %+v", got)
 	}
 	waitUntil(t, func() bool {
-		r, _ := d.buildReceipt("F0000001")
-		return r != nil && r.Final && r.Documents[0].State == store.DocDelivered
+		r, _ := receipts.Build(d.store, "F0000001")
+		return r != nil && r.Final && r.Documents[0].State == api.DocDelivered
 	})
 	mails := outboxFiles(t, d)["email"]
 	if len(mails) != 2 || !slices.Contains(mails, doc.ID+".email.eml") || !slices.Contains(mails, doc.ID+"-r1.email.eml") {
 		t.Errorf("e-mails in the outbox: %v, want the first and the resend under its own key", mails)
 	}
-	detail, err := d.ShowDoc(doc.ID)
+	detail, err := receipts.Detail(d.store, doc.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !eventSays(detail.Events, "resend 1 requested by anna: the buyer says it never arrived") {
 		t.Errorf("history: %+v", detail.Events)
 	}
-	if len(detail.Deliveries) != 2 || detail.Deliveries[1].ID != doc.ID+"-r1.email" || detail.Deliveries[1].State != store.DeliveryDelivered {
+	if len(detail.Deliveries) != 2 || detail.Deliveries[1].ID != doc.ID+"-r1.email" || detail.Deliveries[1].State != string(store.DeliveryDelivered) {
 		t.Errorf("deliveries: %+v", detail.Deliveries)
 	}
 

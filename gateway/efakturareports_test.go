@@ -8,7 +8,8 @@ import (
 	"testing"
 
 	"github.com/multikanal/multikanal/formats/recipients"
-	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/gateway/api"
+	"github.com/multikanal/multikanal/gateway/receipts"
 )
 
 // A consumer registered for e-faktura gets the invoice in a Svefaktura batch
@@ -27,10 +28,10 @@ func TestEfakturaBatchAndBankReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	drop(t, d, "ef.csv", b)
-	var r *Receipt
-	waitUntil(t, func() bool { r, err = d.buildReceipt("F0000001"); return err == nil && r.Final })
+	var r *api.Receipt
+	waitUntil(t, func() bool { r, err = receipts.Build(d.store, "F0000001"); return err == nil && r.Final })
 	doc := r.Documents[0]
-	if doc.State != store.DocDelivered || doc.Channel != "efaktura" {
+	if doc.State != api.DocDelivered || doc.Channel != "efaktura" {
 		t.Fatalf("first: %s on %s: %s", doc.State, doc.Channel, doc.Reason)
 	}
 	files, _ := filepath.Glob(filepath.Join(d.dataDir, "outbox", "efaktura", "*.xml"))
@@ -45,21 +46,21 @@ func TestEfakturaBatchAndBankReport(t *testing.T) {
 	report := fmt.Sprintf(`<InvoiceBatchReport xmlns="urn:multikanal:efaktura:report:1"><BatchID>%s</BatchID>`+
 		`<Invoice status="rejected"><ID>2025-1004</ID><Reason code="E-REG">the payer has cancelled the registration</Reason></Invoice></InvoiceBatchReport>`, batchID)
 	drop(t, d, "report.xml", []byte(report))
-	waitUntil(t, func() bool { r, err = d.buildReceipt("F0000002"); return err == nil && r.Final })
-	if r.State != store.FileApplied || !strings.Contains(r.Reason, "1 rejected") {
+	waitUntil(t, func() bool { r, err = receipts.Build(d.store, "F0000002"); return err == nil && r.Final })
+	if r.State != api.FileApplied || !strings.Contains(r.Reason, "1 rejected") {
 		t.Fatalf("report: %s: %s", r.State, r.Reason)
 	}
 	waitUntil(t, func() bool {
-		r, err = d.buildReceipt("F0000001")
+		r, err = receipts.Build(d.store, "F0000001")
 		return err == nil && r.Final && r.Documents[0].Channel == "print"
 	})
-	if doc := r.Documents[0]; doc.State != store.DocDelivered || !strings.Contains(doc.Reason, "print") {
+	if doc := r.Documents[0]; doc.State != api.DocDelivered || !strings.Contains(doc.Reason, "print") {
 		t.Errorf("after the rejection: %s on %s: %s", doc.State, doc.Channel, doc.Reason)
 	}
 	// A report for a batch this gateway never sent is refused whole.
 	drop(t, d, "stray.xml", []byte(strings.Replace(report, batchID, "nope", 1)))
-	waitUntil(t, func() bool { r, err = d.buildReceipt("F0000003"); return err == nil && r.Final })
-	if r.State != store.FileRejected || !strings.Contains(r.Reason, "not one this gateway sent") {
+	waitUntil(t, func() bool { r, err = receipts.Build(d.store, "F0000003"); return err == nil && r.Final })
+	if r.State != api.FileRejected || !strings.Contains(r.Reason, "not one this gateway sent") {
 		t.Errorf("stray report: %s: %s", r.State, r.Reason)
 	}
 }

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/deliver"
+	"github.com/multikanal/multikanal/gateway/receipts"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound"
 	"github.com/multikanal/multikanal/outbound/spool"
@@ -124,12 +126,12 @@ func waitUntil(t testing.TB, cond func() bool) {
 }
 
 // finalDoc waits for the file's receipt to be final and returns its one document.
-func finalDoc(t *testing.T, d *Daemon) (ReceiptDocument, []store.Event) {
+func finalDoc(t *testing.T, d *Daemon) (api.ReceiptDocument, []store.Event) {
 	t.Helper()
-	var r *Receipt
+	var r *api.Receipt
 	waitUntil(t, func() bool {
 		var err error
-		r, err = d.buildReceipt("F0000001")
+		r, err = receipts.Build(d.store, "F0000001")
 		return err == nil && r.Final
 	})
 	if len(r.Documents) != 1 {
@@ -163,7 +165,7 @@ func TestDeliveryOutcomes(t *testing.T) {
 			print := &fakeTransport{always: perm}
 			d, _ := runDaemon(t, map[string]*fakeTransport{"peppol": c.peppol, "email": c.email, "print": print}, "base-example.xml")
 			doc, events := finalDoc(t, d)
-			if doc.State != c.wantState || doc.Channel != c.wantChannel {
+			if doc.State != api.DocState(c.wantState) || doc.Channel != c.wantChannel {
 				t.Fatalf("state %s on %q, want %s on %q (%s)", doc.State, doc.Channel, c.wantState, c.wantChannel, doc.Reason)
 			}
 			if got := map[string]int{"peppol": c.peppol.count(), "email": c.email.count()}; got["peppol"] != c.wantSends["peppol"] || got["email"] != c.wantSends["email"] {
@@ -187,7 +189,7 @@ func TestBatchChannelSendsOneFilePerCutoff(t *testing.T) {
 	print := &fakeTransport{}
 	d, _ := runDaemon(t, map[string]*fakeTransport{"peppol": {always: perm}, "email": {always: perm}, "print": print}, "base-example.xml")
 	doc, _ := finalDoc(t, d)
-	if doc.State != store.DocDelivered || doc.Channel != "print" || print.count() != 1 {
+	if doc.State != api.DocDelivered || doc.Channel != "print" || print.count() != 1 {
 		t.Fatalf("state %s on %s with %d print batches (%s)", doc.State, doc.Channel, print.count(), doc.Reason)
 	}
 	if name := print.sent[0].Name; name != "print-demo-F0000001-0000000.zip" {
@@ -214,44 +216,6 @@ func exampleInvoices(t testing.TB, numbers ...string) []byte {
 		}
 	}
 	return body
-}
-
-// A receipt held back by its pace (a large file's receipt waits twenty
-// times its build time) is written at once when the file has settled, and
-// only once out of pace.
-func TestSettledReceiptSkipsThePace(t *testing.T) {
-	d := startTestDaemon(t, nil, nil)
-	drop(t, d, "batch.csv", emailBatch(t, 3))
-	waitUntil(t, func() bool { return fileFinal(d, "F0000001") })
-	w := d.receipts
-	path := filepath.Join(d.receiptsDir("demo"), "batch.csv.receipt.json")
-	// The receipt may have been held once while the batch ran; start as if
-	// it had not.
-	hold := func(reset bool) {
-		os.Remove(path)
-		w.mu.Lock()
-		if reset {
-			delete(w.settled, "F0000001")
-		}
-		w.dirty["F0000001"] = true
-		w.next["F0000001"] = time.Now().Add(time.Hour)
-		w.mu.Unlock()
-		w.Touch("F0000001")
-	}
-	exists := func() bool { _, err := os.Stat(path); return err == nil }
-	hold(true)
-	waitUntil(t, exists)
-	// The writer sets the next turn after the write.
-	waitUntil(t, func() bool {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		return time.Until(w.next["F0000001"]) < time.Minute
-	})
-	hold(false)
-	time.Sleep(300 * time.Millisecond)
-	if exists() {
-		t.Error("a settled file's receipt was written out of pace twice")
-	}
 }
 
 // flushCounter is the spool with its flushes counted; the first fail.

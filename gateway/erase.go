@@ -179,7 +179,7 @@ func (d *Daemon) Erase(ctx context.Context, tenant string, req EraseRequest) (*E
 	if !rep.DryRun {
 		// Rewritten only where the tenant has not deleted it yet.
 		for id, f := range files {
-			if f.ReceiptRemoved.IsZero() && d.receiptPath(f) != "" {
+			if f.ReceiptRemoved.IsZero() && d.receipts.Path(f) != "" {
 				d.receipts.Touch(id)
 				rep.Receipts++
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/gateway/deliver"
+	"github.com/multikanal/multikanal/gateway/receipts"
 	"github.com/multikanal/multikanal/gateway/registry"
 	"github.com/multikanal/multikanal/gateway/sftpd"
 	"github.com/multikanal/multikanal/gateway/store"
@@ -80,7 +81,7 @@ type Daemon struct {
 	tenants  atomic.Pointer[map[string]*tenantState]
 	engine   *deliver.Engine
 	registry *registry.Registry
-	receipts *receiptWriter
+	receipts *receipts.Writer
 	ingestQ  *ingestQueue
 	// recording counts store changes made without waiting for them
 	// (rejectFile); a stop waits for them before the store closes.
@@ -165,7 +166,7 @@ func New(opts Options) (*Daemon, error) {
 	d.metrics = newMetrics(opts.Version)
 	d.metrics.setSources(d.documentCounts, d.queueSamples, d.store.Size)
 	d.upkeep = newUpkeep(d)
-	d.receipts = newReceiptWriter(d)
+	d.receipts = receipts.NewWriter(receipts.Options{Store: st, Dir: d.receiptsDir, Registerer: d.metrics.reg, Log: log})
 	d.engine = deliver.New(deliver.Options{Store: st, Lanes: d.lanes, Config: d.live.Load, Tenant: d.tenantConfig,
 		Receipts: d.receipts, Metrics: d.metrics, Log: log})
 	d.engine.AddSource(mandateBatches{})
@@ -210,7 +211,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	receiptsCtx, stopReceipts := context.WithCancel(context.Background())
 	defer stopReceipts()
 	receiptsDone := make(chan struct{})
-	go func() { defer close(receiptsDone); d.receipts.run(receiptsCtx) }()
+	go func() { defer close(receiptsDone); d.receipts.Run(receiptsCtx) }()
 	finishReceipts := func() { stopReceipts(); <-receiptsDone }
 
 	if err := d.recover(); err != nil {

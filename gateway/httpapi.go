@@ -14,6 +14,7 @@ import (
 
 	"github.com/multikanal/multikanal/formats/recipients"
 	"github.com/multikanal/multikanal/gateway/errkind"
+	"github.com/multikanal/multikanal/gateway/receipts"
 	"github.com/multikanal/multikanal/gateway/store"
 )
 
@@ -161,7 +162,7 @@ func (d *Daemon) httpHandler() *routeMux {
 		writeJSON(w, http.StatusOK, st)
 	})
 	mux.HandleFunc("GET /api/v1/files/{id}/receipt", func(w http.ResponseWriter, r *http.Request) {
-		rc, err := d.buildReceipt(r.PathValue("id"))
+		rc, err := receipts.Build(d.store, r.PathValue("id"))
 		if err != nil {
 			writeError(w, err)
 			return
@@ -177,7 +178,7 @@ func (d *Daemon) httpHandler() *routeMux {
 			writeError(w, err)
 			return
 		}
-		docs, err := d.ListDocs(DocFilter{State: q.Get("state"), Channel: q.Get("channel"), Tenant: q.Get("tenant"), File: q.Get("file"), Limit: limit, After: after})
+		docs, err := receipts.Docs(d.store, receipts.DocFilter{State: q.Get("state"), Channel: q.Get("channel"), Tenant: q.Get("tenant"), File: q.Get("file"), Limit: limit, After: after})
 		if err != nil {
 			writeError(w, err)
 			return
@@ -188,7 +189,7 @@ func (d *Daemon) httpHandler() *routeMux {
 		writeJSON(w, http.StatusOK, docs)
 	})
 	mux.HandleFunc("GET /api/v1/docs/{id}", func(w http.ResponseWriter, r *http.Request) {
-		detail, err := d.ShowDoc(r.PathValue("id"))
+		detail, err := receipts.Detail(d.store, r.PathValue("id"))
 		if err != nil {
 			writeError(w, err)
 			return
@@ -201,8 +202,7 @@ func (d *Daemon) httpHandler() *routeMux {
 			writeError(w, err)
 			return
 		}
-		tenantDoc(doc)
-		writeJSON(w, http.StatusOK, doc)
+		writeJSON(w, http.StatusOK, receipts.DocOf(doc))
 	})
 	mux.HandleFunc("POST /api/v1/docs/{id}/ack", d.handleAckDoc)
 	mux.HandleFunc("POST /api/v1/docs/{id}/resend", d.handleResend)

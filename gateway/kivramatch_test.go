@@ -12,7 +12,8 @@ import (
 	"testing"
 
 	"github.com/multikanal/multikanal/config"
-	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/gateway/api"
+	"github.com/multikanal/multikanal/gateway/receipts"
 )
 
 // fakeKivra answers the token, usermatch and content calls; usermatch
@@ -64,15 +65,15 @@ func TestKivraUsermatchRouting(t *testing.T) {
 	}, nil)
 	body := string(exampleInvoices(t, "2025-1004")) // personnummer only
 	drop(t, d, "kivra.csv", []byte(body))
-	var r *Receipt
+	var r *api.Receipt
 	var err error
-	waitUntil(t, func() bool { r, err = d.buildReceipt("F0000001"); return err == nil && r.Final })
-	if doc := r.Documents[0]; doc.State != store.DocDelivered || doc.Channel != "kivra" || !strings.Contains(doc.Route[2].Reason, "Kivra usermatch") {
+	waitUntil(t, func() bool { r, err = receipts.Build(d.store, "F0000001"); return err == nil && r.Final })
+	if doc := r.Documents[0]; doc.State != api.DocDelivered || doc.Channel != "kivra" || !strings.Contains(doc.Route[2].Reason, "Kivra usermatch") {
 		t.Fatalf("matched consumer: %s on %s; route %+v", doc.State, doc.Channel, doc.Route)
 	}
 	// Another invoice for the same person: the cached answer is used.
 	drop(t, d, "kivra2.csv", []byte(strings.ReplaceAll(body, "2025-1004", "2025-2004")))
-	waitUntil(t, func() bool { r, err = d.buildReceipt("F0000002"); return err == nil && r.Final })
+	waitUntil(t, func() bool { r, err = receipts.Build(d.store, "F0000002"); return err == nil && r.Final })
 	fk.mu.Lock()
 	defer fk.mu.Unlock()
 	if fk.usermatch != 1 || fk.contents != 2 {

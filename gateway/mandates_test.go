@@ -12,6 +12,7 @@ import (
 
 	"github.com/multikanal/multikanal/config"
 	ag "github.com/multikanal/multikanal/formats/autogiro"
+	"github.com/multikanal/multikanal/gateway/receipts"
 	"github.com/multikanal/multikanal/gateway/store"
 )
 
@@ -47,7 +48,7 @@ func TestMandateOrders(t *testing.T) {
 		t.Fatal(err)
 	}
 	drop(t, d, "internetbank.txt", body)
-	waitUntil(t, func() bool { r, err := d.buildReceipt("F0000001"); return err == nil && r.Final })
+	waitUntil(t, func() bool { r, err := receipts.Build(d.store, "F0000001"); return err == nil && r.Final })
 
 	for _, c := range []struct {
 		order MandateOrderRequest

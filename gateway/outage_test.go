@@ -21,6 +21,8 @@ import (
 	"github.com/multikanal/multikanal/config"
 	ag "github.com/multikanal/multikanal/formats/autogiro"
 	"github.com/multikanal/multikanal/formats/recipients"
+	"github.com/multikanal/multikanal/gateway/api"
+	"github.com/multikanal/multikanal/gateway/receipts"
 	"github.com/multikanal/multikanal/gateway/sftpd"
 	"github.com/multikanal/multikanal/gateway/sftpd/sftpdtest"
 	"github.com/multikanal/multikanal/gateway/store"
@@ -61,13 +63,13 @@ func exampleBatch(t *testing.T, number string, n int) []byte {
 func batchNumber(i int) string { return fmt.Sprintf("2025-8%03d", i) }
 
 // waitFinalReceipt waits up to limit for the file's receipt to be final.
-func waitFinalReceipt(t *testing.T, d *Daemon, fileID string, limit time.Duration) *Receipt {
+func waitFinalReceipt(t *testing.T, d *Daemon, fileID string, limit time.Duration) *api.Receipt {
 	t.Helper()
-	var r *Receipt
+	var r *api.Receipt
 	deadline := time.Now().Add(limit)
 	for {
 		var err error
-		r, err = d.buildReceipt(fileID)
+		r, err = receipts.Build(d.store, fileID)
 		if err == nil && r.Final {
 			return r
 		}
@@ -83,7 +85,7 @@ func waitFinalReceipt(t *testing.T, d *Daemon, fileID string, limit time.Duratio
 
 // allDelivered fails unless every document of the receipt is delivered on
 // the channel.
-func allDelivered(t *testing.T, r *Receipt, n int, channel string) {
+func allDelivered(t *testing.T, r *api.Receipt, n int, channel string) {
 	t.Helper()
 	if len(r.Documents) != n || r.Summary[string(store.DocDelivered)] != n {
 		t.Fatalf("receipt: %d documents, summary %v; want %d delivered", len(r.Documents), r.Summary, n)
@@ -296,7 +298,7 @@ func TestBankSFTPRefusesLoginsThenAccepts(t *testing.T) {
 	if b.State != store.DeliveryRetrying || !strings.Contains(b.LastError, "login refused") {
 		t.Fatalf("batch after %d refused logins: %s (%s), want retrying after a login refusal", b.Attempts, b.State, b.LastError)
 	}
-	if r, _ := d.buildReceipt("F0000001"); r.Final || r.Summary[string(store.DocRetrying)] != n {
+	if r, _ := receipts.Build(d.store, "F0000001"); r.Final || r.Summary[string(store.DocRetrying)] != n {
 		t.Fatalf("while refused: receipt final %v, summary %v; want %d retrying", r.Final, r.Summary, n)
 	}
 	tenant.AuthorizedKeysFile = right
@@ -388,15 +390,15 @@ func TestDiskFullThenGrows(t *testing.T) {
 	drop(t, d, "peppol.csv", exampleBatch(t, "2025-1001", n))
 
 	start := time.Now()
-	var r *Receipt
+	var r *api.Receipt
 	waitUntil(t, func() bool {
-		r, _ = d.buildReceipt("F0000001")
+		r, _ = receipts.Build(d.store, "F0000001")
 		return r != nil && r.Summary[string(store.DocRetrying)] > 0 && r.Summary[string(store.DocQueued)] == 0 &&
 			r.Summary[string(store.DocRetrying)]+r.Summary[string(store.DocDelivered)] == n
 	})
 	full := 0
 	for _, doc := range r.Documents {
-		if doc.State == store.DocRetrying {
+		if doc.State == api.DocRetrying {
 			full++
 			if !strings.Contains(doc.Reason, "no space left on device") {
 				t.Errorf("%s retrying for another reason: %s", doc.Number, doc.Reason)
@@ -405,7 +407,7 @@ func TestDiskFullThenGrows(t *testing.T) {
 	}
 	before := r.Summary[string(store.DocDelivered)]
 	time.Sleep(300 * time.Millisecond) // a few more failed rounds
-	if r, _ := d.buildReceipt("F0000001"); r.Summary[string(store.DocDelivered)] != before || r.Summary[string(store.DocFailed)] != 0 {
+	if r, _ := receipts.Build(d.store, "F0000001"); r.Summary[string(store.DocDelivered)] != before || r.Summary[string(store.DocFailed)] != 0 {
 		t.Fatalf("while the disk is full: %v", r.Summary)
 	}
 	if out, err := exec.Command("mount", "-o", "remount,size=64m", dir).CombinedOutput(); err != nil {
@@ -451,7 +453,7 @@ func TestAutoGiroPaymentFilesCutInOneSecond(t *testing.T) {
 	drop(t, d, "ag-2.csv", []byte(strings.Replace(body, batchNumber(0), batchNumber(1), 1)))
 	for _, id := range []string{"F0000002", "F0000003"} {
 		r := waitFinalReceipt(t, d, id, 20*time.Second)
-		if c := r.Documents[0].Collection; c == nil || c.State != store.PaymentScheduled || !c.AtBank {
+		if c := r.Documents[0].Collection; c == nil || c.State != api.PaymentScheduled || !c.AtBank {
 			t.Fatalf("%s: collection %+v, want submitted", id, c)
 		}
 	}

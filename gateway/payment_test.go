@@ -22,6 +22,8 @@ import (
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats"
 	ag "github.com/multikanal/multikanal/formats/autogiro"
+	"github.com/multikanal/multikanal/gateway/api"
+	"github.com/multikanal/multikanal/gateway/receipts"
 	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound"
@@ -82,15 +84,15 @@ func dropBankFiles(t *testing.T, d *Daemon) {
 		}
 		drop(t, d, f, b)
 		id := fileID(i + 1)
-		waitUntil(t, func() bool { r, err := d.buildReceipt(id); return err == nil && r.Final })
-		if r, _ := d.buildReceipt(id); r.State != store.FileApplied {
+		waitUntil(t, func() bool { r, err := receipts.Build(d.store, id); return err == nil && r.Final })
+		if r, _ := receipts.Build(d.store, id); r.State != api.FileApplied {
 			t.Fatalf("%s: %s: %s", f, r.State, r.Reason)
 		}
 	}
 	drop(t, d, "registrations.csv", []byte("key;channel;address;valid_from;action\n"+
 		"pnr:191212121212;kivra;;;add\npnr:198112189876;kivra;;;add\n"+
 		"pnr:191212121212;efaktura;;;add\npnr:198112189876;efaktura;;;add\n"))
-	waitUntil(t, func() bool { r, err := d.buildReceipt(fileID(3)); return err == nil && r.Final })
+	waitUntil(t, func() bool { r, err := receipts.Build(d.store, fileID(3)); return err == nil && r.Final })
 }
 
 // TestPaymentTextOnEveryChannel is the matrix: every distribution channel
@@ -124,20 +126,20 @@ func TestPaymentTextOnEveryChannel(t *testing.T) {
 		}
 	}
 	drop(t, d, "matrix.csv", body)
-	var r *Receipt
+	var r *api.Receipt
 	waitUntil(t, func() bool {
 		var err error
-		if r, err = d.buildReceipt(fileID(4)); err != nil || !r.Final {
+		if r, err = receipts.Build(d.store, fileID(4)); err != nil || !r.Final {
 			return false
 		}
 		for _, doc := range r.Documents {
-			if c := doc.Collection; c != nil && c.State == store.PaymentScheduled && !c.AtBank {
+			if c := doc.Collection; c != nil && c.State == api.PaymentScheduled && !c.AtBank {
 				return false // the payment file is not sent yet
 			}
 		}
 		return true
 	})
-	docs := map[string]ReceiptDocument{}
+	docs := map[string]api.ReceiptDocument{}
 	for _, doc := range r.Documents {
 		docs[doc.Number] = doc
 	}
@@ -146,16 +148,16 @@ func TestPaymentTextOnEveryChannel(t *testing.T) {
 	for _, p := range invoices {
 		t.Run(p.channel+"/"+p.mandate, func(t *testing.T) {
 			doc := docs[p.number]
-			if doc.State != store.DocDelivered || doc.Channel != p.channel {
+			if doc.State != api.DocDelivered || doc.Channel != p.channel {
 				t.Fatalf("%s: %s on %q, want delivered on %s: %s", p.number, doc.State, doc.Channel, p.channel, doc.Reason)
 			}
 			collected := p.mandate == mandateActive
 			switch c := doc.Collection; {
 			case c == nil:
 				t.Errorf("no collection recorded")
-			case collected && (c.State != store.PaymentScheduled || !c.AtBank || c.Payer != "101"):
+			case collected && (c.State != api.PaymentScheduled || !c.AtBank || c.Payer != "101"):
 				t.Errorf("collection %+v, want scheduled at the bank for payer 101", c)
-			case !collected && c.State != store.PaymentOpen:
+			case !collected && c.State != api.PaymentOpen:
 				t.Errorf("collection %+v, want open", c)
 			}
 			texts := channelTexts(t, outbox, p, doc.ID)
@@ -394,10 +396,10 @@ func TestPayerNumberConflictIsRefused(t *testing.T) {
 	body := setColumn(t, exampleInvoices(t, "2025-1002"), "buyer_customer_number", "101")
 	body = setColumn(t, body, "autogiro_payer_number", "999")
 	drop(t, d, "conflict.csv", body)
-	var r *Receipt
-	waitUntil(t, func() bool { var err error; r, err = d.buildReceipt(fileID(4)); return err == nil && r.Final })
+	var r *api.Receipt
+	waitUntil(t, func() bool { var err error; r, err = receipts.Build(d.store, fileID(4)); return err == nil && r.Final })
 	doc := r.Documents[0]
-	if doc.State != store.DocRejected || !strings.Contains(doc.Reason, route.RulePayer) ||
+	if doc.State != api.DocRejected || !strings.Contains(doc.Reason, route.RulePayer) ||
 		!strings.Contains(doc.Reason, "payer number 999") || !strings.Contains(doc.Reason, "payer number 101") {
 		t.Errorf("%s: %s, want rejected by %s naming 999 and 101", doc.State, doc.Reason, route.RulePayer)
 	}
@@ -420,7 +422,7 @@ func TestPayerNumberConflictIsRefused(t *testing.T) {
 	drop(t, d, "right.csv", body)
 	waitUntil(t, func() bool {
 		var err error
-		r, err = d.buildReceipt(fileID(5))
+		r, err = receipts.Build(d.store, fileID(5))
 		return err == nil && r.Final && r.Documents[0].Collection != nil && r.Documents[0].Collection.AtBank
 	})
 	files, _ := filepath.Glob(filepath.Join(d.dataDir, "outbox", "autogiro", "BFEP.IAGZZ.*"))
@@ -452,7 +454,7 @@ func TestNoAccountOnTheInvoice(t *testing.T) {
 		d := startTestDaemon(t, nil, nil)
 		drop(t, d, "a.csv", noAccount(t))
 		doc, _ := finalDoc(t, d)
-		if doc.State != store.DocDelivered {
+		if doc.State != api.DocDelivered {
 			t.Fatalf("%s: %s", doc.State, doc.Reason)
 		}
 		files, _ := filepath.Glob(filepath.Join(d.dataDir, "outbox", "email", doc.ID+".*"))
@@ -475,7 +477,7 @@ func TestNoAccountOnTheInvoice(t *testing.T) {
 		d := startTestDaemon(t, func(c *config.Config) { c.Tenants[0].Bankgiro, c.Tenants[0].Plusgiro = "", "" }, nil)
 		drop(t, d, "b.csv", noAccount(t))
 		doc, _ := finalDoc(t, d)
-		if doc.State != store.DocRejected || !strings.Contains(doc.Reason, route.RulePayment) || !strings.Contains(doc.Reason, "no way to pay") {
+		if doc.State != api.DocRejected || !strings.Contains(doc.Reason, route.RulePayment) || !strings.Contains(doc.Reason, "no way to pay") {
 			t.Errorf("%s: %s, want rejected by %s", doc.State, doc.Reason, route.RulePayment)
 		}
 	})
@@ -491,10 +493,10 @@ func TestFallbackKeepsThePaymentDecision(t *testing.T) {
 	due := formats.DateOf(time.Now().AddDate(0, 1, 0)).String()
 	p := paymentInvoice{channel: "", mandate: mandateActive, number: "2026-0100", ocr: ocrNumber(100), due: due}
 	drop(t, d, "fallback.csv", p.rows(t, 1))
-	var r *Receipt
-	waitUntil(t, func() bool { var err error; r, err = d.buildReceipt(fileID(4)); return err == nil && r.Final })
+	var r *api.Receipt
+	waitUntil(t, func() bool { var err error; r, err = receipts.Build(d.store, fileID(4)); return err == nil && r.Final })
 	doc := r.Documents[0]
-	if doc.State != store.DocDelivered || doc.Channel != outbound.Print {
+	if doc.State != api.DocDelivered || doc.Channel != outbound.Print {
 		t.Fatalf("%s on %s: %s", doc.State, doc.Channel, doc.Reason)
 	}
 	p.channel = outbound.Print

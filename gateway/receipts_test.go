@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,8 +19,9 @@ import (
 	"github.com/fsnotify/fsnotify"
 
 	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/gateway/api"
+	"github.com/multikanal/multikanal/gateway/receipts"
 	"github.com/multikanal/multikanal/gateway/store"
-	"github.com/multikanal/multikanal/internal/durable"
 	"github.com/multikanal/multikanal/outbound"
 )
 
@@ -50,7 +50,7 @@ func TestQuicklySettledFileGetsOneReceipt(t *testing.T) {
 		path := filepath.Join(d.receiptsDir("demo"), c.name+".receipt.json")
 		writes := 0
 		deadline := time.After(20 * time.Second)
-		var r Receipt
+		var r api.Receipt
 		for !r.Final {
 			select {
 			case ev := <-w.Events:
@@ -140,14 +140,14 @@ func TestStopLeavesEveryRefusedFileItsReceipt(t *testing.T) {
 		}
 	}
 	stop()
-	read := func(i int) Receipt {
+	read := func(i int) api.Receipt {
 		t.Helper()
 		path := filepath.Join(receipts, fmt.Sprintf("junk-%03d.txt.receipt.json", i))
 		b, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatalf("file %d of %d: %v", i, n, err)
 		}
-		var r Receipt
+		var r api.Receipt
 		if err := json.Unmarshal(b, &r); err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
@@ -156,8 +156,8 @@ func TestStopLeavesEveryRefusedFileItsReceipt(t *testing.T) {
 	pending := 0
 	for i := range n {
 		switch r := read(i); {
-		case r.State == store.FileRejected && r.Final:
-		case r.State == store.FileReceived && !r.Final:
+		case r.State == api.FileRejected && r.Final:
+		case r.State == api.FileReceived && !r.Final:
 			pending++
 		default:
 			t.Fatalf("junk-%03d.txt after the stop: state %q, final %v", i, r.State, r.Final)
@@ -168,7 +168,7 @@ func TestStopLeavesEveryRefusedFileItsReceipt(t *testing.T) {
 	_, stop = run()
 	waitUntil(t, func() bool {
 		for i := range n {
-			if r := read(i); r.State != store.FileRejected || !r.Final {
+			if r := read(i); r.State != api.FileRejected || !r.Final {
 				return false
 			}
 		}
@@ -178,9 +178,9 @@ func TestStopLeavesEveryRefusedFileItsReceipt(t *testing.T) {
 }
 
 // readReceiptFile reads a receipt from the demo tenant's receipts folder.
-func readReceiptFile(t *testing.T, d *Daemon, name string) (Receipt, error) {
+func readReceiptFile(t *testing.T, d *Daemon, name string) (api.Receipt, error) {
 	t.Helper()
-	var r Receipt
+	var r api.Receipt
 	b, err := os.ReadFile(filepath.Join(d.receiptsDir("demo"), name))
 	if err != nil {
 		return r, err
@@ -193,9 +193,9 @@ func readReceiptFile(t *testing.T, d *Daemon, name string) (Receipt, error) {
 
 // waitReceiptFile waits until the named receipt is on disk, for the file,
 // final.
-func waitReceiptFile(t *testing.T, d *Daemon, name, fileID string) Receipt {
+func waitReceiptFile(t *testing.T, d *Daemon, name, fileID string) api.Receipt {
 	t.Helper()
-	var r Receipt
+	var r api.Receipt
 	waitUntil(t, func() bool {
 		var err error
 		r, err = readReceiptFile(t, d, name)
@@ -230,7 +230,7 @@ func TestRepeatedNamesKeepTheirReceipts(t *testing.T) {
 		if c.number != "" && (len(r.Documents) != 1 || r.Documents[0].Number != c.number) {
 			t.Errorf("%s: documents %+v, want invoice %s", c.name, r.Documents, c.number)
 		}
-		if c.number == "" && r.State != store.FileDuplicate {
+		if c.number == "" && r.State != api.FileDuplicate {
 			t.Errorf("%s: %s, want duplicate", c.name, r.State)
 		}
 		// The writer records the name it chose after the file is on
@@ -245,7 +245,7 @@ func TestRepeatedNamesKeepTheirReceipts(t *testing.T) {
 		if f == nil || f.Receipt != c.name {
 			t.Errorf("file %s records receipt %+v, want %s", c.file, f, c.name)
 		}
-		if api, err := d.buildReceipt(c.file); err != nil || api.Receipt != c.name {
+		if api, err := receipts.Build(d.store, c.file); err != nil || api.Receipt != c.name {
 			t.Errorf("the API's receipt of %s names %q (%v), want %s", c.file, api.Receipt, err, c.name)
 		}
 	}
@@ -278,7 +278,7 @@ func TestDeletedOpenReceiptComesBackUnderItsName(t *testing.T) {
 	plain := filepath.Join(d.receiptsDir("demo"), "open.xml.receipt.json")
 	waitUntil(t, func() bool {
 		r, err := readReceiptFile(t, d, "open.xml.receipt.json")
-		return err == nil && len(r.Documents) == 1 && r.Documents[0].State == store.DocRetrying
+		return err == nil && len(r.Documents) == 1 && r.Documents[0].State == api.DocRetrying
 	})
 	if err := os.Remove(plain); err != nil { // the ERP deletes it
 		t.Fatal(err)
@@ -292,7 +292,7 @@ func TestDeletedOpenReceiptComesBackUnderItsName(t *testing.T) {
 	ap.always = nil // the access point is back
 	ap.mu.Unlock()
 	r := waitReceiptFile(t, d, "open.xml.receipt.json", "F0000001")
-	if len(r.Documents) != 1 || r.Documents[0].State != store.DocDelivered || r.Summary["delivered"] != 1 {
+	if len(r.Documents) != 1 || r.Documents[0].State != api.DocDelivered || r.Summary["delivered"] != 1 {
 		t.Errorf("the receipt came back as %s %v: %+v", r.State, r.Summary, r.Documents)
 	}
 	waitReceiptFile(t, d, "open.xml.F0000002.receipt.json", "F0000002")
@@ -313,120 +313,13 @@ func TestLongNameGetsABoundedReceipt(t *testing.T) {
 		d.store.View(func(tx store.Tx) (err error) { f, err = tx.File("F0000001"); return err })
 		return f != nil && f.Final
 	})
-	if len(f.Receipt) > nameMax || !strings.HasSuffix(f.Receipt, ".F0000001.receipt.json") ||
+	if len(f.Receipt) > 255 || !strings.HasSuffix(f.Receipt, ".F0000001.receipt.json") ||
 		!strings.HasPrefix(f.Receipt, strings.Repeat("å", 100)) || !utf8.ValidString(f.Receipt) {
-		t.Fatalf("receipt name %q (%d bytes): want the name cut at a character, the file id, at most %d bytes", f.Receipt, len(f.Receipt), nameMax)
+		t.Fatalf("receipt name %q (%d bytes): want the name cut at a character, the file id, at most %d bytes", f.Receipt, len(f.Receipt), 255)
 	}
 	r := waitReceiptFile(t, d, f.Receipt, "F0000001")
 	if r.File != long || len(r.Documents) != 1 {
 		t.Errorf("receipt of the long name: file %q, %d documents", r.File, len(r.Documents))
-	}
-}
-
-// A receipt that cannot be put in place is counted, logged and tried
-// again later; the receipts beside it are placed and recorded.
-func TestOneReceiptFailureHoldsNoOtherBack(t *testing.T) {
-	cfg := config.Default(t.TempDir())
-	cfg.HTTP.Listen, cfg.SFTP.Listen = "", ""
-	d, err := New(Options{Config: cfg, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.store.Close() })
-	err = d.store.Update(func(tx store.Tx) error {
-		for _, f := range []*store.File{
-			{ID: "F0000001", Tenant: "demo", Name: "blocked.csv", State: store.FileRejected, Reason: "not an invoice"},
-			{ID: "F0000002", Tenant: "demo", Name: "fine.csv", State: store.FileRejected, Reason: "not an invoice"},
-		} {
-			if err := tx.PutFile(f); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := d.receipts
-	var rfs []*receiptFile
-	for _, id := range []string{"F0000001", "F0000002"} {
-		rf, err := w.write(id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rfs = append(rfs, rf)
-	}
-	// Something the rename cannot replace stands where the first goes.
-	if err := os.MkdirAll(filepath.Join(rfs[0].path, "x"), 0o750); err != nil {
-		t.Fatal(err)
-	}
-	w.publish(rfs)
-	if r, err := readReceiptFile(t, d, "fine.csv.receipt.json"); err != nil || r.FileID != "F0000002" || !r.Final {
-		t.Fatalf("the receipt beside the failing one: %+v, %v", r, err)
-	}
-	final := func(id string) (f *store.File) {
-		d.store.View(func(tx store.Tx) (err error) { f, err = tx.File(id); return err })
-		return f
-	}
-	if f := final("F0000002"); !f.Final || f.Receipt != "fine.csv.receipt.json" {
-		t.Errorf("F0000002 recorded final %v, receipt %q", f.Final, f.Receipt)
-	}
-	if f := final("F0000001"); f.Final {
-		t.Error("F0000001 recorded final without its receipt")
-	}
-	w.mu.Lock()
-	dirty, wait := w.dirty["F0000001"], time.Until(w.next["F0000001"])
-	w.mu.Unlock()
-	samples, _ := scrape(t, d.metrics.Handler())
-	if n := samples["multikanal_receipt_write_failures_total"]; !dirty || wait <= 0 || n != 1 {
-		t.Errorf("failed receipt: dirty %v, next try in %v, %v failures counted; want dirty, later, 1", dirty, wait, n)
-	}
-	if entries, _ := os.ReadDir(d.receiptsDir("demo")); slices.ContainsFunc(entries, func(e os.DirEntry) bool { return durable.IsTemp(e.Name()) }) {
-		t.Errorf("temporary receipts left: %v", entries)
-	}
-	// Once the obstacle is gone, the next turn writes it, under the plain
-	// name it holds.
-	os.RemoveAll(rfs[0].path)
-	w.flush(true)
-	if f := final("F0000001"); !f.Final || f.Receipt != "blocked.csv.receipt.json" {
-		t.Errorf("after the retry F0000001 is final %v with receipt %q", f.Final, f.Receipt)
-	}
-}
-
-func TestReceiptNames(t *testing.T) {
-	for _, c := range []struct {
-		name, plain, qualified string
-	}{
-		{"inv.csv", "inv.csv.receipt.json", "inv.csv.F0000042.receipt.json"},
-		{strings.Repeat("a", 242), strings.Repeat("a", 242) + ".receipt.json", strings.Repeat("a", 233) + ".F0000042.receipt.json"},
-		{strings.Repeat("a", 243), "", strings.Repeat("a", 233) + ".F0000042.receipt.json"},
-		{strings.Repeat("ö", 127), "", strings.Repeat("ö", 116) + ".F0000042.receipt.json"}, // 233 bytes would split an ö
-		// A name that ends like a file id never gets the plain form, so it
-		// can never be another file's qualified name.
-		{"inv.csv.F0000041", "", "inv.csv.F0000041.F0000042.receipt.json"},
-	} {
-		plain, qualified := receiptNames(c.name, "F0000042")
-		if plain != c.plain || qualified != c.qualified || len(qualified) > nameMax {
-			t.Errorf("receiptNames(%q):\n got %q, %q\nwant %q, %q", c.name, plain, qualified, c.plain, c.qualified)
-		}
-	}
-}
-
-func TestTenantText(t *testing.T) {
-	for _, c := range []struct{ in, want string }{
-		{"email: delivered to /var/lib/multikanal/outbox/email/F0000001-0000000.email.eml", "email: delivered to F0000001-0000000.email.eml"},
-		{"spool: writing /var/lib/multikanal/outbox/print/.x.tmp: no space left on device", "spool: writing .x.tmp: no space left on device"},
-		{"cannot read the spooled file: open /srv/mk/spool/F0000001: permission denied", "cannot read the spooled file: open F0000001: permission denied"},
-		{"print: delivered to sftp://mk@print.example.se:22/in/batch-1.zip", "print: delivered to batch-1.zip"},
-		{`reading "/etc/multikanal/acme.seal": gone`, `reading "acme.seal": gone`},
-		{"uploads go to /inbox/<name>", "uploads go to /inbox/<name>"},
-		{"sms: posting to https://api.46elks.com/a1/sms: timeout", "sms: posting to https://api.46elks.com/a1/sms: timeout"},
-		{"due 2025/04/02 and 1/2 paid", "due 2025/04/02 and 1/2 paid"},
-		{"no path here", "no path here"},
-	} {
-		if got := tenantText(c.in); got != c.want {
-			t.Errorf("tenantText(%q)\n = %q\nwant %q", c.in, got, c.want)
-		}
 	}
 }
 
@@ -441,12 +334,12 @@ func TestReceiptsShowNoServerPaths(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var r Receipt
+	var r api.Receipt
 	if err := json.Unmarshal(raw, &r); err != nil || len(r.Documents) != 1 {
 		t.Fatalf("receipt: %v, %d documents", err, len(r.Documents))
 	}
 	doc := r.Documents[0]
-	if doc.State != store.DocDelivered || doc.Output == "" || strings.Contains(doc.Output, "/") {
+	if doc.State != api.DocDelivered || doc.Output == "" || strings.Contains(doc.Output, "/") {
 		t.Errorf("output %q (%s): want the base name of the file delivered", doc.Output, doc.State)
 	}
 	if _, err := os.Stat(filepath.Join(d.dataDir, "outbox", doc.Channel, doc.Output)); err != nil {
@@ -502,12 +395,12 @@ func TestZIPEntriesInReceipt(t *testing.T) {
 	}
 	for i, want := range []struct {
 		source string
-		state  store.DocState
+		state  api.DocState
 		reason string
 	}{
-		{"entry invoices/", store.DocSkipped, "entry invoices/: skipped: a folder entry"},
-		{"entry ../../x.xml", store.DocRejected, "entry ../../x.xml: not read: the name leaves the archive with '..'; an entry name must be a relative path"},
-		{"entry invoices/a.xml", store.DocDelivered, ""},
+		{"entry invoices/", api.DocSkipped, "entry invoices/: skipped: a folder entry"},
+		{"entry ../../x.xml", api.DocRejected, "entry ../../x.xml: not read: the name leaves the archive with '..'; an entry name must be a relative path"},
+		{"entry invoices/a.xml", api.DocDelivered, ""},
 	} {
 		got := r.Documents[i]
 		if got.Source != want.source || got.State != want.state || !strings.HasPrefix(got.Reason, want.reason) {

@@ -280,7 +280,7 @@ func (d *Daemon) sweepFile(ctx context.Context, f *store.File, r config.Retentio
 
 	if done.ReceiptRemoved.IsZero() && due(r.Receipts) {
 		// Only this file's receipt: a later file of the same name has its own.
-		if path := d.receiptPath(f); path != "" {
+		if path := d.receipts.Path(f); path != "" {
 			if _, err := removeFile(path); err != nil {
 				return err
 			}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats/recipients"
+	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound"
 )
@@ -99,7 +100,7 @@ func TestRetentionRemovesPayloadsKeepsSummaries(t *testing.T) {
 			done := waitFinal(t, d, "done.csv")
 			junk := waitFinal(t, d, "junk.pdf")
 			open := fileByName(t, d, "open.csv")
-			waitUntil(t, func() bool { return email.count() == 0 && exists(d.receiptPath(open)) })
+			waitUntil(t, func() bool { return email.count() == 0 && exists(d.receipts.Path(open)) })
 
 			before, bodies, events := docsOf(t, d, done.ID)
 			var outputs []string
@@ -118,7 +119,7 @@ func TestRetentionRemovesPayloadsKeepsSummaries(t *testing.T) {
 			if len(before) != 4 || bodies != 4 || events == 0 || len(outputs) != 3 {
 				t.Fatalf("%d documents, %d bodies, %d events, %d outputs before retention", len(before), bodies, events, len(outputs))
 			}
-			for _, p := range []string{d.spoolPath(done.ID), d.spoolPath(junk.ID), d.spoolPath(open.ID), d.receiptPath(done), d.receiptPath(junk)} {
+			for _, p := range []string{d.spoolPath(done.ID), d.spoolPath(junk.ID), d.spoolPath(open.ID), d.receipts.Path(done), d.receipts.Path(junk)} {
 				if !exists(p) {
 					t.Fatalf("%s missing before retention", p)
 				}
@@ -126,7 +127,7 @@ func TestRetentionRemovesPayloadsKeepsSummaries(t *testing.T) {
 
 			// 20 days on: only the rejected file's input goes (14 days).
 			rep := d.upkeep.sweep(context.Background(), time.Now().Add(20*24*time.Hour))
-			if rep.Error != "" || rep.InputFiles != 1 || rep.Summarised != 0 || exists(d.spoolPath(junk.ID)) || !exists(d.receiptPath(junk)) {
+			if rep.Error != "" || rep.InputFiles != 1 || rep.Summarised != 0 || exists(d.spoolPath(junk.ID)) || !exists(d.receipts.Path(junk)) {
 				t.Fatalf("after 20 days: %+v; junk input there %v", rep, exists(d.spoolPath(junk.ID)))
 			}
 
@@ -168,7 +169,7 @@ func TestRetentionRemovesPayloadsKeepsSummaries(t *testing.T) {
 					t.Errorf("outbox file %s still there", p)
 				}
 			}
-			if exists(d.receiptPath(done)) || exists(d.receiptPath(junk)) {
+			if exists(d.receipts.Path(done)) || exists(d.receipts.Path(junk)) {
 				t.Error("final receipts still there after 100 days")
 			}
 			if kept := exists(d.spoolPath(done.ID)); kept != (mode == config.ArchiveInput) {
@@ -183,9 +184,9 @@ func TestRetentionRemovesPayloadsKeepsSummaries(t *testing.T) {
 
 			// The open file is untouched, whatever the clock.
 			docs, bodies, _ := docsOf(t, d, open.ID)
-			if len(docs) != 1 || bodies != 1 || !exists(d.spoolPath(open.ID)) || !exists(d.receiptPath(open)) || !docs[0].Summarised.IsZero() {
+			if len(docs) != 1 || bodies != 1 || !exists(d.spoolPath(open.ID)) || !exists(d.receipts.Path(open)) || !docs[0].Summarised.IsZero() {
 				t.Errorf("a file not final was touched: %d docs, %d bodies, spool %v, receipt %v",
-					len(docs), bodies, exists(d.spoolPath(open.ID)), exists(d.receiptPath(open)))
+					len(docs), bodies, exists(d.spoolPath(open.ID)), exists(d.receipts.Path(open)))
 			}
 
 			// Eight years on the archive period is over: the input goes and
@@ -205,7 +206,7 @@ func TestRetentionRemovesPayloadsKeepsSummaries(t *testing.T) {
 			// receipt removed and does not write it again.
 			d.receipts.Touch(done.ID)
 			time.Sleep(200 * time.Millisecond)
-			if exists(d.receiptPath(done)) {
+			if exists(d.receipts.Path(done)) {
 				t.Error("a receipt retention removed was written again")
 			}
 			got, _ := scrape(t, d.metrics.Handler())
@@ -230,10 +231,10 @@ func TestQuotaRefusesNewFilesWithAReceipt(t *testing.T) {
 	if !exists(d.spoolPath(f.ID)) {
 		t.Error("the refused file is not kept in the spool")
 	}
-	waitUntil(t, func() bool { return exists(d.receiptPath(f)) })
-	r, _ := os.ReadFile(d.receiptPath(f))
-	var rc Receipt
-	if err := json.Unmarshal(r, &rc); err != nil || !rc.Final || rc.State != store.FileRejected || !strings.Contains(rc.Reason, "store.max_size") {
+	waitUntil(t, func() bool { return exists(d.receipts.Path(f)) })
+	r, _ := os.ReadFile(d.receipts.Path(f))
+	var rc api.Receipt
+	if err := json.Unmarshal(r, &rc); err != nil || !rc.Final || rc.State != api.FileRejected || !strings.Contains(rc.Reason, "store.max_size") {
 		t.Errorf("receipt %v: %s", err, r)
 	}
 	st, err := d.Status()
@@ -277,8 +278,8 @@ func TestEraseByKeyLeavesAnAuditLine(t *testing.T) {
 	d := startTestDaemon(t, nil, nil)
 	drop(t, d, "batch.csv", exampleInvoices(t, "2025-1002", "2025-1004", "2025-1005"))
 	f := waitFinal(t, d, "batch.csv")
-	waitUntil(t, func() bool { return exists(d.receiptPath(f)) })
-	rcpt, _ := os.ReadFile(d.receiptPath(f))
+	waitUntil(t, func() bool { return exists(d.receipts.Path(f)) })
+	rcpt, _ := os.ReadFile(d.receipts.Path(f))
 	if !bytes.Contains(rcpt, []byte("Maria Svensson")) {
 		t.Fatalf("the receipt does not name the buyer to erase:\n%s", rcpt)
 	}
@@ -349,7 +350,7 @@ func TestEraseByKeyLeavesAnAuditLine(t *testing.T) {
 		t.Errorf("the other documents: %d documents, %d bodies (want 3, 2)", len(docs), bodies)
 	}
 	waitUntil(t, func() bool {
-		rcpt, _ = os.ReadFile(d.receiptPath(f))
+		rcpt, _ = os.ReadFile(d.receipts.Path(f))
 		return len(rcpt) > 0 && !bytes.Contains(rcpt, []byte("Maria Svensson"))
 	})
 	if !bytes.Contains(rcpt, []byte("Lisa Andersson")) {

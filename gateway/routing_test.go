@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/gateway/api"
+	"github.com/multikanal/multikanal/gateway/receipts"
 	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound"
@@ -92,22 +94,31 @@ func TestRoutingTable(t *testing.T) {
 				body = setColumn(t, body, col, v)
 			}
 			drop(t, d, "one.csv", body)
-			var r *Receipt
-			waitUntil(t, func() bool { r, err = d.buildReceipt("F0000001"); return err == nil && r.Final })
+			var r *api.Receipt
+			waitUntil(t, func() bool { r, err = receipts.Build(d.store, "F0000001"); return err == nil && r.Final })
 			doc := r.Documents[0]
-			steps := route.Summary(doc.Route)
+			steps := routeLine(doc.Route)
 			reason := c.reason
 			if c.collect != "" {
 				reason = "" // checked on the collection below
 			}
-			if doc.State != c.state || doc.Channel != c.channel || !strings.Contains(doc.Reason+" | "+steps, reason) {
+			if doc.State != api.DocState(c.state) || doc.Channel != c.channel || !strings.Contains(doc.Reason+" | "+steps, reason) {
 				t.Errorf("%s on %q, want %s on %q with %q\nreason: %s\nroute: %s", doc.State, doc.Channel, c.state, c.channel, reason, doc.Reason, steps)
 			}
 			if c.collect != "" {
-				if doc.Collection == nil || doc.Collection.State != c.collect || !strings.Contains(doc.Collection.Reason+" "+doc.Reason, c.reason) {
+				if doc.Collection == nil || doc.Collection.State != api.PaymentState(c.collect) || !strings.Contains(doc.Collection.Reason+" "+doc.Reason, c.reason) {
 					t.Errorf("collection %+v, want %s", doc.Collection, c.collect)
 				}
 			}
 		})
 	}
+}
+
+// routeLine is a route in one line, as route.Summary writes it.
+func routeLine(steps []api.RouteStep) string {
+	rs := make([]store.RouteStep, len(steps))
+	for i, s := range steps {
+		rs[i] = store.RouteStep{Channel: s.Channel, Eligible: s.Eligible, Address: s.Address, Reason: s.Reason}
+	}
+	return route.Summary(rs)
 }

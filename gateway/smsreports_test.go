@@ -10,6 +10,8 @@ import (
 
 	"github.com/multikanal/multikanal/config"
 
+	"github.com/multikanal/multikanal/gateway/api"
+	"github.com/multikanal/multikanal/gateway/receipts"
 	"github.com/multikanal/multikanal/gateway/store"
 )
 
@@ -96,11 +98,11 @@ func report(t *testing.T, hook, id, status string) int {
 // SMS gateway, sends the invoice on to its next channel: here paper.
 func TestSMSDeliveryReportFallsBack(t *testing.T) {
 	d := smsDaemon(t, exampleInvoices(t, "2025-1003"), nil)
-	var r *Receipt
+	var r *api.Receipt
 	var err error
-	waitUntil(t, func() bool { r, err = d.buildReceipt("F0000001"); return err == nil && r.Final })
+	waitUntil(t, func() bool { r, err = receipts.Build(d.store, "F0000001"); return err == nil && r.Final })
 	doc := r.Documents[0]
-	if doc.State != store.DocDelivered || doc.Channel != "sms" {
+	if doc.State != api.DocDelivered || doc.Channel != "sms" {
 		t.Fatalf("first delivery: %s on %s", doc.State, doc.Channel)
 	}
 	hook, id := sentSMS(t, d, doc.ID)
@@ -108,10 +110,10 @@ func TestSMSDeliveryReportFallsBack(t *testing.T) {
 		t.Fatalf("posting the report: %d", code)
 	}
 	waitUntil(t, func() bool {
-		r, err = d.buildReceipt("F0000001")
+		r, err = receipts.Build(d.store, "F0000001")
 		return err == nil && r.Final && r.Documents[0].Channel == "print"
 	})
-	if doc := r.Documents[0]; doc.State != store.DocDelivered || !strings.Contains(doc.Reason, "print") {
+	if doc := r.Documents[0]; doc.State != api.DocDelivered || !strings.Contains(doc.Reason, "print") {
 		t.Errorf("after the failed report: %s on %s: %s", doc.State, doc.Channel, doc.Reason)
 	}
 }
@@ -129,16 +131,16 @@ func TestForgedSMSReportChangesNothing(t *testing.T) {
 	d := smsDaemon(t, append(one, strings.Replace(row, "2025-1003", "2025-1013", 1)...), func(c *config.Config) {
 		c.HTTP.Listen = "127.0.0.1:0"
 	})
-	var r *Receipt
+	var r *api.Receipt
 	var err error
 	waitUntil(t, func() bool {
-		r, err = d.buildReceipt("F0000001")
+		r, err = receipts.Build(d.store, "F0000001")
 		return err == nil && r.Final && len(r.Documents) == 2
 	})
 	victim, other := r.Documents[0].ID, r.Documents[1].ID
 	key := store.DeliveryID(victim, "sms")
 	events := func() int {
-		detail, err := d.ShowDoc(victim)
+		detail, err := receipts.Detail(d.store, victim)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,12 +187,12 @@ func TestForgedSMSReportChangesNothing(t *testing.T) {
 	if code := report(t, otherURL, "another-message", "failed"); code != http.StatusOK {
 		t.Errorf("a report about another message: %d", code)
 	}
-	r, err = d.buildReceipt("F0000001")
+	r, err = receipts.Build(d.store, "F0000001")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, doc := range r.Documents {
-		if doc.State != store.DocDelivered || doc.Channel != "sms" {
+		if doc.State != api.DocDelivered || doc.Channel != "sms" {
 			t.Errorf("%s moved: %s on %s (%s)", doc.ID, doc.State, doc.Channel, doc.Reason)
 		}
 	}
@@ -209,11 +211,11 @@ func TestSMSConfirmWithin(t *testing.T) {
 	d := smsDaemon(t, body, func(c *config.Config) {
 		c.Channels.SMS.ConfirmWithin = config.Duration(400 * time.Millisecond)
 	})
-	var r *Receipt
+	var r *api.Receipt
 	var err error
 	waitUntil(t, func() bool {
-		r, err = d.buildReceipt("F0000001")
-		return err == nil && len(r.Documents) == 2 && r.Documents[0].State == store.DocDelivered
+		r, err = receipts.Build(d.store, "F0000001")
+		return err == nil && len(r.Documents) == 2 && r.Documents[0].State == api.DocDelivered
 	})
 	// The handset confirms the first message only.
 	hook, id := sentSMS(t, d, r.Documents[0].ID)
@@ -221,7 +223,7 @@ func TestSMSConfirmWithin(t *testing.T) {
 		t.Fatalf("report: %d", code)
 	}
 	waitUntil(t, func() bool {
-		r, err = d.buildReceipt("F0000001")
+		r, err = receipts.Build(d.store, "F0000001")
 		return err == nil && r.Final && r.Documents[1].Channel == "print"
 	})
 	if r.Documents[0].Channel != "sms" {

@@ -12,6 +12,8 @@ import (
 	gosmtp "github.com/emersion/go-smtp"
 
 	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/gateway/api"
+	"github.com/multikanal/multikanal/gateway/receipts"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound/smtp/smtptest"
 )
@@ -61,10 +63,10 @@ func TestSMTPOutageThenRecovery(t *testing.T) {
 		c.Delivery.MaxAttempts = 50
 	}, nil)
 	drop(t, d, "mail.csv", emailBatch(t, n))
-	var r *Receipt
+	var r *api.Receipt
 	waitUntil(t, func() bool {
 		var err error
-		r, err = d.buildReceipt("F0000001")
+		r, err = receipts.Build(d.store, "F0000001")
 		return err == nil && r.Final
 	})
 	if r.Summary[string(store.DocDelivered)] != n {

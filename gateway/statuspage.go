@@ -549,3 +549,6 @@ func humanBytes(n int64) string {
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
+
+// errEnough stops a scan that has found what it was asked for.
+var errEnough = errors.New("enough")

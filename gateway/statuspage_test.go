@@ -14,6 +14,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/multikanal/multikanal/gateway/receipts"
 	"github.com/multikanal/multikanal/gateway/store"
 )
 
@@ -42,7 +43,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, func() bool {
-		rc, err := d.buildReceipt("F0000002")
+		rc, err := receipts.Build(d.store, "F0000002")
 		return err == nil && rc.Final
 	})
 

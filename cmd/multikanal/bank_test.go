@@ -15,6 +15,7 @@ import (
 	"github.com/multikanal/multikanal/config"
 	ag "github.com/multikanal/multikanal/formats/autogiro"
 	"github.com/multikanal/multikanal/gateway"
+	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound/sftpput/sshdtest"
 )
@@ -69,7 +70,7 @@ cutoff = { end_of_file = true }
 
 // dropFile puts body into the demo inbox by rename and waits for its final
 // receipt.
-func dropFile(t *testing.T, d *daemon, name string, body []byte) *gateway.Receipt {
+func dropFile(t *testing.T, d *daemon, name string, body []byte) *api.Receipt {
 	t.Helper()
 	tmp := filepath.Join(d.inbox(), "."+name)
 	if err := os.WriteFile(tmp, body, 0o644); err != nil {
@@ -107,7 +108,7 @@ func TestAutoGiroFileOnBankSFTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := dropFile(t, d, "medgivandeavisering.txt", advice); r.State != store.FileApplied {
+	if r := dropFile(t, d, "medgivandeavisering.txt", advice); r.State != api.FileApplied {
 		t.Fatalf("mandate advice: %s: %s", r.State, r.Reason)
 	}
 	// The payers whose mandates are now active.
@@ -164,7 +165,7 @@ func TestAutoGiroFileOnBankSFTP(t *testing.T) {
 		p, ok := payerOf[doc.Number]
 		if !ok {
 			// The example's own payer numbers have no mandate here.
-			if c := doc.Collection; c != nil && c.State != store.PaymentOpen {
+			if c := doc.Collection; c != nil && c.State != api.PaymentOpen {
 				t.Errorf("%s: collection %+v, want none (no mandate)", doc.Number, c)
 			}
 			continue

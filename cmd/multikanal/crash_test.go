@@ -20,6 +20,7 @@ import (
 	"github.com/multikanal/multikanal/formats"
 	ag "github.com/multikanal/multikanal/formats/autogiro"
 	"github.com/multikanal/multikanal/gateway"
+	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound/print"
 )
@@ -66,7 +67,7 @@ func TestCrashHarness(t *testing.T) {
 	h.waitReady(d)
 	h.dropFile("medgivandeavisering.txt", advice)
 	h.waitFinal([]string{"medgivandeavisering.txt"}, time.Minute)
-	if r, err := h.receipt("medgivandeavisering.txt"); err != nil || r.State != store.FileApplied {
+	if r, err := h.receipt("medgivandeavisering.txt"); err != nil || r.State != api.FileApplied {
 		t.Fatalf("the mandate advice was not applied: %+v %v", r, err)
 	}
 
@@ -361,12 +362,12 @@ func (h *harness) dropSome(files []crashFile, n int) []crashFile {
 	return files[n:]
 }
 
-func (h *harness) receipt(name string) (*gateway.Receipt, error) {
+func (h *harness) receipt(name string) (*api.Receipt, error) {
 	b, err := os.ReadFile(filepath.Join(h.data, "tenants", "demo", "receipts", name+".receipt.json"))
 	if err != nil {
 		return nil, err
 	}
-	var r gateway.Receipt
+	var r api.Receipt
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("receipt %s is not valid JSON: %w", name, err)
 	}
@@ -456,12 +457,12 @@ func (h *harness) check(b *crashBatch, st *gateway.Status) crashResult {
 			t.Errorf("%s: receipt not final (%s)", f.name, r.State)
 		}
 		if b.bad[f.name] {
-			if r.State != store.FileRejected || r.Reason == "" || len(r.Documents) != 0 {
+			if r.State != api.FileRejected || r.Reason == "" || len(r.Documents) != 0 {
 				t.Errorf("%s: %s with %d documents (%q), want rejected whole with a reason", f.name, r.State, len(r.Documents), r.Reason)
 			}
 			continue
 		}
-		if r.State != store.FileParsed {
+		if r.State != api.FileParsed {
 			t.Errorf("%s: %s (%s), want parsed", f.name, r.State, r.Reason)
 		}
 		for _, doc := range r.Documents {
@@ -476,11 +477,11 @@ func (h *harness) check(b *crashBatch, st *gateway.Status) crashResult {
 			case !ok:
 				t.Errorf("%s: invoice %q was never in the batch", f.name, doc.Number)
 			case w.channel == "":
-				if doc.State != store.DocRejected || doc.Reason == "" {
+				if doc.State != api.DocRejected || doc.Reason == "" {
 					t.Errorf("invoice %s has a wrong OCR: %s on %q, want rejected with a reason", doc.Number, doc.State, doc.Channel)
 				}
 				res.rejected++
-			case doc.State != store.DocDelivered || doc.Channel != w.channel:
+			case doc.State != api.DocDelivered || doc.Channel != w.channel:
 				t.Errorf("invoice %s: %s on %q (%s), want delivered on %s", doc.Number, doc.State, doc.Channel, doc.Reason, w.channel)
 			default:
 				res.delivered++
@@ -494,12 +495,12 @@ func (h *harness) check(b *crashBatch, st *gateway.Status) crashResult {
 			}
 			c := doc.Collection
 			switch {
-			case w.collect && (c == nil || c.State != store.PaymentScheduled || !c.AtBank):
+			case w.collect && (c == nil || c.State != api.PaymentScheduled || !c.AtBank):
 				t.Errorf("invoice %s: collection %+v, want scheduled at the bank", doc.Number, c)
 			case w.collect:
 				res.collected++
 				collectRefs["101/"+w.ocr] = true
-			case c != nil && c.State == store.PaymentScheduled:
+			case c != nil && c.State == api.PaymentScheduled:
 				t.Errorf("invoice %s is collected without a mandate: %+v", doc.Number, c)
 			}
 		}

@@ -12,7 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/multikanal/multikanal/gateway"
-	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/gateway/api"
 )
 
 func runDocs(args []string, stdout, stderr io.Writer) int {
@@ -60,7 +60,7 @@ Flags for all: --addr, --config or --data to find the daemon; --json.`)
 		if *limit < 1 {
 			return fail(fmt.Errorf("--limit %d: list at least one", *limit))
 		}
-		var docs []*store.Doc
+		var docs []*api.Doc
 		raw, err := df.list("/api/v1/docs?"+q.Encode(), *limit)
 		if err == nil {
 			err = json.Unmarshal(raw, &docs)
@@ -79,7 +79,7 @@ Flags for all: --addr, --config or --data to find the daemon; --json.`)
 		}
 		tw.Flush()
 	case sub == "show" && fs.NArg() == 1:
-		var detail gateway.DocDetail
+		var detail api.DocDetail
 		raw, err := df.call("GET", "/api/v1/docs/"+url.PathEscape(fs.Arg(0)), nil, &detail)
 		if err != nil {
 			return fail(err)
@@ -90,7 +90,7 @@ Flags for all: --addr, --config or --data to find the daemon; --json.`)
 		}
 		printDocDetail(stdout, &detail)
 	case sub == "retry" && fs.NArg() == 1:
-		var doc store.Doc
+		var doc api.Doc
 		if _, err := df.call("POST", "/api/v1/docs/"+url.PathEscape(fs.Arg(0))+"/retry", nil, &doc); err != nil {
 			return fail(err)
 		}
@@ -100,7 +100,7 @@ Flags for all: --addr, --config or --data to find the daemon; --json.`)
 			fmt.Fprintln(stderr, "multikanal docs ack: say why with --why TEXT; it is kept in the document's history")
 			return exitUsage
 		}
-		var doc store.Doc
+		var doc api.Doc
 		body, err := jsonRequest(gateway.AckRequest{By: *by, Why: *why})
 		if err != nil {
 			return fail(err)
@@ -118,7 +118,7 @@ Flags for all: --addr, --config or --data to find the daemon; --json.`)
 		if err != nil {
 			return fail(err)
 		}
-		var doc store.Doc
+		var doc api.Doc
 		raw, err := df.call("POST", "/api/v1/docs/"+url.PathEscape(fs.Arg(0))+"/resend", body, &doc)
 		if err != nil {
 			return fail(err)
@@ -143,7 +143,7 @@ func currentUser() string {
 	return os.Getenv("USER")
 }
 
-func printDocDetail(w io.Writer, d *gateway.DocDetail) {
+func printDocDetail(w io.Writer, d *api.DocDetail) {
 	doc := d.Doc
 	fmt.Fprintf(w, "%s  %s %s  tenant %s\n", doc.ID, doc.Kind, orDash(doc.Number), doc.Tenant)
 	fmt.Fprintf(w, "file      %s (%s, %s)\n", d.File.Name, d.File.ID, orDash(doc.Source))
@@ -151,7 +151,7 @@ func printDocDetail(w io.Writer, d *gateway.DocDetail) {
 	fmt.Fprintf(w, "amount    %s %s, due %s\n", doc.Amount, doc.Currency, orDash(doc.DueDate.String()))
 	fmt.Fprintf(w, "state     %s on %s\n", doc.State, orDash(doc.Channel))
 	fmt.Fprintf(w, "reason    %s\n", orDash(doc.Reason))
-	if c := doc.Payment(); c != nil {
+	if c := doc.Payment; c != nil {
 		fmt.Fprintf(w, "payment   %s (%s)", strings.ReplaceAll(string(c.State), "_", " "), paymentOf(c))
 		if c.Reason != "" {
 			fmt.Fprintf(w, ": %s", c.Reason)
@@ -190,7 +190,7 @@ func shorten(s string, n int) string {
 }
 
 // paymentOf says how an invoice is paid: "autogiro payer 101, paid 125.00".
-func paymentOf(c *store.Collection) string {
+func paymentOf(c *api.Collection) string {
 	how := c.Method
 	if c.Payer != "" {
 		how += " payer " + c.Payer

@@ -6,7 +6,8 @@ import (
 	"testing"
 
 	"github.com/multikanal/multikanal/formats"
-	"github.com/multikanal/multikanal/gateway"
+	"github.com/multikanal/multikanal/gateway/api"
+	"github.com/multikanal/multikanal/gateway/receipts"
 	"github.com/multikanal/multikanal/gateway/store"
 )
 
@@ -30,7 +31,8 @@ func TestDocsShowPayment(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var out bytes.Buffer
-		printDocDetail(&out, &gateway.DocDetail{Doc: &tt.doc, File: &store.File{}})
+		// As the daemon answers GET /api/v1/docs/{id}.
+		printDocDetail(&out, &api.DocDetail{Doc: receipts.DocOf(&tt.doc), File: &api.File{}})
 		line := ""
 		for _, l := range strings.SplitAfter(out.String(), "\n") {
 			if strings.HasPrefix(l, "payment ") {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/gateway"
+	"github.com/multikanal/multikanal/gateway/api"
 )
 
 // These tests run the real binary, as a user would, on a temporary data dir.
@@ -146,21 +147,21 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 	}
 }
 
-func readReceipt(t *testing.T, data, name string) (*gateway.Receipt, bool) {
+func readReceipt(t *testing.T, data, name string) (*api.Receipt, bool) {
 	b, err := os.ReadFile(filepath.Join(data, "tenants", "demo", "receipts", name+".receipt.json"))
 	if err != nil {
 		return nil, false
 	}
-	var r gateway.Receipt
+	var r api.Receipt
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatalf("receipt %s is not valid JSON: %v", name, err)
 	}
 	return &r, true
 }
 
-func waitFinal(t *testing.T, data, name string, limit time.Duration) *gateway.Receipt {
+func waitFinal(t *testing.T, data, name string, limit time.Duration) *api.Receipt {
 	t.Helper()
-	var r *gateway.Receipt
+	var r *api.Receipt
 	waitFor(t, limit, "a final receipt for "+name, func() bool {
 		var ok bool
 		r, ok = readReceipt(t, data, name)
@@ -628,7 +629,7 @@ func TestOperatorCommands(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(d.inbox(), "invoices.csv"), src, 0o644)
 	r := waitFinal(t, data, "invoices.csv", 30*time.Second)
-	byNumber := map[string]gateway.ReceiptDocument{}
+	byNumber := map[string]api.ReceiptDocument{}
 	for _, doc := range r.Documents {
 		byNumber[doc.Number] = doc
 	}

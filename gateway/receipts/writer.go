@@ -1,4 +1,13 @@
-package gateway
+// Package receipts keeps every input file's receipt up to date in its
+// tenant's receipts folder, and is the tenant's view of what the gateway
+// holds: the receipts, the document lists and details the API shows, each
+// without the server's paths (view.go). Receipts are written by one
+// goroutine (Writer.Run), told by the other parts which files changed
+// (Writer.Touch); they are built from the store alone, so a receipt never
+// says more than the store records.
+//
+// It does not decide anything about a file or a document: it shows it.
+package receipts
 
 import (
 	"bufio"
@@ -9,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,59 +27,31 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/multikanal/multikanal/formats"
+	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/internal/durable"
 )
 
-// Receipt is what a tenant reads in receipts/<name>.receipt.json: the fate of
-// one input file and of every document in it. Every file has its own
-// receipt; see receiptNames for the name when another file's receipt has
-// the plain one.
-type Receipt struct {
-	File   string `json:"file"`
-	FileID string `json:"file_id"`
-	// Receipt is the receipt's own name in the receipts folder; empty
-	// until it is first written.
-	Receipt    string            `json:"receipt,omitempty"`
-	Tenant     string            `json:"tenant"`
-	SHA256     string            `json:"sha256"`
-	Size       int64             `json:"size"`
-	Format     string            `json:"format,omitempty"`
-	ReceivedAt time.Time         `json:"received_at"`
-	State      store.FileState   `json:"state"`
-	Reason     string            `json:"reason,omitempty"`
-	Final      bool              `json:"final"`
-	UpdatedAt  time.Time         `json:"updated_at"`
-	Summary    map[string]int    `json:"summary"`
-	Documents  []ReceiptDocument `json:"documents"`
+// Store is what receipts read (files and their documents, in short
+// transactions for a large file) and write (each file's receipt name and
+// final flag).
+type Store interface {
+	store.DocScanner
+	View(fn func(store.Tx) error) error
+	Update(fn func(store.Tx) error) error
 }
 
-// ReceiptDocument is one document's line in a receipt.
-type ReceiptDocument struct {
-	ID       string            `json:"id"`
-	Number   string            `json:"number,omitempty"`
-	Kind     formats.Kind      `json:"kind,omitempty"`
-	Source   string            `json:"source,omitempty"`
-	Buyer    string            `json:"buyer,omitempty"`
-	Amount   string            `json:"amount,omitempty"`
-	Currency string            `json:"currency,omitempty"`
-	DueDate  string            `json:"due_date,omitempty"`
-	State    store.DocState    `json:"state"`
-	Channel  string            `json:"channel,omitempty"`
-	Address  string            `json:"address,omitempty"`
-	Output   string            `json:"output,omitempty"`
-	Reason   string            `json:"reason,omitempty"`
-	Problems []formats.Problem `json:"problems,omitempty"`
-	Route    []store.RouteStep `json:"route,omitempty"`
-	// Collection is the invoice's payment state (store.Doc.Payment): an
-	// AutoGiro withdrawal beside distribution, or what the payer paid.
-	Collection *store.Collection `json:"collection,omitempty"`
-	Received   time.Time         `json:"received"`
-	Updated    time.Time         `json:"updated"`
+// Options are the writer's dependencies.
+type Options struct {
+	Store Store
+	// Dir is a tenant's receipts folder.
+	Dir func(tenant string) string
+	// Registerer takes the writer's failure counter.
+	Registerer prometheus.Registerer
+	Log        *slog.Logger
 }
 
-// receiptWriter rewrites the receipts of files whose state changed. Changes
+// Writer rewrites the receipts of files whose state changed. Changes
 // are gathered, and a file's receipt is rewritten at most every interval,
 // or less often when writing it is costly: a receipt of 100,000 invoices
 // takes a while to build, so it waits 20 times as long as its last build
@@ -80,8 +62,8 @@ type ReceiptDocument struct {
 // refuses) is logged, counted in multikanal_receipt_write_failures_total
 // and tried again later, backing off up to retryMax; it never holds back
 // the receipts written beside it.
-type receiptWriter struct {
-	d        *Daemon
+type Writer struct {
+	Options
 	interval time.Duration
 	mu       sync.Mutex
 	dirty    map[string]bool
@@ -105,12 +87,13 @@ type receiptWriter struct {
 // retryMax bounds the back-off of a receipt that cannot be written.
 const retryMax = 5 * time.Minute
 
-func newReceiptWriter(d *Daemon) *receiptWriter {
-	w := &receiptWriter{d: d, interval: 50 * time.Millisecond, dirty: map[string]bool{}, next: map[string]time.Time{},
+// NewWriter prepares the writer; Run runs it.
+func NewWriter(o Options) *Writer {
+	w := &Writer{Options: o, interval: 50 * time.Millisecond, dirty: map[string]bool{}, next: map[string]time.Time{},
 		settled: map[string]bool{}, failures: map[string]int{}, claims: map[string]string{}, wake: make(chan struct{}, 1),
 		failed: prometheus.NewCounter(prometheus.CounterOpts{Name: "multikanal_receipt_write_failures_total",
 			Help: "Receipts that could not be written or put in place; each is tried again later."})}
-	d.metrics.reg.MustRegister(w.failed)
+	o.Registerer.MustRegister(w.failed)
 	return w
 }
 
@@ -123,7 +106,7 @@ func newReceiptWriter(d *Daemon) *receiptWriter {
 const firstReceiptDelay = 100 * time.Millisecond
 
 // Touch marks a file's receipt as out of date.
-func (w *receiptWriter) Touch(fileID string) {
+func (w *Writer) Touch(fileID string) {
 	w.mu.Lock()
 	w.dirty[fileID] = true
 	if _, written := w.next[fileID]; !written {
@@ -136,7 +119,7 @@ func (w *receiptWriter) Touch(fileID string) {
 	}
 }
 
-func (w *receiptWriter) run(ctx context.Context) {
+func (w *Writer) Run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -162,7 +145,7 @@ func (w *receiptWriter) run(ctx context.Context) {
 
 // flush writes the dirty receipts whose time has come (all with force) and
 // reports whether some wait for a later turn.
-func (w *receiptWriter) flush(force bool) (waiting bool) {
+func (w *Writer) flush(force bool) (waiting bool) {
 	now := time.Now()
 	w.mu.Lock()
 	var ids, held []string
@@ -220,7 +203,7 @@ func (w *receiptWriter) flush(force bool) (waiting bool) {
 
 // retry logs and counts a receipt that could not be written and marks it
 // to be written again after a back-off.
-func (w *receiptWriter) retry(fileID string, err error) {
+func (w *Writer) retry(fileID string, err error) {
 	w.failed.Inc()
 	w.mu.Lock()
 	n := w.failures[fileID]
@@ -229,17 +212,17 @@ func (w *receiptWriter) retry(fileID string, err error) {
 	w.dirty[fileID] = true
 	w.next[fileID] = time.Now().Add(wait)
 	w.mu.Unlock()
-	w.d.log.Error("writing a receipt failed; it is written again later", "file", fileID, "retry_in", wait.String(), "err", err)
+	w.Log.Error("writing a receipt failed; it is written again later", "file", fileID, "retry_in", wait.String(), "err", err)
 }
 
 // loadClaims reads, once, the receipt names the open files hold, so that
 // after a restart a new file cannot take the name of a not-final receipt
 // the tenant deleted.
-func (w *receiptWriter) loadClaims() {
+func (w *Writer) loadClaims() {
 	if w.claimsLoaded {
 		return
 	}
-	err := w.d.store.View(func(tx store.Tx) error {
+	err := w.Store.View(func(tx store.Tx) error {
 		return tx.ForEachOpenFile(func(f *store.File) error {
 			if f.Receipt != "" {
 				w.claims[f.Tenant+"/"+f.Receipt] = f.ID
@@ -248,7 +231,7 @@ func (w *receiptWriter) loadClaims() {
 		})
 	})
 	if err != nil {
-		w.d.log.Error("reading the receipt names of open files failed; tried again at the next turn", "err", err)
+		w.Log.Error("reading the receipt names of open files failed; tried again at the next turn", "err", err)
 		return
 	}
 	w.claimsLoaded = true
@@ -260,12 +243,12 @@ func (w *receiptWriter) loadClaims() {
 // A plain name is checked at every write, since a final file's name is
 // free again once its receipt is deleted: a file retried after that finds
 // its name taken by a newer file and moves to its qualified name.
-func (w *receiptWriter) place(f *store.File) string {
+func (w *Writer) place(f *store.File) string {
 	plain, qualified := receiptNames(f.Name, f.ID)
 	if plain == "" || f.Receipt != "" && f.Receipt != plain {
 		return qualified
 	}
-	dir := w.d.receiptsDir(f.Tenant)
+	dir := w.Dir(f.Tenant)
 	if f.Receipt == "" {
 		// Placed before a crash lost the record of it: it stays there.
 		if _, err := os.Lstat(filepath.Join(dir, qualified)); err == nil {
@@ -292,12 +275,12 @@ func (w *receiptWriter) place(f *store.File) string {
 // settledFiles returns those of ids whose file is at an end (rejected, a
 // duplicate, applied) or parsed with no delivery pending: cheap to ask, it
 // decodes one record per file.
-func (w *receiptWriter) settledFiles(ids []string) []string {
+func (w *Writer) settledFiles(ids []string) []string {
 	var out []string
 	if len(ids) == 0 {
 		return nil
 	}
-	err := w.d.store.View(func(tx store.Tx) error {
+	err := w.Store.View(func(tx store.Tx) error {
 		for _, id := range ids {
 			f, err := tx.File(id)
 			if err != nil {
@@ -316,106 +299,6 @@ func (w *receiptWriter) settledFiles(ids []string) []string {
 	return out
 }
 
-// receiptOf is a receipt's head: everything but the documents and the
-// totals over them.
-func receiptOf(f *store.File) Receipt {
-	return Receipt{File: f.Name, FileID: f.ID, Receipt: f.Receipt, Tenant: f.Tenant, SHA256: f.SHA256, Size: f.Size, Format: f.Format,
-		ReceivedAt: f.ReceivedAt, State: f.State, Reason: tenantText(f.Reason), Summary: map[string]int{}, Documents: []ReceiptDocument{}}
-}
-
-// receiptDocOf is one document's line in a receipt, without server paths.
-// doc is changed (tenantDoc): it is decoded for this line only.
-func receiptDocOf(doc *store.Doc) ReceiptDocument {
-	tenantDoc(doc)
-	rd := ReceiptDocument{ID: doc.ID, Number: doc.Number, Kind: doc.Kind, Source: doc.Source, Buyer: doc.Buyer,
-		Currency: doc.Currency, DueDate: doc.DueDate.String(), State: doc.State, Channel: doc.Channel,
-		Address: doc.Address, Output: doc.Output, Reason: doc.Reason, Problems: doc.Problems, Route: doc.Route,
-		Collection: doc.Payment(), Received: doc.Created, Updated: doc.Updated}
-	if doc.Currency != "" { // parsed: the amount is known
-		rd.Amount = doc.Amount.String()
-	}
-	return rd
-}
-
-// receiptFinal says whether a file is done: rejected, a duplicate or
-// applied, or parsed with every document (and its collection) at an end.
-func receiptFinal(f *store.File, allEnd bool, docs int) bool {
-	switch f.State {
-	case store.FileRejected, store.FileDuplicate, store.FileApplied:
-		return true
-	case store.FileParsed:
-		return allEnd && docs == f.Docs
-	}
-	return false
-}
-
-// scanReceiptDocs visits a file's documents as receipt lines, in short
-// transactions, and returns the summary and whether all are at an end.
-func scanReceiptDocs(s store.Store, fileID string, fn func(ReceiptDocument) error) (summary map[string]int, allEnd bool, n int, err error) {
-	visit, sum, end, count := receiptVisitor(fn)
-	err = s.ScanFileDocs(fileID, visit)
-	return sum, *end, *count, err
-}
-
-func receiptVisitor(fn func(ReceiptDocument) error) (visit func(*store.Doc) error, summary map[string]int, allEnd *bool, n *int) {
-	summary, allEnd, n = map[string]int{}, new(bool), new(int)
-	*allEnd = true
-	visit = func(doc *store.Doc) error {
-		summary[string(doc.State)]++
-		*n++
-		if !doc.State.End() || !doc.Collection.End() {
-			*allEnd = false
-		}
-		return fn(receiptDocOf(doc))
-	}
-	return visit, summary, allEnd, n
-}
-
-// buildReceipt reads a file's receipt from the store, whole, for the API.
-// The documents are read in short transactions, as the receipt writer
-// reads them: one transaction over a million documents held every commit up.
-func (d *Daemon) buildReceipt(fileID string) (*Receipt, error) {
-	var f *store.File
-	if err := d.store.View(func(tx store.Tx) (err error) { f, err = tx.File(fileID); return err }); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			err = fmt.Errorf("file %s %w", fileID, err)
-		}
-		return nil, err
-	}
-	r := receiptOf(f)
-	summary, allEnd, n, err := scanReceiptDocs(d.store, fileID, func(rd ReceiptDocument) error {
-		r.Documents = append(r.Documents, rd)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	r.Summary, r.Final = summary, receiptFinal(f, allEnd, n)
-	r.UpdatedAt = time.Now().UTC()
-	return &r, nil
-}
-
-// receiptPath is where a file's receipt is, if it is there and is this
-// file's: under the name recorded on the file, or, for a file from before
-// names were recorded, one of the two it may have. "" when there is none.
-func (d *Daemon) receiptPath(f *store.File) string {
-	names := []string{f.Receipt}
-	if f.Receipt == "" {
-		plain, qualified := receiptNames(f.Name, f.ID)
-		names = []string{plain, qualified}
-	}
-	for _, name := range names {
-		if name == "" {
-			continue
-		}
-		p := filepath.Join(d.receiptsDir(f.Tenant), name)
-		if owner, err := receiptOwner(p); err == nil && owner == f.ID {
-			return p
-		}
-	}
-	return ""
-}
-
 // receiptFile is a receipt written under a temporary name (in the
 // writer's group), to be synced and renamed into place with the others of
 // its turn.
@@ -430,10 +313,10 @@ type receiptFile struct {
 // temporary file: a receipt of 100,000 invoices is never whole in memory.
 // The documents come first and the totals and the final flag after them,
 // since those are known only at the end. publish puts it in place.
-func (w *receiptWriter) write(fileID string) (*receiptFile, error) {
+func (w *Writer) write(fileID string) (*receiptFile, error) {
 	rf := &receiptFile{fileID: fileID}
 	var f *store.File
-	if err := w.d.store.View(func(tx store.Tx) (err error) { f, err = tx.File(fileID); return err }); err != nil {
+	if err := w.Store.View(func(tx store.Tx) (err error) { f, err = tx.File(fileID); return err }); err != nil {
 		return nil, err
 	}
 	if !f.ReceiptRemoved.IsZero() {
@@ -443,7 +326,7 @@ func (w *receiptWriter) write(fileID string) (*receiptFile, error) {
 	// The documents are read in short transactions (ScanFileDocs): one
 	// transaction over a million documents held every commit up.
 	err := func() error {
-		dir := w.d.receiptsDir(f.Tenant)
+		dir := w.Dir(f.Tenant)
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return err
 		}
@@ -454,7 +337,7 @@ func (w *receiptWriter) write(fileID string) (*receiptFile, error) {
 			head.Receipt = rf.name
 			head.Documents, head.Summary = nil, nil
 			hb, err := json.MarshalIndent(struct {
-				Receipt
+				api.Receipt
 				Documents *struct{} `json:"documents,omitempty"`
 				Summary   *struct{} `json:"summary,omitempty"`
 				Final     *struct{} `json:"final,omitempty"`
@@ -466,7 +349,7 @@ func (w *receiptWriter) write(fileID string) (*receiptFile, error) {
 			bw.Write(bytes.TrimSuffix(hb, []byte("\n}")))
 			bw.WriteString(",\n  \"documents\": [")
 			first := true
-			summary, allEnd, n, err := scanReceiptDocs(w.d.store, fileID, func(rd ReceiptDocument) error {
+			summary, allEnd, n, err := scanReceiptDocs(w.Store, fileID, func(rd api.ReceiptDocument) error {
 				b, err := json.MarshalIndent(rd, "    ", "  ")
 				if err != nil {
 					return err
@@ -505,7 +388,7 @@ func (w *receiptWriter) write(fileID string) (*receiptFile, error) {
 // each. rfs are the receipts written into the group this turn, in the
 // order they were written. A receipt that cannot be put in place is tried
 // again later (retry); the others of its turn go on.
-func (w *receiptWriter) publish(rfs []*receiptFile) {
+func (w *Writer) publish(rfs []*receiptFile) {
 	if len(rfs) == 0 {
 		return
 	}
@@ -529,8 +412,8 @@ func (w *receiptWriter) publish(rfs []*receiptFile) {
 // record notes on each file its receipt's name and, once final, that it
 // is. A final file gives up its claim on a plain name: once the tenant has
 // deleted the receipt, the name is free for the next file.
-func (w *receiptWriter) record(rfs []*receiptFile) {
-	err := w.d.store.Update(func(tx store.Tx) error {
+func (w *Writer) record(rfs []*receiptFile) {
+	err := w.Store.Update(func(tx store.Tx) error {
 		for _, rf := range rfs {
 			f, err := tx.File(rf.fileID)
 			if err != nil {
@@ -550,7 +433,7 @@ func (w *receiptWriter) record(rfs []*receiptFile) {
 		return nil
 	})
 	if err != nil {
-		w.d.log.Error("recording receipts on their files failed", "files", len(rfs), "err", err)
+		w.Log.Error("recording receipts on their files failed", "files", len(rfs), "err", err)
 		return
 	}
 	for _, rf := range rfs {

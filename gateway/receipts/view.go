@@ -1,4 +1,4 @@
-package gateway
+package receipts
 
 import (
 	"encoding/json"
@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"unicode/utf8"
 
+	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/store"
 )
 
@@ -169,16 +170,59 @@ func serverPath(w string) (string, bool) {
 	return "", false
 }
 
-// tenantDoc clears a document record of server paths, in place: its
-// output, reasons, route and collection. Records are decoded afresh for
-// every read, so nothing shared is changed.
-func tenantDoc(doc *store.Doc) {
-	doc.Output = tenantRef(doc.Output)
-	doc.Reason = tenantText(doc.Reason)
-	for i := range doc.Route {
-		doc.Route[i].Reason = tenantText(doc.Route[i].Reason)
+// DocOf is a document as its tenant may see it: the record without server
+// paths in its output, reasons, route and collection.
+func DocOf(d *store.Doc) *api.Doc {
+	out := &api.Doc{ID: d.ID, FileID: d.FileID, Tenant: d.Tenant, Index: d.Index, Source: d.Source, Kind: d.Kind, Number: d.Number,
+		Buyer: d.Buyer, Currency: d.Currency, Amount: d.Amount, DueDate: d.DueDate, State: api.DocState(d.State), Channel: d.Channel,
+		Address: d.Address, Reason: tenantText(d.Reason), Problems: d.Problems, Route: routeOf(d.Route), Tried: d.Tried,
+		Output: tenantRef(d.Output), Collection: collectionOf(d.Collection), Payment: collectionOf(d.Payment()), Created: d.Created, Updated: d.Updated, Events: d.Events,
+		Resends: d.Resends, SentSHA256: d.SentSHA256, Keys: d.Keys, Summarised: d.Summarised, Anonymised: d.Anonymised}
+	if a := d.Ack; a != nil {
+		out.Ack = &api.Ack{At: a.At, By: a.By, Why: a.Why}
 	}
-	if c := doc.Collection; c != nil {
-		c.File, c.Reason = tenantRef(c.File), tenantText(c.Reason)
+	return out
+}
+
+// routeOf is a route without server paths in its reasons.
+func routeOf(steps []store.RouteStep) []api.RouteStep {
+	if steps == nil {
+		return nil
 	}
+	out := make([]api.RouteStep, len(steps))
+	for i, s := range steps {
+		out[i] = api.RouteStep{Channel: s.Channel, Eligible: s.Eligible, Address: s.Address, Reason: tenantText(s.Reason)}
+	}
+	return out
+}
+
+// collectionOf is a payment without server paths in its file and reason.
+func collectionOf(c *store.Collection) *api.Collection {
+	if c == nil {
+		return nil
+	}
+	out := &api.Collection{Method: c.Method, Payer: c.Payer, State: api.PaymentState(c.State), AtBank: c.AtBank, File: tenantRef(c.File),
+		Date: c.Date, Paid: c.Paid, Reason: tenantText(c.Reason), At: c.At}
+	for _, p := range c.Payments {
+		out.Payments = append(out.Payments, api.Received{Key: p.Key, Amount: p.Amount, Date: p.Date, Source: p.Source})
+	}
+	return out
+}
+
+// fileOf is an input file as its tenant may see it: not where it is on
+// the server.
+func fileOf(f *store.File) *api.File {
+	return &api.File{ID: f.ID, Tenant: f.Tenant, Name: f.Name, SHA256: f.SHA256, Size: f.Size, ReceivedAt: f.ReceivedAt,
+		State: api.FileState(f.State), Reason: tenantText(f.Reason), Format: f.Format, Docs: f.Docs, DuplicateOf: f.DuplicateOf,
+		Final: f.Final, FinalAt: f.FinalAt, Receipt: f.Receipt, Refused: f.Refused, InputRemoved: f.InputRemoved,
+		PayloadsRemoved: f.PayloadsRemoved, ReceiptRemoved: f.ReceiptRemoved, ArchiveEnded: f.ArchiveEnded}
+}
+
+// deliveryOf is a delivery as its tenant may see it: the base name of
+// what it wrote, and its error without server paths.
+func deliveryOf(dl *store.Delivery) *api.Delivery {
+	return &api.Delivery{ID: dl.ID, DocID: dl.DocID, Tenant: dl.Tenant, Channel: dl.Channel, To: dl.To, Collection: dl.Collection,
+		State: string(dl.State), Batched: dl.Batched, BatchID: dl.BatchID, Attempts: dl.Attempts, NextAt: dl.NextAt,
+		ConfirmBy: dl.ConfirmBy, Confirmed: dl.Confirmed, LastError: tenantText(dl.LastError), Ref: tenantRef(dl.Ref),
+		Created: dl.Created, Updated: dl.Updated}
 }
