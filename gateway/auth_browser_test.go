@@ -96,7 +96,7 @@ Promise.allSettled([
 	answer, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
 
 	regs, _ := d.registry.List("demo", false)
-	orders, _ := d.ListMandateOrders("demo")
+	orders, _ := d.collection.ListOrders("demo")
 	if len(regs) != 0 || len(orders.Orders) != 0 {
 		t.Fatalf("the attacks changed the store: %d registrations, %d mandate orders", len(regs), len(orders.Orders))
 	}

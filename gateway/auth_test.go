@@ -172,7 +172,7 @@ func TestCrossOriginPostRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	orders, err := d.ListMandateOrders("demo")
+	orders, err := d.collection.ListOrders("demo")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -422,7 +422,7 @@ func TestMandateUnderEnquiryIsNotForApproval(t *testing.T) {
 	}
 	b := newBank(t, nil)
 	b.applied("register.txt", body)
-	list, err := b.d.ListMandateOrders("demo")
+	list, err := b.d.collection.ListOrders("demo")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,11 +435,11 @@ func TestMandateUnderEnquiryIsNotForApproval(t *testing.T) {
 	}
 	srv := httptest.NewServer(b.d.httpHandler())
 	defer srv.Close()
-	code, got := postMandates(t, srv.URL, MandateOrderRequest{Action: "approve", Payer: "101"})
+	code, got := postMandates(t, srv.URL, api.MandateOrderRequest{Action: "approve", Payer: "101"})
 	if code != http.StatusBadRequest || !strings.Contains(got, "under enquiry at the payer's bank") {
 		t.Errorf("approve 101: %d %s", code, got)
 	}
-	code, got = postMandates(t, srv.URL, MandateOrderRequest{Action: "approve", Payer: "105"})
+	code, got = postMandates(t, srv.URL, api.MandateOrderRequest{Action: "approve", Payer: "105"})
 	if code != http.StatusBadRequest || !strings.Contains(got, "already active") {
 		t.Errorf("approve 105: %d %s", code, got)
 	}

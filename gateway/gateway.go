@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/gateway/collection"
 	"github.com/multikanal/multikanal/gateway/deliver"
 	"github.com/multikanal/multikanal/gateway/receipts"
 	"github.com/multikanal/multikanal/gateway/registry"
@@ -72,17 +73,19 @@ type tenantState struct {
 
 // Daemon is the running gateway.
 type Daemon struct {
-	cfg      *config.Config
-	log      *slog.Logger
-	opts     Options
-	dataDir  string
-	store    store.Store
-	lanes    deliver.Lanes
-	tenants  atomic.Pointer[map[string]*tenantState]
-	engine   *deliver.Engine
-	registry *registry.Registry
-	receipts *receipts.Writer
-	ingestQ  *ingestQueue
+	cfg        *config.Config
+	log        *slog.Logger
+	opts       Options
+	dataDir    string
+	store      store.Store
+	lanes      deliver.Lanes
+	tenants    atomic.Pointer[map[string]*tenantState]
+	engine     *deliver.Engine
+	registry   *registry.Registry
+	collection *collection.Collection
+	appliers   []collection.Applier
+	receipts   *receipts.Writer
+	ingestQ    *ingestQueue
 	// recording counts store changes made without waiting for them
 	// (rejectFile); a stop waits for them before the store closes.
 	recording sync.WaitGroup
@@ -169,7 +172,12 @@ func New(opts Options) (*Daemon, error) {
 	d.receipts = receipts.NewWriter(receipts.Options{Store: st, Dir: d.receiptsDir, Registerer: d.metrics.reg, Log: log})
 	d.engine = deliver.New(deliver.Options{Store: st, Lanes: d.lanes, Config: d.live.Load, Tenant: d.tenantConfig,
 		Receipts: d.receipts, Metrics: d.metrics, Log: log})
-	d.engine.AddSource(mandateBatches{})
+	d.collection = collection.New(collection.Options{Store: st, Channels: d.lanes, Tenant: d.tenantConfig,
+		Delivery: d.engine, Receipts: d.receipts, Log: log})
+	d.engine.AddSource(d.collection.Mandates())
+	// Files in the inbox that are not invoices, each told by its first
+	// bytes, in this order.
+	d.appliers = []collection.Applier{d.registry, d.collection.BankFiles(), d.collection.EfakturaReports()}
 	return d, nil
 }
 

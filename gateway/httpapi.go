@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/formats/recipients"
+	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/errkind"
 	"github.com/multikanal/multikanal/gateway/receipts"
 	"github.com/multikanal/multikanal/gateway/store"
@@ -40,12 +41,6 @@ type Status struct {
 	LastReload *ReloadStatus `json:"last_reload,omitempty"`
 	// Store is the store's size against its quota, and its upkeep.
 	Store *StoreStatus `json:"store,omitempty"`
-}
-
-// Recipient is what the registry holds for one key, history included.
-type Recipient struct {
-	Key           string                `json:"key"`
-	Registrations []*store.Registration `json:"registrations"`
 }
 
 // QueueStatus is one channel's waiting work.
@@ -235,10 +230,8 @@ func (d *Daemon) httpHandler() *routeMux {
 				writeError(w, err)
 				return
 			}
-			if regs == nil {
-				regs = []*store.Registration{}
-			}
-			writeJSON(w, http.StatusOK, &Recipient{Key: norm, Registrations: regs})
+			// Never null: a key nobody registered has no registrations.
+			writeJSON(w, http.StatusOK, &api.Recipient{Key: norm, Registrations: registrationsOf(append([]*store.Registration{}, regs...))})
 			return
 		}
 		limit, after, err := pageParams(r)
@@ -252,11 +245,11 @@ func (d *Daemon) httpHandler() *routeMux {
 			return
 		}
 		list = pageOf(w, r, list, func(reg *store.Registration) string { return reg.ID }, after, limit)
-		writeJSON(w, http.StatusOK, list)
+		writeJSON(w, http.StatusOK, registrationsOf(list))
 	})
 	mux.HandleFunc("POST /api/v1/tenants/{tenant}/autogiro/mandates", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
-			Orders []MandateOrderRequest `json:"orders"`
+			Orders []api.MandateOrderRequest `json:"orders"`
 		}
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<20))
 		dec.DisallowUnknownFields()
@@ -264,12 +257,12 @@ func (d *Daemon) httpHandler() *routeMux {
 			writeError(w, errkind.New(errkind.Invalid, "the body must be {\"orders\": [...]}: %w", err))
 			return
 		}
-		orders, err := d.QueueMandateOrders(r.PathValue("tenant"), "api", req.Orders)
+		orders, err := d.collection.QueueOrders(r.PathValue("tenant"), "api", req.Orders)
 		if err != nil {
 			writeError(w, fmt.Errorf("nothing queued: %w", err))
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"orders": orders})
+		writeJSON(w, http.StatusOK, map[string]any{"orders": ordersOf(orders)})
 	})
 	mux.HandleFunc("GET /api/v1/tenants/{tenant}/autogiro/mandates", func(w http.ResponseWriter, r *http.Request) {
 		limit, after, err := pageParams(r)
@@ -277,7 +270,7 @@ func (d *Daemon) httpHandler() *routeMux {
 			writeError(w, err)
 			return
 		}
-		list, err := d.ListMandateOrders(r.PathValue("tenant"))
+		list, err := d.collection.ListOrders(r.PathValue("tenant"))
 		if err != nil {
 			writeError(w, err)
 			return
@@ -286,7 +279,8 @@ func (d *Daemon) httpHandler() *routeMux {
 		if len(list.AwaitingApproval) > maxPage {
 			list.AwaitingApproval = list.AwaitingApproval[:maxPage]
 		}
-		writeJSON(w, http.StatusOK, list)
+		writeJSON(w, http.StatusOK, &api.MandateOrders{Orders: ordersOf(list.Orders), AwaitingApproval: registrationsOf(list.AwaitingApproval),
+			UnderEnquiry: registrationsOf(list.UnderEnquiry)})
 	})
 	return mux
 }
@@ -414,4 +408,36 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.Encode(v)
+}
+
+// registrationsOf are registry entries as the API shows them (nil for
+// nil).
+func registrationsOf(regs []*store.Registration) []*api.Registration {
+	if regs == nil {
+		return nil
+	}
+	out := make([]*api.Registration, len(regs))
+	for i, r := range regs {
+		keys := make([]api.RecipientKey, len(r.Keys))
+		for j, k := range r.Keys {
+			keys[j] = api.RecipientKey{Type: k.Type, Value: k.Value}
+		}
+		out[i] = &api.Registration{ID: r.ID, Tenant: r.Tenant, Keys: keys, Channel: r.Channel, Address: r.Address, Source: r.Source,
+			ValidFrom: r.ValidFrom, RevokedAt: r.RevokedAt, RevokedBy: r.RevokedBy, Created: r.Created}
+	}
+	return out
+}
+
+// ordersOf are mandate orders as the API shows them (nil for nil).
+func ordersOf(orders []*store.MandateOrder) []*api.MandateOrder {
+	if orders == nil {
+		return nil
+	}
+	out := make([]*api.MandateOrder, len(orders))
+	for i, o := range orders {
+		out[i] = &api.MandateOrder{ID: o.ID, Tenant: o.Tenant, Action: o.Action, Payer: o.Payer, Account: o.Account, PersonalID: o.PersonalID,
+			NewPayer: o.NewPayer, Source: o.Source, State: string(o.State), Batch: o.Batch, FileName: o.FileName, Reason: o.Reason,
+			Created: o.Created, Updated: o.Updated}
+	}
+	return out
 }

@@ -15,8 +15,6 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/formats"
-	"github.com/multikanal/multikanal/formats/autogiro"
-	"github.com/multikanal/multikanal/formats/efaktura"
 	"github.com/multikanal/multikanal/gateway/registry"
 	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/gateway/store"
@@ -239,20 +237,15 @@ func (d *Daemon) ingest(ctx context.Context, fileID string) {
 		d.rejectFile(rec, rejectOther, "cannot read the file: "+err.Error())
 		return
 	}
-	if d.registry.Sniff(head[:n]) {
-		if err := d.registry.Apply(rec, f); err != nil {
+	for _, a := range d.appliers {
+		if !a.Sniff(head[:n]) {
+			continue
+		}
+		if err := a.Apply(rec, f); err != nil {
 			d.rejectFile(rec, rejectInvalid, err.Error())
 			return
 		}
 		d.receipts.Touch(rec.ID)
-		return
-	}
-	if autogiro.Sniff(head[:n]) {
-		d.applyBankFile(rec, f)
-		return
-	}
-	if efaktura.SniffReport(head[:n]) {
-		d.applyEfakturaReport(rec, f)
 		return
 	}
 	reader, err := formats.Detect(head[:n], Readers)

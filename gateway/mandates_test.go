@@ -12,12 +12,14 @@ import (
 
 	"github.com/multikanal/multikanal/config"
 	ag "github.com/multikanal/multikanal/formats/autogiro"
+	"github.com/multikanal/multikanal/gateway/api"
+	"github.com/multikanal/multikanal/gateway/collection"
 	"github.com/multikanal/multikanal/gateway/receipts"
 	"github.com/multikanal/multikanal/gateway/store"
 )
 
 // postMandates sends orders to the API and returns the status and body.
-func postMandates(t *testing.T, url string, orders ...MandateOrderRequest) (int, string) {
+func postMandates(t *testing.T, url string, orders ...api.MandateOrderRequest) (int, string) {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"orders": orders})
 	resp, err := http.Post(url+"/api/v1/tenants/demo/autogiro/mandates", "application/json", bytes.NewReader(body))
@@ -51,17 +53,17 @@ func TestMandateOrders(t *testing.T) {
 	waitUntil(t, func() bool { r, err := receipts.Build(d.store, "F0000001"); return err == nil && r.Final })
 
 	for _, c := range []struct {
-		order MandateOrderRequest
+		order api.MandateOrderRequest
 		want  string
 	}{
-		{MandateOrderRequest{Action: "approve", Payer: "999"}, "order 1 (payer 999): approve: no mandate signed in an internet bank awaits an answer"},
-		{MandateOrderRequest{Action: "new", Payer: "201", Account: "3300-1212121212", PersonalID: "19121212-1213"}, "order 1 (payer 201): personal_id"},
-		{MandateOrderRequest{Action: "new", Payer: "201", Account: "3300-1212121212"}, "needs both account and personal_id"},
-		{MandateOrderRequest{Action: "cancel", Payer: "201", Account: "3300-1212121212"}, "account is given only with a new mandate"},
-		{MandateOrderRequest{Action: "change", Payer: "201"}, "change: new_payer"},
-		{MandateOrderRequest{Action: "new", Payer: "201", Account: "33-12", PersonalID: "19121212-1212"}, "a 4-digit clearing number"},
-		{MandateOrderRequest{Action: "pause", Payer: "201"}, "one of new, approve, reject, cancel, change"},
-		{MandateOrderRequest{Action: "cancel", Payer: "12345678901234567"}, "payer number"},
+		{api.MandateOrderRequest{Action: "approve", Payer: "999"}, "order 1 (payer 999): approve: no mandate signed in an internet bank awaits an answer"},
+		{api.MandateOrderRequest{Action: "new", Payer: "201", Account: "3300-1212121212", PersonalID: "19121212-1213"}, "order 1 (payer 201): personal_id"},
+		{api.MandateOrderRequest{Action: "new", Payer: "201", Account: "3300-1212121212"}, "needs both account and personal_id"},
+		{api.MandateOrderRequest{Action: "cancel", Payer: "201", Account: "3300-1212121212"}, "account is given only with a new mandate"},
+		{api.MandateOrderRequest{Action: "change", Payer: "201"}, "change: new_payer"},
+		{api.MandateOrderRequest{Action: "new", Payer: "201", Account: "33-12", PersonalID: "19121212-1212"}, "a 4-digit clearing number"},
+		{api.MandateOrderRequest{Action: "pause", Payer: "201"}, "one of new, approve, reject, cancel, change"},
+		{api.MandateOrderRequest{Action: "cancel", Payer: "12345678901234567"}, "payer number"},
 	} {
 		code, got := postMandates(t, srv.URL, c.order)
 		if code != http.StatusBadRequest || !strings.Contains(got, c.want) {
@@ -70,11 +72,11 @@ func TestMandateOrders(t *testing.T) {
 	}
 	// A refused batch queues nothing, the good orders before the bad one
 	// included.
-	if code, got := postMandates(t, srv.URL, MandateOrderRequest{Action: "cancel", Payer: "5"}, MandateOrderRequest{Action: "approve", Payer: "999"}); code != http.StatusBadRequest || !strings.Contains(got, "order 2 (payer 999)") {
+	if code, got := postMandates(t, srv.URL, api.MandateOrderRequest{Action: "cancel", Payer: "5"}, api.MandateOrderRequest{Action: "approve", Payer: "999"}); code != http.StatusBadRequest || !strings.Contains(got, "order 2 (payer 999)") {
 		t.Errorf("mixed batch: %d %s", code, got)
 	}
 
-	orders := []MandateOrderRequest{
+	orders := []api.MandateOrderRequest{
 		{Action: "approve", Payer: "111"},
 		{Action: "reject", Payer: "112"},
 		{Action: "new", Payer: "201", Account: "3300-1212121212", PersonalID: "19121212-1212"},
@@ -87,9 +89,9 @@ func TestMandateOrders(t *testing.T) {
 
 	// The embedded default cuts at the end of each input: the orders go out
 	// at once, as one file.
-	var list *MandateOrders
+	var list *collection.Orders
 	waitUntil(t, func() bool {
-		list, err = d.ListMandateOrders("demo")
+		list, err = d.collection.ListOrders("demo")
 		if err != nil || len(list.Orders) != len(orders) {
 			return false
 		}
@@ -131,25 +133,5 @@ func TestMandateOrders(t *testing.T) {
 	// The registry is unchanged until Bankgirot's advice: 111 still waits.
 	if list.AwaitingApproval == nil || len(list.AwaitingApproval) != 4 {
 		t.Errorf("awaiting approval: %d, want the 4 until the mandate advice", len(list.AwaitingApproval))
-	}
-}
-
-func TestBankAccount(t *testing.T) {
-	for in, want := range map[string]string{
-		"3300-1212121212":     "3300001212121212",
-		"3300001212121212":    "3300001212121212",
-		"8327-9, 123 456 789": "8327000123456789",
-		"5001 1000020":        "5001000001000020",
-		"50011000020":         "5001000001000020",
-		"":                    "",
-	} {
-		if got, err := bankAccount(in); err != nil || got != want {
-			t.Errorf("bankAccount(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"33-12", "3300-1234567890123", "123"} {
-		if got, err := bankAccount(bad); err == nil {
-			t.Errorf("bankAccount(%q) = %q, want an error", bad, got)
-		}
 	}
 }

@@ -113,7 +113,7 @@ func (d *Daemon) signed(kind string, next http.Handler) http.Handler {
 // signed key, with small bodies; every other path is 404.
 func (d *Daemon) publicHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST /hooks/"+outbound.SMS, d.signed(outbound.SMS, sms.ReportHandler(d.applySMSReport)))
+	mux.Handle("POST /hooks/"+outbound.SMS, d.signed(outbound.SMS, sms.ReportHandler(d.collection.ApplySMSReport)))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Cache-Control", "no-store")

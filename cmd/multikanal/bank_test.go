@@ -14,7 +14,6 @@ import (
 
 	"github.com/multikanal/multikanal/config"
 	ag "github.com/multikanal/multikanal/formats/autogiro"
-	"github.com/multikanal/multikanal/gateway"
 	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound/sftpput/sshdtest"
@@ -116,7 +115,7 @@ func TestAutoGiroFileOnBankSFTP(t *testing.T) {
 	if err != nil {
 		t.Fatalf("recipients list: %v", err)
 	}
-	var regs []*store.Registration
+	var regs []*api.Registration
 	json.Unmarshal(out, &regs)
 	var payers []string
 	for _, r := range regs {
@@ -198,10 +197,10 @@ func TestAutoGiroFileOnBankSFTP(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "cancel payer "+payers[0]) {
 		t.Fatalf("mandates cancel: %v\n%s", err, out)
 	}
-	var list gateway.MandateOrders
+	var list api.MandateOrders
 	waitFor(t, 30*time.Second, "the mandate order to be sent", func() bool {
 		out, err := exec.Command(binary, "mandates", "list", "--json", "--data", data).Output()
-		return err == nil && json.Unmarshal(out, &list) == nil && len(list.Orders) == 1 && list.Orders[0].State == store.MandateSent
+		return err == nil && json.Unmarshal(out, &list) == nil && len(list.Orders) == 1 && list.Orders[0].State == string(store.MandateSent)
 	})
 	files, _ = filepath.Glob(filepath.Join(bank.Dir, "*"))
 	// The bank holds the payment file and, beside it, the mandate file the

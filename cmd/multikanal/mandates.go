@@ -10,7 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/multikanal/multikanal/gateway"
+	"github.com/multikanal/multikanal/gateway/api"
 )
 
 func runMandates(args []string, stdout, stderr io.Writer) int {
@@ -41,18 +41,18 @@ Flags for all: --addr HOST:PORT, --config FILE or --data DIR to find the daemon;
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitUsage
 	}
-	api := "/api/v1/tenants/" + url.PathEscape(*tenant) + "/autogiro/mandates"
-	var orders []gateway.MandateOrderRequest
+	path := "/api/v1/tenants/" + url.PathEscape(*tenant) + "/autogiro/mandates"
+	var orders []api.MandateOrderRequest
 	switch {
 	case sub == "list" && fs.NArg() == 0:
 	case (sub == "approve" || sub == "reject" || sub == "cancel") && fs.NArg() > 0:
 		for _, p := range fs.Args() {
-			orders = append(orders, gateway.MandateOrderRequest{Action: sub, Payer: p})
+			orders = append(orders, api.MandateOrderRequest{Action: sub, Payer: p})
 		}
 	case sub == "new" && fs.NArg() == 1:
-		orders = append(orders, gateway.MandateOrderRequest{Action: sub, Payer: fs.Arg(0), Account: *account, PersonalID: *id})
+		orders = append(orders, api.MandateOrderRequest{Action: sub, Payer: fs.Arg(0), Account: *account, PersonalID: *id})
 	case sub == "change" && fs.NArg() == 1 && *to != "":
-		orders = append(orders, gateway.MandateOrderRequest{Action: sub, Payer: fs.Arg(0), NewPayer: *to})
+		orders = append(orders, api.MandateOrderRequest{Action: sub, Payer: fs.Arg(0), NewPayer: *to})
 	default:
 		usage()
 		return exitUsage
@@ -60,10 +60,10 @@ Flags for all: --addr HOST:PORT, --config FILE or --data DIR to find the daemon;
 	var body []byte
 	var err error
 	if sub == "list" {
-		body, err = df.call("GET", api+"?limit=1000", nil, nil)
+		body, err = df.call("GET", path+"?limit=1000", nil, nil)
 	} else {
 		req, _ := json.Marshal(map[string]any{"orders": orders})
-		body, err = df.call("POST", api, bytes.NewReader(req), nil)
+		body, err = df.call("POST", path, bytes.NewReader(req), nil)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "multikanal mandates %s: %s\n", sub, err)
@@ -73,7 +73,7 @@ Flags for all: --addr HOST:PORT, --config FILE or --data DIR to find the daemon;
 		stdout.Write(body)
 		return exitOK
 	}
-	var list gateway.MandateOrders
+	var list api.MandateOrders
 	if err := json.Unmarshal(body, &list); err != nil {
 		fmt.Fprintf(stderr, "multikanal mandates %s: unreadable answer: %v\n", sub, err)
 		return exitProblems
@@ -104,9 +104,9 @@ Flags for all: --addr HOST:PORT, --config FILE or --data DIR to find the daemon;
 	for _, o := range list.Orders {
 		what := o.Action
 		switch {
-		case o.Action == gateway.MandateActionNew && o.Account != "":
+		case o.Action == api.MandateActionNew && o.Account != "":
 			what = "account " + o.Account + ", " + o.PersonalID
-		case o.Action == gateway.MandateActionChange:
+		case o.Action == api.MandateActionChange:
 			what = "to " + o.NewPayer
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", o.ID, o.Action, o.Payer, o.State, o.Created.Format("2006-01-02 15:04"), o.Source,

@@ -11,8 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/multikanal/multikanal/gateway"
-	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/gateway/api"
 )
 
 func runRecipients(args []string, stdout, stderr io.Writer) int {
@@ -36,7 +35,7 @@ Flags for all: --addr HOST:PORT, --config FILE or --data DIR to find the daemon;
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitUsage
 	}
-	api := "/api/v1/tenants/" + url.PathEscape(*tenant) + "/recipients"
+	path := "/api/v1/tenants/" + url.PathEscape(*tenant) + "/recipients"
 	var body []byte
 	var err error
 	switch {
@@ -47,15 +46,15 @@ Flags for all: --addr HOST:PORT, --config FILE or --data DIR to find the daemon;
 			return exitUsage
 		}
 		defer f.Close()
-		body, err = df.send("POST", api+"?name="+url.QueryEscape(filepath.Base(fs.Arg(0))), "text/csv", f, nil)
+		body, err = df.send("POST", path+"?name="+url.QueryEscape(filepath.Base(fs.Arg(0))), "text/csv", f, nil)
 	case sub == "show" && fs.NArg() == 1:
-		body, err = df.call("GET", api+"?key="+url.QueryEscape(fs.Arg(0)), nil, nil)
+		body, err = df.call("GET", path+"?key="+url.QueryEscape(fs.Arg(0)), nil, nil)
 	case sub == "list" && fs.NArg() == 0:
 		q := ""
 		if *all {
 			q = "?all=1"
 		}
-		body, err = df.list(api+q, 0)
+		body, err = df.list(path+q, 0)
 	default:
 		usage()
 		return exitUsage
@@ -74,19 +73,19 @@ Flags for all: --addr HOST:PORT, --config FILE or --data DIR to find the daemon;
 		json.Unmarshal(body, &n)
 		fmt.Fprintf(stdout, "%s: %d registrations added, %d revoked\n", fs.Arg(0), n["added"], n["revoked"])
 	case "show":
-		var rc gateway.Recipient
+		var rc api.Recipient
 		json.Unmarshal(body, &rc)
 		fmt.Fprintf(stdout, "%s:\n", rc.Key)
 		printRegistrations(stdout, rc.Registrations)
 	case "list":
-		var regs []*store.Registration
+		var regs []*api.Registration
 		json.Unmarshal(body, &regs)
 		printRegistrations(stdout, regs)
 	}
 	return exitOK
 }
 
-func printRegistrations(w io.Writer, regs []*store.Registration) {
+func printRegistrations(w io.Writer, regs []*api.Registration) {
 	if len(regs) == 0 {
 		fmt.Fprintln(w, "  (none)")
 		return
@@ -96,7 +95,7 @@ func printRegistrations(w io.Writer, regs []*store.Registration) {
 	for _, r := range regs {
 		keys := make([]string, len(r.Keys))
 		for i, k := range r.Keys {
-			keys[i] = k.String()
+			keys[i] = k.Type + ":" + k.Value
 		}
 		revoked := "-"
 		if !r.RevokedAt.IsZero() {

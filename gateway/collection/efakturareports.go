@@ -1,4 +1,4 @@
-package gateway
+package collection
 
 import (
 	"errors"
@@ -12,21 +12,29 @@ import (
 	"github.com/multikanal/multikanal/outbound"
 )
 
-// applyEfakturaReport applies the bank's report on an e-faktura batch: an
-// accepted invoice is recorded in its history; a rejected one fails on
-// e-faktura after the fact and falls back to its next channel. The report
-// is applied whole, or refused naming what does not match.
-func (d *Daemon) applyEfakturaReport(rec *store.File, r io.ReaderAt) {
+// EfakturaReports are the banks' reports on e-faktura batches, as intake
+// applies them.
+func (c *Collection) EfakturaReports() Applier { return efakturaReports{c} }
+
+type efakturaReports struct{ c *Collection }
+
+func (efakturaReports) Sniff(head []byte) bool { return efaktura.SniffReport(head) }
+
+// Apply applies the bank's report on an e-faktura batch: an accepted
+// invoice is recorded in its history; a rejected one fails on e-faktura
+// after the fact and falls back to its next channel. The report is applied
+// whole, or refused naming what does not match.
+func (e efakturaReports) Apply(rec *store.File, r io.ReaderAt) error {
+	c := e.c
 	rep, err := efaktura.ParseReport(io.NewSectionReader(r, 0, rec.Size))
 	if err != nil {
-		d.rejectFile(rec, rejectInvalid, "e-faktura report: "+err.Error())
-		return
+		return fmt.Errorf("e-faktura report: %w", err)
 	}
 	now := time.Now().UTC()
 	var next []*store.Delivery
 	files := map[string]bool{}
 	accepted, rejected := 0, 0
-	err = d.store.Update(func(tx store.Tx) error {
+	err = c.Store.Update(func(tx store.Tx) error {
 		next, accepted, rejected = next[:0], 0, 0
 		b, err := tx.Batch(rep.BatchID)
 		if errors.Is(err, store.ErrNotFound) {
@@ -68,7 +76,7 @@ func (d *Daemon) applyEfakturaReport(rec *store.File, r io.ReaderAt) {
 			case efaktura.Rejected:
 				rejected++
 				why := fmt.Sprintf("the bank rejected it (%s: %s, %s)", res.Code, res.Reason, source)
-				nd, err := route.FailDelivered(tx, d.lanes, dl, doc, why, now)
+				nd, err := route.FailDelivered(tx, c.Channels, dl, doc, why, now)
 				if err != nil {
 					return err
 				}
@@ -88,12 +96,11 @@ func (d *Daemon) applyEfakturaReport(rec *store.File, r io.ReaderAt) {
 		return tx.PutFile(f)
 	})
 	if err != nil {
-		d.rejectFile(rec, rejectInvalid, "e-faktura report: nothing applied: "+err.Error())
-		return
+		return fmt.Errorf("e-faktura report: nothing applied: %w", err)
 	}
-	d.engine.Requeue(next...)
-	d.receipts.Touch(rec.ID)
+	c.Delivery.Requeue(next...)
 	for id := range files {
-		d.receipts.Touch(id)
+		c.Receipts.Touch(id)
 	}
+	return nil
 }

@@ -1,4 +1,4 @@
-package gateway
+package collection
 
 import (
 	"errors"
@@ -15,7 +15,7 @@ import (
 // came before the send it is about was recorded.
 var errReportTooEarly = errors.New("the delivery's send is not recorded yet")
 
-// applySMSReport applies an SMS gateway's delivery report, whose key the
+// ApplySMSReport applies an SMS gateway's delivery report, whose key the
 // public listener has checked: a message the handset never got is a
 // permanent failure after the fact, so the invoice falls back to its next
 // channel (a paper invoice, say); a confirmed one is recorded in the
@@ -23,14 +23,14 @@ var errReportTooEarly = errors.New("the delivery's send is not recorded yet")
 // report about anything else (a delivery confirmed or failed already, one
 // the invoice has moved on from, a message the delivery did not send)
 // changes nothing, so a replayed report cannot undo a delivery.
-func (d *Daemon) applySMSReport(rep sms.Report) error {
+func (c *Collection) ApplySMSReport(rep sms.Report) error {
 	if rep.Key == "" {
 		return fmt.Errorf("delivery report %s names no delivery (the webhook URL lost its key parameter)", rep.ID)
 	}
 	now := time.Now().UTC()
 	var next *store.Delivery
 	var fileID, ignored string
-	err := d.store.Update(func(tx store.Tx) error {
+	err := c.Store.Update(func(tx store.Tx) error {
 		next, fileID, ignored = nil, "", ""
 		dl, err := tx.Delivery(rep.Key)
 		if errors.Is(err, store.ErrNotFound) {
@@ -68,7 +68,7 @@ func (d *Daemon) applySMSReport(rep sms.Report) error {
 			}
 			return tx.AppendEvent(doc, store.Event{At: now, State: doc.State, Channel: dl.Channel, Reason: "the handset confirmed delivery " + rep.Delivered.Format(time.RFC3339)})
 		case sms.StatusFailed:
-			next, err = route.FailDelivered(tx, d.lanes, dl, doc, "the SMS gateway reports the message was not delivered to the handset", now)
+			next, err = route.FailDelivered(tx, c.Channels, dl, doc, "the SMS gateway reports the message was not delivered to the handset", now)
 			return err
 		}
 		return nil
@@ -77,12 +77,12 @@ func (d *Daemon) applySMSReport(rep sms.Report) error {
 		return err
 	}
 	if ignored != "" {
-		d.log.Info("sms delivery report changes nothing", "delivery", rep.Key, "message", rep.ID, "status", rep.Status, "why", ignored)
+		c.Log.Info("sms delivery report changes nothing", "delivery", rep.Key, "message", rep.ID, "status", rep.Status, "why", ignored)
 		return nil
 	}
-	d.engine.Requeue(next)
+	c.Delivery.Requeue(next)
 	if fileID != "" {
-		d.receipts.Touch(fileID)
+		c.Receipts.Touch(fileID)
 	}
 	return nil
 }

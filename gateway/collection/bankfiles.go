@@ -1,4 +1,17 @@
-package gateway
+// Package collection is payment collection, a subsystem beside
+// distribution: the biller's AutoGiro mandate orders (sent as mandate
+// files by the AutoGiro channel, as a deliver.BatchSource), Bankgirot's
+// files (mandate advice, registers, payment specifications, rejections,
+// Bg Max) applied to the registry and to each invoice's payment state, and
+// the receivers' reports that fail a delivery after the fact (the bank's
+// e-faktura report, an SMS gateway's delivery report).
+//
+// It is fed by the inbox (its Appliers, which intake asks), the operators'
+// API and the public listener's callbacks; it tells the delivery part
+// what to queue (Delivery) and the receipt writer which files changed
+// (Receipts). It does not route a document (package route decides the
+// payment of a new invoice) and does not send (package deliver).
+package collection
 
 import (
 	"fmt"
@@ -6,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/multikanal/multikanal/config"
 	ag "github.com/multikanal/multikanal/formats/autogiro"
 	"github.com/multikanal/multikanal/formats/recipients"
 	"github.com/multikanal/multikanal/gateway/registry"
@@ -72,36 +86,42 @@ func (s *bankSummary) String() string {
 	return strings.Join(parts, ", ")
 }
 
-// applyBankFile applies a Bankgirot AutoGiro file dropped into the inbox:
-// mandate advice and register extracts to the registry, payment reports to
-// the invoices' payment. The file is applied whole, in one transaction, or
-// not at all: a wrong record count, an unknown record or a section for
-// another bankgiro rejects it with the line.
-func (d *Daemon) applyBankFile(rec *store.File, r io.ReaderAt) {
-	t := d.tenant(rec.Tenant)
+// BankFiles are Bankgirot's AutoGiro files dropped into the inbox, as
+// intake applies them.
+func (c *Collection) BankFiles() Applier { return bankFiles{c} }
+
+type bankFiles struct{ c *Collection }
+
+func (bankFiles) Sniff(head []byte) bool { return ag.Sniff(head) }
+
+// Apply applies a Bankgirot AutoGiro file dropped into the inbox: mandate
+// advice and register extracts to the registry, payment reports to the
+// invoices' payment, the biller's own mandate orders to the queue for
+// Bankgirot. The file is applied whole, in one transaction, or not at all:
+// a wrong record count, an unknown record or a section for another
+// bankgiro rejects it with the line.
+func (b bankFiles) Apply(rec *store.File, r io.ReaderAt) error {
+	c := b.c
+	t, known := c.Tenant(rec.Tenant)
 	f, err := ag.Parse(io.NewSectionReader(r, 0, rec.Size))
 	if err != nil {
-		d.rejectFile(rec, rejectInvalid, "AutoGiro file: "+err.Error())
-		return
+		return fmt.Errorf("AutoGiro file: %w", err)
 	}
 	// Bg Max also reports what payers paid by bankgiro themselves, so it
 	// needs no AutoGiro agreement: the tenant's bankgiro will do.
-	if t == nil || t.cfg.AutoGiro == nil && f.Kind != ag.KindBgMax {
-		d.rejectFile(rec, rejectInvalid, fmt.Sprintf("AutoGiro file (%s): the tenant has no AutoGiro agreement configured", f.Kind.Swedish()))
-		return
+	if !known || t.AutoGiro == nil && f.Kind != ag.KindBgMax {
+		return fmt.Errorf("AutoGiro file (%s): the tenant has no AutoGiro agreement configured", f.Kind.Swedish())
 	}
 	switch f.Kind {
 	case ag.KindMandateOrders:
-		d.queueMandateFile(rec, f)
-		return
+		return c.queueMandateFile(rec, t, f)
 	case ag.KindPaymentOrders, ag.KindAmendmentOrders, ag.KindMixedOrders:
-		d.rejectFile(rec, rejectInvalid, fmt.Sprintf("AutoGiro file (%s): a file to Bankgirot; the gateway writes payment files from the invoices it sends and forwards only mandate orders", f.Kind.Swedish()))
-		return
+		return fmt.Errorf("AutoGiro file (%s): a file to Bankgirot; the gateway writes payment files from the invoices it sends and forwards only mandate orders", f.Kind.Swedish())
 	}
 	bankgiros := tenantBankgiros(t)
 	now := time.Now().UTC()
 	sum := &bankSummary{files: map[string]bool{}}
-	err = d.store.Update(func(tx store.Tx) error {
+	err = c.Store.Update(func(tx store.Tx) error {
 		*sum = bankSummary{files: map[string]bool{}}
 		a := &bankApply{tx: tx, tenant: rec.Tenant, source: "bank file " + rec.Name, now: now, sum: sum}
 		for _, s := range f.Sections {
@@ -121,21 +141,20 @@ func (d *Daemon) applyBankFile(rec *store.File, r io.ReaderAt) {
 		return tx.PutFile(file)
 	})
 	if err != nil {
-		d.rejectFile(rec, rejectInvalid, "AutoGiro file: nothing applied: "+err.Error())
-		return
+		return fmt.Errorf("AutoGiro file: nothing applied: %w", err)
 	}
-	d.log.Info("bank file applied", "tenant", rec.Tenant, "file", rec.ID, "name", rec.Name, "kind", f.Kind.String(), "summary", sum.String())
-	d.receipts.Touch(rec.ID)
+	c.Log.Info("bank file applied", "tenant", rec.Tenant, "file", rec.ID, "name", rec.Name, "kind", f.Kind.String(), "summary", sum.String())
 	for id := range sum.files {
-		d.receipts.Touch(id)
+		c.Receipts.Touch(id)
 	}
+	return nil
 }
 
 // tenantBankgiros are the payee bankgiros a tenant's bank files may name:
 // its AutoGiro agreement's and its own, without leading zeros.
-func tenantBankgiros(t *tenantState) map[string]bool {
+func tenantBankgiros(t config.Tenant) map[string]bool {
 	out := map[string]bool{}
-	for _, bg := range []string{t.cfg.Bankgiro, agBankgiro(t)} {
+	for _, bg := range []string{t.Bankgiro, agBankgiro(t)} {
 		if bg = strings.TrimLeft(strings.NewReplacer("-", "", " ", "").Replace(bg), "0"); bg != "" {
 			out[bg] = true
 		}
@@ -143,11 +162,11 @@ func tenantBankgiros(t *tenantState) map[string]bool {
 	return out
 }
 
-func agBankgiro(t *tenantState) string {
-	if t.cfg.AutoGiro == nil {
+func agBankgiro(t config.Tenant) string {
+	if t.AutoGiro == nil {
 		return ""
 	}
-	return t.cfg.AutoGiro.Bankgiro
+	return t.AutoGiro.Bankgiro
 }
 
 func keysOf(m map[string]bool) []string {

@@ -1,4 +1,4 @@
-package gateway
+package collection
 
 import (
 	"errors"
@@ -9,8 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats"
 	ag "github.com/multikanal/multikanal/formats/autogiro"
+	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/deliver"
 	"github.com/multikanal/multikanal/gateway/errkind"
 	"github.com/multikanal/multikanal/gateway/route"
@@ -26,71 +28,63 @@ import (
 // AutoGiro channel's cut-off, on its transport, beside the payment files.
 // The registry changes only when Bankgirot's mandate advice says so.
 
-// Mandate order actions, as the API names them.
+// The actions of mandate orders are the API's (api.actionNew...):
+// an order is what the biller asks for, in its words.
 const (
-	MandateActionNew     = "new"     // a new mandate on the payer's bank account (or bankgiro)
-	MandateActionApprove = "approve" // yes to a mandate the payer signed in the internet bank
-	MandateActionReject  = "reject"  // no to it (TK04 with AV)
-	MandateActionCancel  = "cancel"  // end a mandate (TK03)
-	MandateActionChange  = "change"  // give the payer a new payer number (TK05)
+	actionNew     = api.MandateActionNew
+	actionApprove = api.MandateActionApprove
+	actionReject  = api.MandateActionReject
+	actionCancel  = api.MandateActionCancel
+	actionChange  = api.MandateActionChange
 )
 
-// MandateOrderRequest is one order as the API receives it.
-type MandateOrderRequest struct {
-	Action     string `json:"action"`
-	Payer      string `json:"payer"`
-	Account    string `json:"account,omitempty"`     // new: clearing number and account number
-	PersonalID string `json:"personal_id,omitempty"` // new: personnummer or organisationsnummer
-	NewPayer   string `json:"new_payer,omitempty"`   // change
-}
-
-// MandateOrders is what the API lists for a tenant: its orders, the
+// Orders is what a tenant has of mandates in the works: its orders, the
 // internet-bank mandates that wait for its answer, and the mandates under
 // enquiry at the payer's bank, which wait for no answer from the biller.
-type MandateOrders struct {
-	Orders           []*store.MandateOrder `json:"orders"`
-	AwaitingApproval []*store.Registration `json:"awaiting_approval"`
-	UnderEnquiry     []*store.Registration `json:"under_enquiry"`
+type Orders struct {
+	Orders           []*store.MandateOrder
+	AwaitingApproval []*store.Registration
+	UnderEnquiry     []*store.Registration
 }
 
 // mandateRequest turns an order into the record Bankgirot receives.
 func mandateRequest(o *store.MandateOrder) ag.MandateRequest {
 	r := ag.MandateRequest{PayerNumber: o.Payer}
 	switch o.Action {
-	case MandateActionNew:
+	case actionNew:
 		r.Type, r.Account, r.PersonalID = ag.MandateNew, o.Account, o.PersonalID
-	case MandateActionApprove:
+	case actionApprove:
 		r.Type = ag.MandateNew
-	case MandateActionReject:
+	case actionReject:
 		r.Type, r.Reject = ag.MandateNew, true
-	case MandateActionCancel:
+	case actionCancel:
 		r.Type = ag.MandateCancel
-	case MandateActionChange:
+	case actionChange:
 		r.Type, r.NewPayerNumber = ag.MandateChangePayerNumber, o.NewPayer
 	}
 	return r
 }
 
-// QueueMandateOrders checks the orders and records them for the next
+// QueueOrders checks the orders and records them for the next
 // AutoGiro cut-off: all of them or, when one is wrong, none, with the
 // order's number, payer and rule in the error. An order equal to one that
 // is still waiting is not queued twice; the waiting one is returned.
-func (d *Daemon) QueueMandateOrders(tenant, source string, reqs []MandateOrderRequest) ([]*store.MandateOrder, error) {
-	return d.queueMandateOrders(tenant, source, reqs, true)
+func (c *Collection) QueueOrders(tenant, source string, reqs []api.MandateOrderRequest) ([]*store.MandateOrder, error) {
+	return c.queueOrders(tenant, source, reqs, true)
 }
 
-// queueMandateOrders queues orders. Strict is for orders typed into the
+// queueOrders queues orders. Strict is for orders typed into the
 // API: an approval or rejection must answer an internet-bank mandate the
 // registry knows, and a personal identity number must have its check
 // digit. A biller's own file is taken as its word: it may answer requests
 // it learnt of elsewhere (Bankgirot's own example does both), and
 // Bankgirot's mandate advice will say what it refused.
-func (d *Daemon) queueMandateOrders(tenant, source string, reqs []MandateOrderRequest, strict bool) ([]*store.MandateOrder, error) {
-	t := d.tenant(tenant)
-	if t == nil {
+func (c *Collection) queueOrders(tenant, source string, reqs []api.MandateOrderRequest, strict bool) ([]*store.MandateOrder, error) {
+	t, ok := c.Tenant(tenant)
+	if !ok {
 		return nil, errkind.New(errkind.NotFound, "no tenant %s", tenant)
 	}
-	if t.cfg.AutoGiro == nil {
+	if t.AutoGiro == nil {
 		return nil, errkind.New(errkind.Conflict, "tenant %s has no AutoGiro agreement configured ([tenant.autogiro])", tenant)
 	}
 	if len(reqs) == 0 {
@@ -104,8 +98,8 @@ func (d *Daemon) queueMandateOrders(tenant, source string, reqs []MandateOrderRe
 			return nil, errkind.New(errkind.Invalid, "order %d (payer %s): %w", i+1, rq.Payer, err)
 		}
 		// The writer has the last word on every field.
-		f := ag.MandateFile{WriteDate: ag.DateOf(now), CustomerNumber: t.cfg.AutoGiro.CustomerNumber,
-			PayeeBankgiro: t.cfg.AutoGiro.Bankgiro, Requests: []ag.MandateRequest{mandateRequest(o)}}
+		f := ag.MandateFile{WriteDate: ag.DateOf(now), CustomerNumber: t.AutoGiro.CustomerNumber,
+			PayeeBankgiro: t.AutoGiro.Bankgiro, Requests: []ag.MandateRequest{mandateRequest(o)}}
 		if _, err := f.WriteTo(io.Discard); err != nil {
 			var agErr *ag.Error
 			if errors.As(err, &agErr) {
@@ -115,7 +109,7 @@ func (d *Daemon) queueMandateOrders(tenant, source string, reqs []MandateOrderRe
 		}
 		orders[i] = o
 	}
-	err := d.store.Update(func(tx store.Tx) error {
+	err := c.Store.Update(func(tx store.Tx) error {
 		waiting := map[string]*store.MandateOrder{}
 		if err := tx.ForEachMandateOrder(tenant, func(o *store.MandateOrder) error {
 			if !o.State.End() {
@@ -126,7 +120,7 @@ func (d *Daemon) queueMandateOrders(tenant, source string, reqs []MandateOrderRe
 			return err
 		}
 		for i, o := range orders {
-			if strict && (o.Action == MandateActionApprove || o.Action == MandateActionReject) {
+			if strict && (o.Action == actionApprove || o.Action == actionReject) {
 				if ok, why := awaitsApproval(tx, tenant, o.Payer, now); !ok {
 					return errkind.New(errkind.Invalid, "order %d (payer %s): %s: %s", i+1, o.Payer, o.Action, why)
 				}
@@ -146,15 +140,15 @@ func (d *Daemon) queueMandateOrders(tenant, source string, reqs []MandateOrderRe
 	if err != nil {
 		return nil, err
 	}
-	d.log.Info("mandate orders queued", "tenant", tenant, "source", source, "orders", len(orders))
-	d.engine.Waiting(store.BatchMandates, tenant)
+	c.Log.Info("mandate orders queued", "tenant", tenant, "source", source, "orders", len(orders))
+	c.Delivery.Waiting(store.BatchMandates, tenant)
 	return orders, nil
 }
 
 // newMandateOrder checks what the gateway can check beyond the record
 // layout: the action, the fields it takes and, when strict, the personal
 // identity number's check digit.
-func newMandateOrder(tenant, source string, rq MandateOrderRequest, now time.Time, strict bool) (*store.MandateOrder, error) {
+func newMandateOrder(tenant, source string, rq api.MandateOrderRequest, now time.Time, strict bool) (*store.MandateOrder, error) {
 	o := &store.MandateOrder{Tenant: tenant, Action: strings.ToLower(strings.TrimSpace(rq.Action)), Payer: formats.OnlyDigits(rq.Payer),
 		Source: source, State: store.MandateQueued, Created: now, Updated: now}
 	if o.Payer == "" || o.Payer != strings.TrimSpace(rq.Payer) {
@@ -167,7 +161,7 @@ func newMandateOrder(tenant, source string, rq MandateOrderRequest, now time.Tim
 		return nil
 	}
 	switch o.Action {
-	case MandateActionNew:
+	case actionNew:
 		acc, err := bankAccount(rq.Account)
 		if err != nil {
 			return nil, err
@@ -193,11 +187,11 @@ func newMandateOrder(tenant, source string, rq MandateOrderRequest, now time.Tim
 		if (o.Account == "") != (o.PersonalID == "") {
 			return nil, errors.New("new: a mandate on a bank account needs both account and personal_id; one on the payer's bankgiro neither")
 		}
-	case MandateActionApprove, MandateActionReject, MandateActionCancel, MandateActionChange:
+	case actionApprove, actionReject, actionCancel, actionChange:
 		if err := errors.Join(extra("account", rq.Account), extra("personal_id", rq.PersonalID)); err != nil {
 			return nil, err
 		}
-		if o.Action == MandateActionChange {
+		if o.Action == actionChange {
 			o.NewPayer = formats.OnlyDigits(rq.NewPayer)
 			if o.NewPayer == "" || o.NewPayer != strings.TrimSpace(rq.NewPayer) {
 				return nil, fmt.Errorf("change: new_payer %q: digits only, up to 16", rq.NewPayer)
@@ -272,16 +266,16 @@ func awaitsApproval(tx store.Tx, tenant, payer string, now time.Time) (bool, str
 	return false, why
 }
 
-// ListMandateOrders returns the tenant's orders, newest first, the
-// internet-bank mandates waiting for an answer and the mandates under
-// enquiry at the payer's bank.
-func (d *Daemon) ListMandateOrders(tenant string) (*MandateOrders, error) {
-	if d.tenant(tenant) == nil {
+// ListOrders returns the tenant's orders, newest first, the internet-bank
+// mandates waiting for an answer and the mandates under enquiry at the
+// payer's bank.
+func (c *Collection) ListOrders(tenant string) (*Orders, error) {
+	if _, ok := c.Tenant(tenant); !ok {
 		return nil, errkind.New(errkind.NotFound, "no tenant %s", tenant)
 	}
-	out := &MandateOrders{Orders: []*store.MandateOrder{}, AwaitingApproval: []*store.Registration{}, UnderEnquiry: []*store.Registration{}}
+	out := &Orders{Orders: []*store.MandateOrder{}, AwaitingApproval: []*store.Registration{}, UnderEnquiry: []*store.Registration{}}
 	now := time.Now()
-	err := d.store.View(func(tx store.Tx) error {
+	err := c.Store.View(func(tx store.Tx) error {
 		if err := tx.ForEachMandateOrder(tenant, func(o *store.MandateOrder) error {
 			out.Orders = append(out.Orders, o)
 			return nil
@@ -306,54 +300,58 @@ func (d *Daemon) ListMandateOrders(tenant string) (*MandateOrders, error) {
 // queueMandateFile queues the orders of a mandate file the biller dropped
 // into the inbox (its own medgivandeunderlag, sealed or not): they are sent
 // again, sealed with the tenant's key, at the next cut-off.
-func (d *Daemon) queueMandateFile(rec *store.File, f *ag.File) {
-	var reqs []MandateOrderRequest
+func (c *Collection) queueMandateFile(rec *store.File, t config.Tenant, f *ag.File) error {
+	var reqs []api.MandateOrderRequest
 	for _, r := range f.Records {
 		m, ok := r.(*ag.MandateRequest)
 		if !ok {
 			continue
 		}
-		rq := MandateOrderRequest{Payer: m.PayerNumber}
+		rq := api.MandateOrderRequest{Payer: m.PayerNumber}
 		switch {
 		case m.Type == ag.MandateCancel:
-			rq.Action = MandateActionCancel
+			rq.Action = actionCancel
 		case m.Type == ag.MandateChangePayerNumber:
-			rq.Action, rq.NewPayer = MandateActionChange, m.NewPayerNumber
+			rq.Action, rq.NewPayer = actionChange, m.NewPayerNumber
 		case m.Reject:
-			rq.Action = MandateActionReject
+			rq.Action = actionReject
 		case m.Account != "" || m.PersonalID != "":
-			rq.Action, rq.Account, rq.PersonalID = MandateActionNew, m.Account, m.PersonalID
+			rq.Action, rq.Account, rq.PersonalID = actionNew, m.Account, m.PersonalID
 		default:
 			// A TK04 with only a payer number registers a mandate on the
 			// payer's bankgiro or answers an internet-bank mandate yes.
-			rq.Action = MandateActionApprove
-			if err := d.store.View(func(tx store.Tx) error {
+			rq.Action = actionApprove
+			if err := c.Store.View(func(tx store.Tx) error {
 				if ok, _ := awaitsApproval(tx, rec.Tenant, m.PayerNumber, time.Now()); !ok {
-					rq.Action = MandateActionNew
+					rq.Action = actionNew
 				}
 				return nil
 			}); err != nil {
-				rq.Action = MandateActionNew
+				rq.Action = actionNew
 			}
 		}
 		reqs = append(reqs, rq)
 	}
-	if bg := strings.TrimLeft(d.tenant(rec.Tenant).cfg.AutoGiro.Bankgiro, "0"); f.PayeeBankgiro != "" && strings.TrimLeft(formats.OnlyDigits(bg), "0") != strings.TrimLeft(f.PayeeBankgiro, "0") {
-		d.rejectFile(rec, rejectInvalid, fmt.Sprintf("AutoGiro mandate orders: nothing queued: the file is for payee bankgiro %s, not the tenant's %s", f.PayeeBankgiro, bg))
-		return
+	if bg := strings.TrimLeft(t.AutoGiro.Bankgiro, "0"); f.PayeeBankgiro != "" && strings.TrimLeft(formats.OnlyDigits(bg), "0") != strings.TrimLeft(f.PayeeBankgiro, "0") {
+		return fmt.Errorf("AutoGiro mandate orders: nothing queued: the file is for payee bankgiro %s, not the tenant's %s", f.PayeeBankgiro, bg)
 	}
-	orders, err := d.queueMandateOrders(rec.Tenant, "file "+rec.Name, reqs, false)
+	orders, err := c.queueOrders(rec.Tenant, "file "+rec.Name, reqs, false)
 	if err != nil {
-		d.rejectFile(rec, rejectInvalid, "AutoGiro mandate orders: nothing queued: "+err.Error())
-		return
+		return fmt.Errorf("AutoGiro mandate orders: nothing queued: %w", err)
 	}
-	if err := d.setFile(rec.ID, func(file *store.File) {
+	err = c.Store.Update(func(tx store.Tx) error {
+		file, err := tx.File(rec.ID)
+		if err != nil {
+			return err
+		}
 		file.Format, file.State = "autogiro", store.FileApplied
 		file.Reason = fmt.Sprintf("%d mandate orders queued for Bankgirot (%s); they go out sealed at the AutoGiro cut-off; see multikanal mandates list", len(orders), orderSummary(orders))
-	}); err != nil {
-		d.log.Error("recording a mandate file failed", "file", rec.ID, "err", err)
+		return tx.PutFile(file)
+	})
+	if err != nil {
+		c.Log.Error("recording a mandate file failed", "file", rec.ID, "err", err)
 	}
-	d.receipts.Touch(rec.ID)
+	return nil
 }
 
 func orderSummary(orders []*store.MandateOrder) string {
@@ -362,7 +360,7 @@ func orderSummary(orders []*store.MandateOrder) string {
 		n[o.Action]++
 	}
 	var parts []string
-	for _, a := range []string{MandateActionNew, MandateActionApprove, MandateActionReject, MandateActionCancel, MandateActionChange} {
+	for _, a := range []string{actionNew, actionApprove, actionReject, actionCancel, actionChange} {
 		if n[a] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n[a], a))
 		}
@@ -370,10 +368,12 @@ func orderSummary(orders []*store.MandateOrder) string {
 	return strings.Join(parts, ", ")
 }
 
-// mandateBatches are the biller's mandate orders as batches of the
-// AutoGiro channel (deliver.BatchSource): cut at its cut-offs, sent as one
-// sealed mandate file on its transport beside the payment files, retried
-// like them.
+// Mandates are the biller's mandate orders as batches of the AutoGiro
+// channel (a deliver.BatchSource): cut at its cut-offs, sent as one sealed
+// mandate file on its transport beside the payment files, retried like
+// them.
+func (c *Collection) Mandates() deliver.BatchSource { return mandateBatches{} }
+
 type mandateBatches struct{}
 
 func (mandateBatches) Kind() string    { return store.BatchMandates }
