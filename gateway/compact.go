@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"time"
-
-	"github.com/multikanal/multikanal/gateway/store"
 )
 
 // The store's size: its quota (store.max_size) and compaction. bbolt
@@ -86,37 +84,4 @@ func (d *Daemon) overQuota() string {
 		return ""
 	}
 	return fmt.Sprintf("the gateway's store is full: state.db is %s, over store.max_size %s", humanBytes(size), humanBytes(limit))
-}
-
-// refuseOverQuota rejects a file, before reading it, while the store is
-// over its quota. The file stays in spool/ until rejected_files retention
-// removes it, and its hash is forgotten so the same bytes are taken when
-// sent again. It reports whether it refused the file.
-func (d *Daemon) refuseOverQuota(rec *store.File) bool {
-	why := d.overQuota()
-	if why == "" {
-		return false
-	}
-	reason := "refused, not read: " + why + "; the operator is alerted (multikanal status). Send the file again once the store is below its quota"
-	err := d.store.Update(func(tx store.Tx) error {
-		f, err := tx.File(rec.ID)
-		if err != nil {
-			return err
-		}
-		f.State, f.Reason, f.Refused = store.FileRejected, reason, true
-		if err := tx.PutFile(f); err != nil {
-			return err
-		}
-		return tx.DropFileHash(f)
-	})
-	if err != nil {
-		// Not recorded: the file stays received and is looked at again at
-		// the next start.
-		d.log.Error("recording a refused file failed", "file", rec.ID, "err", err)
-		return true
-	}
-	d.log.Warn("file refused: store over its quota", "tenant", rec.Tenant, "file", rec.ID, "name", rec.Name, "reason", why)
-	d.metrics.fileRejected(rec.Tenant, rejectQuota)
-	d.receipts.Touch(rec.ID)
-	return true
 }

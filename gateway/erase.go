@@ -157,7 +157,14 @@ func (d *Daemon) Erase(ctx context.Context, tenant string, req EraseRequest) (*E
 			break
 		}
 		if _, err = removeFile(d.spoolPath(f.ID)); err == nil {
-			err = d.setFile(f.ID, func(f *store.File) { f.InputRemoved = now })
+			err = d.store.Update(func(tx store.Tx) error {
+				cur, err := tx.File(f.ID)
+				if err != nil {
+					return err
+				}
+				cur.InputRemoved = now
+				return tx.PutFile(cur)
+			})
 		}
 		if err == nil {
 			rep.InputFiles++

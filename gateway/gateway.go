@@ -16,6 +16,8 @@ import (
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/gateway/collection"
 	"github.com/multikanal/multikanal/gateway/deliver"
+	"github.com/multikanal/multikanal/gateway/intake"
+	"github.com/multikanal/multikanal/gateway/metrics"
 	"github.com/multikanal/multikanal/gateway/receipts"
 	"github.com/multikanal/multikanal/gateway/registry"
 	"github.com/multikanal/multikanal/gateway/sftpd"
@@ -83,9 +85,8 @@ type Daemon struct {
 	engine     *deliver.Engine
 	registry   *registry.Registry
 	collection *collection.Collection
-	appliers   []collection.Applier
+	intake     *intake.Intake
 	receipts   *receipts.Writer
-	ingestQ    *ingestQueue
 	// recording counts store changes made without waiting for them
 	// (rejectFile); a stop waits for them before the store closes.
 	recording sync.WaitGroup
@@ -98,12 +99,8 @@ type Daemon struct {
 	live       atomic.Pointer[config.Config]
 	lastReload atomic.Pointer[ReloadStatus]
 	sftp       *sftpd.Server
-	inbox      *inbox
-	metrics    *metrics
+	metrics    *metrics.Metrics
 	upkeep     *upkeep // retention, compaction, erasure (retention.go)
-	// uploads are the hashes the SFTP server computed of files it put into
-	// the inboxes, by path, until the claim takes them (uploadHashes).
-	uploads uploadHashes
 	// auth authenticates operators; callbacks signs and checks the keys
 	// in callback URLs, which start with publicBase. Both bases are set
 	// once the listeners are open ("" for one that is off).
@@ -128,7 +125,7 @@ func New(opts Options) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Daemon{cfg: cfg, log: log, opts: opts, dataDir: dataDir, ingestQ: newIngestQueue()}
+	d := &Daemon{cfg: cfg, log: log, opts: opts, dataDir: dataDir}
 	for _, dir := range []string{dataDir, filepath.Join(dataDir, "spool"), filepath.Join(dataDir, "outbox")} {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("data directory: %w", err)
@@ -166,10 +163,10 @@ func New(opts Options) (*Daemon, error) {
 	}
 	d.store = st
 	d.registry = registry.New(st, func(id string) bool { return d.tenant(id) != nil }, log)
-	d.metrics = newMetrics(opts.Version)
-	d.metrics.setSources(d.documentCounts, d.queueSamples, d.store.Size)
+	d.metrics = metrics.New(opts.Version)
+	d.metrics.SetSources(d.documentCounts, d.queueSamples, d.store.Size)
 	d.upkeep = newUpkeep(d)
-	d.receipts = receipts.NewWriter(receipts.Options{Store: st, Dir: d.receiptsDir, Registerer: d.metrics.reg, Log: log})
+	d.receipts = receipts.NewWriter(receipts.Options{Store: st, Dir: d.receiptsDir, Registerer: d.metrics.Registry, Log: log})
 	d.engine = deliver.New(deliver.Options{Store: st, Lanes: d.lanes, Config: d.live.Load, Tenant: d.tenantConfig,
 		Receipts: d.receipts, Metrics: d.metrics, Log: log})
 	d.collection = collection.New(collection.Options{Store: st, Channels: d.lanes, Tenant: d.tenantConfig,
@@ -177,7 +174,11 @@ func New(opts Options) (*Daemon, error) {
 	d.engine.AddSource(d.collection.Mandates())
 	// Files in the inbox that are not invoices, each told by its first
 	// bytes, in this order.
-	d.appliers = []collection.Applier{d.registry, d.collection.BankFiles(), d.collection.EfakturaReports()}
+	d.intake = intake.New(intake.Options{Store: st, SpoolDir: filepath.Join(dataDir, "spool"), Inboxes: d.tenantDirs(),
+		Settle: time.Duration(cfg.Inbox.SettleTime), Scan: time.Duration(cfg.Inbox.ScanInterval), Tenant: d.tenantConfig,
+		Readers: Readers, Appliers: []intake.Applier{d.registry, d.collection.BankFiles(), d.collection.EfakturaReports()},
+		Channels: d.lanes, Prefetch: d.askKivra, OverQuota: d.overQuota, Delivery: d.engine, Receipts: d.receipts,
+		Metrics: d.metrics, Log: log})
 	return d, nil
 }
 
@@ -222,7 +223,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	go func() { defer close(receiptsDone); d.receipts.Run(receiptsCtx) }()
 	finishReceipts := func() { stopReceipts(); <-receiptsDone }
 
-	if err := d.recover(); err != nil {
+	if err := d.intake.Resume(); err != nil {
 		ls.close()
 		stop()
 		finishReceipts()
@@ -238,7 +239,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	workers.Add(1)
-	go func() { defer workers.Done(); d.ingestLoop(runCtx) }()
+	go func() { defer workers.Done(); d.intake.Read(runCtx) }()
 	workers.Add(1)
 	go func() { defer workers.Done(); d.upkeep.run(runCtx) }()
 
@@ -246,19 +247,17 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 	inboxReady := make(chan struct{})
 	inboxErr := make(chan error, 1)
-	in := newInbox(d)
-	d.inbox = in
 	workers.Add(1)
 	go func() {
 		defer workers.Done()
-		inboxErr <- in.run(runCtx, func() { close(inboxReady) })
+		inboxErr <- d.intake.Watch(runCtx, func() { close(inboxReady) })
 	}()
 	// abort stops what has started when the start fails.
 	abort := func(err error) error {
 		stop()
 		srvs.close()
 		workers.Wait()
-		d.recording.Wait()
+		d.intake.Wait()
 		finishReceipts()
 		services.Wait()
 		return err
@@ -320,7 +319,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	stop()
 	workers.Wait()
 	srvs.shutdown(2 * time.Second)
-	d.recording.Wait()
+	d.intake.Wait()
 	finishReceipts()
 	services.Wait()
 	os.Remove(filepath.Join(d.dataDir, "daemon.json"))
@@ -341,55 +340,6 @@ func (d *Daemon) writeInfo() {
 	if err := durable.WriteFile(filepath.Join(d.dataDir, "daemon.json"), data, 0o640); err != nil {
 		d.log.Warn("cannot write daemon.json", "err", err)
 	}
-}
-
-// ingestLoop parses claimed files with ingestReaders readers, the tenants
-// in turn and each tenant's files one at a time in arrival order
-// (ingestQueue), until ctx ends.
-func (d *Daemon) ingestLoop(ctx context.Context) {
-	var readers sync.WaitGroup
-	for range ingestReaders() {
-		readers.Go(func() {
-			for {
-				tenant, id, ok := d.ingestQ.pop(ctx)
-				if !ok {
-					return
-				}
-				d.ingest(ctx, id)
-				d.ingestQ.done(tenant)
-			}
-		})
-	}
-	readers.Wait()
-}
-
-// recover resumes what a stop or crash interrupted: claims half done, files
-// not yet parsed, receipts not yet final.
-func (d *Daemon) recover() error {
-	var files []*store.File
-	err := d.store.View(func(tx store.Tx) error {
-		return tx.ForEachOpenFile(func(f *store.File) error {
-			files = append(files, f)
-			return nil
-		})
-	})
-	if err != nil {
-		return fmt.Errorf("reading the store: %w", err)
-	}
-	for _, f := range files {
-		switch f.State {
-		case store.FileClaimed:
-			if err := d.moveToSpool(f); err != nil {
-				d.log.Error("resuming a claim failed", "file", f.ID, "err", err)
-			}
-		case store.FileReceived:
-			d.log.Info("resuming file", "tenant", f.Tenant, "file", f.ID, "name", f.Name)
-			d.ingestQ.push(f.Tenant, f.ID)
-		default:
-			d.receipts.Touch(f.ID)
-		}
-	}
-	return nil
 }
 
 // sweepTemporaryFiles removes what a crash (kill -9) left of durable

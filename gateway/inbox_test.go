@@ -10,20 +10,10 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/gateway/intake"
 	"github.com/multikanal/multikanal/gateway/sftpd"
 	"github.com/multikanal/multikanal/gateway/store"
 )
-
-func TestIgnoredNames(t *testing.T) {
-	for name, want := range map[string]bool{
-		".hidden.xml": true, "a.xml.part": true, "a.XML.FILEPART": true, "a.tmp": true,
-		"a.xml": false, "part.xml": false, "a.partial": false,
-	} {
-		if got := ignoredName(name); got != want {
-			t.Errorf("ignoredName(%q) = %v, want %v", name, got, want)
-		}
-	}
-}
 
 // A file is not taken while a writer holds it open, nor under a temporary
 // name; it is taken as soon as it is closed or renamed.
@@ -70,7 +60,7 @@ func TestInboxWaitsForWriters(t *testing.T) {
 // duplicate.
 func TestManyFilesClaimedInGroups(t *testing.T) {
 	d := startTestDaemon(t, nil, nil)
-	const n = claimGroup + 44
+	const n = intake.ClaimGroup + 44
 	dir := d.inboxDir("demo")
 	// Written first, renamed in together, so the inbox sees them at once.
 	for i := range n {
@@ -110,7 +100,7 @@ func TestManyFilesClaimedInGroups(t *testing.T) {
 }
 
 // The uploads of one SFTP session that arrive a few milliseconds apart are
-// claimed together, within burstHold of landing, and each one once; a file
+// claimed together, within intake.BurstHold of landing, and each one once; a file
 // uploaded on its own is claimed at once.
 func TestSFTPBurstClaimedTogether(t *testing.T) {
 	d := startTestDaemon(t, nil, nil)
@@ -130,7 +120,7 @@ func TestSFTPBurstClaimedTogether(t *testing.T) {
 		}
 		path := filepath.Join(dir, name)
 		sum := sha256.Sum256(body)
-		d.uploads.add(sftpd.Upload{Tenant: "demo", Path: path, SHA256: hex.EncodeToString(sum[:]), File: fi, Session: session})
+		d.intake.Uploaded(sftpd.Upload{Tenant: "demo", Path: path, SHA256: hex.EncodeToString(sum[:]), File: fi, Session: session})
 		if err := os.Rename(tmp, path); err != nil {
 			t.Fatal(err)
 		}
@@ -144,7 +134,7 @@ func TestSFTPBurstClaimedTogether(t *testing.T) {
 		return files
 	}
 
-	// A file every ~10 ms for longer than burstHold: the cap is reached.
+	// A file every ~10 ms for longer than intake.BurstHold: the cap is reached.
 	const n = 120
 	var landed [n]time.Time
 	for i := range n {
@@ -160,27 +150,27 @@ func TestSFTPBurstClaimedTogether(t *testing.T) {
 		groups[f.ReceivedAt]++
 		// ReceivedAt is taken before the claim's sync and commit. How long
 		// the hold lasts is TestUploadBurstHold's (on a fake clock); here
-		// only a file held far beyond burstHold is wrong. The bound is ten
+		// only a file held far beyond intake.BurstHold is wrong. The bound is ten
 		// times the expected wait, so a loaded machine does not fail it.
 		late := f.ReceivedAt.Sub(landed[i])
 		slowestClaim = max(slowestClaim, late)
-		if late > 10*burstHold {
+		if late > 10*intake.BurstHold {
 			t.Errorf("%s claimed %v after it landed", f.Name, late)
 		}
 	}
-	t.Logf("slowest claim of the burst: %v after it landed (hold %v)", slowestClaim, burstHold)
+	t.Logf("slowest claim of the burst: %v after it landed (hold %v)", slowestClaim, intake.BurstHold)
 	// The first file goes alone; the rest wait for each other. A burst
-	// ends where the session was quiet for burstGap, and a long one is
-	// cut every burstHold; a loaded machine that lands files further
-	// apart than burstGap makes more bursts. So the groups allowed are
+	// ends where the session was quiet for intake.BurstGap, and a long one is
+	// cut every intake.BurstHold; a loaded machine that lands files further
+	// apart than intake.BurstGap makes more bursts. So the groups allowed are
 	// counted from the gaps the files actually landed with (a gap of
-	// three quarters of burstGap counts, for the clocks' difference),
+	// three quarters of intake.BurstGap counts, for the clocks' difference),
 	// not assumed: a gateway that claimed every file on its own would
 	// show 120 groups for the handful these gaps allow. Each break may
 	// cost two groups: a burst's first file is claimed on its own.
-	allowed := 2 + 2*int(landed[n-1].Sub(landed[0])/burstHold)
+	allowed := 2 + 2*int(landed[n-1].Sub(landed[0])/intake.BurstHold)
 	for i := 1; i < n; i++ {
-		if landed[i].Sub(landed[i-1]) >= burstGap*3/4 {
+		if landed[i].Sub(landed[i-1]) >= intake.BurstGap*3/4 {
 			allowed += 2
 		}
 	}
@@ -193,7 +183,7 @@ func TestSFTPBurstClaimedTogether(t *testing.T) {
 	// claimed in a group of its own, not with a burst file. (That it waits
 	// no time at all is TestUploadBurstHold's, on a fake clock: a timing
 	// bound here failed on a loaded machine.)
-	time.Sleep(2 * burstGap)
+	time.Sleep(2 * intake.BurstGap)
 	start := land("single.txt", 2)
 	waitUntil(t, func() bool { _, err := os.Stat(filepath.Join(dir, "single.txt")); return os.IsNotExist(err) })
 	t.Logf("a single upload was claimed after %v", time.Since(start))

@@ -3,13 +3,10 @@ package gateway
 import (
 	"context"
 	"errors"
-	"log/slog"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/gateway/store"
 )
 
@@ -36,82 +33,6 @@ type faultyTx struct{ store.Tx }
 
 func (faultyTx) FileDocs(string, func(*store.Doc) error) error { return errRead }
 func (faultyTx) Delivery(string) (*store.Delivery, error)      { return nil, errRead }
-
-// A file read again after a stop skips the documents already recorded. When
-// those cannot be read, nothing is recorded: recording them again would
-// route and send them a second time. The file stays received, to be read
-// at the next start.
-func TestIngestRecordsNothingWhenItCannotReadWhatItRecorded(t *testing.T) {
-	cfg := config.Default(t.TempDir())
-	cfg.HTTP.Listen, cfg.SFTP.Listen, cfg.Public.Listen = "", "", ""
-	d, err := New(Options{Config: cfg, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.store.Close() })
-	faulty := &faultyStore{Store: d.store}
-	d.store = faulty
-	body := exampleInvoices(t, "2025-1001", "2025-1003")
-	if err := os.WriteFile(d.spoolPath("F0000001"), body, 0o640); err != nil {
-		t.Fatal(err)
-	}
-	setFile := func(state store.FileState) {
-		t.Helper()
-		err := d.store.Update(func(tx store.Tx) error {
-			return tx.PutFile(&store.File{ID: "F0000001", Tenant: "demo", Name: "two.csv", Size: int64(len(body)),
-				SHA256: "x", ReceivedAt: time.Now().UTC(), State: state})
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	snapshot := func() (state store.FileState, docs map[string]store.Doc) {
-		docs = map[string]store.Doc{}
-		d.store.View(func(tx store.Tx) error {
-			f, err := tx.File("F0000001")
-			if err != nil {
-				return err
-			}
-			state = f.State
-			return tx.FileDocs("F0000001", func(doc *store.Doc) error { docs[doc.ID] = *doc; return nil })
-		})
-		return state, docs
-	}
-	setFile(store.FileReceived)
-	d.ingest(context.Background(), "F0000001")
-	state, before := snapshot()
-	if state != store.FileParsed || len(before) != 2 {
-		t.Fatalf("first read: file %s, %d documents", state, len(before))
-	}
-
-	// Stopped before the file was recorded parsed; at the next start the
-	// documents recorded cannot be read.
-	setFile(store.FileReceived)
-	faulty.fail.Store(true)
-	d.ingest(context.Background(), "F0000001")
-	faulty.fail.Store(false)
-	state, after := snapshot()
-	if state != store.FileReceived {
-		t.Errorf("file is %s after a read that failed; want received, to be read again", state)
-	}
-	for id, doc := range before {
-		if a := after[id]; !a.Created.Equal(doc.Created) || a.Events != doc.Events || a.State != doc.State {
-			t.Errorf("document %s recorded again: created %v → %v, events %d → %d", id, doc.Created, a.Created, doc.Events, a.Events)
-		}
-	}
-
-	// The next read, with the store readable, skips both and finishes.
-	d.ingest(context.Background(), "F0000001")
-	state, after = snapshot()
-	if state != store.FileParsed || len(after) != 2 {
-		t.Fatalf("read again: file %s, %d documents", state, len(after))
-	}
-	for id, doc := range before {
-		if a := after[id]; !a.Created.Equal(doc.Created) || a.Events != doc.Events {
-			t.Errorf("document %s recorded again on the good read", id)
-		}
-	}
-}
 
 // Retention and erasure find a document's outbox files before its records
 // go. When a delivery cannot be read they stop and change nothing: going on

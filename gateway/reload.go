@@ -76,9 +76,7 @@ func (d *Daemon) Reload(cfg *config.Config, loadErr error) error {
 	d.lanes.Swap(parts)
 	d.tenants.Store(&tenants)
 	d.live.Store(cfg)
-	if d.inbox != nil {
-		d.inbox.watch(d.tenantDirs())
-	}
+	d.intake.Rewatch(d.tenantDirs())
 	st.OK = true
 	d.log.Info("configuration reloaded", "source", cfg.Source, "tenants", len(cfg.Tenants), "needs_restart", st.Restart)
 	return nil

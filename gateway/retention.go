@@ -119,7 +119,7 @@ func newUpkeep(d *Daemon) *upkeep {
 	})
 	free := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "multikanal_store_free_bytes",
 		Help: "Space in state.db holding no data: what a compaction would give back."}, func() float64 { return float64(d.store.FreeBytes()) })
-	d.metrics.reg.MustRegister(u.removed, u.removedBytes, u.sweeps, u.sweepSeconds, u.compactions, u.compactLast, u.erasures, quota, over, free)
+	d.metrics.Registry.MustRegister(u.removed, u.removedBytes, u.sweeps, u.sweepSeconds, u.compactions, u.compactLast, u.erasures, quota, over, free)
 	return u
 }
 
@@ -378,7 +378,7 @@ func (d *Daemon) summariseDocs(ctx context.Context, fileID string, anonymise boo
 				if doc.Summarised.IsZero() {
 					if len(doc.Keys) == 0 {
 						if body, err := tx.Body(id); err == nil {
-							doc.Keys = d.keyHashes(registry.Keys(body, now))
+							doc.Keys = registry.Pseudonyms(d.store.HashKey, body, now)
 						}
 					}
 					rm, err := tx.RemovePayload(doc)
@@ -541,15 +541,6 @@ func removeFile(path string) (int64, error) {
 		return 0, fmt.Errorf("retention: %w", err)
 	}
 	return fi.Size(), nil
-}
-
-// keyHashes are the pseudonyms of a recipient's keys, as summaries keep them.
-func (d *Daemon) keyHashes(keys []store.RecipientKey) []string {
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		out[i] = d.store.HashKey(k)
-	}
-	return out
 }
 
 func sha256Hex(b []byte) string {

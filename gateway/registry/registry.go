@@ -58,6 +58,18 @@ func Keys(body *formats.Document, now time.Time) []store.RecipientKey {
 	return keys
 }
 
+// Pseudonyms are the keyed hashes (hash: the store's HashKey) of the keys
+// a document's recipient is found by: what a document keeps of them, so
+// that an erasure finds it after its body is gone.
+func Pseudonyms(hash func(store.RecipientKey) string, body *formats.Document, now time.Time) []string {
+	keys := Keys(body, now)
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = hash(k)
+	}
+	return out
+}
+
 // Lookup answers registry questions inside the caller's transaction, so
 // routing sees exactly the registry as of that commit. It implements
 // outbound.Registry for the channels' Eligible.

@@ -1,4 +1,4 @@
-package gateway
+package intake
 
 import (
 	"context"
@@ -14,12 +14,13 @@ import (
 	"slices"
 	"time"
 
+	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats"
+	"github.com/multikanal/multikanal/gateway/metrics"
 	"github.com/multikanal/multikanal/gateway/registry"
 	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/internal/durable"
-	"github.com/multikanal/multikanal/outbound"
 )
 
 // chunkSize is how many documents of one file are recorded per transaction:
@@ -27,16 +28,17 @@ import (
 // that a crash repeats little work.
 const chunkSize = 256
 
-func (d *Daemon) spoolPath(fileID string) string { return filepath.Join(d.dataDir, "spool", fileID) }
+// spoolPath is where a claimed file is kept.
+func (in *Intake) spoolPath(fileID string) string { return filepath.Join(in.SpoolDir, fileID) }
 
 // inboxFile is a complete file in a tenant's inbox, to be claimed.
 type inboxFile struct{ tenant, path string }
 
-// claimGroup is how many inbox files are claimed together: one sync, two
+// ClaimGroup is how many inbox files are claimed together: one sync, two
 // commits and one spool-folder sync for all of them. Many small uploads
 // (an ERP sending one file per invoice over SFTP) would otherwise cost two
 // commits and three syncs each.
-const claimGroup = 256
+const ClaimGroup = 256
 
 // claim takes files out of the tenants' inboxes: it makes their bytes
 // durable (whoever wrote them, cp or the SFTP server, may not have synced
@@ -44,7 +46,7 @@ const claimGroup = 256
 // then moves them into the spool under their ids. The same bytes from the
 // same tenant are recorded as a duplicate and not processed again. A file
 // that cannot be read is reported and left in the inbox; the others go on.
-func (d *Daemon) claim(files []inboxFile) {
+func (in *Intake) claim(files []inboxFile) {
 	type read struct {
 		inboxFile
 		sum  string
@@ -53,10 +55,10 @@ func (d *Daemon) claim(files []inboxFile) {
 	var ok []read
 	var dirs = map[string]bool{}
 	for _, f := range files {
-		sum, size, err := d.hashFile(f.path)
+		sum, size, err := in.hashFile(f.path)
 		if err != nil {
 			if !errors.Is(err, os.ErrNotExist) {
-				d.log.Error("claiming a file failed; it stays in the inbox and is tried again", "tenant", f.tenant, "path", f.path, "err", err)
+				in.Log.Error("claiming a file failed; it stays in the inbox and is tried again", "tenant", f.tenant, "path", f.path, "err", err)
 			}
 			continue
 		}
@@ -69,12 +71,12 @@ func (d *Daemon) claim(files []inboxFile) {
 	// One syncfs per file system writes every file's data (and any other
 	// dirty data there) instead of an fsync per file.
 	if err := durable.SyncFileSystems(slices.Collect(maps.Keys(dirs))...); err != nil {
-		d.log.Error("claiming files failed: cannot sync the inbox; they stay and are tried again", "files", len(ok), "err", err)
+		in.Log.Error("claiming files failed: cannot sync the inbox; they stay and are tried again", "files", len(ok), "err", err)
 		return
 	}
 	now := time.Now().UTC()
 	recs := make([]*store.File, len(ok))
-	err := d.store.Update(func(tx store.Tx) error {
+	err := in.Store.Update(func(tx store.Tx) error {
 		for i, r := range ok {
 			id, err := tx.NextFileID()
 			if err != nil {
@@ -99,22 +101,22 @@ func (d *Daemon) claim(files []inboxFile) {
 		return nil
 	})
 	if err != nil {
-		d.log.Error("claiming files failed; they stay in the inbox and are tried again", "files", len(ok), "err", err)
+		in.Log.Error("claiming files failed; they stay in the inbox and are tried again", "files", len(ok), "err", err)
 		return
 	}
-	if err := d.moveToSpool(recs...); err != nil {
-		d.log.Error("moving claimed files into the spool failed; they are moved at the next start", "files", len(recs), "err", err)
+	if err := in.moveToSpool(recs...); err != nil {
+		in.Log.Error("moving claimed files into the spool failed; they are moved at the next start", "files", len(recs), "err", err)
 	}
 }
 
 // hashFile returns a file's SHA-256 and size: the SFTP server's hash when
 // the file is unchanged since it landed, else by reading it.
-func (d *Daemon) hashFile(path string) (string, int64, error) {
+func (in *Intake) hashFile(path string) (string, int64, error) {
 	fi, err := os.Lstat(path)
 	if err != nil {
 		return "", 0, err
 	}
-	if sum, ok := d.uploads.take(path, fi); ok {
+	if sum, ok := in.uploads.take(path, fi); ok {
 		return sum, fi.Size(), nil
 	}
 	f, err := os.Open(path)
@@ -132,15 +134,15 @@ func (d *Daemon) hashFile(path string) (string, int64, error) {
 
 // moveToSpool finishes claims: rename into spool/, sync the spool folder,
 // then record the files as received (or as final duplicates).
-func (d *Daemon) moveToSpool(recs ...*store.File) error {
+func (in *Intake) moveToSpool(recs ...*store.File) error {
 	var moved []*store.File
 	var firstErr error
 	for _, rec := range recs {
-		dst := d.spoolPath(rec.ID)
+		dst := in.spoolPath(rec.ID)
 		if _, err := os.Stat(dst); err != nil {
 			if err := os.Rename(rec.InboxPath, dst); err != nil {
 				if errors.Is(err, os.ErrNotExist) {
-					if err := d.setFile(rec.ID, func(f *store.File) {
+					if err := in.setFile(rec.ID, func(f *store.File) {
 						f.State, f.Reason = store.FileRejected, "the file disappeared from the inbox before it could be claimed"
 					}); err != nil && firstErr == nil {
 						firstErr = err
@@ -160,10 +162,10 @@ func (d *Daemon) moveToSpool(recs ...*store.File) error {
 	}
 	// The renames must be on disk before the files count as received: the
 	// inbox entries are gone, so the spool entries are the only copies.
-	if err := durable.SyncDir(filepath.Dir(d.spoolPath(moved[0].ID))); err != nil {
+	if err := durable.SyncDir(filepath.Dir(in.spoolPath(moved[0].ID))); err != nil {
 		return fmt.Errorf("syncing the spool folder: %w", err)
 	}
-	err := d.store.Update(func(tx store.Tx) error {
+	err := in.Store.Update(func(tx store.Tx) error {
 		for _, rec := range moved {
 			f, err := tx.File(rec.ID)
 			if err != nil {
@@ -184,21 +186,21 @@ func (d *Daemon) moveToSpool(recs ...*store.File) error {
 		return err
 	}
 	for _, rec := range moved {
-		d.log.Info("file claimed", "tenant", rec.Tenant, "file", rec.ID, "name", rec.Name, "size", rec.Size, "sha256", rec.SHA256, "duplicate_of", rec.DuplicateOf)
-		d.metrics.fileReceived(rec.Tenant)
+		in.Log.Info("file claimed", "tenant", rec.Tenant, "file", rec.ID, "name", rec.Name, "size", rec.Size, "sha256", rec.SHA256, "duplicate_of", rec.DuplicateOf)
+		in.Metrics.FileReceived(rec.Tenant)
 		if rec.DuplicateOf != "" {
-			d.metrics.fileRejected(rec.Tenant, rejectDuplicate)
+			in.Metrics.FileRejected(rec.Tenant, metrics.RejectDuplicate)
 		}
-		d.receipts.Touch(rec.ID)
+		in.Receipts.Touch(rec.ID)
 		if rec.DuplicateOf == "" {
-			d.ingestQ.push(rec.Tenant, rec.ID)
+			in.queue.push(rec.Tenant, rec.ID)
 		}
 	}
 	return firstErr
 }
 
-func (d *Daemon) setFile(id string, change func(*store.File)) error {
-	return d.store.Update(func(tx store.Tx) error {
+func (in *Intake) setFile(id string, change func(*store.File)) error {
+	return in.Store.Update(func(tx store.Tx) error {
 		f, err := tx.File(id)
 		if err != nil {
 			return err
@@ -210,52 +212,52 @@ func (d *Daemon) setFile(id string, change func(*store.File)) error {
 
 // ingest parses one claimed file and records every document in it, routed.
 // It is idempotent: documents already recorded (before a crash) are skipped.
-func (d *Daemon) ingest(ctx context.Context, fileID string) {
+func (in *Intake) ingest(ctx context.Context, fileID string) {
 	var rec *store.File
-	if err := d.store.View(func(tx store.Tx) (err error) { rec, err = tx.File(fileID); return }); err != nil {
-		d.log.Error("ingest: file record missing", "file", fileID, "err", err)
+	if err := in.Store.View(func(tx store.Tx) (err error) { rec, err = tx.File(fileID); return }); err != nil {
+		in.Log.Error("ingest: file record missing", "file", fileID, "err", err)
 		return
 	}
-	log := d.log.With("tenant", rec.Tenant, "file", rec.ID, "name", rec.Name)
-	if d.refuseOverQuota(rec) {
+	log := in.Log.With("tenant", rec.Tenant, "file", rec.ID, "name", rec.Name)
+	if in.refuseOverQuota(rec) {
 		return
 	}
-	tenant := d.tenant(rec.Tenant)
-	if tenant == nil {
-		d.rejectFile(rec, rejectOther, fmt.Sprintf("tenant %q is no longer configured", rec.Tenant))
+	tenant, ok := in.Tenant(rec.Tenant)
+	if !ok {
+		in.rejectFile(rec, metrics.RejectOther, fmt.Sprintf("tenant %q is no longer configured", rec.Tenant))
 		return
 	}
-	f, err := os.Open(d.spoolPath(fileID))
+	f, err := os.Open(in.spoolPath(fileID))
 	if err != nil {
-		d.rejectFile(rec, rejectOther, "cannot read the spooled file: "+err.Error())
+		in.rejectFile(rec, metrics.RejectOther, "cannot read the spooled file: "+err.Error())
 		return
 	}
 	defer f.Close()
 	head := make([]byte, formats.SniffSize)
 	n, err := io.ReadFull(f, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		d.rejectFile(rec, rejectOther, "cannot read the file: "+err.Error())
+		in.rejectFile(rec, metrics.RejectOther, "cannot read the file: "+err.Error())
 		return
 	}
-	for _, a := range d.appliers {
+	for _, a := range in.Appliers {
 		if !a.Sniff(head[:n]) {
 			continue
 		}
 		if err := a.Apply(rec, f); err != nil {
-			d.rejectFile(rec, rejectInvalid, err.Error())
+			in.rejectFile(rec, metrics.RejectInvalid, err.Error())
 			return
 		}
-		d.receipts.Touch(rec.ID)
+		in.Receipts.Touch(rec.ID)
 		return
 	}
-	reader, err := formats.Detect(head[:n], Readers)
+	reader, err := formats.Detect(head[:n], in.Readers)
 	if err != nil {
 		log.Warn("file rejected", "reason", err)
-		class := rejectUnknownFormat
+		class := metrics.RejectUnknownFormat
 		if rec.Size == 0 {
-			class = rejectEmpty
+			class = metrics.RejectEmpty
 		}
-		d.rejectFile(rec, class, err.Error())
+		in.rejectFile(rec, class, err.Error())
 		return
 	}
 	// The documents recorded before a stop are skipped. Should they not
@@ -263,7 +265,7 @@ func (d *Daemon) ingest(ctx context.Context, fileID string) {
 	// route and send them twice. The file stays received and is read
 	// again at the next start.
 	known := map[int]bool{}
-	err = d.store.View(func(tx store.Tx) error {
+	err = in.Store.View(func(tx store.Tx) error {
 		return tx.FileDocs(fileID, func(doc *store.Doc) error { known[doc.Index] = true; return nil })
 	})
 	if err != nil {
@@ -276,8 +278,8 @@ func (d *Daemon) ingest(ctx context.Context, fileID string) {
 		if len(pending) == 0 {
 			return nil
 		}
-		d.askKivra(ctx, rec.Tenant, pending)
-		err := d.recordItems(rec, tenant, pending)
+		in.prefetch(ctx, rec.Tenant, pending)
+		err := in.recordItems(rec, tenant, pending)
 		pending = pending[:0]
 		return err
 	}
@@ -303,7 +305,7 @@ func (d *Daemon) ingest(ctx context.Context, fileID string) {
 		// the documents recorded so far are skipped then.
 		return
 	}
-	err = d.setFile(fileID, func(f *store.File) {
+	err = in.setFile(fileID, func(f *store.File) {
 		f.Format = reader.Name()
 		f.Docs = total
 		switch {
@@ -322,11 +324,11 @@ func (d *Daemon) ingest(ctx context.Context, fileID string) {
 		return
 	}
 	if total == 0 {
-		d.metrics.fileRejected(rec.Tenant, rejectInvalid)
+		in.Metrics.FileRejected(rec.Tenant, metrics.RejectInvalid)
 	}
 	log.Info("file parsed", "format", reader.Name(), "documents", total, "error", readErr)
-	d.engine.CutoffEndOfFile(rec.Tenant)
-	d.receipts.Touch(fileID)
+	in.Delivery.CutoffEndOfFile(rec.Tenant)
+	in.Receipts.Touch(fileID)
 }
 
 // rejectFile records that a file is refused, and why, without waiting for
@@ -335,26 +337,26 @@ func (d *Daemon) ingest(ctx context.Context, fileID string) {
 // instead of taking one commit each, one after the other. A stop waits for
 // the record (Run); should it be lost in a crash, the file is still
 // "received" and is read, and refused, again at the next start.
-func (d *Daemon) rejectFile(rec *store.File, class, reason string) {
-	d.metrics.fileRejected(rec.Tenant, class)
-	d.recording.Add(1)
+func (in *Intake) rejectFile(rec *store.File, class, reason string) {
+	in.Metrics.FileRejected(rec.Tenant, class)
+	in.recording.Add(1)
 	go func() {
-		defer d.recording.Done()
-		if err := d.setFile(rec.ID, func(f *store.File) { f.State, f.Reason = store.FileRejected, reason }); err != nil {
-			d.log.Error("recording a rejected file failed", "file", rec.ID, "err", err)
+		defer in.recording.Done()
+		if err := in.setFile(rec.ID, func(f *store.File) { f.State, f.Reason = store.FileRejected, reason }); err != nil {
+			in.Log.Error("recording a rejected file failed", "file", rec.ID, "err", err)
 		}
-		d.receipts.Touch(rec.ID)
+		in.Receipts.Touch(rec.ID)
 	}()
 }
 
 // recordItems validates and routes a chunk of documents and records them,
 // with their history and first deliveries, in one transaction.
-func (d *Daemon) recordItems(rec *store.File, tenant *tenantState, items []formats.Item) error {
+func (in *Intake) recordItems(rec *store.File, tenant config.Tenant, items []formats.Item) error {
 	now := time.Now().UTC()
 	var queued []*store.Delivery
 	var states []docState
 	var rejected []*store.Doc // documents that end here: rejected, held, no channel
-	err := d.store.Update(func(tx store.Tx) error {
+	err := in.Store.Update(func(tx store.Tx) error {
 		queued, states, rejected = queued[:0], states[:0], rejected[:0]
 		for _, it := range items {
 			doc := &store.Doc{
@@ -382,11 +384,11 @@ func (d *Daemon) recordItems(rec *store.File, tenant *tenantState, items []forma
 			body := it.Doc
 			doc.Kind, doc.Number, doc.Buyer = body.Kind, body.Number, body.Buyer.DisplayName()
 			doc.Currency, doc.Amount, doc.DueDate = body.Currency, body.Totals.Payable, body.DueDate
-			doc.Keys = d.keyHashes(registry.Keys(body, now))
+			doc.Keys = registry.Pseudonyms(in.Store.HashKey, body, now)
 			if err := tx.AppendEvent(doc, store.Event{At: now, State: store.DocParsed}); err != nil {
 				return err
 			}
-			dl, collect, err := route.Route(tx, d.lanes, tenant.cfg, doc, body, now)
+			dl, collect, err := route.Route(tx, in.Channels, tenant, doc, body, now)
 			if err != nil {
 				return err
 			}
@@ -411,28 +413,71 @@ func (d *Daemon) recordItems(rec *store.File, tenant *tenantState, items []forma
 	if err != nil {
 		return err
 	}
-	d.metrics.documentStates(states)
+	for _, st := range states {
+		in.Metrics.DocumentState(st.channel, st.state)
+	}
 	for _, rej := range rejected {
-		d.logDoc(rej).Warn("document "+string(rej.State), "reason", rej.Reason)
+		in.logDoc(rej).Warn("document "+string(rej.State), "reason", rej.Reason)
 	}
 	for _, dl := range queued {
-		d.engine.Enqueue(dl)
+		in.Delivery.Enqueue(dl)
 	}
-	d.receipts.Touch(rec.ID)
+	in.Receipts.Touch(rec.ID)
 	return nil
 }
 
 func docID(fileID string, index int) string { return fmt.Sprintf("%s-%07d", fileID, index) }
 
 // logDoc is the logger for lines about one document.
-func (d *Daemon) logDoc(doc *store.Doc) *slog.Logger {
-	return d.log.With("tenant", doc.Tenant, "file", doc.FileID, "doc", doc.ID, "number", doc.Number)
+func (in *Intake) logDoc(doc *store.Doc) *slog.Logger {
+	return in.Log.With("tenant", doc.Tenant, "file", doc.FileID, "doc", doc.ID, "number", doc.Number)
 }
 
-// askKivra asks Kivra's usermatch about the chunk's buyers before their
-// routing transaction, when the Kivra lane's transport can be asked.
-func (d *Daemon) askKivra(ctx context.Context, tenant string, items []formats.Item) {
-	if m, ok := d.lanes.Transport(outbound.Kivra).(registry.UserMatcher); ok {
-		d.registry.AskKivra(ctx, m, tenant, items)
+// prefetch asks the outside about a chunk of documents before their
+// routing transaction (Options.Prefetch).
+func (in *Intake) prefetch(ctx context.Context, tenant string, items []formats.Item) {
+	if in.Prefetch != nil {
+		in.Prefetch(ctx, tenant, items)
 	}
+}
+
+// docState is one document's state after a committed change, for the
+// transition counter (counted after the commit: a grouped transaction may
+// run twice).
+type docState struct {
+	channel string
+	state   store.DocState
+}
+
+// refuseOverQuota rejects a file, before reading it, while the store is
+// over its quota. The file stays in spool/ until rejected_files retention
+// removes it, and its hash is forgotten so the same bytes are taken when
+// sent again. It reports whether it refused the file.
+func (in *Intake) refuseOverQuota(rec *store.File) bool {
+	why := in.OverQuota()
+	if why == "" {
+		return false
+	}
+	reason := "refused, not read: " + why + "; the operator is alerted (multikanal status). Send the file again once the store is below its quota"
+	err := in.Store.Update(func(tx store.Tx) error {
+		f, err := tx.File(rec.ID)
+		if err != nil {
+			return err
+		}
+		f.State, f.Reason, f.Refused = store.FileRejected, reason, true
+		if err := tx.PutFile(f); err != nil {
+			return err
+		}
+		return tx.DropFileHash(f)
+	})
+	if err != nil {
+		// Not recorded: the file stays received and is looked at again at
+		// the next start.
+		in.Log.Error("recording a refused file failed", "file", rec.ID, "err", err)
+		return true
+	}
+	in.Log.Warn("file refused: store over its quota", "tenant", rec.Tenant, "file", rec.ID, "name", rec.Name, "reason", why)
+	in.Metrics.FileRejected(rec.Tenant, metrics.RejectQuota)
+	in.Receipts.Touch(rec.ID)
+	return true
 }

@@ -1,4 +1,4 @@
-package gateway
+package intake
 
 import (
 	"fmt"
@@ -61,7 +61,7 @@ func TestUploadHashTrustedOnlyUnchanged(t *testing.T) {
 }
 
 // The files of one SFTP session's burst wait for each other, at most
-// burstHold, and are released together; a file on its own, the first of a
+// BurstHold, and are released together; a file on its own, the first of a
 // burst and files of other sessions do not wait.
 func TestUploadBurstHold(t *testing.T) {
 	var u uploadHashes
@@ -92,34 +92,34 @@ func TestUploadBurstHold(t *testing.T) {
 		t.Error("a file of another session waits for a burst")
 	}
 	until, ok := held("b1", 1009)
-	if want := at(1008).Add(burstGap); !ok || !until.Equal(want) {
-		t.Errorf("b1 at 1009 ms: held %v until %v, want until the burst's last file + burstGap (%v)", ok, until.Sub(t0), want.Sub(t0))
+	if want := at(1008).Add(BurstGap); !ok || !until.Equal(want) {
+		t.Errorf("b1 at 1009 ms: held %v until %v, want until the burst's last file + BurstGap (%v)", ok, until.Sub(t0), want.Sub(t0))
 	}
-	// Quiet for burstGap: every file of the burst goes, together.
+	// Quiet for BurstGap: every file of the burst goes, together.
 	for i := 1; i < 5; i++ {
-		if _, ok := held(fmt.Sprintf("b%d", i), 1008+int(burstGap/time.Millisecond)); ok {
-			t.Errorf("b%d still held once the session was quiet for burstGap", i)
+		if _, ok := held(fmt.Sprintf("b%d", i), 1008+int(BurstGap/time.Millisecond)); ok {
+			t.Errorf("b%d still held once the session was quiet for BurstGap", i)
 		}
 	}
 
-	// A session that never pauses: its files wait at most burstHold.
-	hold := int(burstHold / time.Millisecond)
-	n := hold + 200 // a file a millisecond, for longer than burstHold
+	// A session that never pauses: its files wait at most BurstHold.
+	hold := int(BurstHold / time.Millisecond)
+	n := hold + 200 // a file a millisecond, for longer than BurstHold
 	for i := range n {
 		land(4, fmt.Sprintf("c%04d", i), 2000+i)
 	}
 	until, ok = held("c0001", 2050)
-	if want := at(2001).Add(burstHold); !ok || !until.Equal(want) {
-		t.Errorf("c0001 while the burst goes on: held %v until %v, want %v (burstHold after it landed)", ok, until.Sub(t0), want.Sub(t0))
+	if want := at(2001).Add(BurstHold); !ok || !until.Equal(want) {
+		t.Errorf("c0001 while the burst goes on: held %v until %v, want %v (BurstHold after it landed)", ok, until.Sub(t0), want.Sub(t0))
 	}
 	if _, ok := held("c0001", 2001+hold); ok {
-		t.Error("c0001 held longer than burstHold")
+		t.Error("c0001 held longer than BurstHold")
 	}
 	if _, ok := held(fmt.Sprintf("c%04d", hold/2), 2001+hold); ok {
 		t.Error("a file of the same burst is still held after the others were released")
 	}
 	land(4, "next", 2000+n)
-	if until, ok := held("next", 2000+n); !ok || !until.Equal(at(2000+n).Add(burstGap)) {
+	if until, ok := held("next", 2000+n); !ok || !until.Equal(at(2000+n).Add(BurstGap)) {
 		t.Errorf("the next file of the burst: held %v until %v, want a new wait", ok, until.Sub(t0))
 	}
 }

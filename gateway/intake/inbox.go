@@ -1,4 +1,4 @@
-package gateway
+package intake
 
 import (
 	"context"
@@ -12,13 +12,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// inbox finds files in the tenants' inboxes. fsnotify events make it quick; a
+// watcher finds files in the tenants' inboxes. fsnotify events make it quick; a
 // full scan at start and every scan interval makes it reliable (nothing
 // depends on one event arriving). A file is taken when no process has it open
 // for writing (a file renamed in, or written and closed), or, where that
 // cannot be told, when it has not changed for the settle time.
-type inbox struct {
-	d       *Daemon
+type watcher struct {
+	in      *Intake
 	settle  time.Duration
 	scan    time.Duration
 	dirs    map[string]string // inbox dir -> tenant
@@ -54,49 +54,47 @@ func ignoredName(name string) bool {
 	return false
 }
 
-func newInbox(d *Daemon) *inbox {
-	in := &inbox{d: d, settle: time.Duration(d.cfg.Inbox.SettleTime), scan: time.Duration(d.cfg.Inbox.ScanInterval),
-		dirs: d.tenantDirs(), pending: map[string]*candidate{}, wake: make(chan struct{}, 1),
-		newDirs: make(chan map[string]string, 1)}
-	return in
+func newWatcher(in *Intake) *watcher {
+	return &watcher{in: in, settle: in.Settle, scan: in.Scan, dirs: in.Inboxes, pending: map[string]*candidate{},
+		wake: make(chan struct{}, 1), newDirs: make(chan map[string]string, 1)}
 }
 
 // watch hands the watcher a new set of inboxes after a reload.
-func (in *inbox) watch(dirs map[string]string) {
+func (w *watcher) watch(dirs map[string]string) {
 	select {
-	case <-in.newDirs: // an older set not yet taken: replace it
+	case <-w.newDirs: // an older set not yet taken: replace it
 	default:
 	}
-	in.newDirs <- dirs
+	w.newDirs <- dirs
 }
 
 // run watches until ctx ends. It returns an error only if the watcher cannot
 // be set up at all.
-func (in *inbox) run(ctx context.Context, ready func()) error {
-	w, err := fsnotify.NewWatcher()
+func (w *watcher) run(ctx context.Context, ready func()) error {
+	fw, err := fsnotify.NewWatcher()
 	if err != nil {
 		return err
 	}
-	defer w.Close()
-	for dir := range in.dirs {
-		if err := w.Add(dir); err != nil {
+	defer fw.Close()
+	for dir := range w.dirs {
+		if err := fw.Add(dir); err != nil {
 			return err
 		}
 	}
-	in.scanAll()
+	w.scanAll()
 	ready()
-	scan := time.NewTicker(in.scan)
+	scan := time.NewTicker(w.scan)
 	defer scan.Stop()
 	check := time.NewTicker(100 * time.Millisecond)
 	defer check.Stop()
-	in.held = time.NewTimer(time.Hour)
-	in.held.Stop()
-	defer in.held.Stop()
+	w.held = time.NewTimer(time.Hour)
+	w.held.Stop()
+	defer w.held.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case ev, ok := <-w.Events:
+		case ev, ok := <-fw.Events:
 			if !ok {
 				return nil
 			}
@@ -106,75 +104,75 @@ func (in *inbox) run(ctx context.Context, ready func()) error {
 			if !ev.Has(fsnotify.Create) && !ev.Has(fsnotify.Write) && !ev.Has(fsnotify.Chmod) {
 				continue
 			}
-			tenant, ok := in.dirs[filepath.Dir(ev.Name)]
+			tenant, ok := w.dirs[filepath.Dir(ev.Name)]
 			if !ok || ignoredName(filepath.Base(ev.Name)) {
 				continue
 			}
-			in.observe(tenant, ev.Name)
-			if until, held := in.d.uploads.hold(ev.Name, time.Now()); held {
-				in.wakeAt(until)
+			w.observe(tenant, ev.Name)
+			if until, held := w.in.uploads.hold(ev.Name, time.Now()); held {
+				w.wakeAt(until)
 				continue
 			}
-		case err, ok := <-w.Errors:
+		case err, ok := <-fw.Errors:
 			if !ok {
 				return nil
 			}
 			// An overflow loses events, not files: the next scan finds them.
-			in.d.log.Warn("inbox watcher", "err", err)
-			in.scanAll()
-		case dirs := <-in.newDirs:
+			w.in.Log.Warn("inbox watcher", "err", err)
+			w.scanAll()
+		case dirs := <-w.newDirs:
 			for dir := range dirs {
-				if _, ok := in.dirs[dir]; !ok {
-					if err := w.Add(dir); err != nil {
-						in.d.log.Error("watching a new inbox failed; the periodic scan covers it", "dir", dir, "err", err)
+				if _, ok := w.dirs[dir]; !ok {
+					if err := fw.Add(dir); err != nil {
+						w.in.Log.Error("watching a new inbox failed; the periodic scan covers it", "dir", dir, "err", err)
 					}
 				}
 			}
-			for dir := range in.dirs {
+			for dir := range w.dirs {
 				if _, ok := dirs[dir]; !ok {
-					w.Remove(dir)
+					fw.Remove(dir)
 				}
 			}
-			in.dirs = dirs
-			in.scanAll()
+			w.dirs = dirs
+			w.scanAll()
 		case <-scan.C:
-			in.scanAll()
+			w.scanAll()
 		case <-check.C:
-		case <-in.held.C:
-			in.heldUntil = time.Time{}
+		case <-w.held.C:
+			w.heldUntil = time.Time{}
 		}
-		in.take(ctx)
+		w.take(ctx)
 	}
 }
 
-func (in *inbox) scanAll() {
-	for dir, tenant := range in.dirs {
+func (w *watcher) scanAll() {
+	for dir, tenant := range w.dirs {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
-			in.d.log.Error("scanning an inbox failed", "tenant", tenant, "dir", dir, "err", err)
+			w.in.Log.Error("scanning an inbox failed", "tenant", tenant, "dir", dir, "err", err)
 			continue
 		}
 		for _, e := range entries {
 			if e.Type().IsRegular() {
-				in.observe(tenant, filepath.Join(dir, e.Name()))
+				w.observe(tenant, filepath.Join(dir, e.Name()))
 			}
 		}
 	}
 }
 
-func (in *inbox) observe(tenant, path string) {
+func (w *watcher) observe(tenant, path string) {
 	if ignoredName(filepath.Base(path)) {
 		return
 	}
 	fi, err := os.Lstat(path)
 	if err != nil || !fi.Mode().IsRegular() {
-		delete(in.pending, path)
+		delete(w.pending, path)
 		return
 	}
-	c := in.pending[path]
+	c := w.pending[path]
 	now := time.Now()
 	if c == nil {
-		in.pending[path] = &candidate{tenant: tenant, size: fi.Size(), mod: fi.ModTime(), seen: now, changed: now, fi: fi}
+		w.pending[path] = &candidate{tenant: tenant, size: fi.Size(), mod: fi.ModTime(), seen: now, changed: now, fi: fi}
 		return
 	}
 	c.fi = fi
@@ -187,13 +185,13 @@ func (in *inbox) observe(tenant, path string) {
 // arrived (a registration file dropped before an invoice file is applied
 // before the invoices are routed). SFTP uploads in the middle of a burst
 // wait for the rest of it, a bounded time (uploadHashes.hold).
-func (in *inbox) take(ctx context.Context) {
-	paths := make([]string, 0, len(in.pending))
-	for path := range in.pending {
+func (w *watcher) take(ctx context.Context) {
+	paths := make([]string, 0, len(w.pending))
+	for path := range w.pending {
 		paths = append(paths, path)
 	}
 	sort.Slice(paths, func(i, j int) bool {
-		a, b := in.pending[paths[i]], in.pending[paths[j]]
+		a, b := w.pending[paths[i]], w.pending[paths[j]]
 		if !a.seen.Equal(b.seen) {
 			return a.seen.Before(b.seen)
 		}
@@ -203,50 +201,50 @@ func (in *inbox) take(ctx context.Context) {
 	now := time.Now()
 	var wake time.Time
 	for _, path := range paths {
-		c := in.pending[path]
+		c := w.pending[path]
 		if ctx.Err() != nil {
 			return
 		}
-		if until, held := in.d.uploads.hold(path, now); held {
+		if until, held := w.in.uploads.hold(path, now); held {
 			if wake.IsZero() || until.Before(wake) {
 				wake = until
 			}
 			continue
 		}
-		in.observe(c.tenant, path)
-		c, ok := in.pending[path]
+		w.observe(c.tenant, path)
+		c, ok := w.pending[path]
 		if !ok {
 			continue
 		}
-		if !in.complete(path, c) {
+		if !w.complete(path, c) {
 			continue
 		}
-		delete(in.pending, path)
+		delete(w.pending, path)
 		group = append(group, inboxFile{tenant: c.tenant, path: path})
-		if len(group) == claimGroup {
-			in.d.claim(group)
+		if len(group) == ClaimGroup {
+			w.in.claim(group)
 			group = group[:0]
 		}
 	}
-	in.d.claim(group)
+	w.in.claim(group)
 	if !wake.IsZero() {
-		in.wakeAt(wake)
+		w.wakeAt(wake)
 	}
 }
 
 // wakeAt makes the loop take files again at t at the latest.
-func (in *inbox) wakeAt(t time.Time) {
-	if in.heldUntil.IsZero() || t.Before(in.heldUntil) {
-		in.heldUntil = t
-		in.held.Reset(time.Until(t))
+func (w *watcher) wakeAt(t time.Time) {
+	if w.heldUntil.IsZero() || t.Before(w.heldUntil) {
+		w.heldUntil = t
+		w.held.Reset(time.Until(t))
 	}
 }
 
 // complete reports whether no one writes the file any more: it has settled,
 // or it is an SFTP upload as it landed (the server closed it before the
 // rename), or the kernel says no process has it open for writing.
-func (in *inbox) complete(path string, c *candidate) bool {
-	if time.Since(c.changed) >= in.settle || in.d.uploads.unchanged(path, c.fi) {
+func (w *watcher) complete(path string, c *candidate) bool {
+	if time.Since(c.changed) >= w.settle || w.in.uploads.unchanged(path, c.fi) {
 		return true
 	}
 	return noWriters(path) == nil
