@@ -12,6 +12,7 @@ import (
 	"github.com/multikanal/multikanal/gateway/deliver"
 	"github.com/multikanal/multikanal/gateway/errkind"
 	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/gateway/upkeep"
 )
 
 // Every error the parts return has a kind, and the kind alone decides the
@@ -25,7 +26,7 @@ func TestStatusOfKinds(t *testing.T) {
 		{fmt.Errorf("%w: document F1-1 is queued", deliver.ErrNotRetryable), http.StatusConflict},
 		{fmt.Errorf("%w: say why", deliver.ErrBadAck), http.StatusBadRequest},
 		{fmt.Errorf("%w: by and reason", deliver.ErrBadResend), http.StatusBadRequest},
-		{fmt.Errorf("%w: x", errBadKey), http.StatusBadRequest},
+		{fmt.Errorf("%w: x", upkeep.ErrBadKey), http.StatusBadRequest},
 		{fmt.Errorf("compacting: %w", store.ErrNoSpace), http.StatusServiceUnavailable},
 		{errors.New("the store is damaged"), http.StatusInternalServerError},
 	} {

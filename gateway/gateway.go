@@ -23,6 +23,7 @@ import (
 	"github.com/multikanal/multikanal/gateway/sftpd"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/gateway/store/bolt"
+	"github.com/multikanal/multikanal/gateway/upkeep"
 	"github.com/multikanal/multikanal/internal/durable"
 )
 
@@ -100,7 +101,7 @@ type Daemon struct {
 	lastReload atomic.Pointer[ReloadStatus]
 	sftp       *sftpd.Server
 	metrics    *metrics.Metrics
-	upkeep     *upkeep // retention, compaction, erasure (retention.go)
+	upkeep     *upkeep.Upkeep
 	// auth authenticates operators; callbacks signs and checks the keys
 	// in callback URLs, which start with publicBase. Both bases are set
 	// once the listeners are open ("" for one that is off).
@@ -165,8 +166,9 @@ func New(opts Options) (*Daemon, error) {
 	d.registry = registry.New(st, func(id string) bool { return d.tenant(id) != nil }, log)
 	d.metrics = metrics.New(opts.Version)
 	d.metrics.SetSources(d.documentCounts, d.queueSamples, d.store.Size)
-	d.upkeep = newUpkeep(d)
 	d.receipts = receipts.NewWriter(receipts.Options{Store: st, Dir: d.receiptsDir, Registerer: d.metrics.Registry, Log: log})
+	d.upkeep = upkeep.New(upkeep.Options{Store: st, DataDir: dataDir, Config: d.live.Load, Tenant: d.tenantConfig, Receipts: d.receipts,
+		Registerer: d.metrics.Registry, Log: log})
 	d.engine = deliver.New(deliver.Options{Store: st, Lanes: d.lanes, Config: d.live.Load, Tenant: d.tenantConfig,
 		Receipts: d.receipts, Metrics: d.metrics, Log: log})
 	d.collection = collection.New(collection.Options{Store: st, Channels: d.lanes, Tenant: d.tenantConfig,
@@ -177,7 +179,7 @@ func New(opts Options) (*Daemon, error) {
 	d.intake = intake.New(intake.Options{Store: st, SpoolDir: filepath.Join(dataDir, "spool"), Inboxes: d.tenantDirs(),
 		Settle: time.Duration(cfg.Inbox.SettleTime), Scan: time.Duration(cfg.Inbox.ScanInterval), Tenant: d.tenantConfig,
 		Readers: Readers, Appliers: []intake.Applier{d.registry, d.collection.BankFiles(), d.collection.EfakturaReports()},
-		Channels: d.lanes, Prefetch: d.askKivra, OverQuota: d.overQuota, Delivery: d.engine, Receipts: d.receipts,
+		Channels: d.lanes, Prefetch: d.askKivra, OverQuota: d.upkeep.OverQuota, Delivery: d.engine, Receipts: d.receipts,
 		Metrics: d.metrics, Log: log})
 	return d, nil
 }
@@ -241,7 +243,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	workers.Add(1)
 	go func() { defer workers.Done(); d.intake.Read(runCtx) }()
 	workers.Add(1)
-	go func() { defer workers.Done(); d.upkeep.run(runCtx) }()
+	go func() { defer workers.Done(); d.upkeep.Run(runCtx) }()
 
 	srvs := d.serveHTTP(ls, &services)
 

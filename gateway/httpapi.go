@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -40,7 +41,7 @@ type Status struct {
 	// LastReload is the outcome of the last SIGHUP, if there was one.
 	LastReload *ReloadStatus `json:"last_reload,omitempty"`
 	// Store is the store's size against its quota, and its upkeep.
-	Store *StoreStatus `json:"store,omitempty"`
+	Store *api.StoreStatus `json:"store,omitempty"`
 }
 
 // QueueStatus is one channel's waiting work.
@@ -109,7 +110,7 @@ func (d *Daemon) Status() (*Status, error) {
 		st.Failures, st.NeedsAttention, dead, err = d.needsAttention(open)
 		st.DeadAcknowledged = st.Documents[store.DocDead] - int64(dead)
 	}
-	st.Store = d.storeStatus()
+	st.Store = d.upkeep.Status()
 	ready, scheduled := d.engine.Queues()
 	for name, n := range ready {
 		st.Queue[name] = QueueStatus{Ready: n}
@@ -440,4 +441,40 @@ func ordersOf(orders []*store.MandateOrder) []*api.MandateOrder {
 			Created: o.Created, Updated: o.Updated}
 	}
 	return out
+}
+
+// handleCompact serves POST /api/v1/store/compact.
+func (d *Daemon) handleCompact(w http.ResponseWriter, r *http.Request) {
+	rep, err := d.upkeep.Compact("api")
+	if err != nil {
+		writeJSON(w, statusOf(err), map[string]any{"error": err.Error(), "compaction": rep})
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+// handleErase serves POST /api/v1/tenants/{tenant}/erase.
+func (d *Daemon) handleErase(w http.ResponseWriter, r *http.Request) {
+	var req api.EraseRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeError(w, errkind.New(errkind.Invalid, `the body must be {"key": "TYPE:VALUE", "dry_run": true|false, "by": "who"}: %w`, err))
+		return
+	}
+	if req.By == "" {
+		req.By = "api"
+	}
+	req.By += " from " + r.RemoteAddr
+	// A client that hangs up does not stop an erasure part way.
+	rep, err := d.upkeep.Erase(context.WithoutCancel(r.Context()), r.PathValue("tenant"), req)
+	switch {
+	case err != nil && rep != nil:
+		// Stopped part way: what was done is in the report.
+		writeJSON(w, statusOf(err), map[string]any{"error": err.Error(), "erasure": rep})
+	case err != nil:
+		writeError(w, err)
+	default:
+		writeJSON(w, http.StatusOK, rep)
+	}
 }

@@ -7,7 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/gateway/store/bolt"
+	"github.com/multikanal/multikanal/gateway/upkeep"
 )
 
 // errRead is a read the store could not do: an I/O error, a damaged page.
@@ -16,12 +21,12 @@ var errRead = errors.New("read failed: input/output error")
 // faultyStore fails, while fail is set, the reads a View makes of
 // documents' lists and of deliveries; writes are untouched.
 type faultyStore struct {
-	store.Store
+	*bolt.Bolt
 	fail atomic.Bool
 }
 
 func (s *faultyStore) View(fn func(store.Tx) error) error {
-	return s.Store.View(func(tx store.Tx) error {
+	return s.Bolt.View(func(tx store.Tx) error {
 		if s.fail.Load() {
 			return fn(faultyTx{tx})
 		}
@@ -43,8 +48,11 @@ func TestUpkeepStopsWhenItCannotReadTheOutputs(t *testing.T) {
 		name := map[bool]string{false: "sweep", true: "erase"}[erase]
 		t.Run(name, func(t *testing.T) {
 			d := startTestDaemon(t, nil, nil)
-			faulty := &faultyStore{Store: d.store}
-			d.store = faulty
+			faulty := &faultyStore{Bolt: d.store.(*bolt.Bolt)}
+			// An upkeep of its own over the faulty store, beside the
+			// daemon's (its metrics in a registry of their own).
+			u := upkeep.New(upkeep.Options{Store: faulty, DataDir: d.dataDir, Config: d.live.Load, Tenant: d.tenantConfig,
+				Receipts: d.receipts, Registerer: prometheus.NewRegistry(), Log: d.log})
 			drop(t, d, "peppol.csv", exampleInvoices(t, "2025-1001"))
 			f := waitFinal(t, d, "peppol.csv")
 			docs, _, _ := docsOf(t, d, f.ID)
@@ -54,10 +62,10 @@ func TestUpkeepStopsWhenItCannotReadTheOutputs(t *testing.T) {
 			doc := docs[0]
 			run := func() error {
 				if erase {
-					_, err := d.Erase(context.Background(), "demo", EraseRequest{Key: "customer:10017", By: "test"})
+					_, err := u.Erase(context.Background(), "demo", api.EraseRequest{Key: "customer:10017", By: "test"})
 					return err
 				}
-				if rep := d.upkeep.sweep(context.Background(), time.Now().Add(100*24*time.Hour)); rep.Error != "" {
+				if rep := u.Sweep(context.Background(), time.Now().Add(100*24*time.Hour)); rep.Error != "" {
 					return errors.New(rep.Error)
 				}
 				return nil

@@ -18,6 +18,7 @@ import (
 	"github.com/multikanal/multikanal/formats/recipients"
 	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/gateway/upkeep"
 	"github.com/multikanal/multikanal/outbound"
 )
 
@@ -126,13 +127,13 @@ func TestRetentionRemovesPayloadsKeepsSummaries(t *testing.T) {
 			}
 
 			// 20 days on: only the rejected file's input goes (14 days).
-			rep := d.upkeep.sweep(context.Background(), time.Now().Add(20*24*time.Hour))
+			rep := d.upkeep.Sweep(context.Background(), time.Now().Add(20*24*time.Hour))
 			if rep.Error != "" || rep.InputFiles != 1 || rep.Summarised != 0 || exists(d.spoolPath(junk.ID)) || !exists(d.receipts.Path(junk)) {
 				t.Fatalf("after 20 days: %+v; junk input there %v", rep, exists(d.spoolPath(junk.ID)))
 			}
 
 			// 100 days on: payloads, outbox files and receipts go.
-			rep = d.upkeep.sweep(context.Background(), time.Now().Add(100*24*time.Hour))
+			rep = d.upkeep.Sweep(context.Background(), time.Now().Add(100*24*time.Hour))
 			if rep.Error != "" || rep.Summarised != 4 || rep.Receipts != 2 || rep.OutboxFiles != len(outputs) {
 				t.Fatalf("after 100 days: %+v", rep)
 			}
@@ -191,7 +192,7 @@ func TestRetentionRemovesPayloadsKeepsSummaries(t *testing.T) {
 
 			// Eight years on the archive period is over: the input goes and
 			// the summaries lose their keys.
-			rep = d.upkeep.sweep(context.Background(), time.Now().Add(8*366*24*time.Hour))
+			rep = d.upkeep.Sweep(context.Background(), time.Now().Add(8*366*24*time.Hour))
 			after, _, _ = docsOf(t, d, done.ID)
 			for _, doc := range after {
 				if doc.Keys != nil || doc.Anonymised.IsZero() || doc.Number == "" {
@@ -292,15 +293,15 @@ func TestEraseByKeyLeavesAnAuditLine(t *testing.T) {
 	}
 	srv := httptest.NewServer(d.httpHandler())
 	defer srv.Close()
-	erase := func(dry bool) *EraseReport {
+	erase := func(dry bool) *api.EraseReport {
 		t.Helper()
-		body, _ := json.Marshal(EraseRequest{Key: "pnr:19811218-9876", DryRun: dry, By: "operator anna"})
+		body, _ := json.Marshal(api.EraseRequest{Key: "pnr:19811218-9876", DryRun: dry, By: "operator anna"})
 		resp, err := http.Post(srv.URL+"/api/v1/tenants/demo/erase", "application/json", bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		var rep EraseReport
+		var rep api.EraseReport
 		if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil || resp.StatusCode != http.StatusOK {
 			t.Fatalf("erase: %s %v", resp.Status, err)
 		}
@@ -370,7 +371,7 @@ func TestEraseByKeyLeavesAnAuditLine(t *testing.T) {
 			t.Errorf("the audit log holds %q:\n%s", secret, audit)
 		}
 	}
-	var line auditLine
+	var line upkeep.AuditLine
 	if err := json.Unmarshal([]byte(lines[1]), &line); err != nil {
 		t.Fatal(err)
 	}
@@ -397,7 +398,7 @@ func TestCompactOnlineShrinksTheStore(t *testing.T) {
 	d := startTestDaemon(t, nil, nil)
 	drop(t, d, "big.csv", mixedBatch(t, 300))
 	big := waitFinal(t, d, "big.csv")
-	rep := d.upkeep.sweep(context.Background(), time.Now().Add(100*24*time.Hour))
+	rep := d.upkeep.Sweep(context.Background(), time.Now().Add(100*24*time.Hour))
 	if rep.Summarised != big.Docs {
 		t.Fatalf("sweep: %+v", rep)
 	}
@@ -414,7 +415,7 @@ func TestCompactOnlineShrinksTheStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var c CompactReport
+	var c api.CompactReport
 	json.NewDecoder(resp.Body).Decode(&c)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || c.MBAfter >= c.MBBefore || d.store.Size() >= before {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/gateway/upkeep"
 )
 
 // The status page is for an operator in a hurry: is it up, is it moving,
@@ -27,7 +28,7 @@ var webFS embed.FS
 
 var statusTmpl = template.Must(template.New("status.html").Funcs(template.FuncMap{
 	"clock": func(t time.Time) string { return clock(t, time.Now()) },
-	"bytes": humanBytes,
+	"bytes": upkeep.HumanBytes,
 }).ParseFS(webFS, "web/status.html"))
 
 // statusCSS is inlined into the page: the page is one request, and the one
@@ -337,7 +338,7 @@ func newStatusView(st *Status, hs hourlySeries, now time.Time) statusView {
 		{"Rejected", fmt.Sprint(docs[store.DocRejected]), class(docs[store.DocRejected], "warn")},
 		{"Held", fmt.Sprint(docs[store.DocHeld]), ""},
 		{"Files open", fmt.Sprint(st.FilesOpen), ""},
-		{"Store", humanBytes(st.StoreBytes), ""},
+		{"Store", upkeep.HumanBytes(st.StoreBytes), ""},
 	}
 
 	channels := orderChannels(st, hs)
@@ -535,19 +536,6 @@ func clock(t, now time.Time) string {
 		return t.Format("15:04:05")
 	}
 	return t.Format("2006-01-02 15:04")
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // errEnough stops a scan that has found what it was asked for.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/multikanal/multikanal/gateway"
+	"github.com/multikanal/multikanal/gateway/api"
 )
 
 func runCompact(args []string, stdout, stderr io.Writer) int {
@@ -30,7 +30,7 @@ Flags:`)
 		fs.Usage()
 		return exitUsage
 	}
-	var rep gateway.CompactReport
+	var rep api.CompactReport
 	raw, err := df.call("POST", "/api/v1/store/compact", nil, &rep)
 	if err != nil {
 		fmt.Fprintln(stderr, "multikanal compact:", err)

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/multikanal/multikanal/gateway"
+	"github.com/multikanal/multikanal/gateway/api"
 )
 
 func runErase(args []string, stdout, stderr io.Writer) int {
@@ -44,9 +44,9 @@ Flags:`)
 		fs.Usage()
 		return exitUsage
 	}
-	req := gateway.EraseRequest{Key: *key, DryRun: !*yes, By: whoAmI()}
+	req := api.EraseRequest{Key: *key, DryRun: !*yes, By: whoAmI()}
 	body, _ := json.Marshal(req)
-	var rep gateway.EraseReport
+	var rep api.EraseReport
 	raw, err := df.call("POST", "/api/v1/tenants/"+url.PathEscape(*tenant)+"/erase", bytes.NewReader(body), &rep)
 	if err != nil {
 		fmt.Fprintln(stderr, "multikanal erase:", err)
@@ -72,7 +72,7 @@ func whoAmI() string {
 	return name
 }
 
-func printErase(w io.Writer, r *gateway.EraseReport) {
+func printErase(w io.Writer, r *api.EraseReport) {
 	verb := "removed"
 	if r.DryRun {
 		verb = "would remove"

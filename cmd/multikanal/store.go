@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/multikanal/multikanal/gateway"
+	"github.com/multikanal/multikanal/gateway/api"
 )
 
 // printStore shows the store's quota and upkeep in `multikanal status`.
-func printStore(w io.Writer, s *gateway.StoreStatus) {
+func printStore(w io.Writer, s *api.StoreStatus) {
 	if s == nil {
 		return
 	}

@@ -1,11 +1,18 @@
-package gateway
+// Package upkeep keeps the store and the data directory from growing for
+// ever, and gives a person's data back on request: retention (what a file
+// keeps once final, and for how long: docs/retention.md), erasure (GDPR
+// art. 17, within what Bokföringslagen requires the biller to keep), the
+// store's quota and its online compaction. It runs one of them at a time.
+//
+// It removes only what is done: a file with work ahead is never touched,
+// and the indexes the other parts depend on are never payload.
+package upkeep
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/registry"
 	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/gateway/store"
@@ -49,38 +57,49 @@ const (
 // that makes a sweep compact the store when store.auto_compact is on.
 const autoCompactFree = 64 << 20
 
-// SweepReport is what one retention sweep did.
-type SweepReport struct {
-	Started time.Time `json:"started"`
-	Took    string    `json:"took"`
-	// Files is how many file records were looked at.
-	Files int `json:"files"`
-	// Summarised and Anonymised count documents.
-	Summarised int           `json:"documents_summarised"`
-	Anonymised int           `json:"documents_anonymised"`
-	Store      store.Removed `json:"store"`
-	// InputFiles, OutboxFiles and Receipts count files removed from
-	// spool/, outbox/ and the receipts folders, with their bytes.
-	InputFiles  int   `json:"input_files"`
-	InputBytes  int64 `json:"input_bytes"`
-	OutboxFiles int   `json:"outbox_files"`
-	OutboxBytes int64 `json:"outbox_bytes"`
-	Receipts    int   `json:"receipts"`
-	// NotFinal counts documents of final files left alone because they
-	// have work again (an operator's retry): the next sweep looks again.
-	NotFinal int    `json:"not_final,omitempty"`
-	Error    string `json:"error,omitempty"`
-	// Compaction is the compaction the sweep started, if any.
-	Compaction *CompactReport `json:"compaction,omitempty"`
+// Store is what upkeep reads and removes: files, documents, deliveries and
+// batches, the registry and the mandate orders (erasure), in short
+// transactions; and the store's own upkeep (its pseudonym key, its size,
+// compaction).
+type Store interface {
+	View(fn func(store.Tx) error) error
+	Update(fn func(store.Tx) error) error
+	store.DocScanner
+	store.UpkeepStore
+	Size() int64
 }
 
-// upkeep runs retention and compaction, one at a time, and counts what
-// they removed.
-type upkeep struct {
-	d           *Daemon
+// Receipts is what upkeep asks of the receipt writer: where a file's
+// receipt is (to remove it), and which files' receipts changed.
+type Receipts interface {
+	Path(f *store.File) string
+	Touch(fileID string)
+}
+
+// Options are upkeep's dependencies.
+type Options struct {
+	Store Store
+	// DataDir holds spool/ (the claimed input files), outbox/ (the spool
+	// transport's output, which upkeep may remove) and audit.log.
+	DataDir string
+	// Config is the configuration in force (retention, the quota, the
+	// sweep interval), read at every use.
+	Config func() *config.Config
+	// Tenant is a configured tenant's configuration; ok is false for one
+	// that is not configured.
+	Tenant     func(id string) (config.Tenant, bool)
+	Receipts   Receipts
+	Registerer prometheus.Registerer
+	Log        *slog.Logger
+}
+
+// Upkeep runs retention, erasure and compaction, one at a time, and counts
+// what they removed.
+type Upkeep struct {
+	Options
 	mu          sync.Mutex // one sweep, compaction or erasure at a time
-	lastSweep   atomic.Pointer[SweepReport]
-	lastCompact atomic.Pointer[CompactReport]
+	lastSweep   atomic.Pointer[api.SweepReport]
+	lastCompact atomic.Pointer[api.CompactReport]
 
 	removed      *prometheus.CounterVec
 	removedBytes *prometheus.CounterVec
@@ -91,8 +110,9 @@ type upkeep struct {
 	erasures     *prometheus.CounterVec
 }
 
-func newUpkeep(d *Daemon) *upkeep {
-	u := &upkeep{d: d,
+// New prepares upkeep and registers its metrics; Run runs it.
+func New(o Options) *Upkeep {
+	u := &Upkeep{Options: o,
 		removed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "multikanal_retention_removed_total",
 			Help: "What retention and erasure removed: documents summarised or anonymised; bodies, events, deliveries from the store; input, outbox and receipt files."}, []string{"what"}),
 		removedBytes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "multikanal_retention_removed_bytes_total",
@@ -109,22 +129,22 @@ func newUpkeep(d *Daemon) *upkeep {
 			Help: "Erasures of a person's data (multikanal erase), by tenant; dry runs are not counted."}, []string{"tenant"}),
 	}
 	quota := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "multikanal_store_max_size_bytes",
-		Help: "The store quota (store.max_size); 0 when off."}, func() float64 { return float64(d.live.Load().Store.MaxSize) })
+		Help: "The store quota (store.max_size); 0 when off."}, func() float64 { return float64(o.Config().Store.MaxSize) })
 	over := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "multikanal_store_over_quota",
 		Help: "1 while state.db is above store.max_size and new input files are refused."}, func() float64 {
-		if d.overQuota() != "" {
+		if u.OverQuota() != "" {
 			return 1
 		}
 		return 0
 	})
 	free := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "multikanal_store_free_bytes",
-		Help: "Space in state.db holding no data: what a compaction would give back."}, func() float64 { return float64(d.store.FreeBytes()) })
-	d.metrics.Registry.MustRegister(u.removed, u.removedBytes, u.sweeps, u.sweepSeconds, u.compactions, u.compactLast, u.erasures, quota, over, free)
+		Help: "Space in state.db holding no data: what a compaction would give back."}, func() float64 { return float64(o.Store.FreeBytes()) })
+	o.Registerer.MustRegister(u.removed, u.removedBytes, u.sweeps, u.sweepSeconds, u.compactions, u.compactLast, u.erasures, quota, over, free)
 	return u
 }
 
-// run sweeps at start and every store.sweep_interval until ctx ends.
-func (u *upkeep) run(ctx context.Context) {
+// Run sweeps at start and every store.sweep_interval until ctx ends.
+func (u *Upkeep) Run(ctx context.Context) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -133,21 +153,21 @@ func (u *upkeep) run(ctx context.Context) {
 			return
 		case <-timer.C:
 		}
-		rep := u.sweep(ctx, time.Now().UTC())
+		rep := u.Sweep(ctx, time.Now().UTC())
 		if rep.Error != "" && ctx.Err() == nil {
-			u.d.log.Error("retention sweep failed; it runs again at the next interval", "err", rep.Error)
+			u.Log.Error("retention sweep failed; it runs again at the next interval", "err", rep.Error)
 		}
-		timer.Reset(u.d.live.Load().Store.SweepInterval.D())
+		timer.Reset(u.Config().Store.SweepInterval.D())
 	}
 }
 
-// sweep applies retention as of now and compacts after it when that pays.
-func (u *upkeep) sweep(ctx context.Context, now time.Time) *SweepReport {
+// Sweep applies retention as of now and compacts after it when that pays.
+func (u *Upkeep) Sweep(ctx context.Context, now time.Time) *api.SweepReport {
 	u.mu.Lock()
-	rep := &SweepReport{Started: time.Now().UTC()}
-	err := u.d.sweepFiles(ctx, now, rep)
+	rep := &api.SweepReport{Started: time.Now().UTC()}
+	err := u.sweepFiles(ctx, now, rep)
 	if err == nil {
-		err = u.d.sweepBatches(ctx, now, rep)
+		err = u.sweepBatches(ctx, now, rep)
 	}
 	if err != nil {
 		rep.Error = err.Error()
@@ -158,14 +178,14 @@ func (u *upkeep) sweep(ctx context.Context, now time.Time) *SweepReport {
 	u.sweepSeconds.Set(took.Seconds())
 	u.count(rep)
 	if rep.Summarised+rep.Anonymised+rep.InputFiles+rep.OutboxFiles+rep.Receipts > 0 {
-		u.d.log.Info("retention sweep", "files", rep.Files, "summarised", rep.Summarised, "anonymised", rep.Anonymised,
+		u.Log.Info("retention sweep", "files", rep.Files, "summarised", rep.Summarised, "anonymised", rep.Anonymised,
 			"store_bytes", rep.Store.Bytes, "input_files", rep.InputFiles, "outbox_files", rep.OutboxFiles, "receipts", rep.Receipts, "took", rep.Took)
 	}
 	u.mu.Unlock()
-	if cfg := u.d.live.Load().Store; err == nil && ctx.Err() == nil && cfg.AutoCompact {
-		size, free := u.d.store.Size(), u.d.store.FreeBytes()
+	if cfg := u.Config().Store; err == nil && ctx.Err() == nil && cfg.AutoCompact {
+		size, free := u.Store.Size(), u.Store.FreeBytes()
 		if free >= autoCompactFree && free >= size/2 {
-			c, _ := u.compact("auto")
+			c, _ := u.Compact("auto")
 			rep.Compaction = c
 		}
 	}
@@ -173,7 +193,7 @@ func (u *upkeep) sweep(ctx context.Context, now time.Time) *SweepReport {
 	return rep
 }
 
-func (u *upkeep) count(rep *SweepReport) {
+func (u *Upkeep) count(rep *api.SweepReport) {
 	for what, n := range map[string]int{"documents_summarised": rep.Summarised, "documents_anonymised": rep.Anonymised,
 		"bodies": rep.Store.Bodies, "events": rep.Store.Events, "deliveries": rep.Store.Deliveries,
 		"input_files": rep.InputFiles, "outbox_files": rep.OutboxFiles, "receipts": rep.Receipts} {
@@ -190,11 +210,11 @@ func (u *upkeep) count(rep *SweepReport) {
 
 // sweepFiles reads the file records a part at a time and applies to each
 // final file the steps whose time has come.
-func (d *Daemon) sweepFiles(ctx context.Context, now time.Time, rep *SweepReport) error {
+func (u *Upkeep) sweepFiles(ctx context.Context, now time.Time, rep *api.SweepReport) error {
 	after := ""
 	for {
 		var files []*store.File
-		err := d.store.View(func(tx store.Tx) error {
+		err := u.Store.View(func(tx store.Tx) error {
 			return tx.ForEachFileAfter(after, func(f *store.File) error {
 				files = append(files, f)
 				if len(files) == sweepFiles {
@@ -206,13 +226,13 @@ func (d *Daemon) sweepFiles(ctx context.Context, now time.Time, rep *SweepReport
 		if err != nil && !errors.Is(err, errEnough) {
 			return err
 		}
-		cfg := d.live.Load()
+		cfg := u.Config()
 		for _, f := range files {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 			rep.Files++
-			if err := d.sweepFile(ctx, f, cfg.RetentionFor(f.Tenant), now, rep); err != nil {
+			if err := u.sweepFile(ctx, f, cfg.RetentionFor(f.Tenant), now, rep); err != nil {
 				return fmt.Errorf("file %s: %w", f.ID, err)
 			}
 		}
@@ -224,7 +244,7 @@ func (d *Daemon) sweepFiles(ctx context.Context, now time.Time, rep *SweepReport
 }
 
 // sweepFile applies the steps due for one file and records them on it.
-func (d *Daemon) sweepFile(ctx context.Context, f *store.File, r config.Retention, now time.Time, rep *SweepReport) error {
+func (u *Upkeep) sweepFile(ctx context.Context, f *store.File, r config.Retention, now time.Time, rep *api.SweepReport) error {
 	if !f.Final {
 		return nil // never touch a file with work ahead
 	}
@@ -240,7 +260,7 @@ func (d *Daemon) sweepFile(ctx context.Context, f *store.File, r config.Retentio
 	if f.State == store.FileParsed {
 		if done.PayloadsRemoved.IsZero() && due(r.Payloads) || !done.PayloadsRemoved.IsZero() && done.ArchiveEnded.IsZero() && archiveOver {
 			anonymise := archiveOver
-			left, err := d.summariseDocs(ctx, f.ID, anonymise, now, rep)
+			left, err := u.summariseDocs(ctx, f.ID, anonymise, now, rep)
 			if err != nil {
 				return err
 			}
@@ -267,7 +287,7 @@ func (d *Daemon) sweepFile(ctx context.Context, f *store.File, r config.Retentio
 		}
 	}
 	if inputDue && done.InputRemoved.IsZero() {
-		n, err := removeFile(d.spoolPath(f.ID))
+		n, err := removeFile(u.spoolPath(f.ID))
 		if err != nil {
 			return err
 		}
@@ -280,7 +300,7 @@ func (d *Daemon) sweepFile(ctx context.Context, f *store.File, r config.Retentio
 
 	if done.ReceiptRemoved.IsZero() && due(r.Receipts) {
 		// Only this file's receipt: a later file of the same name has its own.
-		if path := d.receipts.Path(f); path != "" {
+		if path := u.Receipts.Path(f); path != "" {
 			if _, err := removeFile(path); err != nil {
 				return err
 			}
@@ -292,7 +312,7 @@ func (d *Daemon) sweepFile(ctx context.Context, f *store.File, r config.Retentio
 	if !changed {
 		return nil
 	}
-	return d.store.Update(func(tx store.Tx) error {
+	return u.Store.Update(func(tx store.Tx) error {
 		cur, err := tx.File(f.ID)
 		if err != nil {
 			return err
@@ -316,9 +336,9 @@ func orNow(t, now time.Time) time.Time {
 // then the records: a crash between the two finds the records still there
 // and removes them at the next sweep. It returns how many documents it had
 // to leave because they have work again.
-func (d *Daemon) summariseDocs(ctx context.Context, fileID string, anonymise bool, now time.Time, rep *SweepReport) (left int, err error) {
+func (u *Upkeep) summariseDocs(ctx context.Context, fileID string, anonymise bool, now time.Time, rep *api.SweepReport) (left int, err error) {
 	var ids []string
-	err = d.store.ScanFileDocs(fileID, func(doc *store.Doc) error {
+	err = u.Store.ScanFileDocs(fileID, func(doc *store.Doc) error {
 		if doc.Summarised.IsZero() || anonymise && doc.Anonymised.IsZero() {
 			ids = append(ids, doc.ID)
 		}
@@ -337,14 +357,14 @@ func (d *Daemon) summariseDocs(ctx context.Context, fileID string, anonymise boo
 		// read that fails stops the sweep, or the files would stay in the
 		// outbox with nothing left to name them.
 		var outputs []string
-		err := d.store.View(func(tx store.Tx) error {
+		err := u.Store.View(func(tx store.Tx) error {
 			for _, id := range chunk {
 				doc, err := tx.Doc(id)
 				if err != nil {
 					return err
 				}
 				if doc.Summarised.IsZero() {
-					out, err := d.docOutputs(tx, doc)
+					out, err := u.docOutputs(tx, doc)
 					if err != nil {
 						return err
 					}
@@ -368,7 +388,7 @@ func (d *Daemon) summariseDocs(ctx context.Context, fileID string, anonymise boo
 		}
 		var removed store.Removed
 		var summarised, anonymised, notFinal int
-		err = d.store.Update(func(tx store.Tx) error {
+		err = u.Store.Update(func(tx store.Tx) error {
 			removed, summarised, anonymised, notFinal = store.Removed{}, 0, 0, 0
 			for _, id := range chunk {
 				doc, err := tx.Doc(id)
@@ -378,7 +398,7 @@ func (d *Daemon) summariseDocs(ctx context.Context, fileID string, anonymise boo
 				if doc.Summarised.IsZero() {
 					if len(doc.Keys) == 0 {
 						if body, err := tx.Body(id); err == nil {
-							doc.Keys = registry.Pseudonyms(d.store.HashKey, body, now)
+							doc.Keys = registry.Pseudonyms(u.Store.HashKey, body, now)
 						}
 					}
 					rm, err := tx.RemovePayload(doc)
@@ -394,7 +414,7 @@ func (d *Daemon) summariseDocs(ctx context.Context, fileID string, anonymise boo
 					summarised++
 				}
 				if anonymise && doc.Anonymised.IsZero() {
-					if err := d.forgetCollection(tx, doc); err != nil {
+					if err := u.forgetCollection(tx, doc); err != nil {
 						return err
 					}
 					doc.Anonymise(now)
@@ -409,7 +429,7 @@ func (d *Daemon) summariseDocs(ctx context.Context, fileID string, anonymise boo
 		if err != nil {
 			return 0, err
 		}
-		rep.Store.Add(removed)
+		addRemoved(&rep.Store, removed)
 		rep.Summarised += summarised
 		rep.Anonymised += anonymised
 		rep.NotFinal += notFinal
@@ -421,7 +441,7 @@ func (d *Daemon) summariseDocs(ctx context.Context, fileID string, anonymise boo
 // forgetCollection removes the payment references that name doc: they
 // hold the payer's number, and no payment is matched to a document whose
 // summary is anonymised.
-func (d *Daemon) forgetCollection(tx store.Tx, doc *store.Doc) error {
+func (u *Upkeep) forgetCollection(tx store.Tx, doc *store.Doc) error {
 	if doc.Collection == nil || doc.Collection.Payer == "" {
 		return nil
 	}
@@ -432,7 +452,7 @@ func (d *Daemon) forgetCollection(tx store.Tx, doc *store.Doc) error {
 // docOutputs are the files the spool transport wrote for a document alone
 // (a batch file holds others too: sweepBatches removes it). A delivery
 // that cannot be read is an error: its file would be missed.
-func (d *Daemon) docOutputs(tx store.Tx, doc *store.Doc) ([]string, error) {
+func (u *Upkeep) docOutputs(tx store.Tx, doc *store.Doc) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
 	channels := []string{doc.Channel, "autogiro"}
@@ -455,7 +475,7 @@ func (d *Daemon) docOutputs(tx store.Tx, doc *store.Doc) ([]string, error) {
 			if dl.Batched || dl.State != store.DeliveryDelivered {
 				continue
 			}
-			if d.inOutbox(dl.Ref) {
+			if u.inOutbox(dl.Ref) {
 				out = append(out, dl.Ref)
 			}
 		}
@@ -465,17 +485,17 @@ func (d *Daemon) docOutputs(tx store.Tx, doc *store.Doc) ([]string, error) {
 
 // inOutbox reports whether path is a file the spool transport wrote: only
 // those are the gateway's to remove.
-func (d *Daemon) inOutbox(path string) bool {
-	rel, err := filepath.Rel(filepath.Join(d.dataDir, "outbox"), path)
+func (u *Upkeep) inOutbox(path string) bool {
+	rel, err := filepath.Rel(filepath.Join(u.DataDir, "outbox"), path)
 	return err == nil && filepath.IsAbs(path) && rel != "." && !strings.HasPrefix(rel, "..")
 }
 
 // sweepBatches removes the batch files of the spool transport once the
 // batch is done and its tenant's payload time has passed.
-func (d *Daemon) sweepBatches(ctx context.Context, now time.Time, rep *SweepReport) error {
-	cfg := d.live.Load()
+func (u *Upkeep) sweepBatches(ctx context.Context, now time.Time, rep *api.SweepReport) error {
+	cfg := u.Config()
 	var due []*store.Batch
-	err := d.store.View(func(tx store.Tx) error {
+	err := u.Store.View(func(tx store.Tx) error {
 		return tx.ForEachBatch(func(b *store.Batch) error {
 			done := b.State == store.DeliveryDelivered || b.State == store.DeliveryFailed
 			if done && b.OutputRemoved.IsZero() && !now.Before(b.Updated.Add(cfg.RetentionFor(b.Tenant).Payloads.D())) {
@@ -494,7 +514,7 @@ func (d *Daemon) sweepBatches(ctx context.Context, now time.Time, rep *SweepRepo
 		chunk := due[:min(sweepChunk, len(due))]
 		due = due[len(chunk):]
 		for _, b := range chunk {
-			if b.State != store.DeliveryDelivered || !d.inOutbox(b.Ref) {
+			if b.State != store.DeliveryDelivered || !u.inOutbox(b.Ref) {
 				continue
 			}
 			n, err := removeFile(b.Ref)
@@ -506,7 +526,7 @@ func (d *Daemon) sweepBatches(ctx context.Context, now time.Time, rep *SweepRepo
 				rep.OutboxBytes += n
 			}
 		}
-		err := d.store.Update(func(tx store.Tx) error {
+		err := u.Store.Update(func(tx store.Tx) error {
 			for _, b := range chunk {
 				cur, err := tx.Batch(b.ID)
 				if err != nil {
@@ -543,7 +563,16 @@ func removeFile(path string) (int64, error) {
 	return fi.Size(), nil
 }
 
-func sha256Hex(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+// addRemoved adds what a step removed to a report's count.
+func addRemoved(r *api.Removed, o store.Removed) {
+	r.Bodies += o.Bodies
+	r.Events += o.Events
+	r.Deliveries += o.Deliveries
+	r.Bytes += o.Bytes
 }
+
+// spoolPath is where a claimed input file is kept.
+func (u *Upkeep) spoolPath(fileID string) string { return filepath.Join(u.DataDir, "spool", fileID) }
+
+// errEnough stops a read that has what it was asked for.
+var errEnough = errors.New("enough")

@@ -1,4 +1,4 @@
-package gateway
+package upkeep
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats/recipients"
+	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/errkind"
 	"github.com/multikanal/multikanal/gateway/registry"
 	"github.com/multikanal/multikanal/gateway/route"
@@ -34,56 +34,8 @@ import (
 // others' invoices (until payload retention); documents still on their
 // way. docs/retention.md explains.
 
-// EraseRequest asks for an erasure.
-type EraseRequest struct {
-	// Key is TYPE:VALUE: pnr, customer, orgnr, peppol, email or mobile
-	// (phone is taken for mobile).
-	Key string `json:"key"`
-	// DryRun reports what would be removed and changes nothing.
-	DryRun bool `json:"dry_run"`
-	// By names who asks, for the audit line (the CLI sends its user).
-	By string `json:"by"`
-}
-
-// EraseReport is what an erasure removed (or would), and what it kept.
-type EraseReport struct {
-	Tenant string `json:"tenant"`
-	// Key is the key as normalised; it is shown to the operator who
-	// asked, never written to the audit log.
-	Key    string `json:"key"`
-	DryRun bool   `json:"dry_run"`
-	// Documents are the documents whose personal data goes.
-	Documents     []ErasedDoc   `json:"documents"`
-	Registrations int           `json:"registrations"`
-	MandateOrders int           `json:"mandate_orders"`
-	Store         store.Removed `json:"store"`
-	OutboxFiles   int           `json:"outbox_files"`
-	InputFiles    int           `json:"input_files"`
-	Receipts      int           `json:"receipts_rewritten"`
-	// Kept is what stays, each with why and until when.
-	Kept []KeptItem `json:"kept"`
-	// Error is why the erasure stopped part way, if it did.
-	Error string `json:"error,omitempty"`
-}
-
-// ErasedDoc is one document an erasure reaches.
-type ErasedDoc struct {
-	ID      string         `json:"id"`
-	File    string         `json:"file"`
-	Number  string         `json:"number,omitempty"`
-	State   store.DocState `json:"state"`
-	Channel string         `json:"channel,omitempty"`
-}
-
-// KeptItem is something an erasure leaves, and why.
-type KeptItem struct {
-	What  string    `json:"what"`
-	Why   string    `json:"why"`
-	Until time.Time `json:"until,omitzero"`
-}
-
-// errBadKey marks a request whose key cannot be read.
-var errBadKey = errkind.New(errkind.Invalid, "bad key")
+// ErrBadKey marks a request whose key cannot be read.
+var ErrBadKey = errkind.New(errkind.Invalid, "bad key")
 
 // parseEraseKey reads TYPE:VALUE into a normalised recipient key.
 func parseEraseKey(s string, now time.Time) (store.RecipientKey, error) {
@@ -94,11 +46,11 @@ func parseEraseKey(s string, now time.Time) (store.RecipientKey, error) {
 	}
 	if !ok || !slices.Contains(recipients.KeyTypes, typ) {
 		return store.RecipientKey{}, fmt.Errorf("%w: %q: write TYPE:VALUE, TYPE one of %s (phone for mobile), like pnr:19121212-1212",
-			errBadKey, s, strings.Join(recipients.KeyTypes, ", "))
+			ErrBadKey, s, strings.Join(recipients.KeyTypes, ", "))
 	}
 	v, err := recipients.NormaliseKey(typ, value, now)
 	if err != nil {
-		return store.RecipientKey{}, fmt.Errorf("%w: %v", errBadKey, err)
+		return store.RecipientKey{}, fmt.Errorf("%w: %v", ErrBadKey, err)
 	}
 	return store.RecipientKey{Type: typ, Value: v}, nil
 }
@@ -112,52 +64,52 @@ type erasable struct {
 
 // Erase removes (or, dry, finds) a person's data within a tenant and
 // writes the audit line.
-func (d *Daemon) Erase(ctx context.Context, tenant string, req EraseRequest) (*EraseReport, error) {
+func (u *Upkeep) Erase(ctx context.Context, tenant string, req api.EraseRequest) (*api.EraseReport, error) {
 	now := time.Now().UTC()
 	key, err := parseEraseKey(req.Key, now)
 	if err != nil {
 		return nil, err
 	}
-	if d.tenant(tenant) == nil {
+	if _, ok := u.Tenant(tenant); !ok {
 		return nil, fmt.Errorf("%w: no tenant %q", errkind.NotFound, tenant)
 	}
-	d.upkeep.mu.Lock()
-	defer d.upkeep.mu.Unlock()
-	rep := &EraseReport{Tenant: tenant, Key: key.String(), DryRun: req.DryRun, Documents: []ErasedDoc{}, Kept: []KeptItem{}}
-	hash := d.store.HashKey(key)
-	matched, err := d.findErasable(tenant, key, hash)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	rep := &api.EraseReport{Tenant: tenant, Key: key.String(), DryRun: req.DryRun, Documents: []api.ErasedDoc{}, Kept: []api.KeptItem{}}
+	hash := u.Store.HashKey(key)
+	matched, err := u.findErasable(tenant, key, hash)
 	if err != nil {
 		return nil, err
 	}
-	retention := d.live.Load().RetentionFor(tenant)
+	retention := u.Config().RetentionFor(tenant)
 	files := map[string]*store.File{}
 	var erase []*erasable
 	for _, e := range matched {
 		files[e.file.ID] = e.file
 		if !e.final {
-			rep.Kept = append(rep.Kept, KeptItem{What: "document " + e.doc.ID,
+			rep.Kept = append(rep.Kept, api.KeptItem{What: "document " + e.doc.ID,
 				Why: "still on its way (" + string(e.doc.State) + "): run the erasure again once its receipt is final"})
 			continue
 		}
 		erase = append(erase, e)
-		rep.Documents = append(rep.Documents, ErasedDoc{ID: e.doc.ID, File: e.doc.FileID, Number: e.doc.Number, State: e.doc.State, Channel: e.doc.Channel})
+		rep.Documents = append(rep.Documents, api.ErasedDoc{ID: e.doc.ID, File: e.doc.FileID, Number: e.doc.Number, State: api.DocState(e.doc.State), Channel: e.doc.Channel})
 	}
 	if len(erase) > 0 {
-		rep.Kept = append(rep.Kept, KeptItem{What: fmt.Sprintf("the summaries of %d documents", len(erase)),
+		rep.Kept = append(rep.Kept, api.KeptItem{What: fmt.Sprintf("the summaries of %d documents", len(erase)),
 			Why: "bookkeeping facts without name, address or keys: invoice number, amount, dates, state, channel and the hash of what was sent"})
 	}
-	inputs, err := d.inputFiles(rep, erase, files, retention, now)
+	inputs, err := u.inputFiles(rep, erase, files, retention, now)
 	if err != nil {
 		return nil, err
 	}
 	// Whatever happens from here, the audit line says what was done.
-	err = d.eraseDocs(ctx, rep, erase, now)
+	err = u.eraseDocs(ctx, rep, erase, now)
 	for _, f := range inputs {
 		if err != nil || rep.DryRun {
 			break
 		}
-		if _, err = removeFile(d.spoolPath(f.ID)); err == nil {
-			err = d.store.Update(func(tx store.Tx) error {
+		if _, err = removeFile(u.spoolPath(f.ID)); err == nil {
+			err = u.Store.Update(func(tx store.Tx) error {
 				cur, err := tx.File(f.ID)
 				if err != nil {
 					return err
@@ -174,11 +126,11 @@ func (d *Daemon) Erase(ctx context.Context, tenant string, req EraseRequest) (*E
 		rep.InputFiles = len(inputs)
 	}
 	if err == nil {
-		err = d.eraseRegistry(rep, tenant, key, now)
+		err = u.eraseRegistry(rep, tenant, key, now)
 	}
 	if err != nil {
 		rep.Error = err.Error()
-		if aerr := d.audit(req, tenant, key, hash, rep, now); aerr != nil {
+		if aerr := u.audit(req, tenant, key, hash, rep, now); aerr != nil {
 			err = errors.Join(err, aerr)
 		}
 		return rep, fmt.Errorf("erasure stopped part way (the audit line says what was done; run it again): %w", err)
@@ -186,17 +138,17 @@ func (d *Daemon) Erase(ctx context.Context, tenant string, req EraseRequest) (*E
 	if !rep.DryRun {
 		// Rewritten only where the tenant has not deleted it yet.
 		for id, f := range files {
-			if f.ReceiptRemoved.IsZero() && d.receipts.Path(f) != "" {
-				d.receipts.Touch(id)
+			if f.ReceiptRemoved.IsZero() && u.Receipts.Path(f) != "" {
+				u.Receipts.Touch(id)
 				rep.Receipts++
 			}
 		}
-		d.upkeep.erasures.WithLabelValues(tenant).Inc()
+		u.erasures.WithLabelValues(tenant).Inc()
 	}
-	if err := d.audit(req, tenant, key, hash, rep, now); err != nil {
+	if err := u.audit(req, tenant, key, hash, rep, now); err != nil {
 		return rep, err
 	}
-	d.log.Info("erasure", "tenant", tenant, "key_type", key.Type, "dry_run", rep.DryRun, "documents", len(rep.Documents),
+	u.Log.Info("erasure", "tenant", tenant, "key_type", key.Type, "dry_run", rep.DryRun, "documents", len(rep.Documents),
 		"registrations", rep.Registrations, "mandate_orders", rep.MandateOrders)
 	return rep, nil
 }
@@ -204,10 +156,10 @@ func (d *Daemon) Erase(ctx context.Context, tenant string, req EraseRequest) (*E
 // findErasable finds the tenant's documents whose recipient has key: by
 // their key pseudonyms, or, for documents recorded before pseudonyms were
 // kept, by their bodies.
-func (d *Daemon) findErasable(tenant string, key store.RecipientKey, hash string) ([]*erasable, error) {
+func (u *Upkeep) findErasable(tenant string, key store.RecipientKey, hash string) ([]*erasable, error) {
 	var found []*store.Doc
 	var unkeyed []string
-	err := d.store.ScanDocsNewestFirst(func(doc *store.Doc) error {
+	err := u.Store.ScanDocsNewestFirst(func(doc *store.Doc) error {
 		switch {
 		case doc.Tenant != tenant || !doc.Anonymised.IsZero():
 		case slices.Contains(doc.Keys, hash):
@@ -223,7 +175,7 @@ func (d *Daemon) findErasable(tenant string, key store.RecipientKey, hash string
 	for len(unkeyed) > 0 {
 		chunk := unkeyed[:min(scanChunkErase, len(unkeyed))]
 		unkeyed = unkeyed[len(chunk):]
-		err := d.store.View(func(tx store.Tx) error {
+		err := u.Store.View(func(tx store.Tx) error {
 			for _, id := range chunk {
 				body, err := tx.Body(id)
 				if err != nil {
@@ -244,7 +196,7 @@ func (d *Daemon) findErasable(tenant string, key store.RecipientKey, hash string
 		}
 	}
 	var out []*erasable
-	err = d.store.View(func(tx store.Tx) error {
+	err = u.Store.View(func(tx store.Tx) error {
 		for _, doc := range found {
 			f, err := tx.File(doc.FileID)
 			if err != nil {
@@ -287,13 +239,13 @@ func docPending(tx store.Tx, doc *store.Doc) bool {
 // it returns the input files that hold only this person's documents and
 // are not the biller's archive copy, to be removed; the others, and the
 // batch files, are reported as kept, with why and until when.
-func (d *Daemon) inputFiles(rep *EraseReport, docs []*erasable, files map[string]*store.File, r config.Retention, now time.Time) ([]*store.File, error) {
+func (u *Upkeep) inputFiles(rep *api.EraseReport, docs []*erasable, files map[string]*store.File, r config.Retention, now time.Time) ([]*store.File, error) {
 	perFile := map[string]int{}
 	batches := map[string]bool{}
-	err := d.store.View(func(tx store.Tx) error {
+	err := u.Store.View(func(tx store.Tx) error {
 		for _, e := range docs {
 			perFile[e.file.ID]++
-			path, err := d.batchFile(tx, e.doc)
+			path, err := u.batchFile(tx, e.doc)
 			if err != nil {
 				return err
 			}
@@ -315,10 +267,10 @@ func (d *Daemon) inputFiles(rep *EraseReport, docs []*erasable, files map[string
 		until := r.ArchiveUntil(f.ReceivedAt)
 		switch {
 		case r.Archive == config.ArchiveInput && now.Before(until):
-			rep.Kept = append(rep.Kept, KeptItem{What: "input file " + f.ID + " (" + f.Name + ")",
+			rep.Kept = append(rep.Kept, api.KeptItem{What: "input file " + f.ID + " (" + f.Name + ")",
 				Why: "the biller's archive copy of the invoices as they arrived (räkenskapsinformation, Bokföringslagen 7 kap. 2 §)", Until: until})
 		case perFile[id] < f.Docs:
-			rep.Kept = append(rep.Kept, KeptItem{What: "input file " + f.ID + " (" + f.Name + ")",
+			rep.Kept = append(rep.Kept, api.KeptItem{What: "input file " + f.ID + " (" + f.Name + ")",
 				Why:   fmt.Sprintf("holds %d other documents; retention removes it with their payloads", f.Docs-perFile[id]),
 				Until: f.FinalAt.Add(r.Payloads.D())})
 		default:
@@ -326,7 +278,7 @@ func (d *Daemon) inputFiles(rep *EraseReport, docs []*erasable, files map[string
 		}
 	}
 	for _, path := range slices.Sorted(maps.Keys(batches)) {
-		rep.Kept = append(rep.Kept, KeptItem{What: "batch file " + filepath.Base(path),
+		rep.Kept = append(rep.Kept, api.KeptItem{What: "batch file " + filepath.Base(path),
 			Why: "holds other recipients' invoices too; retention removes it with the payloads"})
 	}
 	return remove, nil
@@ -334,14 +286,14 @@ func (d *Daemon) inputFiles(rep *EraseReport, docs []*erasable, files map[string
 
 // batchFile is the spool-transport batch file a document went in, if it
 // is still there: a file the document shares with others.
-func (d *Daemon) batchFile(tx store.Tx, doc *store.Doc) (string, error) {
-	if doc.Output == "" || !d.inOutbox(doc.Output) {
+func (u *Upkeep) batchFile(tx store.Tx, doc *store.Doc) (string, error) {
+	if doc.Output == "" || !u.inOutbox(doc.Output) {
 		return "", nil
 	}
 	if dl, err := tx.Delivery(doc.DeliveryID(doc.Channel)); err == nil && !dl.Batched {
 		return "", nil
 	}
-	own, err := d.docOutputs(tx, doc)
+	own, err := u.docOutputs(tx, doc)
 	if err != nil || slices.Contains(own, doc.Output) {
 		return "", err
 	}
@@ -353,7 +305,7 @@ func (d *Daemon) batchFile(tx store.Tx, doc *store.Doc) (string, error) {
 
 // eraseDocs removes the documents' payloads and anonymises their
 // summaries, a chunk per transaction.
-func (d *Daemon) eraseDocs(ctx context.Context, rep *EraseReport, docs []*erasable, now time.Time) error {
+func (u *Upkeep) eraseDocs(ctx context.Context, rep *api.EraseReport, docs []*erasable, now time.Time) error {
 	for len(docs) > 0 {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -363,10 +315,10 @@ func (d *Daemon) eraseDocs(ctx context.Context, rep *EraseReport, docs []*erasab
 		// As in a sweep, the outputs are found before their records go,
 		// and a read that fails stops the erasure.
 		var outputs []string
-		err := d.store.View(func(tx store.Tx) error {
+		err := u.Store.View(func(tx store.Tx) error {
 			for _, e := range chunk {
 				if e.doc.Summarised.IsZero() {
-					out, err := d.docOutputs(tx, e.doc)
+					out, err := u.docOutputs(tx, e.doc)
 					if err != nil {
 						return err
 					}
@@ -380,10 +332,10 @@ func (d *Daemon) eraseDocs(ctx context.Context, rep *EraseReport, docs []*erasab
 		}
 		rep.OutboxFiles += len(outputs)
 		if rep.DryRun {
-			err := d.store.View(func(tx store.Tx) error {
+			err := u.Store.View(func(tx store.Tx) error {
 				for _, e := range chunk {
 					if e.doc.Summarised.IsZero() {
-						rep.Store.Add(payloadSize(tx, e.doc))
+						addRemoved(&rep.Store, payloadSize(tx, e.doc))
 					}
 				}
 				return nil
@@ -399,7 +351,7 @@ func (d *Daemon) eraseDocs(ctx context.Context, rep *EraseReport, docs []*erasab
 			}
 		}
 		var removed store.Removed
-		err = d.store.Update(func(tx store.Tx) error {
+		err = u.Store.Update(func(tx store.Tx) error {
 			removed = store.Removed{}
 			for _, e := range chunk {
 				doc, err := tx.Doc(e.doc.ID)
@@ -413,7 +365,7 @@ func (d *Daemon) eraseDocs(ctx context.Context, rep *EraseReport, docs []*erasab
 					}
 					removed.Add(rm)
 				}
-				if err := d.forgetCollection(tx, doc); err != nil {
+				if err := u.forgetCollection(tx, doc); err != nil {
 					return err
 				}
 				doc.Anonymise(now)
@@ -427,7 +379,7 @@ func (d *Daemon) eraseDocs(ctx context.Context, rep *EraseReport, docs []*erasab
 		if err != nil {
 			return err
 		}
-		rep.Store.Add(removed)
+		addRemoved(&rep.Store, removed)
 	}
 	return nil
 }
@@ -454,8 +406,8 @@ func payloadSize(tx store.Tx, doc *store.Doc) store.Removed {
 
 // eraseRegistry removes the registry entries under the key and the
 // personal fields of the mandate orders that name it.
-func (d *Daemon) eraseRegistry(rep *EraseReport, tenant string, key store.RecipientKey, now time.Time) error {
-	return d.store.Update(func(tx store.Tx) error {
+func (u *Upkeep) eraseRegistry(rep *api.EraseReport, tenant string, key store.RecipientKey, now time.Time) error {
+	return u.Store.Update(func(tx store.Tx) error {
 		rep.Registrations, rep.MandateOrders = 0, 0
 		regs, err := tx.Registrations(tenant, key)
 		if err != nil {
@@ -464,7 +416,7 @@ func (d *Daemon) eraseRegistry(rep *EraseReport, tenant string, key store.Recipi
 		for _, r := range regs {
 			rep.Registrations++
 			if r.Channel == "autogiro" && r.Active(now) {
-				rep.Kept = append(rep.Kept, KeptItem{What: "nothing of registration " + r.ID,
+				rep.Kept = append(rep.Kept, api.KeptItem{What: "nothing of registration " + r.ID,
 					Why: "it was an active AutoGiro mandate: the bank still has it; tell the payer, or cancel it with multikanal mandates cancel"})
 			}
 			if !rep.DryRun {
@@ -486,7 +438,7 @@ func (d *Daemon) eraseRegistry(rep *EraseReport, tenant string, key store.Recipi
 		}
 		for _, o := range orders {
 			if !o.State.End() {
-				rep.Kept = append(rep.Kept, KeptItem{What: "mandate order " + o.ID,
+				rep.Kept = append(rep.Kept, api.KeptItem{What: "mandate order " + o.ID,
 					Why: "not yet sent to Bankgirot (" + string(o.State) + "): run the erasure again once it is sent"})
 				continue
 			}
@@ -503,30 +455,30 @@ func (d *Daemon) eraseRegistry(rep *EraseReport, tenant string, key store.Recipi
 	})
 }
 
-// auditLine is one line of <data>/audit.log. It holds no personal data:
+// AuditLine is one line of <data>/audit.log. It holds no personal data:
 // the key is there only as its pseudonym (the store's keyed hash, which
 // no one without state.db can reverse or test), and what was removed only
 // as counts.
-type auditLine struct {
-	At            time.Time     `json:"at"`
-	Action        string        `json:"action"` // erase, erase-dry-run
-	By            string        `json:"by"`
-	Tenant        string        `json:"tenant"`
-	KeyType       string        `json:"key_type"`
-	KeyHash       string        `json:"key_hash"`
-	Documents     int           `json:"documents"`
-	Registrations int           `json:"registrations"`
-	MandateOrders int           `json:"mandate_orders"`
-	Store         store.Removed `json:"store"`
-	OutboxFiles   int           `json:"outbox_files"`
-	InputFiles    int           `json:"input_files"`
-	Kept          int           `json:"kept"`
-	Error         string        `json:"error,omitempty"`
+type AuditLine struct {
+	At            time.Time   `json:"at"`
+	Action        string      `json:"action"` // erase, erase-dry-run
+	By            string      `json:"by"`
+	Tenant        string      `json:"tenant"`
+	KeyType       string      `json:"key_type"`
+	KeyHash       string      `json:"key_hash"`
+	Documents     int         `json:"documents"`
+	Registrations int         `json:"registrations"`
+	MandateOrders int         `json:"mandate_orders"`
+	Store         api.Removed `json:"store"`
+	OutboxFiles   int         `json:"outbox_files"`
+	InputFiles    int         `json:"input_files"`
+	Kept          int         `json:"kept"`
+	Error         string      `json:"error,omitempty"`
 }
 
 // audit appends the erasure's line to <data>/audit.log, synced: an
 // erasure without its line must not be reported done.
-func (d *Daemon) audit(req EraseRequest, tenant string, key store.RecipientKey, hash string, rep *EraseReport, now time.Time) error {
+func (u *Upkeep) audit(req api.EraseRequest, tenant string, key store.RecipientKey, hash string, rep *api.EraseReport, now time.Time) error {
 	action := "erase"
 	if rep.DryRun {
 		action = "erase-dry-run"
@@ -535,13 +487,13 @@ func (d *Daemon) audit(req EraseRequest, tenant string, key store.RecipientKey, 
 	if by == "" {
 		by = "unknown"
 	}
-	line, err := json.Marshal(auditLine{At: now, Action: action, By: by, Tenant: tenant, KeyType: key.Type, KeyHash: hash,
+	line, err := json.Marshal(AuditLine{At: now, Action: action, By: by, Tenant: tenant, KeyType: key.Type, KeyHash: hash,
 		Documents: len(rep.Documents), Registrations: rep.Registrations, MandateOrders: rep.MandateOrders, Store: rep.Store,
 		OutboxFiles: rep.OutboxFiles, InputFiles: rep.InputFiles, Kept: len(rep.Kept), Error: rep.Error})
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(filepath.Join(d.dataDir, "audit.log"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o640)
+	f, err := os.OpenFile(filepath.Join(u.DataDir, "audit.log"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o640)
 	if err != nil {
 		return fmt.Errorf("audit log: %w", err)
 	}
@@ -556,30 +508,4 @@ func (d *Daemon) audit(req EraseRequest, tenant string, key store.RecipientKey, 
 		return fmt.Errorf("audit log: %w", err)
 	}
 	return nil
-}
-
-// handleErase serves POST /api/v1/tenants/{tenant}/erase.
-func (d *Daemon) handleErase(w http.ResponseWriter, r *http.Request) {
-	var req EraseRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		writeError(w, errkind.New(errkind.Invalid, `the body must be {"key": "TYPE:VALUE", "dry_run": true|false, "by": "who"}: %w`, err))
-		return
-	}
-	if req.By == "" {
-		req.By = "api"
-	}
-	req.By += " from " + r.RemoteAddr
-	// A client that hangs up does not stop an erasure part way.
-	rep, err := d.Erase(context.WithoutCancel(r.Context()), r.PathValue("tenant"), req)
-	switch {
-	case err != nil && rep != nil:
-		// Stopped part way: what was done is in the report.
-		writeJSON(w, statusOf(err), map[string]any{"error": err.Error(), "erasure": rep})
-	case err != nil:
-		writeError(w, err)
-	default:
-		writeJSON(w, http.StatusOK, rep)
-	}
 }
