@@ -38,7 +38,7 @@ func deadFile(t *testing.T, d *Daemon, name string) string {
 func page(t *testing.T, d *Daemon) string {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	d.statusPage(rec, httptest.NewRequest("GET", "/", nil))
+	d.httpapi.Routes().ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status page: %d %s", rec.Code, rec.Body)
 	}
@@ -67,13 +67,13 @@ func TestDeadNeedsAttentionUntilAcknowledged(t *testing.T) {
 	waitFinalReceipt(t, d, "F0000002", 20*time.Second)
 	doc0, doc1 := fileID+"-0000000", fileID+"-0000001"
 
-	st, err := d.Status()
+	st, err := d.httpapi.Status()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Documents[store.DocDead] != 2 || st.NeedsAttention != 2 || len(st.Failures) != 2 || st.DeadAcknowledged != 0 {
+	if st.Documents[api.DocDead] != 2 || st.NeedsAttention != 2 || len(st.Failures) != 2 || st.DeadAcknowledged != 0 {
 		t.Fatalf("status: %d dead, %d need attention, failures %+v, %d acknowledged; want 2, 2, both, 0",
-			st.Documents[store.DocDead], st.NeedsAttention, st.Failures, st.DeadAcknowledged)
+			st.Documents[api.DocDead], st.NeedsAttention, st.Failures, st.DeadAcknowledged)
 	}
 	html := page(t, d)
 	for _, want := range []string{doc0, doc1, `<span class="state dead">2 dead</span>`, `<span class="state delivered">1 delivered</span>`} {
@@ -90,7 +90,7 @@ func TestDeadNeedsAttentionUntilAcknowledged(t *testing.T) {
 		t.Error("the Dead tile is not in the attention colour")
 	}
 
-	h := d.httpHandler()
+	h := d.httpapi.Routes()
 	for _, c := range []struct {
 		id, ctype, body string
 		code            int
@@ -120,7 +120,7 @@ func TestDeadNeedsAttentionUntilAcknowledged(t *testing.T) {
 	if last := detail.Events[len(detail.Events)-1]; last.Reason != "acknowledged by ops: the customer paid at the counter" || last.State != api.DocDead {
 		t.Errorf("history ends with %+v, want the acknowledgement", last)
 	}
-	st, _ = d.Status()
+	st, _ = d.httpapi.Status()
 	if st.NeedsAttention != 1 || len(st.Failures) != 1 || st.Failures[0].Doc != doc1 || st.DeadAcknowledged != 1 {
 		t.Errorf("after one ack: %d need attention %+v, %d acknowledged", st.NeedsAttention, st.Failures, st.DeadAcknowledged)
 	}
@@ -139,7 +139,7 @@ func TestDeadNeedsAttentionUntilAcknowledged(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, func() bool {
-		st, err := d.Status()
+		st, err := d.httpapi.Status()
 		return err == nil && st.NeedsAttention == 1 && len(st.Failures) == 1 && st.Failures[0].Doc == doc0
 	})
 }

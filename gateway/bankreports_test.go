@@ -433,7 +433,7 @@ func TestMandateUnderEnquiryIsNotForApproval(t *testing.T) {
 	if len(list.AwaitingApproval) != 0 || !slices.Equal(enquiry, []string{"101", "103"}) {
 		t.Errorf("awaiting approval %d, under enquiry %v; want none and 101, 103", len(list.AwaitingApproval), enquiry)
 	}
-	srv := httptest.NewServer(b.d.httpHandler())
+	srv := httptest.NewServer(b.d.httpapi.Routes())
 	defer srv.Close()
 	code, got := postMandates(t, srv.URL, api.MandateOrderRequest{Action: "approve", Payer: "101"})
 	if code != http.StatusBadRequest || !strings.Contains(got, "under enquiry at the payer's bank") {
@@ -498,7 +498,7 @@ func TestBgMaxPaysInvoices(t *testing.T) {
 
 	// The status page counts invoices by payment state.
 	rec := httptest.NewRecorder()
-	b.d.statusPage(rec, httptest.NewRequest("GET", "/", nil))
+	b.d.httpapi.Routes().ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	page := rec.Body.String()
 	for _, want := range []string{`id="payments"`, `<span class="state paid">paid</span></td><td class="num">2</td>`, `<span class="state partly_paid">partly paid</span></td><td class="num">0</td>`} {
 		if !strings.Contains(page, want) {

@@ -262,7 +262,7 @@ func TestResendAPI(t *testing.T) {
 	d := startTestDaemon(t, nil, nil)
 	drop(t, d, "inv.csv", exampleInvoices(t, "2025-1002"))
 	doc := waitFinalReceipt(t, d, "F0000001", 60*time.Second).Documents[0]
-	srv := httptest.NewServer(d.httpHandler())
+	srv := httptest.NewServer(d.httpapi.Routes())
 	defer srv.Close()
 	post := func(id, body string) (int, string) {
 		t.Helper()

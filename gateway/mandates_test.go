@@ -41,7 +41,7 @@ func TestMandateOrders(t *testing.T) {
 		t.Skipf("shared test data absent: %v", err)
 	}
 	d := startTestDaemon(t, nil, nil)
-	srv := httptest.NewServer(d.httpHandler())
+	srv := httptest.NewServer(d.httpapi.Routes())
 	defer srv.Close()
 
 	// Four internet-bank mandates (payers 111–114) await an answer.

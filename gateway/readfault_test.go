@@ -51,7 +51,7 @@ func TestUpkeepStopsWhenItCannotReadTheOutputs(t *testing.T) {
 			faulty := &faultyStore{Bolt: d.store.(*bolt.Bolt)}
 			// An upkeep of its own over the faulty store, beside the
 			// daemon's (its metrics in a registry of their own).
-			u := upkeep.New(upkeep.Options{Store: faulty, DataDir: d.dataDir, Config: d.live.Load, Tenant: d.tenantConfig,
+			u := upkeep.New(upkeep.Options{Store: faulty, DataDir: d.dataDir, Config: d.live.Load, Tenant: d.tenant,
 				Receipts: d.receipts, Registerer: prometheus.NewRegistry(), Log: d.log})
 			drop(t, d, "peppol.csv", exampleInvoices(t, "2025-1001"))
 			f := waitFinal(t, d, "peppol.csv")

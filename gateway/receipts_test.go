@@ -346,7 +346,7 @@ func TestReceiptsShowNoServerPaths(t *testing.T) {
 		t.Errorf("the output named is not the file in the outbox: %v", err)
 	}
 	bodies := map[string]string{"receipt file": string(raw)}
-	h := d.httpHandler()
+	h := d.httpapi.Routes()
 	for _, p := range []string{"/api/v1/files/F0000001/receipt", "/api/v1/docs/" + doc.ID, "/api/v1/docs", "/api/v1/docs?file=F0000001"} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("GET", p, nil))

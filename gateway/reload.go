@@ -2,23 +2,13 @@ package gateway
 
 import (
 	"errors"
-	"fmt"
-	"os"
 	"reflect"
 	"time"
 
 	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/deliver"
 )
-
-// ReloadStatus is the outcome of the last configuration reload, shown by
-// `multikanal status`.
-type ReloadStatus struct {
-	At      time.Time `json:"at"`
-	OK      bool      `json:"ok"`
-	Error   string    `json:"error,omitempty"`
-	Restart []string  `json:"needs_restart,omitempty"` // changed keys only a restart applies
-}
 
 // Reload applies a new configuration without dropping SFTP sessions or
 // work in flight: tenants (new inboxes are watched, SFTP keys and passwords
@@ -28,7 +18,7 @@ type ReloadStatus struct {
 // is refused whole and the running one stays. Listen addresses and the data
 // directory need a restart; they are reported, not applied.
 func (d *Daemon) Reload(cfg *config.Config, loadErr error) error {
-	st := &ReloadStatus{At: time.Now().UTC()}
+	st := &api.ReloadStatus{At: time.Now().UTC()}
 	defer func() { d.lastReload.Store(st) }()
 	if loadErr != nil {
 		st.Error = loadErr.Error()
@@ -53,15 +43,10 @@ func (d *Daemon) Reload(cfg *config.Config, loadErr error) error {
 		st.Error = err.Error()
 		return err
 	}
-	tenants := map[string]*tenantState{}
-	for _, t := range cfg.Tenants {
-		tenants[t.ID] = &tenantState{cfg: t}
-		for _, dir := range []string{d.inboxDir(t.ID), d.receiptsDir(t.ID)} {
-			if err := os.MkdirAll(dir, 0o750); err != nil {
-				st.Error = fmt.Sprintf("tenant %s: %v", t.ID, err)
-				return errors.New(st.Error)
-			}
-		}
+	tenants, err := d.makeTenants(cfg)
+	if err != nil {
+		st.Error = err.Error()
+		return err
 	}
 	if d.sftp != nil {
 		sftpTenants, err := d.sftpTenants(cfg)
@@ -80,13 +65,4 @@ func (d *Daemon) Reload(cfg *config.Config, loadErr error) error {
 	st.OK = true
 	d.log.Info("configuration reloaded", "source", cfg.Source, "tenants", len(cfg.Tenants), "needs_restart", st.Restart)
 	return nil
-}
-
-// tenantDirs maps every tenant's inbox folder to the tenant.
-func (d *Daemon) tenantDirs() map[string]string {
-	dirs := map[string]string{}
-	for id := range *d.tenants.Load() {
-		dirs[d.inboxDir(id)] = id
-	}
-	return dirs
 }

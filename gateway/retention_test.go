@@ -238,7 +238,7 @@ func TestQuotaRefusesNewFilesWithAReceipt(t *testing.T) {
 	if err := json.Unmarshal(r, &rc); err != nil || !rc.Final || rc.State != api.FileRejected || !strings.Contains(rc.Reason, "store.max_size") {
 		t.Errorf("receipt %v: %s", err, r)
 	}
-	st, err := d.Status()
+	st, err := d.httpapi.Status()
 	if err != nil || st.Store == nil || !strings.Contains(st.Store.OverQuota, "over store.max_size") {
 		t.Errorf("status: %v %+v", err, st.Store)
 	}
@@ -246,7 +246,7 @@ func TestQuotaRefusesNewFilesWithAReceipt(t *testing.T) {
 	if got["multikanal_store_over_quota"] != 1 || got[`multikanal_files_rejected_total{reason="quota",tenant="demo"}`] != 1 {
 		t.Errorf("quota metrics: over %v, rejected %v", got["multikanal_store_over_quota"], got[`multikanal_files_rejected_total{reason="quota",tenant="demo"}`])
 	}
-	srv := httptest.NewServer(d.httpHandler())
+	srv := httptest.NewServer(d.httpapi.Routes())
 	defer srv.Close()
 	page, _ := http.Get(srv.URL + "/")
 	html, _ := io.ReadAll(page.Body)
@@ -291,7 +291,7 @@ func TestEraseByKeyLeavesAnAuditLine(t *testing.T) {
 	if _, _, err := d.registry.Import("demo", "test", rows); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(d.httpHandler())
+	srv := httptest.NewServer(d.httpapi.Routes())
 	defer srv.Close()
 	erase := func(dry bool) *api.EraseReport {
 		t.Helper()
@@ -406,7 +406,7 @@ func TestCompactOnlineShrinksTheStore(t *testing.T) {
 	if free < before/3 {
 		t.Fatalf("%d of %d bytes free after the sweep", free, before)
 	}
-	srv := httptest.NewServer(d.httpHandler())
+	srv := httptest.NewServer(d.httpapi.Routes())
 	defer srv.Close()
 	for i := range 5 {
 		drop(t, d, "during-"+string(rune('a'+i))+".csv", exampleInvoices(t, "2025-1001", "2025-1003"))
@@ -429,7 +429,7 @@ func TestCompactOnlineShrinksTheStore(t *testing.T) {
 	if len(docs) != big.Docs {
 		t.Errorf("%d documents of %d after compaction", len(docs), big.Docs)
 	}
-	if st, _ := d.Status(); st.Store.LastCompaction == nil || st.Store.LastCompaction.Cause != "api" {
+	if st, _ := d.httpapi.Status(); st.Store.LastCompaction == nil || st.Store.LastCompaction.Cause != "api" {
 		t.Errorf("status does not show the compaction: %+v", st.Store)
 	}
 }

@@ -77,8 +77,8 @@ func sentSMS(t *testing.T, d *Daemon, docID string) (hook, msgID string) {
 		t.Fatal(err)
 	}
 	hook = form.Get("whendelivered")
-	if !strings.HasPrefix(hook, "http://"+d.info.Public+"/hooks/sms?") {
-		t.Fatalf("whendelivered %q is not on the public listener %s", hook, d.info.Public)
+	if !strings.HasPrefix(hook, "http://"+d.info.Load().Public+"/hooks/sms?") {
+		t.Fatalf("whendelivered %q is not on the public listener %s", hook, d.info.Load().Public)
 	}
 	return hook, dl.Ref
 }
@@ -147,7 +147,7 @@ func TestForgedSMSReportChangesNothing(t *testing.T) {
 		return len(detail.Events)
 	}
 	before := events()
-	base := "http://" + d.info.Public + "/hooks/sms?"
+	base := "http://" + d.info.Load().Public + "/hooks/sms?"
 	hook, id := sentSMS(t, d, victim)
 	otherHook, _ := sentSMS(t, d, other)
 	otherSig, _ := url.ParseQuery(otherHook[strings.Index(otherHook, "?")+1:])
@@ -155,14 +155,14 @@ func TestForgedSMSReportChangesNothing(t *testing.T) {
 		"no key":                 base + url.Values{"key": {key}}.Encode(),
 		"a guessed key":          base + url.Values{"key": {key}, "sig": {strings.Repeat("A", 43)}}.Encode(),
 		"another delivery's key": base + url.Values{"key": {key}, "sig": {otherSig.Get("sig")}}.Encode(),
-		"another kind's key":     base + url.Values{"key": {key}, "sig": {d.callbacks.sign("kivra", key)}}.Encode(),
+		"another kind's key":     base + url.Values{"key": {key}, "sig": {sigOf(t, d.httpapi.CallbackURL("kivra", key))}}.Encode(),
 	}
 	for name, u := range forged {
 		if code := report(t, u, id, "failed"); code != http.StatusForbidden {
 			t.Errorf("%s: %d, want 403", name, code)
 		}
 	}
-	resp, err := http.PostForm("http://"+d.info.HTTP+"/hooks/sms?key="+url.QueryEscape(key), url.Values{"id": {id}, "status": {"failed"}})
+	resp, err := http.PostForm("http://"+d.info.Load().HTTP+"/hooks/sms?key="+url.QueryEscape(key), url.Values{"id": {id}, "status": {"failed"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,4 +232,14 @@ func TestSMSConfirmWithin(t *testing.T) {
 	if doc := r.Documents[1]; !strings.Contains(doc.Reason, "no delivery report confirmed it") {
 		t.Errorf("unconfirmed: %s", doc.Reason)
 	}
+}
+
+// sigOf is the signature a callback URL carries.
+func sigOf(t *testing.T, callback string) string {
+	t.Helper()
+	u, err := url.Parse(callback)
+	if err != nil || u.Query().Get("sig") == "" {
+		t.Fatalf("callback URL %q: %v", callback, err)
+	}
+	return u.Query().Get("sig")
 }

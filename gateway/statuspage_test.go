@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -48,8 +47,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 	})
 
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", d.statusPage)
-	mux.Handle("/", d.httpHandler())
+	mux.Handle("/", d.httpapi.Routes())
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
@@ -151,87 +149,5 @@ func TestStatusPageInBrowser(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("receipt link: %s", resp.Status)
-	}
-}
-
-// TestStatusPageHourly checks the 24 h series against a store with one
-// delivered invoice and one rejected file.
-func TestStatusPageHourly(t *testing.T) {
-	d, _ := runDaemon(t, map[string]*fakeTransport{"peppol": {}}, "base-example.xml")
-	finalDoc(t, d)
-	hs, err := d.hourly(time.Now().Add(-(chartHours - 1) * time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	last := hs.Hours - 1
-	if hs.Hours != chartHours || hs.Files[last] != 1 || hs.Delivered["peppol"][last] != 1 {
-		t.Errorf("hours %d, files %v, delivered %v", hs.Hours, hs.Files, hs.Delivered)
-	}
-	if len(hs.Recent) != 1 || hs.Recent[0].Delivered() != 1 {
-		t.Errorf("recent %+v", hs.Recent)
-	}
-	rec := httptest.NewRecorder()
-	d.statusPage(rec, httptest.NewRequest("GET", "/", nil))
-	if rec.Code != http.StatusOK || !strings.Contains(rec.Header().Get("Content-Security-Policy"), "default-src 'none'") {
-		t.Errorf("status %d, headers %v", rec.Code, rec.Header())
-	}
-	body := rec.Body.String()
-	for _, ref := range []string{`src="http`, `href="http`, `href="//`, `url(http`, `url(//`, "<script"} {
-		if strings.Contains(body, ref) {
-			t.Errorf("the page holds %s: it must fetch nothing and need no script", ref)
-		}
-	}
-}
-
-// The status reads only what it shows: the counts per file state, the open
-// files, and the newest files back to the start of the series. A store
-// with many older files gives the same page.
-func TestStatusReadsTheNewestFiles(t *testing.T) {
-	d := startTestDaemon(t, nil, nil)
-	now := time.Now().UTC()
-	err := d.store.Update(func(tx store.Tx) error {
-		for i := 1; i <= 40; i++ {
-			// Older files are large: their documents are not read.
-			f := &store.File{ID: fmt.Sprintf("F%07d", i), Tenant: "demo", Name: fmt.Sprintf("old-%d.csv", i),
-				ReceivedAt: now.Add(-72 * time.Hour), State: store.FileParsed, Final: true, Docs: maxOlderFileDocs + 1}
-			switch {
-			case i > 37: // the last three arrived within the series
-				f.ReceivedAt = now.Add(-time.Duration(41-i) * time.Hour)
-			case i%10 == 0:
-				f.State = store.FileRejected
-			}
-			if i == 39 {
-				f.Final = false // still being delivered
-			}
-			if err := tx.PutFile(f); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := d.Status()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Files[store.FileParsed] != 37 || st.Files[store.FileRejected] != 3 || st.FilesOpen != 1 {
-		t.Errorf("files %v, %d open; want 37 parsed, 3 rejected, 1 open", st.Files, st.FilesOpen)
-	}
-	hs, err := d.hourly(now.Add(-(chartHours - 1) * time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(hs.Recent) != maxRecentFiles || hs.Recent[0].ID != "F0000040" || hs.Recent[maxRecentFiles-1].ID != "F0000026" {
-		t.Fatalf("recent files: %d, from %s to %s; want %d from F0000040 to F0000026", len(hs.Recent),
-			hs.Recent[0].ID, hs.Recent[len(hs.Recent)-1].ID, maxRecentFiles)
-	}
-	inSeries := 0
-	for _, n := range hs.Files {
-		inSeries += n
-	}
-	if inSeries != 3 || hs.Recent[2].Docs == nil || hs.Recent[3].Docs != nil {
-		t.Errorf("%d files in the series, want the 3 newest (only their documents read)", inSeries)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/multikanal/multikanal/gateway"
+	"github.com/multikanal/multikanal/gateway/api"
 )
 
 // deadInvoiceCSV is the example invoice 2025-1001 forced to e-mail, which
@@ -56,10 +56,10 @@ func TestStatusAndDocsAck(t *testing.T) {
 		t.Fatalf("dead.csv: %+v, want one dead document", r.Documents)
 	}
 	id := r.Documents[0].ID
-	status := func() (string, gateway.Status) {
+	status := func() (string, api.Status) {
 		t.Helper()
 		// The file leaves the open files once its final receipt is recorded.
-		var st gateway.Status
+		var st api.Status
 		waitFor(t, 20*time.Second, "no open file", func() bool {
 			out, err := exec.Command(binary, "status", "--json", "--data", data).Output()
 			return err == nil && json.Unmarshal(out, &st) == nil && st.FilesOpen == 0

@@ -19,7 +19,6 @@ import (
 
 	"github.com/multikanal/multikanal/formats"
 	ag "github.com/multikanal/multikanal/formats/autogiro"
-	"github.com/multikanal/multikanal/gateway"
 	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound/print"
@@ -416,13 +415,13 @@ func (h *harness) outboxCounts() map[string]int {
 	return out
 }
 
-func (h *harness) status() *gateway.Status {
+func (h *harness) status() *api.Status {
 	h.t.Helper()
 	out, err := exec.Command(binary, "status", "--json", "--data", h.data).Output()
 	if err != nil {
 		h.t.Fatalf("status --json: %v", err)
 	}
-	var st gateway.Status
+	var st api.Status
 	if err := json.Unmarshal(out, &st); err != nil {
 		h.t.Fatalf("status --json is not JSON: %v\n%s", err, out)
 	}
@@ -440,7 +439,7 @@ type crashResult struct {
 // check is the verdict, after the daemon stopped cleanly: every file
 // accounted for, every invoice in exactly one end state on the expected
 // channel, every delivery in the outbox exactly once, no temporary files.
-func (h *harness) check(b *crashBatch, st *gateway.Status) crashResult {
+func (h *harness) check(b *crashBatch, st *api.Status) crashResult {
 	t := h.t
 	t.Helper()
 	res := crashResult{byChannel: map[string]int{}}
@@ -515,12 +514,12 @@ func (h *harness) check(b *crashBatch, st *gateway.Status) crashResult {
 	var total int64
 	for state, k := range st.Documents {
 		total += k
-		if !state.End() {
+		if !store.DocState(state).End() {
 			t.Errorf("status: %d documents %s", k, state)
 		}
 	}
-	if total != int64(len(b.want)) || st.Documents[store.DocDelivered] != int64(res.delivered) {
-		t.Errorf("status counts %d documents, %d delivered; the receipts %d and %d", total, st.Documents[store.DocDelivered], len(b.want), res.delivered)
+	if total != int64(len(b.want)) || st.Documents[api.DocDelivered] != int64(res.delivered) {
+		t.Errorf("status counts %d documents, %d delivered; the receipts %d and %d", total, st.Documents[api.DocDelivered], len(b.want), res.delivered)
 	}
 
 	// The outbox: one file per delivered document on the per-document

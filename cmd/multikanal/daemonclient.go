@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/config"
-	"github.com/multikanal/multikanal/gateway"
+	"github.com/multikanal/multikanal/gateway/api"
 )
 
 // daemonFlags are the flags every command that talks to the running daemon
@@ -76,7 +76,7 @@ func (f daemonFlags) connect() (*daemonConn, error) {
 	if *f.addr != "" {
 		return tcpConn(*f.addr, false, tokenPath)
 	}
-	var info gateway.Info
+	var info api.Info
 	data, err := os.ReadFile(filepath.Join(dataDir, "daemon.json"))
 	if err == nil {
 		err = json.Unmarshal(data, &info)

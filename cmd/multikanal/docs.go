@@ -11,7 +11,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/multikanal/multikanal/gateway"
 	"github.com/multikanal/multikanal/gateway/api"
 )
 
@@ -101,7 +100,7 @@ Flags for all: --addr, --config or --data to find the daemon; --json.`)
 			return exitUsage
 		}
 		var doc api.Doc
-		body, err := jsonRequest(gateway.AckRequest{By: *by, Why: *why})
+		body, err := jsonRequest(api.AckRequest{By: *by, Why: *why})
 		if err != nil {
 			return fail(err)
 		}
@@ -114,7 +113,7 @@ Flags for all: --addr, --config or --data to find the daemon; --json.`)
 			fmt.Fprintln(stderr, "multikanal docs resend: --reason is required: say why the document is sent again; it is kept in the document's history")
 			return exitUsage
 		}
-		body, err := jsonRequest(gateway.ResendRequest{By: *by, Reason: *reason})
+		body, err := jsonRequest(api.ResendRequest{By: *by, Reason: *reason})
 		if err != nil {
 			return fail(err)
 		}

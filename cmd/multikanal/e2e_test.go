@@ -306,7 +306,7 @@ func TestServeOfficialExamplesEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("status --json: %v", err)
 	}
-	var st gateway.Status
+	var st api.Status
 	if err := json.Unmarshal(out, &st); err != nil {
 		t.Fatalf("status --json is not JSON: %v\n%s", err, out)
 	}
@@ -546,7 +546,7 @@ func TestEmbeddedDefaultSFTPUpload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var info gateway.Info
+	var info api.Info
 	json.Unmarshal(b, &info)
 	cmdline := info.SFTPCommands["demo"]
 	if cmdline == "" || !strings.Contains(d.out.String(), cmdline) {

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/multikanal/multikanal/gateway"
+	"github.com/multikanal/multikanal/gateway/api"
 )
 
 // reloadConfig is a configuration with one or two tenants on the spool
@@ -49,13 +49,13 @@ func TestSIGHUPReload(t *testing.T) {
 		_, err := os.Stat(filepath.Join(data, "daemon.json"))
 		return err == nil
 	})
-	status := func() gateway.Status {
+	status := func() api.Status {
 		t.Helper()
 		b, err := exec.Command(binary, "status", "--json", "--data", data).Output()
 		if err != nil {
 			t.Fatalf("status: %v", err)
 		}
-		var st gateway.Status
+		var st api.Status
 		json.Unmarshal(b, &st)
 		return st
 	}
@@ -136,7 +136,7 @@ func TestSocketActivatedSFTP(t *testing.T) {
 		return err == nil
 	})
 	b, _ := os.ReadFile(filepath.Join(data, "daemon.json"))
-	var info gateway.Info
+	var info api.Info
 	json.Unmarshal(b, &info)
 	if info.SFTP != addr {
 		t.Errorf("the daemon serves SFTP on %s, want the activated socket %s", info.SFTP, addr)

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/multikanal/multikanal/gateway"
+	"github.com/multikanal/multikanal/gateway/api"
 )
 
 // The CLI of a user who may read the data directory needs no flag: run
@@ -31,7 +31,7 @@ func TestCLIWithoutFlags(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		return string(out), exitCode(err)
 	}
-	var info gateway.Info
+	var info api.Info
 	b, err := os.ReadFile(filepath.Join(data, "daemon.json"))
 	if err != nil {
 		t.Fatal(err)

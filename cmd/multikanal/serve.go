@@ -20,6 +20,7 @@ import (
 
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/gateway"
+	"github.com/multikanal/multikanal/gateway/api"
 )
 
 // defaultMemoryLimit is the Go heap's soft limit when GOMEMLIMIT is not
@@ -91,7 +92,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		Logger:       log,
 		Version:      version,
 		Notify:       func(state string) { sddaemon.SdNotify(false, state) },
-		Started:      func(info gateway.Info) { printStarted(stdout, cfg, info) },
+		Started:      func(info api.Info) { printStarted(stdout, cfg, info) },
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "multikanal:", err)
@@ -117,7 +118,7 @@ func loadConfig(path, dataDir string) (*config.Config, error) {
 	return config.Load(path)
 }
 
-func printStarted(w io.Writer, cfg *config.Config, info gateway.Info) {
+func printStarted(w io.Writer, cfg *config.Config, info api.Info) {
 	fmt.Fprintf(w, "multikanal %s is running (%s)\n", version, cfg.Source)
 	for tenant, dir := range info.Inboxes {
 		fmt.Fprintf(w, "  drop invoice files for tenant %s into: %s\n", tenant, dir)

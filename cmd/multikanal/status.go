@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/multikanal/multikanal/gateway"
+	"github.com/multikanal/multikanal/gateway/api"
 )
 
 func runStatus(args []string, stdout, stderr io.Writer) int {
@@ -27,7 +27,7 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		stdout.Write(body)
 		return exitOK
 	}
-	var st gateway.Status
+	var st api.Status
 	if err := json.Unmarshal(body, &st); err != nil {
 		fmt.Fprintln(stderr, "multikanal status: unexpected answer:", err)
 		return exitProblems
@@ -36,7 +36,7 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func printStatus(w io.Writer, st *gateway.Status) {
+func printStatus(w io.Writer, st *api.Status) {
 	ready := "ready"
 	if !st.Ready {
 		ready = "NOT READY"

@@ -1,4 +1,4 @@
-package gateway
+package httpapi
 
 import (
 	"context"
@@ -20,68 +20,27 @@ import (
 	"github.com/multikanal/multikanal/gateway/store"
 )
 
-// Status is what /api/v1/status answers and `multikanal status` shows.
-type Status struct {
-	Info       Info                        `json:"daemon"`
-	Ready      bool                        `json:"ready"`
-	Uptime     string                      `json:"uptime"`
-	StoreBytes int64                       `json:"store_bytes"`
-	Files      map[store.FileState]int     `json:"files"`
-	FilesOpen  int                         `json:"files_not_final"`
-	Documents  map[store.DocState]int64    `json:"documents"`
-	ByChannel  map[string]map[string]int64 `json:"documents_by_channel"`
-	Queue      map[string]QueueStatus      `json:"queue"`
-	// Failures are the documents that need attention, the newest first, at
-	// most maxFailures; NeedsAttention is how many there are in all.
-	Failures       []Failure `json:"failures"`
-	NeedsAttention int       `json:"needs_attention"`
-	// DeadAcknowledged counts the dead documents an operator acknowledged:
-	// they no longer need attention.
-	DeadAcknowledged int64 `json:"dead_acknowledged"`
-	// LastReload is the outcome of the last SIGHUP, if there was one.
-	LastReload *ReloadStatus `json:"last_reload,omitempty"`
-	// Store is the store's size against its quota, and its upkeep.
-	Store *api.StoreStatus `json:"store,omitempty"`
-}
-
-// QueueStatus is one channel's waiting work.
-type QueueStatus struct {
-	Ready     int `json:"ready"`     // waiting for a worker
-	Scheduled int `json:"scheduled"` // waiting for a retry time (all channels share the scheduler)
-}
-
-// Failure is a document that needs attention: retrying, failed, or dead
-// and not acknowledged.
-type Failure struct {
-	Doc     string         `json:"doc"`
-	Tenant  string         `json:"tenant"`
-	Number  string         `json:"number,omitempty"`
-	State   store.DocState `json:"state"`
-	Channel string         `json:"channel,omitempty"`
-	Reason  string         `json:"reason"`
-	Updated time.Time      `json:"updated"`
-}
-
 // maxFailures bounds the failures listed in a status.
 const maxFailures = 50
 
 // Status reads the daemon's current state from the store.
-func (d *Daemon) Status() (*Status, error) {
-	st := &Status{Info: d.info, Ready: d.ready.Load(), StoreBytes: d.store.Size(),
-		Files: map[store.FileState]int{}, Documents: map[store.DocState]int64{}, ByChannel: map[string]map[string]int64{},
-		Queue: map[string]QueueStatus{}, Failures: []Failure{}, LastReload: d.lastReload.Load()}
-	if !d.info.Started.IsZero() {
-		st.Uptime = time.Since(d.info.Started).Round(time.Second).String()
+func (s *Server) Status() (*api.Status, error) {
+	info := s.Info()
+	st := &api.Status{Info: info, Ready: s.Ready(), StoreBytes: s.Store.Size(),
+		Files: map[api.FileState]int{}, Documents: map[api.DocState]int64{}, ByChannel: map[string]map[string]int64{},
+		Queue: map[string]api.QueueStatus{}, Failures: []api.Failure{}, LastReload: s.LastReload()}
+	if !info.Started.IsZero() {
+		st.Uptime = time.Since(info.Started).Round(time.Second).String()
 	}
 	var open []string
-	err := d.store.View(func(tx store.Tx) error {
+	err := s.Store.View(func(tx store.Tx) error {
 		counts, err := tx.Counts()
 		if err != nil {
 			return err
 		}
 		for state, byCh := range counts {
 			for ch, n := range byCh {
-				st.Documents[state] += n
+				st.Documents[api.DocState(state)] += n
 				if ch == "" {
 					continue
 				}
@@ -96,7 +55,7 @@ func (d *Daemon) Status() (*Status, error) {
 			return err
 		}
 		for state, n := range files {
-			st.Files[state] = int(n)
+			st.Files[api.FileState(state)] = int(n)
 		}
 		// Only the open files are read, not every file the store has seen.
 		return tx.ForEachOpenFile(func(f *store.File) error {
@@ -107,50 +66,50 @@ func (d *Daemon) Status() (*Status, error) {
 	})
 	if err == nil {
 		var dead int
-		st.Failures, st.NeedsAttention, dead, err = d.needsAttention(open)
-		st.DeadAcknowledged = st.Documents[store.DocDead] - int64(dead)
+		st.Failures, st.NeedsAttention, dead, err = s.needsAttention(open)
+		st.DeadAcknowledged = st.Documents[api.DocDead] - int64(dead)
 	}
-	st.Store = d.upkeep.Status()
-	ready, scheduled := d.engine.Queues()
+	st.Store = s.Upkeep.Status()
+	ready, scheduled := s.Delivery.Queues()
 	for name, n := range ready {
-		st.Queue[name] = QueueStatus{Ready: n}
+		st.Queue[name] = api.QueueStatus{Ready: n}
 	}
-	st.Queue["(retries)"] = QueueStatus{Scheduled: scheduled}
+	st.Queue["(retries)"] = api.QueueStatus{Scheduled: scheduled}
 	return st, err
 }
 
 // operatorHandler is what the operators' listeners serve: every route of
 // httpHandler behind the checks of auth.go.
-func (d *Daemon) operatorHandler() http.Handler {
-	return d.auth.guard(d.httpHandler(), d.log.Warn)
+func (s *Server) operatorHandler() http.Handler {
+	return s.auth.guard(s.httpHandler(), s.Log.Warn)
 }
 
 // httpHandler holds the operators' routes, without the checks: serve it
 // only through operatorHandler. A route added here is authenticated there
 // unless openRoutes names it.
-func (d *Daemon) httpHandler() *routeMux {
+func (s *Server) httpHandler() *routeMux {
 	mux := newRouteMux()
-	if d.opts.Pprof {
+	if s.Pprof {
 		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	}
-	mux.Handle("GET /metrics", d.metrics.Handler())
-	mux.HandleFunc("GET /{$}", d.statusPage)
-	mux.HandleFunc("GET /login", d.serveLogin)
-	mux.HandleFunc("POST /logout", d.serveLogout)
-	mux.HandleFunc("POST /api/v1/login", d.serveLoginLink)
+	mux.Handle("GET /metrics", s.Metrics)
+	mux.HandleFunc("GET /{$}", s.statusPage)
+	mux.HandleFunc("GET /login", s.serveLogin)
+	mux.HandleFunc("POST /logout", s.serveLogout)
+	mux.HandleFunc("POST /api/v1/login", s.serveLoginLink)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if !d.ready.Load() {
+		if !s.Ready() {
 			http.Error(w, "not ready", http.StatusServiceUnavailable)
 			return
 		}
 		w.Write([]byte("ready\n"))
 	})
 	mux.HandleFunc("GET /api/v1/status", func(w http.ResponseWriter, r *http.Request) {
-		st, err := d.Status()
+		st, err := s.Status()
 		if err != nil {
 			writeError(w, err)
 			return
@@ -158,7 +117,7 @@ func (d *Daemon) httpHandler() *routeMux {
 		writeJSON(w, http.StatusOK, st)
 	})
 	mux.HandleFunc("GET /api/v1/files/{id}/receipt", func(w http.ResponseWriter, r *http.Request) {
-		rc, err := receipts.Build(d.store, r.PathValue("id"))
+		rc, err := receipts.Build(s.Store, r.PathValue("id"))
 		if err != nil {
 			writeError(w, err)
 			return
@@ -174,7 +133,7 @@ func (d *Daemon) httpHandler() *routeMux {
 			writeError(w, err)
 			return
 		}
-		docs, err := receipts.Docs(d.store, receipts.DocFilter{State: q.Get("state"), Channel: q.Get("channel"), Tenant: q.Get("tenant"), File: q.Get("file"), Limit: limit, After: after})
+		docs, err := receipts.Docs(s.Store, receipts.DocFilter{State: q.Get("state"), Channel: q.Get("channel"), Tenant: q.Get("tenant"), File: q.Get("file"), Limit: limit, After: after})
 		if err != nil {
 			writeError(w, err)
 			return
@@ -185,7 +144,7 @@ func (d *Daemon) httpHandler() *routeMux {
 		writeJSON(w, http.StatusOK, docs)
 	})
 	mux.HandleFunc("GET /api/v1/docs/{id}", func(w http.ResponseWriter, r *http.Request) {
-		detail, err := receipts.Detail(d.store, r.PathValue("id"))
+		detail, err := receipts.Detail(s.Store, r.PathValue("id"))
 		if err != nil {
 			writeError(w, err)
 			return
@@ -193,18 +152,18 @@ func (d *Daemon) httpHandler() *routeMux {
 		writeJSON(w, http.StatusOK, detail)
 	})
 	mux.HandleFunc("POST /api/v1/docs/{id}/retry", func(w http.ResponseWriter, r *http.Request) {
-		doc, err := d.engine.Retry(r.PathValue("id"))
+		doc, err := s.Delivery.Retry(r.PathValue("id"))
 		if err != nil {
 			writeError(w, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, receipts.DocOf(doc))
 	})
-	mux.HandleFunc("POST /api/v1/docs/{id}/ack", d.handleAckDoc)
-	mux.HandleFunc("POST /api/v1/docs/{id}/resend", d.handleResend)
-	mux.HandleFunc("GET /api/v1/backup", d.serveBackup)
-	mux.HandleFunc("POST /api/v1/tenants/{tenant}/erase", d.handleErase)
-	mux.HandleFunc("POST /api/v1/store/compact", d.handleCompact)
+	mux.HandleFunc("POST /api/v1/docs/{id}/ack", s.handleAckDoc)
+	mux.HandleFunc("POST /api/v1/docs/{id}/resend", s.handleResend)
+	mux.HandleFunc("GET /api/v1/backup", s.serveBackup)
+	mux.HandleFunc("POST /api/v1/tenants/{tenant}/erase", s.handleErase)
+	mux.HandleFunc("POST /api/v1/store/compact", s.handleCompact)
 	mux.HandleFunc("POST /api/v1/tenants/{tenant}/recipients", func(w http.ResponseWriter, r *http.Request) {
 		rows, err := recipients.Parse(http.MaxBytesReader(w, r.Body, 256<<20), time.Now())
 		if err != nil {
@@ -212,7 +171,7 @@ func (d *Daemon) httpHandler() *routeMux {
 			return
 		}
 		source := "import " + r.URL.Query().Get("name")
-		added, revoked, err := d.registry.Import(r.PathValue("tenant"), source, rows)
+		added, revoked, err := s.Registry.Import(r.PathValue("tenant"), source, rows)
 		if err != nil {
 			writeError(w, fmt.Errorf("nothing applied: %w", err))
 			return
@@ -221,12 +180,12 @@ func (d *Daemon) httpHandler() *routeMux {
 	})
 	mux.HandleFunc("GET /api/v1/tenants/{tenant}/recipients", func(w http.ResponseWriter, r *http.Request) {
 		tenant := r.PathValue("tenant")
-		if d.tenant(tenant) == nil {
+		if _, ok := s.Tenant(tenant); !ok {
 			writeError(w, errkind.New(errkind.NotFound, "no tenant %s", tenant))
 			return
 		}
 		if key := r.URL.Query().Get("key"); key != "" {
-			norm, regs, err := d.registry.ByKey(tenant, key)
+			norm, regs, err := s.Registry.ByKey(tenant, key)
 			if err != nil {
 				writeError(w, err)
 				return
@@ -240,7 +199,7 @@ func (d *Daemon) httpHandler() *routeMux {
 			writeError(w, err)
 			return
 		}
-		list, err := d.registry.List(tenant, r.URL.Query().Get("all") == "")
+		list, err := s.Registry.List(tenant, r.URL.Query().Get("all") == "")
 		if err != nil {
 			writeError(w, err)
 			return
@@ -258,7 +217,7 @@ func (d *Daemon) httpHandler() *routeMux {
 			writeError(w, errkind.New(errkind.Invalid, "the body must be {\"orders\": [...]}: %w", err))
 			return
 		}
-		orders, err := d.collection.QueueOrders(r.PathValue("tenant"), "api", req.Orders)
+		orders, err := s.Collection.QueueOrders(r.PathValue("tenant"), "api", req.Orders)
 		if err != nil {
 			writeError(w, fmt.Errorf("nothing queued: %w", err))
 			return
@@ -271,7 +230,7 @@ func (d *Daemon) httpHandler() *routeMux {
 			writeError(w, err)
 			return
 		}
-		list, err := d.collection.ListOrders(r.PathValue("tenant"))
+		list, err := s.Collection.ListOrders(r.PathValue("tenant"))
 		if err != nil {
 			writeError(w, err)
 			return
@@ -334,17 +293,17 @@ func pageOf[T any](w http.ResponseWriter, r *http.Request, list []T, id func(T) 
 // since bbolt cannot grow its map, so no commit that needs room can
 // finish, while one is. The client writes the file: under systemd the
 // daemon may write only its own state directory.
-func (d *Daemon) serveBackup(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveBackup(w http.ResponseWriter, r *http.Request) {
 	// Each backup is a whole copy of the store on disk: one at a time.
-	if !d.backupMu.TryLock() {
+	if !s.backupMu.TryLock() {
 		w.Header().Set("Retry-After", "30")
 		writeError(w, errkind.New(errkind.Unavailable, "a backup is being made; try again when it is done"))
 		return
 	}
-	defer d.backupMu.Unlock()
-	f, size, err := d.backupCopy()
+	defer s.backupMu.Unlock()
+	f, size, err := s.backupCopy()
 	if err != nil {
-		d.log.Error("making a backup failed", "err", err)
+		s.Log.Error("making a backup failed", "err", err)
 		writeError(w, fmt.Errorf("making the backup: %w", err))
 		return
 	}
@@ -355,7 +314,7 @@ func (d *Daemon) serveBackup(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Length", strconv.FormatInt(size, 10))
 	streamDeadline(w, size)
 	if _, err := io.Copy(w, f); err != nil {
-		d.log.Warn("a backup download ended early", "remote", r.RemoteAddr, "err", err)
+		s.Log.Warn("a backup download ended early", "remote", r.RemoteAddr, "err", err)
 	}
 }
 
@@ -363,9 +322,9 @@ func (d *Daemon) serveBackup(w http.ResponseWriter, r *http.Request) {
 // directory and opens it. Its name is removed before the copy is read, so
 // nothing is left behind however the download ends; a crash in between
 // leaves a hidden .tmp file, which the next start sweeps.
-func (d *Daemon) backupCopy() (*os.File, int64, error) {
-	path := filepath.Join(d.dataDir, ".backup-"+randomToken()[:16]+".tmp")
-	if err := d.store.Backup(path); err != nil {
+func (s *Server) backupCopy() (*os.File, int64, error) {
+	path := filepath.Join(s.DataDir, ".backup-"+randomToken()[:16]+".tmp")
+	if err := s.Store.Backup(path); err != nil {
 		return nil, 0, err
 	}
 	f, err := os.Open(path)
@@ -444,8 +403,8 @@ func ordersOf(orders []*store.MandateOrder) []*api.MandateOrder {
 }
 
 // handleCompact serves POST /api/v1/store/compact.
-func (d *Daemon) handleCompact(w http.ResponseWriter, r *http.Request) {
-	rep, err := d.upkeep.Compact("api")
+func (s *Server) handleCompact(w http.ResponseWriter, r *http.Request) {
+	rep, err := s.Upkeep.Compact("api")
 	if err != nil {
 		writeJSON(w, statusOf(err), map[string]any{"error": err.Error(), "compaction": rep})
 		return
@@ -454,7 +413,7 @@ func (d *Daemon) handleCompact(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleErase serves POST /api/v1/tenants/{tenant}/erase.
-func (d *Daemon) handleErase(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleErase(w http.ResponseWriter, r *http.Request) {
 	var req api.EraseRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
@@ -467,7 +426,7 @@ func (d *Daemon) handleErase(w http.ResponseWriter, r *http.Request) {
 	}
 	req.By += " from " + r.RemoteAddr
 	// A client that hangs up does not stop an erasure part way.
-	rep, err := d.upkeep.Erase(context.WithoutCancel(r.Context()), r.PathValue("tenant"), req)
+	rep, err := s.Upkeep.Erase(context.WithoutCancel(r.Context()), r.PathValue("tenant"), req)
 	switch {
 	case err != nil && rep != nil:
 		// Stopped part way: what was done is in the report.

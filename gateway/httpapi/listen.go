@@ -1,4 +1,4 @@
-package gateway
+package httpapi
 
 import (
 	"context"
@@ -72,28 +72,28 @@ func (ls *listeners) close() {
 // use fails the start at once: the operators' TCP listener (HTTPS when
 // http.tls_cert_file is set), their socket in the data directory, and the
 // public listener.
-func (d *Daemon) listen() (_ *listeners, err error) {
+func (s *Server) listen() (_ *listeners, err error) {
 	ls := &listeners{}
 	defer func() {
 		if err != nil {
 			ls.close()
 		}
 	}()
-	if ls.op, err = listenTCP("http", d.cfg.HTTP.Listen, d.cfg.HTTP.TLSCertFile, d.cfg.HTTP.TLSKeyFile); err != nil {
+	if ls.op, err = listenTCP("http", s.Config.HTTP.Listen, s.Config.HTTP.TLSCertFile, s.Config.HTTP.TLSKeyFile); err != nil {
 		return nil, err
 	}
-	if ls.pub, err = listenTCP("public", d.cfg.Public.Listen, d.cfg.Public.TLSCertFile, d.cfg.Public.TLSKeyFile); err != nil {
+	if ls.pub, err = listenTCP("public", s.Config.Public.Listen, s.Config.Public.TLSCertFile, s.Config.Public.TLSKeyFile); err != nil {
 		return nil, err
 	}
-	ls.sock = d.listenSocket()
-	d.pageBase = pageBase(d.cfg, ls.op)
-	d.publicBase = d.cfg.Public.BaseURL
-	if d.publicBase == "" && ls.pub != nil {
+	ls.sock = s.listenSocket()
+	s.pageBase = pageBase(s.Config, ls.op)
+	s.publicBase = s.Config.Public.BaseURL
+	if s.publicBase == "" && ls.pub != nil {
 		scheme := "http"
-		if d.cfg.Public.TLSCertFile != "" {
+		if s.Config.Public.TLSCertFile != "" {
 			scheme = "https"
 		}
-		d.publicBase = scheme + "://" + ls.pub.Addr().String()
+		s.publicBase = scheme + "://" + ls.pub.Addr().String()
 	}
 	return ls, nil
 }
@@ -131,17 +131,17 @@ const maxSocketPath = 107
 // directory may use it. The CLI finds it through daemon.json. Without it
 // (a path too long for a socket address, say) local clients use TCP and
 // the token.
-func (d *Daemon) listenSocket() net.Listener {
-	path := filepath.Join(d.dataDir, config.SocketName)
+func (s *Server) listenSocket() net.Listener {
+	path := filepath.Join(s.DataDir, config.SocketName)
 	if len(path) > maxSocketPath {
-		d.log.Warn("no operators' socket: its path is too long for a socket address; the CLI uses TCP and the token", "path", path)
+		s.Log.Warn("no operators' socket: its path is too long for a socket address; the CLI uses TCP and the token", "path", path)
 		return nil
 	}
 	// Only one daemon holds the store of a data directory, so a socket
 	// left here is a crashed daemon's.
 	if fi, err := os.Lstat(path); err == nil {
 		if fi.Mode()&os.ModeSocket == 0 {
-			d.log.Warn("no operators' socket: a file that is not a socket has its name", "path", path)
+			s.Log.Warn("no operators' socket: a file that is not a socket has its name", "path", path)
 			return nil
 		}
 		os.Remove(path)
@@ -154,7 +154,7 @@ func (d *Daemon) listenSocket() net.Listener {
 		if ln != nil {
 			ln.Close()
 		}
-		d.log.Warn("no operators' socket; the CLI uses TCP and the token", "path", path, "err", err)
+		s.Log.Warn("no operators' socket; the CLI uses TCP and the token", "path", path, "err", err)
 		return nil
 	}
 	chownToDirGroup(path)
@@ -180,30 +180,30 @@ type httpServers struct {
 
 // serveHTTP serves the listeners until shutdown; done is called as each
 // server ends.
-func (d *Daemon) serveHTTP(ls *listeners, wg *sync.WaitGroup) *httpServers {
-	s := &httpServers{}
+func (s *Server) serveHTTP(ls *listeners, wg *sync.WaitGroup) *httpServers {
+	hs := &httpServers{}
 	serve := func(srv *http.Server, ln net.Listener) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				d.log.Error("http server", "addr", ln.Addr().String(), "err", err)
+				s.Log.Error("http server", "addr", ln.Addr().String(), "err", err)
 			}
 		}()
 	}
 	if ls.op != nil || ls.sock != nil {
-		s.op = newServer(d.operatorHandler(), operatorLimits, d.log)
+		hs.op = newServer(s.operatorHandler(), operatorLimits, s.Log)
 		for _, ln := range []net.Listener{ls.op, ls.sock} {
 			if ln != nil {
-				serve(s.op, ln)
+				serve(hs.op, ln)
 			}
 		}
 	}
 	if ls.pub != nil {
-		s.pub = newServer(d.publicHandler(), publicLimits, d.log)
-		serve(s.pub, ls.pub)
+		hs.pub = newServer(s.publicHandler(), publicLimits, s.Log)
+		serve(hs.pub, ls.pub)
 	}
-	return s
+	return hs
 }
 
 // shutdown lets requests in flight finish for a moment, then closes.

@@ -1,8 +1,9 @@
-package gateway
+package httpapi
 
 import (
 	"sort"
 
+	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/store"
 )
 
@@ -13,15 +14,16 @@ import (
 // document ends its file, so it would vanish from a list made of open
 // files alone while the "Dead" count still showed it; it stays until it is
 // retried or acknowledged (AckDoc).
-func (d *Daemon) needsAttention(open []string) (_ []Failure, total, dead int, err error) {
-	out := []Failure{}
-	failure := func(doc *store.Doc) Failure {
-		return Failure{doc.ID, doc.Tenant, doc.Number, doc.State, doc.Channel, doc.Reason, doc.Updated}
+func (s *Server) needsAttention(open []string) (_ []api.Failure, total, dead int, err error) {
+	out := []api.Failure{}
+	failure := func(doc *store.Doc) api.Failure {
+		return api.Failure{Doc: doc.ID, Tenant: doc.Tenant, Number: doc.Number, State: api.DocState(doc.State), Channel: doc.Channel,
+			Reason: doc.Reason, Updated: doc.Updated}
 	}
 	// The open files' documents are read in short transactions: a file of
 	// a million invoices must not hold every commit up.
 	for _, id := range open {
-		err := d.store.ScanFileDocs(id, func(doc *store.Doc) error {
+		err := s.Store.ScanFileDocs(id, func(doc *store.Doc) error {
 			if doc.State == store.DocRetrying || doc.State == store.DocFailed {
 				out = append(out, failure(doc))
 			}
@@ -32,7 +34,7 @@ func (d *Daemon) needsAttention(open []string) (_ []Failure, total, dead int, er
 		}
 	}
 	stuck := len(out)
-	err = d.store.View(func(tx store.Tx) error {
+	err = s.Store.View(func(tx store.Tx) error {
 		docs, n, err := tx.NeedsAttention(maxFailures)
 		for _, doc := range docs {
 			out = append(out, failure(doc))

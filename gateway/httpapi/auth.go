@@ -1,4 +1,4 @@
-package gateway
+package httpapi
 
 import (
 	"context"
@@ -518,20 +518,20 @@ func pageBase(cfg *config.Config, ln net.Listener) string {
 }
 
 // loginURL is where a login code is exchanged.
-func (d *Daemon) loginURL(code string) (string, error) {
-	if d.pageBase == "" {
+func (s *Server) loginURL(code string) (string, error) {
+	if s.pageBase == "" {
 		return "", errkind.New(errkind.Conflict, "the status page needs a TCP listener: set http.listen")
 	}
-	return d.pageBase + "/login?code=" + url.QueryEscape(code), nil
+	return s.pageBase + "/login?code=" + url.QueryEscape(code), nil
 }
 
 // serveLoginLink is POST /api/v1/login: a one-time link that opens a
 // status page session, for `multikanal login`.
-func (d *Daemon) serveLoginLink(w http.ResponseWriter, r *http.Request) {
-	code, exp, err := d.auth.newLogin()
+func (s *Server) serveLoginLink(w http.ResponseWriter, r *http.Request) {
+	code, exp, err := s.auth.newLogin()
 	if err == nil {
 		var link string
-		if link, err = d.loginURL(code); err == nil {
+		if link, err = s.loginURL(code); err == nil {
 			writeJSON(w, http.StatusOK, map[string]any{"url": link, "expires": exp.UTC()})
 			return
 		}
@@ -541,26 +541,26 @@ func (d *Daemon) serveLoginLink(w http.ResponseWriter, r *http.Request) {
 
 // serveLogin is GET /login?code=: it exchanges the code for a session
 // cookie and sends the browser on to the status page.
-func (d *Daemon) serveLogin(w http.ResponseWriter, r *http.Request) {
-	id, s, ok := d.auth.redeem(r.URL.Query().Get("code"))
+func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
+	id, sess, ok := s.auth.redeem(r.URL.Query().Get("code"))
 	if !ok {
-		d.log.Warn("status page login refused: the link is unknown, used or expired", "remote", r.RemoteAddr)
+		s.Log.Warn("status page login refused: the link is unknown, used or expired", "remote", r.RemoteAddr)
 		refusalPage(w, http.StatusForbidden, "This login link is unknown, used or expired: a link works once, within 2 minutes. Run `multikanal login` for a new one.")
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", Expires: s.expires, MaxAge: int(sessionTTL / time.Second),
-		HttpOnly: true, Secure: d.auth.secure || r.TLS != nil, SameSite: http.SameSiteStrictMode})
-	d.log.Info("status page login", "remote", r.RemoteAddr)
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", Expires: sess.expires, MaxAge: int(sessionTTL / time.Second),
+		HttpOnly: true, Secure: s.auth.secure || r.TLS != nil, SameSite: http.SameSiteStrictMode})
+	s.Log.Info("status page login", "remote", r.RemoteAddr)
 	http.Redirect(w, r, "./", http.StatusSeeOther)
 }
 
 // serveLogout is POST /logout, a form on the status page.
-func (d *Daemon) serveLogout(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveLogout(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
-		d.auth.logout(c.Value)
+		s.auth.logout(c.Value)
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
-		Secure: d.auth.secure || r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		Secure: s.auth.secure || r.TLS != nil, SameSite: http.SameSiteStrictMode})
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	fmt.Fprintln(w, "<!doctype html><title>Multikanal</title><p>Logged out. Run <code>multikanal login</code> to come back.</p>")
 }

@@ -1,4 +1,4 @@
-package gateway
+package httpapi
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/gateway/upkeep"
 )
@@ -133,17 +134,17 @@ func (f recentFile) DocStates() []stateCount {
 // follows the last day's volume, not the store's size. Documents are placed
 // by their last change, which for a delivered or dead one is when it got
 // there.
-func (d *Daemon) hourly(since time.Time) (hourlySeries, error) {
+func (s *Server) hourly(since time.Time) (hourlySeries, error) {
 	start := since.Truncate(time.Hour)
 	hours := int(time.Since(start)/time.Hour) + 1
-	s := hourlySeries{Start: start, Hours: hours, Files: make([]int, hours),
+	hs := hourlySeries{Start: start, Hours: hours, Files: make([]int, hours),
 		Delivered: map[string][]int{}, Rejected: make([]int, hours), Failing: make([]int, hours)}
 	slot := func(t time.Time) int {
 		i := int(t.Sub(start) / time.Hour)
 		return max(0, min(i, hours-1))
 	}
 	var recent, window []recentFile
-	err := d.store.View(func(tx store.Tx) error {
+	err := s.Store.View(func(tx store.Tx) error {
 		// File ids grow with arrival: the scan goes back from the newest
 		// and stops when the table is full and the window is behind it.
 		return tx.ForEachFileNewestFirst(func(f *store.File) error {
@@ -153,9 +154,9 @@ func (d *Daemon) hourly(since time.Time) (hourlySeries, error) {
 			}
 			rf := recentFile{File: f}
 			if inWindow {
-				s.Files[slot(f.ReceivedAt)]++
+				hs.Files[slot(f.ReceivedAt)]++
 				if f.State == store.FileRejected {
-					s.Rejected[slot(f.ReceivedAt)]++
+					hs.Rejected[slot(f.ReceivedAt)]++
 				}
 				rf.Docs = map[store.DocState]int{}
 				window = append(window, rf)
@@ -175,7 +176,7 @@ func (d *Daemon) hourly(since time.Time) (hourlySeries, error) {
 		if rf.Docs == nil && rf.State == store.FileParsed && rf.File.Docs <= maxOlderFileDocs {
 			recent[i].Docs = map[store.DocState]int{}
 			if err == nil {
-				err = d.store.ScanFileDocs(rf.ID, func(doc *store.Doc) error { recent[i].Docs[doc.State]++; return nil })
+				err = s.Store.ScanFileDocs(rf.ID, func(doc *store.Doc) error { recent[i].Docs[doc.State]++; return nil })
 			}
 		}
 	}
@@ -185,44 +186,44 @@ func (d *Daemon) hourly(since time.Time) (hourlySeries, error) {
 		if err != nil {
 			break
 		}
-		err = d.store.ScanFileDocs(rf.ID, func(doc *store.Doc) error {
+		err = s.Store.ScanFileDocs(rf.ID, func(doc *store.Doc) error {
 			rf.Docs[doc.State]++
 			switch doc.State {
 			case store.DocDelivered:
-				if s.Delivered[doc.Channel] == nil {
-					s.Delivered[doc.Channel] = make([]int, hours)
+				if hs.Delivered[doc.Channel] == nil {
+					hs.Delivered[doc.Channel] = make([]int, hours)
 				}
-				s.Delivered[doc.Channel][slot(doc.Updated)]++
+				hs.Delivered[doc.Channel][slot(doc.Updated)]++
 			case store.DocRejected:
-				s.Rejected[slot(doc.Updated)]++
+				hs.Rejected[slot(doc.Updated)]++
 			case store.DocRetrying, store.DocFailed, store.DocDead:
-				s.Failing[slot(doc.Updated)]++
+				hs.Failing[slot(doc.Updated)]++
 			}
 			return nil
 		})
 	}
-	s.Recent = recent
-	return s, err
+	hs.Recent = recent
+	return hs, err
 }
 
 // statusPage serves the operator's page at /.
-func (d *Daemon) statusPage(w http.ResponseWriter, r *http.Request) {
+func (s *Server) statusPage(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
-	st, err := d.Status()
+	st, err := s.Status()
 	if err != nil {
 		http.Error(w, "reading the store: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	hs, err := d.hourly(now.Add(-(chartHours - 1) * time.Hour))
+	hs, err := s.hourly(now.Add(-(chartHours - 1) * time.Hour))
 	if err != nil {
 		http.Error(w, "reading the store: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
 	v := newStatusView(st, hs, now)
-	if s := sessionOf(r); s != nil {
-		v.CSRF = s.csrf
+	if sess := sessionOf(r); sess != nil {
+		v.CSRF = sess.csrf
 	}
-	if v.Payments, err = d.paymentRows(); err != nil {
+	if v.Payments, err = s.paymentRows(); err != nil {
 		http.Error(w, "reading the store: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
@@ -241,7 +242,7 @@ func (d *Daemon) statusPage(w http.ResponseWriter, r *http.Request) {
 
 // statusView is what the template shows.
 type statusView struct {
-	St       *Status
+	St       *api.Status
 	Now      time.Time
 	CSS      template.CSS
 	Tiles    []tile
@@ -277,9 +278,9 @@ var paymentStates = []paymentRow{
 }
 
 // paymentRows counts the invoices in each payment state.
-func (d *Daemon) paymentRows() ([]paymentRow, error) {
+func (s *Server) paymentRows() ([]paymentRow, error) {
 	var counts map[store.PaymentState]int64
-	err := d.store.View(func(tx store.Tx) (err error) { counts, err = tx.PaymentCounts(); return err })
+	err := s.Store.View(func(tx store.Tx) (err error) { counts, err = tx.PaymentCounts(); return err })
 	rows := make([]paymentRow, len(paymentStates))
 	for i, r := range paymentStates {
 		r.Count = counts[r.State]
@@ -315,7 +316,7 @@ type channelRow struct {
 // inProgress are the document states on the way to delivery.
 var inProgress = []store.DocState{store.DocReceived, store.DocParsed, store.DocRouted, store.DocQueued}
 
-func newStatusView(st *Status, hs hourlySeries, now time.Time) statusView {
+func newStatusView(st *api.Status, hs hourlySeries, now time.Time) statusView {
 	v := statusView{St: st, Now: now, CSS: statusCSS, Recent: hs.Recent}
 	sum := func(m map[store.DocState]int64, states ...store.DocState) (n int64) {
 		for _, s := range states {
@@ -323,7 +324,11 @@ func newStatusView(st *Status, hs hourlySeries, now time.Time) statusView {
 		}
 		return n
 	}
-	docs := st.Documents
+	// The status speaks the API's words; the page counts in the store's.
+	docs := map[store.DocState]int64{}
+	for state, n := range st.Documents {
+		docs[store.DocState(state)] = n
+	}
 	class := func(n int64, bad string) string {
 		if n > 0 {
 			return bad
@@ -392,7 +397,7 @@ func channelColor(ch string) string {
 }
 
 // orderChannels lists every channel the status or the series knows.
-func orderChannels(st *Status, hs hourlySeries) []string {
+func orderChannels(st *api.Status, hs hourlySeries) []string {
 	seen := map[string]bool{}
 	for ch := range st.Queue {
 		if !strings.HasPrefix(ch, "(") { // "(retries)" is the shared scheduler, not a channel

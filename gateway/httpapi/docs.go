@@ -1,4 +1,4 @@
-package gateway
+package httpapi
 
 import (
 	"encoding/json"
@@ -6,33 +6,28 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/errkind"
 	"github.com/multikanal/multikanal/gateway/receipts"
 )
 
-// AckRequest is the body of POST /api/v1/docs/{id}/ack.
-type AckRequest struct {
-	By  string `json:"by"`
-	Why string `json:"why"`
-}
-
 // handleAckDoc serves POST /api/v1/docs/{id}/ack. It takes JSON only: a
 // form or text/plain post, which any web page can send across origins,
 // is refused.
-func (d *Daemon) handleAckDoc(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleAckDoc(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
 		writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{"error": `the body must be JSON: {"by": "...", "why": "..."}`})
 		return
 	}
-	var req AckRequest
+	var req api.AckRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
 		writeError(w, errkind.New(errkind.Invalid, `the body must be {"by": "...", "why": "..."}: %w`, err))
 		return
 	}
-	doc, err := d.engine.Ack(id, req.By, req.Why)
+	doc, err := s.Delivery.Ack(id, req.By, req.Why)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -40,21 +35,15 @@ func (d *Daemon) handleAckDoc(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, receipts.DocOf(doc))
 }
 
-// ResendRequest is the body of POST /api/v1/docs/{id}/resend.
-type ResendRequest struct {
-	Reason string `json:"reason"`
-	By     string `json:"by,omitempty"` // who asks; "api" when not given
-}
-
 // handleResend serves POST /api/v1/docs/{id}/resend. Like the other
 // state-changing endpoints it takes JSON only, which a web page cannot post
 // across origins.
-func (d *Daemon) handleResend(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleResend(w http.ResponseWriter, r *http.Request) {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
 		writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{"error": `the body must be JSON: {"reason": "...", "by": "..."}`})
 		return
 	}
-	var req ResendRequest
+	var req api.ResendRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
@@ -64,7 +53,7 @@ func (d *Daemon) handleResend(w http.ResponseWriter, r *http.Request) {
 	if strings.TrimSpace(req.By) == "" {
 		req.By = "api"
 	}
-	doc, err := d.engine.Resend(r.PathValue("id"), req.By, req.Reason)
+	doc, err := s.Delivery.Resend(r.PathValue("id"), req.By, req.Reason)
 	if err != nil {
 		writeError(w, err)
 		return

@@ -1,4 +1,4 @@
-package gateway
+package httpapi
 
 import (
 	"crypto/hmac"
@@ -85,22 +85,24 @@ func (c *callbackKeys) valid(kind, id, sig string) bool {
 	return c != nil && id != "" && hmac.Equal([]byte(c.sign(kind, id)), []byte(sig))
 }
 
-// callbackURL is the daemon's CallbackURL: the public listener's base URL,
-// the receiver's path, and the delivery with its key.
-func (d *Daemon) callbackURL(kind, id string) string {
-	if d.publicBase == "" || d.callbacks == nil {
+// CallbackURL is the URL a receiver posts its callback of kind about the
+// delivery id to (deliver.CallbackURL): the public listener's base URL,
+// the receiver's path, and the delivery with its key; "" until the
+// listeners are open, and when the public listener is off.
+func (s *Server) CallbackURL(kind, id string) string {
+	if s.publicBase == "" || s.callbacks == nil {
 		return ""
 	}
-	return d.publicBase + "/hooks/" + kind + "?" + url.Values{"key": {id}, "sig": {d.callbacks.sign(kind, id)}}.Encode()
+	return s.publicBase + "/hooks/" + kind + "?" + url.Values{"key": {id}, "sig": {s.callbacks.sign(kind, id)}}.Encode()
 }
 
 // signed lets a callback through only with a valid key for the delivery it
 // names; anything else is 403 and changes nothing.
-func (d *Daemon) signed(kind string, next http.Handler) http.Handler {
+func (s *Server) signed(kind string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		if !d.callbacks.valid(kind, q.Get("key"), q.Get("sig")) {
-			d.log.Warn("callback refused: its key was not given out for the delivery it names",
+		if !s.callbacks.valid(kind, q.Get("key"), q.Get("sig")) {
+			s.Log.Warn("callback refused: its key was not given out for the delivery it names",
 				"kind", kind, "delivery", q.Get("key"), "remote", r.RemoteAddr)
 			http.Error(w, "this callback URL was not given out by the gateway", http.StatusForbidden)
 			return
@@ -111,9 +113,9 @@ func (d *Daemon) signed(kind string, next http.Handler) http.Handler {
 
 // publicHandler serves the public listener: the callbacks, each behind its
 // signed key, with small bodies; every other path is 404.
-func (d *Daemon) publicHandler() http.Handler {
+func (s *Server) publicHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST /hooks/"+outbound.SMS, d.signed(outbound.SMS, sms.ReportHandler(d.collection.ApplySMSReport)))
+	mux.Handle("POST /hooks/"+outbound.SMS, s.signed(outbound.SMS, sms.ReportHandler(s.Collection.ApplySMSReport)))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Cache-Control", "no-store")
