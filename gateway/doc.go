@@ -1,8 +1,19 @@
-// Package gateway is the daemon: it watches the tenants' inboxes, claims
-// every file into the spool, parses and validates what is in it, routes each
-// document to a channel in the tenant's priority order, delivers it through
-// the channel's transport with retries and fallback, and keeps a receipt per
-// input file up to date. Every step is recorded in the store.
+// Package gateway is the daemon: it wires the parts that do the work, starts
+// them, stops them, and reloads the configuration they read. Every part is
+// a package of its own, given what it needs here (wire) and nothing else:
 //
-// It imports formats, outbound and config; nothing imports gateway but cmd.
+//	intake      the inboxes, the SFTP hand-off, the claim, the readers of claimed files
+//	route       validation, duplicates, the payment decision, the channel and the fall-back (pure)
+//	registry    who wants which channel: Kivra's usermatch, registration files, the API
+//	deliver     the lanes, queues, scheduler, cut-offs, sends and their record
+//	collection  AutoGiro mandates, Bankgirot's files, payments, receivers' reports
+//	receipts    the receipt writer and the tenant's view
+//	upkeep      retention, erasure, the quota, compaction
+//	httpapi     the operators' API and status page, the public callbacks
+//	metrics     /metrics
+//	store       the records and the aggregates' interfaces; store/bolt implements them
+//	api         the JSON the gateway says to the outside
+//	errkind     what went wrong, as the parts and the API's status codes say it
+//
+// docs/architecture.md draws the picture. Nothing imports gateway but cmd.
 package gateway

@@ -298,3 +298,6 @@ func TestGroupedSendsFlushOnceAndRetryAFailedFlush(t *testing.T) {
 	}
 	t.Logf("%d sends, %d flushes, %d retried after the failed flush", fc.unflushed, fc.flushes, retried)
 }
+
+// spoolPath is where a claimed file is kept.
+func (d *Daemon) spoolPath(fileID string) string { return filepath.Join(d.dataDir, "spool", fileID) }

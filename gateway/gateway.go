@@ -143,7 +143,7 @@ func (d *Daemon) wire(st *bolt.Bolt) error {
 		Settle: time.Duration(cfg.Inbox.SettleTime), Scan: time.Duration(cfg.Inbox.ScanInterval), Tenant: d.tenant,
 		// Files that are not invoices, each told by its first bytes, in
 		// this order, before the invoice formats.
-		Readers: Readers, Appliers: []intake.Applier{d.registry, d.collection.BankFiles(), d.collection.EfakturaReports()},
+		Readers: intake.Readers, Appliers: []intake.Applier{d.registry, d.collection.BankFiles(), d.collection.EfakturaReports()},
 		Channels: d.lanes, Prefetch: d.askKivra, OverQuota: d.upkeep.OverQuota, Delivery: d.engine, Receipts: d.receipts,
 		Metrics: d.metrics, Log: log})
 	var err error

@@ -23,6 +23,7 @@ import (
 	"github.com/multikanal/multikanal/formats"
 	ag "github.com/multikanal/multikanal/formats/autogiro"
 	"github.com/multikanal/multikanal/gateway/api"
+	"github.com/multikanal/multikanal/gateway/convert"
 	"github.com/multikanal/multikanal/gateway/receipts"
 	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/gateway/store"
@@ -519,7 +520,7 @@ func TestConvertRendersThePaymentDecision(t *testing.T) {
 	if err := os.WriteFile(in, body, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c, err := Convert(cfg, "demo", in, nil)
+	c, err := convert.Convert(cfg, "demo", in, nil)
 	if err != nil || len(c.Documents) != 1 || !c.Documents[0].Valid {
 		t.Fatalf("convert: %v %+v", err, c)
 	}
@@ -528,7 +529,7 @@ func TestConvertRendersThePaymentDecision(t *testing.T) {
 	if pay == nil || pay.Method != formats.PayTransfer || pay.Bankgiro != "9912346" || !strings.Contains(pay.Reason, "convert has no registry") {
 		t.Errorf("payment %+v, want a transfer saying convert has no registry", pay)
 	}
-	r, err := NewRenderer(cfg, "demo", filepath.Join(dir, "out"))
+	r, err := convert.NewRenderer(cfg, "demo", filepath.Join(dir, "out"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -556,7 +557,7 @@ func TestConvertRendersThePaymentDecision(t *testing.T) {
 	noWay := setColumn(t, setColumn(t, body, "seller_bankgiro", ""), "ocr", "")
 	os.WriteFile(in, noWay, 0o644)
 	cfg.Tenants[0].Bankgiro = ""
-	if c, err = Convert(cfg, "demo", in, nil); err != nil || c.Rejected != 1 || !strings.Contains(c.Documents[0].Error, route.RulePayment) {
+	if c, err = convert.Convert(cfg, "demo", in, nil); err != nil || c.Rejected != 1 || !strings.Contains(c.Documents[0].Error, route.RulePayment) {
 		t.Errorf("no way to pay: %v %+v", err, c.Documents)
 	}
 }

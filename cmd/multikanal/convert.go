@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/formats"
-	"github.com/multikanal/multikanal/gateway"
+	"github.com/multikanal/multikanal/gateway/convert"
 )
 
 func runConvert(args []string, stdout, stderr io.Writer) int {
@@ -45,9 +45,9 @@ func runConvert(args []string, stdout, stderr io.Writer) int {
 		*tenantID = cfg.Tenants[0].ID
 	}
 	code := exitOK
-	var renderer *gateway.Renderer
+	var renderer *convert.Renderer
 	if *outDir != "" {
-		if renderer, err = gateway.NewRenderer(cfg, *tenantID, *outDir); err != nil {
+		if renderer, err = convert.NewRenderer(cfg, *tenantID, *outDir); err != nil {
 			fmt.Fprintln(stderr, "multikanal convert:", err)
 			return exitUsage
 		}
@@ -69,7 +69,7 @@ func runConvert(args []string, stdout, stderr io.Writer) int {
 			view = newTableView(stdout, path)
 		}
 		written := 0
-		c, err := gateway.Convert(cfg, *tenantID, path, func(d gateway.ConvertedDoc) error {
+		c, err := convert.Convert(cfg, *tenantID, path, func(d convert.ConvertedDoc) error {
 			progress.count(d)
 			if renderer != nil {
 				w, skipped, err := renderer.Render(path, d)
@@ -84,7 +84,7 @@ func runConvert(args []string, stdout, stderr io.Writer) int {
 			return view.doc(d)
 		})
 		progress.done()
-		if err != nil && !errors.Is(err, gateway.ErrUnreadable) {
+		if err != nil && !errors.Is(err, convert.ErrUnreadable) {
 			fmt.Fprintln(stderr, "multikanal convert:", err)
 			return exitUsage
 		}
@@ -111,8 +111,8 @@ func runConvert(args []string, stdout, stderr io.Writer) int {
 
 // converted shows a file's documents as they are read.
 type converted interface {
-	doc(gateway.ConvertedDoc) error
-	end(*gateway.Converted)
+	doc(convert.ConvertedDoc) error
+	end(*convert.Converted)
 }
 
 // jsonView writes {"documents":[...], "file":..., ...}: the documents
@@ -127,7 +127,7 @@ func newJSONView(w io.Writer) *jsonView {
 	return &jsonView{w: w, first: true}
 }
 
-func (v *jsonView) doc(d gateway.ConvertedDoc) error {
+func (v *jsonView) doc(d convert.ConvertedDoc) error {
 	b, err := json.MarshalIndent(d, "  ", "  ")
 	if err != nil {
 		return err
@@ -141,9 +141,9 @@ func (v *jsonView) doc(d gateway.ConvertedDoc) error {
 	return err
 }
 
-func (v *jsonView) end(c *gateway.Converted) {
+func (v *jsonView) end(c *convert.Converted) {
 	if c == nil {
-		c = &gateway.Converted{}
+		c = &convert.Converted{}
 	}
 	b, _ := json.Marshal(c)
 	io.WriteString(v.w, "],")
@@ -163,7 +163,7 @@ func newTableView(w io.Writer, path string) *tableView {
 	return &tableView{w: w, path: path}
 }
 
-func (v *tableView) doc(d gateway.ConvertedDoc) error {
+func (v *tableView) doc(d convert.ConvertedDoc) error {
 	if v.tw == nil {
 		v.tw = tabwriter.NewWriter(v.w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(v.tw, "  #\tNUMBER\tBUYER\tAMOUNT\tDUE\tPAY REF\tPAYMENT\tROUTE\tPROBLEMS")
@@ -197,7 +197,7 @@ func (v *tableView) doc(d gateway.ConvertedDoc) error {
 	return nil
 }
 
-func (v *tableView) end(c *gateway.Converted) {
+func (v *tableView) end(c *convert.Converted) {
 	if v.tw != nil {
 		v.tw.Flush()
 	}
@@ -267,7 +267,7 @@ func newProgress(w io.Writer, path string) *progress {
 	return p
 }
 
-func (p *progress) count(gateway.ConvertedDoc) { p.n.Add(1) }
+func (p *progress) count(convert.ConvertedDoc) { p.n.Add(1) }
 
 func (p *progress) done() {
 	close(p.stop)

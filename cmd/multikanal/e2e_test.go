@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/multikanal/multikanal/gateway"
 	"github.com/multikanal/multikanal/gateway/api"
+	"github.com/multikanal/multikanal/gateway/convert"
 )
 
 // These tests run the real binary, as a user would, on a temporary data dir.
@@ -382,7 +382,7 @@ func TestConvertCommand(t *testing.T) {
 	if err != nil {
 		t.Fatalf("convert --json base-example.xml: %v", err)
 	}
-	var c gateway.Converted
+	var c convert.Converted
 	if err := json.Unmarshal(out, &c); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, out)
 	}

@@ -1,4 +1,10 @@
-package gateway
+// Package convert is `multikanal convert`: a file read, validated and
+// routed the way the daemon would, offline, without a store or a daemon,
+// and every channel's rendering of its documents written to a folder.
+// It uses the daemon's own parts (the readers, routing, the channels), so
+// what it says is what the daemon would do, but for what only the daemon
+// knows (the registry: no AutoGiro mandate is known offline).
+package convert
 
 import (
 	"errors"
@@ -11,9 +17,10 @@ import (
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/formats/validate"
+	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/deliver"
+	"github.com/multikanal/multikanal/gateway/intake"
 	"github.com/multikanal/multikanal/gateway/route"
-	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound"
 )
 
@@ -36,7 +43,7 @@ type ConvertedDoc struct {
 	Error    string            `json:"error,omitempty"`
 	Problems []formats.Problem `json:"problems,omitempty"`
 	Channel  string            `json:"channel,omitempty"` // where it would go
-	Route    []store.RouteStep `json:"route,omitempty"`
+	Route    []api.RouteStep   `json:"route,omitempty"`
 	Invoice  *formats.Document `json:"invoice,omitempty"`
 }
 
@@ -74,7 +81,7 @@ func Convert(cfg *config.Config, tenantID, path string, each func(ConvertedDoc) 
 		out.Error = err.Error()
 		return out, fmt.Errorf("%w: %v", ErrUnreadable, err)
 	}
-	reader, err := formats.Detect(head[:n], Readers)
+	reader, err := formats.Detect(head[:n], intake.Readers)
 	if err != nil {
 		out.Error = err.Error()
 		return out, fmt.Errorf("%w: %v", ErrUnreadable, err)
@@ -104,11 +111,10 @@ func Convert(cfg *config.Config, tenantID, path string, each func(ConvertedDoc) 
 				// no mandate is known, so nothing is collected by AutoGiro.
 				it.Doc.Payment = &pay
 				cd.Valid = true
-				cd.Route = route.Decide(t.Priority, channels, outbound.NoRegistry{}, it.Doc)
-				for _, s := range cd.Route {
-					if s.Eligible {
+				for _, s := range route.Decide(t.Priority, channels, outbound.NoRegistry{}, it.Doc) {
+					cd.Route = append(cd.Route, api.RouteStep{Channel: s.Channel, Eligible: s.Eligible, Address: s.Address, Reason: s.Reason})
+					if s.Eligible && cd.Channel == "" {
 						cd.Channel = s.Channel
-						break
 					}
 				}
 			}

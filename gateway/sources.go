@@ -1,8 +1,11 @@
 package gateway
 
+// What the daemon hands its parts beyond their own: the sources of the
+// gauges /metrics reads at scrape time, and the question routing asks of
+// Kivra before a chunk of documents is routed.
+
 import (
 	"context"
-	"path/filepath"
 
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/gateway/metrics"
@@ -60,6 +63,3 @@ func (d *Daemon) askKivra(ctx context.Context, tenant string, items []formats.It
 		d.registry.AskKivra(ctx, m, tenant, items)
 	}
 }
-
-// spoolPath is where a claimed file is kept.
-func (d *Daemon) spoolPath(fileID string) string { return filepath.Join(d.dataDir, "spool", fileID) }
