@@ -314,7 +314,7 @@ func (ss *session) remove(p string) error {
 // tenant's own receipts folder goes (resolve and os.Root keep the name
 // inside it; a link or folder there does not exist for the client). A
 // receipt deleted before its file is final is written again, whole, at
-// the file's next change (see gateway/receipts.go).
+// the file's next change (see gateway/receipts).
 func (ss *session) removeReceipt(t target) error {
 	if _, err := regularFile(ss.receipts, t.name); err != nil {
 		return ss.refuse("remove", t.String(), ss.fsErr("remove", err))

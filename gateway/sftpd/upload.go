@@ -442,7 +442,7 @@ func (u *upload) Close() error {
 		err = cerr
 	}
 	// Reported just before the rename: the inbox watcher, woken by it,
-	// asks at once whether the file came in a burst (gateway's
+	// asks at once whether the file came in a burst (intake's
 	// uploadHashes.hold). Should the rename fail, the report names a file
 	// that never lands, which Uploaded allows for.
 	if err == nil && report != nil {

@@ -68,7 +68,7 @@ type File struct {
 	// same bytes sent again are taken.
 	Refused bool `json:"refused,omitempty"`
 
-	// Retention steps done (gateway/retention.go): the input file left
+	// Retention steps done (package upkeep): the input file left
 	// spool/, the documents were summarised, the receipt was removed, the
 	// archive period ended.
 	InputRemoved    time.Time `json:"input_removed,omitzero"`
