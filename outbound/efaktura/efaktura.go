@@ -39,9 +39,10 @@ func (*Channel) Eligible(doc *formats.Document, reg outbound.Registry) outbound.
 }
 
 // RenderBatch writes the batch as one file for Bankgirot's e-faktura
-// service, named "<batch key>.xml": the service's own file-name rules are
-// not published. The file's contents come from the batch alone (its key,
-// creation time, biller and items), so a retried batch is the same file.
+// service, named "<batch key>.xml": the service's file-name rules could
+// not be read where this was written (docs/channels/efaktura.md). The
+// file's contents come from the batch alone (its key, creation time,
+// biller and items), so a retried batch is the same file.
 //
 // Every failure is permanent: the same batch renders the same way on a
 // retry. A broken invoice fails the whole batch, which is why the gateway
