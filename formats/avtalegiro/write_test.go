@@ -211,4 +211,3 @@ func sameTransmission(a, b *Transmission) bool {
 	}
 	return true
 }
-
