@@ -201,3 +201,22 @@ func parseDate(s string) (formats.Date, bool) {
 	}
 	return formats.DateOf(t), true
 }
+
+// Fit returns s as a text field of n characters can always hold it: in
+// ISO-8859-1 (characters with no equivalent are left out), cut to n
+// characters. It is for descriptive text (a payer's short name, a line of
+// the notice), where a character left out harms nobody; a reference that
+// must stay as it is goes to the writer as it is and is refused there.
+func Fit(s string, n int) string {
+	var b strings.Builder
+	for _, c := range s {
+		if t, err := latin1(string(c)); err == nil {
+			b.WriteString(t)
+		}
+	}
+	r := []rune(strings.TrimSpace(b.String()))
+	if len(r) > n {
+		r = r[:n]
+	}
+	return strings.TrimRight(string(r), " ")
+}
