@@ -112,7 +112,9 @@ func TestRenderBatchRefuses(t *testing.T) {
 
 func TestCheckOrder(t *testing.T) {
 	now := created
-	ok := func() *formats.Document { return invoice("2026-0415", "Kari Nordmann", "0000123455", day(3, 31), "100") }
+	ok := func() *formats.Document {
+		return invoice("2026-0415", "Kari Nordmann", "0000123455", day(3, 31), "100")
+	}
 	mod11 := agreement
 	mod11.KID = "mod11"
 	for _, c := range []struct {
