@@ -140,6 +140,9 @@ func CheckNorwegianOrgnr(s string) (string, error) {
 	if !plainAccount(t) || len(d) != 9 {
 		return "", fmt.Errorf("organisasjonsnummer %q: must be 9 digits, like 923 609 016", s)
 	}
+	if d == "000000000" {
+		return "", fmt.Errorf("organisasjonsnummer %s: all zeros is no organisasjonsnummer", s)
+	}
 	if !mod11Valid(d) {
 		if c := Mod11Digit(d[:8]); c != '-' {
 			return "", fmt.Errorf("organisasjonsnummer %s: check digit is wrong, expected %c", s, c)

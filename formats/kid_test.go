@@ -91,6 +91,8 @@ func TestCheckNorwegianOrgnr(t *testing.T) {
 		{in: "923/609/016", err: "must be 9 digits"},
 		// 10000013x: modulus 11 leaves 10 for the first 8 digits.
 		{in: "100000130", err: "no check digit fits"},
+		// Passes modulus 11, but PEPPOL-COMMON-R041 wants a number above 0.
+		{in: "000000000", err: "all zeros"},
 	} {
 		d, err := CheckNorwegianOrgnr(c.in)
 		check(t, "CheckNorwegianOrgnr("+c.in+")", err, c.err)
