@@ -44,32 +44,37 @@ func essentialsOf(d *formats.Document) essentials {
 	return e
 }
 
-// TestRoundTrip writes the test batch, reads it back, compares what
-// matters, and writes what it read: the second file must be the first,
-// byte for byte, so reading loses nothing that writing puts in.
+// TestRoundTrip writes batches, reads them back, compares what matters,
+// and writes what it read: the second file must be the first, byte for
+// byte, so reading loses nothing that writing puts in. ("long texts" is
+// left out: a cut item name is given whole in the row's free text, which
+// reads back as the line's note.)
 func TestRoundTrip(t *testing.T) {
-	b := testBatch()
-	first := write(t, b)
-	msgs, err := Read(bytes.NewReader(first))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(msgs) != len(b.Items) {
-		t.Fatalf("read %d messages, wrote %d", len(msgs), len(b.Items))
-	}
-	again := Batch{Created: b.Created, Intermediator: b.Intermediator}
-	for i, m := range msgs {
-		it := b.Items[i]
-		if m.ID != it.ID || m.To != it.To || m.From.Intermediator != "OKOYFIHH" || m.From.ID != "003701999207" || !m.Time.Equal(b.Created) {
-			t.Errorf("message %d routing: %+v", i+1, m)
+	cases := schemaCases()
+	for _, name := range []string{"batch", "more elements"} {
+		b := cases[name]
+		first := write(t, b)
+		msgs, err := Read(bytes.NewReader(first))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
 		}
-		if got, want := essentialsOf(m.Doc), essentialsOf(it.Doc); !reflect.DeepEqual(got, want) {
-			t.Errorf("message %d:\n got %+v\nwant %+v", i+1, got, want)
+		if len(msgs) != len(b.Items) {
+			t.Fatalf("%s: read %d messages, wrote %d", name, len(msgs), len(b.Items))
 		}
-		again.Items = append(again.Items, Item{ID: m.ID, To: m.To, Doc: m.Doc})
-	}
-	if second := write(t, again); !bytes.Equal(first, second) {
-		t.Errorf("writing what was read gives another file")
+		again := Batch{Created: b.Created, Intermediator: b.Intermediator}
+		for i, m := range msgs {
+			it := b.Items[i]
+			if m.ID != it.ID || m.To != it.To || m.From.Intermediator != "OKOYFIHH" || m.From.ID != "003701999207" || !m.Time.Equal(b.Created) {
+				t.Errorf("%s message %d routing: %+v", name, i+1, m)
+			}
+			if got, want := essentialsOf(m.Doc), essentialsOf(it.Doc); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s message %d:\n got %+v\nwant %+v", name, i+1, got, want)
+			}
+			again.Items = append(again.Items, Item{ID: m.ID, To: m.To, Doc: m.Doc})
+		}
+		if second := write(t, again); !bytes.Equal(first, second) {
+			t.Errorf("%s: writing what was read gives another file", name)
+		}
 	}
 }
 

@@ -297,7 +297,9 @@ func finDatePtr(d formats.Date) *date {
 }
 
 // percent writes a rate as the schema's percentage: up to three integer
-// digits and four decimals, decimal comma, no trailing zeros.
+// digits, decimal comma, no trailing zeros, and at most three decimals:
+// the schema of November 2019, which Finance Finland reinstated in
+// December 2020, allows three (the one of 30 November 2020 allowed four).
 func (m *mapper) percent(field string, d formats.Decimal) string {
 	if d == "" {
 		return ""
@@ -307,8 +309,8 @@ func (m *mapper) percent(field string, d formats.Decimal) string {
 		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
 	}
 	in, frac, _ := strings.Cut(s, ".")
-	if strings.HasPrefix(s, "-") || len(in) > 3 || len(frac) > 4 {
-		m.fail(RuleText, "%s %s: Finvoice's percentage holds 0 to 999 with at most four decimals", field, d)
+	if strings.HasPrefix(s, "-") || len(in) > 3 || len(frac) > 3 {
+		m.fail(RuleText, "%s %s: Finvoice's percentage holds 0 to 999 with at most three decimals", field, d)
 		return ""
 	}
 	return comma(s)

@@ -126,7 +126,11 @@ func TestCheck(t *testing.T) {
 			d.Totals.Payable = 0
 			d.Payment = &formats.Payment{Method: formats.PayTransfer, IBAN: "FI4819503000000010", Reference: "1234561", Date: d.DueDate}
 		}, RulePayment, "positive amount"},
-		{"a rate the schema cannot hold", consumer, func(d *formats.Document) { d.VAT[0].Rate = "24.12345" }, RuleText, "percentage"},
+		{"a rate the schema cannot hold", consumer, func(d *formats.Document) { d.VAT[0].Rate = "24.1234" }, RuleText, "three decimals"},
+		{"Finland's 25.5 % rate", consumer, func(d *formats.Document) {
+			d.VAT[0].Rate, d.Lines[0].Item.VATRate, d.Lines[1].Item.VATRate = "25.5", "25.50", "25.5"
+			d.VAT[0].TaxAmount, d.Totals.TaxTotal, d.Totals.TaxInclusive, d.Totals.Payable = amt("25.50"), amtp("25.50"), amt("125.50"), amt("125.50")
+		}, "", ""},
 		{"contact name too long", consumer, func(d *formats.Document) { d.Buyer.Contact.Name = strings.Repeat("x", 71) }, RuleText, "BuyerContactPersonName"},
 		{"street too long for three lines", consumer, func(d *formats.Document) {
 			d.Buyer.Address.Street = strings.Repeat("Pitkäkatu ", 12)
