@@ -84,7 +84,7 @@ type parser struct {
 // text field, decoded and without its trailing blanks.
 func (p *parser) f(from, to int) string { return string(p.lines[p.i][from-1 : to]) }
 func (p *parser) text(from, to int) string {
-	return strings.TrimRight(decodeLatin1(p.lines[p.i][from-1:to]), " ")
+	return strings.TrimRight(formats.DecodeLatin1(p.lines[p.i][from-1:to]), " ")
 }
 func (p *parser) no() int         { return p.i + 1 }
 func (p *parser) recType() string { return p.f(7, 8) }
@@ -376,7 +376,7 @@ func (p *parser) claim(kind AssignmentType) (*Claim, error) {
 			c.Specification = append(c.Specification, "")
 		}
 		cur := []rune(c.Specification[line-1] + strings.Repeat(" ", MaxSpecLineLength))[:MaxSpecLineLength]
-		copy(cur[(col-1)*40:], []rune(decodeLatin1(p.lines[p.i][20:60])))
+		copy(cur[(col-1)*40:], []rune(formats.DecodeLatin1(p.lines[p.i][20:60])))
 		c.Specification[line-1] = strings.TrimRight(string(cur), " ")
 	}
 	return c, nil

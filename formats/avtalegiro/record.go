@@ -5,10 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/multikanal/multikanal/formats"
 )
@@ -54,7 +51,7 @@ func (r *record) int(what string, n int64, width int) *record {
 
 // text writes a field left-aligned (right when right is set), blank-filled.
 func (r *record) text(what, s string, width int, right bool) *record {
-	t, err := latin1(s)
+	t, err := formats.Latin1(s)
 	if err != nil {
 		r.fail("%s %q: %v", what, s, err)
 		t = ""
@@ -107,68 +104,6 @@ func (r *record) line() (string, error) {
 	return s, r.err
 }
 
-// latin1Equivalents are the characters outside ISO-8859-1 an invoice most
-// often carries, with their nearest equivalent inside it.
-var latin1Equivalents = map[rune]string{
-	'‐': "-", '‑': "-", '‒': "-", '–': "-", '—': "-", '−': "-",
-	'‘': "'", '’': "'", '‚': "'", '“': `"`, '”': `"`, '„': `"`,
-	'…': "...", '€': "EUR",
-}
-
-// latin1 returns s as a text field can hold it: every ISO-8859-1 character
-// as it is (æ, ø and å among them), spaces as a space, a few typographic
-// characters as their plain equivalent, and a letter whose mark ISO-8859-1
-// lacks without it ("Č" is "C"). A control character, or one with no
-// equivalent (Chinese, an emoji), is an error naming it.
-func latin1(s string) (string, error) {
-	var b strings.Builder
-	for i, c := range s {
-		switch {
-		case c == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
-			return "", fmt.Errorf("byte 0x%02x is not UTF-8 text", s[i])
-		case c == '\t' || c == '\n' || c == '\r' || c > 0xff && unicode.IsSpace(c):
-			b.WriteByte(' ')
-		case c < 0x20 || c >= 0x7f && c < 0xa0:
-			return "", fmt.Errorf("control character U+%04X", c)
-		case c <= 0xff:
-			b.WriteRune(c)
-		case latin1Equivalents[c] != "":
-			b.WriteString(latin1Equivalents[c])
-		default:
-			base := []rune(norm.NFD.String(string(c)))
-			if len(base) == 0 || base[0] > 0xff || base[0] < 0x20 {
-				return "", fmt.Errorf("%q (U+%04X) has no ISO-8859-1 equivalent", c, c)
-			}
-			for _, m := range base[1:] {
-				if !unicode.Is(unicode.Mn, m) {
-					return "", fmt.Errorf("%q (U+%04X) has no ISO-8859-1 equivalent", c, c)
-				}
-			}
-			b.WriteRune(base[0])
-		}
-	}
-	return b.String(), nil
-}
-
-// encodeLatin1 turns text whose every character is ISO-8859-1 (what latin1
-// returns) into its bytes.
-func encodeLatin1(s string) []byte {
-	out := make([]byte, 0, len(s))
-	for _, c := range s {
-		out = append(out, byte(c))
-	}
-	return out
-}
-
-// decodeLatin1 turns ISO-8859-1 bytes into a Go string.
-func decodeLatin1(b []byte) string {
-	r := make([]rune, len(b))
-	for i, c := range b {
-		r[i] = rune(c)
-	}
-	return string(r)
-}
-
 func allDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
@@ -210,7 +145,7 @@ func parseDate(s string) (formats.Date, bool) {
 func Fit(s string, n int) string {
 	var b strings.Builder
 	for _, c := range s {
-		if t, err := latin1(string(c)); err == nil {
+		if t, err := formats.Latin1(string(c)); err == nil {
 			b.WriteString(t)
 		}
 	}

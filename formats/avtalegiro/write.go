@@ -49,7 +49,7 @@ func (t *Transmission) WriteTo(w io.Writer) (int64, error) {
 	}
 	var b bytes.Buffer
 	for _, l := range lines {
-		b.Write(encodeLatin1(l))
+		b.Write(formats.EncodeLatin1(l))
 		b.WriteString("\r\n")
 	}
 	return b.WriteTo(w)
@@ -239,7 +239,7 @@ func claimRecords(c Claim, tx string) ([]string, error) {
 	}
 	recs := []string{one, two}
 	for i, l := range c.Specification {
-		t, err := latin1(strings.TrimRight(l, " \r\n"))
+		t, err := formats.Latin1(strings.TrimRight(l, " \r\n"))
 		if err == nil && utf8.RuneCountInString(t) > MaxSpecLineLength {
 			err = fmt.Errorf("%d characters, a line holds %d", utf8.RuneCountInString(t), MaxSpecLineLength)
 		}

@@ -108,6 +108,9 @@ func WriteBatch(w io.Writer, b Batch) error {
 	}
 	// Every text went through latin9, so the encoder cannot meet a
 	// character it lacks; an error here is a bug, not bad input.
+	// The character set (implementation guidelines, section 9.3): Finvoice
+	// messages are ISO-8859-15 ("Latin-9"), and banks check that the bytes
+	// are, not only the declaration; every text was folded by formats.Latin9.
 	body, err := charmap.ISO8859_15.NewEncoder().Bytes(out.Bytes())
 	if err != nil {
 		return fmt.Errorf("finvoice: encoding the batch as ISO-8859-15: %w", err)
@@ -223,7 +226,7 @@ func (m *mapper) fail(r Rule, format string, a ...any) {
 // text folds s into ISO-8859-15 and checks its length (in characters)
 // against the element's maximum; field names the element for the message.
 func (m *mapper) text(field, s string, max int) string {
-	v, err := latin9(strings.TrimSpace(s))
+	v, err := formats.Latin9(strings.TrimSpace(s))
 	if err != nil {
 		m.fail(RuleText, "%s: %v", field, err)
 		return ""
@@ -240,7 +243,7 @@ func (m *mapper) text(field, s string, max int) string {
 // longer than max is cut. limit caps the number of pieces (0: no cap); a
 // text that needs more breaks RuleText.
 func (m *mapper) chunks(field, s string, max, limit int) []string {
-	v, err := latin9(strings.Join(strings.Fields(s), " "))
+	v, err := formats.Latin9(strings.Join(strings.Fields(s), " "))
 	if err != nil {
 		m.fail(RuleText, "%s: %v", field, err)
 		return nil
