@@ -429,6 +429,16 @@ func TestWriteRefuses(t *testing.T) {
 	}
 }
 
+// TestOneEntryPerColumn: every column's one entry says how it is read (at
+// its level) and how it is written, so the writer has no list of its own.
+func TestOneEntryPerColumn(t *testing.T) {
+	for _, c := range columns {
+		if (c.inv != nil) != (c.level == invoiceLevel) || (c.line != nil) != (c.level == lineLevel) || c.out == nil {
+			t.Errorf("column %s: read as invoice %v, as line %v, written %v; level %d", c.name, c.inv != nil, c.line != nil, c.out != nil, c.level)
+		}
+	}
+}
+
 func TestEveryColumnDocumented(t *testing.T) {
 	doc, err := os.ReadFile("../../docs/formats/csv.md")
 	if err != nil {
