@@ -23,8 +23,8 @@ import (
 	"github.com/multikanal/multikanal/outbound/efaktura"
 	"github.com/multikanal/multikanal/outbound/email"
 	"github.com/multikanal/multikanal/outbound/kivra"
+	"github.com/multikanal/multikanal/outbound/paper"
 	"github.com/multikanal/multikanal/outbound/peppol"
-	"github.com/multikanal/multikanal/outbound/print"
 	"github.com/multikanal/multikanal/outbound/sftpput"
 	"github.com/multikanal/multikanal/outbound/sms"
 	"github.com/multikanal/multikanal/outbound/smtp"
@@ -57,7 +57,7 @@ func Channels(cfg *config.Config, callback CallbackURL) ([]outbound.Channel, err
 		kivra.New(kivra.Options{PDF: invoicePDF}),
 		mail,
 		sms.New(sms.Options{From: cfg.Channels.SMS.From, Callback: callback.of(outbound.SMS)}),
-		print.New(print.Options{PDF: invoicePDF}),
+		paper.New(paper.Options{PDF: invoicePDF}),
 		autogiro.New(),
 	}, nil
 }

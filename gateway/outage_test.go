@@ -24,7 +24,7 @@ import (
 	"github.com/multikanal/multikanal/gateway/sftpd"
 	"github.com/multikanal/multikanal/gateway/sftpd/sftpdtest"
 	"github.com/multikanal/multikanal/gateway/store"
-	"github.com/multikanal/multikanal/outbound/print"
+	"github.com/multikanal/multikanal/outbound/paper"
 )
 
 // These tests take a receiver away for a while, or make it refuse, and
@@ -332,9 +332,9 @@ func TestBankSFTPRefusesLoginsThenAccepts(t *testing.T) {
 	t.Logf("print batch %s: refused for %v, delivered on attempt %d; %d letters, each once", b.ID, outage.Round(time.Millisecond), b.Attempts, len(m.Items))
 }
 
-func zipManifest(t *testing.T, path string) print.Manifest {
+func zipManifest(t *testing.T, path string) paper.Manifest {
 	t.Helper()
-	var m print.Manifest
+	var m paper.Manifest
 	zr, err := zip.OpenReader(path)
 	if err != nil {
 		t.Fatal(err)

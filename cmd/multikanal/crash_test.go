@@ -21,7 +21,7 @@ import (
 	ag "github.com/multikanal/multikanal/formats/autogiro"
 	"github.com/multikanal/multikanal/gateway"
 	"github.com/multikanal/multikanal/gateway/store"
-	"github.com/multikanal/multikanal/outbound/print"
+	"github.com/multikanal/multikanal/outbound/paper"
 )
 
 // TestCrashHarness runs the real binary on a batch of invoices across every
@@ -609,9 +609,9 @@ func (h *harness) check(b *crashBatch, st *gateway.Status) crashResult {
 	return res
 }
 
-func readManifest(t *testing.T, path string) print.Manifest {
+func readManifest(t *testing.T, path string) paper.Manifest {
 	t.Helper()
-	var m print.Manifest
+	var m paper.Manifest
 	zr, err := zip.OpenReader(path)
 	if err != nil {
 		t.Errorf("print batch %s: %v", filepath.Base(path), err)
