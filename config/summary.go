@@ -35,21 +35,22 @@ func (c *Config) Summary() string {
 		}
 		b.WriteByte('\n')
 	}
-	for _, name := range ChannelNames() {
+	for _, name := range c.ChannelNames() {
 		ch := c.ChannelConfig(name)
+		s := ch.Settings
 		fmt.Fprintf(&b, "channel %-8s %s", name, ch.Transport)
 		switch {
-		case ch.Addr != "":
-			fmt.Fprintf(&b, " %s", ch.Addr)
-		case ch.BaseURL != "":
-			fmt.Fprintf(&b, " %s", ch.BaseURL)
-		case ch.Dir != "":
-			fmt.Fprintf(&b, " %s", ch.Dir)
+		case s.Get("addr") != "":
+			fmt.Fprintf(&b, " %s", s.Get("addr"))
+		case s.Get("base_url") != "":
+			fmt.Fprintf(&b, " %s", s.Get("base_url"))
+		case s.Get("dir") != "":
+			fmt.Fprintf(&b, " %s", s.Get("dir"))
 		}
-		if ch.RemoteDir != "" {
-			fmt.Fprintf(&b, ":%s", ch.RemoteDir)
+		if s.Get("remote_dir") != "" {
+			fmt.Fprintf(&b, ":%s", s.Get("remote_dir"))
 		}
-		if isBatch(name) {
+		if ch.Descriptor.Batch != nil {
 			fmt.Fprintf(&b, ", cutoff %s", ch.Cutoff)
 		}
 		b.WriteByte('\n')

@@ -19,47 +19,41 @@ import (
 	"github.com/multikanal/multikanal/formats/pdf"
 	"github.com/multikanal/multikanal/formats/ubl"
 	"github.com/multikanal/multikanal/outbound"
-	"github.com/multikanal/multikanal/outbound/autogiro"
-	"github.com/multikanal/multikanal/outbound/efaktura"
-	"github.com/multikanal/multikanal/outbound/email"
-	"github.com/multikanal/multikanal/outbound/kivra"
-	"github.com/multikanal/multikanal/outbound/paper"
-	"github.com/multikanal/multikanal/outbound/peppol"
-	"github.com/multikanal/multikanal/outbound/sftpput"
-	"github.com/multikanal/multikanal/outbound/sms"
-	"github.com/multikanal/multikanal/outbound/smtp"
 	"github.com/multikanal/multikanal/outbound/spool"
 )
 
 // Readers are the input formats, asked in this order to recognise a file.
-// A new format is one line here.
-var Readers = []formats.Reader{ubl.Format{}, csv.Format{}}
+// A new format is one entry here. The CSV's channel column takes the
+// distribution channels the configuration registers.
+func Readers(cfg *config.Config) []formats.Reader {
+	return []formats.Reader{ubl.Format{}, csv.Format{Channels: cfg.Distribution()}}
+}
 
 // CallbackURL returns the URL a receiver is to post its callback of kind
 // (a channel name) about the delivery id to, or "" when the daemon takes
 // no callbacks (the public listener is off, or the command runs offline).
 type CallbackURL func(kind, id string) string
 
-// Channels are the distribution channels, set up from the configuration.
-// A new channel is one line here.
+// Channels makes the registered channels (outbound/channels, handed to
+// the configuration) from their configuration, in their order.
 func Channels(cfg *config.Config, callback CallbackURL) ([]outbound.Channel, error) {
 	invoicePDF, err := pdfSource()
 	if err != nil {
 		return nil, err
 	}
-	mail, err := email.New(email.Options{From: cfg.Channels.Email.From, PDF: invoicePDF})
-	if err != nil {
-		return nil, fmt.Errorf("channel.email: %w", err)
+	var out []outbound.Channel
+	for _, name := range cfg.ChannelNames() {
+		cc := cfg.ChannelConfig(name)
+		ch, err := cc.Descriptor.New(outbound.Env{Settings: cc.Settings, PDF: invoicePDF, Callback: callback.of(name)})
+		if err != nil {
+			return nil, fmt.Errorf("channel.%s: %w", name, err)
+		}
+		if ch.Name() != name {
+			return nil, fmt.Errorf("channel %s: its New made a channel named %q", name, ch.Name())
+		}
+		out = append(out, ch)
 	}
-	return []outbound.Channel{
-		peppol.New(),
-		efaktura.New(),
-		kivra.New(kivra.Options{PDF: invoicePDF}),
-		mail,
-		sms.New(sms.Options{From: cfg.Channels.SMS.From, Callback: callback.of(outbound.SMS)}),
-		paper.New(paper.Options{PDF: invoicePDF}),
-		autogiro.New(),
-	}, nil
+	return out, nil
 }
 
 // pdfSource is the invoice PDF every channel sends: the invoice's own PDF
@@ -92,6 +86,7 @@ type lane struct {
 }
 
 type laneParts struct {
+	desc      outbound.Descriptor
 	ch        outbound.Channel
 	transport outbound.Transport
 	doc       outbound.DocumentRenderer // per-document channels
@@ -121,13 +116,13 @@ func buildLanes(cfg *config.Config, callback CallbackURL) (map[string]*laneParts
 		if cc == nil {
 			return nil, fmt.Errorf("channel %s has no configuration", ch.Name())
 		}
-		l := &laneParts{ch: ch, cfg: *cc}
+		l := &laneParts{desc: cc.Descriptor, ch: ch, cfg: *cc}
 		l.doc, _ = ch.(outbound.DocumentRenderer)
 		l.batch, _ = ch.(outbound.BatchRenderer)
 		if l.doc == nil && l.batch == nil {
 			return nil, fmt.Errorf("channel %s renders neither documents nor batches", ch.Name())
 		}
-		if l.transport, err = buildTransport(cfg, ch.Name(), *cc); err != nil {
+		if l.transport, err = buildTransport(cfg, cc); err != nil {
 			return nil, fmt.Errorf("channel.%s: %w", ch.Name(), err)
 		}
 		lanes[ch.Name()] = l
@@ -164,62 +159,34 @@ func (d *Daemon) biller(tenant string) (outbound.Biller, error) {
 	return billerOf(t.cfg)
 }
 
-// buildTransport makes the transport a channel's configuration names. A new
-// transport is one case here.
-func buildTransport(cfg *config.Config, channel string, cc config.Channel) (outbound.Transport, error) {
-	secret := func(path string) (string, error) {
-		if path == "" {
-			return "", nil
-		}
-		b, err := config.ReadSecret(path)
-		return strings.TrimSpace(string(b)), err
-	}
+// buildTransport makes the transport a channel's configuration names: the
+// spool, which every channel has, or one its descriptor declares.
+func buildTransport(cfg *config.Config, cc *config.Channel) (outbound.Transport, error) {
+	name := cc.Descriptor.Name
+	spec, ok := cc.TransportSpec()
 	switch {
-	case cc.Transport == "" || cc.Transport == "spool":
-		return spool.New(filepath.Join(cfg.DataDir, "outbox", channel))
-	case channel == outbound.Email && cc.Transport == "smtp":
-		password, err := secret(cc.PasswordFile)
-		if err != nil {
-			return nil, fmt.Errorf("password_file: %w", err)
-		}
-		return smtp.New(smtp.Options{Addr: cc.Addr, TLS: cc.TLS, CAFile: cc.CAFile, Username: cc.Username, Password: password})
-	case channel == outbound.Peppol && cc.Transport == "http":
-		token, err := secret(cc.TokenFile)
-		if err != nil {
-			return nil, fmt.Errorf("token_file: %w", err)
-		}
-		client, err := httpClient(cc.CAFile)
-		if err != nil {
-			return nil, err
-		}
-		return &peppol.AccessPoint{BaseURL: cc.BaseURL, Token: token, Client: client}, nil
-	case channel == outbound.Peppol && cc.Transport == "folder":
-		return spool.New(cc.Dir)
-	case cc.Transport == "sftp":
-		return sftpput.New(sftpput.Options{Addr: cc.Addr, User: cc.Username, KeyFile: cc.KeyFile,
-			KnownHostsFile: cc.KnownHosts, RemoteDir: cc.RemoteDir, Logger: slog.Default().With("channel", channel)})
-	case channel == outbound.SMS && cc.Transport == "api":
-		password, err := secret(cc.PasswordFile)
-		if err != nil {
-			return nil, fmt.Errorf("password_file: %w", err)
-		}
-		client, err := httpClient(cc.CAFile)
-		if err != nil {
-			return nil, err
-		}
-		return sms.NewHTTP(sms.Options{BaseURL: cc.BaseURL, Username: cc.Username, Password: password, Client: client}), nil
-	case channel == outbound.Kivra && cc.Transport == "api":
-		clientSecret, err := secret(cc.ClientSecretFile)
-		if err != nil {
-			return nil, fmt.Errorf("client_secret_file: %w", err)
-		}
-		client, err := httpClient(cc.CAFile)
-		if err != nil {
-			return nil, err
-		}
-		return kivra.NewClient(kivra.Options{BaseURL: cc.BaseURL, ClientID: cc.ClientID, ClientSecret: clientSecret, TenantKey: cc.TenantKey, HTTP: client}), nil
+	case cc.Transport == "" || cc.Transport == outbound.Spool:
+		return spool.New(filepath.Join(cfg.DataDir, "outbox", name))
+	case !ok:
+		return nil, fmt.Errorf("transport %q is not one of the channel's; use \"spool\"", cc.Transport)
 	}
-	return nil, fmt.Errorf("transport %q is not available for this channel in this build; use \"spool\"", cc.Transport)
+	return spec.Build(outbound.Setup{
+		Channel:  name,
+		Settings: cc.Settings,
+		Secret: func(key string) (string, error) {
+			path := cc.Settings.Get(key)
+			if path == "" {
+				return "", nil
+			}
+			b, err := config.ReadSecret(path)
+			if err != nil {
+				return "", fmt.Errorf("%s: %w", key, err)
+			}
+			return strings.TrimSpace(string(b)), nil
+		},
+		HTTPClient: func() (*http.Client, error) { return httpClient(cc.Settings.Get("ca_file")) },
+		Logger:     slog.Default().With("channel", name),
+	})
 }
 
 // httpClient trusts the system roots plus, when given, the CA in caFile.

@@ -76,7 +76,7 @@ func Convert(cfg *config.Config, tenantID, path string, each func(ConvertedDoc) 
 		out.Error = err.Error()
 		return out, fmt.Errorf("%w: %v", ErrUnreadable, err)
 	}
-	reader, err := formats.Detect(head[:n], Readers)
+	reader, err := formats.Detect(head[:n], Readers(cfg))
 	if err != nil {
 		out.Error = err.Error()
 		return out, fmt.Errorf("%w: %v", ErrUnreadable, err)
@@ -109,7 +109,7 @@ func Convert(cfg *config.Config, tenantID, path string, each func(ConvertedDoc) 
 				// no mandate is known, so nothing is collected by AutoGiro.
 				it.Doc.Payment = &pay
 				cd.Valid = true
-				cd.Route = decideRoute(t.Priority, channels, outbound.NoRegistry{}, it.Doc)
+				cd.Route = decideRoute(cfg, t.Priority, channels, outbound.NoRegistry{}, it.Doc)
 				for _, s := range cd.Route {
 					if s.Eligible {
 						cd.Channel = s.Channel
@@ -185,7 +185,7 @@ func (r *Renderer) Render(file string, d ConvertedDoc) (written, skipped []strin
 		// recipient usually cannot render for it either.
 		e := ch.Eligible(d.Invoice, outbound.NoRegistry{})
 		to := e.Address
-		if ch.Name() == outbound.AutoGiro {
+		if ch.Name() == autogiroChannel {
 			// Collection: only what the payment decision collects, which
 			// offline is nothing.
 			pay := d.Invoice.HowToPay()

@@ -18,7 +18,7 @@ import (
 func TestCutoffMaxCount(t *testing.T) {
 	print := &fakeTransport{}
 	d := startTestDaemon(t, func(c *config.Config) {
-		c.Channels.Print.Cutoff = config.Cutoff{MaxCount: 2}
+		c.ChannelConfig("print").Cutoff = config.Cutoff{MaxCount: 2}
 	}, map[string]*fakeTransport{"print": print})
 	body := emailBatch(t, 5)
 	body = setColumn(t, body, "buyer_email", "")
@@ -42,8 +42,8 @@ func TestCutoffMaxCount(t *testing.T) {
 
 func TestNextScheduledCutoff(t *testing.T) {
 	d := startTestDaemon(t, func(c *config.Config) {
-		c.Channels.Print.Cutoff = config.Cutoff{Times: []string{"06:00", "14:00"}}
-		c.Channels.Efaktura.Cutoff = config.Cutoff{Times: []string{"14:00"}}
+		c.ChannelConfig("print").Cutoff = config.Cutoff{Times: []string{"06:00", "14:00"}}
+		c.ChannelConfig("efaktura").Cutoff = config.Cutoff{Times: []string{"14:00"}}
 	}, nil)
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.Local)
 	next, channels := d.engine.nextScheduledCutoff(now)
@@ -60,8 +60,8 @@ func TestNextScheduledCutoff(t *testing.T) {
 func TestRateLimit(t *testing.T) {
 	email := &timedTransport{}
 	d := startTestDaemon(t, func(c *config.Config) {
-		c.Channels.Email.RateLimit = 20 // a send every 50 ms
-		c.Channels.Email.Workers = 4
+		c.ChannelConfig("email").RateLimit = 20 // a send every 50 ms
+		c.ChannelConfig("email").Workers = 4
 	}, nil)
 	p := *d.lanes["email"].get()
 	p.transport = email

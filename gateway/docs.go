@@ -13,7 +13,6 @@ import (
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/formats/validate"
 	"github.com/multikanal/multikanal/gateway/store"
-	"github.com/multikanal/multikanal/outbound"
 )
 
 // DocFilter selects documents for `multikanal docs list`.
@@ -96,7 +95,7 @@ func (d *Daemon) ShowDoc(id string) (*DocDetail, error) {
 			}
 		}
 		// A resend delivers the document again; its payment is collected once.
-		if dl, err := tx.Delivery(store.DeliveryID(id, outbound.AutoGiro)); err == nil {
+		if dl, err := tx.Delivery(store.DeliveryID(id, autogiroChannel)); err == nil {
 			out.Deliveries = append(out.Deliveries, dl)
 		}
 		out.Invoice, _ = tx.Body(id)
@@ -156,7 +155,7 @@ func (d *Daemon) RetryDoc(id string) (*store.Doc, error) {
 			if err != nil {
 				return err
 			}
-			doc.Route = d.decide(t, body, txRegistry{tx: tx, tenant: doc.Tenant, now: now})
+			doc.Route = d.decide(t, body, txRegistry{tx: tx, tenant: doc.Tenant, now: now, cfg: d.live.Load()})
 			doc.Tried = 0
 			doc.Ack = nil // should it die again, it needs attention again
 			doc.State = store.DocRouted
@@ -339,7 +338,7 @@ func (d *Daemon) ResendDoc(id, by, why string) (*store.Doc, error) {
 			}
 		}
 		doc.Resends++
-		doc.Route = d.decide(t, body, txRegistry{tx: tx, tenant: doc.Tenant, now: now})
+		doc.Route = d.decide(t, body, txRegistry{tx: tx, tenant: doc.Tenant, now: now, cfg: d.live.Load()})
 		doc.Tried = 0
 		doc.Ack = nil // should it die again, it needs attention again
 		doc.State = store.DocRouted

@@ -19,7 +19,7 @@ func TestEfakturaBatchAndBankReport(t *testing.T) {
 	b = setColumn(t, b, "buyer_postal_code", "111 22")
 	b = setColumn(t, b, "buyer_city", "Stockholm")
 	d := startTestDaemon(t, nil, nil)
-	rows, err := recipients.Parse(strings.NewReader("key;channel\npnr:198112189876;efaktura\n"), nowForTest())
+	rows, err := recipients.Parse(strings.NewReader("key;channel\npnr:198112189876;efaktura\n"), nowForTest(), recipientChannels(d.live.Load()))
 	if err != nil {
 		t.Fatal(err)
 	}

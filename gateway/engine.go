@@ -281,7 +281,7 @@ func (e *engine) nextScheduledCutoff(now time.Time) (time.Time, map[string]bool)
 // channels into one batch each, recorded before it is sent, so a crash can
 // only resend the same batch under the same name.
 func (e *engine) cutoff(tenant string, which func(channel string) bool) {
-	if which(outbound.AutoGiro) {
+	if which(autogiroChannel) {
 		e.cutMandates(tenant)
 	}
 	e.mu.Lock()
@@ -917,7 +917,7 @@ func (d *Daemon) recordDistribution(tx store.Tx, doc *store.Doc, dl *store.Deliv
 func recordCollection(tx store.Tx, doc *store.Doc, dl *store.Delivery, sent outbound.Sent, why string, now time.Time) error {
 	c := doc.Collection
 	if c == nil {
-		c = &store.Collection{Method: outbound.AutoGiro, Payer: dl.To}
+		c = &store.Collection{Method: autogiroChannel, Payer: dl.To}
 		doc.Collection = c
 	}
 	c.At = now

@@ -251,7 +251,7 @@ const scanChunkErase = 256
 
 // docPending reports whether a document has a delivery not at its end.
 func docPending(tx store.Tx, doc *store.Doc) bool {
-	channels := []string{doc.Channel, "autogiro"}
+	channels := []string{doc.Channel, autogiroChannel}
 	for _, s := range doc.Route {
 		channels = append(channels, s.Channel)
 	}
@@ -409,7 +409,7 @@ func payloadSize(tx store.Tx, doc *store.Doc) store.Removed {
 	if ev, err := tx.Events(doc.ID); err == nil {
 		rm.Events = len(ev)
 	}
-	for _, ch := range []string{doc.Channel, "autogiro"} {
+	for _, ch := range []string{doc.Channel, autogiroChannel} {
 		for _, id := range doc.DeliveryIDs(ch) {
 			if _, err := tx.Delivery(id); ch != "" && err == nil {
 				rm.Deliveries++
@@ -430,7 +430,7 @@ func (d *Daemon) eraseRegistry(rep *EraseReport, tenant string, key store.Recipi
 		}
 		for _, r := range regs {
 			rep.Registrations++
-			if r.Channel == "autogiro" && r.Active(now) {
+			if r.Channel == autogiroChannel && r.Active(now) {
 				rep.Kept = append(rep.Kept, KeptItem{What: "nothing of registration " + r.ID,
 					Why: "it was an active AutoGiro mandate: the bank still has it; tell the payer, or cancel it with multikanal mandates cancel"})
 			}

@@ -205,7 +205,7 @@ func (d *Daemon) httpHandler() *routeMux {
 	mux.HandleFunc("POST /api/v1/tenants/{tenant}/erase", d.handleErase)
 	mux.HandleFunc("POST /api/v1/store/compact", d.handleCompact)
 	mux.HandleFunc("POST /api/v1/tenants/{tenant}/recipients", func(w http.ResponseWriter, r *http.Request) {
-		rows, err := recipients.Parse(http.MaxBytesReader(w, r.Body, 256<<20), time.Now())
+		rows, err := recipients.Parse(http.MaxBytesReader(w, r.Body, 256<<20), time.Now(), recipientChannels(d.live.Load()))
 		if err != nil {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 			return

@@ -14,9 +14,9 @@ import (
 
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/formats/autogiro"
-	"github.com/multikanal/multikanal/formats/efaktura"
 	"github.com/multikanal/multikanal/formats/recipients"
 	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/outbound"
 	"golang.org/x/sys/unix"
 )
 
@@ -243,11 +243,14 @@ func (d *Daemon) ingest(ctx context.Context, fileID string) {
 		d.applyBankFile(rec, f)
 		return
 	}
-	if efaktura.SniffReport(head[:n]) {
-		d.applyEfakturaReport(rec, f)
-		return
+	cfg := d.live.Load()
+	for _, name := range cfg.ChannelNames() {
+		if fr, ok := d.lanes[name].get().ch.(outbound.FileReports); ok && fr.SniffReport(head[:n]) {
+			d.reportFile(rec, name, fr, f)
+			return
+		}
 	}
-	reader, err := formats.Detect(head[:n], Readers)
+	reader, err := formats.Detect(head[:n], Readers(cfg))
 	if err != nil {
 		log.Warn("file rejected", "reason", err)
 		class := rejectUnknownFormat
@@ -267,7 +270,7 @@ func (d *Daemon) ingest(ctx context.Context, fileID string) {
 		if len(pending) == 0 {
 			return nil
 		}
-		d.askKivra(ctx, rec.Tenant, pending)
+		d.prefetch(ctx, rec.Tenant, pending)
 		err := d.recordItems(rec, tenant, pending)
 		pending = pending[:0]
 		return err
@@ -425,7 +428,7 @@ func (d *Daemon) logDoc(doc *store.Doc) *slog.Logger {
 // when any line is bad, nothing (the receipt lists every bad line).
 func (d *Daemon) applyRegistrationFile(rec *store.File, r io.ReaderAt) {
 	now := time.Now().UTC()
-	rows, err := recipients.Parse(io.NewSectionReader(r, 0, rec.Size), now)
+	rows, err := recipients.Parse(io.NewSectionReader(r, 0, rec.Size), now, recipientChannels(d.live.Load()))
 	if err != nil {
 		d.rejectFile(rec, rejectInvalid, "registration file: "+err.Error())
 		return

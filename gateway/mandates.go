@@ -263,7 +263,7 @@ func awaitsApproval(tx store.Tx, tenant, payer string, now time.Time) (bool, str
 			return true, ""
 		case autogiroEnquiry:
 			why = fmt.Sprintf("the payer's mandate is under enquiry at the payer's bank (%s): the bank answers, not the biller; Bankgirot's mandate advice will say when it is active", r.Source)
-		case outbound.AutoGiro:
+		case autogiroChannel:
 			why = fmt.Sprintf("the payer's mandate is already active (%s)", r.Source)
 		}
 	}
@@ -375,8 +375,8 @@ func (e *engine) mandatesWaiting(tenant string) {
 	e.mu.Lock()
 	e.mandates[tenant] = true
 	e.mu.Unlock()
-	if e.cutoffRule(outbound.AutoGiro).EndOfFile {
-		e.cutoff(tenant, func(ch string) bool { return ch == outbound.AutoGiro })
+	if e.cutoffRule(autogiroChannel).EndOfFile {
+		e.cutoff(tenant, func(ch string) bool { return ch == autogiroChannel })
 	}
 }
 
@@ -387,7 +387,7 @@ func (e *engine) cutMandates(tenant string) {
 	waiting := e.mandates[tenant]
 	delete(e.mandates, tenant)
 	e.mu.Unlock()
-	r := e.runners[outbound.AutoGiro]
+	r := e.runners[autogiroChannel]
 	if !waiting || r == nil {
 		return
 	}
@@ -404,8 +404,8 @@ func (e *engine) cutMandates(tenant string) {
 		}); err != nil || len(ids) == 0 {
 			return err
 		}
-		now := e.cutTime(tenant, outbound.AutoGiro)
-		b = &store.Batch{ID: fmt.Sprintf("mandates-%s-%s", tenant, ids[0]), Tenant: tenant, Channel: outbound.AutoGiro, Kind: store.BatchMandates,
+		now := e.cutTime(tenant, autogiroChannel)
+		b = &store.Batch{ID: fmt.Sprintf("mandates-%s-%s", tenant, ids[0]), Tenant: tenant, Channel: autogiroChannel, Kind: store.BatchMandates,
 			Deliveries: ids, State: store.DeliveryQueued, Created: now, Updated: now}
 		for _, o := range queued {
 			o.State, o.Batch, o.Updated = store.MandateBatched, b.ID, now
@@ -423,7 +423,7 @@ func (e *engine) cutMandates(tenant string) {
 		return
 	}
 	if b != nil {
-		e.d.log.Info("batch cut", "tenant", tenant, "channel", outbound.AutoGiro, "batch", b.ID, "mandate_orders", len(b.Deliveries))
+		e.d.log.Info("batch cut", "tenant", tenant, "channel", autogiroChannel, "batch", b.ID, "mandate_orders", len(b.Deliveries))
 		r.q.push(job{id: b.ID, batch: true})
 	}
 }
@@ -509,14 +509,14 @@ func (e *engine) recordMandates(batchID, name string, sent outbound.Sent, sendEr
 		e.d.log.Error("recording a mandate file outcome failed", "batch", batchID, "err", err)
 		return
 	}
-	e.d.metrics.deliveryAttempt(outbound.AutoGiro)
+	e.d.metrics.deliveryAttempt(autogiroChannel)
 	if sendErr != nil {
-		e.d.metrics.deliveryError(outbound.AutoGiro, outbound.ClassOf(sendErr).String())
+		e.d.metrics.deliveryError(autogiroChannel, outbound.ClassOf(sendErr).String())
 		e.d.log.Warn("mandate file failed", "tenant", b.Tenant, "batch", batchID, "file", name, "state", b.State, "err", sendErr)
 	} else {
 		e.d.log.Info("mandate file sent", "tenant", b.Tenant, "batch", batchID, "file", name, "orders", len(b.Deliveries))
 	}
 	if b.State == store.DeliveryRetrying {
-		e.schedule(job{id: batchID, batch: true}, outbound.AutoGiro, b.NextAt)
+		e.schedule(job{id: batchID, batch: true}, autogiroChannel, b.NextAt)
 	}
 }

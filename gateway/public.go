@@ -15,7 +15,6 @@ import (
 
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/outbound"
-	"github.com/multikanal/multikanal/outbound/sms"
 )
 
 // The public listener is the one meant to face the internet (through a
@@ -113,7 +112,13 @@ func (d *Daemon) signed(kind string, next http.Handler) http.Handler {
 // signed key, with small bodies; every other path is 404.
 func (d *Daemon) publicHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST /hooks/"+outbound.SMS, d.signed(outbound.SMS, sms.ReportHandler(d.applySMSReport)))
+	// Every channel whose receiver posts reports has its hook, behind a
+	// key signed for each delivery (the channel's Env.Callback).
+	for name, l := range d.lanes {
+		if _, ok := l.get().ch.(outbound.CallbackReports); ok {
+			mux.Handle("POST /hooks/"+name, d.signed(name, d.reportHandler(name)))
+		}
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Cache-Control", "no-store")

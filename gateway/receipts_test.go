@@ -86,7 +86,7 @@ func TestQuicklySettledFileGetsOneReceipt(t *testing.T) {
 // the background (rejectFile) and the stop waits for them before the
 // receipt writer's last turn.
 func TestStopLeavesEveryRefusedFileItsReceipt(t *testing.T) {
-	cfg := config.Default(t.TempDir())
+	cfg := config.Default(t.TempDir(), registered)
 	cfg.HTTP.Listen, cfg.SFTP.Listen = "", ""
 	run := func() (*Daemon, func()) {
 		t.Helper()
@@ -324,7 +324,7 @@ func TestLongNameGetsABoundedReceipt(t *testing.T) {
 // A receipt that cannot be put in place is counted, logged and tried
 // again later; the receipts beside it are placed and recorded.
 func TestOneReceiptFailureHoldsNoOtherBack(t *testing.T) {
-	cfg := config.Default(t.TempDir())
+	cfg := config.Default(t.TempDir(), registered)
 	cfg.HTTP.Listen, cfg.SFTP.Listen = "", ""
 	d, err := New(Options{Config: cfg, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {

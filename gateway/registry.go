@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/formats/recipients"
 	"github.com/multikanal/multikanal/gateway/store"
@@ -50,6 +51,7 @@ type txRegistry struct {
 	tx     store.Tx
 	tenant string
 	now    time.Time
+	cfg    *config.Config // the channels, for the key that is an address on each
 }
 
 // find returns the newest active registration for the document's recipient
@@ -79,7 +81,7 @@ func (r txRegistry) Lookup(doc *formats.Document, channel string) (string, strin
 	addr := reg.Address
 	if addr == "" {
 		for _, k := range reg.Keys {
-			if keyIsAddress(channel, k.Type) {
+			if r.keyIsAddress(channel, k.Type) {
 				addr = k.Value
 			}
 		}
@@ -87,19 +89,22 @@ func (r txRegistry) Lookup(doc *formats.Document, channel string) (string, strin
 	return addr, fmt.Sprintf("%s (valid from %s)", reg.Source, reg.ValidFrom.Format("2006-01-02")), true
 }
 
-// keyIsAddress tells which key type is itself the address on a channel.
-func keyIsAddress(channel, keyType string) bool {
-	switch channel {
-	case "email":
-		return keyType == store.KeyEmail
-	case "sms":
-		return keyType == store.KeyMobile
-	case "peppol":
-		return keyType == store.KeyPeppol
-	case "kivra", "efaktura":
-		return keyType == store.KeyPNR
+// keyIsAddress tells whether a key type is itself the address on a
+// channel: the channel's descriptor says which.
+func (r txRegistry) keyIsAddress(channel, keyType string) bool {
+	cc := r.cfg.ChannelConfig(channel)
+	return cc != nil && cc.Descriptor.Address != "" && cc.Descriptor.Address == keyType
+}
+
+// recipientChannels are the channels a registration may name: the
+// registered distribution channels, with the key type that is the address
+// on each.
+func recipientChannels(cfg *config.Config) []recipients.Channel {
+	var out []recipients.Channel
+	for _, name := range cfg.Distribution() {
+		out = append(out, recipients.Channel{Name: name, Address: cfg.ChannelConfig(name).Descriptor.Address})
 	}
-	return false
+	return out
 }
 
 // applyRows applies a registration file's rows in one transaction: an add

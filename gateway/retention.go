@@ -418,7 +418,7 @@ func (d *Daemon) forgetCollection(tx store.Tx, doc *store.Doc) error {
 func (d *Daemon) docOutputs(tx store.Tx, doc *store.Doc) []string {
 	var out []string
 	seen := map[string]bool{}
-	channels := []string{doc.Channel, "autogiro"}
+	channels := []string{doc.Channel, autogiroChannel}
 	for _, step := range doc.Route {
 		channels = append(channels, step.Channel)
 	}

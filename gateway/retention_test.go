@@ -282,7 +282,7 @@ func TestEraseByKeyLeavesAnAuditLine(t *testing.T) {
 	if !bytes.Contains(rcpt, []byte("Maria Svensson")) {
 		t.Fatalf("the receipt does not name the buyer to erase:\n%s", rcpt)
 	}
-	rows, err := recipients.Parse(strings.NewReader("key;channel\npnr:198112189876;kivra\n"), time.Now())
+	rows, err := recipients.Parse(strings.NewReader("key;channel\npnr:198112189876;kivra\n"), time.Now(), recipientChannels(d.live.Load()))
 	if err != nil {
 		t.Fatal(err)
 	}

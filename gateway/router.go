@@ -16,6 +16,11 @@ import (
 	agchannel "github.com/multikanal/multikanal/outbound/autogiro"
 )
 
+// autogiroChannel is the collection channel that the collection code
+// (mandates, Bankgirot's files, payment states) is written for; it is the
+// one name of a channel the gateway's own code holds.
+const autogiroChannel = agchannel.Name
+
 // route validates a parsed document, decides its channel and creates its
 // first delivery. It records every decision with its reason on doc and in
 // its history. It returns the delivery to queue, or nil when the document
@@ -39,7 +44,7 @@ func (d *Daemon) route(tx store.Tx, t *tenantState, doc *store.Doc, body *format
 	if refused, err := duplicate(tx, t, doc, body, now); refused || err != nil {
 		return nil, nil, err
 	}
-	reg := txRegistry{tx: tx, tenant: doc.Tenant, now: now}
+	reg := txRegistry{tx: tx, tenant: doc.Tenant, now: now, cfg: d.live.Load()}
 	// How the customer pays is decided before the channels are asked:
 	// what a channel can carry (Peppol's rules, e-faktura's) depends on it.
 	collect, err := d.collection(tx, t, reg, doc, body, now)
@@ -102,10 +107,10 @@ func (d *Daemon) collection(tx store.Tx, t *tenantState, reg txRegistry, doc *st
 	if payer == "" || refund && (t.cfg.AutoGiro == nil || !t.cfg.AutoGiro.RefundCreditNotes) {
 		return nil, nil
 	}
-	col := &store.Collection{Method: outbound.AutoGiro, Payer: payer, At: now}
+	col := &store.Collection{Method: autogiroChannel, Payer: payer, At: now}
 	doc.Collection = col
 	record := func() error {
-		return tx.AppendEvent(doc, store.Event{At: now, State: doc.State, Channel: outbound.AutoGiro, Reason: "collection: " + col.Reason})
+		return tx.AppendEvent(doc, store.Event{At: now, State: doc.State, Channel: autogiroChannel, Reason: "collection: " + col.Reason})
 	}
 	switch {
 	case t.cfg.AutoGiro == nil:
@@ -114,7 +119,7 @@ func (d *Daemon) collection(tx store.Tx, t *tenantState, reg txRegistry, doc *st
 	case body.Totals.Payable == 0 || body.Totals.Payable < 0 && !refund:
 		col.State, col.Reason = store.PaymentOpen, "nothing to withdraw: the amount due is "+body.Totals.Payable.String()
 		return nil, record()
-	case d.lanes[outbound.AutoGiro] == nil:
+	case d.lanes[autogiroChannel] == nil:
 		col.State, col.Reason = store.PaymentOpen, "the autogiro channel is not available in this build"
 		return nil, record()
 	}
@@ -148,7 +153,7 @@ func (d *Daemon) collection(tx store.Tx, t *tenantState, reg txRegistry, doc *st
 		col.State, col.Reason = store.PaymentOpen, "not collected: "+err.Error()
 		return nil, record()
 	}
-	dl := &store.Delivery{ID: store.DeliveryID(doc.ID, outbound.AutoGiro), DocID: doc.ID, Tenant: doc.Tenant, Channel: outbound.AutoGiro,
+	dl := &store.Delivery{ID: store.DeliveryID(doc.ID, autogiroChannel), DocID: doc.ID, Tenant: doc.Tenant, Channel: autogiroChannel,
 		To: payer, Collection: true, Batched: true, State: store.DeliveryQueued, Created: now, Updated: now}
 	if err := tx.PutDelivery(dl); err != nil {
 		return nil, err
@@ -185,14 +190,14 @@ func payerMandate(tx store.Tx, reg txRegistry, body *formats.Document, payer str
 	}
 	var own *store.Registration
 	for _, r := range regs {
-		if r.Channel == outbound.AutoGiro && r.Active(reg.now) && (own == nil || r.ValidFrom.After(own.ValidFrom)) {
+		if r.Channel == autogiroChannel && r.Active(reg.now) && (own == nil || r.ValidFrom.After(own.ValidFrom)) {
 			own = r
 		}
 	}
 	if own != nil {
 		return own, nil
 	}
-	other, err := reg.find(body, outbound.AutoGiro)
+	other, err := reg.find(body, autogiroChannel)
 	if err != nil || other == nil {
 		return nil, err
 	}
@@ -298,7 +303,7 @@ func mandateHistory(tx store.Tx, tenant, payer string) string {
 	}
 	regs, _ := tx.Registrations(tenant, store.RecipientKey{Type: store.KeyCustomer, Value: key})
 	for i := len(regs) - 1; i >= 0; i-- {
-		if r := regs[i]; r.Channel == outbound.AutoGiro && !r.RevokedAt.IsZero() {
+		if r := regs[i]; r.Channel == autogiroChannel && !r.RevokedAt.IsZero() {
 			return fmt.Sprintf(" (the mandate was cancelled %s by %s)", r.RevokedAt.Format("2006-01-02"), r.RevokedBy)
 		}
 	}
@@ -353,11 +358,12 @@ func (d *Daemon) decide(t *tenantState, body *formats.Document, reg outbound.Reg
 	for name, l := range d.lanes {
 		channels[name] = l.get().ch
 	}
-	return decideRoute(t.cfg.Priority, channels, reg, body)
+	return decideRoute(d.live.Load(), t.cfg.Priority, channels, reg, body)
 }
 
-// decideRoute is routing without a daemon, shared with `convert`.
-func decideRoute(priority []string, channels map[string]outbound.Channel, reg outbound.Registry, body *formats.Document) []store.RouteStep {
+// decideRoute is routing without a daemon, shared with `convert`. cfg
+// holds the channels' descriptors.
+func decideRoute(cfg *config.Config, priority []string, channels map[string]outbound.Channel, reg outbound.Registry, body *formats.Document) []store.RouteStep {
 	forced := strings.ToLower(strings.TrimSpace(body.ForcedChannel))
 	if forced != "" {
 		if _, ok := channels[forced]; !ok {
@@ -370,6 +376,10 @@ func decideRoute(priority []string, channels map[string]outbound.Channel, reg ou
 		ch, ok := channels[name]
 		if !ok {
 			steps = append(steps, store.RouteStep{Channel: name, Reason: "channel not configured"})
+			continue
+		}
+		if cc := cfg.ChannelConfig(name); cc != nil && !cc.Descriptor.CarriesKind(body.Kind) {
+			steps = append(steps, store.RouteStep{Channel: name, Reason: fmt.Sprintf("the channel does not carry documents of kind %s", body.Kind)})
 			continue
 		}
 		e := ch.Eligible(body, reg)

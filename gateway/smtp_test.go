@@ -13,6 +13,7 @@ import (
 
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/outbound"
 	"github.com/multikanal/multikanal/outbound/smtp/smtptest"
 )
 
@@ -57,7 +58,7 @@ func TestSMTPOutageThenRecovery(t *testing.T) {
 		return nil
 	}})
 	d := startTestDaemon(t, func(c *config.Config) {
-		c.Channels.Email = config.Channel{Transport: "smtp", Addr: srv.Addr, TLS: "none", From: "faktura@demo.example"}
+		setTransport(c, "email", "smtp", outbound.Settings{"addr": srv.Addr, "tls": "none", "from": "faktura@demo.example"})
 		c.Delivery.MaxAttempts = 50
 	}, nil)
 	drop(t, d, "mail.csv", emailBatch(t, n))

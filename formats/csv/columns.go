@@ -2,6 +2,8 @@ package csv
 
 import (
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/multikanal/multikanal/formats"
@@ -248,9 +250,6 @@ var columns = []column{
 	}},
 }
 
-// channels are the values the channel column accepts.
-var channels = []string{"peppol", "efaktura", "kivra", "email", "sms", "print"}
-
 // docValue writes an invoice column from the document alone.
 func docValue(f func(d *formats.Document) string) func(numbers, *formats.Document, *formats.Line) string {
 	return func(_ numbers, d *formats.Document, _ *formats.Line) string { return f(d) }
@@ -417,16 +416,25 @@ func kindOf(v string) (formats.Kind, bool) {
 	return "", false
 }
 
+// setChannel reads the channel column: the channel the invoice must go by.
+// The names come from the reader's Format.Channels.
 func setChannel(b *builder, v string) error {
-	c := strings.ToLower(v)
-	for _, ch := range channels {
-		if c == ch {
-			b.doc.ForcedChannel = c
-			return nil
-		}
+	c := strings.ToLower(strings.TrimSpace(v))
+	switch {
+	case c == "":
+		return nil
+	case b.channels == nil && channelName.MatchString(c), slices.Contains(b.channels, c):
+		b.doc.ForcedChannel = c
+		return nil
+	case b.channels == nil:
+		return fmt.Errorf("%q is not a channel name; write one of the gateway's channels, or leave it empty to let routing choose", v)
 	}
-	return fmt.Errorf("%q is not a channel; write one of %s, or leave it empty to let routing choose", v, strings.Join(channels, ", "))
+	return fmt.Errorf("%q is not a channel; write one of %s, or leave it empty to let routing choose", v, strings.Join(b.channels, ", "))
 }
+
+// channelName is what a channel's name looks like, for a reader that was
+// not told the names.
+var channelName = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
 
 // setResend reads the resend column: yes marks an invoice the biller sends
 // again on purpose, which the gateway then delivers although it has sent

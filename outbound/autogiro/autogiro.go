@@ -26,7 +26,7 @@ type Channel struct{}
 func New() *Channel { return &Channel{} }
 
 // Name is "autogiro".
-func (*Channel) Name() string { return outbound.AutoGiro }
+func (*Channel) Name() string { return Name }
 
 // Eligible is never true: AutoGiro collects payment, it does not deliver
 // invoices. Routing decides collection from the registry's mandates.

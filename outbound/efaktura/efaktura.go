@@ -21,12 +21,12 @@ type Channel struct{}
 func New() *Channel { return &Channel{} }
 
 // Name is "efaktura".
-func (*Channel) Name() string { return outbound.Efaktura }
+func (*Channel) Name() string { return Name }
 
 // Eligible only when the payer has registered for the biller's e-invoices in
 // the internet bank (a registration from the bank's file).
 func (*Channel) Eligible(doc *formats.Document, reg outbound.Registry) outbound.Eligibility {
-	addr, src, found := reg.Lookup(doc, outbound.Efaktura)
+	addr, src, found := reg.Lookup(doc, Name)
 	if !found {
 		return outbound.Eligibility{Reason: "the payer has no e-faktura registration"}
 	}

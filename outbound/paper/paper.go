@@ -55,7 +55,7 @@ func New(o Options) *Channel {
 }
 
 // Name is "print".
-func (*Channel) Name() string { return outbound.Print }
+func (*Channel) Name() string { return Name }
 
 // Eligible whenever the buyer has a postal address: paper always works, but
 // only with somewhere to send it.

@@ -21,7 +21,7 @@ type Channel struct{}
 func New() *Channel { return &Channel{} }
 
 // Name is "peppol".
-func (*Channel) Name() string { return outbound.Peppol }
+func (*Channel) Name() string { return Name }
 
 // Eligible when the buyer's endpoint id is under a Peppol participant scheme
 // (not EM, which is an e-mail address), or the registry knows a participant
@@ -36,7 +36,7 @@ func (*Channel) Eligible(doc *formats.Document, reg outbound.Registry) outbound.
 	if !ok {
 		found := false
 		var src string
-		if addr, src, found = reg.Lookup(doc, outbound.Peppol); !found {
+		if addr, src, found = reg.Lookup(doc, Name); !found {
 			return outbound.Eligibility{Reason: reason}
 		}
 		reason = "participant id " + addr + " registered by " + src

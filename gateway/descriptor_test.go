@@ -1,0 +1,127 @@
+package gateway
+
+import (
+	"errors"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/formats"
+	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/outbound"
+	"github.com/multikanal/multikanal/outbound/channels"
+)
+
+// fax is a channel the gateway has never heard of, described the way a
+// channel's folder describes itself: per document, invoices only, its
+// address a mobile number from the registry, a transport of its own.
+var fax = outbound.Descriptor{
+	Name:    "fax",
+	Carries: []formats.Kind{formats.KindInvoice},
+	Address: "mobile",
+	Transports: []outbound.TransportSpec{{
+		Name:     "modem",
+		Required: []outbound.Key{{Name: "device", Kind: outbound.File, Help: "the modem's device file"}},
+		Build:    func(outbound.Setup) (outbound.Transport, error) { return nil, errors.New("no modem here") },
+	}},
+	New: func(outbound.Env) (outbound.Channel, error) { return faxChannel{}, nil },
+}
+
+type faxChannel struct{}
+
+func (faxChannel) Name() string { return "fax" }
+
+func (faxChannel) Eligible(doc *formats.Document, reg outbound.Registry) outbound.Eligibility {
+	if addr, src, ok := reg.Lookup(doc, "fax"); ok {
+		return outbound.Eligibility{OK: true, Address: addr, Reason: "fax number registered by " + src}
+	}
+	return outbound.Eligibility{Reason: "no fax number for the buyer"}
+}
+
+func (faxChannel) Render(doc *formats.Document, to, key string) (outbound.Message, error) {
+	return outbound.Message{Key: key, Name: key + ".txt", ContentType: "text/plain", To: to, Body: []byte("FAX " + to + " " + doc.Number)}, nil
+}
+
+// TestHypotheticalChannel registers a channel by its descriptor alone, and
+// everything that used to list channels takes it: the configuration its
+// table and keys, a priority list its name, the registry its registrations
+// (and checks their addresses by its address key), the CSV's channel column
+// its name, routing its eligibility and what it carries, the spool its
+// outbox, the status page its row.
+func TestHypotheticalChannel(t *testing.T) {
+	chans := append(channels.All(), fax)
+
+	doc := "data_dir = \"var\"\n[[tenant]]\nid = \"acme\"\nname = \"Acme AB\"\norgnr = \"556123-4567\"\nbankgiro = \"5050-1055\"\npriority = [\"fax\", \"print\"]\n"
+	for _, tt := range []struct{ table, want string }{
+		{"[channel.fax]\ntransport = \"modem\"\n", "channel.fax.device: required by transport modem: the modem's device file"},
+		{"[channel.fax]\ntransport = \"modem\"\ndevice = \"/dev/null\"\nbaud = \"9600\"\n", `unknown key "channel.fax.baud"`},
+		{"[channel.fax]\ntransport = \"telex\"\n", `channel.fax.transport: "telex" is not a transport of channel fax: use "modem", "spool"`},
+		{"[channel.fax]\ncutoff = { end_of_file = true }\n", "channel.fax.cutoff: not used by channel fax: only the batch channels efaktura, print, autogiro cut batch files"},
+	} {
+		_, err := config.Parse([]byte(doc+tt.table), "m.toml", t.TempDir(), chans)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: got %v, want %q", tt.table, err, tt.want)
+		}
+	}
+	if c, err := config.Parse([]byte(doc), "m.toml", t.TempDir(), chans); err != nil || !strings.Contains(c.Summary(), "channel fax      spool") {
+		t.Errorf("a configuration without [channel.fax] runs it on the spool: %v", err)
+	}
+
+	d := startDaemonWith(t, chans, func(c *config.Config) { c.Tenant("demo").Priority = []string{"fax", "print"} }, nil)
+	drop(t, d, "register.csv", []byte("key;channel;address\npnr:198112189876;fax;+46701234567\n"))
+	waitUntil(t, func() bool { return fileFinal(d, "F0000001") })
+	drop(t, d, "invoice.csv", exampleInvoices(t, "2025-1004"))
+	var r *Receipt
+	var err error
+	waitUntil(t, func() bool { r, err = d.buildReceipt("F0000002"); return err == nil && r.Final })
+	if got := r.Documents[0]; got.State != store.DocDelivered || got.Channel != "fax" {
+		t.Fatalf("the registered buyer: %s on %s: %s (route %+v)", got.State, got.Channel, got.Reason, got.Route)
+	}
+	sent, err := filepath.Glob(filepath.Join(d.dataDir, "outbox", "fax", "*.txt"))
+	if err != nil || len(sent) != 1 {
+		t.Fatalf("outbox/fax holds %v (%v)", sent, err)
+	}
+	if b, _ := os.ReadFile(sent[0]); string(b) != "FAX +46701234567 2025-1004" {
+		t.Errorf("the fax sent %q", b)
+	}
+
+	// A registration whose address is not one of the channel's (a mobile
+	// number) is refused; the CSV's channel column takes the new name and
+	// refuses one that is not a channel.
+	drop(t, d, "bad-register.csv", []byte("key;channel;address\npnr:198112189876;fax;not a number\n"))
+	drop(t, d, "forced.csv", setColumn(t, exampleInvoices(t, "2025-1001"), "channel", "fax"))
+	drop(t, d, "telex.csv", setColumn(t, exampleInvoices(t, "2025-1002"), "channel", "telex"))
+	for _, f := range []struct{ id, want string }{
+		{"F0000003", "fax needs a mobile address"},
+		{"F0000004", "forced by the input"},
+		{"F0000005", `"telex" is not a channel; write one of peppol, efaktura, kivra, email, sms, print, fax`},
+	} {
+		waitUntil(t, func() bool { r, err = d.buildReceipt(f.id); return err == nil && r.Final })
+		why := r.Reason
+		for _, doc := range r.Documents {
+			why += " " + doc.Reason
+			for _, s := range doc.Route {
+				why += " " + s.Reason
+			}
+		}
+		if !strings.Contains(why, f.want) {
+			t.Errorf("%s: %q does not say %q", f.id, why, f.want)
+		}
+	}
+
+	// A credit note is not for a channel that carries only invoices.
+	cn := &formats.Document{Kind: formats.KindCreditNote}
+	steps := decideRoute(d.live.Load(), []string{"fax"}, map[string]outbound.Channel{"fax": faxChannel{}}, outbound.NoRegistry{}, cn)
+	if len(steps) != 1 || steps[0].Eligible || !strings.Contains(steps[0].Reason, "does not carry documents of kind creditnote") {
+		t.Errorf("a credit note on fax: %+v", steps)
+	}
+
+	rec := httptest.NewRecorder()
+	d.statusPage(rec, httptest.NewRequest("GET", "/", nil))
+	if !strings.Contains(rec.Body.String(), `></i>fax</td>`) {
+		t.Errorf("the status page has no row for fax")
+	}
+}
