@@ -81,6 +81,9 @@ func (c *Config) register(channels []outbound.Descriptor) error {
 		if seen[d.Name] {
 			errs = append(errs, fmt.Errorf("channel %s is registered twice", d.Name))
 		}
+		if _, taken := fieldByTag(reflect.TypeOf(Tenant{}), d.Name); taken && d.Agreement != nil {
+			errs = append(errs, fmt.Errorf("channel %s: its agreement table would be [tenant.%s], which is a key of every tenant already", d.Name, d.Name))
+		}
 		seen[d.Name] = true
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -177,6 +177,10 @@ type Tenant struct {
 	// Retention overrides [retention] for this tenant; keys left out
 	// take the [retention] value (Config.RetentionFor).
 	Retention Retention `toml:"retention"`
+	// Agreements are the tenant's [tenant.NAME] tables of the registered
+	// channels that take one (outbound.Descriptor.Agreement), decoded by
+	// the channel's own type, by channel name.
+	Agreements map[string]any `toml:"-"`
 }
 
 // AutoGiro is a tenant's AutoGiro agreement with Bankgirot.

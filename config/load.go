@@ -94,7 +94,7 @@ func parse(data []byte, name, baseDir string, embedded bool, channels []outbound
 			// The rest of the document was decoded: report the unknown
 			// keys together with whatever else is wrong.
 			for i := range strict.Errors {
-				if !ps.channelKey(&c, &strict.Errors[i]) {
+				if !ps.channelKey(&c, &strict.Errors[i]) && !ps.agreementKey(&c, &strict.Errors[i]) {
 					ps.unknownKey(&strict.Errors[i])
 				}
 			}
@@ -111,6 +111,7 @@ func parse(data []byte, name, baseDir string, embedded bool, channels []outbound
 		}
 	}
 	ps.bindChannels(&c)
+	ps.decodeAgreements(&c, data)
 	c.Source = name
 	c.Embedded = embedded
 	c.applyDefaults(ps.index)

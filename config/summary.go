@@ -30,6 +30,11 @@ func (c *Config) Summary() string {
 		if t.AutoGiro != nil {
 			fmt.Fprintf(&b, "; autogiro %s", t.AutoGiro.CustomerNumber)
 		}
+		for _, name := range c.ChannelNames() {
+			if _, ok := t.Agreements[name]; ok {
+				fmt.Fprintf(&b, "; %s agreement", name)
+			}
+		}
 		if r := c.RetentionFor(t.ID); r != c.Retention {
 			fmt.Fprintf(&b, "; retention %s", r)
 		}

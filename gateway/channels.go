@@ -44,7 +44,16 @@ func Channels(cfg *config.Config, callback CallbackURL) ([]outbound.Channel, err
 	var out []outbound.Channel
 	for _, name := range cfg.ChannelNames() {
 		cc := cfg.ChannelConfig(name)
-		ch, err := cc.Descriptor.New(outbound.Env{Settings: cc.Settings, PDF: invoicePDF, Callback: callback.of(name)})
+		env := outbound.Env{Settings: cc.Settings, PDF: invoicePDF, Callback: callback.of(name)}
+		for _, t := range cfg.Tenants {
+			if a, ok := t.Agreements[name]; ok {
+				if env.Agreements == nil {
+					env.Agreements = map[string]any{}
+				}
+				env.Agreements[t.ID] = a
+			}
+		}
+		ch, err := cc.Descriptor.New(env)
 		if err != nil {
 			return nil, fmt.Errorf("channel.%s: %w", name, err)
 		}

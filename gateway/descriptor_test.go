@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -123,5 +124,39 @@ func TestHypotheticalChannel(t *testing.T) {
 	d.statusPage(rec, httptest.NewRequest("GET", "/", nil))
 	if !strings.Contains(rec.Body.String(), `></i>fax</td>`) {
 		t.Errorf("the status page has no row for fax")
+	}
+}
+
+type giroChannel struct{}
+
+func (giroChannel) Name() string { return "giro" }
+
+func (giroChannel) Eligible(*formats.Document, outbound.Registry) outbound.Eligibility {
+	return outbound.Eligibility{Reason: "collects payment"}
+}
+
+// A channel that takes a per-tenant agreement ([tenant.NAME]) is made with
+// every tenant's, by tenant id.
+func TestAgreementsReachTheChannel(t *testing.T) {
+	type agreement struct {
+		Unit string `toml:"unit"`
+	}
+	var got map[string]any
+	giro := outbound.Descriptor{
+		Name: "giro", Role: outbound.Collection, Batch: &outbound.Batching{MaxCount: 10},
+		Carries: []formats.Kind{formats.KindInvoice}, Agreement: func() any { return &agreement{} },
+		New: func(env outbound.Env) (outbound.Channel, error) { got = env.Agreements; return giroChannel{}, nil },
+	}
+	tenant := "[[tenant]]\nid = %q\nname = \"Biller AB\"\norgnr = \"556123-4567\"\nbankgiro = \"5050-1055\"\npriority = [\"print\"]\n"
+	doc := "data_dir = \"var\"\n" + fmt.Sprintf(tenant, "acme") + "[tenant.giro]\nunit = \"U1\"\n" + fmt.Sprintf(tenant, "beta")
+	cfg, err := config.Parse([]byte(doc), "m.toml", t.TempDir(), append(channels.All(), giro))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Channels(cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	if a, ok := got["acme"].(*agreement); !ok || a.Unit != "U1" || len(got) != 1 {
+		t.Errorf("the channel was made with %#v, want acme's agreement alone", got)
 	}
 }

@@ -49,6 +49,14 @@ type Descriptor struct {
 	// Removed are keys the channel's table once had, with what replaced
 	// them, for the message that refuses them.
 	Removed map[string]string
+	// Agreement, when set, gives each tenant a table of its own for the
+	// channel, [tenant.NAME]: the biller's agreement with the receiver
+	// (AvtaleGiro's customer unit and account, say). It returns a new
+	// value to decode the table into, a pointer to a struct with toml
+	// tags; when the value has a Check() error method, the configuration
+	// calls it, and an error that starts with a key's name is reported at
+	// that key. New gets the decoded tables in Env.Agreements.
+	Agreement func() any
 	// Match says how the answers of a transport that is a Matcher are
 	// kept; nil for the defaults.
 	Match *Matching
@@ -168,6 +176,10 @@ type Env struct {
 	// delivery key to (see CallbackReports); nil when the daemon takes no
 	// callbacks.
 	Callback func(key string) string
+	// Agreements are the tenants' [tenant.NAME] tables, by tenant id, as
+	// the descriptor's Agreement decoded them; only the tenants that have
+	// one.
+	Agreements map[string]any
 }
 
 // Settings are the keys of a [channel.NAME] table that its transport takes,
