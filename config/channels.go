@@ -110,12 +110,16 @@ func (c *Config) transportKeys() map[string]outbound.Key {
 	return keys
 }
 
-// channelTableKeys lists the keys a [channel.NAME] table can hold, for the
+// channelTableKeys lists the keys a channel's table can hold, for the
 // hint about an unknown one.
-func (c *Config) channelTableKeys() []string {
+func channelTableKeys(d outbound.Descriptor) []string {
 	keys := schemaKeysOf(reflect.TypeOf(Channel{}))
-	for k := range c.transportKeys() {
-		keys = append(keys, k)
+	for _, t := range d.Transports {
+		for _, k := range t.Keys() {
+			if !slices.Contains(keys, k.Name) {
+				keys = append(keys, k.Name)
+			}
+		}
 	}
 	slices.Sort(keys)
 	return keys
@@ -141,7 +145,7 @@ func (ps *problems) channelKey(c *Config, de *toml.DecodeError) bool {
 		d, _ := c.descriptor(name)
 		if hint, ok := d.Removed[k]; ok {
 			msg += ": " + hint
-		} else if hint := hintFor(k, c.channelTableKeys()); hint != "" {
+		} else if hint := hintFor(k, channelTableKeys(d)); hint != "" {
 			msg += ": " + hint
 		}
 		ps.list = append(ps.list, Problem{File: ps.file, Line: line, Msg: msg})

@@ -78,6 +78,9 @@ func TestHypotheticalChannel(t *testing.T) {
 	var r *Receipt
 	var err error
 	waitUntil(t, func() bool { r, err = d.buildReceipt("F0000002"); return err == nil && r.Final })
+	if !strings.HasSuffix(strings.Join(d.live.Load().Distribution(), ","), ",fax") {
+		t.Errorf("the distribution channels %v do not end with fax", d.live.Load().Distribution())
+	}
 	if got := r.Documents[0]; got.State != store.DocDelivered || got.Channel != "fax" {
 		t.Fatalf("the registered buyer: %s on %s: %s (route %+v)", got.State, got.Channel, got.Reason, got.Route)
 	}
@@ -98,7 +101,7 @@ func TestHypotheticalChannel(t *testing.T) {
 	for _, f := range []struct{ id, want string }{
 		{"F0000003", "fax needs a mobile address"},
 		{"F0000004", "forced by the input"},
-		{"F0000005", `"telex" is not a channel; write one of peppol, efaktura, kivra, email, sms, print, fax`},
+		{"F0000005", `"telex" is not a channel; write one of ` + strings.Join(d.live.Load().Distribution(), ", ")},
 	} {
 		waitUntil(t, func() bool { r, err = d.buildReceipt(f.id); return err == nil && r.Final })
 		why := r.Reason
