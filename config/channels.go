@@ -31,8 +31,21 @@ func (c *Config) ChannelNames() []string {
 }
 
 // Distribution returns the names of the registered channels that carry
-// documents to their recipients: the ones a priority list may name.
+// documents to their recipients and are run (not Off): the ones a CSV
+// or a registration may name.
 func (c *Config) Distribution() []string {
+	var names []string
+	for _, d := range c.registered {
+		if d.Role == outbound.Distribution && c.Channels[d.Name].Off == "" {
+			names = append(names, d.Name)
+		}
+	}
+	return names
+}
+
+// distribution returns every registered distribution channel, run or not:
+// the ones a priority list may name.
+func (c *Config) distribution() []string {
 	var names []string
 	for _, d := range c.registered {
 		if d.Role == outbound.Distribution {
@@ -40,6 +53,34 @@ func (c *Config) Distribution() []string {
 		}
 	}
 	return names
+}
+
+// inUse reports whether anything in the file uses a channel: its table, a
+// priority list, a tenant's agreement.
+func (c *Config) inUse(ps *problems, name string) bool {
+	if _, ok := ps.index["channel."+name]; ok {
+		return true
+	}
+	for _, t := range c.Tenants {
+		if _, ok := t.Agreements[name]; ok || slices.Contains(t.Priority, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// switchOff marks the channels that cannot run (a key they require is not
+// set) and that nothing uses, so they are not run instead of refused.
+func (c *Config) switchOff(ps *problems) {
+	for _, d := range c.registered {
+		ch := c.Channels[d.Name]
+		for _, k := range d.Required {
+			if strings.TrimSpace(ch.Settings.Get(k.Name)) == "" && !c.inUse(ps, d.Name) {
+				ch.Off = fmt.Sprintf("channel.%s.%s is not set", d.Name, k.Name)
+				break
+			}
+		}
+	}
 }
 
 // ChannelConfig returns the [channel.NAME] table of the named channel, or
@@ -99,6 +140,11 @@ func (c *Config) register(channels []outbound.Descriptor) error {
 func (c *Config) transportKeys() map[string]outbound.Key {
 	keys := map[string]outbound.Key{}
 	for _, d := range c.registered {
+		for _, k := range d.Keys() {
+			if _, ok := keys[k.Name]; !ok {
+				keys[k.Name] = k
+			}
+		}
 		for _, t := range d.Transports {
 			for _, k := range t.Keys() {
 				if _, ok := keys[k.Name]; !ok {
@@ -114,6 +160,9 @@ func (c *Config) transportKeys() map[string]outbound.Key {
 // hint about an unknown one.
 func channelTableKeys(d outbound.Descriptor) []string {
 	keys := schemaKeysOf(reflect.TypeOf(Channel{}))
+	for _, k := range d.Keys() {
+		keys = append(keys, k.Name)
+	}
 	for _, t := range d.Transports {
 		for _, k := range t.Keys() {
 			if !slices.Contains(keys, k.Name) {
@@ -241,7 +290,14 @@ func (c *Config) validateChannel(ps *problems, key string, ch *Channel) {
 			ps.add(key+"."+k.Name, "required by transport %s: %s", ch.Transport, k.Help)
 		}
 	}
-	used := spec.Keys()
+	if ch.Off == "" {
+		for _, k := range d.Required {
+			if strings.TrimSpace(ch.Settings.Get(k.Name)) == "" {
+				ps.add(key+"."+k.Name, "required by channel %s: %s", d.Name, k.Help)
+			}
+		}
+	}
+	used := append(d.Keys(), spec.Keys()...)
 	for _, k := range slices.Sorted(maps.Keys(ch.Settings)) {
 		i := slices.IndexFunc(used, func(u outbound.Key) bool { return u.Name == k })
 		switch {
@@ -332,11 +388,10 @@ func (c *Config) applyChannelDefaults() {
 				ch.Cutoff.MaxCount = b.MaxCount
 			}
 		}
-		if spec, ok := ch.TransportSpec(); ok {
-			for _, k := range spec.Keys() {
-				if k.Default != "" && ch.Settings[k.Name] == "" {
-					ch.Settings[k.Name] = k.Default
-				}
+		spec, _ := ch.TransportSpec()
+		for _, k := range append(d.Keys(), spec.Keys()...) {
+			if k.Default != "" && ch.Settings[k.Name] == "" {
+				ch.Settings[k.Name] = k.Default
 			}
 		}
 	}
@@ -350,7 +405,7 @@ func (c *Config) resolveChannelPaths(file, dir func(*string)) {
 		kinds := all
 		if spec, ok := ch.TransportSpec(); ok {
 			kinds = map[string]outbound.Key{}
-			for _, k := range spec.Keys() {
+			for _, k := range append(ch.Descriptor.Keys(), spec.Keys()...) {
 				kinds[k.Name] = k
 			}
 		}

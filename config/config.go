@@ -220,9 +220,14 @@ type Channel struct {
 	// Batch channels: when a batch file is cut.
 	Cutoff Cutoff `toml:"cutoff"`
 
-	// Settings are the transport's own keys as written (addr, base_url,
-	// password_file, ...), file and folder paths made absolute.
+	// Settings are the channel's own keys and its transport's as written
+	// (addr, base_url, password_file, ...), file and folder paths made
+	// absolute.
 	Settings outbound.Settings `toml:"-"`
+
+	// Off says why the channel is not run, or "" when it is: a key the
+	// channel requires is not set, and nothing uses the channel.
+	Off string `toml:"-"`
 }
 
 // Cutoff says when a batch channel closes a batch file. A batch channel

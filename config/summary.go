@@ -43,6 +43,10 @@ func (c *Config) Summary() string {
 	for _, name := range c.ChannelNames() {
 		ch := c.ChannelConfig(name)
 		s := ch.Settings
+		if ch.Off != "" {
+			fmt.Fprintf(&b, "channel %-8s off (%s)\n", name, ch.Off)
+			continue
+		}
 		fmt.Fprintf(&b, "channel %-8s %s", name, ch.Transport)
 		switch {
 		case s.Get("addr") != "":

@@ -93,6 +93,13 @@ func (c *Config) validate(ps *problems) {
 		c.validateTenant(ps, key, t)
 	}
 
+	c.validateChannels(ps)
+}
+
+// validateChannels checks the [channel.NAME] tables; it runs after the
+// tenants, whose priority lists decide which channels are used.
+func (c *Config) validateChannels(ps *problems) {
+	c.switchOff(ps)
 	for _, name := range c.ChannelNames() {
 		c.validateChannel(ps, "channel."+name, c.ChannelConfig(name))
 	}
@@ -115,7 +122,7 @@ func (c *Config) validateTenant(ps *problems, key string, t *Tenant) {
 	}
 	c.validateBiller(ps, key, t)
 
-	distribution := c.Distribution()
+	distribution := c.distribution()
 	if len(t.Priority) == 0 {
 		ps.add(key+".priority", "required: the channels to try in order, like [%s]", quoteList(distribution))
 	}

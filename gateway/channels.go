@@ -35,7 +35,8 @@ func Readers(cfg *config.Config) []formats.Reader {
 type CallbackURL func(kind, id string) string
 
 // Channels makes the registered channels (outbound/channels, handed to
-// the configuration) from their configuration, in their order.
+// the configuration) from their configuration, in their order; a channel
+// the configuration switched off (config.Channel.Off) is not made.
 func Channels(cfg *config.Config, callback CallbackURL) ([]outbound.Channel, error) {
 	invoicePDF, err := pdfSource()
 	if err != nil {
@@ -44,6 +45,9 @@ func Channels(cfg *config.Config, callback CallbackURL) ([]outbound.Channel, err
 	var out []outbound.Channel
 	for _, name := range cfg.ChannelNames() {
 		cc := cfg.ChannelConfig(name)
+		if cc.Off != "" {
+			continue
+		}
 		env := outbound.Env{Settings: cc.Settings, PDF: invoicePDF, Callback: callback.of(name)}
 		for _, t := range cfg.Tenants {
 			if a, ok := t.Agreements[name]; ok {

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -161,5 +162,22 @@ func TestAgreementsReachTheChannel(t *testing.T) {
 	}
 	if a, ok := got["acme"].(*agreement); !ok || a.Unit != "U1" || len(got) != 1 {
 		t.Errorf("the channel was made with %#v, want acme's agreement alone", got)
+	}
+}
+
+// A registered channel that cannot run without a key of its own, which
+// nothing uses, is not made: the embedded default starts with it
+// registered, and the CSV does not offer it.
+func TestChannelOffUntilUsed(t *testing.T) {
+	fv := outbound.Descriptor{
+		Name: "fv", Batch: &outbound.Batching{MaxCount: 10}, Carries: []formats.Kind{formats.KindInvoice},
+		Required: []outbound.Key{{Name: "intermediator", Help: "the biller's bank or operator"}},
+		New: func(env outbound.Env) (outbound.Channel, error) {
+			return nil, fmt.Errorf("intermediator %q: a bank or operator is required", env.Settings.Get("intermediator"))
+		},
+	}
+	d := startDaemonWith(t, append(channels.All(), fv), nil, nil)
+	if d.lanes["fv"] != nil || slices.Contains(d.live.Load().Distribution(), "fv") {
+		t.Errorf("the channel that is off has a lane or is offered")
 	}
 }

@@ -245,7 +245,11 @@ func (d *Daemon) ingest(ctx context.Context, fileID string) {
 	}
 	cfg := d.live.Load()
 	for _, name := range cfg.ChannelNames() {
-		if fr, ok := d.lanes[name].get().ch.(outbound.FileReports); ok && fr.SniffReport(head[:n]) {
+		l := d.lanes[name] // none for a channel that is off
+		if l == nil {
+			continue
+		}
+		if fr, ok := l.get().ch.(outbound.FileReports); ok && fr.SniffReport(head[:n]) {
 			d.reportFile(rec, name, fr, f)
 			return
 		}

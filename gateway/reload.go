@@ -75,6 +75,9 @@ func (d *Daemon) Reload(cfg *config.Config, loadErr error) error {
 	for name, p := range parts {
 		if l := d.lanes[name]; l != nil {
 			l.parts.Store(p)
+		} else {
+			// A channel that was off at start gets its lane at the next.
+			st.Restart = append(st.Restart, "channel."+name)
 		}
 	}
 	d.tenants.Store(&tenants)

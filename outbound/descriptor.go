@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -42,6 +43,14 @@ type Descriptor struct {
 	// "" when a registration must give the address (or the channel needs
 	// none from the registry, like paper).
 	Address string
+	// Required and Optional are the channel's own keys: its table takes
+	// them on every transport, the spool too, and New reads them from
+	// Env.Settings (a biller's Finvoice intermediator, say). A required
+	// key is required once the channel is used (a priority list names it,
+	// its table is written, a tenant has its agreement); unused and
+	// without it, the channel is not run.
+	Required []Key
+	Optional []Key
 	// Transports are the real transports the channel runs on. Every
 	// channel also runs on "spool" (write into outbox/NAME), which is not
 	// listed here.
@@ -138,6 +147,13 @@ func (d Descriptor) Check() error {
 	if d.Batch != nil && d.Batch.MaxCount < 0 {
 		bad("Batch.MaxCount %d is negative", d.Batch.MaxCount)
 	}
+	own := map[string]bool{}
+	for _, k := range append(slices.Clone(d.Required), d.Optional...) {
+		if k.Name == "" || own[k.Name] || k.Help == "" {
+			bad("key %q is empty, listed twice or has no Help", k.Name)
+		}
+		own[k.Name] = true
+	}
 	seen := map[string]bool{Spool: true}
 	for _, t := range d.Transports {
 		if seen[t.Name] || t.Name == "" {
@@ -147,7 +163,7 @@ func (d Descriptor) Check() error {
 		if t.Build == nil {
 			bad("transport %s has no Build", t.Name)
 		}
-		keys := map[string]bool{}
+		keys := maps.Clone(own)
 		for _, k := range append(slices.Clone(t.Required), t.Optional...) {
 			if k.Name == "" || keys[k.Name] {
 				bad("transport %s: key %q is empty or listed twice", t.Name, k.Name)
@@ -166,8 +182,8 @@ func (d Descriptor) Check() error {
 
 // Env is what a channel is made from.
 type Env struct {
-	// Settings are the channel's transport keys as configured (a sender
-	// name in "from", say); empty on the spool transport.
+	// Settings are the channel's own keys and its transport's as
+	// configured (a sender name in "from", say).
 	Settings Settings
 	// PDF renders the invoice PDF the channels share: the invoice's own
 	// when it carries one, otherwise the gateway's rendering.
@@ -257,6 +273,9 @@ func (t TransportSpec) With(required ...Key) TransportSpec {
 
 // Keys returns the transport's required and optional keys.
 func (t TransportSpec) Keys() []Key { return append(slices.Clone(t.Required), t.Optional...) }
+
+// Keys returns the channel's own required and optional keys.
+func (d Descriptor) Keys() []Key { return append(slices.Clone(d.Required), d.Optional...) }
 
 // Setup is what a transport is built from.
 type Setup struct {

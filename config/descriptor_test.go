@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -74,5 +75,46 @@ func TestAgreements(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// fv is a hypothetical channel with a key of its own that it cannot run
+// without, like Finvoice's intermediator.
+var fv = outbound.Descriptor{
+	Name: "fv", Batch: &outbound.Batching{MaxCount: 10}, Carries: []formats.Kind{formats.KindInvoice},
+	Required: []outbound.Key{{Name: "intermediator", Help: "the biller's bank or operator"}},
+	New:      func(outbound.Env) (outbound.Channel, error) { return nil, errors.New("not made in these tests") },
+}
+
+// A channel's own required key is required once the channel is used; a
+// channel nothing uses and that lacks it is switched off, not refused, so
+// registering it breaks no configuration.
+func TestChannelKeys(t *testing.T) {
+	chans := append(registered[:len(registered):len(registered)], fv)
+	c, err := Parse([]byte(validDoc), "m.toml", t.TempDir(), chans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off := c.ChannelConfig("fv").Off; off != "channel.fv.intermediator is not set" || slices.Contains(c.Distribution(), "fv") {
+		t.Errorf("unused: off %q, distribution %v", off, c.Distribution())
+	}
+	if s := c.Summary(); !strings.Contains(s, "channel fv       off (channel.fv.intermediator is not set)") {
+		t.Errorf("summary:\n%s", s)
+	}
+	c, err = Parse([]byte(validDoc+"[channel.fv]\nintermediator = \"OKOYFIHH\"\n"), "m.toml", t.TempDir(), chans)
+	if err != nil || c.ChannelConfig("fv").Off != "" || c.ChannelConfig("fv").Settings.Get("intermediator") != "OKOYFIHH" || !slices.Contains(c.Distribution(), "fv") {
+		t.Errorf("on the spool with its key: %v %+v", err, c)
+	}
+	for _, doc := range []string{
+		strings.Replace(validDoc, `"print"`, `"fv"`, 1),
+		validDoc + "[channel.fv]\ntransport = \"spool\"\n",
+	} {
+		_, err := Parse([]byte(doc), "m.toml", t.TempDir(), chans)
+		if err == nil || !strings.Contains(err.Error(), "channel.fv.intermediator: required by channel fv: the biller's bank or operator") {
+			t.Errorf("used without its key: %v", err)
+		}
+	}
+	if _, err := Parse([]byte(validDoc+"[channel.email]\nintermediator = \"X\"\n"), "m.toml", t.TempDir(), chans); err == nil || !strings.Contains(err.Error(), "channel.email.intermediator: not used by transport spool") {
+		t.Errorf("another channel's key: %v", err)
 	}
 }
