@@ -102,7 +102,8 @@ func (r txRegistry) keyIsAddress(channel, keyType string) bool {
 func recipientChannels(cfg *config.Config) []recipients.Channel {
 	var out []recipients.Channel
 	for _, name := range cfg.Distribution() {
-		out = append(out, recipients.Channel{Name: name, Address: cfg.ChannelConfig(name).Descriptor.Address})
+		d := cfg.ChannelConfig(name).Descriptor
+		out = append(out, recipients.Channel{Name: name, Address: d.Address, Check: d.CheckAddress})
 	}
 	return out
 }

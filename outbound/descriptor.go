@@ -43,6 +43,10 @@ type Descriptor struct {
 	// "" when a registration must give the address (or the channel needs
 	// none from the registry, like paper).
 	Address string
+	// CheckAddress, when set, checks the address a registration gives in
+	// its address column, which is then required unless the key is the
+	// address (Finvoice's ADDRESS@INTERMEDIATOR, which no key type is).
+	CheckAddress func(string) error
 	// Required and Optional are the channel's own keys: its table takes
 	// them on every transport, the spool too, and New reads them from
 	// Env.Settings (a biller's Finvoice intermediator, say). A required

@@ -52,6 +52,9 @@ type Channel struct {
 	// channel; "" when the address column must give it, or when the
 	// channel needs none from the registry.
 	Address string
+	// Check, when set, checks an address; the address column is then
+	// required unless the key is the address.
+	Check func(address string) error
 }
 
 // KeyTypes are the ways a payer can be known.
@@ -215,18 +218,28 @@ func parseRow(line int, get func(string) string, now time.Time, channels []Chann
 // column, or a key that is the address itself; an address is checked as a
 // key of the channel's address type would be.
 func checkAddress(r Row, ch Channel, now time.Time) error {
-	if ch.Address == "" {
+	if ch.Address == "" && ch.Check == nil {
 		return nil
 	}
 	addr := r.Address
-	if addr == "" && r.KeyType == ch.Address {
+	if addr == "" && ch.Address != "" && r.KeyType == ch.Address {
 		addr = r.Key
 	}
-	if addr == "" {
+	switch {
+	case addr == "" && ch.Address == "":
+		return fmt.Errorf("%s needs an address: give it in the address column", r.Channel)
+	case addr == "":
 		return fmt.Errorf("%s needs an address: give it in the address column, or use a %s: key", r.Channel, ch.Address)
 	}
-	if _, err := NormaliseKey(ch.Address, addr, now); err != nil {
-		return fmt.Errorf("%s needs a %s address (column address or a %s: key): %w", r.Channel, ch.Address, ch.Address, err)
+	if ch.Address != "" {
+		if _, err := NormaliseKey(ch.Address, addr, now); err != nil {
+			return fmt.Errorf("%s needs a %s address (column address or a %s: key): %w", r.Channel, ch.Address, ch.Address, err)
+		}
+	}
+	if ch.Check != nil {
+		if err := ch.Check(addr); err != nil {
+			return fmt.Errorf("%s: address %q: %w", r.Channel, addr, err)
+		}
 	}
 	return nil
 }
