@@ -232,6 +232,9 @@ type Key struct {
 	Help string
 	// Default is the value when the key is left out; "" for none.
 	Default string
+	// Example is a value the key could hold ("OKOYFIHH"): what a test
+	// builds a channel with when a key of its own is required.
+	Example string
 }
 
 // Keys that several transports share, so they mean the same everywhere.

@@ -12,6 +12,7 @@ import (
 	"github.com/multikanal/multikanal/outbound/autogiro"
 	"github.com/multikanal/multikanal/outbound/efaktura"
 	"github.com/multikanal/multikanal/outbound/email"
+	"github.com/multikanal/multikanal/outbound/finvoice"
 	"github.com/multikanal/multikanal/outbound/kivra"
 	"github.com/multikanal/multikanal/outbound/paper"
 	"github.com/multikanal/multikanal/outbound/peppol"
@@ -29,6 +30,7 @@ func All() []outbound.Descriptor {
 		email.Descriptor,
 		sms.Descriptor,
 		paper.Descriptor,
+		finvoice.Descriptor,
 		autogiro.Descriptor,
 	}
 }

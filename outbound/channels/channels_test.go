@@ -158,7 +158,15 @@ func TestDescriptors(t *testing.T) {
 			t.Errorf("channel %s is registered twice", d.Name)
 		}
 		seen[d.Name] = true
-		ch, err := d.New(outbound.Env{Settings: outbound.Settings{}})
+		// A key of the channel's own that it requires gets its example.
+		settings := outbound.Settings{}
+		for _, k := range d.Required {
+			if k.Example == "" {
+				t.Errorf("channel %s: its required key %s has no Example to build it with", d.Name, k.Name)
+			}
+			settings[k.Name] = k.Example
+		}
+		ch, err := d.New(outbound.Env{Settings: settings})
 		if err != nil {
 			t.Errorf("channel %s: New: %v", d.Name, err)
 			continue

@@ -21,19 +21,6 @@ import (
 	"github.com/multikanal/multikanal/outbound"
 )
 
-// What the channel is, for whoever registers it: its name (also the
-// registry's channel name and the [channel.finvoice] table), that it
-// collects deliveries into batch files, and the transports that carry
-// such a file.
-const (
-	Name    = "finvoice"
-	Batched = true
-)
-
-// Transports are the transports a Finvoice batch file can leave by: the
-// spool folder, and SFTP to the bank's or operator's file service.
-var Transports = []string{"spool", "sftp"}
-
 // Settings configure the channel ([channel.finvoice]).
 type Settings struct {
 	// Intermediator (key intermediator) is the biller's own

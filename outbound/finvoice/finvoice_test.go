@@ -3,7 +3,6 @@ package finvoice
 import (
 	"bytes"
 	"errors"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -53,8 +52,16 @@ func channel(t *testing.T) *Channel {
 func TestDescription(t *testing.T) {
 	c := channel(t)
 	var _ outbound.BatchRenderer = c
-	if c.Name() != Name || Name != "finvoice" || !Batched || !slices.Equal(Transports, []string{"spool", "sftp"}) {
-		t.Errorf("the channel describes itself as %q batched=%v on %v", c.Name(), Batched, Transports)
+	d := Descriptor
+	if c.Name() != Name || d.Name != Name || d.Batch == nil || len(d.Transports) != 1 || d.Transports[0].Name != "sftp" {
+		t.Errorf("the channel describes itself as %q (descriptor %q, batch %v, transports %v)", c.Name(), d.Name, d.Batch, d.Transports)
+	}
+	if d.CheckAddress("FI4819503000000010@NDEAFIHH") != nil || d.CheckAddress("no-intermediator") == nil {
+		t.Errorf("the descriptor's address check does not take ADDRESS@INTERMEDIATOR alone")
+	}
+	ch, err := d.New(outbound.Env{Settings: outbound.Settings{"intermediator": "OKOYFIHH"}})
+	if err != nil || ch.Name() != Name {
+		t.Errorf("the descriptor builds %v, %v", ch, err)
 	}
 }
 
@@ -84,7 +91,7 @@ func TestEligible(t *testing.T) {
 			[]string{"registered by", "ADDRESS@INTERMEDIATOR"}},
 		{"collected by AutoGiro", func(d *formats.Document) {
 			d.Payment = &formats.Payment{Method: formats.PayAutoGiro, Payer: "10053"}
-		}, false, []string{"FI2112345600000785@NDEAFIHH", string(fv.RulePayment), "AutoGiro"}},
+		}, false, []string{"FI2112345600000785@NDEAFIHH", string(fv.RulePayment), "direct debit (autogiro"}},
 		{"a Swedish OCR reference", func(d *formats.Document) { d.PaymentMeans[0].PaymentID = "12345674" }, false,
 			[]string{string(fv.RuleReference)}},
 	}
