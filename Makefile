@@ -21,9 +21,10 @@ run: build
 
 # Debian packages the tests use as real peers: OpenSSH's sftp client and
 # sshd, Saxon for the official EN 16931 XSLT, poppler and qpdf for PDF checks,
-# zbar to scan the Swish QR code back. Only
+# zbar to scan the Swish QR code back, xmllint (libxml2-utils) for the Finvoice
+# schema. Only
 # root can install them; otherwise the tests that need them skip and say so.
-TEST_PACKAGES := openssh-client openssh-server libsaxonhe-java poppler-utils qpdf zbar-tools chromium
+TEST_PACKAGES := openssh-client openssh-server libsaxonhe-java poppler-utils qpdf zbar-tools chromium libxml2-utils
 
 test-deps:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

@@ -4,7 +4,11 @@
 // inline: a *_file key names a file (or a systemd credential) to read.
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/multikanal/multikanal/outbound"
+)
 
 // Config is the whole validated configuration.
 type Config struct {
@@ -25,7 +29,13 @@ type Config struct {
 	Inbox    Inbox    `toml:"inbox"`
 	Delivery Delivery `toml:"delivery"`
 	Tenants  []Tenant `toml:"tenant"`
-	Channels Channels `toml:"channel"`
+	// Channels are the [channel.NAME] tables, one for every registered
+	// channel after Load (a channel missing from the file runs on its
+	// spool transport).
+	Channels map[string]*Channel `toml:"channel"`
+
+	// registered are the channels Load was given, in their order.
+	registered []outbound.Descriptor
 
 	// Retention and Store: how long what the gateway holds is kept, and
 	// the store's quota and upkeep (retention.go).
@@ -167,6 +177,10 @@ type Tenant struct {
 	// Retention overrides [retention] for this tenant; keys left out
 	// take the [retention] value (Config.RetentionFor).
 	Retention Retention `toml:"retention"`
+	// Agreements are the tenant's [tenant.NAME] tables of the registered
+	// channels that take one (outbound.Descriptor.Agreement), decoded by
+	// the channel's own type, by channel name.
+	Agreements map[string]any `toml:"-"`
 }
 
 // AutoGiro is a tenant's AutoGiro agreement with Bankgirot.
@@ -184,53 +198,36 @@ type AutoGiro struct {
 	Test bool `toml:"test"`
 }
 
-// Channels is the [channel.*] tables. A channel missing from the file runs
-// on its spool transport.
-type Channels struct {
-	Peppol   Channel `toml:"peppol"`
-	Efaktura Channel `toml:"efaktura"`
-	AutoGiro Channel `toml:"autogiro"`
-	Kivra    Channel `toml:"kivra"`
-	Email    Channel `toml:"email"`
-	SMS      Channel `toml:"sms"`
-	Print    Channel `toml:"print"`
-}
-
-// Channel is one [channel.NAME] table. Which keys apply depends on the
-// transport; validation names the keys a transport needs and refuses the
-// ones it does not use.
+// Channel is one [channel.NAME] table. The keys below apply to every
+// channel; the rest of the table is the transport's own keys, which the
+// channel's descriptor declares (outbound.TransportSpec): validation names
+// the keys a transport needs and refuses the ones it does not use.
 type Channel struct {
-	// Transport is "spool" (write into outbox/<channel>/) or the channel's
-	// real transport: smtp (email), api (kivra, sms), http / folder / sftp
-	// (peppol), sftp (efaktura, autogiro, print).
-	Transport string `toml:"transport"` // default spool
-	Workers   int    `toml:"workers"`   // overrides [delivery] workers; after Load always set
+	// Descriptor is the registered channel the table configures.
+	Descriptor outbound.Descriptor `toml:"-"`
 
-	// Batch channels (efaktura, autogiro, print): when a batch file is cut.
+	// Transport is "spool" (write into outbox/<channel>/) or one of the
+	// channel's real transports.
+	Transport string  `toml:"transport"`  // default spool
+	Workers   int     `toml:"workers"`    // overrides [delivery] workers; after Load always set
+	RateLimit float64 `toml:"rate_limit"` // sends per second, 0 = unlimited
+	// ConfirmWithin (a transport whose receiver posts reports, with the
+	// public listener on): a delivery no report has confirmed by then
+	// counts as failed, and the invoice falls back to its next channel
+	// (paper, say). 0 = trust the send.
+	ConfirmWithin Duration `toml:"confirm_within"`
+
+	// Batch channels: when a batch file is cut.
 	Cutoff Cutoff `toml:"cutoff"`
 
-	// Network transports.
-	Addr         string `toml:"addr"`     // host:port (smtp, sftp)
-	BaseURL      string `toml:"base_url"` // https://... (api, http)
-	Username     string `toml:"username"`
-	PasswordFile string `toml:"password_file"`
-	TokenFile    string `toml:"token_file"` // peppol http X-Token
-	ClientID     string `toml:"client_id"`  // kivra OAuth2
-	TenantKey    string `toml:"tenant_key"` // kivra: the sender tenant content is sent as
-	// ConfirmWithin (sms, with the public listener on): a message whose
-	// delivery report has not confirmed it by then counts as failed, and
-	// the invoice falls back to its next channel (paper, say). 0 = trust
-	// the send.
-	ConfirmWithin    Duration `toml:"confirm_within"`
-	ClientSecretFile string   `toml:"client_secret_file"`
-	KeyFile          string   `toml:"key_file"`    // sftp client private key
-	KnownHosts       string   `toml:"known_hosts"` // sftp server host keys
-	RemoteDir        string   `toml:"remote_dir"`  // sftp target folder
-	Dir              string   `toml:"dir"`         // folder transport target
-	TLS              string   `toml:"tls"`         // smtp: starttls (default), implicit, none (loopback only)
-	CAFile           string   `toml:"ca_file"`     // extra CA for TLS peers
-	From             string   `toml:"from"`        // email From address, sms sender name
-	RateLimit        float64  `toml:"rate_limit"`  // sends per second, 0 = unlimited
+	// Settings are the channel's own keys and its transport's as written
+	// (addr, base_url, password_file, ...), file and folder paths made
+	// absolute.
+	Settings outbound.Settings `toml:"-"`
+
+	// Off says why the channel is not run, or "" when it is: a key the
+	// channel requires is not set, and nothing uses the channel.
+	Off string `toml:"-"`
 }
 
 // Cutoff says when a batch channel closes a batch file. A batch channel

@@ -5,14 +5,21 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/multikanal/multikanal/outbound/channels"
 )
+
+// registered are the channels the configuration is checked against, as
+// the daemon registers them.
+var registered = channels.All()
 
 func TestDefault(t *testing.T) {
 	dir := t.TempDir()
-	c := Default(dir)
+	c := Default(dir, registered)
 	if !c.Embedded || c.Source != "embedded default" {
 		t.Errorf("Embedded %v, Source %q", c.Embedded, c.Source)
 	}
@@ -41,12 +48,15 @@ func TestDefault(t *testing.T) {
 	if got := strings.Join(demo.Priority, ","); got != "peppol,efaktura,kivra,email,sms,print" {
 		t.Errorf("priority %s", got)
 	}
-	for _, name := range ChannelNames() {
+	if got, want := strings.Join(c.ChannelNames(), ","), strings.Join(channelNames, ","); got != want {
+		t.Errorf("channels %s, want the registered %s", got, want)
+	}
+	for _, name := range c.ChannelNames() {
 		ch := c.ChannelConfig(name)
 		if ch.Transport != "spool" || ch.Workers != 4 {
 			t.Errorf("channel %s: transport %q workers %d", name, ch.Transport, ch.Workers)
 		}
-		if isBatch(name) != ch.Cutoff.EndOfFile {
+		if (ch.Descriptor.Batch != nil) != ch.Cutoff.EndOfFile {
 			t.Errorf("channel %s: end_of_file %v", name, ch.Cutoff.EndOfFile)
 		}
 	}
@@ -57,8 +67,8 @@ func TestDefault(t *testing.T) {
 	if !c.SFTP.Defender.Enabled || c.SFTP.Defender.Threshold != 15 || c.SFTP.MaxFileSize != 1<<30 || c.SFTP.SyncOnClose || c.Inbox.SettleTime != Duration(2*time.Second) {
 		t.Errorf("defaults: %+v %+v", c.SFTP, c.Inbox)
 	}
-	if Default("").DataDir != "var" {
-		t.Errorf(`Default("").DataDir = %q, want "var"`, Default("").DataDir)
+	if Default("", registered).DataDir != "var" {
+		t.Errorf(`Default("").DataDir = %q, want "var"`, Default("", registered).DataDir)
 	}
 	if len(BankgirotTestSealKey) != 32 {
 		t.Errorf("BankgirotTestSealKey has %d digits", len(BankgirotTestSealKey))
@@ -87,7 +97,7 @@ func exampleIn(t testing.TB, dir string) []byte {
 
 func TestExample(t *testing.T) {
 	dir := t.TempDir()
-	c, err := Parse(exampleIn(t, dir), "multikanal.toml", dir)
+	c, err := Parse(exampleIn(t, dir), "multikanal.toml", dir, registered)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +130,7 @@ from = "faktura@acme.se"
 username = "mk"
 password_file = "smtp.secret"
 `)
-	c, err := Load(path)
+	c, err := Load(path, registered)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +140,7 @@ password_file = "smtp.secret"
 	if got, want := c.DataDir, filepath.Join(dir, "var"); got != want {
 		t.Errorf("data_dir %q, want %q", got, want)
 	}
-	secret, err := ReadSecret(c.Channels.Email.PasswordFile)
+	secret, err := ReadSecret(c.ChannelConfig("email").Settings.Get("password_file"))
 	if err != nil || string(secret) != "hunter2" {
 		t.Errorf("ReadSecret = %q, %v", secret, err)
 	}
@@ -147,14 +157,14 @@ base_url = "https://sender.api.kivra.com"
 client_id = "acme"
 tenant_key = "acme"
 client_secret_file = "kivra"
-`), "m.toml", t.TempDir())
+`), "m.toml", t.TempDir(), registered)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := c.Channels.Kivra.ClientSecretFile, filepath.Join(creds, "kivra"); got != want {
+	if got, want := c.ChannelConfig("kivra").Settings.Get("client_secret_file"), filepath.Join(creds, "kivra"); got != want {
 		t.Errorf("client_secret_file %q, want %q", got, want)
 	}
-	for _, p := range []string{"kivra", c.Channels.Kivra.ClientSecretFile} {
+	for _, p := range []string{"kivra", c.ChannelConfig("kivra").Settings.Get("client_secret_file")} {
 		if b, err := ReadSecret(p); err != nil || string(b) != "s3cret" {
 			t.Errorf("ReadSecret(%q) = %q, %v", p, b, err)
 		}
@@ -174,6 +184,15 @@ name = "Acme Energi AB"
 orgnr = "556123-4567"
 priority = ["email", "print"]
 `
+
+// channelNames are the registered channels' names.
+var channelNames = func() []string {
+	var names []string
+	for _, d := range registered {
+		names = append(names, d.Name)
+	}
+	return names
+}()
 
 func TestProblems(t *testing.T) {
 	tests := []struct {
@@ -249,7 +268,7 @@ func TestProblems(t *testing.T) {
 			[]string{"m.toml:8: tenant[0].sftp_authorized_keys: ", "nope.pub: no such file or directory: create the file or correct the path"}},
 		{"autogiro customer number", validDoc + "bankgiro = \"5050-1055\"\n[tenant.autogiro]\ncustomer_number = \"4711\"\n",
 			[]string{`m.toml:10: tenant[0].autogiro.customer_number: "4711": the AutoGiro customer number`, "tenant[0].autogiro.seal_key_file: required"}},
-		{"unknown table", validDoc + "[channel.fax]\n", []string{`m.toml:8: unknown key "channel.fax": known keys here: autogiro, efaktura`}},
+		{"unknown table", validDoc + "[channel.fax]\n", []string{`m.toml:8: unknown key "channel.fax": known keys here: ` + strings.Join(slices.Sorted(slices.Values(channelNames)), ", ")}},
 		{"syntax error", validDoc + "name = \n", []string{"m.toml:8:8: "}},
 		{"bad log level", "log_level = \"loud\"\n" + validDoc, []string{`m.toml:1: log_level: "loud" is not a level`}},
 		{"no data_dir", strings.Replace(validDoc, `data_dir = "var"`, "", 1), []string{"data_dir: required"}},
@@ -276,7 +295,7 @@ func TestProblems(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse([]byte(tt.doc), "m.toml", t.TempDir())
+			_, err := Parse([]byte(tt.doc), "m.toml", t.TempDir(), registered)
 			var cerr *Error
 			if !errors.As(err, &cerr) {
 				t.Fatalf("error %v (%T), want *config.Error", err, err)
@@ -293,7 +312,7 @@ func TestProblems(t *testing.T) {
 // A tenant from a file is pinned to its seller, by default the biller's
 // own orgnr, and lists the accounts its invoices may be payable to.
 func TestBillerKeys(t *testing.T) {
-	c, err := Parse([]byte(validDoc+"vat_id = \"se 556123-4567 01\"\nbankgiro = \"5050-1055\"\niban = \"SE45 5000 0000 0583 9825 7466\"\nswish = \"123 456 78 90\"\n"), "m.toml", t.TempDir())
+	c, err := Parse([]byte(validDoc+"vat_id = \"se 556123-4567 01\"\nbankgiro = \"5050-1055\"\niban = \"SE45 5000 0000 0583 9825 7466\"\nswish = \"123 456 78 90\"\n"), "m.toml", t.TempDir(), registered)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,14 +326,14 @@ func TestBillerKeys(t *testing.T) {
 	if s := c.Summary(); !strings.Contains(s, "seller 5561234567, paid to bankgiro 50501055, plusgiro 441097") {
 		t.Errorf("summary:\n%s", s)
 	}
-	c, err = Parse([]byte(validDoc+"seller_orgnr = \"556612-3450\"\nduplicates = \"warn\"\n"), "m.toml", t.TempDir())
+	c, err = Parse([]byte(validDoc+"seller_orgnr = \"556612-3450\"\nduplicates = \"warn\"\n"), "m.toml", t.TempDir(), registered)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if acme := c.Tenants[0]; acme.SellerOrgnr != "5566123450" || acme.Orgnr != "5561234567" || acme.Duplicates != DuplicatesWarn {
 		t.Errorf("seller_orgnr %q (orgnr %q), duplicates %q", acme.SellerOrgnr, acme.Orgnr, acme.Duplicates)
 	}
-	demo := Default(t.TempDir()).Tenant("demo")
+	demo := Default(t.TempDir(), registered).Tenant("demo")
 	if !demo.Open || demo.Swish != "1231181189" || demo.SellerOrgnr != "5560000001" || demo.Duplicates != DuplicatesRefuse {
 		t.Errorf("embedded demo: open %v, swish %q, seller %q, duplicates %q", demo.Open, demo.Swish, demo.SellerOrgnr, demo.Duplicates)
 	}
@@ -323,7 +342,7 @@ func TestBillerKeys(t *testing.T) {
 // TestAllProblems checks that validation goes on after the first problem.
 func TestAllProblems(t *testing.T) {
 	doc := strings.Replace(validDoc, "556123-4567", "556123-4568", 1) + "prioriy = []\n[channel.email]\ntransport = \"smtp\"\n"
-	_, err := Parse([]byte(doc), "m.toml", t.TempDir())
+	_, err := Parse([]byte(doc), "m.toml", t.TempDir(), registered)
 	var cerr *Error
 	if !errors.As(err, &cerr) || len(cerr.Problems) != 4 {
 		t.Fatalf("want 4 problems (orgnr, prioriy, addr, from), got:\n%v", err)
@@ -334,22 +353,22 @@ func TestAllProblems(t *testing.T) {
 }
 
 func TestDisableAndDefaults(t *testing.T) {
-	c, err := Parse([]byte(validDoc+"[sftp]\nlisten = \"\"\nsync_on_close = true\n[sftp.defender]\nenabled = false\n[channel.print]\ntransport = \"spool\"\nworkers = 2\n"), "m.toml", t.TempDir())
+	c, err := Parse([]byte(validDoc+"[sftp]\nlisten = \"\"\nsync_on_close = true\n[sftp.defender]\nenabled = false\n[channel.print]\ntransport = \"spool\"\nworkers = 2\n"), "m.toml", t.TempDir(), registered)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.SFTP.Listen != "" || !c.SFTP.SyncOnClose || c.SFTP.Defender.Enabled || c.HTTP.Listen != "127.0.0.1:8080" {
 		t.Errorf("sftp %q sync_on_close %v defender %v http %q", c.SFTP.Listen, c.SFTP.SyncOnClose, c.SFTP.Defender.Enabled, c.HTTP.Listen)
 	}
-	if c.Channels.Print.Workers != 2 || c.Channels.Email.Workers != 4 || !c.Channels.Print.Cutoff.EndOfFile {
-		t.Errorf("print %+v email workers %d", c.Channels.Print, c.Channels.Email.Workers)
+	if c.ChannelConfig("print").Workers != 2 || c.ChannelConfig("email").Workers != 4 || !c.ChannelConfig("print").Cutoff.EndOfFile {
+		t.Errorf("print %+v email workers %d", c.ChannelConfig("print"), c.ChannelConfig("email").Workers)
 	}
 }
 
 // The limits against one hostile tenant: OpenSSH's defaults where it has
 // them, and MaxStartups in both of its forms.
 func TestSFTPLimits(t *testing.T) {
-	c, err := Parse([]byte(validDoc), "m.toml", t.TempDir())
+	c, err := Parse([]byte(validDoc), "m.toml", t.TempDir(), registered)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,7 +380,7 @@ func TestSFTPLimits(t *testing.T) {
 		"max_startups = \"5:50:20\"": {5, 50, 20},
 		"max_startups = \"8\"":       {8, 100, 8},
 	} {
-		c, err := Parse([]byte(validDoc+"[sftp]\n"+doc+"\n"), "m.toml", t.TempDir())
+		c, err := Parse([]byte(validDoc+"[sftp]\n"+doc+"\n"), "m.toml", t.TempDir(), registered)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -432,7 +451,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(validDoc))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := Parse(data, "fuzz.toml", dir)
+		c, err := Parse(data, "fuzz.toml", dir, registered)
 		if (c == nil) == (err == nil) {
 			t.Fatalf("Parse returned %v and %v", c, err)
 		}
@@ -461,7 +480,7 @@ func TestAutoGiroTestKey(t *testing.T) {
 				t.Fatal(err)
 			}
 			doc := validDoc + "bankgiro = \"5050-1055\"\n[tenant.autogiro]\ncustomer_number = \"471117\"\nseal_key_file = \"seal\"\n" + tt.extra
-			c, err := Parse([]byte(doc), "m.toml", dir)
+			c, err := Parse([]byte(doc), "m.toml", dir, registered)
 			switch {
 			case tt.want == "" && err != nil:
 				t.Errorf("%v", err)

@@ -69,33 +69,8 @@ func (c *Config) applyDefaults(idx docIndex) {
 		}
 	}
 
-	for _, name := range ChannelNames() {
-		ch := c.ChannelConfig(name)
-		setString(&ch.Transport, "spool")
-		if dl.Workers > 0 {
-			setInt(&ch.Workers, dl.Workers)
-		}
-		if isBatch(name) && !ch.Cutoff.set() {
-			ch.Cutoff.EndOfFile = true
-		}
-		// A batch file is built in memory from its documents: bound it, so
-		// a file of 100,000 invoices becomes many batches, sent while the
-		// rest is still being read.
-		if n := DefaultMaxCount[name]; n > 0 && ch.Cutoff.MaxCount == 0 {
-			ch.Cutoff.MaxCount = n
-		}
-		if ch.Transport == "smtp" {
-			setString(&ch.TLS, "starttls")
-		}
-	}
+	c.applyChannelDefaults()
 }
-
-// DefaultMaxCount is a batch channel's max_count when none is set: a print
-// batch is a ZIP of ~43 KB PDFs, an e-faktura batch one XML of ~10 KB per
-// invoice, an AutoGiro payment file small, but each is built from its
-// documents held in memory (at 100,000 invoices an e-faktura batch of 5,000
-// doubled the daemon's peak RSS).
-var DefaultMaxCount = map[string]int{"print": 500, "efaktura": 1000, "autogiro": 5000}
 
 func (k Cutoff) set() bool { return k.EndOfFile || len(k.Times) > 0 || k.MaxCount != 0 }
 
@@ -154,13 +129,7 @@ func (c *Config) resolvePaths(base string) {
 			file(&t.AutoGiro.SealKeyFile)
 		}
 	}
-	for _, name := range ChannelNames() {
-		ch := c.ChannelConfig(name)
-		for _, p := range []*string{&ch.PasswordFile, &ch.TokenFile, &ch.ClientSecretFile, &ch.KeyFile, &ch.KnownHosts, &ch.CAFile} {
-			file(p)
-		}
-		dir(&ch.Dir)
-	}
+	c.resolveChannelPaths(file, dir)
 	for _, p := range []*string{&c.HTTP.TokenFile, &c.HTTP.TLSCertFile, &c.HTTP.TLSKeyFile,
 		&c.Public.SigningKeyFile, &c.Public.TLSCertFile, &c.Public.TLSKeyFile} {
 		file(p)

@@ -44,11 +44,6 @@ func (c *Config) CheckListeners() error {
 	return ps.err()
 }
 
-// removedKeys are keys earlier versions had, with what replaced them.
-var removedKeys = map[string]string{
-	"channel.sms.webhook_url": "removed: delivery reports now go to the public listener, and each report URL carries a key signed for its delivery; set [public] listen and base_url instead",
-}
-
 var hostname = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$`)
 
 func (c *Config) validateListeners(ps *problems) {
@@ -91,18 +86,26 @@ func (c *Config) validateListeners(ps *problems) {
 			ps.add("public.base_url", "required when public.listen %q is not on loopback: the https:// URL receivers reach the listener at", p.Listen)
 		}
 	}
-	sms := c.Channels.SMS
-	if p.Listen != "" && p.BaseURL == "" && sms.Transport == "api" && !exposed(p.Listen) {
-		ps.add("public.base_url", "required by channel.sms (transport api): the https:// URL, reaching public.listen, that the SMS gateway posts delivery reports to")
+	// A transport whose receiver posts reports needs the listener they
+	// arrive on, and the URL that reaches it.
+	for _, name := range c.ChannelNames() {
+		ch := c.ChannelConfig(name)
+		spec, _ := ch.TransportSpec()
+		if spec.Reports == "" {
+			continue
+		}
+		if p.Listen != "" && p.BaseURL == "" && !exposed(p.Listen) {
+			ps.add("public.base_url", "required by channel.%s (transport %s): the https:// URL, reaching public.listen, that the receiver posts %s to", name, ch.Transport, spec.Reports)
+		}
+		if p.Listen == "" && ch.ConfirmWithin != 0 {
+			ps.add("channel."+name+".confirm_within", `needs %s, which arrive on the public listener: set [public] listen and base_url, or remove confirm_within`, spec.Reports)
+		}
 	}
 	if p.Listen == "" {
 		for _, kv := range []struct{ key, value string }{{"base_url", p.BaseURL}, {"signing_key_file", p.SigningKeyFile}, {"tls_cert_file", p.TLSCertFile}} {
 			if kv.value != "" {
 				ps.add("public."+kv.key, `not used while public.listen is off: set listen (like "127.0.0.1:8081") or remove it`)
 			}
-		}
-		if sms.ConfirmWithin != 0 {
-			ps.add("channel.sms.confirm_within", `needs delivery reports, which arrive on the public listener: set [public] listen and base_url, or remove confirm_within`)
 		}
 	}
 }

@@ -49,7 +49,7 @@ func TestListenerExposure(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse([]byte(validDoc+tt.doc), "m.toml", dir)
+			_, err := Parse([]byte(validDoc+tt.doc), "m.toml", dir, registered)
 			if tt.want == nil {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -72,7 +72,7 @@ func TestListenerExposure(t *testing.T) {
 // serve's --http replaces the address after the file was checked;
 // CheckListeners checks it again.
 func TestCheckListenersAfterOverride(t *testing.T) {
-	c := Default(t.TempDir())
+	c := Default(t.TempDir(), registered)
 	if err := c.CheckListeners(); err != nil {
 		t.Fatalf("the embedded default: %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/multikanal/multikanal/formats"
+	"github.com/multikanal/multikanal/outbound"
 	"github.com/pelletier/go-toml/v2"
 )
 
@@ -24,10 +25,12 @@ const BankgirotTestSealKey = "1234567890ABCDEF1234567890ABCDEF"
 var defaultTOML []byte
 
 // Load reads, decodes, completes and validates the configuration file at
-// path. Relative paths in the file resolve against the file's directory.
+// path, its [channel.NAME] tables against the registered channels (the
+// caller passes outbound/channels.All()). Relative paths in the file
+// resolve against the file's directory.
 // Any problem, including an unknown key, is returned as an *Error listing
 // every problem found.
-func Load(path string) (*Config, error) {
+func Load(path string, channels []outbound.Descriptor) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -36,27 +39,28 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return Parse(data, path, dir)
+	return Parse(data, path, dir, channels)
 }
 
 // Parse is Load on a document already in memory: name is the file name
 // used in problems and baseDir the directory relative paths resolve
 // against. The files that *_file keys name must exist.
-func Parse(data []byte, name, baseDir string) (*Config, error) {
-	return parse(data, name, baseDir, false)
+func Parse(data []byte, name, baseDir string, channels []outbound.Descriptor) (*Config, error) {
+	return parse(data, name, baseDir, false, channels)
 }
 
 // Default returns the embedded default configuration, which runs with no
 // file at all: one tenant "demo", SFTP on 127.0.0.1:2222, HTTP on
 // 127.0.0.1:8080 and every channel on its spool transport. Its data lives in
 // dataDir ("./var" when empty) and its relative paths resolve against
-// dataDir. The demo's key files are created by the daemon on first start, so
+// dataDir. A registered channel the file does not name runs on its spool
+// transport too. The demo's key files are created by the daemon on first start, so
 // they need not exist yet (Config.Embedded is set).
-func Default(dataDir string) *Config {
+func Default(dataDir string, channels []outbound.Descriptor) *Config {
 	if dataDir == "" {
 		dataDir = "./var"
 	}
-	c, err := parse(defaultTOML, "embedded default", dataDir, true)
+	c, err := parse(defaultTOML, "embedded default", dataDir, true, channels)
 	if err != nil {
 		// default.toml is part of the binary and its test validates it.
 		panic("config: embedded default is invalid: " + err.Error())
@@ -64,7 +68,7 @@ func Default(dataDir string) *Config {
 	return c
 }
 
-func parse(data []byte, name, baseDir string, embedded bool) (*Config, error) {
+func parse(data []byte, name, baseDir string, embedded bool, channels []outbound.Descriptor) (*Config, error) {
 	idx, syntax := indexDocument(data)
 	if syntax != nil {
 		// A document that does not parse is not decoded: the index's
@@ -77,6 +81,9 @@ func parse(data []byte, name, baseDir string, embedded bool) (*Config, error) {
 		return nil, ps.err()
 	}
 	var c Config
+	if err := c.register(channels); err != nil {
+		return nil, &Error{Problems: []Problem{{File: name, Msg: err.Error()}}}
+	}
 	dec := toml.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
@@ -87,7 +94,9 @@ func parse(data []byte, name, baseDir string, embedded bool) (*Config, error) {
 			// The rest of the document was decoded: report the unknown
 			// keys together with whatever else is wrong.
 			for i := range strict.Errors {
-				ps.unknownKey(&strict.Errors[i])
+				if !ps.channelKey(&c, &strict.Errors[i]) && !ps.agreementKey(&c, &strict.Errors[i]) {
+					ps.unknownKey(&strict.Errors[i])
+				}
 			}
 		case errors.As(err, &de):
 			line, col := de.Position()
@@ -101,6 +110,8 @@ func parse(data []byte, name, baseDir string, embedded bool) (*Config, error) {
 			return nil, &Error{Problems: []Problem{{File: name, Msg: err.Error()}}}
 		}
 	}
+	ps.bindChannels(&c)
+	ps.decodeAgreements(&c, data)
 	c.Source = name
 	c.Embedded = embedded
 	c.applyDefaults(ps.index)
@@ -132,10 +143,11 @@ func (ps *problems) unknownKey(de *toml.DecodeError) {
 var secretWords = []string{"password", "secret", "token", "key", "passphrase", "password_hash", "client_secret", "seal_key"}
 
 func unknownKeyHint(table []string, name string) string {
-	if hint, ok := removedKeys[strings.Join(append(table[:len(table):len(table)], name), ".")]; ok {
-		return hint
-	}
-	keys := schemaKeys(table)
+	return hintFor(name, schemaKeys(table))
+}
+
+// hintFor is the hint about an unknown key name in a table that has keys.
+func hintFor(name string, keys []string) string {
 	lname := strings.ToLower(name)
 	for _, w := range secretWords {
 		if lname != w && !strings.HasSuffix(lname, "_"+w) {
@@ -174,18 +186,31 @@ func unknownKeyHint(table []string, name string) string {
 func schemaKeys(path []string) []string {
 	t := reflect.TypeOf(Config{})
 	for _, part := range path {
-		f, ok := fieldByTag(t, part)
-		if !ok {
-			return nil
+		if t.Kind() == reflect.Map {
+			// [channel.NAME]: any name, one type.
+			t = t.Elem()
+		} else {
+			f, ok := fieldByTag(t, part)
+			if !ok {
+				return nil
+			}
+			t = f.Type
 		}
-		t = f.Type
 		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
 			t = t.Elem()
 		}
-		if t.Kind() != reflect.Struct {
+		if t.Kind() != reflect.Struct && t.Kind() != reflect.Map {
 			return nil
 		}
 	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	return schemaKeysOf(t)
+}
+
+// schemaKeysOf returns the toml keys of a struct type, sorted.
+func schemaKeysOf(t reflect.Type) []string {
 	var keys []string
 	for i := 0; i < t.NumField(); i++ {
 		if tag := tomlName(t.Field(i)); tag != "" {

@@ -9,7 +9,7 @@ import (
 
 func TestRetentionDefaultsAndTenantOverride(t *testing.T) {
 	doc := validDoc + "[tenant.retention]\narchive = \"summary\"\npayloads = \"30d\"\n"
-	c, err := Parse([]byte(doc), "m.toml", t.TempDir())
+	c, err := Parse([]byte(doc), "m.toml", t.TempDir(), registered)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,14 +29,14 @@ func TestRetentionDefaultsAndTenantOverride(t *testing.T) {
 	if c.Store.MaxSize != 10<<30 || c.Store.SweepInterval != Duration(time.Hour) || !c.Store.AutoCompact {
 		t.Errorf("[store] %+v", c.Store)
 	}
-	off, err := Parse([]byte(validDoc+"[store]\nmax_size = 0\nauto_compact = false\n"), "m.toml", t.TempDir())
+	off, err := Parse([]byte(validDoc+"[store]\nmax_size = 0\nauto_compact = false\n"), "m.toml", t.TempDir(), registered)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if off.Store.MaxSize != 0 || off.Store.AutoCompact {
 		t.Errorf("max_size = 0 and auto_compact = false must turn them off: %+v", off.Store)
 	}
-	if d := Default(t.TempDir()); d.Retention != want || d.Store.MaxSize != 10<<30 {
+	if d := Default(t.TempDir(), registered); d.Retention != want || d.Store.MaxSize != 10<<30 {
 		t.Errorf("embedded default: %+v %+v", d.Retention, d.Store)
 	}
 }
@@ -58,7 +58,7 @@ func TestRetentionProblems(t *testing.T) {
 			[]string{`unknown key "tenant[0].retention.sweep_interval"`}},
 	}
 	for _, tt := range tests {
-		_, err := Parse([]byte(tt.doc), "m.toml", t.TempDir())
+		_, err := Parse([]byte(tt.doc), "m.toml", t.TempDir(), registered)
 		var cerr *Error
 		if !errors.As(err, &cerr) {
 			t.Errorf("%q: error %v, want *config.Error", tt.doc, err)

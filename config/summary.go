@@ -30,26 +30,36 @@ func (c *Config) Summary() string {
 		if t.AutoGiro != nil {
 			fmt.Fprintf(&b, "; autogiro %s", t.AutoGiro.CustomerNumber)
 		}
+		for _, name := range c.ChannelNames() {
+			if _, ok := t.Agreements[name]; ok {
+				fmt.Fprintf(&b, "; %s agreement", name)
+			}
+		}
 		if r := c.RetentionFor(t.ID); r != c.Retention {
 			fmt.Fprintf(&b, "; retention %s", r)
 		}
 		b.WriteByte('\n')
 	}
-	for _, name := range ChannelNames() {
+	for _, name := range c.ChannelNames() {
 		ch := c.ChannelConfig(name)
+		s := ch.Settings
+		if ch.Off != "" {
+			fmt.Fprintf(&b, "channel %-8s off (%s)\n", name, ch.Off)
+			continue
+		}
 		fmt.Fprintf(&b, "channel %-8s %s", name, ch.Transport)
 		switch {
-		case ch.Addr != "":
-			fmt.Fprintf(&b, " %s", ch.Addr)
-		case ch.BaseURL != "":
-			fmt.Fprintf(&b, " %s", ch.BaseURL)
-		case ch.Dir != "":
-			fmt.Fprintf(&b, " %s", ch.Dir)
+		case s.Get("addr") != "":
+			fmt.Fprintf(&b, " %s", s.Get("addr"))
+		case s.Get("base_url") != "":
+			fmt.Fprintf(&b, " %s", s.Get("base_url"))
+		case s.Get("dir") != "":
+			fmt.Fprintf(&b, " %s", s.Get("dir"))
 		}
-		if ch.RemoteDir != "" {
-			fmt.Fprintf(&b, ":%s", ch.RemoteDir)
+		if s.Get("remote_dir") != "" {
+			fmt.Fprintf(&b, ":%s", s.Get("remote_dir"))
 		}
-		if isBatch(name) {
+		if ch.Descriptor.Batch != nil {
 			fmt.Fprintf(&b, ", cutoff %s", ch.Cutoff)
 		}
 		b.WriteByte('\n')

@@ -50,14 +50,19 @@ func typeAt(key string) (reflect.Type, bool) {
 		for t.Kind() == reflect.Pointer {
 			t = t.Elem()
 		}
-		if t.Kind() != reflect.Struct {
+		switch t.Kind() {
+		case reflect.Map:
+			// [channel.NAME]: any name, one type.
+			t = t.Elem()
+		case reflect.Struct:
+			f, ok := fieldByTag(t, name)
+			if !ok {
+				return nil, false
+			}
+			t = f.Type
+		default:
 			return nil, false
 		}
-		f, ok := fieldByTag(t, name)
-		if !ok {
-			return nil, false
-		}
-		t = f.Type
 		for ; rest != ""; _, rest, _ = strings.Cut(rest, "[") {
 			if t.Kind() != reflect.Slice {
 				return nil, false

@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"net"
-	"net/mail"
 	"net/url"
 	"os"
 	"regexp"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/formats"
+	"github.com/multikanal/multikanal/outbound"
 )
 
 var tenantID = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
@@ -93,8 +93,15 @@ func (c *Config) validate(ps *problems) {
 		c.validateTenant(ps, key, t)
 	}
 
-	for _, name := range ChannelNames() {
-		c.validateChannel(ps, "channel."+name, name, c.ChannelConfig(name))
+	c.validateChannels(ps)
+}
+
+// validateChannels checks the [channel.NAME] tables; it runs after the
+// tenants, whose priority lists decide which channels are used.
+func (c *Config) validateChannels(ps *problems) {
+	c.switchOff(ps)
+	for _, name := range c.ChannelNames() {
+		c.validateChannel(ps, "channel."+name, c.ChannelConfig(name))
 	}
 }
 
@@ -115,15 +122,16 @@ func (c *Config) validateTenant(ps *problems, key string, t *Tenant) {
 	}
 	c.validateBiller(ps, key, t)
 
-	distribution := ChannelNames()[:6]
+	distribution := c.distribution()
 	if len(t.Priority) == 0 {
 		ps.add(key+".priority", "required: the channels to try in order, like [%s]", quoteList(distribution))
 	}
 	used := map[string]bool{}
 	for _, name := range t.Priority {
+		d, registered := c.descriptor(name)
 		switch {
-		case name == "autogiro":
-			ps.add(key+".priority", `"autogiro" collects payments, it does not distribute invoices: remove it from priority and give the tenant an autogiro table instead`)
+		case registered && d.Role == outbound.Collection:
+			ps.add(key+".priority", `%q collects payments, it does not distribute invoices: remove it from priority and give the tenant a %s table instead`, name, name)
 		case !slices.Contains(distribution, name):
 			ps.add(key+".priority", "unknown channel %q: the channels are %s", name, quoteList(distribution))
 		case used[name]:
@@ -165,103 +173,6 @@ func (c *Config) validateTenant(ps *problems, key string, t *Tenant) {
 			}
 		}
 	}
-}
-
-func (c *Config) validateChannel(ps *problems, key, name string, ch *Channel) {
-	spec, ok := transports[name][ch.Transport]
-	if !ok {
-		var names []string
-		for tr := range transports[name] {
-			names = append(names, tr)
-		}
-		slices.Sort(names)
-		ps.add(key+".transport", "%q is not a transport of channel %s: use %s", ch.Transport, name, quoteList(names))
-		return
-	}
-	if ch.Workers < 0 {
-		ps.add(key+".workers", "%d: use a positive number, or leave it out to use [delivery] workers", ch.Workers)
-	}
-	if ch.RateLimit < 0 {
-		ps.add(key+".rate_limit", "%g: use sends per second, or 0 for no limit", ch.RateLimit)
-	}
-	for _, kv := range connectionKeys(ch) {
-		switch {
-		case slices.Contains(spec.required, kv.key):
-			if strings.TrimSpace(kv.value) == "" {
-				ps.add(key+"."+kv.key, "required by transport %s: %s", ch.Transport, keyHelp[kv.key])
-			}
-		case slices.Contains(spec.optional, kv.key):
-		case kv.value != "":
-			hint := ""
-			if ch.Transport == "spool" {
-				hint = fmt.Sprintf(" (set transport to use a real one: %s)", quoteList(realTransports(name)))
-			}
-			ps.add(key+"."+kv.key, "not used by transport %s: remove it%s", ch.Transport, hint)
-		}
-	}
-	if ch.Addr != "" {
-		checkAddr(ps, key+".addr", ch.Addr)
-	}
-	if ch.BaseURL != "" {
-		checkURL(ps, key+".base_url", ch.BaseURL)
-	}
-	if ch.Transport == "smtp" {
-		switch ch.TLS {
-		case "starttls", "implicit":
-		case "none":
-			if host, _, err := net.SplitHostPort(ch.Addr); err == nil && !isLoopback(host) {
-				ps.add(key+".tls", `"none" sends mail and password in clear text and is allowed only to a relay on loopback; use starttls or implicit`)
-			}
-		default:
-			ps.add(key+".tls", "%q: use starttls (port 587), implicit (port 465) or none (loopback relay only)", ch.TLS)
-		}
-		if ch.Username != "" && ch.PasswordFile == "" {
-			ps.add(key+".password_file", "required when username is set: %s", keyHelp["password_file"])
-		}
-		if ch.PasswordFile != "" && ch.Username == "" {
-			ps.add(key+".username", "required when password_file is set: the SMTP login name")
-		}
-		if ch.From != "" {
-			if _, err := mail.ParseAddress(ch.From); err != nil {
-				ps.add(key+".from", "%q is not an email address: write it like \"Acme <faktura@acme.se>\"", ch.From)
-			}
-		}
-	}
-	for _, kv := range connectionKeys(ch) {
-		if strings.HasSuffix(kv.key, "_file") || kv.key == "known_hosts" {
-			c.checkFile(ps, key+"."+kv.key, kv.value)
-		}
-	}
-
-	k := ch.Cutoff
-	if !isBatch(name) {
-		if k.set() {
-			ps.add(key+".cutoff", "not used by channel %s: only the batch channels efaktura, autogiro and print cut batch files", name)
-		}
-		return
-	}
-	for i, at := range k.Times {
-		if _, err := time.Parse("15:04", at); err != nil || len(at) != 5 {
-			ps.add(fmt.Sprintf("%s.cutoff.times[%d]", key, i), "%q: write a local time as HH:MM, like \"06:00\"", at)
-		} else if slices.Index(k.Times, at) < i {
-			ps.add(fmt.Sprintf("%s.cutoff.times[%d]", key, i), "%q is listed twice: list each time once", at)
-		}
-	}
-	if k.MaxCount < 0 {
-		ps.add(key+".cutoff.max_count", "%d: use a positive number of deliveries, or leave it out for no limit", k.MaxCount)
-	}
-}
-
-// realTransports lists a channel's transports other than spool.
-func realTransports(name string) []string {
-	var names []string
-	for tr := range transports[name] {
-		if tr != "spool" {
-			names = append(names, tr)
-		}
-	}
-	slices.Sort(names)
-	return names
 }
 
 // checkFile requires a named file to be a readable regular file, so that a

@@ -375,7 +375,7 @@ func TestPaymentRegisterKeepsPaymentsScheduled(t *testing.T) {
 func TestCancelledMandateDropsQueuedWithdrawal(t *testing.T) {
 	// A cut-off far from now, so the withdrawals wait.
 	at := time.Now().Add(12 * time.Hour).Format("15:04")
-	b := newBank(t, func(c *config.Config) { c.Channels.AutoGiro.Cutoff = config.Cutoff{Times: []string{at}} })
+	b := newBank(t, func(c *config.Config) { c.ChannelConfig("autogiro").Cutoff = config.Cutoff{Times: []string{at}} })
 	today := formats.DateOf(time.Now())
 	b.applied("medav.txt", advice(today, [3]string{"601", "04", "32"}, [3]string{"602", "04", "32"}, [3]string{"603", "04", "32"}))
 	due := inDays(15)

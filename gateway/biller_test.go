@@ -50,7 +50,7 @@ func dropFor(t *testing.T, d *Daemon, tenant, name string, body []byte) {
 // accounts: acme cannot send beta's invoices, nor its own invoices payable
 // to beta's bankgiro; the receipt names the rule and the invoice.
 func TestTenantSendsOnlyAsItsSeller(t *testing.T) {
-	parsed, err := config.Parse([]byte(twoBillers), "two.toml", t.TempDir())
+	parsed, err := config.Parse([]byte(twoBillers), "two.toml", t.TempDir(), registered)
 	if err != nil {
 		t.Fatal(err)
 	}

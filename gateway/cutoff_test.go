@@ -19,7 +19,7 @@ import (
 func TestCutoffMaxCount(t *testing.T) {
 	print := &fakeTransport{}
 	d := startTestDaemon(t, func(c *config.Config) {
-		c.Channels.Print.Cutoff = config.Cutoff{MaxCount: 2}
+		c.ChannelConfig("print").Cutoff = config.Cutoff{MaxCount: 2}
 	}, map[string]*fakeTransport{"print": print})
 	body := emailBatch(t, 5)
 	body = setColumn(t, body, "buyer_email", "")
@@ -45,8 +45,8 @@ func TestCutoffMaxCount(t *testing.T) {
 func TestRateLimit(t *testing.T) {
 	email := &timedTransport{}
 	d := startTestDaemon(t, func(c *config.Config) {
-		c.Channels.Email.RateLimit = 20 // a send every 50 ms
-		c.Channels.Email.Workers = 4
+		c.ChannelConfig("email").RateLimit = 20 // a send every 50 ms
+		c.ChannelConfig("email").Workers = 4
 	}, nil)
 	p := *d.lanes["email"].Get()
 	p.Transport = email

@@ -10,6 +10,7 @@ import (
 	"github.com/multikanal/multikanal/formats/recipients"
 	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/receipts"
+	"github.com/multikanal/multikanal/gateway/registry"
 )
 
 // A consumer registered for e-faktura gets the invoice in a Svefaktura batch
@@ -20,7 +21,7 @@ func TestEfakturaBatchAndBankReport(t *testing.T) {
 	b = setColumn(t, b, "buyer_postal_code", "111 22")
 	b = setColumn(t, b, "buyer_city", "Stockholm")
 	d := startTestDaemon(t, nil, nil)
-	rows, err := recipients.Parse(strings.NewReader("key;channel\npnr:198112189876;efaktura\n"), nowForTest())
+	rows, err := recipients.Parse(strings.NewReader("key;channel\npnr:198112189876;efaktura\n"), nowForTest(), registry.RecipientChannels(d.live.Load()))
 	if err != nil {
 		t.Fatal(err)
 	}

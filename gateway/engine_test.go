@@ -18,10 +18,22 @@ import (
 	"github.com/multikanal/multikanal/gateway/receipts"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound"
+	"github.com/multikanal/multikanal/outbound/channels"
 	"github.com/multikanal/multikanal/outbound/spool"
 )
 
 const examples = "../../shared/testdata/peppol/openpeppol-examples"
+
+// registered are the channels the tests run with, as the daemon registers
+// them.
+var registered = channels.All()
+
+// setTransport points a channel's table at one of its real transports,
+// with the transport's keys.
+func setTransport(c *config.Config, channel, transport string, settings outbound.Settings) {
+	cc := c.ChannelConfig(channel)
+	cc.Transport, cc.Settings = transport, settings
+}
 
 // fakeTransport answers each send from a script of errors, then succeeds.
 type fakeTransport struct {
@@ -70,7 +82,13 @@ func runDaemon(t *testing.T, fakes map[string]*fakeTransport, example string) (*
 // and the given fake transports, until the test ends.
 func startTestDaemon(t testing.TB, mutate func(*config.Config), fakes map[string]*fakeTransport) *Daemon {
 	t.Helper()
-	cfg := config.Default(t.TempDir())
+	return startDaemonWith(t, registered, mutate, fakes)
+}
+
+// startDaemonWith is startTestDaemon with the channels chans registered.
+func startDaemonWith(t testing.TB, chans []outbound.Descriptor, mutate func(*config.Config), fakes map[string]*fakeTransport) *Daemon {
+	t.Helper()
+	cfg := config.Default(t.TempDir(), chans)
 	cfg.HTTP.Listen = ""
 	cfg.SFTP.Listen = ""
 	cfg.Public.Listen = ""

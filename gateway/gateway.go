@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/formats"
+	"github.com/multikanal/multikanal/formats/recipients"
 	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/collection"
 	"github.com/multikanal/multikanal/gateway/deliver"
@@ -130,7 +132,8 @@ func (d *Daemon) wire(st *bolt.Bolt) error {
 	log, cfg := d.log, d.cfg
 	d.metrics = metrics.New(d.opts.Version)
 	d.metrics.SetSources(d.documentCounts, d.queueSamples, st.Size)
-	d.registry = registry.New(st, func(id string) bool { _, ok := d.tenant(id); return ok }, log)
+	d.registry = registry.New(st, func(id string) bool { _, ok := d.tenant(id); return ok },
+		func() []recipients.Channel { return registry.RecipientChannels(d.live.Load()) }, log)
 	d.receipts = receipts.NewWriter(receipts.Options{Store: st, Dir: d.receiptsDir, Registerer: d.metrics.Registry, Log: log})
 	d.upkeep = upkeep.New(upkeep.Options{Store: st, DataDir: d.dataDir, Config: d.live.Load, Tenant: d.tenant, Receipts: d.receipts,
 		Registerer: d.metrics.Registry, Log: log})
@@ -143,13 +146,14 @@ func (d *Daemon) wire(st *bolt.Bolt) error {
 		Settle: time.Duration(cfg.Inbox.SettleTime), Scan: time.Duration(cfg.Inbox.ScanInterval), Tenant: d.tenant,
 		// Files that are not invoices, each told by its first bytes, in
 		// this order, before the invoice formats.
-		Readers: intake.Readers, Appliers: []intake.Applier{d.registry, d.collection.BankFiles(), d.collection.EfakturaReports()},
-		Channels: d.lanes, Prefetch: d.askKivra, OverQuota: d.upkeep.OverQuota, Delivery: d.engine, Receipts: d.receipts,
+		Readers:  func() []formats.Reader { return intake.Readers(d.live.Load()) },
+		Appliers: []intake.Applier{d.registry, d.collection.BankFiles(), d.collection.FileReports()},
+		Channels: d.lanes, Prefetch: d.prefetch, OverQuota: d.upkeep.OverQuota, Delivery: d.engine, Receipts: d.receipts,
 		Metrics: d.metrics, Log: log})
 	var err error
 	d.httpapi, err = httpapi.New(httpapi.Options{Config: cfg, DataDir: d.dataDir, Store: st, Tenant: d.tenant, Delivery: d.engine,
 		Registry: d.registry, Collection: d.collection, Upkeep: d.upkeep, Metrics: d.metrics.Handler(),
-		Info: d.infoNow, Ready: d.ready.Load, LastReload: d.lastReload.Load, Pprof: d.opts.Pprof, Log: log})
+		Registered: func() []string { return d.live.Load().ChannelNames() }, Info: d.infoNow, Ready: d.ready.Load, LastReload: d.lastReload.Load, Pprof: d.opts.Pprof, Log: log})
 	return err
 }
 

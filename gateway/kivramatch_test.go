@@ -14,6 +14,7 @@ import (
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/receipts"
+	"github.com/multikanal/multikanal/outbound"
 )
 
 // fakeKivra answers the token, usermatch and content calls; usermatch
@@ -61,7 +62,7 @@ func TestKivraUsermatchRouting(t *testing.T) {
 	secret := filepath.Join(t.TempDir(), "kivra")
 	os.WriteFile(secret, []byte("s3cret\n"), 0o600)
 	d := startTestDaemon(t, func(c *config.Config) {
-		c.Channels.Kivra = config.Channel{Transport: "api", BaseURL: srv.URL, ClientID: "id", ClientSecretFile: secret, TenantKey: "tk"}
+		setTransport(c, "kivra", "api", outbound.Settings{"base_url": srv.URL, "client_id": "id", "client_secret_file": secret, "tenant_key": "tk"})
 	}, nil)
 	body := string(exampleInvoices(t, "2025-1004")) // personnummer only
 	drop(t, d, "kivra.csv", []byte(body))

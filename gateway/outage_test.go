@@ -23,10 +23,12 @@ import (
 	"github.com/multikanal/multikanal/formats/recipients"
 	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/receipts"
+	"github.com/multikanal/multikanal/gateway/registry"
 	"github.com/multikanal/multikanal/gateway/sftpd"
 	"github.com/multikanal/multikanal/gateway/sftpd/sftpdtest"
 	"github.com/multikanal/multikanal/gateway/store"
-	"github.com/multikanal/multikanal/outbound/print"
+	"github.com/multikanal/multikanal/outbound"
+	"github.com/multikanal/multikanal/outbound/paper"
 )
 
 // These tests take a receiver away for a while, or make it refuse, and
@@ -197,11 +199,10 @@ func TestKivraRateLimitedThenErrorsThenRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := startTestDaemon(t, func(c *config.Config) {
-		k := &c.Channels.Kivra
-		k.Transport, k.BaseURL, k.ClientID, k.ClientSecretFile, k.TenantKey = "api", srv.URL, "multikanal-test", secret, "tenant-1"
+		setTransport(c, "kivra", "api", outbound.Settings{"base_url": srv.URL, "client_id": "multikanal-test", "client_secret_file": secret, "tenant_key": "tenant-1"})
 		c.Delivery.MaxAttempts = 50
 	}, nil)
-	rows, err := recipients.Parse(strings.NewReader("key;channel\npnr:198112189876;kivra\n"), time.Now())
+	rows, err := recipients.Parse(strings.NewReader("key;channel\npnr:198112189876;kivra\n"), time.Now(), registry.RecipientChannels(d.live.Load()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,8 +278,7 @@ func TestBankSFTPRefusesLoginsThenAccepts(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := startTestDaemon(t, func(c *config.Config) {
-		p := &c.Channels.Print
-		p.Transport, p.Addr, p.Username, p.KeyFile, p.KnownHosts, p.RemoteDir = "sftp", addr, "printhouse", keyPath, knownHosts, "/inbox"
+		setTransport(c, "print", "sftp", outbound.Settings{"addr": addr, "username": "printhouse", "key_file": keyPath, "known_hosts": knownHosts, "remote_dir": "/inbox"})
 		c.Delivery.MaxAttempts = 1000
 		c.Delivery.BackoffMin = config.Duration(20 * time.Millisecond)
 		c.Delivery.BackoffMax = config.Duration(100 * time.Millisecond)
@@ -334,9 +334,9 @@ func TestBankSFTPRefusesLoginsThenAccepts(t *testing.T) {
 	t.Logf("print batch %s: refused for %v, delivered on attempt %d; %d letters, each once", b.ID, outage.Round(time.Millisecond), b.Attempts, len(m.Items))
 }
 
-func zipManifest(t *testing.T, path string) print.Manifest {
+func zipManifest(t *testing.T, path string) paper.Manifest {
 	t.Helper()
-	var m print.Manifest
+	var m paper.Manifest
 	zr, err := zip.OpenReader(path)
 	if err != nil {
 		t.Fatal(err)
@@ -382,7 +382,7 @@ func TestDiskFullThenGrows(t *testing.T) {
 	}
 	out := filepath.Join(dir, "ap")
 	d := startTestDaemon(t, func(c *config.Config) {
-		c.Channels.Peppol.Transport, c.Channels.Peppol.Dir = "folder", out
+		setTransport(c, "peppol", "folder", outbound.Settings{"dir": out})
 		c.Delivery.MaxAttempts = 100000
 		c.Delivery.BackoffMin = config.Duration(20 * time.Millisecond)
 		c.Delivery.BackoffMax = config.Duration(100 * time.Millisecond)

@@ -114,7 +114,7 @@ func TestPaymentTextOnEveryChannel(t *testing.T) {
 	}
 
 	due := formats.DateOf(time.Now().AddDate(0, 1, 0)).String()
-	channels := []string{outbound.Peppol, outbound.Efaktura, outbound.Kivra, outbound.Email, outbound.SMS, outbound.Print}
+	channels := []string{"peppol", "efaktura", "kivra", "email", "sms", "print"}
 	var invoices []paymentInvoice
 	body := exampleInvoices(t) // the header
 	for _, m := range []string{mandateActive, mandateNone, mandateCancelled} {
@@ -162,14 +162,14 @@ func TestPaymentTextOnEveryChannel(t *testing.T) {
 				t.Errorf("collection %+v, want open", c)
 			}
 			texts := channelTexts(t, outbox, p, doc.ID)
-			parts := map[string]int{outbound.Email: 2} // the text and the PDF; one part elsewhere
+			parts := map[string]int{"email": 2} // the text and the PDF; one part elsewhere
 			if want := max(parts[p.channel], 1); len(texts) != want {
 				t.Fatalf("outbox/%s for %s: read %d parts (%v), want %d", p.channel, p.number, len(texts), texts, want)
 			}
 			for what, text := range texts {
 				lower := strings.ToLower(text)
 				if collected {
-					if p.channel != outbound.Peppol && !strings.Contains(text, "Dras via autogiro "+p.due) {
+					if p.channel != "peppol" && !strings.Contains(text, "Dras via autogiro "+p.due) {
 						t.Errorf("%s does not say %q:\n%s", what, "Dras via autogiro "+p.due, text)
 					}
 					for _, no := range []string{"991-2346", "9912346", "OCR-nummer", "Betala med Swish", "Betala:"} {
@@ -189,7 +189,7 @@ func TestPaymentTextOnEveryChannel(t *testing.T) {
 			// The demo tenant's Swish number is offered beside the
 			// bankgiro where the channel shows the customer a way to pay
 			// by hand, and never with AutoGiro (above).
-			if !collected && (p.channel == outbound.Email || p.channel == outbound.SMS || p.channel == outbound.Print) {
+			if !collected && (p.channel == "email" || p.channel == "sms" || p.channel == "print") {
 				offered := false
 				for _, text := range texts {
 					offered = offered || strings.Contains(strings.ReplaceAll(text, " ", ""), "1231181189")
@@ -249,7 +249,7 @@ func channelTexts(t *testing.T, outbox string, p paymentInvoice, docID string) m
 	}
 	out := map[string]string{}
 	switch p.channel {
-	case outbound.Peppol:
+	case "peppol":
 		b := one()
 		var inv struct {
 			Means []struct {
@@ -277,7 +277,7 @@ func channelTexts(t *testing.T, outbox string, p paymentInvoice, docID string) m
 		if p.mandate != mandateActive && bytes.Contains(b, []byte("PaymentMandate")) {
 			t.Error("peppol: a payment mandate on an invoice not collected")
 		}
-	case outbound.Efaktura:
+	case "efaktura":
 		files, _ := filepath.Glob(filepath.Join(dir, "*.xml"))
 		for _, f := range files {
 			b, _ := os.ReadFile(f)
@@ -290,7 +290,7 @@ func channelTexts(t *testing.T, outbox string, p paymentInvoice, docID string) m
 		if p.mandate == mandateActive && strings.Contains(out["e-faktura"], "PaymentMeans") {
 			t.Errorf("e-faktura: payment means on an invoice withdrawn by AutoGiro:\n%s", out["e-faktura"])
 		}
-	case outbound.Kivra:
+	case "kivra":
 		var c struct {
 			Subject string `json:"subject"`
 			Type    string `json:"type"`
@@ -318,7 +318,7 @@ func channelTexts(t *testing.T, outbox string, p paymentInvoice, docID string) m
 		} else if c.Type != "invoice" || c.Payment == nil || !c.Payment.Payable || c.Payment.Account != "9912346" || c.Payment.Options[0].Reference != p.ocr {
 			t.Errorf("kivra: not collected, but type %q, payment %+v", c.Type, c.Payment)
 		}
-	case outbound.Email:
+	case "email":
 		msg, err := mail.ReadMessage(bytes.NewReader(one()))
 		if err != nil {
 			t.Fatal(err)
@@ -339,13 +339,13 @@ func channelTexts(t *testing.T, outbox string, p paymentInvoice, docID string) m
 				out["e-mail PDF"] = pdfText(t, pdf)
 			}
 		}
-	case outbound.SMS:
+	case "sms":
 		form, err := url.ParseQuery(string(one()))
 		if err != nil {
 			t.Fatal(err)
 		}
 		out["SMS"] = form.Get("message")
-	case outbound.Print:
+	case "print":
 		files, _ := filepath.Glob(filepath.Join(dir, "*.zip"))
 		for _, f := range files {
 			zr, err := zip.OpenReader(f)
@@ -408,7 +408,7 @@ func TestPayerNumberConflictIsRefused(t *testing.T) {
 		t.Errorf("problems %+v, want %s", doc.Problems, route.RulePayer)
 	}
 	d.store.View(func(tx store.Tx) error {
-		for _, ch := range []string{outbound.AutoGiro, outbound.Email} {
+		for _, ch := range []string{"autogiro", "email"} {
 			if dl, err := tx.Delivery(store.DeliveryID(doc.ID, ch)); err == nil {
 				t.Errorf("a refused invoice has a delivery: %+v", dl)
 			}
@@ -462,7 +462,7 @@ func TestNoAccountOnTheInvoice(t *testing.T) {
 		if len(files) != 1 {
 			t.Fatalf("e-mail outbox: %v", files)
 		}
-		texts := channelTexts(t, filepath.Join(d.dataDir, "outbox"), paymentInvoice{channel: outbound.Email}, doc.ID)
+		texts := channelTexts(t, filepath.Join(d.dataDir, "outbox"), paymentInvoice{channel: "email"}, doc.ID)
 		for what, text := range texts {
 			if !strings.Contains(text, "991-2346") || strings.Contains(strings.ToLower(text), "autogiro") {
 				t.Errorf("%s: want bankgiro 991-2346 and no AutoGiro:\n%s", what, text)
@@ -489,7 +489,7 @@ func TestNoAccountOnTheInvoice(t *testing.T) {
 func TestFallbackKeepsThePaymentDecision(t *testing.T) {
 	perm := outbound.Permanentf("550 mailbox unavailable")
 	d := startTestDaemon(t, func(c *config.Config) { c.Tenants[0].Priority = []string{"email", "print"} },
-		map[string]*fakeTransport{outbound.Email: {always: perm}})
+		map[string]*fakeTransport{"email": {always: perm}})
 	dropBankFiles(t, d)
 	due := formats.DateOf(time.Now().AddDate(0, 1, 0)).String()
 	p := paymentInvoice{channel: "", mandate: mandateActive, number: "2026-0100", ocr: ocrNumber(100), due: due}
@@ -497,10 +497,10 @@ func TestFallbackKeepsThePaymentDecision(t *testing.T) {
 	var r *api.Receipt
 	waitUntil(t, func() bool { var err error; r, err = receipts.Build(d.store, fileID(4)); return err == nil && r.Final })
 	doc := r.Documents[0]
-	if doc.State != api.DocDelivered || doc.Channel != outbound.Print {
+	if doc.State != api.DocDelivered || doc.Channel != "print" {
 		t.Fatalf("%s on %s: %s", doc.State, doc.Channel, doc.Reason)
 	}
-	p.channel = outbound.Print
+	p.channel = "print"
 	for what, text := range channelTexts(t, filepath.Join(d.dataDir, "outbox"), p, doc.ID) {
 		if !strings.Contains(text, "Dras via autogiro "+due) || strings.Contains(text, "991-2346") {
 			t.Errorf("%s after the fallback:\n%s", what, text)
@@ -513,7 +513,7 @@ func TestFallbackKeepsThePaymentDecision(t *testing.T) {
 // writes no AutoGiro payment file; an invoice with no way to pay is
 // rejected with the same rule.
 func TestConvertRendersThePaymentDecision(t *testing.T) {
-	cfg := config.Default(t.TempDir())
+	cfg := config.Default(t.TempDir(), registered)
 	dir := t.TempDir()
 	in := filepath.Join(dir, "ag.csv")
 	body := setColumn(t, exampleInvoices(t, "2025-1002"), "autogiro_payer_number", "101")

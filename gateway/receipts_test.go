@@ -88,7 +88,7 @@ func TestQuicklySettledFileGetsOneReceipt(t *testing.T) {
 // the background (rejectFile) and the stop waits for them before the
 // receipt writer's last turn.
 func TestStopLeavesEveryRefusedFileItsReceipt(t *testing.T) {
-	cfg := config.Default(t.TempDir())
+	cfg := config.Default(t.TempDir(), registered)
 	cfg.HTTP.Listen, cfg.SFTP.Listen = "", ""
 	run := func() (*Daemon, func()) {
 		t.Helper()

@@ -58,7 +58,10 @@ func (d *Daemon) Reload(cfg *config.Config, loadErr error) error {
 			return errors.New(st.Error)
 		}
 	}
-	d.lanes.Swap(parts)
+	// A channel that was off at start gets its lane at the next.
+	for _, name := range d.lanes.Swap(parts) {
+		st.Restart = append(st.Restart, "channel."+name)
+	}
 	d.tenants.Store(&tenants)
 	d.live.Store(cfg)
 	d.intake.Rewatch(d.tenantDirs())

@@ -17,6 +17,7 @@ import (
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats/recipients"
 	"github.com/multikanal/multikanal/gateway/api"
+	"github.com/multikanal/multikanal/gateway/registry"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/gateway/upkeep"
 	"github.com/multikanal/multikanal/outbound"
@@ -284,7 +285,7 @@ func TestEraseByKeyLeavesAnAuditLine(t *testing.T) {
 	if !bytes.Contains(rcpt, []byte("Maria Svensson")) {
 		t.Fatalf("the receipt does not name the buyer to erase:\n%s", rcpt)
 	}
-	rows, err := recipients.Parse(strings.NewReader("key;channel\npnr:198112189876;kivra\n"), time.Now())
+	rows, err := recipients.Parse(strings.NewReader("key;channel\npnr:198112189876;kivra\n"), time.Now(), registry.RecipientChannels(d.live.Load()))
 	if err != nil {
 		t.Fatal(err)
 	}

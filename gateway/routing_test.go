@@ -81,7 +81,7 @@ func TestRoutingTable(t *testing.T) {
 			if c.mandate != "" {
 				now := time.Now().UTC()
 				reg := &store.Registration{Tenant: "demo", Keys: []store.RecipientKey{{Type: store.KeyCustomer, Value: "777"}},
-					Channel: outbound.AutoGiro, Address: "777", Source: "test mandate", ValidFrom: now.Add(-time.Hour), Created: now}
+					Channel: "autogiro", Address: "777", Source: "test mandate", ValidFrom: now.Add(-time.Hour), Created: now}
 				if c.mandate == "cancelled" {
 					reg.RevokedAt, reg.RevokedBy = now.Add(-time.Minute), "test advice"
 				}

@@ -209,7 +209,7 @@ func TestSMSConfirmWithin(t *testing.T) {
 	row := strings.SplitN(string(one), "\n", 2)[1]
 	body := append(one, strings.Replace(row, "2025-1003", "2025-1013", 1)...)
 	d := smsDaemon(t, body, func(c *config.Config) {
-		c.Channels.SMS.ConfirmWithin = config.Duration(400 * time.Millisecond)
+		c.ChannelConfig("sms").ConfirmWithin = config.Duration(400 * time.Millisecond)
 	})
 	var r *api.Receipt
 	var err error

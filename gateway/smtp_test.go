@@ -15,6 +15,7 @@ import (
 	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/receipts"
 	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/outbound"
 	"github.com/multikanal/multikanal/outbound/smtp/smtptest"
 )
 
@@ -59,7 +60,7 @@ func TestSMTPOutageThenRecovery(t *testing.T) {
 		return nil
 	}})
 	d := startTestDaemon(t, func(c *config.Config) {
-		c.Channels.Email = config.Channel{Transport: "smtp", Addr: srv.Addr, TLS: "none", From: "faktura@demo.example"}
+		setTransport(c, "email", "smtp", outbound.Settings{"addr": srv.Addr, "tls": "none", "from": "faktura@demo.example"})
 		c.Delivery.MaxAttempts = 50
 	}, nil)
 	drop(t, d, "mail.csv", emailBatch(t, n))

@@ -2,14 +2,14 @@ package gateway
 
 // What the daemon hands its parts beyond their own: the sources of the
 // gauges /metrics reads at scrape time, and the question routing asks of
-// Kivra before a chunk of documents is routed.
+// the receivers that can say whom they reach before a chunk of documents
+// is routed.
 
 import (
 	"context"
 
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/gateway/metrics"
-	"github.com/multikanal/multikanal/gateway/registry"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound"
 )
@@ -56,10 +56,15 @@ func (d *Daemon) queueSamples() (map[string]metrics.QueueSample, error) {
 	return out, err
 }
 
-// askKivra asks Kivra's usermatch about a chunk's buyers before their
-// routing transaction, when the Kivra lane's transport can be asked.
-func (d *Daemon) askKivra(ctx context.Context, tenant string, items []formats.Item) {
-	if m, ok := d.lanes.Transport(outbound.Kivra).(registry.UserMatcher); ok {
-		d.registry.AskKivra(ctx, m, tenant, items)
+// prefetch asks each channel whose transport can say before routing
+// which recipients it reaches (outbound.Matcher: Kivra's usermatch) about
+// the documents of a chunk, before their routing transaction; the
+// registry keeps the answers, where routing finds them.
+func (d *Daemon) prefetch(ctx context.Context, tenant string, items []formats.Item) {
+	for _, name := range d.lanes.Names() {
+		p := d.lanes[name].Get()
+		if m, ok := p.Transport.(outbound.Matcher); ok {
+			d.registry.Match(ctx, tenant, p.Desc, m, items)
+		}
 	}
 }

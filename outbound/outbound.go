@@ -3,10 +3,12 @@
 // them) into the bytes that leave, and how a transport sends those bytes,
 // with every failure classified as temporary or permanent.
 //
-// Each channel (peppol, efaktura, autogiro, kivra, email, sms, print) lives in
-// its own subpackage, and so does each transport (spool, smtp, sftp, http
-// APIs). The gateway composes a channel with the transport its configuration
-// names. This package does no I/O and knows nothing of the store.
+// Each channel lives in its own subpackage and describes itself there with a
+// Descriptor; outbound/channels registers them. Each transport (spool,
+// smtp, sftp, http APIs) is a subpackage too, or lives in the one channel
+// that uses it. The gateway composes a channel with the transport its
+// configuration names. This package does no I/O and knows nothing of the
+// store.
 package outbound
 
 import (
@@ -17,20 +19,6 @@ import (
 
 	"github.com/multikanal/multikanal/formats"
 )
-
-// The channel names, in the embedded default's priority order.
-const (
-	Peppol   = "peppol"
-	Efaktura = "efaktura"
-	Kivra    = "kivra"
-	Email    = "email"
-	SMS      = "sms"
-	Print    = "print"
-	AutoGiro = "autogiro"
-)
-
-// Names lists every channel name the gateway knows.
-var Names = []string{Peppol, Efaktura, Kivra, Email, SMS, Print, AutoGiro}
 
 // Registry answers what the recipient registry knows about a recipient on one
 // channel. The gateway implements it over its store; a channel asks it for

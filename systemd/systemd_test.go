@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/outbound/channels"
 )
 
 // maxExposure is the highest `systemd-analyze security` score the unit may
@@ -241,7 +242,7 @@ func TestLimitNOFILEFollowsTheSFTPLimits(t *testing.T) {
 			}
 		}
 	}
-	s := config.Default(t.TempDir()).SFTP
+	s := config.Default(t.TempDir(), channels.All()).SFTP
 	_, _, full := s.Startups()
 	if need := s.MaxOpenFiles + full + daemonOwnFiles; limit < need {
 		t.Errorf("LimitNOFILE=%d, want at least sftp.max_open_files %d + max_startups full %d + %d for the rest of the daemon = %d",

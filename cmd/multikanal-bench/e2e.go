@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+	"github.com/multikanal/multikanal/outbound/channels"
 )
 
 // e2eConfig sizes the end-to-end run.
@@ -237,8 +238,8 @@ func measureLatency(d *daemon, singles []string, from int) (*latencyResult, erro
 	if err := w.Add(d.receipts()); err != nil {
 		return nil, err
 	}
-	for _, ch := range []string{"peppol", "efaktura", "kivra", "email", "sms", "print", "autogiro"} {
-		dir := filepath.Join(d.data, "outbox", ch)
+	for _, ch := range channels.All() {
+		dir := filepath.Join(d.data, "outbox", ch.Name)
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, err
 		}

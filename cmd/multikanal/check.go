@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/outbound/channels"
 )
 
 func runCheck(args []string, stdout, stderr io.Writer) int {
@@ -19,7 +20,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "multikanal check: --config FILE is required")
 		return exitUsage
 	}
-	cfg, err := config.Load(*path)
+	cfg, err := config.Load(*path, channels.All())
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitProblems

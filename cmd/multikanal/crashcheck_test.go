@@ -17,7 +17,7 @@ import (
 	ag "github.com/multikanal/multikanal/formats/autogiro"
 	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/store"
-	"github.com/multikanal/multikanal/outbound/print"
+	"github.com/multikanal/multikanal/outbound/paper"
 )
 
 type crashResult struct {
@@ -201,9 +201,9 @@ func (h *harness) check(b *crashBatch, st *api.Status) crashResult {
 	return res
 }
 
-func readManifest(t *testing.T, path string) print.Manifest {
+func readManifest(t *testing.T, path string) paper.Manifest {
 	t.Helper()
-	var m print.Manifest
+	var m paper.Manifest
 	zr, err := zip.OpenReader(path)
 	if err != nil {
 		t.Errorf("print batch %s: %v", filepath.Base(path), err)

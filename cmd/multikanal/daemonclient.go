@@ -20,6 +20,7 @@ import (
 
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/gateway/api"
+	"github.com/multikanal/multikanal/outbound/channels"
 )
 
 // daemonFlags are the flags every command that talks to the running daemon
@@ -57,7 +58,7 @@ func (f daemonFlags) connect() (*daemonConn, error) {
 			return nil, errors.New("give --config or --data, not both")
 		}
 		var err error
-		if cfg, err = config.Load(*f.cfgPath); err != nil {
+		if cfg, err = config.Load(*f.cfgPath, channels.All()); err != nil {
 			return nil, err
 		}
 		dataDir = cfg.DataDir

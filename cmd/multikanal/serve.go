@@ -21,6 +21,7 @@ import (
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/gateway"
 	"github.com/multikanal/multikanal/gateway/api"
+	"github.com/multikanal/multikanal/outbound/channels"
 )
 
 // defaultMemoryLimit is the Go heap's soft limit when GOMEMLIMIT is not
@@ -110,12 +111,12 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 // loadConfig reads the file, or the embedded default when there is none.
 func loadConfig(path, dataDir string) (*config.Config, error) {
 	if path == "" {
-		return config.Default(dataDir), nil
+		return config.Default(dataDir, channels.All()), nil
 	}
 	if dataDir != "" {
 		return nil, errors.New("--data is for the embedded default; set data_dir in the configuration file")
 	}
-	return config.Load(path)
+	return config.Load(path, channels.All())
 }
 
 func printStarted(w io.Writer, cfg *config.Config, info api.Info) {
@@ -191,7 +192,7 @@ func reloadOnHUP(ctx context.Context, d *gateway.Daemon, path string, log *slog.
 			var ts unix.Timespec
 			unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
 			sddaemon.SdNotify(false, fmt.Sprintf("RELOADING=1\nMONOTONIC_USEC=%d", ts.Nano()/1000))
-			if err := d.Reload(config.Load(path)); err != nil {
+			if err := d.Reload(config.Load(path, channels.All())); err != nil {
 				log.Error("SIGHUP: the new configuration is refused; the running one stays", "err", err)
 			}
 			sddaemon.SdNotify(false, sddaemon.SdNotifyReady)

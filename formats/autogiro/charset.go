@@ -3,81 +3,14 @@ package autogiro
 import (
 	"bytes"
 	"fmt"
-	"strings"
-	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/text/unicode/norm"
 )
 
 // The character set (manual 6.1.4, "Teckenstandard"): files are ASCII,
 // ISO-8859-1 recommended, with CR LF ending each 80-character record. A
 // text field can therefore hold Swedish letters (å ä ö é ü) but not what
 // an ERP or a word processor often puts into an invoice number: an en
-// dash, typographic quotes, a euro sign.
-
-// latin1Equivalents are the characters outside ISO-8859-1 that have a
-// plain equivalent inside it.
-var latin1Equivalents = map[rune]string{
-	'‐': "-", '‑': "-", '‒': "-", '–': "-", '—': "-", '―': "-", '−': "-", '⁃': "-",
-	'‘': "'", '’': "'", '‚': "'", '‛': "'", '′': "'", '‹': "<", '›': ">",
-	'“': `"`, '”': `"`, '„': `"`, '‟': `"`, '″': `"`,
-	'…': "...", '•': "*", '⁄': "/", '€': "EUR", '™': "TM",
-	'œ': "oe", 'Œ': "OE", 'ł': "l", 'Ł': "L", 'đ': "d", 'Đ': "D", 'ı': "i", 'ŀ': "l", 'Ŀ': "L",
-}
-
-// Latin1 returns s as a text field of an AutoGiro file can hold it: every
-// character of ISO-8859-1 as it is, a no-break space as a space, and the
-// characters ISO-8859-1 lacks as their nearest equivalent: dashes become
-// "-", typographic quotes ' and ", "…" becomes "...", "€" "EUR", and a
-// letter whose mark ISO-8859-1 lacks loses the mark ("Č" becomes "C",
-// "ő" becomes "o"). Zero-width characters are dropped and other spaces
-// become a space, as tabs and line ends do. A character with no equivalent (a control character, a
-// Chinese character, an emoji) is an error naming it.
-func Latin1(s string) (string, error) {
-	var b strings.Builder
-	b.Grow(len(s))
-	for i, r := range s {
-		switch {
-		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
-			return "", fmt.Errorf("byte 0x%02x at byte %d is not UTF-8 text", s[i], i+1)
-		case r == '\u00a0' || unicode.IsSpace(r):
-			b.WriteByte(' ')
-		case r == '\u00ad' || r == '\u200b' || r == '\u200c' || r == '\u200d' || r == '\u2060' || r == '\ufeff':
-			// soft hyphen and zero-width characters: invisible, dropped
-		case r < 0x20 || r >= 0x7f && r < 0xa0:
-			return "", fmt.Errorf("control character U+%04X at character %d", r, utf8.RuneCountInString(s[:i])+1)
-		case r <= 0xff:
-			b.WriteRune(r)
-		case latin1Equivalents[r] != "":
-			b.WriteString(latin1Equivalents[r])
-		default:
-			base, ok := withoutMarks(r)
-			if !ok {
-				return "", fmt.Errorf("%q (U+%04X) at character %d has no ISO-8859-1 equivalent", r, r, utf8.RuneCountInString(s[:i])+1)
-			}
-			b.WriteString(base)
-		}
-	}
-	return b.String(), nil
-}
-
-// withoutMarks returns a letter with its diacritical marks removed, when
-// what is left is ISO-8859-1: the canonical decomposition of "Č" is "C"
-// and a caron.
-func withoutMarks(r rune) (string, bool) {
-	var base []rune
-	for _, d := range norm.NFD.String(string(r)) {
-		switch {
-		case unicode.Is(unicode.Mn, d):
-		case d >= 0x20 && d <= 0x7e || d >= 0xa0 && d <= 0xff:
-			base = append(base, d)
-		default:
-			return "", false
-		}
-	}
-	return string(base), len(base) > 0
-}
+// dash, typographic quotes, a euro sign. formats.Latin1 folds those.
 
 // checkEncoding refuses what is not ISO-8859-1 text with CR LF or LF line
 // ends, saying what it is instead: a byte-order mark, UTF-8 (whose "å"

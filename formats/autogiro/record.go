@@ -32,20 +32,9 @@ func (r *rec) fail(rule Rule, format string, args ...any) {
 // raw returns positions from..to (1-based, inclusive, as in the manual).
 func (r *rec) raw(from, to int) []byte { return r.b[from-1 : to] }
 
-// latin1 converts ISO-8859-1 bytes to a Go string: each byte is the code
-// point of the same value.
-func latin1(b []byte) string {
-	var s strings.Builder
-	s.Grow(len(b))
-	for _, c := range b {
-		s.WriteRune(rune(c))
-	}
-	return s.String()
-}
-
 // text returns an alphanumeric field without its trailing blanks.
 func (r *rec) text(from, to int) string {
-	return latin1(bytes.TrimRight(r.raw(from, to), " "))
+	return formats.DecodeLatin1(bytes.TrimRight(r.raw(from, to), " "))
 }
 
 func (r *rec) blank(from, to int) bool {
@@ -72,7 +61,7 @@ func zeros(b []byte) bool { return bytes.Count(b, []byte{'0'}) == len(b) }
 func (r *rec) digits(from, to int, what string) string {
 	b := r.raw(from, to)
 	if !isDigits(b) {
-		r.fail(RuleField, "%s (positions %d–%d) must be %d digits, found %q", what, from, to, to-from+1, latin1(b))
+		r.fail(RuleField, "%s (positions %d–%d) must be %d digits, found %q", what, from, to, to-from+1, formats.DecodeLatin1(b))
 		return ""
 	}
 	return string(b)
@@ -163,7 +152,7 @@ func (r *rec) period(pos int, blankOK bool) Period {
 	case c >= '0' && c <= '8':
 		return Period(string(c))
 	}
-	r.fail(RuleField, "period code (position %d) must be 0–8, found %q", pos, latin1([]byte{c}))
+	r.fail(RuleField, "period code (position %d) must be 0–8, found %q", pos, formats.DecodeLatin1([]byte{c}))
 	return ""
 }
 

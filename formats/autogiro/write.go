@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/multikanal/multikanal/formats"
 )
 
 // PaymentFile is a payment file (betalningsunderlag, manual 7.3): one
@@ -253,7 +255,7 @@ func (o *out) date(from, to int, d Date, what string) {
 // (manual 6.1.4): characters ISO-8859-1 lacks are written as their
 // equivalent (see Latin1), and the field's width counts characters.
 func (o *out) text(from, to int, s, what string) {
-	t, err := Latin1(s)
+	t, err := formats.Latin1(s)
 	if err != nil {
 		o.fail("%s %q: %v; AutoGiro text is ISO-8859-1 (manual 6.1.4)", what, s, err)
 		return

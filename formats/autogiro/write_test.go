@@ -216,33 +216,6 @@ func TestWriteRefuses(t *testing.T) {
 	}
 }
 
-// TestLatin1 checks what a text field can hold (manual 6.1.4): ISO-8859-1
-// as it is, the rest as its nearest equivalent or an error naming it.
-func TestLatin1(t *testing.T) {
-	tests := []struct{ in, want, err string }{
-		{"ÅRSKORT-2008", "ÅRSKORT-2008", ""},
-		{"2025–9000", "2025-9000", ""},
-		{"2025—9000 “A” ‘B’", `2025-9000 "A" 'B'`, ""},
-		{"Faktura…", "Faktura...", ""},
-		{"100 €", "100 EUR", ""},
-		{"Čapek Łódź Ærø", "Capek Lódz Ærø", ""},
-		{"a\u00a0b\u200bc\td", "a bc d", ""},
-		{"請求", "", "U+8ACB"},
-		{"a\x01", "", "control character U+0001"},
-		{"\xff", "", "not UTF-8"},
-		{"🙂", "", "no ISO-8859-1 equivalent"},
-	}
-	for _, tt := range tests {
-		got, err := Latin1(tt.in)
-		switch {
-		case tt.err == "" && (err != nil || got != tt.want):
-			t.Errorf("Latin1(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
-		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
-			t.Errorf("Latin1(%q) = %q, %v; want an error with %q", tt.in, got, err, tt.err)
-		}
-	}
-}
-
 // TestWriteTransliterates writes a reference with an en dash, which
 // ISO-8859-1 lacks, as a hyphen instead of refusing the whole file.
 func TestWriteTransliterates(t *testing.T) {

@@ -2,6 +2,8 @@ package csv
 
 import (
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/multikanal/multikanal/formats"
@@ -24,106 +26,249 @@ type column struct {
 	level    level
 	required bool // the header must name it
 	numeric  bool // its values show which decimal mark the file uses
-	inv      func(b *builder, v string) error
-	line     func(b *builder, r *row, v string) error
+	codec
+}
+
+// codec is how a column's value goes into a document and comes out of it
+// again: one entry serves Read and Writer both, so the two cannot disagree
+// about a column.
+type codec struct {
+	inv  func(b *builder, v string) error         // an invoice column: set the value
+	line func(b *builder, r *row, v string) error // a line column: set it on the row's line
+	// out is the value Writer writes for line l of d, its numbers with
+	// n's decimal mark.
+	out func(n numbers, d *formats.Document, l *formats.Line) string
 }
 
 // columns in the order Writer writes them.
 var columns = []column{
-	{name: "type", inv: setKind},
-	{name: "invoice_number", required: true, inv: text(func(d *formats.Document) *string { return &d.Number })},
-	{name: "issue_date", required: true, inv: date(func(d *formats.Document) *formats.Date { return &d.IssueDate })},
-	{name: "due_date", inv: date(func(d *formats.Document) *formats.Date { return &d.DueDate })},
-	{name: "currency", inv: code("currency code (ISO 4217, like SEK)", 3, 3, false, func(d *formats.Document) *string { return &d.Currency })},
-	{name: "buyer_reference", inv: text(func(d *formats.Document) *string { return &d.BuyerReference })},
-	{name: "order_reference", inv: text(func(d *formats.Document) *string { return &d.OrderReference })},
-	{name: "preceding_invoice", inv: func(b *builder, v string) error { b.preceding.Number = v; return nil }},
-	{name: "preceding_invoice_date", inv: func(b *builder, v string) error {
-		d, err := formats.ParseDate(v)
-		b.preceding.IssueDate = d
-		return err
+	{name: "type", codec: codec{inv: setKind, out: docValue(func(d *formats.Document) string { return string(d.Kind) })}},
+	{name: "invoice_number", required: true, codec: text(func(d *formats.Document) *string { return &d.Number })},
+	{name: "issue_date", required: true, codec: date(func(d *formats.Document) *formats.Date { return &d.IssueDate })},
+	{name: "due_date", codec: date(func(d *formats.Document) *formats.Date { return &d.DueDate })},
+	{name: "currency", codec: code("currency code (ISO 4217, like SEK)", 3, 3, false, func(d *formats.Document) *string { return &d.Currency })},
+	{name: "buyer_reference", codec: text(func(d *formats.Document) *string { return &d.BuyerReference })},
+	{name: "order_reference", codec: text(func(d *formats.Document) *string { return &d.OrderReference })},
+	{name: "preceding_invoice", codec: codec{
+		inv: func(b *builder, v string) error { b.preceding.Number = v; return nil },
+		out: docValue(func(d *formats.Document) string {
+			if len(d.Preceding) == 1 {
+				return d.Preceding[0].Number
+			}
+			return ""
+		}),
 	}},
-	{name: "note", inv: func(b *builder, v string) error { b.doc.Notes = []string{v}; return nil }},
-	{name: "payment_terms", inv: text(func(d *formats.Document) *string { return &d.PaymentTerms })},
-	{name: "channel", inv: setChannel},
-	{name: "resend", inv: setResend},
-
-	{name: "seller_name", required: true, inv: text(func(d *formats.Document) *string { return &d.Seller.Name })},
-	{name: "seller_orgnr", inv: func(b *builder, v string) error { b.doc.Seller.LegalID = orgnr(v); return nil }},
-	{name: "seller_vat_id", inv: code("VAT id (country prefix and number, like SE556732170701)", 4, 20, true, func(d *formats.Document) *string { return &d.Seller.VATID })},
-	{name: "seller_tax_registration", inv: text(func(d *formats.Document) *string { return &d.Seller.TaxRegistration })},
-	{name: "seller_peppol_id", inv: endpoint(func(d *formats.Document) *formats.Identifier { return &d.Seller.Endpoint })},
-	{name: "seller_street", inv: text(func(d *formats.Document) *string { return &d.Seller.Address.Street })},
-	{name: "seller_street2", inv: text(func(d *formats.Document) *string { return &d.Seller.Address.Additional })},
-	{name: "seller_postal_code", inv: text(func(d *formats.Document) *string { return &d.Seller.Address.PostalCode })},
-	{name: "seller_city", inv: text(func(d *formats.Document) *string { return &d.Seller.Address.City })},
-	{name: "seller_country", inv: code("country code (ISO 3166-1, like SE)", 2, 2, false, func(d *formats.Document) *string { return &d.Seller.Address.Country })},
-	{name: "seller_email", inv: email(func(d *formats.Document) *string { return &d.Seller.Contact.Email })},
-	{name: "seller_phone", inv: phone(func(b *builder) *string { return &b.doc.Seller.Contact.Phone })},
-	{name: "seller_bankgiro", inv: func(b *builder, v string) error { b.bankgiro = account(v, formats.CheckBankgiro); return nil }},
-	{name: "seller_plusgiro", inv: func(b *builder, v string) error { b.plusgiro = account(v, formats.CheckPlusgiro); return nil }},
-	{name: "seller_iban", inv: func(b *builder, v string) error { b.iban = strings.ToUpper(strings.ReplaceAll(v, " ", "")); return nil }},
-	{name: "seller_bic", inv: func(b *builder, v string) error { b.bic = strings.ToUpper(v); return nil }},
-	{name: "ocr", inv: func(b *builder, v string) error { b.ocr = v; return nil }},
-	{name: "autogiro_payer_number", inv: func(b *builder, v string) error { b.payer = v; return nil }},
-
-	{name: "buyer_name", required: true, inv: text(func(d *formats.Document) *string { return &d.Buyer.Name })},
-	{name: "buyer_customer_number", inv: text(func(d *formats.Document) *string { return &d.Buyer.CustomerNumber })},
-	{name: "buyer_orgnr", inv: func(b *builder, v string) error { b.doc.Buyer.LegalID = orgnr(v); return nil }},
-	{name: "buyer_vat_id", inv: code("VAT id (country prefix and number, like SE556732170701)", 4, 20, true, func(d *formats.Document) *string { return &d.Buyer.VATID })},
-	{name: "buyer_personnummer", inv: func(b *builder, v string) error { b.personnummer = v; return nil }},
-	{name: "buyer_peppol_id", inv: endpoint(func(d *formats.Document) *formats.Identifier { return &d.Buyer.Endpoint })},
-	{name: "buyer_email", inv: email(func(d *formats.Document) *string { return &d.Buyer.Contact.Email })},
-	{name: "buyer_mobile", inv: phone(func(b *builder) *string { return &b.mobile })},
-	{name: "buyer_phone", inv: phone(func(b *builder) *string { return &b.phone })},
-	{name: "buyer_street", inv: text(func(d *formats.Document) *string { return &d.Buyer.Address.Street })},
-	{name: "buyer_street2", inv: text(func(d *formats.Document) *string { return &d.Buyer.Address.Additional })},
-	{name: "buyer_postal_code", inv: text(func(d *formats.Document) *string { return &d.Buyer.Address.PostalCode })},
-	{name: "buyer_city", inv: text(func(d *formats.Document) *string { return &d.Buyer.Address.City })},
-	{name: "buyer_country", inv: code("country code (ISO 3166-1, like SE)", 2, 2, false, func(d *formats.Document) *string { return &d.Buyer.Address.Country })},
-
-	{name: "vat_exemption_reason", inv: func(b *builder, v string) error { b.exemption = v; return nil }},
-	{name: "total_excl_vat", numeric: true, inv: total(totalExcl)},
-	{name: "total_vat", numeric: true, inv: total(totalVAT)},
-	{name: "total_incl_vat", numeric: true, inv: total(totalIncl)},
-
-	{name: "line_description", level: lineLevel, required: true, line: func(_ *builder, r *row, v string) error { r.l.Item.Name = v; return nil }},
-	{name: "line_article_number", level: lineLevel, line: func(_ *builder, r *row, v string) error { r.l.Item.SellerID = v; return nil }},
-	{name: "line_quantity", level: lineLevel, required: true, numeric: true, line: func(b *builder, r *row, v string) (err error) {
-		r.l.Quantity, err = b.decimal(v)
-		return err
+	{name: "preceding_invoice_date", codec: codec{
+		inv: func(b *builder, v string) error {
+			d, err := formats.ParseDate(v)
+			b.preceding.IssueDate = d
+			return err
+		},
+		out: docValue(func(d *formats.Document) string {
+			if len(d.Preceding) == 1 {
+				return d.Preceding[0].IssueDate.String()
+			}
+			return ""
+		}),
 	}},
-	{name: "line_unit", level: lineLevel, line: func(_ *builder, r *row, v string) error {
-		// Codes are upper case; refusing lower case also catches the Swedish
-		// "st" (stycken, pieces), which upper-cased is ST, a sheet.
-		if !isCode(v, 1, 3, true) || strings.ToUpper(v) != v {
-			return fmt.Errorf("%q is not a UN/ECE Recommendation 20 unit code; write C62 (one), H87 (piece), HUR (hour), KGM (kilogram), KWH, ...", v)
+	{name: "note", codec: codec{
+		inv: func(b *builder, v string) error { b.doc.Notes = []string{v}; return nil },
+		out: docValue(func(d *formats.Document) string {
+			if len(d.Notes) == 1 {
+				return d.Notes[0]
+			}
+			return ""
+		}),
+	}},
+	{name: "payment_terms", codec: text(func(d *formats.Document) *string { return &d.PaymentTerms })},
+	{name: "channel", codec: codec{inv: setChannel, out: docValue(func(d *formats.Document) string { return d.ForcedChannel })}},
+	{name: "resend", codec: codec{inv: setResend, out: docValue(func(d *formats.Document) string {
+		if d.Resend {
+			return "yes"
 		}
-		r.l.Unit = v
-		return nil
+		return ""
+	})}},
+
+	{name: "seller_name", required: true, codec: text(func(d *formats.Document) *string { return &d.Seller.Name })},
+	{name: "seller_orgnr", codec: codec{
+		inv: func(b *builder, v string) error { b.doc.Seller.LegalID = orgnr(v); return nil },
+		out: docValue(func(d *formats.Document) string { return d.Seller.LegalID.Value }),
 	}},
-	{name: "line_price", level: lineLevel, required: true, numeric: true, line: func(b *builder, r *row, v string) (err error) {
-		r.l.Price.Amount, err = b.decimal(v)
-		return err
+	{name: "seller_vat_id", codec: code("VAT id (country prefix and number, like SE556732170701)", 4, 20, true, func(d *formats.Document) *string { return &d.Seller.VATID })},
+	{name: "seller_tax_registration", codec: text(func(d *formats.Document) *string { return &d.Seller.TaxRegistration })},
+	{name: "seller_peppol_id", codec: endpoint(func(d *formats.Document) *formats.Identifier { return &d.Seller.Endpoint })},
+	{name: "seller_street", codec: text(func(d *formats.Document) *string { return &d.Seller.Address.Street })},
+	{name: "seller_street2", codec: text(func(d *formats.Document) *string { return &d.Seller.Address.Additional })},
+	{name: "seller_postal_code", codec: text(func(d *formats.Document) *string { return &d.Seller.Address.PostalCode })},
+	{name: "seller_city", codec: text(func(d *formats.Document) *string { return &d.Seller.Address.City })},
+	{name: "seller_country", codec: code("country code (ISO 3166-1, like SE)", 2, 2, false, func(d *formats.Document) *string { return &d.Seller.Address.Country })},
+	{name: "seller_email", codec: email(func(d *formats.Document) *string { return &d.Seller.Contact.Email })},
+	{name: "seller_phone", codec: codec{
+		inv: phone(func(b *builder) *string { return &b.doc.Seller.Contact.Phone }),
+		out: docValue(func(d *formats.Document) string { return d.Seller.Contact.Phone }),
 	}},
-	{name: "line_vat_rate", level: lineLevel, required: true, numeric: true, line: func(b *builder, r *row, v string) error {
-		d, err := b.decimal(v)
-		r.l.Item.VATRate = trimZeros(d)
-		return err
+	{name: "seller_bankgiro", codec: codec{
+		inv: func(b *builder, v string) error { b.bankgiro = account(v, formats.CheckBankgiro); return nil },
+		out: docValue((*formats.Document).Bankgiro),
 	}},
-	{name: "line_vat_category", level: lineLevel, line: func(_ *builder, r *row, v string) error {
-		c := strings.ToUpper(v)
-		if !vatCategories[c] {
-			return fmt.Errorf("%q is not a VAT category; write S (standard), Z (zero rated), E (exempt), AE (reverse charge), K (intra-EU), G (export), O (not subject to VAT), L or M", v)
+	{name: "seller_plusgiro", codec: codec{
+		inv: func(b *builder, v string) error { b.plusgiro = account(v, formats.CheckPlusgiro); return nil },
+		out: docValue((*formats.Document).Plusgiro),
+	}},
+	{name: "seller_iban", codec: codec{
+		inv: func(b *builder, v string) error { b.iban = strings.ToUpper(strings.ReplaceAll(v, " ", "")); return nil },
+		out: docValue((*formats.Document).IBAN),
+	}},
+	{name: "seller_bic", codec: codec{
+		inv: func(b *builder, v string) error { b.bic = strings.ToUpper(v); return nil },
+		out: docValue(func(d *formats.Document) string {
+			for _, m := range d.PaymentMeans {
+				if m.AccountScheme == formats.AccountIBAN && m.Account != "" {
+					return m.ServiceID
+				}
+			}
+			return ""
+		}),
+	}},
+	{name: "ocr", codec: codec{
+		inv: func(b *builder, v string) error { b.ocr = v; return nil },
+		out: docValue((*formats.Document).PaymentReference),
+	}},
+	{name: "autogiro_payer_number", codec: codec{
+		inv: func(b *builder, v string) error { b.payer = v; return nil },
+		out: docValue((*formats.Document).MandateReference),
+	}},
+
+	{name: "buyer_name", required: true, codec: text(func(d *formats.Document) *string { return &d.Buyer.Name })},
+	{name: "buyer_customer_number", codec: text(func(d *formats.Document) *string { return &d.Buyer.CustomerNumber })},
+	{name: "buyer_orgnr", codec: codec{
+		inv: func(b *builder, v string) error { b.doc.Buyer.LegalID = orgnr(v); return nil },
+		out: docValue(func(d *formats.Document) string { return d.Buyer.LegalID.Value }),
+	}},
+	{name: "buyer_vat_id", codec: code("VAT id (country prefix and number, like SE556732170701)", 4, 20, true, func(d *formats.Document) *string { return &d.Buyer.VATID })},
+	{name: "buyer_personnummer", codec: codec{
+		inv: func(b *builder, v string) error { b.personnummer = v; return nil },
+		out: docValue(func(d *formats.Document) string { return d.Buyer.PersonalID }),
+	}},
+	{name: "buyer_peppol_id", codec: endpoint(func(d *formats.Document) *formats.Identifier { return &d.Buyer.Endpoint })},
+	{name: "buyer_email", codec: email(func(d *formats.Document) *string { return &d.Buyer.Contact.Email })},
+	// The model has one phone number: a Swedish mobile number goes out in
+	// buyer_mobile, where the SMS channel looks, any other in buyer_phone.
+	{name: "buyer_mobile", codec: codec{inv: phone(func(b *builder) *string { return &b.mobile }), out: buyerPhone(true)}},
+	{name: "buyer_phone", codec: codec{inv: phone(func(b *builder) *string { return &b.phone }), out: buyerPhone(false)}},
+	{name: "buyer_street", codec: text(func(d *formats.Document) *string { return &d.Buyer.Address.Street })},
+	{name: "buyer_street2", codec: text(func(d *formats.Document) *string { return &d.Buyer.Address.Additional })},
+	{name: "buyer_postal_code", codec: text(func(d *formats.Document) *string { return &d.Buyer.Address.PostalCode })},
+	{name: "buyer_city", codec: text(func(d *formats.Document) *string { return &d.Buyer.Address.City })},
+	{name: "buyer_country", codec: code("country code (ISO 3166-1, like SE)", 2, 2, false, func(d *formats.Document) *string { return &d.Buyer.Address.Country })},
+
+	{name: "vat_exemption_reason", codec: codec{
+		inv: func(b *builder, v string) error { b.exemption = v; return nil },
+		out: docValue(func(d *formats.Document) string {
+			for _, b := range d.VAT {
+				if b.ExemptionReason != "" {
+					return b.ExemptionReason
+				}
+			}
+			return ""
+		}),
+	}},
+	{name: "total_excl_vat", numeric: true, codec: codec{inv: total(totalExcl), out: func(n numbers, d *formats.Document, _ *formats.Line) string {
+		return n.format(d.Totals.TaxExclusive)
+	}}},
+	{name: "total_vat", numeric: true, codec: codec{inv: total(totalVAT), out: func(n numbers, d *formats.Document, _ *formats.Line) string {
+		if d.Totals.TaxTotal != nil {
+			return n.format(*d.Totals.TaxTotal)
 		}
-		r.l.Item.VATCategory = c
-		return nil
+		return ""
+	}}},
+	{name: "total_incl_vat", numeric: true, codec: codec{inv: total(totalIncl), out: func(n numbers, d *formats.Document, _ *formats.Line) string {
+		return n.format(d.Totals.TaxInclusive)
+	}}},
+
+	{name: "line_description", level: lineLevel, required: true, codec: codec{
+		line: func(_ *builder, r *row, v string) error { r.l.Item.Name = v; return nil },
+		out:  lineValue(func(l *formats.Line) string { return l.Item.Name }),
 	}},
-	{name: "line_amount", level: lineLevel, numeric: true, line: func(b *builder, r *row, v string) (err error) {
-		r.amount.set = true
-		r.amount.amount, err = b.amount(v)
-		return err
+	{name: "line_article_number", level: lineLevel, codec: codec{
+		line: func(_ *builder, r *row, v string) error { r.l.Item.SellerID = v; return nil },
+		out:  lineValue(func(l *formats.Line) string { return l.Item.SellerID }),
 	}},
+	{name: "line_quantity", level: lineLevel, required: true, numeric: true, codec: codec{
+		line: func(b *builder, r *row, v string) (err error) {
+			r.l.Quantity, err = b.decimal(v)
+			return err
+		},
+		out: func(n numbers, _ *formats.Document, l *formats.Line) string { return n.formatDecimal(l.Quantity) },
+	}},
+	{name: "line_unit", level: lineLevel, codec: codec{
+		line: func(_ *builder, r *row, v string) error {
+			// Codes are upper case; refusing lower case also catches the
+			// Swedish "st" (stycken, pieces), which upper-cased is ST, a
+			// sheet.
+			if !isCode(v, 1, 3, true) || strings.ToUpper(v) != v {
+				return fmt.Errorf("%q is not a UN/ECE Recommendation 20 unit code; write C62 (one), H87 (piece), HUR (hour), KGM (kilogram), KWH, ...", v)
+			}
+			r.l.Unit = v
+			return nil
+		},
+		out: lineValue(func(l *formats.Line) string { return l.Unit }),
+	}},
+	{name: "line_price", level: lineLevel, required: true, numeric: true, codec: codec{
+		line: func(b *builder, r *row, v string) (err error) {
+			r.l.Price.Amount, err = b.decimal(v)
+			return err
+		},
+		out: func(n numbers, _ *formats.Document, l *formats.Line) string { return n.formatDecimal(l.Price.Amount) },
+	}},
+	{name: "line_vat_rate", level: lineLevel, required: true, numeric: true, codec: codec{
+		line: func(b *builder, r *row, v string) error {
+			d, err := b.decimal(v)
+			r.l.Item.VATRate = trimZeros(d)
+			return err
+		},
+		out: func(n numbers, _ *formats.Document, l *formats.Line) string { return n.formatDecimal(l.Item.VATRate) },
+	}},
+	{name: "line_vat_category", level: lineLevel, codec: codec{
+		line: func(_ *builder, r *row, v string) error {
+			c := strings.ToUpper(v)
+			if !vatCategories[c] {
+				return fmt.Errorf("%q is not a VAT category; write S (standard), Z (zero rated), E (exempt), AE (reverse charge), K (intra-EU), G (export), O (not subject to VAT), L or M", v)
+			}
+			r.l.Item.VATCategory = c
+			return nil
+		},
+		out: lineValue(func(l *formats.Line) string { return l.Item.VATCategory }),
+	}},
+	{name: "line_amount", level: lineLevel, numeric: true, codec: codec{
+		line: func(b *builder, r *row, v string) (err error) {
+			r.amount.set = true
+			r.amount.amount, err = b.amount(v)
+			return err
+		},
+		out: func(n numbers, _ *formats.Document, l *formats.Line) string { return n.format(l.NetAmount) },
+	}},
+}
+
+// docValue writes an invoice column from the document alone.
+func docValue(f func(d *formats.Document) string) func(numbers, *formats.Document, *formats.Line) string {
+	return func(_ numbers, d *formats.Document, _ *formats.Line) string { return f(d) }
+}
+
+// lineValue writes a line column from the line alone.
+func lineValue(f func(l *formats.Line) string) func(numbers, *formats.Document, *formats.Line) string {
+	return func(_ numbers, _ *formats.Document, l *formats.Line) string { return f(l) }
+}
+
+// buyerPhone writes the buyer's phone number in buyer_mobile when it is a
+// Swedish mobile number (mobile true), otherwise in buyer_phone.
+func buyerPhone(mobile bool) func(numbers, *formats.Document, *formats.Line) string {
+	return docValue(func(d *formats.Document) string {
+		if _, ok := formats.SwedishMobile(d.Buyer.Contact.Phone); ok == mobile {
+			return d.Buyer.Contact.Phone
+		}
+		return ""
+	})
 }
 
 // columnIndex finds a column by name.
@@ -138,28 +283,34 @@ var columnIndex = func() map[string]int {
 // vatCategories are the UNCL5305 codes EN 16931 allows (BT-118, BT-151).
 var vatCategories = map[string]bool{"S": true, "Z": true, "E": true, "AE": true, "K": true, "G": true, "O": true, "L": true, "M": true}
 
-// channels are the values the channel column accepts.
-var channels = []string{"peppol", "efaktura", "kivra", "email", "sms", "print"}
-
-func text(field func(d *formats.Document) *string) func(*builder, string) error {
-	return func(b *builder, v string) error { *field(b.doc) = v; return nil }
+func text(field func(d *formats.Document) *string) codec {
+	return codec{
+		inv: func(b *builder, v string) error { *field(b.doc) = v; return nil },
+		out: docValue(func(d *formats.Document) string { return *field(d) }),
+	}
 }
 
-func date(field func(d *formats.Document) *formats.Date) func(*builder, string) error {
-	return func(b *builder, v string) (err error) {
-		*field(b.doc), err = formats.ParseDate(v)
-		return err
+func date(field func(d *formats.Document) *formats.Date) codec {
+	return codec{
+		inv: func(b *builder, v string) (err error) {
+			*field(b.doc), err = formats.ParseDate(v)
+			return err
+		},
+		out: docValue(func(d *formats.Document) string { return field(d).String() }),
 	}
 }
 
 // code sets an upper-case code of min to max letters (or letters and digits).
-func code(what string, min, max int, digits bool, field func(d *formats.Document) *string) func(*builder, string) error {
-	return func(b *builder, v string) error {
-		if !isCode(v, min, max, digits) {
-			return fmt.Errorf("%q is not a %s", v, what)
-		}
-		*field(b.doc) = strings.ToUpper(v)
-		return nil
+func code(what string, min, max int, digits bool, field func(d *formats.Document) *string) codec {
+	return codec{
+		inv: func(b *builder, v string) error {
+			if !isCode(v, min, max, digits) {
+				return fmt.Errorf("%q is not a %s", v, what)
+			}
+			*field(b.doc) = strings.ToUpper(v)
+			return nil
+		},
+		out: docValue(func(d *formats.Document) string { return *field(d) }),
 	}
 }
 
@@ -178,14 +329,17 @@ func isCode(v string, min, max int, digits bool) bool {
 	return true
 }
 
-func email(field func(d *formats.Document) *string) func(*builder, string) error {
-	return func(b *builder, v string) error {
-		local, domain, ok := strings.Cut(v, "@")
-		if !ok || local == "" || !strings.Contains(domain, ".") || strings.ContainsAny(v, " ,;<>\"") || strings.Contains(domain, "@") {
-			return fmt.Errorf("%q is not an e-mail address", v)
-		}
-		*field(b.doc) = v
-		return nil
+func email(field func(d *formats.Document) *string) codec {
+	return codec{
+		inv: func(b *builder, v string) error {
+			local, domain, ok := strings.Cut(v, "@")
+			if !ok || local == "" || !strings.Contains(domain, ".") || strings.ContainsAny(v, " ,;<>\"") || strings.Contains(domain, "@") {
+				return fmt.Errorf("%q is not an e-mail address", v)
+			}
+			*field(b.doc) = v
+			return nil
+		},
+		out: docValue(func(d *formats.Document) string { return *field(d) }),
 	}
 }
 
@@ -210,14 +364,17 @@ func phone(field func(b *builder) *string) func(*builder, string) error {
 }
 
 // endpoint reads a Peppol participant id, "0007:5567321707".
-func endpoint(field func(d *formats.Document) *formats.Identifier) func(*builder, string) error {
-	return func(b *builder, v string) error {
-		scheme, value, ok := strings.Cut(v, ":")
-		if !ok || !isCode(scheme, 2, 4, true) || value == "" || strings.ContainsAny(value, " \t") {
-			return fmt.Errorf("%q is not a Peppol participant id; write scheme:value, like 0007:5567321707", v)
-		}
-		*field(b.doc) = formats.Identifier{Scheme: strings.ToUpper(scheme), Value: value}
-		return nil
+func endpoint(field func(d *formats.Document) *formats.Identifier) codec {
+	return codec{
+		inv: func(b *builder, v string) error {
+			scheme, value, ok := strings.Cut(v, ":")
+			if !ok || !isCode(scheme, 2, 4, true) || value == "" || strings.ContainsAny(value, " \t") {
+				return fmt.Errorf("%q is not a Peppol participant id; write scheme:value, like 0007:5567321707", v)
+			}
+			*field(b.doc) = formats.Identifier{Scheme: strings.ToUpper(scheme), Value: value}
+			return nil
+		},
+		out: docValue(func(d *formats.Document) string { return field(d).String() }),
 	}
 }
 
@@ -259,16 +416,25 @@ func kindOf(v string) (formats.Kind, bool) {
 	return "", false
 }
 
+// setChannel reads the channel column: the channel the invoice must go by.
+// The names come from the reader's Format.Channels.
 func setChannel(b *builder, v string) error {
-	c := strings.ToLower(v)
-	for _, ch := range channels {
-		if c == ch {
-			b.doc.ForcedChannel = c
-			return nil
-		}
+	c := strings.ToLower(strings.TrimSpace(v))
+	switch {
+	case c == "":
+		return nil
+	case b.channels == nil && channelName.MatchString(c), slices.Contains(b.channels, c):
+		b.doc.ForcedChannel = c
+		return nil
+	case b.channels == nil:
+		return fmt.Errorf("%q is not a channel name; write one of the gateway's channels, or leave it empty to let routing choose", v)
 	}
-	return fmt.Errorf("%q is not a channel; write one of %s, or leave it empty to let routing choose", v, strings.Join(channels, ", "))
+	return fmt.Errorf("%q is not a channel; write one of %s, or leave it empty to let routing choose", v, strings.Join(b.channels, ", "))
 }
+
+// channelName is what a channel's name looks like, for a reader that was
+// not told the names.
+var channelName = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
 
 // setResend reads the resend column: yes marks an invoice the biller sends
 // again on purpose, which the gateway then delivers although it has sent

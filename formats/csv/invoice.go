@@ -63,6 +63,7 @@ type builder struct {
 	personnummer string
 	totals       [3]given
 	errs         []error
+	channels     []string // what the channel column accepts (Format.Channels)
 }
 
 // fail records a problem with the invoice; the invoice is then not emitted.

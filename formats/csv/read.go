@@ -32,6 +32,10 @@ type Format struct {
 	// rows is reported as an error and the rest of the file goes on. 0 means
 	// DefaultMaxInvoiceRows.
 	MaxInvoiceRows int
+	// Channels are the names the channel column accepts: the gateway's
+	// distribution channels, as registered. nil accepts any name, and
+	// routing then refuses one that is not a channel.
+	Channels []string
 }
 
 var _ formats.Reader = Format{}
@@ -79,7 +83,7 @@ func (f Format) Read(in formats.Input, emit func(formats.Item) error) error {
 	if err != nil {
 		return err
 	}
-	p := parser{layout: lay, emit: emit, max: f.MaxInvoiceRows}
+	p := parser{layout: lay, emit: emit, max: f.MaxInvoiceRows, channels: f.Channels}
 	if p.max <= 0 {
 		p.max = DefaultMaxInvoiceRows
 	}
@@ -107,16 +111,17 @@ func (f Format) Read(in formats.Input, emit func(formats.Item) error) error {
 // when its last row has been read.
 type parser struct {
 	*layout
-	emit   func(formats.Item) error
-	max    int
-	cur    *builder
-	key    groupKey
-	vals   []string // per header position: the invoice value, from its first row that has one
-	lines  []int    // the line each of vals comes from
-	group  int      // ordinal of the current invoice, as the first pass counted
-	index  int      // next Item.Index
-	has    map[string]bool
-	hasRow func(string) bool
+	emit     func(formats.Item) error
+	max      int
+	channels []string
+	cur      *builder
+	key      groupKey
+	vals     []string // per header position: the invoice value, from its first row that has one
+	lines    []int    // the line each of vals comes from
+	group    int      // ordinal of the current invoice, as the first pass counted
+	index    int      // next Item.Index
+	has      map[string]bool
+	hasRow   func(string) bool
 }
 
 // add takes one row: it starts a new invoice when the key changes, checks
@@ -176,7 +181,7 @@ func (p *parser) add(rec []string, start, end int) error {
 
 func (p *parser) start(key groupKey, line int) {
 	p.key = key
-	p.cur = &builder{numbers: p.numbers, start: line, doc: &formats.Document{}}
+	p.cur = &builder{numbers: p.numbers, start: line, doc: &formats.Document{}, channels: p.channels}
 	if p.vals == nil {
 		p.vals = make([]string, len(p.cols))
 		p.lines = make([]int, len(p.cols))

@@ -266,7 +266,8 @@ func TestInvoiceErrors(t *testing.T) {
 		{"total vat", Format{}, []string{row("1003", set(17, "5,01"))}, []string{`line 3, column total_vat: 5,01 in the file, but the lines add up to 5,00 (25 % of 20,00)`}},
 		{"total incl", Format{}, []string{row("1003", set(18, "26,00"))}, []string{`column total_incl_vat: 26,00 in the file, but the lines add up to 25,00`}},
 		{"bad type", Format{}, []string{row("1003", set(0, "debit"))}, []string{`column type: "debit" is not a document type`}},
-		{"bad channel", Format{}, []string{row("1003", set(7, "fax"))}, []string{`column channel: "fax" is not a channel`}},
+		{"bad channel", Format{Channels: []string{"email", "print"}}, []string{row("1003", set(7, "fax"))}, []string{`column channel: "fax" is not a channel; write one of email, print`}},
+		{"bad channel name", Format{}, []string{row("1003", set(7, "e-mail"))}, []string{`column channel: "e-mail" is not a channel name`}},
 		{"bad email", Format{}, []string{row("1003", set(6, "k.example.se"))}, []string{`column buyer_email: "k.example.se" is not an e-mail address`}},
 		{"bad unit", Format{}, []string{row("1003", set(11, "st"))}, []string{`column line_unit: "st" is not a UN/ECE Recommendation 20 unit code`}},
 		{"bad category", Format{}, []string{row("1003", set(14, "X"))}, []string{`column line_vat_category: "X" is not a VAT category`}},
@@ -426,6 +427,16 @@ func TestWriteRefuses(t *testing.T) {
 	d.AllowanceCharges = []formats.AllowanceCharge{{Amount: 100}}
 	if err := Write(&bytes.Buffer{}, d); err == nil || !strings.Contains(err.Error(), "allowances") {
 		t.Errorf("got %v, want a refusal naming allowances", err)
+	}
+}
+
+// TestOneEntryPerColumn: every column's one entry says how it is read (at
+// its level) and how it is written, so the writer has no list of its own.
+func TestOneEntryPerColumn(t *testing.T) {
+	for _, c := range columns {
+		if (c.inv != nil) != (c.level == invoiceLevel) || (c.line != nil) != (c.level == lineLevel) || c.out == nil {
+			t.Errorf("column %s: read as invoice %v, as line %v, written %v; level %d", c.name, c.inv != nil, c.line != nil, c.out != nil, c.level)
+		}
 	}
 }
 

@@ -11,7 +11,8 @@ import (
 )
 
 // Namespaces. The batch envelope's is our own (see the package doc): it
-// marks the file as the stand-in so nobody mistakes it for Bankgirot's.
+// marks the file as the stand-in so nobody mistakes it for Bankgirot's,
+// which must replace it before a production file is sent.
 const (
 	NamespaceBatch  = "urn:multikanal:efaktura:batch:1"
 	NamespaceReport = "urn:multikanal:efaktura:report:1"
@@ -53,8 +54,9 @@ const (
 )
 
 // maxCustomerNumber bounds a customer-number registration. Bankgirot's
-// limit is not published; 35 is the usual length of a UBL identifier
-// field and longer than any customer number we have seen.
+// limit (Bilaga 3's min and max lengths per field) could not be read here;
+// 35 is the usual length of a UBL identifier field and longer than any
+// customer number we have seen.
 const maxCustomerNumber = 35
 
 // ParseRecipient tells a personnummer from a customer number and returns

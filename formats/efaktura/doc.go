@@ -3,14 +3,14 @@
 // internet bank) and reads the service's report of which invoices it took.
 //
 // Each invoice is a Svefaktura 1.0 document (SFTI BasicInvoice, namespace
-// urn:sfti:documents:BasicInvoice:1:0), one of the two formats the service
-// accepts; the other, Bankgirot's own "BGC Invoice", has no published
-// layout we could find. Bankgirot's file envelope (the start and end
-// records its handbook mentions) and its report of accepted and rejected
-// invoices are not published either: this package writes and reads
-// documented stand-ins for both, kept apart from the invoice mapping so the
-// real layouts replace them in one place. docs/channels/efaktura.md lists
-// the sources and every assumption.
+// urn:sfti:documents:BasicInvoice:1:0). Bankgirot's own layouts are
+// published (the EF records of "Samverkan e-faktura, Bilaga 3", BGC
+// Invoice 1.3.x, the registration file of "E-faktura Anmälningsärende"),
+// but none of their field layouts could be read where this was written, so
+// the file envelope and the report are still documented stand-ins, kept
+// apart from the invoice mapping so Bankgirot's layouts replace them in one
+// place. docs/channels/efaktura.md lists every document with its version
+// and section, what could not be read, and every assumption.
 //
 // The package maps the canonical model (formats.Document) and checks what
 // the bank needs to show and pay an invoice; it is not a general Svefaktura

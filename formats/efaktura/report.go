@@ -20,8 +20,9 @@ const (
 )
 
 // Report is the bank's answer to one batch file. Its layout is the
-// stand-in documented in docs/channels/efaktura.md: Bankgirot's own
-// report layout is not published.
+// stand-in documented in docs/channels/efaktura.md: Bankgirot's report
+// layouts (Bilaga 3's rejection codes, BGC Invoice's status reports) could
+// not be read where this was written.
 type Report struct {
 	BatchID string    // the batch the report answers (the envelope's BatchID)
 	Created time.Time // when the bank wrote it; zero when it does not say

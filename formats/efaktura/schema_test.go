@@ -108,6 +108,13 @@ var amounts = map[string]bool{
 	cac + "RoundOffAmount": true, cbc + "LineExtensionAmount": true, cbc + "PriceAmount": true,
 }
 
+// attributes the schemas require on a leaf. UBL 1.0 leaves quantityUnitCode
+// optional, but Svefaktura 1.0's schema requires it on InvoicedQuantity: a
+// file without it fails SFTI's XSD validation.
+var requiredAttrs = map[string]string{
+	cbc + "InvoicedQuantity": "quantityUnitCode",
+}
+
 type xnode struct {
 	name  string
 	attrs []xml.Attr
@@ -161,6 +168,15 @@ func validate(n *xnode, path string) []string {
 		}
 		if !ok {
 			errorf("%s: amount without amountCurrencyID", path)
+		}
+	}
+	if want, ok := requiredAttrs[n.name]; ok {
+		found := false
+		for _, a := range n.attrs {
+			found = found || a.Name.Local == want && strings.TrimSpace(a.Value) != ""
+		}
+		if !found {
+			errorf("%s: without the %s attribute the schema requires", path, want)
 		}
 	}
 	model, known := models[n.name]
@@ -217,5 +233,9 @@ func TestSchemaCatchesMistakes(t *testing.T) {
 	bad := []byte(`<Invoice xmlns="` + nsInvoice + `" xmlns:cbc="` + nsCBC + `"><cbc:IssueDate>2024-01-01</cbc:IssueDate><ID>1</ID></Invoice>`)
 	if len(validate(parseTree(t, bad), "")) == 0 {
 		t.Errorf("an Invoice with ID after IssueDate and no lines passed the check")
+	}
+	noUnit := []byte(`<cbc:InvoicedQuantity xmlns:cbc="` + nsCBC + `">1</cbc:InvoicedQuantity>`)
+	if len(validate(parseTree(t, noUnit), "")) == 0 {
+		t.Errorf("an InvoicedQuantity without quantityUnitCode passed the check")
 	}
 }

@@ -23,6 +23,7 @@ const (
 	taxSchemeVAT    = "VAT"
 	taxSchemeSweden = "SWT"
 	currencySEK     = "SEK"
+	unitOne         = "C62"
 )
 
 // check applies the rules the bank needs to show and pay the document and
@@ -183,10 +184,11 @@ func party(p formats.Party, id string) *node {
 	if id != "" {
 		n.add(elem("cac:PartyIdentification", leaf("cac:ID", id)))
 	}
-	n.add(elem("cac:PartyName", leaf("cbc:Name", p.Name)), address("cac:Address", p.Address))
+	name := p.DisplayName()
+	n.add(elem("cac:PartyName", leaf("cbc:Name", name)), address("cac:Address", p.Address))
 	if p.LegalID.Value != "" || p.TaxRegistration != "" {
 		n.add(elem("cac:PartyTaxScheme").add(
-			leaf("cbc:RegistrationName", p.Name),
+			leaf("cbc:RegistrationName", registrationName(p)),
 			leaf("cac:CompanyID", orgnr(p.LegalID.Value)),
 			leaf("cbc:ExemptionReason", p.TaxRegistration),
 			elem("cac:TaxScheme", leaf("cac:ID", taxSchemeSweden))))
@@ -202,6 +204,18 @@ func party(p formats.Party, id string) *node {
 	return n
 }
 
+// registrationName is the legal name (BT-27/44) for PartyTaxScheme, or ""
+// when it is the name PartyName already carries: SFTI's validation (rule
+// R-44) refuses a RegistrationName equal to the party name, and the
+// element is optional, so it is written only when it says something the
+// PartyName does not (a trading name BT-28/45 beside the legal name).
+func registrationName(p formats.Party) string {
+	if strings.TrimSpace(p.Name) == strings.TrimSpace(p.DisplayName()) {
+		return ""
+	}
+	return p.Name
+}
+
 // orgnr writes an organisationsnummer as its 10 digits, as SFTI's example
 // does; anything else (a foreign company id) goes out as given.
 func orgnr(s string) string {
@@ -214,7 +228,7 @@ func orgnr(s string) string {
 // address always returns the element: Address is mandatory in a Svefaktura
 // party even when every part of it is optional.
 func address(name string, a formats.Address) *node {
-	n := elem(name).add(leaf("cbc:StreetName", a.Street), leaf("cbc:CityName", a.City), leaf("cbc:PostalZone", a.PostalCode))
+	n := elem(name).add(leaf("cbc:StreetName", a.Street), leaf("cbc:CityName", a.City), leaf("cbc:PostalZone", postalZone(a)))
 	if lines := elem("cac:AddressLine").add(leaf("cbc:Line", a.Additional), leaf("cbc:Line", a.Line3)); !lines.empty() {
 		n.add(lines)
 	}
@@ -222,6 +236,21 @@ func address(name string, a formats.Address) *node {
 		n.add(elem("cac:Country", leaf("cac:IdentificationCode", a.Country)))
 	}
 	return n
+}
+
+// postalZone writes a postal code as SFTI asks: an unedited string of
+// characters, without spaces ("903 25" is 90325). SFTI's validation flags a
+// space (rule R-8); "Rapport SFTI handledning för Svefaktura", section 7.1.1
+// (Adressinformation), also names hyphens and other editing characters,
+// which a Swedish postal code (five digits) never needs, so those go from
+// Swedish addresses too; a foreign code keeps its letters and hyphens.
+func postalZone(a formats.Address) string {
+	z := strings.Join(strings.Fields(a.PostalCode), "")
+	if a.Country == "" || strings.EqualFold(a.Country, "SE") {
+		z = strings.TrimPrefix(strings.ToUpper(z), "SE-")
+		z = strings.ReplaceAll(z, "-", "")
+	}
+	return z
 }
 
 func delivery(d *formats.Delivery) *node {
@@ -328,11 +357,7 @@ func legalTotal(d *formats.Document) *node {
 func line(l formats.Line) *node {
 	n := elem("cac:InvoiceLine", leaf("cac:ID", l.ID))
 	if l.Quantity != "" {
-		q := leaf("cbc:InvoicedQuantity", string(l.Quantity))
-		if l.Unit != "" {
-			q.attrs = append(q.attrs, attr{"quantityUnitCode", l.Unit})
-		}
-		n.add(q)
+		n.add(leaf("cbc:InvoicedQuantity", string(l.Quantity), attr{"quantityUnitCode", unitCode(l.Unit)}))
 	}
 	n.add(money("cbc:LineExtensionAmount", l.NetAmount), leaf("cbc:Note", l.Note))
 	item := elem("cac:Item").add(leaf("cbc:Description", l.Item.Name))
@@ -346,6 +371,17 @@ func line(l formats.Line) *node {
 			leaf("cbc:BaseQuantity", string(l.Price.BaseQuantity))))
 	}
 	return n.add(item)
+}
+
+// unitCode is the line's unit (UN/ECE Recommendation 20, as EN 16931
+// BT-130), or C62 ("one") when the input gives none: Svefaktura 1.0's schema
+// requires quantityUnitCode on InvoicedQuantity, and a count of units is
+// what a line without a unit means.
+func unitCode(u string) string {
+	if u = strings.TrimSpace(u); u != "" {
+		return u
+	}
+	return unitOne
 }
 
 func money(name string, a formats.Amount) *node {

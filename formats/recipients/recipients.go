@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -43,8 +44,18 @@ type Row struct {
 	Revoke    bool      `json:"revoke,omitempty"`
 }
 
-// Channels a registration may name: the distribution channels.
-var Channels = []string{"peppol", "efaktura", "kivra", "email", "sms", "print"}
+// Channel is a channel a registration may name: the gateway passes its
+// registered distribution channels.
+type Channel struct {
+	Name string
+	// Address is the key type whose value is itself the address on the
+	// channel; "" when the address column must give it, or when the
+	// channel needs none from the registry.
+	Address string
+	// Check, when set, checks an address; the address column is then
+	// required unless the key is the address.
+	Check func(address string) error
+}
 
 // KeyTypes are the ways a payer can be known.
 var KeyTypes = []string{"customer", "pnr", "orgnr", "peppol", "email", "mobile"}
@@ -80,9 +91,10 @@ func (e *Error) Error() string {
 // maxRows bounds one file; a registry import is not a bulk data load.
 const maxRows = 1_000_000
 
-// Parse reads the whole file. It returns every row, or an *Error naming
-// every bad line (and no rows): a file is applied whole or not at all.
-func Parse(r io.Reader, now time.Time) ([]Row, error) {
+// Parse reads the whole file, whose rows may name the channels given. It
+// returns every row, or an *Error naming every bad line (and no rows): a
+// file is applied whole or not at all.
+func Parse(r io.Reader, now time.Time, channels []Channel) ([]Row, error) {
 	br := bufio.NewReader(r)
 	first, err := br.Peek(3)
 	if err == nil && bytes.Equal(first, []byte("\xef\xbb\xbf")) {
@@ -146,7 +158,7 @@ func Parse(r io.Reader, now time.Time) ([]Row, error) {
 		if strings.Join(rec, "") == "" {
 			continue
 		}
-		row, err := parseRow(line, get, now)
+		row, err := parseRow(line, get, now, channels)
 		if err != nil {
 			bad.Lines = append(bad.Lines, LineError{line, err.Error()})
 			continue
@@ -159,7 +171,7 @@ func Parse(r io.Reader, now time.Time) ([]Row, error) {
 	return rows, nil
 }
 
-func parseRow(line int, get func(string) string, now time.Time) (Row, error) {
+func parseRow(line int, get func(string) string, now time.Time, channels []Channel) (Row, error) {
 	row := Row{Line: line}
 	typ, value, ok := strings.Cut(get("key"), ":")
 	if !ok || value == "" {
@@ -171,8 +183,13 @@ func parseRow(line int, get func(string) string, now time.Time) (Row, error) {
 	}
 	row.KeyType, row.Key = strings.ToLower(typ), key
 	row.Channel = strings.ToLower(get("channel"))
-	if !contains(Channels, row.Channel) {
-		return row, fmt.Errorf("channel %q: one of %s", get("channel"), strings.Join(Channels, ", "))
+	i := slices.IndexFunc(channels, func(c Channel) bool { return c.Name == row.Channel })
+	if i < 0 {
+		names := make([]string, len(channels))
+		for i, c := range channels {
+			names[i] = c.Name
+		}
+		return row, fmt.Errorf("channel %q: one of %s", get("channel"), strings.Join(names, ", "))
 	}
 	row.Address = get("address")
 	if v := get("valid_from"); v != "" {
@@ -190,7 +207,7 @@ func parseRow(line int, get func(string) string, now time.Time) (Row, error) {
 		return row, fmt.Errorf("action %q: add or revoke", a)
 	}
 	if !row.Revoke {
-		if err := checkAddress(row); err != nil {
+		if err := checkAddress(row, channels[i], now); err != nil {
 			return row, err
 		}
 	}
@@ -198,32 +215,30 @@ func parseRow(line int, get func(string) string, now time.Time) (Row, error) {
 }
 
 // checkAddress makes sure the channel has somewhere to deliver: an address
-// column, or a key that is the address itself.
-func checkAddress(r Row) error {
-	switch r.Channel {
-	case "email":
-		addr := r.Address
-		if addr == "" && r.KeyType == "email" {
-			addr = r.Key
+// column, or a key that is the address itself; an address is checked as a
+// key of the channel's address type would be.
+func checkAddress(r Row, ch Channel, now time.Time) error {
+	if ch.Address == "" && ch.Check == nil {
+		return nil
+	}
+	addr := r.Address
+	if addr == "" && ch.Address != "" && r.KeyType == ch.Address {
+		addr = r.Key
+	}
+	switch {
+	case addr == "" && ch.Address == "":
+		return fmt.Errorf("%s needs an address: give it in the address column", r.Channel)
+	case addr == "":
+		return fmt.Errorf("%s needs an address: give it in the address column, or use a %s: key", r.Channel, ch.Address)
+	}
+	if ch.Address != "" {
+		if _, err := NormaliseKey(ch.Address, addr, now); err != nil {
+			return fmt.Errorf("%s needs a %s address (column address or a %s: key): %w", r.Channel, ch.Address, ch.Address, err)
 		}
-		if _, err := mail.ParseAddress(addr); err != nil {
-			return fmt.Errorf("email needs a valid address (column address or an email: key), got %q", addr)
-		}
-	case "sms":
-		addr := r.Address
-		if addr == "" && r.KeyType == "mobile" {
-			addr = r.Key
-		}
-		if _, ok := formats.SwedishMobile(addr); !ok && !strings.HasPrefix(addr, "+") {
-			return fmt.Errorf("sms needs a mobile number (column address or a mobile: key), got %q", addr)
-		}
-	case "peppol":
-		if r.Address == "" && r.KeyType != "peppol" {
-			return errors.New("peppol needs a participant id (column address as scheme:value, or a peppol: key)")
-		}
-	case "kivra", "efaktura":
-		if r.KeyType != "pnr" && r.Address == "" {
-			return fmt.Errorf("%s reaches consumers by personnummer: use a pnr: key or give it in the address column", r.Channel)
+	}
+	if ch.Check != nil {
+		if err := ch.Check(addr); err != nil {
+			return fmt.Errorf("%s: address %q: %w", r.Channel, addr, err)
 		}
 	}
 	return nil

@@ -23,6 +23,7 @@ func Peppol(doc *formats.Document) formats.Problems {
 	r.peppolParties()
 	r.peppolLines()
 	r.swedishNational()
+	r.peppolNorwegian()
 	return r.ps
 }
 

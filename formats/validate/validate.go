@@ -49,6 +49,7 @@ func Document(doc *formats.Document, opt Options) formats.Problems {
 	r.totals()
 	r.vat()
 	r.swedish(opt)
+	r.norwegian()
 	r.biller(opt.Biller)
 	return r.ps
 }

@@ -25,7 +25,6 @@ import (
 	"github.com/multikanal/multikanal/gateway/registry"
 	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/gateway/store"
-	"github.com/multikanal/multikanal/outbound"
 )
 
 // Bankgirot's files are applied here, each section of Bankgirot's "Bg
@@ -237,7 +236,7 @@ func (a *bankApply) record(s ag.Section, record ag.Record) error {
 			return registerMandate(a.tx, a.tenant, x.PayerNumber, x.PersonalID, autogiroEnquiry, src, dateOr(x.Created, a.now), a.now)
 		}
 		a.sum.active++
-		return registerMandate(a.tx, a.tenant, x.PayerNumber, x.PersonalID, outbound.AutoGiro, src, dateOr(x.Created, a.now), a.now)
+		return registerMandate(a.tx, a.tenant, x.PayerNumber, x.PersonalID, route.AutoGiro, src, dateOr(x.Created, a.now), a.now)
 	case *ag.Payment:
 		return a.payment(s, x, src)
 	case *ag.Refund:
@@ -254,11 +253,11 @@ func (a *bankApply) mandateAdvice(x *ag.MandateAdvice, src string) error {
 	switch x.Effect() {
 	case ag.EffectActive:
 		a.sum.active++
-		return registerMandate(a.tx, a.tenant, x.PayerNumber, x.PersonalID, outbound.AutoGiro, src, dateOr(x.Date, a.now), a.now)
+		return registerMandate(a.tx, a.tenant, x.PayerNumber, x.PersonalID, route.AutoGiro, src, dateOr(x.Date, a.now), a.now)
 	case ag.EffectChanged:
 		// Information code 05, comment 32: the mandate's new payer number.
 		a.sum.renumbered++
-		return registerMandate(a.tx, a.tenant, x.PayerNumber, x.PersonalID, outbound.AutoGiro, src, dateOr(x.Date, a.now), a.now)
+		return registerMandate(a.tx, a.tenant, x.PayerNumber, x.PersonalID, route.AutoGiro, src, dateOr(x.Date, a.now), a.now)
 	case ag.EffectReplaced:
 		// Information code 05, comment 33: the old payer number is no
 		// longer valid; its record with comment 32 names the new one.
@@ -277,7 +276,7 @@ func (a *bankApply) mandateAdvice(x *ag.MandateAdvice, src string) error {
 func (a *bankApply) cancelMandate(payer string, at time.Time, why, src string) error {
 	key := store.RecipientKey{Type: store.KeyCustomer, Value: route.PayerKey(payer)}
 	n := 0
-	for _, ch := range []string{outbound.AutoGiro, autogiroRequest, autogiroEnquiry} {
+	for _, ch := range []string{route.AutoGiro, autogiroRequest, autogiroEnquiry} {
 		m, err := registry.RevokeActive(a.tx, a.tenant, key, ch, at, src)
 		if err != nil {
 			return err
@@ -287,7 +286,7 @@ func (a *bankApply) cancelMandate(payer string, at time.Time, why, src string) e
 	if n == 0 {
 		// No mandate was known here: keep the cancellation itself as
 		// history, so routing can say why a payer is not collected.
-		if err := a.tx.PutRegistration(&store.Registration{Tenant: a.tenant, Keys: []store.RecipientKey{key}, Channel: outbound.AutoGiro,
+		if err := a.tx.PutRegistration(&store.Registration{Tenant: a.tenant, Keys: []store.RecipientKey{key}, Channel: route.AutoGiro,
 			Address: key.Value, Source: src, ValidFrom: at, RevokedAt: at, RevokedBy: src, Created: a.now}); err != nil {
 			return err
 		}
@@ -304,7 +303,7 @@ func registerMandate(tx store.Tx, tenant, payer, personalID, channel, src string
 		return fmt.Errorf("%s: no payer number", src)
 	}
 	answered := []string{channel}
-	if channel == outbound.AutoGiro {
+	if channel == route.AutoGiro {
 		answered = append(answered, autogiroRequest, autogiroEnquiry)
 	}
 	for _, ch := range answered {

@@ -9,7 +9,6 @@ import (
 	ag "github.com/multikanal/multikanal/formats/autogiro"
 	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/gateway/store"
-	"github.com/multikanal/multikanal/outbound"
 )
 
 // What Bankgirot reports about payments, applied to each invoice's payment
@@ -108,7 +107,7 @@ func (a *bankApply) amendment(x *ag.Amendment, src string) error {
 	for _, id := range ids {
 		err := a.update(id, func(doc *store.Doc, c *store.Collection) bool {
 			switch {
-			case c.Method != outbound.AutoGiro || c.State != store.PaymentScheduled || !c.AtBank:
+			case c.Method != route.AutoGiro || c.State != store.PaymentScheduled || !c.AtBank:
 				return false
 			case x.PaymentType != "" && (x.PaymentType == ag.Deposit) != (doc.Kind == formats.KindCreditNote):
 				return false
@@ -189,7 +188,7 @@ func (a *bankApply) bgMax(s ag.Section) error {
 			}
 			due := doc.Amount
 			switch {
-			case c.Method == outbound.AutoGiro && c.State == store.PaymentScheduled:
+			case c.Method == route.AutoGiro && c.State == store.PaymentScheduled:
 				// AutoGiro's Bg Max reports only withdrawals made (§10).
 				c.State, c.AtBank = store.PaymentCollected, true
 				a.sum.collected++
@@ -260,7 +259,7 @@ func (a *bankApply) dropQueued(payer, why, src string) error {
 		return err
 	}
 	for _, id := range ids {
-		dl, err := a.tx.Delivery(store.DeliveryID(id, outbound.AutoGiro))
+		dl, err := a.tx.Delivery(store.DeliveryID(id, route.AutoGiro))
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
@@ -272,7 +271,7 @@ func (a *bankApply) dropQueued(payer, why, src string) error {
 		}
 		dropped := false
 		err = a.update(id, func(doc *store.Doc, c *store.Collection) bool {
-			if c.Method != outbound.AutoGiro || c.State != store.PaymentScheduled || c.AtBank {
+			if c.Method != route.AutoGiro || c.State != store.PaymentScheduled || c.AtBank {
 				return false
 			}
 			c.State, c.Reason = store.PaymentCancelled, fmt.Sprintf("withdrawal dropped before it went to Bankgirot: %s, %s", why, src)

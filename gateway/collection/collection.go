@@ -23,6 +23,14 @@ type Delivery interface {
 	Waiting(kind, tenant string)
 }
 
+// Channels are the gateway's channels: for the fall-back after a failure
+// a receiver reports, and to find the channels that take reports.
+type Channels interface {
+	route.Channels
+	// Names are the channels the gateway runs.
+	Names() []string
+}
+
 // Receipts is told which input files' receipts a change made out of date.
 type Receipts interface{ Touch(fileID string) }
 
@@ -37,10 +45,8 @@ type Applier interface {
 
 // Options are collection's dependencies.
 type Options struct {
-	Store Store
-	// Channels are the gateway's channels, for the fall-back after a
-	// failure a receiver reports.
-	Channels route.Channels
+	Store    Store
+	Channels Channels
 	// Tenant is a configured tenant's configuration; ok is false for one
 	// that is not configured.
 	Tenant   func(id string) (config.Tenant, bool)

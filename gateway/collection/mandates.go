@@ -259,7 +259,7 @@ func awaitsApproval(tx store.Tx, tenant, payer string, now time.Time) (bool, str
 			return true, ""
 		case autogiroEnquiry:
 			why = fmt.Sprintf("the payer's mandate is under enquiry at the payer's bank (%s): the bank answers, not the biller; Bankgirot's mandate advice will say when it is active", r.Source)
-		case outbound.AutoGiro:
+		case route.AutoGiro:
 			why = fmt.Sprintf("the payer's mandate is already active (%s)", r.Source)
 		}
 	}
@@ -377,7 +377,7 @@ func (c *Collection) Mandates() deliver.BatchSource { return mandateBatches{} }
 type mandateBatches struct{}
 
 func (mandateBatches) Kind() string    { return store.BatchMandates }
-func (mandateBatches) Channel() string { return outbound.AutoGiro }
+func (mandateBatches) Channel() string { return route.AutoGiro }
 
 // Waiting returns the tenants with orders queued for the next cut-off.
 func (mandateBatches) Waiting(tx store.Tx) (map[string]bool, error) {
@@ -403,7 +403,7 @@ func (mandateBatches) Cut(tx store.Tx, tenant string, now time.Time) (*store.Bat
 	}); err != nil || len(ids) == 0 {
 		return nil, err
 	}
-	b := &store.Batch{ID: fmt.Sprintf("mandates-%s-%s", tenant, ids[0]), Tenant: tenant, Channel: outbound.AutoGiro, Kind: store.BatchMandates,
+	b := &store.Batch{ID: fmt.Sprintf("mandates-%s-%s", tenant, ids[0]), Tenant: tenant, Channel: route.AutoGiro, Kind: store.BatchMandates,
 		Deliveries: ids, State: store.DeliveryQueued, Created: now, Updated: now}
 	for _, o := range queued {
 		o.State, o.Batch, o.Updated = store.MandateBatched, b.ID, now

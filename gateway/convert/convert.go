@@ -81,7 +81,7 @@ func Convert(cfg *config.Config, tenantID, path string, each func(ConvertedDoc) 
 		out.Error = err.Error()
 		return out, fmt.Errorf("%w: %v", ErrUnreadable, err)
 	}
-	reader, err := formats.Detect(head[:n], intake.Readers)
+	reader, err := formats.Detect(head[:n], intake.Readers(cfg))
 	if err != nil {
 		out.Error = err.Error()
 		return out, fmt.Errorf("%w: %v", ErrUnreadable, err)
@@ -91,7 +91,10 @@ func Convert(cfg *config.Config, tenantID, path string, each func(ConvertedDoc) 
 	if err != nil {
 		return nil, err
 	}
-	channels := route.ChannelList(all)
+	var channels route.ChannelList
+	for _, ch := range all {
+		channels = append(channels, route.Listed{Channel: ch, Descriptor: cfg.ChannelConfig(ch.Name()).Descriptor})
+	}
 	now := time.Now()
 	readErr := reader.Read(formats.Input{Name: filepath.Base(path), R: f, Size: fi.Size()}, func(it formats.Item) error {
 		cd := ConvertedDoc{Index: it.Index, Source: it.Source, Invoice: it.Doc}
@@ -178,7 +181,7 @@ func (r *Renderer) Render(file string, d ConvertedDoc) (written, skipped []strin
 		// recipient usually cannot render for it either.
 		e := ch.Eligible(d.Invoice, outbound.NoRegistry{})
 		to := e.Address
-		if ch.Name() == outbound.AutoGiro {
+		if ch.Name() == route.AutoGiro {
 			// Collection: only what the payment decision collects, which
 			// offline is nothing.
 			pay := d.Invoice.HowToPay()

@@ -5,12 +5,13 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/outbound/channels"
 )
 
 func TestNextScheduledCutoff(t *testing.T) {
-	cfg := config.Default(t.TempDir())
-	cfg.Channels.Print.Cutoff = config.Cutoff{Times: []string{"06:00", "14:00"}}
-	cfg.Channels.Efaktura.Cutoff = config.Cutoff{Times: []string{"14:00"}}
+	cfg := config.Default(t.TempDir(), channels.All())
+	cfg.ChannelConfig("print").Cutoff = config.Cutoff{Times: []string{"06:00", "14:00"}}
+	cfg.ChannelConfig("efaktura").Cutoff = config.Cutoff{Times: []string{"14:00"}}
 	lanes := Lanes{}
 	for _, name := range []string{"print", "efaktura", "email", "autogiro"} {
 		lanes[name] = &Lane{name: name}

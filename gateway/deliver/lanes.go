@@ -3,6 +3,7 @@ package deliver
 import (
 	"bytes"
 	"fmt"
+	"sort"
 	"strings"
 	"sync/atomic"
 
@@ -10,13 +11,6 @@ import (
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/formats/pdf"
 	"github.com/multikanal/multikanal/outbound"
-	"github.com/multikanal/multikanal/outbound/autogiro"
-	"github.com/multikanal/multikanal/outbound/efaktura"
-	"github.com/multikanal/multikanal/outbound/email"
-	"github.com/multikanal/multikanal/outbound/kivra"
-	"github.com/multikanal/multikanal/outbound/peppol"
-	"github.com/multikanal/multikanal/outbound/print"
-	"github.com/multikanal/multikanal/outbound/sms"
 )
 
 // CallbackURL returns the URL a receiver is to post its callback of kind
@@ -24,26 +18,39 @@ import (
 // no callbacks (the public listener is off, or the command runs offline).
 type CallbackURL func(kind, id string) string
 
-// Channels are the distribution channels, set up from the configuration.
-// A new channel is one line here.
+// Channels makes the registered channels (outbound/channels, handed to
+// the configuration) from their configuration, in their order; a channel
+// the configuration switched off (config.Channel.Off) is not made.
 func Channels(cfg *config.Config, callback CallbackURL) ([]outbound.Channel, error) {
 	invoicePDF, err := pdfSource()
 	if err != nil {
 		return nil, err
 	}
-	mail, err := email.New(email.Options{From: cfg.Channels.Email.From, PDF: invoicePDF})
-	if err != nil {
-		return nil, fmt.Errorf("channel.email: %w", err)
+	var out []outbound.Channel
+	for _, name := range cfg.ChannelNames() {
+		cc := cfg.ChannelConfig(name)
+		if cc.Off != "" {
+			continue
+		}
+		env := outbound.Env{Settings: cc.Settings, PDF: invoicePDF, Callback: callback.of(name)}
+		for _, t := range cfg.Tenants {
+			if a, ok := t.Agreements[name]; ok {
+				if env.Agreements == nil {
+					env.Agreements = map[string]any{}
+				}
+				env.Agreements[t.ID] = a
+			}
+		}
+		ch, err := cc.Descriptor.New(env)
+		if err != nil {
+			return nil, fmt.Errorf("channel.%s: %w", name, err)
+		}
+		if ch.Name() != name {
+			return nil, fmt.Errorf("channel %s: its New made a channel named %q", name, ch.Name())
+		}
+		out = append(out, ch)
 	}
-	return []outbound.Channel{
-		peppol.New(),
-		efaktura.New(),
-		kivra.New(kivra.Options{PDF: invoicePDF}),
-		mail,
-		sms.New(sms.Options{From: cfg.Channels.SMS.From, Callback: callback.of(outbound.SMS)}),
-		print.New(print.Options{PDF: invoicePDF}),
-		autogiro.New(),
-	}, nil
+	return out, nil
 }
 
 // pdfSource is the invoice PDF every channel sends: the invoice's own PDF
@@ -77,6 +84,7 @@ type Lane struct {
 
 // Parts are what a lane sends with.
 type Parts struct {
+	Desc      outbound.Descriptor
 	Channel   outbound.Channel
 	Transport outbound.Transport
 	Doc       outbound.DocumentRenderer // per-document channels
@@ -105,13 +113,38 @@ func NewLanes(parts map[string]*Parts) Lanes {
 }
 
 // Swap puts the parts of a reloaded configuration in the lanes that have
-// them.
-func (ls Lanes) Swap(parts map[string]*Parts) {
+// them, and returns the channels that have none: a channel that was off
+// at start gets its lane at the next start.
+func (ls Lanes) Swap(parts map[string]*Parts) (unswapped []string) {
 	for name, p := range parts {
 		if l := ls[name]; l != nil {
 			l.Set(p)
+		} else {
+			unswapped = append(unswapped, name)
 		}
 	}
+	sort.Strings(unswapped)
+	return unswapped
+}
+
+// Names are the channels that have a lane, by name.
+func (ls Lanes) Names() []string {
+	names := make([]string, 0, len(ls))
+	for name := range ls {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Descriptor answers routing (route.Channels): what the lane's channel
+// says about itself.
+func (ls Lanes) Descriptor(name string) (outbound.Descriptor, bool) {
+	l := ls[name]
+	if l == nil {
+		return outbound.Descriptor{}, false
+	}
+	return l.Get().Desc, true
 }
 
 // Channel answers routing (route.Channels): the channel of the lane, and
@@ -123,14 +156,6 @@ func (ls Lanes) Channel(name string) (outbound.Channel, bool, bool) {
 	}
 	p := l.Get()
 	return p.Channel, p.Batch != nil, true
-}
-
-// Transport is the named lane's transport in force, or nil.
-func (ls Lanes) Transport(name string) outbound.Transport {
-	if l := ls[name]; l != nil {
-		return l.Get().Transport
-	}
-	return nil
 }
 
 // of returns the callback URLs of one kind, or nil for none.
@@ -153,13 +178,13 @@ func BuildLanes(cfg *config.Config, callback CallbackURL) (map[string]*Parts, er
 		if cc == nil {
 			return nil, fmt.Errorf("channel %s has no configuration", ch.Name())
 		}
-		l := &Parts{Channel: ch, Config: *cc}
+		l := &Parts{Desc: cc.Descriptor, Channel: ch, Config: *cc}
 		l.Doc, _ = ch.(outbound.DocumentRenderer)
 		l.Batch, _ = ch.(outbound.BatchRenderer)
 		if l.Doc == nil && l.Batch == nil {
 			return nil, fmt.Errorf("channel %s renders neither documents nor batches", ch.Name())
 		}
-		if l.Transport, err = buildTransport(cfg, ch.Name(), *cc); err != nil {
+		if l.Transport, err = buildTransport(cfg, cc); err != nil {
 			return nil, fmt.Errorf("channel.%s: %w", ch.Name(), err)
 		}
 		lanes[ch.Name()] = l

@@ -9,7 +9,6 @@ import (
 
 	"github.com/multikanal/multikanal/formats/validate"
 	"github.com/multikanal/multikanal/gateway/errkind"
-	"github.com/multikanal/multikanal/gateway/registry"
 	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/gateway/store"
 )
@@ -58,7 +57,7 @@ func (e *Engine) Retry(id string) (*store.Doc, error) {
 			if err != nil {
 				return err
 			}
-			doc.Route = route.Decide(t.Priority, e.Lanes, registry.NewLookup(tx, doc.Tenant, now), body)
+			doc.Route = route.Decide(t.Priority, e.Lanes, route.Lookup(tx, e.Lanes, doc.Tenant, now), body)
 			doc.Tried = 0
 			doc.Ack = nil // should it die again, it needs attention again
 			doc.State = store.DocRouted
@@ -204,7 +203,7 @@ func (e *Engine) Resend(id, by, why string) (*store.Doc, error) {
 			}
 		}
 		doc.Resends++
-		doc.Route = route.Decide(t.Priority, e.Lanes, registry.NewLookup(tx, doc.Tenant, now), body)
+		doc.Route = route.Decide(t.Priority, e.Lanes, route.Lookup(tx, e.Lanes, doc.Tenant, now), body)
 		doc.Tried = 0
 		doc.Ack = nil // should it die again, it needs attention again
 		doc.State = store.DocRouted

@@ -244,7 +244,7 @@ func recordDistribution(tx store.Tx, lanes Lanes, doc *store.Doc, dl *store.Deli
 func recordCollection(tx store.Tx, doc *store.Doc, dl *store.Delivery, sent outbound.Sent, why string, now time.Time) error {
 	c := doc.Collection
 	if c == nil {
-		c = &store.Collection{Method: outbound.AutoGiro, Payer: dl.To}
+		c = &store.Collection{Method: route.AutoGiro, Payer: dl.To}
 		doc.Collection = c
 	}
 	c.At = now

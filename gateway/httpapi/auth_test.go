@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/outbound/channels"
 )
 
 // requestFor turns a route pattern into a request path: wildcards become
@@ -111,7 +112,7 @@ func TestHTTPTimeouts(t *testing.T) {
 
 // A login link works within loginTTL of its making, and once.
 func TestLoginLinkExpires(t *testing.T) {
-	a, err := newOperatorAuth(config.Default(t.TempDir()), t.TempDir())
+	a, err := newOperatorAuth(config.Default(t.TempDir(), channels.All()), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,8 +14,6 @@ import (
 	"path/filepath"
 
 	"github.com/multikanal/multikanal/config"
-	"github.com/multikanal/multikanal/outbound"
-	"github.com/multikanal/multikanal/outbound/sms"
 )
 
 // The public listener is the one meant to face the internet (through a
@@ -115,7 +113,11 @@ func (s *Server) signed(kind string, next http.Handler) http.Handler {
 // signed key, with small bodies; every other path is 404.
 func (s *Server) publicHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST /hooks/"+outbound.SMS, s.signed(outbound.SMS, sms.ReportHandler(s.Collection.ApplySMSReport)))
+	// Every channel whose receiver posts reports has its hook, behind a
+	// key signed for each delivery (the channel's Env.Callback).
+	for _, name := range s.Collection.CallbackReports() {
+		mux.Handle("POST /hooks/"+name, s.signed(name, s.Collection.ReportHandler(name)))
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Cache-Control", "no-store")

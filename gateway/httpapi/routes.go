@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/multikanal/multikanal/formats/recipients"
 	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/errkind"
 	"github.com/multikanal/multikanal/gateway/receipts"
@@ -165,7 +164,7 @@ func (s *Server) httpHandler() *routeMux {
 	mux.HandleFunc("POST /api/v1/tenants/{tenant}/erase", s.handleErase)
 	mux.HandleFunc("POST /api/v1/store/compact", s.handleCompact)
 	mux.HandleFunc("POST /api/v1/tenants/{tenant}/recipients", func(w http.ResponseWriter, r *http.Request) {
-		rows, err := recipients.Parse(http.MaxBytesReader(w, r.Body, 256<<20), time.Now())
+		rows, err := s.Registry.Parse(http.MaxBytesReader(w, r.Body, 256<<20), time.Now())
 		if err != nil {
 			writeError(w, errkind.Wrap(errkind.Invalid, err))
 			return

@@ -10,6 +10,7 @@ package httpapi
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -22,7 +23,6 @@ import (
 	"github.com/multikanal/multikanal/gateway/collection"
 	"github.com/multikanal/multikanal/gateway/receipts"
 	"github.com/multikanal/multikanal/gateway/store"
-	"github.com/multikanal/multikanal/outbound/sms"
 )
 
 // Store is what the API reads: status counts, files and documents (in
@@ -45,17 +45,20 @@ type Delivery interface {
 
 // Registry is the recipient registry's service.
 type Registry interface {
+	Parse(r io.Reader, now time.Time) ([]recipients.Row, error)
 	Import(tenant, source string, rows []recipients.Row) (added, revoked int, err error)
 	ByKey(tenant, key string) (string, []*store.Registration, error)
 	List(tenant string, activeOnly bool) ([]*store.Registration, error)
 }
 
 // Collection is payment collection: the biller's mandate orders, and the
-// receivers' reports the public listener takes.
+// receivers' reports the public listener takes (CallbackReports names the
+// channels that post them; ReportHandler serves one's).
 type Collection interface {
 	QueueOrders(tenant, source string, reqs []api.MandateOrderRequest) ([]*store.MandateOrder, error)
 	ListOrders(tenant string) (*collection.Orders, error)
-	ApplySMSReport(rep sms.Report) error
+	CallbackReports() []string
+	ReportHandler(channel string) http.Handler
 }
 
 // Upkeep is retention's and the store's upkeep: erasure, compaction and
@@ -83,6 +86,9 @@ type Options struct {
 	Upkeep     Upkeep
 	// Metrics serves /metrics.
 	Metrics http.Handler
+	// Registered are the registered channels in registration order (the
+	// status page's rows and colours), as configured now.
+	Registered func() []string
 	// Info, Ready and LastReload are what the daemon says of itself.
 	Info       func() api.Info
 	Ready      func() bool

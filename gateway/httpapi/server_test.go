@@ -20,7 +20,7 @@ import (
 	"github.com/multikanal/multikanal/gateway/metrics"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/gateway/store/bolt"
-	"github.com/multikanal/multikanal/outbound/sms"
+	"github.com/multikanal/multikanal/outbound/channels"
 )
 
 // parts answers for the parts of the daemon the HTTP side asks: nothing
@@ -35,6 +35,9 @@ func (parts) Resend(id, by, why string) (*store.Doc, error) {
 	return parts{}.Retry(id)
 }
 func (parts) Queues() (map[string]int, int) { return map[string]int{"email": 0}, 0 }
+func (parts) Parse(r io.Reader, now time.Time) ([]recipients.Row, error) {
+	return recipients.Parse(r, now, nil)
+}
 func (parts) Import(tenant, source string, rows []recipients.Row) (int, int, error) {
 	return len(rows), 0, nil
 }
@@ -46,7 +49,8 @@ func (parts) QueueOrders(tenant, source string, reqs []api.MandateOrderRequest) 
 	return nil, nil
 }
 func (parts) ListOrders(tenant string) (*collection.Orders, error) { return &collection.Orders{}, nil }
-func (parts) ApplySMSReport(rep sms.Report) error                  { return nil }
+func (parts) CallbackReports() []string                            { return nil }
+func (parts) ReportHandler(channel string) http.Handler            { return http.NotFoundHandler() }
 func (parts) Erase(ctx context.Context, tenant string, req api.EraseRequest) (*api.EraseReport, error) {
 	return &api.EraseReport{Tenant: tenant}, nil
 }
@@ -61,7 +65,7 @@ func (parts) Status() *api.StoreStatus { return &api.StoreStatus{} }
 func testServer(t *testing.T, mutate func(*config.Config, *Options)) (*Server, *bolt.Bolt, string) {
 	t.Helper()
 	dir := t.TempDir()
-	cfg := config.Default(dir)
+	cfg := config.Default(dir, channels.All())
 	cfg.HTTP.Listen, cfg.Public.Listen = "127.0.0.1:0", ""
 	st, err := bolt.Open(filepath.Join(dir, "state.db"))
 	if err != nil {
@@ -72,7 +76,7 @@ func testServer(t *testing.T, mutate func(*config.Config, *Options)) (*Server, *
 	o := Options{Config: cfg, DataDir: dir, Store: st, Delivery: parts{}, Registry: parts{}, Collection: parts{}, Upkeep: parts{},
 		Tenant:  func(id string) (config.Tenant, bool) { return tenant, id == tenant.ID },
 		Metrics: metrics.New("test").Handler(), Info: func() api.Info { return api.Info{Started: time.Now()} },
-		Ready: func() bool { return true }, LastReload: func() *api.ReloadStatus { return nil }, Log: slog.New(slog.DiscardHandler)}
+		Registered: cfg.ChannelNames, Ready: func() bool { return true }, LastReload: func() *api.ReloadStatus { return nil }, Log: slog.New(slog.DiscardHandler)}
 	if mutate != nil {
 		mutate(cfg, &o)
 	}

@@ -219,7 +219,7 @@ func (s *Server) statusPage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "reading the store: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	v := newStatusView(st, hs, now)
+	v := newStatusView(st, hs, now, s.Registered())
 	if sess := sessionOf(r); sess != nil {
 		v.CSRF = sess.csrf
 	}
@@ -316,7 +316,9 @@ type channelRow struct {
 // inProgress are the document states on the way to delivery.
 var inProgress = []store.DocState{store.DocReceived, store.DocParsed, store.DocRouted, store.DocQueued}
 
-func newStatusView(st *api.Status, hs hourlySeries, now time.Time) statusView {
+// newStatusView lays the page out; registered are the channels, in their
+// registration order.
+func newStatusView(st *api.Status, hs hourlySeries, now time.Time, registered []string) statusView {
 	v := statusView{St: st, Now: now, CSS: statusCSS, Recent: hs.Recent}
 	sum := func(m map[store.DocState]int64, states ...store.DocState) (n int64) {
 		for _, s := range states {
@@ -346,11 +348,12 @@ func newStatusView(st *api.Status, hs hourlySeries, now time.Time) statusView {
 		{"Store", upkeep.HumanBytes(st.StoreBytes), ""},
 	}
 
-	channels := orderChannels(st, hs)
+	channels := orderChannels(st, hs, registered)
+	color := func(ch string) string { return channelColor(registered, ch) }
 	var delivered []chartSeries
 	for _, ch := range channels {
 		if vals := hs.Delivered[ch]; vals != nil {
-			delivered = append(delivered, chartSeries{Name: ch, Color: channelColor(ch), Values: vals})
+			delivered = append(delivered, chartSeries{Name: ch, Color: color(ch), Values: vals})
 		}
 	}
 	v.Charts = []chart{
@@ -363,7 +366,7 @@ func newStatusView(st *api.Status, hs hourlySeries, now time.Time) statusView {
 	}
 	for _, ch := range channels {
 		by := st.ByChannel[ch]
-		row := channelRow{Name: ch, Color: channelColor(ch), Queued: int64(st.Queue[ch].Ready)}
+		row := channelRow{Name: ch, Color: color(ch), Queued: int64(st.Queue[ch].Ready)}
 		for _, n := range hs.Delivered[ch] {
 			row.Delivered24h += int64(n)
 		}
@@ -378,27 +381,29 @@ func newStatusView(st *api.Status, hs hourlySeries, now time.Time) statusView {
 	return v
 }
 
-// channelOrder is the order of the default priority list, so the page
-// reads like the routing does; channels not in it follow by name.
-var channelOrder = []string{"peppol", "efaktura", "autogiro", "kivra", "email", "sms", "print"}
+// channelColors are the channels' colours, by their place in the
+// registration, so a channel keeps its colour from chart to table and from
+// one day to the next.
+var channelColors = []string{"#1c7ed6", "#0ca678", "#ae3ec9", "#f76707", "#e64980", "#495057", "#2b8a3e", "#f59f00", "#1098ad", "#7048e8"}
 
-// channelColors are fixed per channel so a channel keeps its colour from
-// chart to table and from one day to the next.
-var channelColors = map[string]string{
-	"peppol": "#1c7ed6", "efaktura": "#0ca678", "autogiro": "#2b8a3e", "kivra": "#ae3ec9",
-	"email": "#f76707", "sms": "#e64980", "print": "#495057",
-}
-
-func channelColor(ch string) string {
-	if c, ok := channelColors[ch]; ok {
-		return c
+// channelColor is a registered channel's colour; grey for a channel the
+// store knows that is no longer registered.
+func channelColor(registered []string, ch string) string {
+	if i := slices.Index(registered, ch); i >= 0 {
+		return channelColors[i%len(channelColors)]
 	}
 	return "#868e96"
 }
 
-// orderChannels lists every channel the status or the series knows.
-func orderChannels(st *api.Status, hs hourlySeries) []string {
+// orderChannels lists every registered channel, in registration order
+// (distribution in the default priority order, so the page reads like the
+// routing does), then any other channel the status or the series knows,
+// by name.
+func orderChannels(st *api.Status, hs hourlySeries, registered []string) []string {
 	seen := map[string]bool{}
+	for _, ch := range registered {
+		seen[ch] = true
+	}
 	for ch := range st.Queue {
 		if !strings.HasPrefix(ch, "(") { // "(retries)" is the shared scheduler, not a channel
 			seen[ch] = true
@@ -415,10 +420,10 @@ func orderChannels(st *api.Status, hs hourlySeries) []string {
 		out = append(out, ch)
 	}
 	rank := func(ch string) int {
-		if i := slices.Index(channelOrder, ch); i >= 0 {
+		if i := slices.Index(registered, ch); i >= 0 {
 			return i
 		}
-		return len(channelOrder)
+		return len(registered)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		ri, rj := rank(out[i]), rank(out[j])

@@ -250,7 +250,7 @@ func (in *Intake) ingest(ctx context.Context, fileID string) {
 		in.Receipts.Touch(rec.ID)
 		return
 	}
-	reader, err := formats.Detect(head[:n], in.Readers)
+	reader, err := formats.Detect(head[:n], in.Readers())
 	if err != nil {
 		log.Warn("file rejected", "reason", err)
 		class := metrics.RejectUnknownFormat

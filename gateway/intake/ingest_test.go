@@ -17,6 +17,7 @@ import (
 	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/gateway/store/bolt"
+	"github.com/multikanal/multikanal/outbound/channels"
 )
 
 // errRead is a read the store could not do: an I/O error, a damaged page.
@@ -82,9 +83,9 @@ func TestIngestRecordsNothingWhenItCannotReadWhatItRecorded(t *testing.T) {
 	}
 	t.Cleanup(func() { st.Close() })
 	faulty := &faultyStore{Bolt: st}
-	tenant := config.Default(dir).Tenants[0]
+	tenant := config.Default(dir, channels.All()).Tenants[0]
 	in := New(Options{Store: faulty, SpoolDir: dir, Tenant: func(string) (config.Tenant, bool) { return tenant, true },
-		Readers: []formats.Reader{csv.Format{}}, Channels: route.ChannelList{}, OverQuota: func() string { return "" },
+		Readers: func() []formats.Reader { return []formats.Reader{csv.Format{}} }, Channels: route.ChannelList{}, OverQuota: func() string { return "" },
 		Delivery: nothing{}, Receipts: nothing{}, Metrics: nothing{}, Log: slog.New(slog.DiscardHandler)})
 	body := exampleInvoices(t, "2025-1001", "2025-1003")
 	if err := os.WriteFile(in.spoolPath("F0000001"), body, 0o640); err != nil {

@@ -78,9 +78,10 @@ type Options struct {
 	// Tenant is a configured tenant's configuration; ok is false for one
 	// that is not configured (any more).
 	Tenant func(id string) (config.Tenant, bool)
-	// Readers are the input formats, asked in order to recognise a file;
+	// Readers are the input formats, asked in order to recognise a file
+	// (they depend on the configuration in force: Readers of it);
 	// Appliers the other kinds of file, asked before them.
-	Readers  []formats.Reader
+	Readers  func() []formats.Reader
 	Appliers []Applier
 	// Channels are the gateway's channels, for routing.
 	Channels route.Channels

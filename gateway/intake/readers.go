@@ -1,11 +1,15 @@
 package intake
 
 import (
+	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/formats/csv"
 	"github.com/multikanal/multikanal/formats/ubl"
 )
 
 // Readers are the input formats, asked in this order to recognise a file.
-// A new format is one line here.
-var Readers = []formats.Reader{ubl.Format{}, csv.Format{}}
+// A new format is one entry here. The CSV's channel column takes the
+// distribution channels the configuration registers.
+func Readers(cfg *config.Config) []formats.Reader {
+	return []formats.Reader{ubl.Format{}, csv.Format{Channels: cfg.Distribution()}}
+}

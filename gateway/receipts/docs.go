@@ -6,7 +6,6 @@ import (
 
 	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/store"
-	"github.com/multikanal/multikanal/outbound"
 )
 
 // DocFilter selects documents for `multikanal docs list`.
@@ -89,8 +88,11 @@ func Detail(st Store, id string) (*api.DocDetail, error) {
 		for _, step := range doc.Route {
 			ids = append(ids, doc.DeliveryIDs(step.Channel)...)
 		}
-		// A resend delivers the document again; its payment is collected once.
-		ids = append(ids, store.DeliveryID(id, outbound.AutoGiro))
+		// A resend delivers the document again; its payment is collected
+		// once, by the delivery of its collection's channel.
+		if c := doc.Collection; c != nil && c.Method != "" {
+			ids = append(ids, store.DeliveryID(id, c.Method))
+		}
 		for _, dlID := range ids {
 			dl, err := tx.Delivery(dlID)
 			if errors.Is(err, store.ErrNotFound) {

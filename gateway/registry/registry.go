@@ -8,8 +8,9 @@
 // Routing asks it inside the routing transaction (Lookup), so a decision
 // sees exactly the registry it is recorded with. The registry is fed by
 // registration files in the inbox (Registry as an intake applier), by the
-// operators' API (Import), by Kivra's usermatch (AskKivra) and by
-// Bankgirot's files (package collection, with RevokeActive).
+// operators' API (Import), by the receivers that say whom they reach
+// (Match: Kivra's usermatch) and by Bankgirot's files (package
+// collection, with RevokeActive).
 package registry
 
 import (
@@ -19,6 +20,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/formats/recipients"
 	"github.com/multikanal/multikanal/gateway/errkind"
@@ -77,11 +79,15 @@ type Lookup struct {
 	tx     store.RegistryTx
 	Tenant string
 	Now    time.Time
+	// address is the key type that is itself the address on a channel
+	// (its descriptor's Address), "" for none.
+	address func(channel string) string
 }
 
-// NewLookup asks the tenant's registry in tx as of now.
-func NewLookup(tx store.RegistryTx, tenant string, now time.Time) Lookup {
-	return Lookup{tx: tx, Tenant: tenant, Now: now}
+// NewLookup asks the tenant's registry in tx as of now; address names the
+// key type that is itself the address on a channel (nil: none is).
+func NewLookup(tx store.RegistryTx, tenant string, now time.Time, address func(channel string) string) Lookup {
+	return Lookup{tx: tx, Tenant: tenant, Now: now, address: address}
 }
 
 // Find returns the newest active registration for the document's recipient
@@ -109,29 +115,16 @@ func (r Lookup) Lookup(doc *formats.Document, channel string) (string, string, b
 		return "", "", false
 	}
 	addr := reg.Address
-	if addr == "" {
-		for _, k := range reg.Keys {
-			if keyIsAddress(channel, k.Type) {
-				addr = k.Value
+	if addr == "" && r.address != nil {
+		if typ := r.address(channel); typ != "" {
+			for _, k := range reg.Keys {
+				if k.Type == typ {
+					addr = k.Value
+				}
 			}
 		}
 	}
 	return addr, fmt.Sprintf("%s (valid from %s)", reg.Source, reg.ValidFrom.Format("2006-01-02")), true
-}
-
-// keyIsAddress tells which key type is itself the address on a channel.
-func keyIsAddress(channel, keyType string) bool {
-	switch channel {
-	case "email":
-		return keyType == store.KeyEmail
-	case "sms":
-		return keyType == store.KeyMobile
-	case "peppol":
-		return keyType == store.KeyPeppol
-	case "kivra", "efaktura":
-		return keyType == store.KeyPNR
-	}
-	return false
 }
 
 // Apply applies a registration file's rows in the caller's transaction: an
@@ -201,12 +194,34 @@ type Registry struct {
 	store Store
 	// known reports whether a tenant is configured.
 	known func(tenant string) bool
-	log   *slog.Logger
+	// channels are the channels a registration may name, as configured
+	// now.
+	channels func() []recipients.Channel
+	log      *slog.Logger
 }
 
-// New is the registry over st, for the tenants known reports.
-func New(st Store, known func(tenant string) bool, log *slog.Logger) *Registry {
-	return &Registry{store: st, known: known, log: log}
+// New is the registry over st, for the tenants known reports; channels
+// are the channels a registration may name (RecipientChannels of the
+// configuration in force).
+func New(st Store, known func(tenant string) bool, channels func() []recipients.Channel, log *slog.Logger) *Registry {
+	return &Registry{store: st, known: known, channels: channels, log: log}
+}
+
+// RecipientChannels are the channels a registration may name: the
+// registered distribution channels, with the key type that is the address
+// on each and the check of an address the registration gives.
+func RecipientChannels(cfg *config.Config) []recipients.Channel {
+	var out []recipients.Channel
+	for _, name := range cfg.Distribution() {
+		d := cfg.ChannelConfig(name).Descriptor
+		out = append(out, recipients.Channel{Name: name, Address: d.Address, Check: d.CheckAddress})
+	}
+	return out
+}
+
+// Parse reads a registration CSV against the channels in force.
+func (r *Registry) Parse(rd io.Reader, now time.Time) ([]recipients.Row, error) {
+	return recipients.Parse(rd, now, r.channels())
 }
 
 // Import applies a registration CSV for a tenant: all rows or, on any
@@ -268,7 +283,7 @@ func (r *Registry) Sniff(head []byte) bool { return recipients.Sniff(head) }
 // lists every bad line).
 func (r *Registry) Apply(rec *store.File, rd io.ReaderAt) error {
 	now := time.Now().UTC()
-	rows, err := recipients.Parse(io.NewSectionReader(rd, 0, rec.Size), now)
+	rows, err := r.Parse(io.NewSectionReader(rd, 0, rec.Size), now)
 	if err != nil {
 		return fmt.Errorf("registration file: %w", err)
 	}

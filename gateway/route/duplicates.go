@@ -8,7 +8,6 @@ import (
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/gateway/store"
-	"github.com/multikanal/multikanal/outbound"
 )
 
 // RuleDuplicate names the duplicate rule in problems and receipts.
@@ -66,7 +65,7 @@ func duplicate(tx Tx, t config.Tenant, doc *store.Doc, body *formats.Document, n
 	if !resend && t.Duplicates != config.DuplicatesWarn {
 		return refuse(fmt.Sprintf("not sent again. To send it again on purpose, mark it as a resend (CSV column resend = yes, or the UBL note %q), or run: multikanal docs resend %s", "#multikanal:resend=yes", first.ID))
 	}
-	if c := first.Collection; c != nil && c.Method == outbound.AutoGiro && c.State != store.PaymentOpen {
+	if c := first.Collection; c != nil && c.Method == AutoGiro && c.State != store.PaymentOpen {
 		return refuse(fmt.Sprintf("its payment is collected by %s with that document (%s), and a copy would be collected again; not sent. To deliver the invoice again, run: multikanal docs resend %s", c.Method, c.State, first.ID))
 	}
 	why := "sent again as the input asks (resend)"

@@ -12,9 +12,13 @@ import (
 	"github.com/multikanal/multikanal/formats/recipients"
 	"github.com/multikanal/multikanal/gateway/registry"
 	"github.com/multikanal/multikanal/gateway/store"
-	"github.com/multikanal/multikanal/outbound"
 	agchannel "github.com/multikanal/multikanal/outbound/autogiro"
 )
+
+// AutoGiro is the collection channel that the collection code (mandates,
+// Bankgirot's files, payment states) is written for; it is the one name
+// of a channel the gateway's own code holds.
+const AutoGiro = agchannel.Name
 
 // collection decides how the document is paid, which is separate from
 // distribution: an invoice that names an AutoGiro payer number (BT-89)
@@ -47,10 +51,10 @@ func collection(tx Tx, chans Channels, t config.Tenant, reg registry.Lookup, doc
 	if payer == "" || refund && (t.AutoGiro == nil || !t.AutoGiro.RefundCreditNotes) {
 		return nil, nil
 	}
-	col := &store.Collection{Method: outbound.AutoGiro, Payer: payer, At: now}
+	col := &store.Collection{Method: AutoGiro, Payer: payer, At: now}
 	doc.Collection = col
 	record := func() error {
-		return tx.AppendEvent(doc, store.Event{At: now, State: doc.State, Channel: outbound.AutoGiro, Reason: "collection: " + col.Reason})
+		return tx.AppendEvent(doc, store.Event{At: now, State: doc.State, Channel: AutoGiro, Reason: "collection: " + col.Reason})
 	}
 	switch {
 	case t.AutoGiro == nil:
@@ -59,7 +63,7 @@ func collection(tx Tx, chans Channels, t config.Tenant, reg registry.Lookup, doc
 	case body.Totals.Payable == 0 || body.Totals.Payable < 0 && !refund:
 		col.State, col.Reason = store.PaymentOpen, "nothing to withdraw: the amount due is "+body.Totals.Payable.String()
 		return nil, record()
-	case !hasChannel(chans, outbound.AutoGiro):
+	case !hasChannel(chans, AutoGiro):
 		col.State, col.Reason = store.PaymentOpen, "the autogiro channel is not available in this build"
 		return nil, record()
 	}
@@ -93,7 +97,7 @@ func collection(tx Tx, chans Channels, t config.Tenant, reg registry.Lookup, doc
 		col.State, col.Reason = store.PaymentOpen, "not collected: "+err.Error()
 		return nil, record()
 	}
-	dl := &store.Delivery{ID: store.DeliveryID(doc.ID, outbound.AutoGiro), DocID: doc.ID, Tenant: doc.Tenant, Channel: outbound.AutoGiro,
+	dl := &store.Delivery{ID: store.DeliveryID(doc.ID, AutoGiro), DocID: doc.ID, Tenant: doc.Tenant, Channel: AutoGiro,
 		To: payer, Collection: true, Batched: true, State: store.DeliveryQueued, Created: now, Updated: now}
 	if err := tx.PutDelivery(dl); err != nil {
 		return nil, err
@@ -130,14 +134,14 @@ func payerMandate(tx store.RegistryTx, reg registry.Lookup, body *formats.Docume
 	}
 	var own *store.Registration
 	for _, r := range regs {
-		if r.Channel == outbound.AutoGiro && r.Active(reg.Now) && (own == nil || r.ValidFrom.After(own.ValidFrom)) {
+		if r.Channel == AutoGiro && r.Active(reg.Now) && (own == nil || r.ValidFrom.After(own.ValidFrom)) {
 			own = r
 		}
 	}
 	if own != nil {
 		return own, nil
 	}
-	other, err := reg.Find(body, outbound.AutoGiro)
+	other, err := reg.Find(body, AutoGiro)
 	if err != nil || other == nil {
 		return nil, err
 	}
@@ -245,7 +249,7 @@ func MandateHistory(tx store.RegistryTx, tenant, payer string) string {
 	}
 	regs, _ := tx.Registrations(tenant, store.RecipientKey{Type: store.KeyCustomer, Value: key})
 	for i := len(regs) - 1; i >= 0; i-- {
-		if r := regs[i]; r.Channel == outbound.AutoGiro && !r.RevokedAt.IsZero() {
+		if r := regs[i]; r.Channel == AutoGiro && !r.RevokedAt.IsZero() {
 			return fmt.Sprintf(" (the mandate was cancelled %s by %s)", r.RevokedAt.Format("2006-01-02"), r.RevokedBy)
 		}
 	}

@@ -37,6 +37,9 @@ type Channels interface {
 	// Channel is the named channel and whether it sends in batches; ok is
 	// false when the gateway has no such channel.
 	Channel(name string) (ch outbound.Channel, batch, ok bool)
+	// Descriptor is what the named channel says about itself; ok is
+	// false when the gateway has no such channel.
+	Descriptor(name string) (d outbound.Descriptor, ok bool)
 }
 
 // Tx is what routing reads and writes in the caller's transaction: the
@@ -73,7 +76,7 @@ func Route(tx Tx, chans Channels, t config.Tenant, doc *store.Doc, body *formats
 	if refused, err := duplicate(tx, t, doc, body, now); refused || err != nil {
 		return nil, nil, err
 	}
-	reg := registry.NewLookup(tx, doc.Tenant, now)
+	reg := Lookup(tx, chans, doc.Tenant, now)
 	// How the customer pays is decided before the channels are asked:
 	// what a channel can carry (Peppol's rules, e-faktura's) depends on it.
 	collect, err := collection(tx, chans, t, reg, doc, body, now)
@@ -139,19 +142,49 @@ func followInvoice(tx store.DocTx, doc *store.Doc, body *formats.Document) error
 	return nil
 }
 
-// ChannelList answers Channels from a list of channels, each sending in
-// batches when it renders batches: what `convert` has offline.
-type ChannelList []outbound.Channel
+// Lookup asks the tenant's registry in tx as of now, each channel's
+// address key type as its descriptor says.
+func Lookup(tx store.RegistryTx, chans Channels, tenant string, now time.Time) registry.Lookup {
+	return registry.NewLookup(tx, tenant, now, func(channel string) string {
+		d, _ := chans.Descriptor(channel)
+		return d.Address
+	})
+}
+
+// ChannelList answers Channels from channels made offline with their
+// descriptors, each sending in batches when it renders batches: what
+// `convert` has.
+type ChannelList []Listed
+
+// Listed is a channel of a ChannelList.
+type Listed struct {
+	Channel    outbound.Channel
+	Descriptor outbound.Descriptor
+}
+
+func (cl ChannelList) find(name string) (Listed, bool) {
+	for _, l := range cl {
+		if l.Channel.Name() == name {
+			return l, true
+		}
+	}
+	return Listed{}, false
+}
 
 // Channel implements Channels.
 func (cl ChannelList) Channel(name string) (outbound.Channel, bool, bool) {
-	for _, ch := range cl {
-		if ch.Name() == name {
-			_, batch := ch.(outbound.BatchRenderer)
-			return ch, batch, true
-		}
+	l, ok := cl.find(name)
+	if !ok {
+		return nil, false, false
 	}
-	return nil, false, false
+	_, batch := l.Channel.(outbound.BatchRenderer)
+	return l.Channel, batch, true
+}
+
+// Descriptor implements Channels.
+func (cl ChannelList) Descriptor(name string) (outbound.Descriptor, bool) {
+	l, ok := cl.find(name)
+	return l.Descriptor, ok
 }
 
 // Decide asks every channel of the priority list (or only the forced one)
@@ -170,6 +203,10 @@ func Decide(priority []string, chans Channels, reg outbound.Registry, body *form
 		ch, _, ok := chans.Channel(name)
 		if !ok {
 			steps = append(steps, store.RouteStep{Channel: name, Reason: "channel not configured"})
+			continue
+		}
+		if d, ok := chans.Descriptor(name); ok && !d.CarriesKind(body.Kind) {
+			steps = append(steps, store.RouteStep{Channel: name, Reason: fmt.Sprintf("the channel does not carry documents of kind %s", body.Kind)})
 			continue
 		}
 		e := ch.Eligible(body, reg)

@@ -14,6 +14,7 @@ import (
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/gateway/store/bolt"
 	"github.com/multikanal/multikanal/outbound"
+	registered "github.com/multikanal/multikanal/outbound/channels"
 )
 
 // Routing runs without a daemon: a store (here a temporary bbolt file),
@@ -44,6 +45,17 @@ func (cs channels) Channel(name string) (outbound.Channel, bool, bool) {
 		}
 	}
 	return nil, false, false
+}
+
+// Descriptor implements route.Channels: every test channel carries
+// invoices and credit notes.
+func (cs channels) Descriptor(name string) (outbound.Descriptor, bool) {
+	for _, c := range cs {
+		if c.name == name {
+			return outbound.Descriptor{Name: name, Carries: []formats.Kind{formats.KindInvoice, formats.KindCreditNote}}, true
+		}
+	}
+	return outbound.Descriptor{}, false
 }
 
 var (
@@ -91,7 +103,7 @@ func openStore(t *testing.T) store.Store {
 }
 
 func tenant() config.Tenant {
-	cfg := config.Default(os.TempDir())
+	cfg := config.Default(os.TempDir(), registered.All())
 	t := cfg.Tenants[0]
 	t.Priority = []string{"fax", "mail", "paper"}
 	return t

@@ -216,7 +216,7 @@ const scanChunkErase = 256
 
 // docPending reports whether a document has a delivery not at its end.
 func docPending(tx store.Tx, doc *store.Doc) bool {
-	channels := []string{doc.Channel, "autogiro"}
+	channels := []string{doc.Channel, route.AutoGiro}
 	for _, s := range doc.Route {
 		channels = append(channels, s.Channel)
 	}
@@ -394,7 +394,7 @@ func payloadSize(tx store.Tx, doc *store.Doc) store.Removed {
 	if ev, err := tx.Events(doc.ID); err == nil {
 		rm.Events = len(ev)
 	}
-	for _, ch := range []string{doc.Channel, "autogiro"} {
+	for _, ch := range []string{doc.Channel, route.AutoGiro} {
 		for _, id := range doc.DeliveryIDs(ch) {
 			if _, err := tx.Delivery(id); ch != "" && err == nil {
 				rm.Deliveries++
@@ -415,7 +415,7 @@ func (u *Upkeep) eraseRegistry(rep *api.EraseReport, tenant string, key store.Re
 		}
 		for _, r := range regs {
 			rep.Registrations++
-			if r.Channel == "autogiro" && r.Active(now) {
+			if r.Channel == route.AutoGiro && r.Active(now) {
 				rep.Kept = append(rep.Kept, api.KeptItem{What: "nothing of registration " + r.ID,
 					Why: "it was an active AutoGiro mandate: the bank still has it; tell the payer, or cancel it with multikanal mandates cancel"})
 			}

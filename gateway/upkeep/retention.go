@@ -455,7 +455,7 @@ func (u *Upkeep) forgetCollection(tx store.Tx, doc *store.Doc) error {
 func (u *Upkeep) docOutputs(tx store.Tx, doc *store.Doc) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
-	channels := []string{doc.Channel, "autogiro"}
+	channels := []string{doc.Channel, route.AutoGiro}
 	for _, step := range doc.Route {
 		channels = append(channels, step.Channel)
 	}

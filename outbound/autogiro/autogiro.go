@@ -26,7 +26,7 @@ type Channel struct{}
 func New() *Channel { return &Channel{} }
 
 // Name is "autogiro".
-func (*Channel) Name() string { return outbound.AutoGiro }
+func (*Channel) Name() string { return Name }
 
 // Eligible is never true: AutoGiro collects payment, it does not deliver
 // invoices. Routing decides collection from the registry's mandates.
@@ -141,7 +141,7 @@ func (c *Channel) sealed(key string, created time.Time, bl outbound.Biller, f io
 // Reference is what the payer's bank statement shows and what Bankgirot's
 // reports name the withdrawal by: the OCR number when it fits the record's
 // 16 characters, else the last 16 characters of the invoice number, in
-// ISO-8859-1 (an en dash becomes a hyphen, see autogiro.Latin1) and cut by
+// ISO-8859-1 (an en dash becomes a hyphen, see formats.Latin1) and cut by
 // characters, never inside one. A number ISO-8859-1 cannot hold is kept
 // as it is, for CheckOrder to refuse with its reason.
 func Reference(doc *formats.Document) string {
@@ -149,7 +149,7 @@ func Reference(doc *formats.Document) string {
 		return ocr
 	}
 	ref := strings.TrimSpace(doc.Number)
-	if t, err := ag.Latin1(ref); err == nil {
+	if t, err := formats.Latin1(ref); err == nil {
 		ref = t
 	}
 	if r := []rune(ref); len(r) > 16 {

@@ -21,12 +21,12 @@ type Channel struct{}
 func New() *Channel { return &Channel{} }
 
 // Name is "efaktura".
-func (*Channel) Name() string { return outbound.Efaktura }
+func (*Channel) Name() string { return Name }
 
 // Eligible only when the payer has registered for the biller's e-invoices in
 // the internet bank (a registration from the bank's file).
 func (*Channel) Eligible(doc *formats.Document, reg outbound.Registry) outbound.Eligibility {
-	addr, src, found := reg.Lookup(doc, outbound.Efaktura)
+	addr, src, found := reg.Lookup(doc, Name)
 	if !found {
 		return outbound.Eligibility{Reason: "the payer has no e-faktura registration"}
 	}
@@ -39,9 +39,10 @@ func (*Channel) Eligible(doc *formats.Document, reg outbound.Registry) outbound.
 }
 
 // RenderBatch writes the batch as one file for Bankgirot's e-faktura
-// service, named "<batch key>.xml": the service's own file-name rules are
-// not published. The file's contents come from the batch alone (its key,
-// creation time, biller and items), so a retried batch is the same file.
+// service, named "<batch key>.xml": the service's file-name rules could
+// not be read where this was written (docs/channels/efaktura.md). The
+// file's contents come from the batch alone (its key, creation time,
+// biller and items), so a retried batch is the same file.
 //
 // Every failure is permanent: the same batch renders the same way on a
 // retry. A broken invoice fails the whole batch, which is why the gateway

@@ -182,7 +182,7 @@ func parse(name, src, def string) (*template.Template, error) {
 }
 
 // Name is "email".
-func (*Channel) Name() string { return outbound.Email }
+func (*Channel) Name() string { return Name }
 
 // Eligible when the invoice carries the buyer's e-mail address (contact, or an
 // endpoint under scheme EM) or the registry knows one.
@@ -205,7 +205,7 @@ func (*Channel) Eligible(doc *formats.Document, reg outbound.Registry) outbound.
 		}
 		return outbound.Eligibility{OK: true, Address: a.Address, Reason: c.reason}
 	}
-	if addr, src, found := reg.Lookup(doc, outbound.Email); found {
+	if addr, src, found := reg.Lookup(doc, Name); found {
 		return outbound.Eligibility{OK: true, Address: addr, Reason: "address registered by " + src}
 	}
 	if invalid != "" {

@@ -66,12 +66,12 @@ type Channel struct {
 func New(o Options) *Channel { return &Channel{opt: o} }
 
 // Name is "kivra".
-func (*Channel) Name() string { return outbound.Kivra }
+func (*Channel) Name() string { return Name }
 
 // Eligible when the registry holds a Kivra match for the buyer (Kivra's
 // usermatch answer, cached); a personnummer alone is not enough.
 func (*Channel) Eligible(doc *formats.Document, reg outbound.Registry) outbound.Eligibility {
-	if addr, src, found := reg.Lookup(doc, outbound.Kivra); found {
+	if addr, src, found := reg.Lookup(doc, Name); found {
 		return outbound.Eligibility{OK: true, Address: addr, Reason: "Kivra match from " + src}
 	}
 	if doc.Buyer.PersonalID == "" {

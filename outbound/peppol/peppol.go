@@ -21,7 +21,7 @@ type Channel struct{}
 func New() *Channel { return &Channel{} }
 
 // Name is "peppol".
-func (*Channel) Name() string { return outbound.Peppol }
+func (*Channel) Name() string { return Name }
 
 // Eligible when the buyer's endpoint id is under a Peppol participant scheme
 // (not EM, which is an e-mail address), or the registry knows a participant
@@ -36,7 +36,7 @@ func (*Channel) Eligible(doc *formats.Document, reg outbound.Registry) outbound.
 	if !ok {
 		found := false
 		var src string
-		if addr, src, found = reg.Lookup(doc, outbound.Peppol); !found {
+		if addr, src, found = reg.Lookup(doc, Name); !found {
 			return outbound.Eligibility{Reason: reason}
 		}
 		reason = "participant id " + addr + " registered by " + src
@@ -49,6 +49,9 @@ func (*Channel) Eligible(doc *formats.Document, reg outbound.Registry) outbound.
 			}
 			return outbound.Eligibility{Reason: fmt.Sprintf("buyer's Peppol address %s is no Swedish organisationsnummer: %s (MK-ORGNR, PEPPOL-COMMON-R049)", addr, why)}
 		}
+	}
+	if why := norwegianAddress(addr); why != "" {
+		return outbound.Eligibility{Reason: why}
 	}
 	if errs := validate.Peppol(Prepare(doc)).Errors(); len(errs) > 0 {
 		return outbound.Eligibility{Reason: "fails Peppol BIS rules: " + errs.Error()}
@@ -67,7 +70,7 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 		to = out.Buyer.Endpoint.String()
 	}
 	if out.Seller.Endpoint.IsZero() {
-		return outbound.Message{}, fmt.Errorf("peppol: %s: the seller has no electronic address (BT-34) and no Swedish organisationsnummer to make one", doc.Label())
+		return outbound.Message{}, fmt.Errorf("peppol: %s: the seller has no electronic address (BT-34) and no Swedish or Norwegian organisation number to make one", doc.Label())
 	}
 	var ublDoc bytes.Buffer
 	if err := ubl.Write(&ublDoc, out); err != nil {
@@ -89,7 +92,8 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 // Prepare returns the document as it leaves on Peppol: the BIS Billing 3.0
 // specification and process ids when the input had none (a CSV row has no
 // such thing), the seller's electronic address from its Swedish
-// organisationsnummer (scheme 0007) when it has none, and the payment
+// organisationsnummer (scheme 0007), or Norwegian organisasjonsnummer
+// (0192, EHF), when it has none, and the payment
 // means (BG-16) the payment decision gives: a direct debit (code 49) with
 // the mandate's payer number as BT-89 when AutoGiro collects it, else the
 // accounts to pay to and no mandate at all, whatever the input said. The
@@ -107,6 +111,9 @@ func Prepare(doc *formats.Document) *formats.Document {
 		if orgnr, err := formats.CheckOrgnr(out.Seller.LegalID.Value); err == nil {
 			out.Seller.Endpoint = formats.Identifier{Scheme: "0007", Value: orgnr}
 		}
+	}
+	if out.Seller.Endpoint.IsZero() {
+		out.Seller.Endpoint = norwegianEndpoint(out.Seller)
 	}
 	return &out
 }

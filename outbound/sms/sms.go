@@ -71,7 +71,7 @@ func New(o Options) *Channel {
 }
 
 // Name is "sms".
-func (*Channel) Name() string { return outbound.SMS }
+func (*Channel) Name() string { return Name }
 
 // Eligible when the buyer's phone number is a Swedish mobile number, or the
 // registry knows one.
@@ -80,7 +80,7 @@ func (*Channel) Eligible(doc *formats.Document, reg outbound.Registry) outbound.
 	if e164, ok := formats.SwedishMobile(phone); ok {
 		return outbound.Eligibility{OK: true, Address: e164, Reason: "mobile number in the invoice"}
 	}
-	if addr, src, found := reg.Lookup(doc, outbound.SMS); found {
+	if addr, src, found := reg.Lookup(doc, Name); found {
 		return outbound.Eligibility{OK: true, Address: addr, Reason: "mobile number registered by " + src}
 	}
 	if phone != "" {

@@ -1,7 +1,9 @@
-// Package print is the paper channel: per cut-off, a ZIP with one
-// print-ready PDF per invoice (the address placed for a window envelope) and
-// a manifest the print house's machines read, sent to the print house.
-package print
+// Package paper is the paper channel, "print" in the configuration: per
+// cut-off, a ZIP with one print-ready PDF per invoice (the address placed
+// for a window envelope) and a manifest the print house's machines read,
+// sent to the print house that prints, envelopes and posts them. (The
+// package is not called print, which would shadow Go's builtin.)
+package paper
 
 import (
 	"archive/zip"
@@ -53,7 +55,7 @@ func New(o Options) *Channel {
 }
 
 // Name is "print".
-func (*Channel) Name() string { return outbound.Print }
+func (*Channel) Name() string { return Name }
 
 // Eligible whenever the buyer has a postal address: paper always works, but
 // only with somewhere to send it.
