@@ -81,7 +81,7 @@ var parts = map[string][]string{
 	"registry":        {"store", "errkind"},
 	"route":           {"store", "registry", "errkind"},
 	"receipts":        {"store", "api", "errkind"},
-	"deliver":         {"store", "route", "registry", "errkind"},
+	"deliver":         {"store", "route", "errkind"},
 	"collection":      {"store", "route", "registry", "deliver", "api", "errkind"},
 	"intake":          {"store", "route", "registry", "metrics", "sftpd", "errkind"},
 	"upkeep":          {"store", "registry", "route", "api", "errkind"},
