@@ -302,7 +302,7 @@ func TestResendAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !eventSays(detail.Events, "resend 1 requested by anna: the buyer says it never arrived") {
+	if !eventSays(detail.Events, "resend 1 requested by anna (unauthenticated from ") || !eventSays(detail.Events, "): the buyer says it never arrived") {
 		t.Errorf("history: %+v", detail.Events)
 	}
 	if len(detail.Deliveries) != 2 || detail.Deliveries[1].ID != doc.ID+"-r1.email" || detail.Deliveries[1].State != string(store.DeliveryDelivered) {

@@ -63,7 +63,7 @@ func TestDuplicateFileThenDocsResend(t *testing.T) {
 		return slices.Contains(outboxFiles(t, data, false)["email"], id+"-r1.email.eml")
 	})
 	out, code = run("docs show", id)
-	if code != 0 || !strings.Contains(out, "resend 1 requested by anna: the buyer says it never arrived") || !strings.Contains(out, id+"-r1.email") {
+	if code != 0 || !strings.Contains(out, "resend 1 requested by anna (socket uid ") || !strings.Contains(out, "): the buyer says it never arrived") || !strings.Contains(out, id+"-r1.email") {
 		t.Errorf("docs show after the resend: exit %d\n%s", code, out)
 	}
 	if out, code := run("docs resend", "--reason", "x", r.Documents[0].ID); code != exitProblems || !strings.Contains(out, "only delivered and dead documents can be resent") {

@@ -363,17 +363,6 @@ type (
 	sessionKey struct{}
 )
 
-// markSocket is the server's ConnContext: it tells a connection on the
-// Unix socket from one on TCP.
-func markSocket(ctx context.Context, c net.Conn) context.Context {
-	if _, ok := c.(*net.UnixConn); ok {
-		return context.WithValue(ctx, socketKey{}, true)
-	}
-	return ctx
-}
-
-func viaSocket(ctx context.Context) bool { v, _ := ctx.Value(socketKey{}).(bool); return v }
-
 // sessionOf returns the status page session a request came with, or nil.
 func sessionOf(r *http.Request) *session {
 	s, _ := r.Context().Value(sessionKey{}).(*session)

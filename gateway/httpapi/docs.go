@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"mime"
 	"net/http"
-	"strings"
 
 	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/errkind"
@@ -27,7 +26,7 @@ func (s *Server) handleAckDoc(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errkind.New(errkind.Invalid, `the body must be {"by": "...", "why": "..."}: %w`, err))
 		return
 	}
-	doc, err := s.Delivery.Ack(id, req.By, req.Why)
+	doc, err := s.Delivery.Ack(id, recordedBy(r, req.By), req.Why)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -50,10 +49,7 @@ func (s *Server) handleResend(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errkind.New(errkind.Invalid, `the body must be {"reason": "...", "by": "..."}: %w`, err))
 		return
 	}
-	if strings.TrimSpace(req.By) == "" {
-		req.By = "api"
-	}
-	doc, err := s.Delivery.Resend(r.PathValue("id"), req.By, req.Reason)
+	doc, err := s.Delivery.Resend(r.PathValue("id"), recordedBy(r, req.By), req.Reason)
 	if err != nil {
 		writeError(w, err)
 		return

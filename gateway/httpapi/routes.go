@@ -420,10 +420,7 @@ func (s *Server) handleErase(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errkind.New(errkind.Invalid, `the body must be {"key": "TYPE:VALUE", "dry_run": true|false, "by": "who"}: %w`, err))
 		return
 	}
-	if req.By == "" {
-		req.By = "api"
-	}
-	req.By += " from " + r.RemoteAddr
+	req.By = recordedBy(r, req.By)
 	// A client that hangs up does not stop an erasure part way.
 	rep, err := s.Upkeep.Erase(context.WithoutCancel(r.Context()), r.PathValue("tenant"), req)
 	switch {
