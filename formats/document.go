@@ -50,6 +50,10 @@ type Document struct {
 	// decided it; nil until routing has. Renderers read it through
 	// HowToPay, never the payment means directly.
 	Payment *Payment `json:"payment,omitempty"`
+	// Letter is how the biller speaks to the customer on the channel
+	// being rendered (design, language, message, link); the gateway sets
+	// it just before rendering. nil renders the plain invoice.
+	Letter *Letter `json:"letter,omitempty"`
 
 	AllowanceCharges []AllowanceCharge `json:"allowance_charges,omitempty"` // BG-20, BG-21
 	VAT              []VATBreakdown    `json:"vat,omitempty"`               // BG-23
@@ -64,6 +68,15 @@ type Document struct {
 	// says the document is sent again on purpose: the gateway delivers it
 	// although it has sent the seller's document of that kind and number.
 	Resend bool `json:"resend,omitempty"`
+	// Language is the recipient's language ("sv", "en") when the input
+	// says it (the CSV's language column); "" leaves it to the tenant.
+	Language string `json:"language,omitempty"`
+	// CustomerGroup is the biller's group for the buyer (the CSV's
+	// customer_group column), which template segments may choose by.
+	CustomerGroup string `json:"customer_group,omitempty"`
+	// Extra are the input's own columns (the CSV's x_NAME columns), by
+	// NAME, which template segments may choose by.
+	Extra map[string]string `json:"extra,omitempty"`
 	// Source says where in the input file the document came from ("entry
 	// a.xml", "lines 12-14"), so every message can point at it.
 	Source string `json:"source,omitempty"`

@@ -11,6 +11,12 @@ const (
 	bold
 )
 
+// colour is an RGB colour, each component 0–1.
+type colour [3]float64
+
+// grey is the colour of a grey level, 0 black, 1 white.
+func grey(g float64) colour { return colour{g, g, g} }
+
 // canvas is the little drawing surface the layout needs, so the layout does
 // not depend on how the PDF is written (canvas_direct.go). All coordinates
 // are millimetres from the top-left corner of an A4 page; text is placed by
@@ -25,6 +31,10 @@ type canvas interface {
 	textGray(g float64)
 	// fillGray sets the colour of filled rectangles.
 	fillGray(g float64)
+	// textColour and fillColour set them to a colour: the biller's
+	// accent.
+	textColour(c colour)
+	fillColour(c colour)
 	fill(x, y, w, h float64)
 	stroke(x, y, w, h float64)
 	line(x1, y1, x2, y2 float64)

@@ -3,6 +3,7 @@ package pdf
 import (
 	"bytes"
 	"compress/zlib"
+	"fmt"
 	"io"
 	"math"
 	"strconv"
@@ -47,12 +48,30 @@ type template struct {
 	logo    bool  // the resources have the logo as /Im1
 }
 
-// fontTemplate holds the header and the font objects, made once per
-// process.
-var fontTemplate = sync.OnceValues(buildFontTemplate)
+// fontTemplates hold the header and the font objects of each family,
+// each made once per process.
+var fontTemplates = func() map[string]func() (*template, error) {
+	m := map[string]func() (*template, error){}
+	for family := range Families {
+		m[family] = sync.OnceValues(func() (*template, error) { return buildFontTemplate(family) })
+	}
+	return m
+}()
 
-func buildFontTemplate() (*template, error) {
-	faces, err := loadFaces()
+// fontTemplate is the template of a family ("" is "go").
+func fontTemplate(family string) (*template, error) {
+	if family == "" {
+		family = "go"
+	}
+	build, ok := fontTemplates[family]
+	if !ok {
+		return nil, fmt.Errorf("font family %q: use one of go, go-mono", family)
+	}
+	return build()
+}
+
+func buildFontTemplate(family string) (*template, error) {
+	faces, err := loadFaces(family)
 	if err != nil {
 		return nil, err
 	}
@@ -87,8 +106,8 @@ func buildFontTemplate() (*template, error) {
 
 // newTemplate adds the resources and the logo, if any, to the font
 // template.
-func newTemplate(logo *logoImage) (*template, error) {
-	base, err := fontTemplate()
+func newTemplate(family string, logo *logoImage) (*template, error) {
+	base, err := fontTemplate(family)
 	if err != nil {
 		return nil, err
 	}
@@ -207,11 +226,12 @@ type directCanvas struct {
 
 	face         face
 	size         float64
-	textG, fillG float64
+	textG, fillG colour
 	// What the current page's content has set: the font (size 0 for
 	// none yet) and the fill colour, which PDF uses for text too.
-	pageFace        face
-	pageSize, pageG float64
+	pageFace face
+	pageSize float64
+	pageG    colour
 }
 
 var canvasPool = sync.Pool{New: func() any {
@@ -236,7 +256,7 @@ func (t *template) newCanvas(created time.Time) *directCanvas {
 	c.o = objects{b: c.o.b[:0], base: len(t.head), offsets: append(c.o.offsets[:0], t.offsets...)}
 	c.pages = c.pages[:0]
 	c.open = false
-	c.face, c.size, c.textG, c.fillG = regular, 10, 0, 0
+	c.face, c.size, c.textG, c.fillG = regular, 10, colour{}, colour{}
 	return c
 }
 
@@ -245,7 +265,7 @@ func (c *directCanvas) addPage() {
 	c.open = true
 	c.page = appendNum(c.page[:0], lineWidthPt, 1000)
 	c.page = append(c.page, " w\n"...)
-	c.pageSize, c.pageG = 0, 0
+	c.pageSize, c.pageG = 0, colour{}
 }
 
 // endPage writes the current page's content stream and page object.
@@ -281,7 +301,7 @@ func (c *directCanvas) text(x, y float64, s string) {
 		return
 	}
 	mark, face, size, g := len(c.page), c.pageFace, c.pageSize, c.pageG
-	c.gray(c.textG)
+	c.paint(c.textG)
 	if c.pageFace != c.face || c.pageSize != c.size {
 		c.pageFace, c.pageSize = c.face, c.size
 		c.page = append(c.page, "/F"...)
@@ -315,21 +335,37 @@ func (c *directCanvas) text(x, y float64, s string) {
 	c.page = append(c.page, ")Tj ET\n"...)
 }
 
-func (c *directCanvas) textGray(g float64) { c.textG = g }
+func (c *directCanvas) textGray(g float64) { c.textG = grey(g) }
 
-func (c *directCanvas) fillGray(g float64) { c.fillG = g }
+func (c *directCanvas) fillGray(g float64) { c.fillG = grey(g) }
 
-// gray sets the fill colour in the content when it changes.
-func (c *directCanvas) gray(g float64) {
-	if g != c.pageG {
-		c.pageG = g
-		c.page = appendNum(c.page, g, 1000)
-		c.page = append(c.page, " g\n"...)
+func (c *directCanvas) textColour(k colour) { c.textG = k }
+
+func (c *directCanvas) fillColour(k colour) { c.fillG = k }
+
+// paint sets the fill colour in the content when it changes: a grey level
+// (g) when the components agree, which is shorter, else RGB (rg).
+func (c *directCanvas) paint(k colour) {
+	if k == c.pageG {
+		return
 	}
+	c.pageG = k
+	if k[0] == k[1] && k[1] == k[2] {
+		c.page = appendNum(c.page, k[0], 1000)
+		c.page = append(c.page, " g\n"...)
+		return
+	}
+	for i, v := range k {
+		if i > 0 {
+			c.page = append(c.page, ' ')
+		}
+		c.page = appendNum(c.page, v, 1000)
+	}
+	c.page = append(c.page, " rg\n"...)
 }
 
 func (c *directCanvas) fill(x, y, w, h float64) {
-	c.gray(c.fillG)
+	c.paint(c.fillG)
 	c.rect(x, y, w, h, " re f\n")
 }
 
@@ -353,7 +389,7 @@ func (c *directCanvas) grid(x, y, side float64, n int, dark func(col, row int) b
 	if n <= 0 {
 		return
 	}
-	c.gray(c.fillG)
+	c.paint(c.fillG)
 	// In cell units, y down, so that each run of dark cells in a row is
 	// a short rectangle of small integers.
 	m := side / float64(n) * ptPerMM

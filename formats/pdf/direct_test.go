@@ -193,7 +193,7 @@ func TestSameBytes(t *testing.T) {
 // the components of composite ones) has the outline it has in the original
 // font, and a glyph outside the repertoire is gone.
 func TestSubset(t *testing.T) {
-	base, err := fontTemplate()
+	base, err := fontTemplate("")
 	if err != nil {
 		t.Fatal(err)
 	}

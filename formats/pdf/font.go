@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/gomono"
+	"golang.org/x/image/font/gofont/gomonobold"
 	"golang.org/x/image/font/gofont/goregular"
 	"golang.org/x/image/font/sfnt"
 	"golang.org/x/image/math/fixed"
@@ -150,15 +152,31 @@ func (f *fontFace) width(s string) int {
 	return w
 }
 
-// loadFaces subsets the Go fonts. Package-level and made once: every
-// Renderer of the process shares the result, which is only read.
-func loadFaces() ([2]*fontFace, error) {
+// Families are the font families a biller may choose (formats.Look.Font),
+// each a regular and a bold face: the Go fonts, which cover the
+// repertoire and may be embedded (BSD licence). "" is "go".
+var Families = map[string][2]faceSource{
+	"go":      {{"MKAAAA+GoRegular", goregular.TTF, 80}, {"MKAAAB+GoBold", gobold.TTF, 140}},
+	"go-mono": {{"MKAAAC+GoMono", gomono.TTF, 80}, {"MKAAAD+GoMonoBold", gomonobold.TTF, 140}},
+}
+
+// faceSource is one face of a family: its PostScript name with the
+// subset tag, the TrueType file and its stem width.
+type faceSource struct {
+	name  string
+	ttf   []byte
+	stemV int
+}
+
+// loadFaces subsets a family's faces. Made once per family and process
+// (fontTemplate): every Renderer shares the result, which is only read.
+func loadFaces(family string) ([2]*fontFace, error) {
 	var faces [2]*fontFace
-	for f, src := range [...]struct {
-		name  string
-		ttf   []byte
-		stemV int
-	}{regular: {"MKAAAA+GoRegular", goregular.TTF, 80}, bold: {"MKAAAB+GoBold", gobold.TTF, 140}} {
+	srcs, ok := Families[family]
+	if !ok {
+		return faces, fmt.Errorf("font family %q: use one of go, go-mono", family)
+	}
+	for f, src := range srcs {
 		ff, err := subsetFace(src.ttf)
 		if err != nil {
 			return faces, fmt.Errorf("%s: %w", src.name, err)

@@ -106,25 +106,25 @@ func isOCR(ref string) bool {
 // vatText names a VAT category for the breakdown. Standard rate (S) shows as
 // its rate; the others say why no or reduced VAT applies, because Swedish
 // law (mervärdesskattelagen 17 kap.) wants that reason on the invoice.
-func vatText(v formats.VATBreakdown) string {
+func vatText(v formats.VATBreakdown, l translator) string {
 	reason := v.ExemptionReason
 	switch strings.ToUpper(v.Category) {
 	case "S", "":
-		return "Moms " + percent(v.Rate)
+		return l.t("Moms") + " " + percent(v.Rate)
 	case "Z":
-		return "Moms 0" + nbsp + "% (nollskattesats)"
+		return strings.ReplaceAll(l.t("Moms 0 % (nollskattesats)"), " %", nbsp+"%")
 	case "AE":
-		return or(reason, "Omvänd betalningsskyldighet")
+		return or(reason, l.t("Omvänd betalningsskyldighet"))
 	case "E":
-		return or(reason, "Undantaget från moms")
+		return or(reason, l.t("Undantaget från moms"))
 	case "K":
-		return or(reason, "Gemenskapsintern leverans")
+		return or(reason, l.t("Gemenskapsintern leverans"))
 	case "G":
-		return or(reason, "Export, momsfri")
+		return or(reason, l.t("Export, momsfri"))
 	case "O":
-		return or(reason, "Utanför momsens tillämpningsområde")
+		return or(reason, l.t("Utanför momsens tillämpningsområde"))
 	}
-	return "Moms " + v.Category + " " + percent(v.Rate)
+	return l.t("Moms") + " " + v.Category + " " + percent(v.Rate)
 }
 
 func or(s, dflt string) string {

@@ -74,23 +74,24 @@ type page struct {
 
 // sheet is one document being laid out.
 type sheet struct {
-	r      *Renderer
-	c      canvas
-	doc    *formats.Document
-	credit bool
-	title  string
-	rows   []row
-	pages  []page
-	pay    formats.Payment // how the document is paid: the box shows this and nothing else
+	r          *Renderer
+	c          canvas
+	doc        *formats.Document
+	credit     bool
+	title      string
+	rows       []row
+	pages      []page
+	pay        formats.Payment // how the document is paid: the box shows this and nothing else
+	translator                 // the letter's language
 }
 
 // layout draws the whole document on c.
 func (r *Renderer) layout(c canvas, doc *formats.Document) error {
-	s := &sheet{r: r, c: c, doc: doc, pay: doc.HowToPay()}
+	s := &sheet{r: r, c: c, doc: doc, pay: doc.HowToPay(), translator: translator(doc.Letter.English())}
 	s.credit = doc.Kind == formats.KindCreditNote || strings.TrimSpace(doc.TypeCode) == "381"
-	s.title = "Faktura"
+	s.title = s.t("Faktura")
 	if s.credit {
-		s.title = "Kreditnota"
+		s.title = s.t("Kreditnota")
 	}
 	s.prepareRows()
 	tableTop := s.firstTableTop()
@@ -165,7 +166,7 @@ func (s *sheet) prepareRows() {
 			sub = append(sub, l.Item.Description)
 		}
 		if l.Period != nil && (!l.Period.Start.IsZero() || !l.Period.End.IsZero()) {
-			sub = append(sub, "Period "+l.Period.Start.String()+" – "+l.Period.End.String())
+			sub = append(sub, s.t("Period")+" "+l.Period.Start.String()+" – "+l.Period.End.String())
 		}
 		vat := percent(l.Item.VATRate)
 		if vat == "" {
@@ -191,10 +192,50 @@ func (s *sheet) prepareRows() {
 // firstTableTop is where the table starts on the first page: under the
 // address window and the invoice details, and under the notes if any.
 func (s *sheet) firstTableTop() float64 {
-	if len(s.notes()) == 0 {
-		return 92
+	top := 92.0
+	if n := len(s.notes()); n > 0 {
+		top += float64(n)*3.8 + 3
 	}
-	return 92 + float64(len(s.notes()))*3.8 + 3
+	if n := len(s.message()); n > 0 {
+		top += float64(n)*messageLineH + 2*messagePad + 3
+	}
+	return top
+}
+
+const (
+	messageLineH = 4.4
+	messagePad   = 2.5
+	messageLines = 4
+)
+
+// message is the biller's message to the customer (the letter's segment
+// message), wrapped to at most four lines.
+func (s *sheet) message() []string {
+	if s.doc.Letter == nil || strings.TrimSpace(s.doc.Letter.Message) == "" {
+		return nil
+	}
+	s.c.setFont(regular, 9.5)
+	return wrap(s.c, strings.Join(strings.Fields(s.doc.Letter.Message), " "), right-left-8, messageLines)
+}
+
+// drawMessage draws the message from y, with a bar in the biller's
+// colour at its left.
+func (s *sheet) drawMessage(y float64) {
+	lines := s.message()
+	if len(lines) == 0 {
+		return
+	}
+	c := s.c
+	h := float64(len(lines))*messageLineH + 2*messagePad
+	c.fillGray(0.96)
+	c.fill(left, y, right-left, h)
+	c.fillColour(s.r.accent)
+	c.fill(left, y, 1.2, h)
+	c.setFont(regular, 9.5)
+	for i, l := range lines {
+		c.text(left+5, y+messagePad+3.3+float64(i)*messageLineH, l)
+	}
+	c.fillGray(0)
 }
 
 func (s *sheet) notes() []string {
@@ -235,7 +276,7 @@ func (s *sheet) firstHeader() {
 	b := d.Buyer
 	lines := []string{b.Name}
 	if b.Contact.Name != "" {
-		lines = append(lines, "Att: "+b.Contact.Name)
+		lines = append(lines, s.t("Att")+": "+b.Contact.Name)
 	}
 	ba := b.Address
 	lines = append(lines, ba.Street, ba.Additional, ba.Line3, strings.TrimSpace(postal(ba.PostalCode, ba.Country)+" "+ba.City))
@@ -260,37 +301,39 @@ func (s *sheet) firstHeader() {
 
 	// Title and invoice details.
 	c.setFont(bold, 20)
+	c.textColour(s.r.accent)
 	c.text(metaX, logoY+10, s.title)
+	c.textGray(0)
 	type kv struct{ k, v string }
-	number := "Fakturanummer"
+	number := s.t("Fakturanummer")
 	if s.credit {
-		number = "Kreditnotanummer"
+		number = s.t("Kreditnotanummer")
 	}
 	meta := []kv{
 		{number, d.Number},
-		{"Fakturadatum", d.IssueDate.String()},
-		{"Förfallodatum", d.DueDate.String()},
+		{s.t("Fakturadatum"), d.IssueDate.String()},
+		{s.t("Förfallodatum"), d.DueDate.String()},
 	}
 	for _, p := range d.Preceding {
 		v := p.Number
 		if !p.IssueDate.IsZero() {
 			v += " (" + p.IssueDate.String() + ")"
 		}
-		meta = append(meta, kv{"Avser faktura", v})
+		meta = append(meta, kv{s.t("Avser faktura"), v})
 	}
 	meta = append(meta,
-		kv{"Kundnummer", b.CustomerNumber},
-		kv{"Er referens", d.BuyerReference},
-		kv{"Ert ordernummer", d.OrderReference},
-		kv{"Vår referens", d.Seller.Contact.Name},
-		kv{"Projekt", d.ProjectReference},
-		kv{"Avtal", d.ContractReference},
+		kv{s.t("Kundnummer"), b.CustomerNumber},
+		kv{s.t("Er referens"), d.BuyerReference},
+		kv{s.t("Ert ordernummer"), d.OrderReference},
+		kv{s.t("Vår referens"), d.Seller.Contact.Name},
+		kv{s.t("Projekt"), d.ProjectReference},
+		kv{s.t("Avtal"), d.ContractReference},
 	)
 	if d.Delivery != nil && !d.Delivery.Date.IsZero() {
-		meta = append(meta, kv{"Leveransdatum", d.Delivery.Date.String()})
+		meta = append(meta, kv{s.t("Leveransdatum"), d.Delivery.Date.String()})
 	}
 	if d.Period != nil && (!d.Period.Start.IsZero() || !d.Period.End.IsZero()) {
-		meta = append(meta, kv{"Period", d.Period.Start.String() + " – " + d.Period.End.String()})
+		meta = append(meta, kv{s.t("Period"), d.Period.Start.String() + " – " + d.Period.End.String()})
 	}
 	y = logoY + 20
 	for _, m := range meta {
@@ -305,14 +348,18 @@ func (s *sheet) firstHeader() {
 		y += 5
 	}
 
+	// The message box starts where the notes end (their first baseline
+	// is at 92, their text 3 mm above it), so the table's top stays where
+	// firstTableTop put it.
+	msgTop := 89.0
 	if notes := s.notes(); len(notes) > 0 {
 		c.setFont(regular, 8.5)
-		y := 92.0
-		for _, l := range notes {
-			c.text(left, y, l)
-			y += 3.8
+		for i, l := range notes {
+			c.text(left, 92+float64(i)*3.8, l)
 		}
+		msgTop += float64(len(notes))*3.8 + 3
 	}
+	s.drawMessage(msgTop)
 }
 
 func (s *sheet) sellerName() {
@@ -338,22 +385,29 @@ func (s *sheet) nextHeader() {
 func (s *sheet) pageNumber(i int) {
 	c := s.c
 	c.setFont(regular, 8)
-	textRight(c, right, 14, "Sida "+strconv.Itoa(i+1)+" av "+strconv.Itoa(len(s.pages)))
+	textRight(c, right, 14, s.t("Sida")+" "+strconv.Itoa(i+1)+" "+s.t("av")+" "+strconv.Itoa(len(s.pages)))
 }
 
 // table draws the header and rows[from:to] from y and returns the y under it.
 func (s *sheet) table(y float64, from, to int) float64 {
 	c := s.c
 	c.fillGray(headerGray)
+	if s.r.accented {
+		// White on the biller's colour, which configuration keeps at a
+		// contrast of 4.5:1 or more against white.
+		c.fillColour(s.r.accent)
+		c.textGray(1)
+	}
 	c.fill(left, y, right-left, headH)
 	c.setFont(bold, 8)
 	base := y + 4.4
-	c.text(colDesc, base, "Beskrivning")
-	textRight(c, colQty, base, "Antal")
-	c.text(colUnit, base, "Enhet")
-	textRight(c, colPrice, base, "À-pris")
-	textRight(c, colVAT, base, "Moms")
-	textRight(c, colAmount, base, "Belopp")
+	c.text(colDesc, base, s.t("Beskrivning"))
+	textRight(c, colQty, base, s.t("Antal"))
+	c.text(colUnit, base, s.t("Enhet"))
+	textRight(c, colPrice, base, s.t("À-pris"))
+	textRight(c, colVAT, base, s.t("Moms"))
+	textRight(c, colAmount, base, s.t("Belopp"))
+	c.textGray(0)
 	y += headH
 	for i := from; i < to; i++ {
 		r := &s.rows[i]
@@ -393,15 +447,15 @@ func (s *sheet) totals() []total {
 	var out []total
 	hasAC := (t.AllowanceTotal != nil && *t.AllowanceTotal != 0) || (t.ChargeTotal != nil && *t.ChargeTotal != 0)
 	if hasAC {
-		out = append(out, total{"Summa rader", t.LineExtension})
+		out = append(out, total{s.t("Summa rader"), t.LineExtension})
 		if t.AllowanceTotal != nil && *t.AllowanceTotal != 0 {
-			out = append(out, total{"Rabatter", -*t.AllowanceTotal})
+			out = append(out, total{s.t("Rabatter"), -*t.AllowanceTotal})
 		}
 		if t.ChargeTotal != nil && *t.ChargeTotal != 0 {
-			out = append(out, total{"Avgifter", *t.ChargeTotal})
+			out = append(out, total{s.t("Avgifter"), *t.ChargeTotal})
 		}
 	}
-	out = append(out, total{"Summa exkl. moms", t.TaxExclusive})
+	out = append(out, total{s.t("Summa exkl. moms"), t.TaxExclusive})
 	vat := formats.Amount(0)
 	if t.TaxTotal != nil {
 		vat = *t.TaxTotal
@@ -410,17 +464,17 @@ func (s *sheet) totals() []total {
 			vat += v.TaxAmount
 		}
 	}
-	out = append(out, total{"Moms", vat})
+	out = append(out, total{s.t("Moms"), vat})
 	paid := t.Prepaid != nil && *t.Prepaid != 0
 	round := t.Rounding != nil && *t.Rounding != 0
 	if paid || round {
-		out = append(out, total{"Summa inkl. moms", t.TaxInclusive})
+		out = append(out, total{s.t("Summa inkl. moms"), t.TaxInclusive})
 	}
 	if round {
-		out = append(out, total{"Öresavrundning", *t.Rounding})
+		out = append(out, total{s.t("Öresavrundning"), *t.Rounding})
 	}
 	if paid {
-		out = append(out, total{"Betalt i förskott", -*t.Prepaid})
+		out = append(out, total{s.t("Betalt i förskott"), -*t.Prepaid})
 	}
 	return out
 }
@@ -435,21 +489,17 @@ func (s *sheet) payment() (where, what [][2]string) {
 	switch p.Method {
 	case formats.PayAutoGiro:
 		if p.Payer != "" {
-			where = append(where, [2]string{"Betalarnummer", p.Payer})
+			where = append(where, [2]string{s.t("Betalarnummer"), p.Payer})
 		}
-		when := "närmaste bankdag"
-		if !p.Date.IsZero() {
-			when = p.Date.String()
-		}
-		return where, [][2]string{{"Belopp", s.payable()}, {"Dragningsdag", when}}
+		return where, [][2]string{{s.t("Belopp"), s.payable()}, {s.t("Dragningsdag"), s.withdrawalDay()}}
 	case formats.PayNothing:
-		return nil, [][2]string{{"Att betala", s.payable()}}
+		return nil, [][2]string{{s.t("Att betala"), s.payable()}}
 	}
 	switch {
 	case p.Bankgiro != "":
-		where = append(where, [2]string{"Bankgiro", bankgiro(p.Bankgiro)})
+		where = append(where, [2]string{s.t("Bankgiro"), bankgiro(p.Bankgiro)})
 	case p.Plusgiro != "":
-		where = append(where, [2]string{"Plusgiro", plusgiro(p.Plusgiro)})
+		where = append(where, [2]string{s.t("Plusgiro"), plusgiro(p.Plusgiro)})
 	case p.IBAN != "":
 		where = append(where, [2]string{"IBAN", groupIBAN(p.IBAN)})
 		if p.BIC != "" {
@@ -457,17 +507,26 @@ func (s *sheet) payment() (where, what [][2]string) {
 		}
 	}
 	if ref := p.Reference; ref != "" {
-		label := "Referens"
+		label := s.t("Referens")
 		if isOCR(ref) {
-			label = "OCR-nummer"
+			label = s.t("OCR-nummer")
 		}
 		where = append(where, [2]string{label, ref})
 	}
-	what = append(what, [2]string{"Att betala", s.payable()})
+	what = append(what, [2]string{s.t("Att betala"), s.payable()})
 	if !s.doc.DueDate.IsZero() {
-		what = append(what, [2]string{"Förfallodatum", s.doc.DueDate.String()})
+		what = append(what, [2]string{s.t("Förfallodatum"), s.doc.DueDate.String()})
 	}
 	return where, what
+}
+
+// withdrawalDay is the day of an AutoGiro withdrawal: its date, or the
+// next bank day (Bankgirot's GENAST).
+func (s *sheet) withdrawalDay() string {
+	if s.pay.Date.IsZero() {
+		return s.t("närmaste bankdag")
+	}
+	return s.pay.Date.String()
 }
 
 // swish is the Swish number the box offers: the payment decision's, else

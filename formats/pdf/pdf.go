@@ -26,7 +26,14 @@ import (
 
 // Options configure a Renderer. The zero value renders without logo and
 // without Swish QR code.
+//
+// A Renderer speaks the language of the document's Letter (Swedish or
+// English) and prints its message; the biller's design (logo, colour,
+// font, contact block, footer) is the Renderer's, one per biller.
 type Options struct {
+	// Look is the biller's design; its PNG logo is used when Logo is
+	// empty.
+	Look *formats.Look
 	// Logo is a PNG image drawn, scaled to fit, into the logo space at the
 	// top left of the first page. The space is reserved whether or not a
 	// logo is given; without one the seller's name is printed there.
@@ -46,12 +53,32 @@ type Renderer struct {
 	logoW    float64 // logo size in mm once fitted into the logo space
 	logoH    float64
 	swishNum string
+	look     *formats.Look // never nil
+	accent   colour        // the look's colour, or plainAccent
+	accented bool
 }
+
+// plainAccent is the colour of headings without a biller's colour: black.
+var plainAccent = colour{}
 
 // NewRenderer checks the options and prepares what every PDF shares: the
 // font subsets (made once per process) and the logo.
 func NewRenderer(opt Options) (*Renderer, error) {
-	r := &Renderer{opt: opt}
+	r := &Renderer{opt: opt, look: opt.Look}
+	if r.look == nil {
+		r.look = &formats.Look{}
+	}
+	if len(opt.Logo) == 0 {
+		opt.Logo = r.look.LogoPNG
+		r.opt.Logo = opt.Logo
+	}
+	if r.accent, r.accented = plainAccent, false; r.look.Colour != "" {
+		cr, cg, cb, ok := formats.ParseColour(r.look.Colour)
+		if !ok {
+			return nil, fmt.Errorf("pdf: colour %q: write it as #RRGGBB", r.look.Colour)
+		}
+		r.accent, r.accented = colour{cr, cg, cb}, true
+	}
 	var logo *logoImage
 	if len(opt.Logo) > 0 {
 		var err error
@@ -67,7 +94,7 @@ func NewRenderer(opt Options) (*Renderer, error) {
 		}
 		r.swishNum = n
 	}
-	t, err := newTemplate(logo)
+	t, err := newTemplate(r.look.Font, logo)
 	if err != nil {
 		return nil, fmt.Errorf("pdf: embedded fonts: %w", err)
 	}

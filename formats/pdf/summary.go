@@ -52,13 +52,13 @@ func (s *sheet) summary(y float64) error {
 	const vatBase, vatTax = 80.0, 104.0
 	c.setFont(bold, 8)
 	base := y + 4
-	c.text(left, base, "Momsspecifikation")
-	textRight(c, vatBase, base, "Underlag")
-	textRight(c, vatTax, base, "Moms")
+	c.text(left, base, s.t("Momsspecifikation"))
+	textRight(c, vatBase, base, s.t("Underlag"))
+	textRight(c, vatTax, base, s.t("Moms"))
 	for i, v := range s.vatRows() {
 		b := base + float64(i+1)*sumLineH
 		c.setFont(regular, 8.5)
-		c.text(left, b, fit(c, vatText(v), vatBase-left-24))
+		c.text(left, b, fit(c, vatText(v, s.translator), vatBase-left-24))
 		textRight(c, vatBase, b, v.TaxableAmount.Swedish())
 		textRight(c, vatTax, b, v.TaxAmount.Swedish())
 	}
@@ -75,12 +75,12 @@ func (s *sheet) summary(y float64) error {
 	b := base + float64(len(tt))*sumLineH + 1
 	c.line(metaX, b-4, right, b-4)
 	c.setFont(bold, 11)
-	label := "Att betala"
+	label := s.t("Att betala")
 	switch {
 	case s.credit:
-		label = "Er tillgodo"
+		label = s.t("Er tillgodo")
 	case s.pay.Method == formats.PayAutoGiro:
-		label = "Dras via autogiro"
+		label = s.t("Dras via autogiro")
 	}
 	c.text(metaX, b, label)
 	textRight(c, valX, b, fit(c, s.payable(), valX-metaX-25))
@@ -96,20 +96,23 @@ func (s *sheet) paymentBox(y float64) error {
 	c.stroke(left, y, right-left, h)
 	c.setFont(bold, 9)
 	if s.credit {
-		c.text(left+4, y+5.5, "Kreditnota – betala inte")
+		c.text(left+4, y+5.5, s.t("Kreditnota – betala inte"))
 		c.setFont(regular, 9)
-		msg := "Beloppet dras av från er nästa betalning eller betalas tillbaka."
+		msg := s.t("Beloppet dras av från er nästa betalning eller betalas tillbaka.")
 		if len(d.Preceding) > 0 && d.Preceding[0].Number != "" {
-			msg = "Krediterar faktura " + d.Preceding[0].Number + ". " + msg
+			msg = s.t("Krediterar faktura") + " " + d.Preceding[0].Number + ". " + msg
 		}
 		c.text(left+4, y+5.5+boxRowH, fit(c, msg, right-left-8))
 	} else {
-		head := "Betalning"
+		head := s.t("Betalning")
 		switch s.pay.Method {
 		case formats.PayAutoGiro:
 			head = s.pay.WithdrawalText() + " – betala inte själv"
+			if s.translator {
+				head = s.t("Dras via autogiro") + " " + s.withdrawalDay() + " – " + s.t("betala inte själv")
+			}
 		case formats.PayNothing:
-			head = "Inget att betala"
+			head = s.t("Inget att betala")
 		}
 		c.text(left+4, y+5.5, head)
 		where, what := s.payment()
@@ -145,13 +148,13 @@ func (s *sheet) paymentBox(y float64) error {
 			c.fillGray(0)
 			c.grid(x, y+2, qrSide, n, black)
 			c.setFont(regular, 7)
-			textCenter(c, x+qrSide/2, y+qrSide+5, "Betala med Swish")
+			textCenter(c, x+qrSide/2, y+qrSide+5, s.t("Betala med Swish"))
 			textCenter(c, x+qrSide/2, y+qrSide+8, swishNumber(s.swish()))
 		}
 	}
 	if d.PaymentTerms != "" {
 		c.setFont(regular, 8)
-		c.text(left, y+h+termsLineH, fit(c, "Betalningsvillkor: "+d.PaymentTerms, right-left))
+		c.text(left, y+h+termsLineH, fit(c, s.t("Betalningsvillkor")+": "+d.PaymentTerms, right-left))
 	}
 	return nil
 }
@@ -173,15 +176,25 @@ func (s *sheet) footer() {
 	col1 := []string{sel.Name, a.Street, strings.TrimSpace(postal(a.PostalCode, a.Country) + " " + a.City)}
 	var col2 []string
 	if sel.LegalID.Value != "" {
-		col2 = append(col2, "Org.nr "+orgnr(sel.LegalID))
+		col2 = append(col2, s.t("Org.nr")+" "+orgnr(sel.LegalID))
 	}
 	if sel.VATID != "" {
-		col2 = append(col2, "Momsreg.nr "+sel.VATID)
+		col2 = append(col2, s.t("Momsreg.nr")+" "+sel.VATID)
 	}
 	if strings.Contains(strings.ToLower(sel.TaxRegistration), "f-skatt") {
-		col2 = append(col2, "Godkänd för F-skatt")
+		col2 = append(col2, s.t("Godkänd för F-skatt"))
 	}
 	col3 := []string{sel.Contact.Phone, sel.Contact.Email, sel.LegalInfo}
+	if l := s.r.look; l.Phone != "" || l.Email != "" || l.Web != "" {
+		// The biller's own contact block wins over the invoice's.
+		col3 = []string{l.Phone, l.Email, l.Web}
+	}
+	if f := strings.TrimSpace(s.r.look.Footer); f != "" {
+		c.setFont(regular, 7)
+		c.textGray(labelGray)
+		textCenter(c, (left+right)/2, footerY+3*3.4+3.5, fit(c, f, right-left))
+		c.textGray(0)
+	}
 	for i, col := range [][]string{col1, col2, col3} {
 		x := left + float64(i)*58
 		y := footerY
