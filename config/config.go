@@ -174,6 +174,8 @@ type Tenant struct {
 	OCRLengthDigit bool      `toml:"ocr_length_digit"` // the biller's OCR numbers carry a length digit
 	DoNotSend      []string  `toml:"do_not_send"`      // recipient keys whose invoices are held
 	AutoGiro       *AutoGiro `toml:"autogiro"`
+	// Design is how the tenant's invoices look and speak (design.go).
+	Design *Design `toml:"design"`
 	// Retention overrides [retention] for this tenant; keys left out
 	// take the [retention] value (Config.RetentionFor).
 	Retention Retention `toml:"retention"`

@@ -128,6 +128,10 @@ func (c *Config) resolvePaths(base string) {
 		if t.AutoGiro != nil {
 			file(&t.AutoGiro.SealKeyFile)
 		}
+		if t.Design != nil {
+			file(&t.Design.LogoPNGFile)
+			file(&t.Design.LogoSVGFile)
+		}
 	}
 	c.resolveChannelPaths(file, dir)
 	for _, p := range []*string{&c.HTTP.TokenFile, &c.HTTP.TLSCertFile, &c.HTTP.TLSKeyFile,

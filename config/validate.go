@@ -121,6 +121,7 @@ func (c *Config) validateTenant(ps *problems, key string, t *Tenant) {
 		normalise(ps, key+".orgnr", &t.Orgnr, formats.CheckOrgnr)
 	}
 	c.validateBiller(ps, key, t)
+	c.validateDesign(ps, key, t.Design)
 
 	distribution := c.distribution()
 	if len(t.Priority) == 0 {

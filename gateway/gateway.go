@@ -16,6 +16,7 @@ import (
 	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/collection"
 	"github.com/multikanal/multikanal/gateway/deliver"
+	"github.com/multikanal/multikanal/gateway/design"
 	"github.com/multikanal/multikanal/gateway/httpapi"
 	"github.com/multikanal/multikanal/gateway/intake"
 	"github.com/multikanal/multikanal/gateway/metrics"
@@ -138,7 +139,7 @@ func (d *Daemon) wire(st *bolt.Bolt) error {
 	d.upkeep = upkeep.New(upkeep.Options{Store: st, DataDir: d.dataDir, Config: d.live.Load, Tenant: d.tenant, Receipts: d.receipts,
 		Registerer: d.metrics.Registry, Log: log})
 	d.engine = deliver.New(deliver.Options{Store: st, Lanes: d.lanes, Config: d.live.Load, Tenant: d.tenant,
-		Receipts: d.receipts, Metrics: d.metrics, Log: log})
+		Receipts: d.receipts, Metrics: d.metrics, Letters: design.Designs{Tenant: d.tenant}, Log: log})
 	d.collection = collection.New(collection.Options{Store: st, Channels: d.lanes, Tenant: d.tenant,
 		Delivery: d.engine, Receipts: d.receipts, Log: log})
 	d.engine.AddSource(d.collection.Mandates())

@@ -86,7 +86,8 @@ var parts = map[string][]string{
 	"intake":          {"store", "route", "registry", "metrics", "sftpd", "errkind"},
 	"upkeep":          {"store", "registry", "route", "api", "errkind"},
 	"httpapi":         {"store", "api", "errkind", "receipts", "collection", "upkeep"},
-	"convert":         {"route", "deliver", "intake", "api"},
+	"convert":         {"route", "deliver", "intake", "api", "design"},
+	"design":          {},
 	"sftpd":           {},
 	"sftpd/sftpdtest": {"sftpd"},
 }

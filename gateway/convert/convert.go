@@ -19,6 +19,7 @@ import (
 	"github.com/multikanal/multikanal/formats/validate"
 	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/deliver"
+	"github.com/multikanal/multikanal/gateway/design"
 	"github.com/multikanal/multikanal/gateway/intake"
 	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/outbound"
@@ -142,6 +143,7 @@ func Convert(cfg *config.Config, tenantID, path string, each func(ConvertedDoc) 
 // an integrator can see what each receiver would get.
 type Renderer struct {
 	dir      string
+	tenant   config.Tenant
 	biller   outbound.Biller
 	channels []outbound.Channel
 }
@@ -165,7 +167,7 @@ func NewRenderer(cfg *config.Config, tenantID, dir string) (*Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Renderer{dir: dir, biller: biller, channels: all}, nil
+	return &Renderer{dir: dir, tenant: *t, biller: biller, channels: all}, nil
 }
 
 // Render writes one valid document on every channel that can address it.
@@ -193,6 +195,9 @@ func (r *Renderer) Render(file string, d ConvertedDoc) (written, skipped []strin
 			}
 			to = pay.Payer
 		}
+		// Each channel renders in the tenant's design, as the daemon's
+		// engine has it do just before the channel renders.
+		d.Invoice.Letter = design.LetterOf(r.tenant, d.Invoice, ch.Name())
 		var msg outbound.Message
 		var rerr error
 		switch cr := ch.(type) {

@@ -59,7 +59,10 @@ type Options struct {
 	Tenant   func(id string) (config.Tenant, bool)
 	Receipts Receipts
 	Metrics  Metrics
-	Log      *slog.Logger
+	// Letters gives each rendering the biller's design, language, message
+	// and link (letters.go); nil renders plain.
+	Letters Letters
+	Log     *slog.Logger
 }
 
 // Engine delivers: one runner per channel with its workers, a scheduler for

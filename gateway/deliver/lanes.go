@@ -22,7 +22,7 @@ type CallbackURL func(kind, id string) string
 // the configuration) from their configuration, in their order; a channel
 // the configuration switched off (config.Channel.Off) is not made.
 func Channels(cfg *config.Config, callback CallbackURL) ([]outbound.Channel, error) {
-	invoicePDF, err := pdfSource()
+	invoicePDF, err := pdfSource(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -54,16 +54,31 @@ func Channels(cfg *config.Config, callback CallbackURL) ([]outbound.Channel, err
 }
 
 // pdfSource is the invoice PDF every channel sends: the invoice's own PDF
-// when it carries one (the biller's layout wins), otherwise our rendering.
-// The renderer parses its fonts once and is shared by all channels.
-func pdfSource() (func(*formats.Document) ([]byte, error), error) {
-	r, err := pdf.NewRenderer(pdf.Options{})
+// when it carries one (the biller's layout wins), otherwise our rendering
+// in the design of the tenant the document's letter names (a plain one
+// without). Each tenant's renderer prepares its logo once; all share the
+// fonts, and all channels share the renderers.
+func pdfSource(cfg *config.Config) (func(*formats.Document) ([]byte, error), error) {
+	plain, err := pdf.NewRenderer(pdf.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("invoice PDF renderer: %w", err)
+	}
+	byTenant := map[string]*pdf.Renderer{}
+	for _, t := range cfg.Tenants {
+		if t.Design == nil {
+			continue
+		}
+		if byTenant[t.ID], err = pdf.NewRenderer(pdf.Options{Look: t.Look()}); err != nil {
+			return nil, fmt.Errorf("tenant %s: invoice PDF renderer: %w", t.ID, err)
+		}
 	}
 	return func(doc *formats.Document) ([]byte, error) {
 		if b, ok := pdf.Attached(doc); ok {
 			return b, nil
+		}
+		r := plain
+		if doc.Letter != nil && byTenant[doc.Letter.Tenant] != nil {
+			r = byTenant[doc.Letter.Tenant]
 		}
 		var buf bytes.Buffer
 		buf.Grow(64 << 10) // a one-page invoice is ~43 KB; growing by doubling cost 5% of the CPU

@@ -84,6 +84,7 @@ func (e *Engine) sendGroup(ctx context.Context, r *runner, ids []string) {
 	outcomes := make([]outcome, 0, len(items))
 	flushed := 0 // outcomes that wait for the flush
 	for _, it := range items {
+		e.stamp(it.dl, it.body)
 		msg, err := l.Doc.Render(it.body, it.dl.To, it.dl.ID)
 		sent, err, ok := e.transmit(ctx, r, l, flusher, msg, err)
 		if !ok {
@@ -156,6 +157,7 @@ func (e *Engine) sendBatch(ctx context.Context, r *runner, id string) {
 			if err != nil {
 				return err
 			}
+			e.stamp(dl, body)
 			items = append(items, outbound.BatchItem{Key: dl.ID, To: dl.To, Doc: body})
 		}
 		return nil

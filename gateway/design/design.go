@@ -1,0 +1,54 @@
+// Package design is the biller's own invoice: how each tenant's invoices
+// look and speak on every channel. It turns a tenant's [tenant.design]
+// (config.Design) into the formats.Letter a renderer reads: the look
+// (logo, colour, font, contact block, footer), the language (the
+// recipient's when the input gives one, else the tenant's) and the
+// message block.
+//
+// It is pure: it reads the configuration in force through the function it
+// is given and keeps no state, so a reload applies at once. It does not
+// render anything itself; the channels do, each in its own folder.
+package design
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/formats"
+)
+
+// Designs answers, for each document a channel is about to render, the
+// letter of its tenant.
+type Designs struct {
+	// Tenant is a configured tenant's configuration.
+	Tenant func(id string) (config.Tenant, bool)
+}
+
+// Letter is how the tenant speaks to the document's recipient on the
+// channel, for the delivery id; nil for a tenant that is not configured.
+func (d Designs) Letter(tenant string, doc *formats.Document, channel, delivery string) *formats.Letter {
+	t, ok := d.Tenant(tenant)
+	if !ok {
+		return nil
+	}
+	return LetterOf(t, doc, channel)
+}
+
+// LetterOf is the tenant's letter for the document on the channel.
+func LetterOf(t config.Tenant, doc *formats.Document, channel string) *formats.Letter {
+	l := &formats.Letter{Tenant: t.ID, Language: Language(t, doc), Look: t.Look()}
+	if t.Design != nil {
+		l.Message = strings.TrimSpace(t.Design.Message)
+	}
+	return l
+}
+
+// Language is the recipient's language when the input gives one the
+// renderers speak, else the tenant's.
+func Language(t config.Tenant, doc *formats.Document) string {
+	if lang := strings.ToLower(strings.TrimSpace(doc.Language)); slices.Contains(formats.Languages, lang) {
+		return lang
+	}
+	return t.LanguageOr()
+}
