@@ -176,6 +176,8 @@ type Tenant struct {
 	AutoGiro       *AutoGiro `toml:"autogiro"`
 	// Design is how the tenant's invoices look and speak (design.go).
 	Design *Design `toml:"design"`
+	// Page is the hosted invoice page and its links (page.go).
+	Page *Page `toml:"page"`
 	// Retention overrides [retention] for this tenant; keys left out
 	// take the [retention] value (Config.RetentionFor).
 	Retention Retention `toml:"retention"`

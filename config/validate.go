@@ -122,6 +122,7 @@ func (c *Config) validateTenant(ps *problems, key string, t *Tenant) {
 	}
 	c.validateBiller(ps, key, t)
 	c.validateDesign(ps, key, t.Design)
+	c.validatePage(ps, key, t)
 
 	distribution := c.distribution()
 	if len(t.Priority) == 0 {

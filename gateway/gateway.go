@@ -139,7 +139,7 @@ func (d *Daemon) wire(st *bolt.Bolt) error {
 	d.upkeep = upkeep.New(upkeep.Options{Store: st, DataDir: d.dataDir, Config: d.live.Load, Tenant: d.tenant, Receipts: d.receipts,
 		Registerer: d.metrics.Registry, Log: log})
 	d.engine = deliver.New(deliver.Options{Store: st, Lanes: d.lanes, Config: d.live.Load, Tenant: d.tenant,
-		Receipts: d.receipts, Metrics: d.metrics, Letters: design.Designs{Tenant: d.tenant}, Log: log})
+		Receipts: d.receipts, Metrics: d.metrics, Letters: design.Designs{Tenant: d.tenant, Link: d.pageURL}, Log: log})
 	d.collection = collection.New(collection.Options{Store: st, Channels: d.lanes, Tenant: d.tenant,
 		Delivery: d.engine, Receipts: d.receipts, Log: log})
 	d.engine.AddSource(d.collection.Mandates())
@@ -154,6 +154,7 @@ func (d *Daemon) wire(st *bolt.Bolt) error {
 	var err error
 	d.httpapi, err = httpapi.New(httpapi.Options{Config: cfg, DataDir: d.dataDir, Store: st, Tenant: d.tenant, Delivery: d.engine,
 		Registry: d.registry, Collection: d.collection, Upkeep: d.upkeep, Metrics: d.metrics.Handler(),
+		Pages: &design.Pages{Store: st, Config: d.live.Load, Tenant: d.tenant, Touch: d.receipts.Touch, Log: log},
 		Registered: func() []string { return d.live.Load().ChannelNames() }, Info: d.infoNow, Ready: d.ready.Load, LastReload: d.lastReload.Load, Pprof: d.opts.Pprof, Log: log})
 	return err
 }
@@ -193,6 +194,11 @@ func (d *Daemon) tenantDirs() map[string]string {
 		dirs[d.inboxDir(id)] = id
 	}
 	return dirs
+}
+
+// pageURL is the link to a delivery's invoice page: the HTTP side's.
+func (d *Daemon) pageURL(delivery string, expires time.Time) string {
+	return d.httpapi.PageURL(delivery, expires)
 }
 
 // callbackURL is the channels' deliver.CallbackURL: the HTTP side's.

@@ -87,7 +87,7 @@ var parts = map[string][]string{
 	"upkeep":          {"store", "registry", "route", "api", "errkind"},
 	"httpapi":         {"store", "api", "errkind", "receipts", "collection", "upkeep"},
 	"convert":         {"route", "deliver", "intake", "api", "design"},
-	"design":          {},
+	"design":          {"store", "deliver"},
 	"sftpd":           {},
 	"sftpd/sftpdtest": {"sftpd"},
 }

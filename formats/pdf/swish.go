@@ -52,3 +52,14 @@ func qrModules(payload string) (int, func(x, y int) bool, error) {
 	}
 	return c.Size, c.Black, nil
 }
+
+// SwishPayload is the text of the Swish QR code for the document, as the
+// PDF prints it: the payment decision's Swish number, its amount and its
+// reference; "" when the decision offers no Swish (never with AutoGiro).
+func SwishPayload(doc *formats.Document) string {
+	n := formats.OnlyDigits(doc.HowToPay().Swish)
+	if len(n) != 10 {
+		return ""
+	}
+	return swishPayload(n, doc, doc.Kind == formats.KindCreditNote)
+}

@@ -185,7 +185,7 @@ func (e *Engine) Start(ctx context.Context, wg *sync.WaitGroup) error {
 	for _, dl := range dls {
 		switch {
 		case dl.AwaitsConfirmation():
-			e.schedule(job{id: dl.ID, confirm: true}, dl.Channel, dl.ConfirmBy)
+			e.schedule(job{id: dl.ID, confirm: true}, dl.Channel, dl.Deadline())
 		case dl.BatchID == "":
 			e.Enqueue(dl)
 		}

@@ -22,7 +22,7 @@ type CallbackURL func(kind, id string) string
 // the configuration) from their configuration, in their order; a channel
 // the configuration switched off (config.Channel.Off) is not made.
 func Channels(cfg *config.Config, callback CallbackURL) ([]outbound.Channel, error) {
-	invoicePDF, err := pdfSource(cfg)
+	invoicePDF, err := PDFSource(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -53,12 +53,12 @@ func Channels(cfg *config.Config, callback CallbackURL) ([]outbound.Channel, err
 	return out, nil
 }
 
-// pdfSource is the invoice PDF every channel sends: the invoice's own PDF
+// PDFSource is the invoice PDF every channel sends: the invoice's own PDF
 // when it carries one (the biller's layout wins), otherwise our rendering
 // in the design of the tenant the document's letter names (a plain one
 // without). Each tenant's renderer prepares its logo once; all share the
 // fonts, and all channels share the renderers.
-func pdfSource(cfg *config.Config) (func(*formats.Document) ([]byte, error), error) {
+func PDFSource(cfg *config.Config) (func(*formats.Document) ([]byte, error), error) {
 	plain, err := pdf.NewRenderer(pdf.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("invoice PDF renderer: %w", err)

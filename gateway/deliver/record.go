@@ -78,6 +78,11 @@ func (e *Engine) record(outcomes ...outcome) {
 					dl.State, dl.Ref, dl.LastError = store.DeliveryDelivered, o.sent.Ref, ""
 					if within := time.Duration(e.Config().ChannelConfig(dl.Channel).ConfirmWithin); within > 0 && !dl.Collection {
 						dl.ConfirmBy = now.Add(within)
+					}
+					if within := e.openWithin(dl); within > 0 {
+						dl.OpenBy = now.Add(within)
+					}
+					if dl.AwaitsConfirmation() {
 						confirms = append(confirms, dl)
 					}
 				case retry:
@@ -156,7 +161,7 @@ func (e *Engine) record(outcomes ...outcome) {
 		e.logDoc(doc).Log(context.Background(), level, "document "+string(doc.State), "channel", doc.Channel, "reason", doc.Reason)
 	}
 	for _, dl := range confirms {
-		e.schedule(job{id: dl.ID, confirm: true}, dl.Channel, dl.ConfirmBy)
+		e.schedule(job{id: dl.ID, confirm: true}, dl.Channel, dl.Deadline())
 	}
 	for _, st := range states {
 		e.Metrics.DocumentState(st.channel, st.state)
@@ -265,30 +270,49 @@ func recordCollection(tx store.Tx, doc *store.Doc, dl *store.Delivery, sent outb
 }
 
 // checkConfirmation fails a delivered message whose receiver did not confirm
-// it in time (an SMS without a delivery report): the invoice falls back to
-// its next channel, as if the send had failed permanently.
+// it in time (an SMS without a delivery report), or whose invoice page its
+// recipient did not open in time (page.not_opened): the invoice falls back
+// to its next channel, as if the send had failed permanently. A message
+// with a later deadline still to come is checked again then.
 func (e *Engine) checkConfirmation(id string) {
 	now := time.Now().UTC()
 	var next *store.Delivery
-	var fileID string
+	var fileID, channel string
+	var later time.Time
 	err := e.Store.Update(func(tx store.Tx) error {
-		next = nil
+		next, later = nil, time.Time{}
 		dl, err := tx.Delivery(id)
 		if err != nil || !dl.AwaitsConfirmation() {
 			return err
+		}
+		channel = dl.Channel
+		var why string
+		switch {
+		case !dl.ConfirmBy.IsZero() && !dl.Confirmed && !now.Before(dl.ConfirmBy):
+			why = fmt.Sprintf("no delivery report confirmed it within %s", dl.ConfirmBy.Sub(dl.Updated).Round(time.Second))
+		case dl.AwaitsOpening() && !now.Before(dl.OpenBy):
+			why = "not opened: the recipient did not open the invoice page by " + dl.OpenBy.Format(time.RFC3339) + " (page.not_opened)"
+			if within := e.openWithin(dl); within > 0 {
+				why = fmt.Sprintf("not opened: the recipient did not open the invoice page within %s of the send (page.not_opened)", within)
+			}
+		default:
+			later = dl.Deadline()
+			return nil
 		}
 		doc, err := tx.Doc(dl.DocID)
 		if err != nil {
 			return err
 		}
 		fileID = doc.FileID
-		why := fmt.Sprintf("no delivery report confirmed it within %s", dl.ConfirmBy.Sub(dl.Updated).Round(time.Second))
 		next, err = route.FailDelivered(tx, e.Lanes, dl, doc, why, now)
 		return err
 	})
 	if err != nil {
 		e.Log.Error("checking a confirmation failed", "delivery", id, "err", err)
 		return
+	}
+	if !later.IsZero() {
+		e.schedule(job{id: id, confirm: true}, channel, later)
 	}
 	e.Requeue(next)
 	if fileID != "" {

@@ -13,6 +13,7 @@ package design
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats"
@@ -23,16 +24,27 @@ import (
 type Designs struct {
 	// Tenant is a configured tenant's configuration.
 	Tenant func(id string) (config.Tenant, bool)
+	// Link is the signed link to a delivery's invoice page, opening until
+	// expires; "" when no page is served (the public listener is off).
+	Link func(delivery string, expires time.Time) string
 }
 
 // Letter is how the tenant speaks to the document's recipient on the
-// channel, for the delivery id; nil for a tenant that is not configured.
-func (d Designs) Letter(tenant string, doc *formats.Document, channel, delivery string) *formats.Letter {
+// channel, for the delivery id made at created; nil for a tenant that is
+// not configured. On a channel the tenant sends links on ([tenant.page]
+// links) it carries the link to the page, which expires page.expires
+// after the delivery was made: a retry renders the same link.
+func (d Designs) Letter(tenant string, doc *formats.Document, channel, delivery string, created time.Time) *formats.Letter {
 	t, ok := d.Tenant(tenant)
 	if !ok {
 		return nil
 	}
-	return LetterOf(t, doc, channel)
+	l := LetterOf(t, doc, channel)
+	if d.Link != nil && t.Linked(channel) {
+		l.Link = d.Link(delivery, created.Add(time.Duration(t.Page.Expires)))
+		l.Attach = t.Page.AttachPDF()
+	}
+	return l
 }
 
 // LetterOf is the tenant's letter for the document on the channel.

@@ -118,6 +118,12 @@ func (s *Server) publicHandler() http.Handler {
 	for _, name := range s.Collection.CallbackReports() {
 		mux.Handle("POST /hooks/"+name, s.signed(name, s.Collection.ReportHandler(name)))
 	}
+	// The hosted invoice pages, behind their signed, expiring links
+	// (pages.go).
+	if s.Pages != nil {
+		mux.Handle("GET /i/{id}/{exp}/{sig}", s.page(false))
+		mux.Handle("GET /i/{id}/{exp}/{sig}/faktura.pdf", s.page(true))
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Cache-Control", "no-store")

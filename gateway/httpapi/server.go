@@ -84,6 +84,9 @@ type Options struct {
 	Registry   Registry
 	Collection Collection
 	Upkeep     Upkeep
+	// Pages renders the hosted invoice pages on the public listener; nil
+	// serves none.
+	Pages Pages
 	// Metrics serves /metrics.
 	Metrics http.Handler
 	// Registered are the registered channels in registration order (the

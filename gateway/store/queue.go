@@ -58,6 +58,12 @@ type Delivery struct {
 	// is set by the report.
 	ConfirmBy time.Time `json:"confirm_by,omitzero"`
 	Confirmed bool      `json:"confirmed,omitempty"`
+	// OpenBy, on a delivered message that links to the invoice page, is
+	// when an unopened page counts as a failure and the invoice falls
+	// back (the tenant's page.not_opened); Opened is when the recipient
+	// first opened the page.
+	OpenBy time.Time `json:"open_by,omitzero"`
+	Opened time.Time `json:"opened,omitzero"`
 	LastError string    `json:"last_error,omitempty"`
 	Ref       string    `json:"ref,omitempty"`
 	Created   time.Time `json:"created"`
@@ -65,9 +71,29 @@ type Delivery struct {
 }
 
 // AwaitsConfirmation reports whether a delivered message still waits for
-// its receiver's confirmation.
+// its receiver's confirmation, or for its recipient to open the invoice
+// page.
 func (dl *Delivery) AwaitsConfirmation() bool {
-	return dl.State == DeliveryDelivered && !dl.ConfirmBy.IsZero() && !dl.Confirmed
+	return dl.State == DeliveryDelivered && (!dl.ConfirmBy.IsZero() && !dl.Confirmed || dl.AwaitsOpening())
+}
+
+// AwaitsOpening reports whether a delivered message's invoice page must
+// still be opened before OpenBy.
+func (dl *Delivery) AwaitsOpening() bool {
+	return dl.State == DeliveryDelivered && !dl.OpenBy.IsZero() && dl.Opened.IsZero()
+}
+
+// Deadline is when the engine next checks a delivered message: its
+// confirmation's or its opening's deadline, whichever is due first.
+func (dl *Delivery) Deadline() time.Time {
+	var at time.Time
+	if !dl.ConfirmBy.IsZero() && !dl.Confirmed {
+		at = dl.ConfirmBy
+	}
+	if dl.AwaitsOpening() && (at.IsZero() || dl.OpenBy.Before(at)) {
+		at = dl.OpenBy
+	}
+	return at
 }
 
 // DeliveryID names the first delivery of a document on a channel.
