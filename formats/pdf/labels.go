@@ -24,7 +24,7 @@ var english = map[string]string{
 	"Moms 0 % (nollskattesats)": "VAT 0 % (zero rated)", "Omvänd betalningsskyldighet": "Reverse charge",
 	"Undantaget från moms": "Exempt from VAT", "Gemenskapsintern leverans": "Intra-community supply",
 	"Export, momsfri": "Export, VAT exempt", "Utanför momsens tillämpningsområde": "Outside the scope of VAT",
-	"Meddelande": "Message",
+	"Meddelande": "Message", "Se och betala fakturan på webben": "See and pay the invoice online",
 }
 
 // translator gives the wording in the letter's language.

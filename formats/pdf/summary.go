@@ -42,7 +42,19 @@ func (s *sheet) summaryHeight() float64 {
 	if s.doc.PaymentTerms != "" {
 		h += termsLineH
 	}
+	if s.link() != "" {
+		h += termsLineH
+	}
 	return h
+}
+
+// link is the invoice page's link the letter carries (a paper invoice
+// sent with one), or "".
+func (s *sheet) link() string {
+	if s.doc.Letter == nil {
+		return ""
+	}
+	return s.doc.Letter.Link
 }
 
 // summary draws the VAT breakdown, the totals and the payment box from y.
@@ -152,9 +164,18 @@ func (s *sheet) paymentBox(y float64) error {
 			textCenter(c, x+qrSide/2, y+qrSide+8, swishNumber(s.swish()))
 		}
 	}
+	below := y + h
 	if d.PaymentTerms != "" {
+		below += termsLineH
 		c.setFont(regular, 8)
-		c.text(left, y+h+termsLineH, fit(c, s.t("Betalningsvillkor")+": "+d.PaymentTerms, right-left))
+		c.text(left, below, fit(c, s.t("Betalningsvillkor")+": "+d.PaymentTerms, right-left))
+	}
+	if l := s.link(); l != "" {
+		below += termsLineH
+		label := s.t("Se och betala fakturan på webben") + ": "
+		c.setFont(regular, 8)
+		c.text(left, below, label)
+		fitText(c, left+c.width(label), below, l, right-left-c.width(label), regular, 8)
 	}
 	return nil
 }

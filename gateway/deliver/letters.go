@@ -28,7 +28,9 @@ func (e *Engine) stamp(dl *store.Delivery, body *formats.Document) {
 // unopened before the invoice falls back: the tenant's page.not_opened
 // for the channel, when the channel sends the link.
 func (e *Engine) openWithin(dl *store.Delivery) time.Duration {
-	if dl.Collection || e.Tenant == nil {
+	// Without the public listener no page is served and no link was
+	// sent: nobody could open it.
+	if dl.Collection || e.Tenant == nil || e.Config().Public.Listen == "" {
 		return 0
 	}
 	t, ok := e.Tenant(dl.Tenant)

@@ -79,14 +79,50 @@ Att betala: {{.Amount}} {{.Currency}}
 {{end}}{{with .BIC}}BIC: {{.}}
 {{end}}{{end}}{{with .Swish}}Swish: {{.}}
 {{end}}{{end}}{{end}}
-{{if .Attachment}}{{if .CreditNote}}Kreditnotan{{else}}Fakturan{{end}} finns som PDF i bilagan {{.Attachment}}.
-{{else if .Link}}Du kan se och ladda ner {{if .CreditNote}}kreditnotan{{else}}fakturan{{end}} här:
+{{with .Message}}{{.}}
+
+{{end}}{{if .Attachment}}{{if .CreditNote}}Kreditnotan{{else}}Fakturan{{end}} finns som PDF i bilagan {{.Attachment}}.
+{{end}}{{if .Link}}Du kan se och ladda ner {{if .CreditNote}}kreditnotan{{else}}fakturan{{end}}{{if not (or .CreditNote .AutoGiro)}} och betala den{{end}} här:
 {{.Link}}
-{{else}}{{if .CreditNote}}Kreditnotan{{else}}Fakturan{{end}} finns inte som bilaga i det här meddelandet. Kontakta {{.Seller}} om du vill ha en kopia.
+{{end}}{{if not (or .Attachment .Link)}}{{if .CreditNote}}Kreditnotan{{else}}Fakturan{{end}} finns inte som bilaga i det här meddelandet. Kontakta {{.Seller}} om du vill ha en kopia.
 {{end}}
 Har du frågor, kontakta {{.Seller}}{{with .SellerEmail}} på {{.}}{{end}}.
 
 Med vänliga hälsningar
+{{.Seller}}
+`
+
+// DefaultSubjectEN and DefaultBodyEN are the default templates in English,
+// used for a recipient whose letter is in English.
+const DefaultSubjectEN = `{{if .CreditNote}}Credit note{{else}}Invoice{{end}} {{.Number}} from {{.Seller}}`
+
+const DefaultBodyEN = `Hello,
+
+{{if .CreditNote}}Here is credit note {{.Number}} from {{.Seller}}.
+
+Amount in your favour: {{.Amount}} {{.Currency}}
+{{else}}Here is invoice {{.Number}} from {{.Seller}}.
+
+Amount due: {{.Amount}} {{.Currency}}
+{{with .DueDate}}Due date: {{.}}
+{{end}}{{if .AutoGiro}}The amount is withdrawn from your account by direct debit (autogiro); you need not pay yourself.
+{{else}}{{with .OCR}}OCR reference: {{.}}
+{{end}}{{with .Bankgiro}}Bankgiro: {{.}}
+{{end}}{{with .Plusgiro}}Plusgiro: {{.}}
+{{end}}{{if not (or .Bankgiro .Plusgiro)}}{{with .IBAN}}IBAN: {{.}}
+{{end}}{{with .BIC}}BIC: {{.}}
+{{end}}{{end}}{{with .Swish}}Swish: {{.}}
+{{end}}{{end}}{{end}}
+{{with .Message}}{{.}}
+
+{{end}}{{if .Attachment}}The {{if .CreditNote}}credit note{{else}}invoice{{end}} is attached as the PDF {{.Attachment}}.
+{{end}}{{if .Link}}View and download it{{if not (or .CreditNote .AutoGiro)}}, and pay it,{{end}} here:
+{{.Link}}
+{{end}}{{if not (or .Attachment .Link)}}The {{if .CreditNote}}credit note{{else}}invoice{{end}} is not attached to this message. Contact {{.Seller}} for a copy.
+{{end}}
+If you have questions, contact {{.Seller}}{{with .SellerEmail}} at {{.}}{{end}}.
+
+Kind regards
 {{.Seller}}
 `
 
@@ -116,7 +152,8 @@ type TemplateData struct {
 	AutoGiro    bool   // the amount is withdrawn by AutoGiro; no payment needed
 	Withdrawal  string // "Dras via autogiro 2026-04-01" (or "... närmaste bankdag")
 	Attachment  string // file name of the attached PDF, or "" when none
-	Link        string // link to the invoice when Options.LinkBase is set
+	Link        string // link to the invoice page (the tenant's [tenant.page], or Options.LinkBase)
+	Message     string // the biller's message to the customer (its template segment's), or ""
 }
 
 // Channel is the e-mail channel.
@@ -125,6 +162,10 @@ type Channel struct {
 	domain   string
 	subject  *template.Template
 	body     *template.Template
+	// subjectEN and bodyEN speak English to a recipient whose letter is
+	// in English; nil when the options gave templates of their own.
+	subjectEN *template.Template
+	bodyEN    *template.Template
 	linkBase string
 	pdf      func(*formats.Document) ([]byte, error)
 	now      func() time.Time // the Date header; tests fix it
@@ -159,6 +200,10 @@ func New(o Options) (*Channel, error) {
 	}
 	if c.body, err = parse("body", o.Body, DefaultBody); err != nil {
 		return nil, err
+	}
+	if o.Subject == "" && o.Body == "" {
+		c.subjectEN = template.Must(parse("subject", DefaultSubjectEN, ""))
+		c.bodyEN = template.Must(parse("body", DefaultBodyEN, ""))
 	}
 	return c, nil
 }
@@ -226,10 +271,18 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 		to = c.Eligible(doc, outbound.NoRegistry{}).Address
 	}
 	data := c.data(doc)
+	attach := true
+	switch l := doc.Letter; {
+	case l != nil && l.Link != "":
+		// The tenant sends the invoice page's signed link ("med länk"),
+		// with the PDF beside it unless it asked for the link alone.
+		data.Link, attach = l.Link, l.Attach
+	case c.linkBase != "":
+		data.Link, attach = c.linkBase+"/"+url.PathEscape(key), false
+	}
 	var pdf []byte
 	switch {
-	case c.linkBase != "":
-		data.Link = c.linkBase + "/" + url.PathEscape(key)
+	case !attach:
 	case c.pdf != nil:
 		var err error
 		if pdf, err = c.pdf(doc); err != nil {
@@ -241,11 +294,15 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 	if pdf != nil {
 		data.Attachment = fileName(doc, key)
 	}
+	subjectT, bodyT := c.subject, c.body
+	if doc.Letter.English() && c.bodyEN != nil {
+		subjectT, bodyT = c.subjectEN, c.bodyEN
+	}
 	var subject, text bytes.Buffer
-	if err := c.subject.Execute(&subject, data); err != nil {
+	if err := subjectT.Execute(&subject, data); err != nil {
 		return fail(fmt.Errorf("subject template: %w", err))
 	}
-	if err := c.body.Execute(&text, data); err != nil {
+	if err := bodyT.Execute(&text, data); err != nil {
 		return fail(fmt.Errorf("body template: %w", err))
 	}
 
@@ -365,6 +422,9 @@ func (c *Channel) data(doc *formats.Document) TemplateData {
 	}
 	if doc.Kind == formats.KindCreditNote {
 		d.Kind, d.CreditNote = "Kreditnota", true
+	}
+	if doc.Letter != nil {
+		d.Message = doc.Letter.Message
 	}
 	if a, err := mail.ParseAddress(doc.Seller.Contact.Email); err == nil {
 		d.SellerEmail = a.Address

@@ -163,18 +163,19 @@ func (c *Channel) wordings(doc *formats.Document, key string) []string {
 	// what fits in an SMS.
 	amount := strings.ReplaceAll(doc.Totals.Payable.Swedish(), "\u00a0", " ") + " " + currency(doc.Currency)
 
+	link := c.link(doc, key)
 	var rest strings.Builder
 	if doc.Kind == formats.KindCreditNote {
 		fmt.Fprintf(&rest, ": %s till godo, inget att betala.", amount)
-		if c.opt.LinkBase != "" {
-			fmt.Fprintf(&rest, " Se %s", c.link(key))
+		if link != "" {
+			fmt.Fprintf(&rest, " Se %s", link)
 		}
 	} else if pay := doc.HowToPay(); pay.Method == formats.PayAutoGiro {
 		// Withdrawn by AutoGiro: nothing to pay to, and no payment link
 		// that would invite a second payment.
 		fmt.Fprintf(&rest, ": %s. %s, du behöver inte betala själv.", amount, pay.WithdrawalText())
-		if c.opt.LinkBase != "" {
-			fmt.Fprintf(&rest, " Se %s", c.link(key))
+		if link != "" {
+			fmt.Fprintf(&rest, " Se %s", link)
 		}
 	} else {
 		fmt.Fprintf(&rest, ": %s", amount)
@@ -183,8 +184,8 @@ func (c *Channel) wordings(doc *formats.Document, key string) []string {
 		}
 		rest.WriteString(".")
 		if pay.Method != formats.PayTransfer {
-			if c.opt.LinkBase != "" {
-				fmt.Fprintf(&rest, " Se %s", c.link(key))
+			if link != "" {
+				fmt.Fprintf(&rest, " Se %s", link)
 			}
 		} else {
 			if pay.Reference != "" {
@@ -193,8 +194,8 @@ func (c *Channel) wordings(doc *formats.Document, key string) []string {
 				fmt.Fprintf(&rest, " Märk betalningen %s.", doc.Number)
 			}
 			switch {
-			case c.opt.LinkBase != "":
-				fmt.Fprintf(&rest, " Betala: %s", c.link(key))
+			case link != "":
+				fmt.Fprintf(&rest, " Betala: %s", link)
 			case pay.Bankgiro != "":
 				fmt.Fprintf(&rest, " Bankgiro %s.", pay.Bankgiro)
 			case pay.Plusgiro != "":
@@ -214,7 +215,18 @@ func (c *Channel) wordings(doc *formats.Document, key string) []string {
 	return append(out, what+rest.String())
 }
 
-func (c *Channel) link(key string) string { return c.opt.LinkBase + url.PathEscape(key) }
+// link is the payment link: the invoice page's signed link the document's
+// letter carries (the tenant's [tenant.page]), else LinkBase and the key;
+// "" for none.
+func (c *Channel) link(doc *formats.Document, key string) string {
+	if doc.Letter != nil && doc.Letter.Link != "" {
+		return doc.Letter.Link
+	}
+	if c.opt.LinkBase == "" {
+		return ""
+	}
+	return c.opt.LinkBase + url.PathEscape(key)
+}
 
 // currency writes SEK the way Swedish readers expect it.
 func currency(code string) string {
