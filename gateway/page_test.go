@@ -209,4 +209,3 @@ func zbarPDF(t *testing.T, pdf []byte) []string {
 	out, _ := exec.Command("zbarimg", "--quiet", "--raw", pages[0]).Output()
 	return strings.Fields(string(out))
 }
-

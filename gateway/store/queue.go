@@ -62,8 +62,8 @@ type Delivery struct {
 	// when an unopened page counts as a failure and the invoice falls
 	// back (the tenant's page.not_opened); Opened is when the recipient
 	// first opened the page.
-	OpenBy time.Time `json:"open_by,omitzero"`
-	Opened time.Time `json:"opened,omitzero"`
+	OpenBy    time.Time `json:"open_by,omitzero"`
+	Opened    time.Time `json:"opened,omitzero"`
 	LastError string    `json:"last_error,omitempty"`
 	Ref       string    `json:"ref,omitempty"`
 	Created   time.Time `json:"created"`

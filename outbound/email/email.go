@@ -158,17 +158,17 @@ type TemplateData struct {
 
 // Channel is the e-mail channel.
 type Channel struct {
-	from     mail.Address
-	domain   string
-	subject  *template.Template
-	body     *template.Template
+	from    mail.Address
+	domain  string
+	subject *template.Template
+	body    *template.Template
 	// subjectEN and bodyEN speak English to a recipient whose letter is
 	// in English; nil when the options gave templates of their own.
 	subjectEN *template.Template
 	bodyEN    *template.Template
-	linkBase string
-	pdf      func(*formats.Document) ([]byte, error)
-	now      func() time.Time // the Date header; tests fix it
+	linkBase  string
+	pdf       func(*formats.Document) ([]byte, error)
+	now       func() time.Time // the Date header; tests fix it
 }
 
 // New checks the options and returns the channel. It fails on an invalid
