@@ -142,6 +142,13 @@ func TestInvoicePageOpened(t *testing.T) {
 		t.Errorf("docs show does not say opened: %+v", detail.Events)
 	}
 
+	if detail.Doc.Opened.IsZero() {
+		t.Error("docs show has no opened time")
+	}
+	if r, err := receipts.Build(d.store, "F0000001"); err != nil || r.Documents[0].Opened.IsZero() {
+		t.Errorf("the receipt does not say opened (%v)", err)
+	}
+
 	code, pdf, h := get(t, link+"/faktura.pdf")
 	if code != http.StatusOK || !strings.HasPrefix(pdf, "%PDF") || h.Get("Content-Type") != "application/pdf" {
 		t.Fatalf("the page's PDF: %d %q", code, h.Get("Content-Type"))

@@ -150,6 +150,9 @@ func printDocDetail(w io.Writer, d *api.DocDetail) {
 	fmt.Fprintf(w, "amount    %s %s, due %s\n", doc.Amount, doc.Currency, orDash(doc.DueDate.String()))
 	fmt.Fprintf(w, "state     %s on %s\n", doc.State, orDash(doc.Channel))
 	fmt.Fprintf(w, "reason    %s\n", orDash(doc.Reason))
+	if !doc.Opened.IsZero() {
+		fmt.Fprintf(w, "opened    %s (the recipient opened the invoice page)\n", doc.Opened.Local().Format("2006-01-02 15:04:05"))
+	}
 	if c := doc.Payment; c != nil {
 		fmt.Fprintf(w, "payment   %s (%s)", strings.ReplaceAll(string(c.State), "_", " "), paymentOf(c))
 		if c.Reason != "" {
@@ -177,6 +180,12 @@ func printDocDetail(w io.Writer, d *api.DocDetail) {
 		fmt.Fprintln(w, "\ndeliveries:")
 		for _, dl := range d.Deliveries {
 			fmt.Fprintf(w, "  %s  %s to %s, %d attempts, %s %s\n", dl.ID, dl.State, orDash(dl.To), dl.Attempts, orDash(dl.Ref), dl.LastError)
+			switch {
+			case !dl.Opened.IsZero():
+				fmt.Fprintf(w, "      opened %s\n", dl.Opened.Local().Format("2006-01-02 15:04:05"))
+			case !dl.OpenBy.IsZero():
+				fmt.Fprintf(w, "      not opened yet; falls back at %s unless opened\n", dl.OpenBy.Local().Format("2006-01-02 15:04:05"))
+			}
 		}
 	}
 }

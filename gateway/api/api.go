@@ -130,16 +130,18 @@ type Doc struct {
 	// collection, or open (the payer pays) for an invoice sent without
 	// one; nil for what is not payable (a credit note, a rejected or held
 	// invoice). It is what a receipt line's "collection" shows.
-	Payment    *Collection `json:"payment,omitempty"`
-	Ack        *Ack        `json:"ack,omitempty"`
-	Created    time.Time   `json:"created"`
-	Updated    time.Time   `json:"updated"`
-	Events     int         `json:"events"`
-	Resends    int         `json:"resends,omitempty"`
-	SentSHA256 string      `json:"sent_sha256,omitempty"`
-	Keys       []string    `json:"keys,omitempty"`
-	Summarised time.Time   `json:"summarised,omitzero"`
-	Anonymised time.Time   `json:"anonymised,omitzero"`
+	Payment *Collection `json:"payment,omitempty"`
+	Ack     *Ack        `json:"ack,omitempty"`
+	Created time.Time   `json:"created"`
+	// Opened is when the recipient first opened the invoice page.
+	Opened     time.Time `json:"opened,omitzero"`
+	Updated    time.Time `json:"updated"`
+	Events     int       `json:"events"`
+	Resends    int       `json:"resends,omitempty"`
+	SentSHA256 string    `json:"sent_sha256,omitempty"`
+	Keys       []string  `json:"keys,omitempty"`
+	Summarised time.Time `json:"summarised,omitzero"`
+	Anonymised time.Time `json:"anonymised,omitzero"`
 }
 
 // File is an input file as the API shows it: never where it is on the
@@ -189,10 +191,14 @@ type Delivery struct {
 	NextAt     time.Time `json:"next_at,omitzero"`
 	ConfirmBy  time.Time `json:"confirm_by,omitzero"`
 	Confirmed  bool      `json:"confirmed,omitempty"`
-	LastError  string    `json:"last_error,omitempty"`
-	Ref        string    `json:"ref,omitempty"`
-	Created    time.Time `json:"created"`
-	Updated    time.Time `json:"updated"`
+	// OpenBy is when an unopened invoice page makes the invoice fall
+	// back; Opened when the recipient first opened it.
+	OpenBy    time.Time `json:"open_by,omitzero"`
+	Opened    time.Time `json:"opened,omitzero"`
+	LastError string    `json:"last_error,omitempty"`
+	Ref       string    `json:"ref,omitempty"`
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
 }
 
 // DocDetail is everything the gateway knows about one document
@@ -246,6 +252,8 @@ type ReceiptDocument struct {
 	// Collection is the invoice's payment state: an AutoGiro withdrawal
 	// beside distribution, or what the payer paid.
 	Collection *Collection `json:"collection,omitempty"`
-	Received   time.Time   `json:"received"`
-	Updated    time.Time   `json:"updated"`
+	// Opened is when the recipient first opened the invoice page.
+	Opened   time.Time `json:"opened,omitzero"`
+	Received time.Time `json:"received"`
+	Updated  time.Time `json:"updated"`
 }

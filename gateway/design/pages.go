@@ -147,6 +147,9 @@ func (p *Pages) opened(seen *store.Delivery, doc *store.Doc) {
 			return err
 		}
 		fileID = d.FileID
+		if d.Opened.IsZero() {
+			d.Opened = at
+		}
 		return tx.PutDoc(d)
 	})
 	if err != nil {

@@ -22,7 +22,7 @@ func receiptDocOf(doc *store.Doc) api.ReceiptDocument {
 	rd := api.ReceiptDocument{ID: doc.ID, Number: doc.Number, Kind: doc.Kind, Source: doc.Source, Buyer: doc.Buyer,
 		Currency: doc.Currency, DueDate: doc.DueDate.String(), State: api.DocState(doc.State), Channel: doc.Channel,
 		Address: doc.Address, Output: tenantRef(doc.Output), Reason: tenantText(doc.Reason), Problems: doc.Problems,
-		Route: routeOf(doc.Route), Collection: collectionOf(doc.Payment()), Received: doc.Created, Updated: doc.Updated}
+		Route: routeOf(doc.Route), Collection: collectionOf(doc.Payment()), Opened: doc.Opened, Received: doc.Created, Updated: doc.Updated}
 	if doc.Currency != "" { // parsed: the amount is known
 		rd.Amount = doc.Amount.String()
 	}

@@ -176,7 +176,7 @@ func DocOf(d *store.Doc) *api.Doc {
 	out := &api.Doc{ID: d.ID, FileID: d.FileID, Tenant: d.Tenant, Index: d.Index, Source: d.Source, Kind: d.Kind, Number: d.Number,
 		Buyer: d.Buyer, Currency: d.Currency, Amount: d.Amount, DueDate: d.DueDate, State: api.DocState(d.State), Channel: d.Channel,
 		Address: d.Address, Reason: tenantText(d.Reason), Problems: d.Problems, Route: routeOf(d.Route), Tried: d.Tried,
-		Output: tenantRef(d.Output), Collection: collectionOf(d.Collection), Payment: collectionOf(d.Payment()), Created: d.Created, Updated: d.Updated, Events: d.Events,
+		Output: tenantRef(d.Output), Collection: collectionOf(d.Collection), Payment: collectionOf(d.Payment()), Opened: d.Opened, Created: d.Created, Updated: d.Updated, Events: d.Events,
 		Resends: d.Resends, SentSHA256: d.SentSHA256, Keys: d.Keys, Summarised: d.Summarised, Anonymised: d.Anonymised}
 	if a := d.Ack; a != nil {
 		out.Ack = &api.Ack{At: a.At, By: a.By, Why: a.Why}
@@ -223,6 +223,6 @@ func fileOf(f *store.File) *api.File {
 func deliveryOf(dl *store.Delivery) *api.Delivery {
 	return &api.Delivery{ID: dl.ID, DocID: dl.DocID, Tenant: dl.Tenant, Channel: dl.Channel, To: dl.To, Collection: dl.Collection,
 		State: string(dl.State), Batched: dl.Batched, BatchID: dl.BatchID, Attempts: dl.Attempts, NextAt: dl.NextAt,
-		ConfirmBy: dl.ConfirmBy, Confirmed: dl.Confirmed, LastError: tenantText(dl.LastError), Ref: tenantRef(dl.Ref),
+		ConfirmBy: dl.ConfirmBy, Confirmed: dl.Confirmed, OpenBy: dl.OpenBy, Opened: dl.Opened, LastError: tenantText(dl.LastError), Ref: tenantRef(dl.Ref),
 		Created: dl.Created, Updated: dl.Updated}
 }

@@ -92,6 +92,8 @@ type Doc struct {
 	Currency string         `json:"currency,omitempty"`
 	Amount   formats.Amount `json:"amount"`
 	DueDate  formats.Date   `json:"due_date,omitzero"`
+	// Opened is when the recipient first opened the invoice page.
+	Opened time.Time `json:"opened,omitzero"`
 
 	State    DocState          `json:"state"`
 	Channel  string            `json:"channel,omitempty"`
