@@ -37,9 +37,9 @@ type Design struct {
 	// nothing for the recipient: "sv" (default) or "en".
 	Language string `toml:"language"`
 	// The contact block printed on every invoice and page.
-	Phone string `toml:"phone"`
-	Email string `toml:"email"`
-	Web   string `toml:"web"`
+	Phone string `toml:"contact_phone"`
+	Email string `toml:"contact_email"`
+	Web   string `toml:"contact_web"`
 	// Footer is one line at the foot of every page, message and web page.
 	Footer string `toml:"footer"`
 	// Message is the message block every invoice carries when no template
@@ -126,13 +126,13 @@ func (c *Config) validateDesign(ps *problems, key string, d *Design) {
 	}
 	if d.Email != "" {
 		if _, err := mail.ParseAddress(d.Email); err != nil {
-			ps.add(key+".email", "%q is not an e-mail address", d.Email)
+			ps.add(key+".contact_email", "%q is not an e-mail address", d.Email)
 		}
 	}
 	if d.Web != "" {
-		checkURL(ps, key+".web", d.Web)
+		checkURL(ps, key+".contact_web", d.Web)
 	}
-	for _, f := range []struct{ name, v string }{{"footer", d.Footer}, {"phone", d.Phone}} {
+	for _, f := range []struct{ name, v string }{{"footer", d.Footer}, {"contact_phone", d.Phone}} {
 		if strings.ContainsAny(f.v, "\r\n") {
 			ps.add(key+"."+f.name, "one line: it is printed at the foot of every page")
 		}

@@ -21,7 +21,7 @@ func TestDesignProblems(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "remote.svg"), `<svg xmlns="http://www.w3.org/2000/svg"><image href="https://evil.example/x.png"/></svg>`)
 	writeFile(t, filepath.Join(dir, "not.png"), "GIF89a")
 
-	good := validDoc + "[tenant.design]\nlogo_png = \"logo.png\"\nlogo_svg = \"logo.svg\"\ncolour = \"#0B5CAD\"\nfont = \"go-mono\"\nlanguage = \"en\"\nweb = \"https://acme.se\"\nemail = \"kund@acme.se\"\n"
+	good := validDoc + "[tenant.design]\nlogo_png = \"logo.png\"\nlogo_svg = \"logo.svg\"\ncolour = \"#0B5CAD\"\nfont = \"go-mono\"\nlanguage = \"en\"\ncontact_web = \"https://acme.se\"\ncontact_email = \"kund@acme.se\"\n"
 	c, err := Parse([]byte(good), "m.toml", dir, registered)
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +41,7 @@ func TestDesignProblems(t *testing.T) {
 		{"colour form", `colour = "blue"`, `tenant[0].design.colour: "blue": write the colour as #RRGGBB`},
 		{"font", `font = "arial"`, `m.toml:9: tenant[0].design.font: "arial": the PDF embeds "go", "go-mono"`},
 		{"language", `language = "de"`, `tenant[0].design.language: "de": use "sv", "en"`},
-		{"unknown key", `logo = "logo.png"`, `m.toml:9: unknown key "tenant[0].design.logo": known keys here: colour, email`},
+		{"unknown key", `logo = "logo.png"`, `m.toml:9: unknown key "tenant[0].design.logo": known keys here: colour, contact_email`},
 		{"footer on two lines", `footer = "a\nb"`, `tenant[0].design.footer: one line`},
 	}
 	for _, tc := range tests {

@@ -73,6 +73,10 @@ type Descriptor struct {
 	// Match says how the answers of a transport that is a Matcher are
 	// kept; nil for the defaults.
 	Match *Matching
+	// Offer is what the hosted invoice page says, by language ("sv",
+	// "en"), to invite a recipient to get the next invoice on this
+	// channel; "%s" stands for the biller's name. nil for no invitation.
+	Offer map[string]string
 	// New makes the channel from its configuration.
 	New func(Env) (Channel, error)
 }

@@ -18,8 +18,6 @@ import (
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/gateway/deliver"
 	"github.com/multikanal/multikanal/gateway/store"
-	"github.com/multikanal/multikanal/outbound/efaktura"
-	"github.com/multikanal/multikanal/outbound/kivra"
 	"rsc.io/qr"
 )
 
@@ -239,12 +237,24 @@ func qrImage(payload string) (string, error) {
 	return "data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte(b.String())), nil
 }
 
-// offers are the other ways to get the next invoice that the tenant
-// sends by: e-faktura in the internet bank, Kivra, and AutoGiro where the
-// tenant collects by it.
-func offers(t config.Tenant, pay formats.Payment) (efakturaOffer, kivraOffer, autogiroOffer bool) {
-	return slices.Contains(t.Priority, efaktura.Name), slices.Contains(t.Priority, kivra.Name),
-		t.AutoGiro != nil && pay.Method != formats.PayAutoGiro
+// offers are the invitations to the other ways the tenant sends by:
+// each channel of its priority list that says one (outbound.Descriptor
+// Offer) and was not the one used, and AutoGiro where the tenant has an
+// agreement and the invoice is not already withdrawn by it.
+func (p *Pages) offers(t config.Tenant, sentOn, lang string, pay formats.Payment) []string {
+	var out []string
+	cfg := p.Config()
+	for _, name := range t.Priority {
+		cc := cfg.ChannelConfig(name)
+		if cc == nil || name == sentOn || cc.Descriptor.Offer[lang] == "" {
+			continue
+		}
+		out = append(out, strings.ReplaceAll(cc.Descriptor.Offer[lang], "%s", t.Name))
+	}
+	if t.AutoGiro != nil && pay.Method != formats.PayAutoGiro {
+		out = append(out, strings.ReplaceAll(words[lang]["offerDirectDebit"], "%s", t.Name))
+	}
+	return out
 }
 
 // pdfPath is the page's PDF, relative to the page.

@@ -42,16 +42,12 @@ var words = map[string]map[string]string{
 		"amount": "Att betala", "to": "Till", "pay": "Så betalar du", "swish": "Betala med Swish", "swishScan": "Skanna koden med Swish-appen.",
 		"swishApp": "Öppna Swish", "bank": "Betala via din bank", "pdf": "Ladda ner fakturan (PDF)", "nothing": "Du har inget att betala.",
 		"next": "Nästa faktura", "contact": "Kontakt", "qrAlt": "QR-kod för Swish", "from": "från",
-		"efaktura": "Få nästa faktura direkt i din internetbank: anmäl e-faktura från %s i din bank.",
-		"kivra":    "Få nästa faktura i Kivra: hämta appen och logga in med BankID.",
-		"autogiro": "Slipp tänka på förfallodagen: anmäl autogiro hos %s, så dras beloppet från ditt konto."},
+		"offerDirectDebit": "Slipp tänka på förfallodagen: anmäl autogiro hos %s, så dras beloppet från ditt konto."},
 	"en": {"invoice": "Invoice", "credit": "Credit note", "due": "Due date", "issued": "Invoice date", "number": "Invoice number",
 		"amount": "Amount due", "to": "To", "pay": "How to pay", "swish": "Pay with Swish", "swishScan": "Scan the code with the Swish app.",
 		"swishApp": "Open Swish", "bank": "Pay through your bank", "pdf": "Download the invoice (PDF)", "nothing": "You have nothing to pay.",
 		"next": "Your next invoice", "contact": "Contact", "qrAlt": "Swish QR code", "from": "from",
-		"efaktura": "Get your next invoice in your internet bank: sign up for e-invoices from %s in your bank.",
-		"kivra":    "Get your next invoice in Kivra: get the app and log in with BankID.",
-		"autogiro": "Never miss a due date: sign up for direct debit (autogiro) with %s."},
+		"offerDirectDebit": "Never miss a due date: sign up for direct debit (autogiro) with %s."},
 }
 
 // view prepares the page of a document.
@@ -122,16 +118,7 @@ func (p *Pages) view(t config.Tenant, dl *store.Delivery, body *formats.Document
 			}
 		}
 	}
-	ef, kv, ag := offers(t, pay)
-	if ef {
-		v.Offers = append(v.Offers, strings.ReplaceAll(w["efaktura"], "%s", v.Seller))
-	}
-	if kv {
-		v.Offers = append(v.Offers, w["kivra"])
-	}
-	if ag {
-		v.Offers = append(v.Offers, strings.ReplaceAll(w["autogiro"], "%s", v.Seller))
-	}
+	v.Offers = p.offers(t, dl.Channel, lang, pay)
 	for _, c := range []string{look.Phone, look.Email, look.Web} {
 		if c != "" {
 			v.Contact = append(v.Contact, c)

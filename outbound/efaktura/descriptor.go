@@ -18,6 +18,10 @@ const Name = "efaktura"
 // most by default), to payers registered by personnummer, over SFTP to the
 // bank; the bank's report on each batch comes back through the inbox.
 var Descriptor = outbound.Descriptor{
+	Offer: map[string]string{
+		"sv": "Få nästa faktura direkt i din internetbank: anmäl e-faktura från %s i din bank.",
+		"en": "Get your next invoice in your internet bank: sign up for e-invoices from %s in your bank.",
+	},
 	Name:       Name,
 	Batch:      &outbound.Batching{MaxCount: 1000},
 	Carries:    []formats.Kind{formats.KindInvoice, formats.KindCreditNote},

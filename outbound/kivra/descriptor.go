@@ -16,6 +16,10 @@ const Name = "kivra"
 // biller's content; Kivra users can opt out at any time, so an answer is
 // trusted for a day.
 var Descriptor = outbound.Descriptor{
+	Offer: map[string]string{
+		"sv": "Få nästa faktura i Kivra: hämta appen och logga in med BankID.",
+		"en": "Get your next invoice in Kivra: get the app and log in with BankID.",
+	},
 	Name:    Name,
 	Carries: []formats.Kind{formats.KindInvoice, formats.KindCreditNote},
 	Address: "pnr",
