@@ -131,6 +131,7 @@ func (c *Config) resolvePaths(base string) {
 		if t.Design != nil {
 			file(&t.Design.LogoPNGFile)
 			file(&t.Design.LogoSVGFile)
+			file(&t.Design.Templates)
 		}
 	}
 	c.resolveChannelPaths(file, dir)

@@ -45,6 +45,11 @@ type Design struct {
 	// Message is the message block every invoice carries when no template
 	// segment chooses another.
 	Message string `toml:"message"`
+	// Templates names the template file: segments of customers chosen by
+	// rules on the document, each with its message (templates.go).
+	Templates string `toml:"templates"`
+	// Segments are the template file's, read at load.
+	Segments []Segment `toml:"-"`
 
 	// The logos' bytes, read at load.
 	LogoPNG []byte `toml:"-"`
@@ -63,7 +68,7 @@ const (
 // demoFiles are the embedded default's logo files: the demo tenant shows
 // a logo before its data directory holds any file.
 //
-//go:embed demo/demo-logo.png demo/demo-logo.svg
+//go:embed demo/demo-logo.png demo/demo-logo.svg demo/demo-templates.toml
 var demoFiles embed.FS
 
 // Look is the design as the renderers take it; the plain look without a
@@ -108,6 +113,9 @@ func (c *Config) validateDesign(ps *problems, key string, d *Design) {
 				d.LogoSVG = b
 			}
 		}
+	}
+	if d.Templates != "" {
+		d.Segments = c.loadTemplates(ps, key+".templates", d.Templates)
 	}
 	if d.Colour != "" {
 		r, g, b, ok := formats.ParseColour(d.Colour)

@@ -81,6 +81,8 @@ var columns = []column{
 		}),
 	}},
 	{name: "payment_terms", codec: text(func(d *formats.Document) *string { return &d.PaymentTerms })},
+	{name: "language", codec: code("language (sv or en)", 2, 2, false, func(d *formats.Document) *string { return &d.Language })},
+	{name: "customer_group", codec: text(func(d *formats.Document) *string { return &d.CustomerGroup })},
 	{name: "channel", codec: codec{inv: setChannel, out: docValue(func(d *formats.Document) string { return d.ForcedChannel })}},
 	{name: "resend", codec: codec{inv: setResend, out: docValue(func(d *formats.Document) string {
 		if d.Resend {

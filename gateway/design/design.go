@@ -50,8 +50,17 @@ func (d Designs) Letter(tenant string, doc *formats.Document, channel, delivery 
 // LetterOf is the tenant's letter for the document on the channel.
 func LetterOf(t config.Tenant, doc *formats.Document, channel string) *formats.Letter {
 	l := &formats.Letter{Tenant: t.ID, Language: Language(t, doc), Look: t.Look()}
-	if t.Design != nil {
-		l.Message = strings.TrimSpace(t.Design.Message)
+	if t.Design == nil {
+		return l
+	}
+	l.Message = strings.TrimSpace(t.Design.Message)
+	// The first segment of the tenant's template file whose rules the
+	// document meets on this channel gives the message.
+	for i := range t.Design.Segments {
+		if s := &t.Design.Segments[i]; s.Matches(doc, channel) {
+			l.Segment, l.Message = s.Name, strings.TrimSpace(s.MessageIn(l.Language))
+			break
+		}
 	}
 	return l
 }
