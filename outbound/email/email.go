@@ -342,10 +342,7 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 	if err != nil {
 		return fail(err)
 	}
-	var th message.Header
-	th.Set("Content-Transfer-Encoding", "quoted-printable")
-	th.SetContentType("text/plain", map[string]string{"charset": "utf-8"})
-	if err := writePart(w, th, text.Bytes()); err != nil {
+	if err := writeBody(w, key, text.Bytes(), data, doc.Letter); err != nil {
 		return fail(err)
 	}
 	if pdf != nil {
