@@ -3,6 +3,7 @@ package gateway
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -147,6 +148,12 @@ func TestInvoicePageOpened(t *testing.T) {
 	}
 	if r, err := receipts.Build(d.store, "F0000001"); err != nil || r.Documents[0].Opened.IsZero() {
 		t.Errorf("the receipt does not say opened (%v)", err)
+	}
+
+	rec := httptest.NewRecorder()
+	d.httpapi.Routes().ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if !strings.Contains(rec.Body.String(), "1 opened") {
+		t.Errorf("the status page does not say the invoice was opened")
 	}
 
 	code, pdf, h := get(t, link+"/faktura.pdf")

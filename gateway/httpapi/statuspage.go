@@ -78,6 +78,26 @@ type recentFile struct {
 	// Docs counts the file's documents by state; nil for files older than
 	// the series, whose documents were not read.
 	Docs map[store.DocState]int
+	// opened counts the documents whose invoice page was opened, when
+	// Docs were read.
+	opened *int
+}
+
+// Opened is how many of the file's documents had their invoice page
+// opened by the recipient.
+func (f recentFile) Opened() int {
+	if f.opened == nil {
+		return 0
+	}
+	return *f.opened
+}
+
+// count adds a document to the file's counts.
+func (f recentFile) count(doc *store.Doc) {
+	f.Docs[doc.State]++
+	if !doc.Opened.IsZero() {
+		*f.opened++
+	}
 }
 
 // Delivered is how many of the file's documents are delivered.
@@ -158,7 +178,7 @@ func (s *Server) hourly(since time.Time) (hourlySeries, error) {
 				if f.State == store.FileRejected {
 					hs.Rejected[slot(f.ReceivedAt)]++
 				}
-				rf.Docs = map[store.DocState]int{}
+				rf.Docs, rf.opened = map[store.DocState]int{}, new(int)
 				window = append(window, rf)
 			}
 			if len(recent) < maxRecentFiles {
@@ -174,9 +194,9 @@ func (s *Server) hourly(since time.Time) (hourlySeries, error) {
 	// it is small, so the table can say what they are.
 	for i, rf := range recent {
 		if rf.Docs == nil && rf.State == store.FileParsed && rf.File.Docs <= maxOlderFileDocs {
-			recent[i].Docs = map[store.DocState]int{}
+			recent[i].Docs, recent[i].opened = map[store.DocState]int{}, new(int)
 			if err == nil {
-				err = s.Store.ScanFileDocs(rf.ID, func(doc *store.Doc) error { recent[i].Docs[doc.State]++; return nil })
+				err = s.Store.ScanFileDocs(rf.ID, func(doc *store.Doc) error { recent[i].count(doc); return nil })
 			}
 		}
 	}
@@ -187,7 +207,7 @@ func (s *Server) hourly(since time.Time) (hourlySeries, error) {
 			break
 		}
 		err = s.Store.ScanFileDocs(rf.ID, func(doc *store.Doc) error {
-			rf.Docs[doc.State]++
+			rf.count(doc)
 			switch doc.State {
 			case store.DocDelivered:
 				if hs.Delivered[doc.Channel] == nil {
