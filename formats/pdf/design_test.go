@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -144,3 +145,25 @@ func TestFontFamilies(t *testing.T) {
 		t.Error("an unknown font family was accepted")
 	}
 }
+
+// A paper invoice sent with a link prints the page's URL and a QR code of
+// it, which zbar reads back beside the Swish code.
+func TestLinkOnPaper(t *testing.T) {
+	r, err := NewRenderer(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := swedishInvoice(2)
+	pay := d.OwnPayment()
+	pay.Swish = "1231181189"
+	d.Payment = &pay
+	link := "https://faktura.demo.example/i/F0000001-0000001.print/tb8qqo/Xc2k7vQ4p1Lr9sZbW3yT0g"
+	d.Letter = &formats.Letter{Language: "sv", Link: link}
+	pdf := render(t, r, d)
+	wantText(t, pdftotext(t, pdf), "Se och betala fakturan på webben", link)
+	codes := zbar(t, pdf)
+	if len(codes) != 2 || !slices.Contains(codes, link) {
+		t.Fatalf("zbar reads %q, want the Swish code and %s", codes, link)
+	}
+}
+

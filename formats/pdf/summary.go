@@ -43,10 +43,17 @@ func (s *sheet) summaryHeight() float64 {
 		h += termsLineH
 	}
 	if s.link() != "" {
-		h += termsLineH
+		h += linkBlockH
 	}
 	return h
 }
+
+// The invoice page's link under the payment box: its QR code at the right
+// (a phone's camera opens the page) and the URL to type beside it.
+const (
+	linkBlockH = 22.0
+	linkQRSide = 18.0
+)
 
 // link is the invoice page's link the letter carries (a paper invoice
 // sent with one), or "".
@@ -171,11 +178,16 @@ func (s *sheet) paymentBox(y float64) error {
 		c.text(left, below, fit(c, s.t("Betalningsvillkor")+": "+d.PaymentTerms, right-left))
 	}
 	if l := s.link(); l != "" {
-		below += termsLineH
-		label := s.t("Se och betala fakturan på webben") + ": "
-		c.setFont(regular, 8)
-		c.text(left, below, label)
-		fitText(c, left+c.width(label), below, l, right-left-c.width(label), regular, 8)
+		top := below + 3
+		n, black, err := qrModules(l)
+		if err != nil {
+			return err
+		}
+		c.fillGray(0)
+		c.grid(right-linkQRSide, top, linkQRSide, n, black)
+		c.setFont(bold, 9)
+		c.text(left, top+6, s.t("Se och betala fakturan på webben"))
+		fitText(c, left, top+11, l, right-linkQRSide-left-4, regular, 8.5)
 	}
 	return nil
 }
