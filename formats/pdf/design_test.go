@@ -166,4 +166,3 @@ func TestLinkOnPaper(t *testing.T) {
 		t.Fatalf("zbar reads %q, want the Swish code and %s", codes, link)
 	}
 }
-
