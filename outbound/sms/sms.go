@@ -151,9 +151,10 @@ func (c *Channel) text(doc *formats.Document, key string) (string, error) {
 
 // wordings returns the text with the seller's name and without it.
 func (c *Channel) wordings(doc *formats.Document, key string) []string {
-	what := "Faktura"
+	w := smsWords(doc.Letter.English())
+	what := w.invoice
 	if doc.Kind == formats.KindCreditNote {
-		what = "Kreditnota"
+		what = w.credit
 	}
 	if doc.Number != "" {
 		what += " " + doc.Number
@@ -166,36 +167,36 @@ func (c *Channel) wordings(doc *formats.Document, key string) []string {
 	link := c.link(doc, key)
 	var rest strings.Builder
 	if doc.Kind == formats.KindCreditNote {
-		fmt.Fprintf(&rest, ": %s till godo, inget att betala.", amount)
+		fmt.Fprintf(&rest, w.creditText, amount)
 		if link != "" {
-			fmt.Fprintf(&rest, " Se %s", link)
+			fmt.Fprintf(&rest, w.see, link)
 		}
 	} else if pay := doc.HowToPay(); pay.Method == formats.PayAutoGiro {
 		// Withdrawn by AutoGiro: nothing to pay to, and no payment link
 		// that would invite a second payment.
-		fmt.Fprintf(&rest, ": %s. %s, du behöver inte betala själv.", amount, pay.WithdrawalText())
+		fmt.Fprintf(&rest, w.autogiro, amount, withdrawal(pay, w))
 		if link != "" {
-			fmt.Fprintf(&rest, " Se %s", link)
+			fmt.Fprintf(&rest, w.see, link)
 		}
 	} else {
 		fmt.Fprintf(&rest, ": %s", amount)
 		if !doc.DueDate.IsZero() {
-			fmt.Fprintf(&rest, ", förfaller %s", doc.DueDate)
+			fmt.Fprintf(&rest, w.due, doc.DueDate)
 		}
 		rest.WriteString(".")
 		if pay.Method != formats.PayTransfer {
 			if link != "" {
-				fmt.Fprintf(&rest, " Se %s", link)
+				fmt.Fprintf(&rest, w.see, link)
 			}
 		} else {
 			if pay.Reference != "" {
 				fmt.Fprintf(&rest, " OCR %s.", pay.Reference)
 			} else if doc.Number != "" {
-				fmt.Fprintf(&rest, " Märk betalningen %s.", doc.Number)
+				fmt.Fprintf(&rest, w.mark, doc.Number)
 			}
 			switch {
 			case link != "":
-				fmt.Fprintf(&rest, " Betala: %s", link)
+				fmt.Fprintf(&rest, w.pay, link)
 			case pay.Bankgiro != "":
 				fmt.Fprintf(&rest, " Bankgiro %s.", pay.Bankgiro)
 			case pay.Plusgiro != "":
@@ -210,7 +211,7 @@ func (c *Channel) wordings(doc *formats.Document, key string) []string {
 	}
 	var out []string
 	if seller := strings.TrimSpace(doc.Seller.DisplayName()); seller != "" {
-		out = append(out, what+" från "+seller+rest.String())
+		out = append(out, what+w.from+seller+rest.String())
 	}
 	return append(out, what+rest.String())
 }
@@ -285,4 +286,31 @@ func senderName(name string) string {
 		return "Faktura"
 	}
 	return b.String()
+}
+
+// words are the SMS's wording in one language: Swedish, or English for a
+// recipient whose letter is in English.
+type words struct {
+	invoice, credit, from, creditText, autogiro, due, mark, pay, see, next, on string
+}
+
+func smsWords(english bool) words {
+	if english {
+		return words{invoice: "Invoice", credit: "Credit note", from: " from ", creditText: ": %s in your favour, nothing to pay.",
+			autogiro: ": %s. %s, you need not pay yourself.", due: ", due %s", mark: " Mark the payment %s.", pay: " Pay: %s", see: " See %s",
+			next: "Withdrawn by direct debit on the next bank day", on: "Withdrawn by direct debit on "}
+	}
+	return words{invoice: "Faktura", credit: "Kreditnota", from: " från ", creditText: ": %s till godo, inget att betala.",
+		autogiro: ": %s. %s, du behöver inte betala själv.", due: ", förfaller %s", mark: " Märk betalningen %s.", pay: " Betala: %s", see: " Se %s"}
+}
+
+// withdrawal is the AutoGiro sentence in the wording's language.
+func withdrawal(pay formats.Payment, w words) string {
+	switch {
+	case w.on == "":
+		return pay.WithdrawalText()
+	case pay.Date.IsZero():
+		return w.next
+	}
+	return w.on + pay.Date.String()
 }
