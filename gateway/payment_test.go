@@ -323,22 +323,33 @@ func channelTexts(t *testing.T, outbox string, p paymentInvoice, docID string) m
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, params, _ := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-		mr := multipart.NewReader(msg.Body, params["boundary"])
-		for {
-			part, err := mr.NextPart() // decodes quoted-printable
-			if err != nil {
-				break
-			}
-			b, _ := io.ReadAll(part)
-			switch {
-			case strings.HasPrefix(part.Header.Get("Content-Type"), "text/plain"):
-				out["e-mail text"] = string(b)
-			case strings.HasPrefix(part.Header.Get("Content-Type"), "application/pdf"):
-				pdf, _ := base64.StdEncoding.DecodeString(string(b))
-				out["e-mail PDF"] = pdfText(t, pdf)
+		// The text sits inside multipart/alternative (beside its HTML
+		// version), itself inside multipart/related with the logo.
+		var walk func(ct string, body io.Reader)
+		walk = func(ct string, body io.Reader) {
+			_, params, _ := mime.ParseMediaType(ct)
+			mr := multipart.NewReader(body, params["boundary"])
+			for {
+				part, err := mr.NextPart() // decodes quoted-printable
+				if err != nil {
+					break
+				}
+				pct := part.Header.Get("Content-Type")
+				if strings.HasPrefix(pct, "multipart/") {
+					walk(pct, part)
+					continue
+				}
+				b, _ := io.ReadAll(part)
+				switch {
+				case strings.HasPrefix(pct, "text/plain"):
+					out["e-mail text"] = string(b)
+				case strings.HasPrefix(pct, "application/pdf"):
+					pdf, _ := base64.StdEncoding.DecodeString(string(b))
+					out["e-mail PDF"] = pdfText(t, pdf)
+				}
 			}
 		}
+		walk(msg.Header.Get("Content-Type"), msg.Body)
 	case "sms":
 		form, err := url.ParseQuery(string(one()))
 		if err != nil {
