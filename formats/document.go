@@ -74,9 +74,6 @@ type Document struct {
 	// CustomerGroup is the biller's group for the buyer (the CSV's
 	// customer_group column), which template segments may choose by.
 	CustomerGroup string `json:"customer_group,omitempty"`
-	// Extra are the input's own columns (the CSV's x_NAME columns), by
-	// NAME, which template segments may choose by.
-	Extra map[string]string `json:"extra,omitempty"`
 	// Source says where in the input file the document came from ("entry
 	// a.xml", "lines 12-14"), so every message can point at it.
 	Source string `json:"source,omitempty"`
