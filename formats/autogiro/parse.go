@@ -121,6 +121,28 @@ func Sniff(head []byte) bool {
 	return ok
 }
 
+// SniffOrders reports whether head, the first bytes of a file, is a
+// biller's order file to Bankgirot (betalningsunderlag, medgivandeunderlag,
+// makulerings- och ändringsunderlag; sealed or not): what Bankgirot
+// receives, not one of the files it sends back. Parse tells which orders
+// it holds.
+func SniffOrders(head []byte) bool {
+	lines := splitLines(sniffable(head))
+	start, err := firstRecord(lines)
+	if err != nil {
+		return false
+	}
+	line := bytes.TrimRight(lines[start], " \t")
+	if isTK00(line) && start+1 < len(lines) {
+		line = bytes.TrimRight(lines[start+1], " \t")
+	}
+	if len(line) > RecordLen {
+		return false
+	}
+	kind, _, err := detect(&rec{no: start + 1, b: pad(line)})
+	return err == nil && kind == KindPaymentOrders
+}
+
 // sniffable undoes what checkEncoding refuses, for recognition only: it
 // drops a UTF-8 byte-order mark, reads UTF-16 by its low bytes and splits
 // at CR alone when the head has no LF.

@@ -297,3 +297,38 @@ func utf16LE(s string) string {
 	}
 	return string(b)
 }
+
+// TestSniffOrders tells a biller's order files to Bankgirot from the files
+// Bankgirot sends back, on Bankgirot's examples, sealed or not.
+func TestSniffOrders(t *testing.T) {
+	for name, want := range map[string]bool{
+		"autogiro_exempelfil-betalningsunderlag_sv.txt":                     true,
+		"autogiro_exempelfil_medgivandeunderlag_sv.txt":                     true,
+		"autogiro_exempelfilermakulerings-andringsunderlag_sv.txt":          true,
+		"autogiro_exempelfiler_medgivandeavisering_sv.txt":                  false,
+		"autogiro_exempelfil_bet-spec-o-tk_sv.txt":                          false,
+		"autogiro_exempelfil_bg-max-forma_sv.txt":                           false,
+		"autogiro_exempelfil-utdrag-ur-medgivanderegistret_sv.txt":          false,
+		"autogiro_exempelfilutdrag-ur-bevakningsregistret_sv.txt":           false,
+		"autogiro_exempelfil_nya_medgivanden_via_internetbank_sv.txt":       false,
+		"autogiro_exempelfilermakuleringar_andringar-av-betalningar_sv.txt": false,
+	} {
+		b := example(t, name)
+		if got := SniffOrders(b); got != want || !Sniff(b) {
+			t.Errorf("%s: SniffOrders = %v, want %v (Sniff %v)", name, got, want, Sniff(b))
+		}
+	}
+	f := PaymentFile{WriteDate: DateOf(time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)), CustomerNumber: "471117", PayeeBankgiro: "9912346",
+		Payments: []Payment{{Type: Withdrawal, Period: PeriodOnce, PayerNumber: "101", Amount: 100, Immediately: true, Reference: "1"}}}
+	var raw bytes.Buffer
+	if _, err := f.WriteTo(&raw); err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := Seal(raw.Bytes(), TestSealKey, time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !SniffOrders(sealed) || SniffOrders([]byte("hello")) {
+		t.Errorf("a sealed payment file is not an order file, or hello is")
+	}
+}

@@ -36,6 +36,11 @@ import (
 
 const sealTK00Mark = "HMAC"
 
+// TestSealKey is the seal key Bankgirot publishes for testing: a file
+// sealed with it is a test file, which Bankgirot takes only in its
+// customer test (dataset names BFEP.IAGZZ, UploadName).
+const TestSealKey = "1234567890ABCDEF1234567890ABCDEF"
+
 // normalised maps each ISO-8859-1 byte to what the seal is computed over;
 // -1 drops the byte.
 var normalised = func() (t [256]int) {

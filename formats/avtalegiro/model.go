@@ -180,6 +180,9 @@ func (r Registration) String() string {
 
 // Mandate is one of Nets' mandate notifications (fast betalingsoppdrag).
 type Mandate struct {
+	// Line is the line of its record in the file Parse read; the writer
+	// does not use it.
+	Line         int
 	Number       int
 	Registration Registration
 	KID          string
@@ -191,6 +194,9 @@ type Mandate struct {
 // Payment is one payment of OCR giro accounting data: amount items 1 and 2
 // (and 3 for the transaction types that carry a text).
 type Payment struct {
+	// Line is the line of its first record in the file Parse read; the
+	// writer does not use it.
+	Line   int
 	Number int
 	// Type is the transaction type: OCRAvtaleGiro ("15") for an AvtaleGiro
 	// withdrawal; "10"-"21" for the other kinds of giro payment.

@@ -390,7 +390,7 @@ func (p *parser) mandate() (*Mandate, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Mandate{Number: int(n)}
+	m := &Mandate{Line: p.no(), Number: int(n)}
 	switch p.f(16, 16) {
 	case "0", "1", "2":
 		m.Registration = Registration(p.f(16, 16)[0] - '0')
@@ -422,7 +422,7 @@ func (p *parser) payment() (*Payment, error) {
 	if err != nil {
 		return nil, err
 	}
-	pay := &Payment{Number: int(n), Type: tx}
+	pay := &Payment{Line: p.no(), Number: int(n), Type: tx}
 	if pay.Settled, err = p.date("settlement date", 16, true); err != nil {
 		return nil, err
 	}

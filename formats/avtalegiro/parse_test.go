@@ -75,7 +75,7 @@ func TestParseMandateExample(t *testing.T) {
 	if a.Type != Mandates || a.Number != "0000002" || a.Account != "99991042764" || len(a.Mandates) != 16 {
 		t.Fatalf("assignment %+v", a)
 	}
-	if m := a.Mandates[0]; m != (Mandate{Number: 1, Registration: RegisteredNew, KID: "000112000507155", Notice: true}) {
+	if m := a.Mandates[0]; m != (Mandate{Line: 3, Number: 1, Registration: RegisteredNew, KID: "000112000507155", Notice: true}) {
 		t.Errorf("mandate 1: %+v", m)
 	}
 	if m := a.Mandates[1]; m.KID != "001006300507304" || m.Notice {
@@ -108,7 +108,7 @@ func TestParseOCRExample(t *testing.T) {
 		a.SettlementDate != date(1992, 1, 20) {
 		t.Fatalf("assignment %+v", a)
 	}
-	want := Payment{Number: 1, Type: "21", Settled: date(1992, 1, 20), Amount: 102000, KID: "0000531", ArchiveRef: "099038562",
+	want := Payment{Line: 3, Number: 1, Type: "21", Settled: date(1992, 1, 20), Amount: 102000, KID: "0000531", ArchiveRef: "099038562",
 		DebitAccount: "99990512341", BankDate: date(1992, 1, 16), Text: "Foo bar baz"}
 	if a.Payments[0] != want {
 		t.Errorf("payment 1:\n got %+v\nwant %+v", a.Payments[0], want)

@@ -12,7 +12,7 @@
 //	email:old@example.se;email;;;revoke
 //
 // key is TYPE:VALUE with TYPE one of customer, pnr, orgnr, peppol, email,
-// mobile; channel a channel name; address the channel address when the key
+// mobile, kid; channel a channel name; address the channel address when the key
 // is not already it; valid_from a date (empty: now); action add (default)
 // or revoke.
 package recipients
@@ -58,7 +58,7 @@ type Channel struct {
 }
 
 // KeyTypes are the ways a payer can be known.
-var KeyTypes = []string{"customer", "pnr", "orgnr", "peppol", "email", "mobile"}
+var KeyTypes = []string{"customer", "pnr", "orgnr", "peppol", "email", "mobile", "kid"}
 
 var header = []string{"key", "channel", "address", "valid_from", "action"}
 
@@ -247,7 +247,9 @@ func checkAddress(r Row, ch Channel, now time.Time) error {
 // NormaliseKey brings a key value to the one form the registry indexes:
 // personnummer 12 digits, organisationsnummer 10, mobile E.164, e-mail
 // lower case, customer numbers without leading zeros (AutoGiro files pad
-// payer numbers to 16 digits).
+// payer numbers to 16 digits). A KID (a Norwegian payment reference, the
+// key of an AvtaleGiro mandate) keeps its leading zeros: 0000123455 and
+// 123455 are two KIDs, and its check digit depends on every position.
 func NormaliseKey(typ, value string, now time.Time) (string, error) {
 	v := strings.TrimSpace(value)
 	switch typ {
@@ -278,6 +280,12 @@ func NormaliseKey(typ, value string, now time.Time) (string, error) {
 			return "", fmt.Errorf("e-mail %q is not an address", value)
 		}
 		return strings.ToLower(a.Address), nil
+	case "kid":
+		k := strings.ReplaceAll(v, " ", "")
+		if n := len(k); n < 2 || n > 25 || formats.OnlyDigits(k[:n-1]) != k[:n-1] || formats.OnlyDigits(k[n-1:]) == "" && k[n-1] != '-' {
+			return "", fmt.Errorf("KID %q: 2 to 25 digits, the last a check digit (a hyphen under modulus 11)", value)
+		}
+		return k, nil
 	case "mobile":
 		m, ok := formats.SwedishMobile(v)
 		if !ok {

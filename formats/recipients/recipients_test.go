@@ -111,3 +111,22 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// A KID keeps its leading zeros (0000123455 and 123455 are two KIDs); a
+// customer number loses them, as AutoGiro pads payer numbers.
+func TestNormaliseKID(t *testing.T) {
+	now := time.Now()
+	for _, c := range []struct{ typ, in, want, err string }{
+		{"kid", "0000123455", "0000123455", ""},
+		{"kid", " 0412 345- ", "0412345-", ""},
+		{"kid", "1", "", "2 to 25 digits"},
+		{"kid", "12a4", "", "2 to 25 digits"},
+		{"kid", "12-4", "", "2 to 25 digits"},
+		{"customer", "0000123455", "123455", ""},
+	} {
+		got, err := NormaliseKey(c.typ, c.in, now)
+		if got != c.want || (err == nil) != (c.err == "") || err != nil && !strings.Contains(err.Error(), c.err) {
+			t.Errorf("NormaliseKey(%s, %q) = %q, %v; want %q, %q", c.typ, c.in, got, err, c.want, c.err)
+		}
+	}
+}
