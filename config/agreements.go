@@ -9,13 +9,17 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/multikanal/multikanal/outbound"
 	"github.com/pelletier/go-toml/v2"
 )
 
 // A registered channel whose descriptor has an Agreement gives every
 // tenant a table of its own, [tenant.NAME]: the biller's agreement with the
 // channel's receiver. The table is decoded into the channel's own type and
-// checked by it, so config knows neither the channel nor its keys.
+// checked by it, so config knows neither the channel nor its keys. Between
+// the two, an agreement that is an outbound.AgreementPreparer takes its
+// defaults from the tenant and has its files resolved as every other file
+// of the configuration (prepareAgreements).
 
 // agreementKey reports whether a key the strict decoder did not know lies
 // in a tenant's agreement table, which decodeAgreements reads and checks.
@@ -44,8 +48,9 @@ func agreementTable(key string) (int, string, bool) {
 	return i, name, name != ""
 }
 
-// decodeAgreements decodes and checks every tenant's agreement tables
-// into Tenant.Agreements.
+// decodeAgreements decodes every tenant's agreement tables into
+// Tenant.Agreements; checkAgreements checks them once the defaults are
+// applied and the paths resolved.
 func (ps *problems) decodeAgreements(c *Config, data []byte) {
 	var raw struct {
 		Tenants []map[string]any `toml:"tenant"`
@@ -80,7 +85,7 @@ func (ps *problems) decodeAgreements(c *Config, data []byte) {
 }
 
 // decodeAgreement decodes one agreement table into v, a pointer to the
-// channel's struct, and checks it. It reports whether v holds the table.
+// channel's struct. It reports whether v holds the table.
 func (ps *problems) decodeAgreement(key string, table map[string]any, v any) bool {
 	rt := reflect.TypeOf(v)
 	for rt.Kind() == reflect.Pointer {
@@ -122,13 +127,46 @@ func (ps *problems) decodeAgreement(key string, table map[string]any, v any) boo
 		ps.add(key, "%v", err)
 		return false
 	}
+	return true
+}
+
+// prepareAgreements hands every agreement that is an
+// outbound.AgreementPreparer its tenant's bankgiro and the resolver of
+// file paths (resolvePaths').
+func (c *Config) prepareAgreements(file func(*string)) {
+	path := func(p string) string { file(&p); return p }
+	for i := range c.Tenants {
+		t := &c.Tenants[i]
+		for _, a := range t.Agreements {
+			if p, ok := a.(outbound.AgreementPreparer); ok {
+				p.Prepare(outbound.AgreementSetup{Bankgiro: t.Bankgiro, Path: path, Embedded: c.Embedded})
+			}
+		}
+	}
+}
+
+// checkAgreements calls each agreement's Check() error, when it has one,
+// and reports an error that starts with a key's name at that key.
+func (ps *problems) checkAgreements(c *Config) {
+	for i, t := range c.Tenants {
+		for _, name := range slices.Sorted(maps.Keys(t.Agreements)) {
+			ps.checkAgreement(fmt.Sprintf("tenant[%d].%s", i, name), t.Agreements[name])
+		}
+	}
+}
+
+func (ps *problems) checkAgreement(key string, v any) {
 	check, ok := v.(interface{ Check() error })
 	if !ok {
-		return true
+		return
 	}
-	err = check.Check()
+	err := check.Check()
 	if err == nil {
-		return true
+		return
+	}
+	rt := reflect.TypeOf(v)
+	for rt.Kind() == reflect.Pointer {
+		rt = rt.Elem()
 	}
 	errs := []error{err}
 	if joined, ok := err.(interface{ Unwrap() []error }); ok {
@@ -146,5 +184,4 @@ func (ps *problems) decodeAgreement(key string, table map[string]any, v any) boo
 		}
 		ps.add(at, "%s", msg)
 	}
-	return false
 }

@@ -171,9 +171,8 @@ type Tenant struct {
 	SFTPAuthorizedKeys string `toml:"sftp_authorized_keys"`    // OpenSSH authorized_keys file
 	SFTPPasswordFile   string `toml:"sftp_password_hash_file"` // a file holding an argon2id or bcrypt hash
 
-	OCRLengthDigit bool      `toml:"ocr_length_digit"` // the biller's OCR numbers carry a length digit
-	DoNotSend      []string  `toml:"do_not_send"`      // recipient keys whose invoices are held
-	AutoGiro       *AutoGiro `toml:"autogiro"`
+	OCRLengthDigit bool     `toml:"ocr_length_digit"` // the biller's OCR numbers carry a length digit
+	DoNotSend      []string `toml:"do_not_send"`      // recipient keys whose invoices are held
 	// Design is how the tenant's invoices look and speak (design.go).
 	Design *Design `toml:"design"`
 	// Page is the hosted invoice page and its links (page.go).
@@ -183,23 +182,10 @@ type Tenant struct {
 	Retention Retention `toml:"retention"`
 	// Agreements are the tenant's [tenant.NAME] tables of the registered
 	// channels that take one (outbound.Descriptor.Agreement), decoded by
-	// the channel's own type, by channel name.
+	// the channel's own type, by channel name: a collection channel's
+	// agreement (AutoGiro's customer number and seal key, AvtaleGiro's
+	// customer unit and account) says the tenant collects by it.
 	Agreements map[string]any `toml:"-"`
-}
-
-// AutoGiro is a tenant's AutoGiro agreement with Bankgirot.
-type AutoGiro struct {
-	CustomerNumber string `toml:"customer_number"` // kundnummer, 6 digits
-	Bankgiro       string `toml:"bankgiro"`        // payee bankgiro, digits; default the tenant's
-	SealKeyFile    string `toml:"seal_key_file"`   // HMAC key, 32 hex digits
-	// RefundCreditNotes pays credit notes for payers with a mandate back
-	// into their account as AutoGiro deposits (TK32), where the biller's
-	// agreement with Bankgirot allows it.
-	RefundCreditNotes bool `toml:"refund_credit_notes"`
-	// Test is Bankgirot's customer test (manual 6.1.5): files are named
-	// BFEP.IAGZZ instead of BFEP.IAGAG. A seal key file holding Bankgirot's
-	// published test key requires it.
-	Test bool `toml:"test"`
 }
 
 // Channel is one [channel.NAME] table. The keys below apply to every

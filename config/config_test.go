@@ -10,8 +10,17 @@ import (
 	"testing"
 	"time"
 
+	ag "github.com/multikanal/multikanal/formats/autogiro"
+	"github.com/multikanal/multikanal/outbound/autogiro"
 	"github.com/multikanal/multikanal/outbound/channels"
 )
+
+// autoGiro is the tenant's AutoGiro agreement, as the descriptor decoded
+// it, or nil.
+func autoGiro(t *Tenant) *autogiro.Agreement {
+	a, _ := t.Agreements[autogiro.Name].(*autogiro.Agreement)
+	return a
+}
 
 // registered are the channels the configuration is checked against, as
 // the daemon registers them.
@@ -33,13 +42,14 @@ func TestDefault(t *testing.T) {
 	if demo == nil {
 		t.Fatal("no tenant demo")
 	}
-	if demo.Bankgiro != "9912346" || demo.AutoGiro == nil || demo.AutoGiro.CustomerNumber != "471117" || demo.AutoGiro.Bankgiro != "9912346" {
-		t.Errorf("demo numbers: %+v autogiro %+v", demo, demo.AutoGiro)
+	agr := autoGiro(demo)
+	if demo.Bankgiro != "9912346" || agr == nil || agr.CustomerNumber != "471117" || agr.Bankgiro != "9912346" {
+		t.Fatalf("demo numbers: %+v autogiro %+v", demo, agr)
 	}
-	if !demo.AutoGiro.Test {
+	if !agr.Test {
 		t.Errorf("the demo seals with Bankgirot's test key, so its agreement is in test mode (test = true)")
 	}
-	if got, want := demo.AutoGiro.SealKeyFile, filepath.Join(dir, "keys/demo-autogiro.seal"); got != want {
+	if got, want := agr.SealKeyFile, filepath.Join(dir, "keys/demo-autogiro.seal"); got != want {
 		t.Errorf("seal_key_file %q, want %q", got, want)
 	}
 	if got, want := demo.SFTPAuthorizedKeys, filepath.Join(dir, "keys/demo.authorized_keys"); got != want {
@@ -70,8 +80,8 @@ func TestDefault(t *testing.T) {
 	if Default("", registered).DataDir != "var" {
 		t.Errorf(`Default("").DataDir = %q, want "var"`, Default("", registered).DataDir)
 	}
-	if len(BankgirotTestSealKey) != 32 {
-		t.Errorf("BankgirotTestSealKey has %d digits", len(BankgirotTestSealKey))
+	if len(ag.TestSealKey) != 32 {
+		t.Errorf("TestSealKey has %d digits", len(ag.TestSealKey))
 	}
 }
 
@@ -108,7 +118,7 @@ func TestExample(t *testing.T) {
 		}
 	}
 	acme := c.Tenant("acme")
-	if acme == nil || acme.Orgnr != "5561234567" || acme.AutoGiro.Bankgiro != "50501055" {
+	if acme == nil || acme.Orgnr != "5561234567" || autoGiro(acme) == nil || autoGiro(acme).Bankgiro != "50501055" {
 		t.Errorf("tenant acme: %+v", acme)
 	}
 	if s := c.Summary(); !strings.Contains(s, "channel email    smtp relay.example.se:587") || !strings.Contains(s, "tenant acme") {
@@ -468,9 +478,9 @@ func TestAutoGiroTestKey(t *testing.T) {
 	for _, tt := range []struct {
 		name, key, extra, want string
 	}{
-		{"test key, production", BankgirotTestSealKey, "", `m.toml:9: tenant[0].autogiro.test: the seal key file holds Bankgirot's published test key: set test = true`},
-		{"test key in lower case", strings.ToLower(BankgirotTestSealKey), "", "tenant[0].autogiro.test"},
-		{"test key, test mode", BankgirotTestSealKey, "test = true\n", ""},
+		{"test key, production", ag.TestSealKey, "", `m.toml:9: tenant[0].autogiro.test: the seal key file holds Bankgirot's published test key: set test = true`},
+		{"test key in lower case", strings.ToLower(ag.TestSealKey), "", "tenant[0].autogiro.test"},
+		{"test key, test mode", ag.TestSealKey, "test = true\n", ""},
 		{"own key, production", "00112233445566778899AABBCCDDEEFF", "", ""},
 		{"test not a bool", "00112233445566778899AABBCCDDEEFF", "test = \"yes\"\n", "tenant[0].autogiro.test: found a string: write true or false"},
 	} {
@@ -484,8 +494,8 @@ func TestAutoGiroTestKey(t *testing.T) {
 			switch {
 			case tt.want == "" && err != nil:
 				t.Errorf("%v", err)
-			case tt.want == "" && c.Tenants[0].AutoGiro.Test != strings.Contains(tt.extra, "true"):
-				t.Errorf("test = %v", c.Tenants[0].AutoGiro.Test)
+			case tt.want == "" && autoGiro(&c.Tenants[0]).Test != strings.Contains(tt.extra, "true"):
+				t.Errorf("test = %v", autoGiro(&c.Tenants[0]).Test)
 			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 				t.Errorf("error %v, want %q", err, tt.want)
 			}

@@ -64,9 +64,6 @@ func (c *Config) applyDefaults(idx docIndex) {
 	for i := range c.Tenants {
 		t := &c.Tenants[i]
 		setString(&t.Duplicates, DuplicatesRefuse)
-		if t.AutoGiro != nil {
-			setString(&t.AutoGiro.Bankgiro, t.Bankgiro)
-		}
 	}
 
 	c.applyChannelDefaults()
@@ -125,15 +122,13 @@ func (c *Config) resolvePaths(base string) {
 		t := &c.Tenants[i]
 		file(&t.SFTPAuthorizedKeys)
 		file(&t.SFTPPasswordFile)
-		if t.AutoGiro != nil {
-			file(&t.AutoGiro.SealKeyFile)
-		}
 		if t.Design != nil {
 			file(&t.Design.LogoPNGFile)
 			file(&t.Design.LogoSVGFile)
 			file(&t.Design.Templates)
 		}
 	}
+	c.prepareAgreements(file)
 	c.resolveChannelPaths(file, dir)
 	for _, p := range []*string{&c.HTTP.TokenFile, &c.HTTP.TLSCertFile, &c.HTTP.TLSKeyFile,
 		&c.Public.SigningKeyFile, &c.Public.TLSCertFile, &c.Public.TLSKeyFile} {

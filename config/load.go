@@ -16,11 +16,6 @@ import (
 	"github.com/pelletier/go-toml/v2"
 )
 
-// BankgirotTestSealKey is the HMAC seal key Bankgirot publishes for testing
-// AutoGiro file sealing. The daemon writes it into the embedded default's
-// seal_key_file on first start, so Bankgirot's own example files verify.
-const BankgirotTestSealKey = "1234567890ABCDEF1234567890ABCDEF"
-
 //go:embed default.toml
 var defaultTOML []byte
 

@@ -27,12 +27,13 @@ func (c *Config) Summary() string {
 		} else {
 			fmt.Fprintf(&b, "; seller %s, paid to %s", t.SellerOrgnr, strings.Join(t.Accounts(), ", "))
 		}
-		if t.AutoGiro != nil {
-			fmt.Fprintf(&b, "; autogiro %s", t.AutoGiro.CustomerNumber)
-		}
 		for _, name := range c.ChannelNames() {
-			if _, ok := t.Agreements[name]; ok {
-				fmt.Fprintf(&b, "; %s agreement", name)
+			if a, ok := t.Agreements[name]; ok {
+				if s, ok := a.(fmt.Stringer); ok {
+					fmt.Fprintf(&b, "; %s agreement (%s)", name, s)
+				} else {
+					fmt.Fprintf(&b, "; %s agreement", name)
+				}
 			}
 		}
 		if r := c.RetentionFor(t.ID); r != c.Retention {

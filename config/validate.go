@@ -92,6 +92,7 @@ func (c *Config) validate(ps *problems) {
 		}
 		c.validateTenant(ps, key, t)
 	}
+	ps.checkAgreements(c)
 
 	c.validateChannels(ps)
 }
@@ -152,29 +153,6 @@ func (c *Config) validateTenant(ps *problems, key string, t *Tenant) {
 
 	c.checkFile(ps, key+".sftp_authorized_keys", t.SFTPAuthorizedKeys)
 	c.checkFile(ps, key+".sftp_password_hash_file", t.SFTPPasswordFile)
-
-	if ag := t.AutoGiro; ag != nil {
-		ak := key + ".autogiro"
-		if len(ag.CustomerNumber) != 6 || formats.OnlyDigits(ag.CustomerNumber) != ag.CustomerNumber {
-			ps.add(ak+".customer_number", "%q: the AutoGiro customer number (kundnummer) from Bankgirot has 6 digits, like \"471117\"", ag.CustomerNumber)
-		}
-		if ag.Bankgiro == "" {
-			ps.add(ak+".bankgiro", "required: the payee bankgiro of the AutoGiro agreement; set it here or set the tenant's bankgiro")
-		} else {
-			normalise(ps, ak+".bankgiro", &ag.Bankgiro, formats.CheckBankgiro)
-		}
-		if ag.SealKeyFile == "" {
-			ps.add(ak+".seal_key_file", "required: a file holding the 32 hex digit seal key Bankgirot issued for the agreement")
-		} else {
-			c.checkFile(ps, ak+".seal_key_file", ag.SealKeyFile)
-			// A file sealed with the public test key is a test file: in
-			// production Bankgirot would refuse it, so it must carry the
-			// customer-test name.
-			if key, err := os.ReadFile(ag.SealKeyFile); err == nil && !ag.Test && strings.EqualFold(strings.TrimSpace(string(key)), BankgirotTestSealKey) {
-				ps.add(ak+".test", "the seal key file holds Bankgirot's published test key: set test = true (files are named for Bankgirot's customer test, IAGZZ) or use the key Bankgirot issued for the agreement")
-			}
-		}
-	}
 }
 
 // checkFile requires a named file to be a readable regular file, so that a

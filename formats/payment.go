@@ -2,20 +2,26 @@ package formats
 
 import "strings"
 
-// PayMethod says how the customer settles a document.
+// PayMethod says how the customer settles a document: by transfer, not
+// at all, or withdrawn from the payer's account under a mandate, when the
+// method is the name of the collection channel that withdraws it (the
+// method receipts show). This package names no collection channel: the
+// gateway's routing asks them.
 type PayMethod string
 
-// The ways a document is settled.
+// The ways a document is settled that are not a direct debit.
 const (
-	// PayAutoGiro: the amount is withdrawn from the payer's account under
-	// an active AutoGiro mandate; the customer pays nothing by hand.
-	PayAutoGiro PayMethod = "autogiro"
 	// PayTransfer: the customer pays by bank transfer to the bankgiro,
 	// plusgiro or IBAN with the reference (or by Swish, where offered).
 	PayTransfer PayMethod = "transfer"
 	// PayNothing: there is nothing to pay: a credit note, or nothing due.
 	PayNothing PayMethod = "nothing"
 )
+
+// DirectDebit reports whether the method is a withdrawal under a mandate:
+// a collection channel's, neither a transfer nor nothing to pay. The
+// customer pays nothing by hand.
+func (m PayMethod) DirectDebit() bool { return m != "" && m != PayTransfer && m != PayNothing }
 
 // Payment is how the customer settles a document: the one answer every
 // renderer shows, so a PDF, an e-mail, an SMS, a Kivra content, an
@@ -25,12 +31,16 @@ const (
 type Payment struct {
 	Method PayMethod `json:"method"`
 
-	// Payer is the AutoGiro payer number of the mandate the amount is
-	// withdrawn under (PayAutoGiro only).
+	// Payer is the payer key of the mandate the amount is withdrawn under
+	// (a direct debit only): AutoGiro's payer number, AvtaleGiro's KID.
 	Payer string `json:"payer,omitempty"`
-	// Date is when the amount is withdrawn (PayAutoGiro; zero means the
+	// Date is when the amount is withdrawn (a direct debit; zero means the
 	// next bank day, Bankgirot's GENAST) or due (PayTransfer).
 	Date Date `json:"date,omitzero"`
+	// Debit is how a direct debit is told to the customer, in the
+	// collection channel's words and language; routing asks the channel
+	// for them. Empty for a transfer or nothing to pay.
+	Debit DebitWords `json:"debit,omitzero"`
 
 	// Where to pay (PayTransfer): bankgiro and plusgiro as digits, IBAN
 	// without spaces, the IBAN's BIC.
@@ -39,7 +49,7 @@ type Payment struct {
 	IBAN     string `json:"iban,omitempty"`
 	BIC      string `json:"bic,omitempty"`
 	// Swish is the payee's Swish number (10 digits), offered beside the
-	// account when set; never with AutoGiro.
+	// account when set; never with a direct debit.
 	Swish string `json:"swish,omitempty"`
 
 	// Reference is the payment reference (BT-83): the OCR number the
@@ -54,9 +64,9 @@ type Payment struct {
 // HowToPay returns how the customer settles the document: the decision
 // routing recorded, or, when none was made (a renderer used outside the
 // daemon), a transfer to the account the invoice names. Without a
-// decision it is never AutoGiro: only routing knows whether a mandate is
-// active, and a customer told "withdrawn by AutoGiro" for a withdrawal
-// that never comes does not pay.
+// decision it is never a direct debit: only routing knows whether a
+// mandate is active, and a customer told "withdrawn by AutoGiro" for a
+// withdrawal that never comes does not pay.
 func (d *Document) HowToPay() Payment {
 	if d.Payment != nil {
 		return *d.Payment
@@ -65,7 +75,7 @@ func (d *Document) HowToPay() Payment {
 }
 
 // OwnPayment is the way to pay that the document's own payment means
-// (BG-16) give, without any AutoGiro: nothing for a credit note or an
+// (BG-16) give, without any direct debit: nothing for a credit note or an
 // invoice with nothing due, otherwise a transfer; either way with the
 // first bankgiro, plusgiro and IBAN the document names and its payment
 // reference (a credit note's accounts are the seller's, for reference).
@@ -90,20 +100,53 @@ func (d *Document) OwnPayment() Payment {
 // HasAccount reports whether a transfer has somewhere to go.
 func (p Payment) HasAccount() bool { return p.Bankgiro != "" || p.Plusgiro != "" || p.IBAN != "" }
 
-// WithdrawalText is the sentence every channel shows for an AutoGiro
-// withdrawal, in Swedish: "Dras via autogiro 2026-03-31", or "Dras via
-// autogiro närmaste bankdag" when the withdrawal is made at once (GENAST).
-func (p Payment) WithdrawalText() string {
-	if p.Date.IsZero() {
-		return "Dras via autogiro närmaste bankdag"
-	}
-	return "Dras via autogiro " + p.Date.String()
+// DirectDebit reports whether the amount is withdrawn under a mandate.
+func (p Payment) DirectDebit() bool { return p.Method.DirectDebit() }
+
+// DebitWords are how every channel tells the customer that the amount is
+// withdrawn, in the words and language of the collection channel that
+// withdraws it, so that a PDF, an e-mail, an SMS and an e-faktura say the
+// same.
+type DebitWords struct {
+	// Text is the sentence: "Dras via autogiro 2026-03-31", "Trekkes via
+	// AvtaleGiro 31.03.2026".
+	Text string `json:"text"`
+	// Label names the amount withdrawn where a layout puts a label beside
+	// it: "Dras via autogiro".
+	Label string `json:"label"`
+	// Payer names what Payment.Payer holds: "Betalarnummer", "KID".
+	Payer string `json:"payer"`
+	// When is the day of the withdrawal as the customer reads it:
+	// "2026-03-31", "närmaste bankdag".
+	When string `json:"when"`
 }
+
+// Words returns how the customer is told of the direct debit. A decision
+// recorded before collection channels gave their words (when Swedish
+// AutoGiro's were the only ones) gets them made from its method and date,
+// as they were written then: "Dras via autogiro 2026-03-31".
+func (p Payment) Words() DebitWords {
+	if p.Debit != (DebitWords{}) {
+		return p.Debit
+	}
+	when := "närmaste bankdag"
+	if !p.Date.IsZero() {
+		when = p.Date.String()
+	}
+	label := "Dras via " + string(p.Method)
+	return DebitWords{Text: label + " " + when, Label: label, Payer: "Betalarnummer", When: when}
+}
+
+// WithdrawalText is the sentence every channel shows for a direct debit
+// (Words().Text): "Dras via autogiro 2026-03-31", or "Dras via autogiro
+// närmaste bankdag" when the withdrawal is made at once (GENAST).
+func (p Payment) WithdrawalText() string { return p.Words().Text }
 
 // Means returns the payment means (BG-16) that say the decision in
 // EN 16931 terms, for formats that carry payment means (UBL):
-//   - AutoGiro: one direct debit (code 49) with the payer number as
-//     mandate reference (BT-89) and no account to pay to;
+//   - a direct debit: one direct debit (code 49) with the payer key (an
+//     AutoGiro payer number, an AvtaleGiro KID) as mandate reference
+//     (BT-89) and no account to pay to;
 //   - a transfer: the document's own means when they name exactly the
 //     decided accounts (so a SEPA credit transfer, an account name or a
 //     BIC stays as the biller wrote it), otherwise one credit transfer
@@ -118,10 +161,10 @@ func (p Payment) Means(d *Document) []PaymentMeans {
 			own = append(own, m)
 		}
 	}
-	switch p.Method {
-	case PayAutoGiro:
+	switch {
+	case p.DirectDebit():
 		return []PaymentMeans{{Code: MeansDirectDebit, PaymentID: p.Reference, MandateID: p.Payer}}
-	case PayTransfer:
+	case p.Method == PayTransfer:
 		decided := map[string]bool{}
 		for _, a := range []string{p.Bankgiro, p.Plusgiro, p.IBAN} {
 			if a != "" {

@@ -37,8 +37,8 @@ func TestHowToPayWithoutDecision(t *testing.T) {
 		t.Errorf("nothing due: %s, want %s", m, PayNothing)
 	}
 	decided := paymentDoc()
-	decided.Payment = &Payment{Method: PayAutoGiro, Payer: "4711"}
-	if got := decided.HowToPay(); got.Method != PayAutoGiro || got.Payer != "4711" {
+	decided.Payment = &Payment{Method: PayMethod("autogiro"), Payer: "4711"}
+	if got := decided.HowToPay(); got.Method != PayMethod("autogiro") || got.Payer != "4711" {
 		t.Errorf("a decision is not what HowToPay gives: %+v", got)
 	}
 	// The decision travels with the document's JSON, as the store keeps it.
@@ -56,7 +56,7 @@ func TestPaymentMeans(t *testing.T) {
 		p    Payment
 		want []PaymentMeans
 	}{
-		{"AutoGiro: one direct debit, no account", Payment{Method: PayAutoGiro, Payer: "101", Reference: "1234567897"},
+		{"AutoGiro: one direct debit, no account", Payment{Method: PayMethod("autogiro"), Payer: "101", Reference: "1234567897"},
 			[]PaymentMeans{{Code: MeansDirectDebit, MandateID: "101", PaymentID: "1234567897"}}},
 		{"transfer to the invoice's accounts: its own means, without the mandate", d.OwnPayment(), d.PaymentMeans[1:]},
 		{"transfer to another account: a credit transfer to it", Payment{Method: PayTransfer, Plusgiro: "441097", Reference: "1234567897"},
@@ -71,10 +71,35 @@ func TestPaymentMeans(t *testing.T) {
 }
 
 func TestWithdrawalText(t *testing.T) {
-	if got := (Payment{Method: PayAutoGiro, Date: Date{2026, 3, 31}}).WithdrawalText(); got != "Dras via autogiro 2026-03-31" {
+	if got := (Payment{Method: PayMethod("autogiro"), Date: Date{2026, 3, 31}}).WithdrawalText(); got != "Dras via autogiro 2026-03-31" {
 		t.Errorf("got %q", got)
 	}
-	if got := (Payment{Method: PayAutoGiro}).WithdrawalText(); got != "Dras via autogiro närmaste bankdag" {
+	if got := (Payment{Method: PayMethod("autogiro")}).WithdrawalText(); got != "Dras via autogiro närmaste bankdag" {
 		t.Errorf("GENAST: got %q", got)
+	}
+}
+
+// A direct debit is told in the words its collection channel gave, in
+// its language; the method is the channel's name, and any method but a
+// transfer or nothing to pay is a direct debit with code 49.
+func TestDebitWords(t *testing.T) {
+	p := Payment{Method: "avtalegiro", Payer: "0000123455", Reference: "0000123455", Date: Date{2026, 3, 31},
+		Debit: DebitWords{Text: "Trekkes via AvtaleGiro 31.03.2026", Label: "Trekkes via AvtaleGiro", Payer: "KID", When: "31.03.2026"}}
+	if !p.DirectDebit() || PayTransfer.DirectDebit() || PayNothing.DirectDebit() || PayMethod("").DirectDebit() {
+		t.Errorf("DirectDebit: %v for %s, and true for a transfer, nothing or no method", p.DirectDebit(), p.Method)
+	}
+	if got := p.WithdrawalText(); got != "Trekkes via AvtaleGiro 31.03.2026" {
+		t.Errorf("WithdrawalText = %q, want the channel's words", got)
+	}
+	if w := p.Words(); w.Payer != "KID" || w.When != "31.03.2026" || w.Label != "Trekkes via AvtaleGiro" {
+		t.Errorf("Words = %+v", w)
+	}
+	if got := p.Means(paymentDoc()); !reflect.DeepEqual(got, []PaymentMeans{{Code: MeansDirectDebit, PaymentID: "0000123455", MandateID: "0000123455"}}) {
+		t.Errorf("Means = %+v, want one direct debit with the KID as mandate reference", got)
+	}
+	b, _ := json.Marshal(p)
+	var back Payment
+	if err := json.Unmarshal(b, &back); err != nil || back != p {
+		t.Errorf("the words do not survive JSON: %v %+v", err, back)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/receipts"
 	"github.com/multikanal/multikanal/gateway/store"
+	agchannel "github.com/multikanal/multikanal/outbound/autogiro"
 )
 
 // Bankgirot's reports, built to the manual ("Bg Autogiro Teknisk manual",
@@ -254,7 +255,9 @@ func TestOneBadOrderIsRefusedAlone(t *testing.T) {
 // a TK77 refund. On the old code status 9 was "stopped" and deposits and
 // refunds were ignored.
 func TestPaymentSpecificationApplied(t *testing.T) {
-	b := newBank(t, func(c *config.Config) { c.Tenants[0].AutoGiro.RefundCreditNotes = true })
+	b := newBank(t, func(c *config.Config) {
+		c.Tenants[0].Agreements["autogiro"].(*agchannel.Agreement).RefundCreditNotes = true
+	})
 	today := formats.DateOf(time.Now())
 	b.applied("medav.txt", advice(today, [3]string{"301", "04", "32"}, [3]string{"302", "04", "32"}, [3]string{"303", "04", "32"}, [3]string{"304", "04", "32"}, [3]string{"305", "04", "32"}))
 	due := inDays(10)

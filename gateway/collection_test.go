@@ -11,6 +11,7 @@ import (
 	ag "github.com/multikanal/multikanal/formats/autogiro"
 	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/receipts"
+	agchannel "github.com/multikanal/multikanal/outbound/autogiro"
 )
 
 const autogiroExamples = "../../shared/testdata/autogiro"
@@ -92,7 +93,7 @@ func TestMandateAdviceThenCollection(t *testing.T) {
 		t.Fatalf("autogiro outbox: %v, want one file %s", files, c.File)
 	}
 	body, _ := os.ReadFile(files[0])
-	if err := ag.VerifySeal(body, config.BankgirotTestSealKey); err != nil {
+	if err := ag.VerifySeal(body, ag.TestSealKey); err != nil {
 		t.Errorf("seal: %v", err)
 	}
 	parsed, err := ag.Parse(bytes.NewReader(body))
@@ -221,7 +222,9 @@ func TestCreditNoteRefundedByDeposit(t *testing.T) {
 	if err != nil {
 		t.Skipf("shared test data absent: %v", err)
 	}
-	d := startTestDaemon(t, func(c *config.Config) { c.Tenants[0].AutoGiro.RefundCreditNotes = true }, nil)
+	d := startTestDaemon(t, func(c *config.Config) {
+		c.Tenants[0].Agreements["autogiro"].(*agchannel.Agreement).RefundCreditNotes = true
+	}, nil)
 	drop(t, d, "medav.txt", advice)
 	waitUntil(t, func() bool { r, err := receipts.Build(d.store, "F0000001"); return err == nil && r.Final })
 	body := setColumn(t, exampleInvoices(t, "2025-1007"), "autogiro_payer_number", "101")

@@ -148,7 +148,7 @@ func (d *Daemon) wire(st *bolt.Bolt) error {
 		// Files that are not invoices, each told by its first bytes, in
 		// this order, before the invoice formats.
 		Readers:  func() []formats.Reader { return intake.Readers(d.live.Load()) },
-		Appliers: []intake.Applier{d.registry, d.collection.BankFiles(), d.collection.FileReports()},
+		Appliers: []intake.Applier{d.registry, d.collection.OrderFiles(), d.collection.BankFiles(), d.collection.FileReports()},
 		Channels: d.lanes, Prefetch: d.prefetch, OverQuota: d.upkeep.OverQuota, Delivery: d.engine, Receipts: d.receipts,
 		Metrics: d.metrics, Log: log})
 	var err error

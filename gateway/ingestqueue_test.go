@@ -27,7 +27,7 @@ func (discardTransport) Send(ctx context.Context, m outbound.Message) (outbound.
 func TestLargeFileDoesNotHoldOtherTenants(t *testing.T) {
 	d := startTestDaemon(t, func(c *config.Config) {
 		other := c.Tenants[0]
-		other.ID, other.SFTPAuthorizedKeys, other.AutoGiro = "other", "", nil
+		other.ID, other.SFTPAuthorizedKeys, other.Agreements = "other", "", nil
 		c.Tenants = append(c.Tenants, other)
 		// The large file's invoices are read, checked and recorded, and
 		// then held: sending 20,000 would outlast the test.

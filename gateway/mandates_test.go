@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/multikanal/multikanal/config"
 	ag "github.com/multikanal/multikanal/formats/autogiro"
 	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/collection"
@@ -113,7 +112,7 @@ func TestMandateOrders(t *testing.T) {
 		}
 	}
 	sealed, _ := os.ReadFile(files[0])
-	if err := ag.VerifySeal(sealed, config.BankgirotTestSealKey); err != nil {
+	if err := ag.VerifySeal(sealed, ag.TestSealKey); err != nil {
 		t.Errorf("seal: %v", err)
 	}
 	f, err := ag.Parse(bytes.NewReader(sealed))

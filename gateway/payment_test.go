@@ -108,7 +108,10 @@ func TestPaymentTextOnEveryChannel(t *testing.T) {
 	d := startTestDaemon(t, nil, nil)
 	dropBankFiles(t, d)
 	var hist string
-	d.store.View(func(tx store.Tx) error { hist = route.MandateHistory(tx, "demo", "102"); return nil })
+	d.store.View(func(tx store.Tx) error {
+		hist = route.MandateHistory(tx, "demo", "autogiro", store.RecipientKey{Type: store.KeyCustomer, Value: "102"})
+		return nil
+	})
 	if !strings.Contains(hist, "autogiro_exempelfiler_medgivandeavisering_sv.txt line 10") {
 		t.Fatalf("payer 102's mandate is not cancelled by the advice: %q", hist)
 	}

@@ -15,13 +15,15 @@ import (
 	"github.com/multikanal/multikanal/gateway/metrics"
 	"github.com/multikanal/multikanal/gateway/sftpd"
 	"github.com/multikanal/multikanal/internal/durable"
+	"github.com/multikanal/multikanal/outbound"
 )
 
 // prepareEmbedded creates, on the embedded default's first start, the files
 // its configuration names but no user could have made yet: the demo
 // tenant's SFTP client key pair (and the authorized_keys that trusts it)
-// and Bankgirot's published AutoGiro test seal key. It returns the client
-// key per tenant, for the sftp command printed at start.
+// and the files its channel agreements name (outbound.AgreementFiles:
+// Bankgirot's published AutoGiro test seal key). It returns the client key
+// per tenant, for the sftp command printed at start.
 func (d *Daemon) prepareEmbedded() (map[string]string, error) {
 	keys := map[string]string{}
 	if !d.cfg.Embedded {
@@ -42,9 +44,15 @@ func (d *Daemon) prepareEmbedded() (map[string]string, error) {
 			}
 			keys[t.ID] = priv
 		}
-		if t.AutoGiro != nil && t.AutoGiro.SealKeyFile != "" {
-			if err := durable.WriteNew(t.AutoGiro.SealKeyFile, []byte(config.BankgirotTestSealKey+"\n"), 0o600); err != nil && !errors.Is(err, fs.ErrExist) {
-				return nil, err
+		for _, a := range t.Agreements {
+			af, ok := a.(outbound.AgreementFiles)
+			if !ok {
+				continue
+			}
+			for path, body := range af.EmbeddedFiles() {
+				if err := durable.WriteNew(path, body, 0o600); err != nil && !errors.Is(err, fs.ErrExist) {
+					return nil, err
+				}
 			}
 		}
 	}

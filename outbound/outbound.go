@@ -60,21 +60,16 @@ type DocumentRenderer interface {
 	Render(doc *formats.Document, to, key string) (Message, error)
 }
 
-// Biller is the tenant a batch is sent for, as batch files need it: bank
-// files carry the biller's customer number, bankgiro and seal.
+// Biller is the tenant a batch is sent for, as batch files need it. A
+// channel's own agreement with its receiver (AutoGiro's customer number
+// and seal key, say) is not here: the channel gets the tenants'
+// agreements from its descriptor's Agreement (Env.Agreements), by ID.
 type Biller struct {
 	ID       string
 	Name     string
 	Orgnr    string
 	Bankgiro string
 	Plusgiro string
-	// AutoGiro agreement; empty when the biller has none.
-	AutoGiroCustomer string
-	AutoGiroBankgiro string
-	SealKey          string // 32 hex digits
-	// AutoGiroTest names the biller's files for Bankgirot's customer test
-	// (IAGZZ instead of IAGAG).
-	AutoGiroTest bool
 }
 
 // BatchItem is one document in a batch with the address routing chose.

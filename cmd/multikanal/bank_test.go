@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/multikanal/multikanal/config"
 	ag "github.com/multikanal/multikanal/formats/autogiro"
 	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/store"
@@ -94,7 +93,7 @@ func TestAutoGiroFileOnBankSFTP(t *testing.T) {
 	bank := sshdtest.Start(t)
 	data := t.TempDir()
 	os.MkdirAll(filepath.Join(data, "keys"), 0o700)
-	if err := os.WriteFile(filepath.Join(data, "keys", "seal"), []byte(config.BankgirotTestSealKey+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(data, "keys", "seal"), []byte(ag.TestSealKey+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfgPath := filepath.Join(t.TempDir(), "multikanal.toml")
@@ -175,7 +174,7 @@ func TestAutoGiroFileOnBankSFTP(t *testing.T) {
 		amounts[p] = doc.Amount
 	}
 	body, _ := os.ReadFile(files[0])
-	if err := ag.VerifySeal(body, config.BankgirotTestSealKey); err != nil {
+	if err := ag.VerifySeal(body, ag.TestSealKey); err != nil {
 		t.Errorf("seal of %s: %v", name, err)
 	}
 	f, err := ag.Parse(bytes.NewReader(body))
@@ -210,7 +209,7 @@ func TestAutoGiroFileOnBankSFTP(t *testing.T) {
 		t.Fatalf("bank server holds %v; the mandate order names %q", files, list.Orders[0].FileName)
 	}
 	body, _ = os.ReadFile(filepath.Join(bank.Dir, list.Orders[0].FileName))
-	if err := ag.VerifySeal(body, config.BankgirotTestSealKey); err != nil {
+	if err := ag.VerifySeal(body, ag.TestSealKey); err != nil {
 		t.Errorf("seal of the mandate file: %v", err)
 	}
 	if f, err := ag.Parse(bytes.NewReader(body)); err != nil || f.Kind != ag.KindMandateOrders || len(f.Records) != 1 ||

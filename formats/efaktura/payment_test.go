@@ -29,7 +29,7 @@ func TestPaymentFollowsTheDecision(t *testing.T) {
 	}{
 		{
 			name: "collected by AutoGiro",
-			doc:  withPayer(&formats.Payment{Method: formats.PayAutoGiro, Payer: "4711", Date: date(2024, 4, 30), Reference: "202400011237"}),
+			doc:  withPayer(&formats.Payment{Method: formats.PayMethod("autogiro"), Payer: "4711", Date: date(2024, 4, 30), Reference: "202400011237"}),
 			want: []string{
 				"<cbc:Note>Dras via autogiro 2024-04-30 från ditt konto. Betala inte den här fakturan.&#xA;Tack för att du är kund hos oss!</cbc:Note>",
 				"<cac:PaymentTerms>\n\t\t\t\t<cbc:Note>Dras via autogiro 2024-04-30 från ditt konto. Betala inte den här fakturan. 30 dagar netto</cbc:Note>",

@@ -69,7 +69,7 @@ func check(d *formats.Document) *Error {
 	}
 	// The banks pay the reference as an OCR number and some refuse one
 	// without a valid check digit, so only a real OCR number may go out.
-	if ocr := pay.Reference; ocr != "" && pay.Method != formats.PayAutoGiro {
+	if ocr := pay.Reference; ocr != "" && !pay.DirectDebit() {
 		if err := formats.CheckOCR(ocr, false); err != nil {
 			return fail(RulePayment, "payment reference (BT-83): %v; the internet bank pays it as an OCR number", err)
 		}
@@ -83,7 +83,7 @@ func check(d *formats.Document) *Error {
 	if d.Totals.Payable <= 0 {
 		return fail(RulePayment, "amount due %s: an invoice in the internet bank must ask for a positive amount", d.Totals.Payable)
 	}
-	if pay.Method != formats.PayAutoGiro && pay.Bankgiro == "" && pay.Plusgiro == "" {
+	if !pay.DirectDebit() && pay.Bankgiro == "" && pay.Plusgiro == "" {
 		return fail(RulePayment, "no bankgiro or plusgiro to pay to (BT-84 with scheme SE:BANKGIRO or SE:PLUSGIRO); the internet bank pays nothing else")
 	}
 	if d.DueDate.IsZero() {
@@ -273,7 +273,7 @@ func delivery(d *formats.Delivery) *node {
 // withdrawn by AutoGiro gets none: there is nothing to pay to.
 func paymentMeans(d *formats.Document) []*node {
 	pay := d.HowToPay()
-	if pay.Method == formats.PayAutoGiro {
+	if pay.DirectDebit() {
 		return nil
 	}
 	var out []*node
@@ -299,7 +299,7 @@ func paymentMeans(d *formats.Document) []*node {
 // place of payment means, or "".
 func withdrawal(d *formats.Document) string {
 	pay := d.HowToPay()
-	if d.Kind == formats.KindCreditNote || pay.Method != formats.PayAutoGiro {
+	if d.Kind == formats.KindCreditNote || !pay.DirectDebit() {
 		return ""
 	}
 	return pay.WithdrawalText() + " från ditt konto. Betala inte den här fakturan."

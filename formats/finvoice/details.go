@@ -255,7 +255,7 @@ func (m *mapper) epi(credit bool) (epiDetails, *sellerInfo) {
 	e := epiDetails{}
 	e.Identification = epiIdentification{Date: finDate(d.IssueDate), Reference: nameChars(d.Number, 35)}
 	switch {
-	case pay.Method == formats.PayAutoGiro:
+	case pay.DirectDebit():
 		m.fail(RulePayment, "the invoice is withdrawn by direct debit (%s, payer %s), which Finvoice cannot state: the payer's bank would offer a transfer as well", pay.Method, pay.Payer)
 	case pay.IBAN == "":
 		m.fail(RulePayment, "no IBAN to pay to (BT-84 with scheme IBAN, or the tenant's IBAN): Finvoice's EpiAccountID is an IBAN; a bankgiro or plusgiro cannot be paid from a Finnish bank")

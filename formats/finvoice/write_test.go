@@ -107,7 +107,7 @@ func TestCheck(t *testing.T) {
 		}, RuleAddress, "no Finnish e-invoice address"},
 		{"buyer without name", consumer, func(d *formats.Document) { d.Buyer.Name = "" }, RuleParty, "BuyerOrganisationName"},
 		{"collected by AutoGiro", consumer, func(d *formats.Document) {
-			d.Payment = &formats.Payment{Method: formats.PayAutoGiro, Payer: "10053", Reference: "1234561"}
+			d.Payment = &formats.Payment{Method: formats.PayMethod("autogiro"), Payer: "10053", Reference: "1234561"}
 		}, RulePayment, "direct debit (autogiro"},
 		{"bankgiro only", consumer, func(d *formats.Document) {
 			d.PaymentMeans = []formats.PaymentMeans{{Code: "30", PaymentID: "1234561", Account: "5050-1055", AccountScheme: formats.AccountBankgiro}}

@@ -62,7 +62,7 @@ func TestSwishQRScansBack(t *testing.T) {
 		t.Fatalf("zbar reads %q, want one code %q", codes, want)
 	}
 
-	d.Payment = &formats.Payment{Method: formats.PayAutoGiro, Payer: "101", Reference: d.PaymentReference(), Swish: "1231181189"}
+	d.Payment = &formats.Payment{Method: formats.PayMethod("autogiro"), Payer: "101", Reference: d.PaymentReference(), Swish: "1231181189"}
 	if codes := zbar(t, render(t, r, d)); len(codes) != 0 {
 		t.Fatalf("an invoice collected by AutoGiro shows a code: %q", codes)
 	}

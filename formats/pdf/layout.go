@@ -486,13 +486,14 @@ func (s *sheet) totals() []total {
 // OCR number to pay to, so the customer is not invited to pay twice.
 func (s *sheet) payment() (where, what [][2]string) {
 	p := s.pay
-	switch p.Method {
-	case formats.PayAutoGiro:
+	switch {
+	case p.DirectDebit():
+		w := p.Words()
 		if p.Payer != "" {
-			where = append(where, [2]string{s.t("Betalarnummer"), p.Payer})
+			where = append(where, [2]string{s.t(w.Payer), p.Payer})
 		}
-		return where, [][2]string{{s.t("Belopp"), s.payable()}, {s.t("Dragningsdag"), s.withdrawalDay()}}
-	case formats.PayNothing:
+		return where, [][2]string{{s.t("Belopp"), s.payable()}, {s.t("Dragningsdag"), s.t(w.When)}}
+	case p.Method == formats.PayNothing:
 		return nil, [][2]string{{s.t("Att betala"), s.payable()}}
 	}
 	switch {
@@ -518,15 +519,6 @@ func (s *sheet) payment() (where, what [][2]string) {
 		what = append(what, [2]string{s.t("Förfallodatum"), s.doc.DueDate.String()})
 	}
 	return where, what
-}
-
-// withdrawalDay is the day of an AutoGiro withdrawal: its date, or the
-// next bank day (Bankgirot's GENAST).
-func (s *sheet) withdrawalDay() string {
-	if s.pay.Date.IsZero() {
-		return s.t("närmaste bankdag")
-	}
-	return s.pay.Date.String()
 }
 
 // swish is the Swish number the box offers: the payment decision's, else

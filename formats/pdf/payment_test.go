@@ -30,14 +30,14 @@ func TestPaymentBoxFollowsTheDecision(t *testing.T) {
 		{
 			name:    "collected by AutoGiro",
 			r:       swishR,
-			payment: &formats.Payment{Method: formats.PayAutoGiro, Payer: "101", Date: formats.Date{Year: 2026, Month: 4, Day: 1}, Reference: ref},
+			payment: &formats.Payment{Method: formats.PayMethod("autogiro"), Payer: "101", Date: formats.Date{Year: 2026, Month: 4, Day: 1}, Reference: ref},
 			want:    []string{"Dras via autogiro 2026-04-01", "Betalarnummer", "101", "betala inte själv"},
 			mustNot: []string{"OCR-nummer", "Bankgiro", "991-2346", "Betala med Swish", "123 456 78 90", "Förfallodatum 2026-04-01\nAtt betala"},
 		},
 		{
 			name:    "AutoGiro at once (GENAST)",
 			r:       plainR,
-			payment: &formats.Payment{Method: formats.PayAutoGiro, Payer: "101"},
+			payment: &formats.Payment{Method: formats.PayMethod("autogiro"), Payer: "101"},
 			want:    []string{"Dras via autogiro närmaste bankdag"},
 			mustNot: []string{"OCR-nummer", "991-2346"},
 		},

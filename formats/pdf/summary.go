@@ -98,8 +98,8 @@ func (s *sheet) summary(y float64) error {
 	switch {
 	case s.credit:
 		label = s.t("Er tillgodo")
-	case s.pay.Method == formats.PayAutoGiro:
-		label = s.t("Dras via autogiro")
+	case s.pay.DirectDebit():
+		label = s.t(s.pay.Words().Label)
 	}
 	c.text(metaX, b, label)
 	textRight(c, valX, b, fit(c, s.payable(), valX-metaX-25))
@@ -124,13 +124,14 @@ func (s *sheet) paymentBox(y float64) error {
 		c.text(left+4, y+5.5+boxRowH, fit(c, msg, right-left-8))
 	} else {
 		head := s.t("Betalning")
-		switch s.pay.Method {
-		case formats.PayAutoGiro:
+		switch {
+		case s.pay.DirectDebit():
 			head = s.pay.WithdrawalText() + " – betala inte själv"
 			if s.translator {
-				head = s.t("Dras via autogiro") + " " + s.withdrawalDay() + " – " + s.t("betala inte själv")
+				w := s.pay.Words()
+				head = s.t(w.Label) + " " + s.t(w.When) + " – " + s.t("betala inte själv")
 			}
-		case formats.PayNothing:
+		case s.pay.Method == formats.PayNothing:
 			head = s.t("Inget att betala")
 		}
 		c.text(left+4, y+5.5, head)

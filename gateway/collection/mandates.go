@@ -18,6 +18,7 @@ import (
 	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound"
+	agchannel "github.com/multikanal/multikanal/outbound/autogiro"
 )
 
 // A biller manages its AutoGiro mandates through the gateway: it asks for
@@ -27,6 +28,23 @@ import (
 // the inbox; they are collected and sent as one sealed mandate file at the
 // AutoGiro channel's cut-off, on its transport, beside the payment files.
 // The registry changes only when Bankgirot's mandate advice says so.
+// This file is AutoGiro's own: the orders, their API and their files are
+// Bankgirot's protocol (manual 7.2), which no other collection channel
+// shares.
+
+// The registry channels of AutoGiro's mandates that wait: internet-bank
+// mandates the biller answers, and mandates under enquiry at the payer's
+// bank (see requestChannel).
+var (
+	autogiroRequest = requestChannel(agchannel.Name)
+	autogiroEnquiry = enquiryChannel(agchannel.Name)
+)
+
+// agreementOf is the tenant's AutoGiro agreement, or nil.
+func agreementOf(t config.Tenant) *agchannel.Agreement {
+	a, _ := t.Agreements[agchannel.Name].(*agchannel.Agreement)
+	return a
+}
 
 // The actions of mandate orders are the API's (api.actionNew...):
 // an order is what the biller asks for, in its words.
@@ -84,7 +102,8 @@ func (c *Collection) queueOrders(tenant, source string, reqs []api.MandateOrderR
 	if !ok {
 		return nil, errkind.New(errkind.NotFound, "no tenant %s", tenant)
 	}
-	if t.AutoGiro == nil {
+	a := agreementOf(t)
+	if a == nil {
 		return nil, errkind.New(errkind.Conflict, "tenant %s has no AutoGiro agreement configured ([tenant.autogiro])", tenant)
 	}
 	if len(reqs) == 0 {
@@ -98,8 +117,8 @@ func (c *Collection) queueOrders(tenant, source string, reqs []api.MandateOrderR
 			return nil, errkind.New(errkind.Invalid, "order %d (payer %s): %w", i+1, rq.Payer, err)
 		}
 		// The writer has the last word on every field.
-		f := ag.MandateFile{WriteDate: ag.DateOf(now), CustomerNumber: t.AutoGiro.CustomerNumber,
-			PayeeBankgiro: t.AutoGiro.Bankgiro, Requests: []ag.MandateRequest{mandateRequest(o)}}
+		f := ag.MandateFile{WriteDate: ag.DateOf(now), CustomerNumber: a.CustomerNumber,
+			PayeeBankgiro: a.Bankgiro, Requests: []ag.MandateRequest{mandateRequest(o)}}
 		if _, err := f.WriteTo(io.Discard); err != nil {
 			var agErr *ag.Error
 			if errors.As(err, &agErr) {
@@ -259,7 +278,7 @@ func awaitsApproval(tx store.Tx, tenant, payer string, now time.Time) (bool, str
 			return true, ""
 		case autogiroEnquiry:
 			why = fmt.Sprintf("the payer's mandate is under enquiry at the payer's bank (%s): the bank answers, not the biller; Bankgirot's mandate advice will say when it is active", r.Source)
-		case route.AutoGiro:
+		case agchannel.Name:
 			why = fmt.Sprintf("the payer's mandate is already active (%s)", r.Source)
 		}
 	}
@@ -297,10 +316,37 @@ func (c *Collection) ListOrders(tenant string) (*Orders, error) {
 	return out, err
 }
 
+// OrderFiles are the biller's own AutoGiro order files to Bankgirot dropped
+// into the inbox, as intake applies them (before the clearing houses'
+// files, BankFiles, which they resemble): the orders of a mandate file are
+// queued for Bankgirot; a payment or amendment order file is refused, as
+// the gateway writes payment files from the invoices it sends.
+func (c *Collection) OrderFiles() Applier { return orderFiles{c} }
+
+type orderFiles struct{ c *Collection }
+
+func (orderFiles) Sniff(head []byte) bool { return ag.SniffOrders(head) }
+
+func (o orderFiles) Apply(rec *store.File, r io.ReaderAt) error {
+	f, err := ag.Parse(io.NewSectionReader(r, 0, rec.Size))
+	if err != nil {
+		return fmt.Errorf("AutoGiro file: %w", err)
+	}
+	t, known := o.c.Tenant(rec.Tenant)
+	a := agreementOf(t)
+	if !known || a == nil {
+		return fmt.Errorf("AutoGiro file (%s): the tenant has no AutoGiro agreement configured ([tenant.autogiro])", f.Kind.Swedish())
+	}
+	if f.Kind != ag.KindMandateOrders {
+		return fmt.Errorf("AutoGiro file (%s): a file to Bankgirot; the gateway writes payment files from the invoices it sends and forwards only mandate orders", f.Kind.Swedish())
+	}
+	return o.c.queueMandateFile(rec, a, f)
+}
+
 // queueMandateFile queues the orders of a mandate file the biller dropped
 // into the inbox (its own medgivandeunderlag, sealed or not): they are sent
 // again, sealed with the tenant's key, at the next cut-off.
-func (c *Collection) queueMandateFile(rec *store.File, t config.Tenant, f *ag.File) error {
+func (c *Collection) queueMandateFile(rec *store.File, a *agchannel.Agreement, f *ag.File) error {
 	var reqs []api.MandateOrderRequest
 	for _, r := range f.Records {
 		m, ok := r.(*ag.MandateRequest)
@@ -332,7 +378,7 @@ func (c *Collection) queueMandateFile(rec *store.File, t config.Tenant, f *ag.Fi
 		}
 		reqs = append(reqs, rq)
 	}
-	if bg := strings.TrimLeft(t.AutoGiro.Bankgiro, "0"); f.PayeeBankgiro != "" && strings.TrimLeft(formats.OnlyDigits(bg), "0") != strings.TrimLeft(f.PayeeBankgiro, "0") {
+	if bg := strings.TrimLeft(a.Bankgiro, "0"); f.PayeeBankgiro != "" && strings.TrimLeft(formats.OnlyDigits(bg), "0") != strings.TrimLeft(f.PayeeBankgiro, "0") {
 		return fmt.Errorf("AutoGiro mandate orders: nothing queued: the file is for payee bankgiro %s, not the tenant's %s", f.PayeeBankgiro, bg)
 	}
 	orders, err := c.queueOrders(rec.Tenant, "file "+rec.Name, reqs, false)
@@ -344,7 +390,7 @@ func (c *Collection) queueMandateFile(rec *store.File, t config.Tenant, f *ag.Fi
 		if err != nil {
 			return err
 		}
-		file.Format, file.State = "autogiro", store.FileApplied
+		file.Format, file.State = agchannel.Name, store.FileApplied
 		file.Reason = fmt.Sprintf("%d mandate orders queued for Bankgirot (%s); they go out sealed at the AutoGiro cut-off; see multikanal mandates list", len(orders), orderSummary(orders))
 		return tx.PutFile(file)
 	})
@@ -377,7 +423,7 @@ func (c *Collection) Mandates() deliver.BatchSource { return mandateBatches{} }
 type mandateBatches struct{}
 
 func (mandateBatches) Kind() string    { return store.BatchMandates }
-func (mandateBatches) Channel() string { return route.AutoGiro }
+func (mandateBatches) Channel() string { return agchannel.Name }
 
 // Waiting returns the tenants with orders queued for the next cut-off.
 func (mandateBatches) Waiting(tx store.Tx) (map[string]bool, error) {
@@ -403,7 +449,7 @@ func (mandateBatches) Cut(tx store.Tx, tenant string, now time.Time) (*store.Bat
 	}); err != nil || len(ids) == 0 {
 		return nil, err
 	}
-	b := &store.Batch{ID: fmt.Sprintf("mandates-%s-%s", tenant, ids[0]), Tenant: tenant, Channel: route.AutoGiro, Kind: store.BatchMandates,
+	b := &store.Batch{ID: fmt.Sprintf("mandates-%s-%s", tenant, ids[0]), Tenant: tenant, Channel: agchannel.Name, Kind: store.BatchMandates,
 		Deliveries: ids, State: store.DeliveryQueued, Created: now, Updated: now}
 	for _, o := range queued {
 		o.State, o.Batch, o.Updated = store.MandateBatched, b.ID, now

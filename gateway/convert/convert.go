@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/multikanal/multikanal/config"
@@ -105,14 +106,15 @@ func Convert(cfg *config.Config, tenantID, path string, each func(ConvertedDoc) 
 			cd.Problems = validate.Document(it.Doc, route.ValidateOptions(*t, now))
 			if errs := formats.Problems(cd.Problems).Errors(); len(errs) > 0 {
 				cd.Error = errs.Error()
-			} else if pay, err := route.PaymentFor(*t, it.Doc, "", route.OfflineCollection(it.Doc), now); err != nil {
+			} else if pay, err := route.PaymentFor(*t, it.Doc, nil, route.OfflineCollection(it.Doc), now); err != nil {
 				p := formats.Problem{}
 				errors.As(err, &p)
 				cd.Problems = append(cd.Problems, p)
 				cd.Error = err.Error()
 			} else {
 				// The same decision the daemon makes, without its registry:
-				// no mandate is known, so nothing is collected by AutoGiro.
+				// no mandate is known, so nothing is collected by direct
+				// debit.
 				it.Doc.Payment = &pay
 				cd.Valid = true
 				for _, s := range route.Decide(t.Priority, channels, outbound.NoRegistry{}, it.Doc) {
@@ -154,20 +156,11 @@ func NewRenderer(cfg *config.Config, tenantID, dir string) (*Renderer, error) {
 	if t == nil {
 		return nil, fmt.Errorf("tenant %q is not in the configuration", tenantID)
 	}
-	biller, err := deliver.BillerOf(*t)
-	if err != nil && cfg.Embedded && t.AutoGiro != nil {
-		// The daemon writes the demo's seal key on its first start; convert
-		// may run before that. It is Bankgirot's published test key.
-		biller.SealKey, err = config.BankgirotTestSealKey, nil
-	}
-	if err != nil {
-		return nil, err
-	}
 	all, err := deliver.Channels(cfg, nil)
 	if err != nil {
 		return nil, err
 	}
-	return &Renderer{dir: dir, tenant: *t, biller: biller, channels: all}, nil
+	return &Renderer{dir: dir, tenant: *t, biller: deliver.BillerOf(*t), channels: all}, nil
 }
 
 // Render writes one valid document on every channel that can address it.
@@ -183,12 +176,12 @@ func (r *Renderer) Render(file string, d ConvertedDoc) (written, skipped []strin
 		// recipient usually cannot render for it either.
 		e := ch.Eligible(d.Invoice, outbound.NoRegistry{})
 		to := e.Address
-		if ch.Name() == route.AutoGiro {
+		if col, ok := ch.(outbound.Collector); ok {
 			// Collection: only what the payment decision collects, which
 			// offline is nothing.
 			pay := d.Invoice.HowToPay()
-			if pay.Method != formats.PayAutoGiro {
-				if d.Invoice.MandateReference() != "" {
+			if string(pay.Method) != ch.Name() {
+				if d.Invoice.MandateReference() != "" && col.Payer(d.Invoice) != "" && strings.EqualFold(col.Terms().Currency, d.Invoice.Currency) {
 					skipped = append(skipped, fmt.Sprintf("%s: %s: no withdrawal: %s", ch.Name(), d.Invoice.Label(), pay.Reason))
 				}
 				continue

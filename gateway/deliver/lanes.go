@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"sort"
-	"strings"
 	"sync/atomic"
 
 	"github.com/multikanal/multikanal/config"
@@ -207,25 +206,11 @@ func BuildLanes(cfg *config.Config, callback CallbackURL) (map[string]*Parts, er
 	return lanes, nil
 }
 
-// BillerOf is the tenant as batch channels need it. The seal key is read
-// from its file here, when a batch is rendered, so a rotated key is used at
-// once.
-func BillerOf(t config.Tenant) (outbound.Biller, error) {
-	b := outbound.Biller{ID: t.ID, Name: t.Name, Orgnr: t.Orgnr, Bankgiro: t.Bankgiro, Plusgiro: t.Plusgiro}
-	if ag := t.AutoGiro; ag != nil {
-		b.AutoGiroCustomer, b.AutoGiroBankgiro, b.AutoGiroTest = ag.CustomerNumber, ag.Bankgiro, ag.Test
-		if b.AutoGiroBankgiro == "" {
-			b.AutoGiroBankgiro = t.Bankgiro
-		}
-		if ag.SealKeyFile != "" {
-			key, err := config.ReadSecret(ag.SealKeyFile)
-			if err != nil {
-				return b, fmt.Errorf("tenant %s: autogiro seal key: %w", t.ID, err)
-			}
-			b.SealKey = strings.TrimSpace(string(key))
-		}
-	}
-	return b, nil
+// BillerOf is the tenant as batch channels need it. A channel's agreement
+// with its receiver is its own (outbound.Env.Agreements): AutoGiro reads
+// its seal key when it seals a file, so a rotated key is used at once.
+func BillerOf(t config.Tenant) outbound.Biller {
+	return outbound.Biller{ID: t.ID, Name: t.Name, Orgnr: t.Orgnr, Bankgiro: t.Bankgiro, Plusgiro: t.Plusgiro}
 }
 
 // biller is the tenant of a batch as its channel needs it.
@@ -234,5 +219,5 @@ func (e *Engine) biller(tenant string) (outbound.Biller, error) {
 	if !ok {
 		return outbound.Biller{}, fmt.Errorf("tenant %q is no longer configured", tenant)
 	}
-	return BillerOf(t)
+	return BillerOf(t), nil
 }

@@ -98,7 +98,7 @@ func (e *Engine) record(outcomes ...outcome) {
 					dl.State, dl.LastError = store.DeliveryFailed, why
 				}
 				if dl.Collection {
-					err = recordCollection(tx, doc, dl, o.sent, why, now)
+					err = recordCollection(tx, e.Lanes, doc, dl, o.sent, why, now)
 				} else {
 					var nd *store.Delivery
 					nd, err = recordDistribution(tx, e.Lanes, doc, dl, o.sent, why, now)
@@ -244,26 +244,33 @@ func recordDistribution(tx store.Tx, lanes Lanes, doc *store.Doc, dl *store.Deli
 	return route.Next(tx, lanes, doc, now, dl.Channel+" failed: "+why)
 }
 
-// recordCollection applies a payment file's outcome to the invoice's
+// recordCollection applies the outcome of a collection channel's file
+// (AutoGiro's payment file, AvtaleGiro's claim file) to the invoice's
 // collection; distribution is untouched and there is no fallback.
-func recordCollection(tx store.Tx, doc *store.Doc, dl *store.Delivery, sent outbound.Sent, why string, now time.Time) error {
+func recordCollection(tx store.Tx, lanes Lanes, doc *store.Doc, dl *store.Delivery, sent outbound.Sent, why string, now time.Time) error {
 	c := doc.Collection
 	if c == nil {
-		c = &store.Collection{Method: route.AutoGiro, Payer: dl.To}
+		c = &store.Collection{Method: dl.Channel, Payer: dl.To}
 		doc.Collection = c
+	}
+	terms := outbound.CollectionTerms{Title: dl.Channel, File: "file"}
+	if ch, _, _ := lanes.Channel(dl.Channel); ch != nil {
+		if col, ok := ch.(outbound.Collector); ok {
+			terms = col.Terms()
+		}
 	}
 	c.At = now
 	switch dl.State {
 	case store.DeliveryDelivered:
 		c.State, c.AtBank, c.File = store.PaymentScheduled, true, filepath.Base(sent.Ref)
-		c.Reason = "collected by AutoGiro in file " + c.File
+		c.Reason = "collected by " + terms.Title + " in file " + c.File
 		if doc.Kind == formats.KindCreditNote {
-			c.Reason = "paid back by AutoGiro deposit in file " + c.File
+			c.Reason = "paid back by " + terms.Title + " deposit in file " + c.File
 		}
 	case store.DeliveryRetrying:
-		c.Reason = "payment file: " + why
+		c.Reason = terms.File + ": " + why
 	default:
-		c.State, c.Reason = store.PaymentFailed, "payment file could not be delivered: "+why
+		c.State, c.Reason = store.PaymentFailed, terms.File+" could not be delivered: "+why
 	}
 	doc.Updated = now
 	return tx.AppendEvent(doc, store.Event{At: now, State: doc.State, Channel: dl.Channel, Reason: "collection: " + c.Reason})

@@ -239,8 +239,9 @@ func qrImage(payload string) (string, error) {
 
 // offers are the invitations to the other ways the tenant sends by:
 // each channel of its priority list that says one (outbound.Descriptor
-// Offer) and was not the one used, and AutoGiro where the tenant has an
-// agreement and the invoice is not already withdrawn by it.
+// Offer) and was not the one used, and each collection channel the tenant
+// has an agreement with (AutoGiro, say) where the invoice is not already
+// withdrawn by it.
 func (p *Pages) offers(t config.Tenant, sentOn, lang string, pay formats.Payment) []string {
 	var out []string
 	cfg := p.Config()
@@ -251,8 +252,19 @@ func (p *Pages) offers(t config.Tenant, sentOn, lang string, pay formats.Payment
 		}
 		out = append(out, strings.ReplaceAll(cc.Descriptor.Offer[lang], "%s", t.Name))
 	}
-	if t.AutoGiro != nil && pay.Method != formats.PayAutoGiro {
-		out = append(out, strings.ReplaceAll(words[lang]["offerDirectDebit"], "%s", t.Name))
+	// The collection channels the tenant has an agreement with offer
+	// themselves too, unless this invoice is already collected by one.
+	agreed := make([]string, 0, len(t.Agreements))
+	for name := range t.Agreements {
+		agreed = append(agreed, name)
+	}
+	slices.Sort(agreed)
+	for _, name := range agreed {
+		cc := cfg.ChannelConfig(name)
+		if cc == nil || string(pay.Method) == name || cc.Descriptor.Offer[lang] == "" {
+			continue
+		}
+		out = append(out, strings.ReplaceAll(cc.Descriptor.Offer[lang], "%s", t.Name))
 	}
 	return out
 }

@@ -26,7 +26,7 @@ type pageView struct {
 	Due, Issued, Number    string
 	Buyer                  string
 	PDF                    string
-	AutoGiro               string // the withdrawal sentence, when collected by AutoGiro
+	DirectDebit            string // the withdrawal sentence, when collected by direct debit
 	Nothing                bool
 	Accounts               [][2]string
 	Swish                  string // the Swish number, spaced
@@ -41,13 +41,11 @@ var words = map[string]map[string]string{
 	"sv": {"invoice": "Faktura", "credit": "Kreditnota", "due": "Förfallodatum", "issued": "Fakturadatum", "number": "Fakturanummer",
 		"amount": "Att betala", "to": "Till", "pay": "Så betalar du", "swish": "Betala med Swish", "swishScan": "Skanna koden med Swish-appen.",
 		"swishApp": "Öppna Swish", "bank": "Betala via din bank", "pdf": "Ladda ner fakturan (PDF)", "nothing": "Du har inget att betala.",
-		"next": "Nästa faktura", "contact": "Kontakt", "qrAlt": "QR-kod för Swish", "from": "från",
-		"offerDirectDebit": "Slipp tänka på förfallodagen: anmäl autogiro hos %s, så dras beloppet från ditt konto."},
+		"next": "Nästa faktura", "contact": "Kontakt", "qrAlt": "QR-kod för Swish", "from": "från"},
 	"en": {"invoice": "Invoice", "credit": "Credit note", "due": "Due date", "issued": "Invoice date", "number": "Invoice number",
 		"amount": "Amount due", "to": "To", "pay": "How to pay", "swish": "Pay with Swish", "swishScan": "Scan the code with the Swish app.",
 		"swishApp": "Open Swish", "bank": "Pay through your bank", "pdf": "Download the invoice (PDF)", "nothing": "You have nothing to pay.",
-		"next": "Your next invoice", "contact": "Contact", "qrAlt": "Swish QR code", "from": "from",
-		"offerDirectDebit": "Never miss a due date: sign up for direct debit (autogiro) with %s."},
+		"next": "Your next invoice", "contact": "Contact", "qrAlt": "Swish QR code", "from": "from"},
 }
 
 // view prepares the page of a document.
@@ -77,17 +75,17 @@ func (p *Pages) view(t config.Tenant, dl *store.Delivery, body *formats.Document
 		v.Logo = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(look.LogoPNG))
 	}
 	pay := body.HowToPay()
-	switch pay.Method {
-	case formats.PayAutoGiro:
-		v.AutoGiro = pay.WithdrawalText() + ". Du behöver inte betala själv."
+	switch {
+	case pay.DirectDebit():
+		v.DirectDebit = pay.WithdrawalText() + ". Du behöver inte betala själv."
 		if lang == "en" {
 			when := "on the next bank day"
 			if !pay.Date.IsZero() {
 				when = "on " + pay.Date.String()
 			}
-			v.AutoGiro = "The amount is withdrawn by direct debit (autogiro) " + when + ". You need not pay yourself."
+			v.DirectDebit = "The amount is withdrawn by direct debit (" + string(pay.Method) + ") " + when + ". You need not pay yourself."
 		}
-	case formats.PayNothing:
+	case pay.Method == formats.PayNothing:
 		v.Nothing = true
 	default:
 		if pay.Bankgiro != "" {
@@ -197,7 +195,7 @@ footer { max-width: 60rem; margin: 0 auto; padding: 1rem; color: #4a4a4a; font-s
 {{with .Message}}<section class="wide message"><p>{{.}}</p></section>{{end}}
 <section aria-labelledby="pay">
 <h2 id="pay">{{.T.pay}}</h2>
-{{if .AutoGiro}}<p id="autogiro">{{.AutoGiro}}</p>
+{{if .DirectDebit}}<p id="directdebit">{{.DirectDebit}}</p>
 {{else if .Nothing}}<p>{{.T.nothing}}</p>
 {{else}}{{if .Accounts}}<h3>{{.T.bank}}</h3>
 <dl>{{range .Accounts}}<dt>{{index . 0}}</dt><dd>{{index . 1}}</dd>{{end}}</dl>{{end}}

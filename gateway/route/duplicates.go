@@ -24,8 +24,8 @@ const RuleDuplicate = "MK-DUPLICATE"
 // the first (refused is true and the document is rejected), unless the
 // input marks it as a deliberate resend or the tenant's policy is "warn",
 // when it goes on with the fact recorded. Either way a document is never
-// collected twice: a copy of an invoice whose payment collection (AutoGiro)
-// is under way is refused, and `multikanal docs resend` delivers the first
+// collected twice: a copy of an invoice whose payment collection (a
+// direct debit) is under way is refused, and `multikanal docs resend` delivers the first
 // document again instead, without a second withdrawal.
 func duplicate(tx Tx, t config.Tenant, doc *store.Doc, body *formats.Document, now time.Time) (refused bool, err error) {
 	key, ok := store.DocKeyOf(body)
@@ -65,7 +65,7 @@ func duplicate(tx Tx, t config.Tenant, doc *store.Doc, body *formats.Document, n
 	if !resend && t.Duplicates != config.DuplicatesWarn {
 		return refuse(fmt.Sprintf("not sent again. To send it again on purpose, mark it as a resend (CSV column resend = yes, or the UBL note %q), or run: multikanal docs resend %s", "#multikanal:resend=yes", first.ID))
 	}
-	if c := first.Collection; c != nil && c.Method == AutoGiro && c.State != store.PaymentOpen {
+	if c := first.Collection; c != nil && formats.PayMethod(c.Method).DirectDebit() && c.State != store.PaymentOpen {
 		return refuse(fmt.Sprintf("its payment is collected by %s with that document (%s), and a copy would be collected again; not sent. To deliver the invoice again, run: multikanal docs resend %s", c.Method, c.State, first.ID))
 	}
 	why := "sent again as the input asks (resend)"

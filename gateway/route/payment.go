@@ -12,62 +12,63 @@ import (
 	"github.com/multikanal/multikanal/formats/recipients"
 	"github.com/multikanal/multikanal/gateway/registry"
 	"github.com/multikanal/multikanal/gateway/store"
-	agchannel "github.com/multikanal/multikanal/outbound/autogiro"
+	"github.com/multikanal/multikanal/outbound"
 )
 
-// AutoGiro is the collection channel that the collection code (mandates,
-// Bankgirot's files, payment states) is written for; it is the one name
-// of a channel the gateway's own code holds.
-const AutoGiro = agchannel.Name
-
 // collection decides how the document is paid, which is separate from
-// distribution: an invoice that names an AutoGiro payer number (BT-89)
-// whose mandate is active in the registry also gets a withdrawal in the
-// tenant's next AutoGiro payment file, whatever channel carries the
+// distribution: an invoice that names a payer of a collection channel
+// (AutoGiro's payer number, AvtaleGiro's KID), in that channel's currency,
+// whose mandate is active in the registry also gets an order in the
+// tenant's next file of that channel, whatever channel carries the
 // invoice. Whatever it decides, it records the way to pay on the document
-// (body.Payment), which every channel renders: AutoGiro exactly when a
-// withdrawal is queued, otherwise a transfer (or nothing to pay). A
-// document it refuses gets a formats.Problem as the error, naming the rule.
-func collection(tx Tx, chans Channels, t config.Tenant, reg registry.Lookup, doc *store.Doc, body *formats.Document, now time.Time) (withdrawal *store.Delivery, err error) {
+// (body.Payment), which every channel renders: a direct debit, in the
+// collection channel's words, exactly when an order is queued, otherwise a
+// transfer (or nothing to pay). A document it refuses gets a
+// formats.Problem as the error, naming the rule.
+func collection(tx Tx, chans Channels, t config.Tenant, reg registry.Lookup, doc *store.Doc, body *formats.Document, now time.Time) (order *store.Delivery, err error) {
+	var debit *formats.Payment
 	defer func() {
 		if err != nil {
 			return
 		}
-		why := "no AutoGiro collection"
+		why := noDirectDebit
 		if c := doc.Collection; c != nil {
 			why = "collection: " + c.Reason
 		}
-		payer := ""
-		if withdrawal != nil {
-			payer = withdrawal.To
-		}
 		var pay formats.Payment
-		if pay, err = PaymentFor(t, body, payer, why, now); err == nil {
+		if pay, err = PaymentFor(t, body, debit, why, now); err == nil {
 			body.Payment = &pay
 		}
 	}()
-	payer := body.MandateReference()
+	c, d, payer, other := collectorOf(chans, t, body)
 	refund := body.Kind == formats.KindCreditNote
-	if payer == "" || refund && (t.AutoGiro == nil || !t.AutoGiro.RefundCreditNotes) {
+	if c == nil {
+		if other == "" || refund {
+			return nil, nil
+		}
+		// The invoice names a mandate no collection channel takes: say so,
+		// rather than let it pass for an invoice without one.
+		doc.Collection = &store.Collection{Method: store.MethodTransfer, State: store.PaymentOpen, At: now, Reason: other}
+		return nil, tx.AppendEvent(doc, store.Event{At: now, State: doc.State, Reason: "collection: " + other})
+	}
+	if refund && !c.Refunds(t.ID) {
 		return nil, nil
 	}
-	col := &store.Collection{Method: AutoGiro, Payer: payer, At: now}
+	terms := c.Terms()
+	col := &store.Collection{Method: d.Name, Payer: payer, At: now}
 	doc.Collection = col
 	record := func() error {
-		return tx.AppendEvent(doc, store.Event{At: now, State: doc.State, Channel: AutoGiro, Reason: "collection: " + col.Reason})
+		return tx.AppendEvent(doc, store.Event{At: now, State: doc.State, Channel: d.Name, Reason: "collection: " + col.Reason})
 	}
 	switch {
-	case t.AutoGiro == nil:
-		col.State, col.Reason = store.PaymentOpen, "the invoice names AutoGiro payer "+payer+" but the tenant has no AutoGiro agreement configured"
+	case d.Agreement != nil && t.Agreements[d.Name] == nil:
+		col.State, col.Reason = store.PaymentOpen, fmt.Sprintf("the invoice names %s %s %s but the tenant has no %s agreement configured ([tenant.%s])", terms.Title, terms.Payer, payer, terms.Title, d.Name)
 		return nil, record()
 	case body.Totals.Payable == 0 || body.Totals.Payable < 0 && !refund:
 		col.State, col.Reason = store.PaymentOpen, "nothing to withdraw: the amount due is "+body.Totals.Payable.String()
 		return nil, record()
-	case !hasChannel(chans, AutoGiro):
-		col.State, col.Reason = store.PaymentOpen, "the autogiro channel is not available in this build"
-		return nil, record()
 	}
-	mandate, err := payerMandate(tx, reg, body, payer)
+	mandate, err := payerMandate(tx, reg, d, terms, body, payer)
 	if p := (formats.Problem{}); errors.As(err, &p) {
 		col.State, col.Reason = store.PaymentFailed, "refused: "+p.Error()
 		if rerr := record(); rerr != nil {
@@ -78,100 +79,157 @@ func collection(tx Tx, chans Channels, t config.Tenant, reg registry.Lookup, doc
 	if err != nil {
 		return nil, err
 	}
+	key := MandateKey(d, payer, now)
 	if mandate == nil {
-		col.State, col.Reason = store.PaymentOpen, "no active AutoGiro mandate for payer "+payer+MandateHistory(tx, doc.Tenant, payer)
+		col.State, col.Reason = store.PaymentOpen, fmt.Sprintf("no active %s mandate for %s %s%s", terms.Title, terms.Payer, payer, MandateHistory(tx, doc.Tenant, d.Name, key))
 		return nil, record()
 	}
-	// The withdrawal goes out under the mandate's own payer number, the
-	// one Bankgirot knows (BT-89 may carry leading zeros the mandate has
-	// not): a TK82 under any other number is refused (code 01).
-	payer = mandatePayer(mandate)
+	// The order goes out under the mandate's own payer key, the one the
+	// clearing house knows (BT-89 may carry leading zeros an AutoGiro
+	// mandate has not): Bankgirot refuses a TK82 under any other number.
+	payer = mandatePayer(mandate, d.Address)
 	col.Payer = payer
-	col.State, col.Reason = store.PaymentScheduled, fmt.Sprintf("AutoGiro mandate of payer %s registered by %s; withdrawal on %s in the next payment file", payer, mandate.Source, dueOrNow(body))
+	col.State, col.Reason = store.PaymentScheduled, fmt.Sprintf("%s mandate of %s %s registered by %s; withdrawal on %s in the next %s", terms.Title, terms.Payer, payer, mandate.Source, dueOrNow(body), terms.File)
 	if refund {
-		col.Reason = fmt.Sprintf("AutoGiro mandate of payer %s registered by %s; the credit note is paid back as a deposit in the next payment file", payer, mandate.Source)
+		col.Reason = fmt.Sprintf("%s mandate of %s %s registered by %s; the credit note is paid back as a deposit in the next %s", terms.Title, terms.Payer, payer, mandate.Source, terms.File)
 	}
-	// One order the payment file cannot hold is refused here, alone: in a
-	// batch it would fail the file and every withdrawal beside it.
-	if err := agchannel.CheckOrder(body, payer, now); err != nil {
+	// One order the file cannot hold is refused here, alone: in a batch
+	// it would fail the file and every order beside it.
+	if err := c.CheckOrder(body, payer, t.ID, now); err != nil {
 		col.State, col.Reason = store.PaymentOpen, "not collected: "+err.Error()
 		return nil, record()
 	}
-	dl := &store.Delivery{ID: store.DeliveryID(doc.ID, AutoGiro), DocID: doc.ID, Tenant: doc.Tenant, Channel: AutoGiro,
+	dl := &store.Delivery{ID: store.DeliveryID(doc.ID, d.Name), DocID: doc.ID, Tenant: doc.Tenant, Channel: d.Name,
 		To: payer, Collection: true, Batched: true, State: store.DeliveryQueued, Created: now, Updated: now}
 	if err := tx.PutDelivery(dl); err != nil {
 		return nil, err
 	}
-	if err := tx.PutCollectionRef(doc.Tenant, PayerKey(payer), RefKey(agchannel.Reference(body)), doc.ID); err != nil {
+	if err := tx.PutCollectionRef(doc.Tenant, PayerKey(payer), RefKey(c.Reference(body)), doc.ID); err != nil {
 		return nil, err
 	}
+	debit = &formats.Payment{Method: formats.PayMethod(d.Name), Payer: payer, Debit: c.Words(body, now)}
 	return dl, record()
+}
+
+// noDirectDebit is the reason of an invoice that names no mandate.
+const noDirectDebit = "no collection by direct debit"
+
+// collectorOf finds the collection channel that collects the document:
+// the first the gateway runs whose currency is the invoice's and for
+// which the invoice names a payer. A payer the invoice names only by its
+// payment reference (AvtaleGiro's KID, BT-83) counts only when the tenant
+// has the channel's agreement: a Norwegian invoice paid by KID is no
+// failed collection. When none does, other says why a mandate reference
+// the invoice names (BT-89) is not collected, or is "" when it names none.
+func collectorOf(chans Channels, t config.Tenant, body *formats.Document) (c outbound.Collector, d outbound.Descriptor, payer, other string) {
+	var currencies []string
+	for _, name := range chans.Names() {
+		d, ok := chans.Descriptor(name)
+		if !ok || d.Role != outbound.Collection {
+			continue
+		}
+		ch, _, _ := chans.Channel(name)
+		col, ok := ch.(outbound.Collector)
+		if !ok {
+			continue
+		}
+		terms := col.Terms()
+		p := col.Payer(body)
+		explicit := p != "" && p == body.MandateReference()
+		switch {
+		case p == "", !explicit && d.Agreement != nil && t.Agreements[d.Name] == nil:
+		case strings.EqualFold(terms.Currency, body.Currency):
+			return col, d, p, ""
+		case explicit:
+			currencies = append(currencies, terms.Title+" withdraws "+terms.Currency+" only")
+		}
+	}
+	if m := body.MandateReference(); m != "" {
+		other = fmt.Sprintf("the invoice names mandate reference %s (BT-89), but no collection channel of this gateway takes it", m)
+		if len(currencies) > 0 {
+			other = fmt.Sprintf("the invoice names mandate reference %s (BT-89), but it is in %s: %s", m, body.Currency, strings.Join(currencies, ", "))
+		}
+	}
+	return nil, outbound.Descriptor{}, "", other
 }
 
 // Rules routing applies to the way to pay, beside formats/validate's.
 const (
-	// RulePayer: the AutoGiro payer number on the invoice (BT-89) is not
-	// the payer of the mandate the buyer has.
+	// RulePayer: the payer a collection channel knows the invoice's
+	// payer by (BT-89, an AutoGiro payer number) is not the payer of the
+	// mandate the buyer has.
 	RulePayer = "MK-PAYER"
 	// RulePayment: an amount is due and there is no way to pay it.
 	RulePayment = "MK-PAYMENT"
 )
 
-// payerMandate finds the active AutoGiro mandate the invoice is collected
-// under: the one registered for its payer number (BT-89). When that payer
-// has none but the buyer has one under another payer number (found by
+// MandateKey is the registry key a collection channel's mandate of payer
+// is registered under: the channel's address key type (AutoGiro's
+// customer number, AvtaleGiro's KID), normalised as the registry keeps it.
+func MandateKey(d outbound.Descriptor, payer string, now time.Time) store.RecipientKey {
+	value, err := recipients.NormaliseKey(d.Address, payer, now)
+	if err != nil {
+		value = strings.TrimSpace(payer)
+	}
+	return store.RecipientKey{Type: d.Address, Value: value}
+}
+
+// payerMandate finds the active mandate of the collection channel that the
+// invoice is collected under: the one registered for its payer. When that
+// payer has none but the buyer has one under another payer key (found by
 // any other key: customer number, personnummer), the invoice is refused:
 // a biller's wrong payer number must neither charge another payer's
-// account nor go out under a number Bankgirot rejects.
-func payerMandate(tx store.RegistryTx, reg registry.Lookup, body *formats.Document, payer string) (*store.Registration, error) {
-	value, err := recipients.NormaliseKey(store.KeyCustomer, payer, reg.Now)
-	if err != nil {
-		value = PayerKey(payer)
-	}
-	regs, err := tx.Registrations(reg.Tenant, store.RecipientKey{Type: store.KeyCustomer, Value: value})
+// account nor go out under a number the clearing house rejects.
+func payerMandate(tx store.RegistryTx, reg registry.Lookup, d outbound.Descriptor, terms outbound.CollectionTerms, body *formats.Document, payer string) (*store.Registration, error) {
+	regs, err := tx.Registrations(reg.Tenant, MandateKey(d, payer, reg.Now))
 	if err != nil {
 		return nil, err
 	}
 	var own *store.Registration
 	for _, r := range regs {
-		if r.Channel == AutoGiro && r.Active(reg.Now) && (own == nil || r.ValidFrom.After(own.ValidFrom)) {
+		if r.Channel == d.Name && r.Active(reg.Now) && (own == nil || r.ValidFrom.After(own.ValidFrom)) {
 			own = r
 		}
 	}
 	if own != nil {
 		return own, nil
 	}
-	other, err := reg.Find(body, AutoGiro)
+	other, err := reg.Find(body, d.Name)
 	if err != nil || other == nil {
 		return nil, err
 	}
+	bt := "BT-89"
+	if payer != body.MandateReference() {
+		bt = "BT-83"
+	}
 	return nil, formats.Problem{Rule: RulePayer, Severity: formats.SeverityError, Message: fmt.Sprintf(
-		"the invoice names AutoGiro payer number %s (BT-89), but the buyer's active AutoGiro mandate is for payer number %s (registered by %s); "+
-			"correct the payer number on the invoice: a withdrawal is never made under another payer's number", payer, mandatePayer(other), other.Source)}
+		"the invoice names %s %s %s (%s), but the buyer's active %s mandate is for %s %s (registered by %s); "+
+			"correct the %s on the invoice: a withdrawal is never made under another payer's mandate", terms.Title, terms.Payer, payer, bt, terms.Title,
+		terms.Payer, mandatePayer(other, d.Address), other.Source, terms.Payer)}
 }
 
-// mandatePayer is the payer number a mandate registration is for.
-func mandatePayer(r *store.Registration) string {
+// mandatePayer is the payer key a mandate registration is for.
+func mandatePayer(r *store.Registration, keyType string) string {
 	if r.Address != "" {
 		return r.Address
 	}
 	for _, k := range r.Keys {
-		if k.Type == store.KeyCustomer {
+		if k.Type == keyType {
 			return k.Value
 		}
 	}
 	return ""
 }
 
-// PaymentFor is how the customer settles the document, given the payer
-// number a withdrawal is queued under ("" when none): AutoGiro with that
-// payer on the due date (the next bank day when the due date is not
-// after today, as the payment file says GENAST then); nothing for a
-// credit note or nothing due; otherwise a transfer to the account the
-// invoice names, or to the tenant's bankgiro or plusgiro when it names
-// none. An amount due with no account at all is refused (RulePayment).
-// why is the collection's reason, kept with the decision.
-func PaymentFor(t config.Tenant, body *formats.Document, payer, why string, now time.Time) (formats.Payment, error) {
+// PaymentFor is how the customer settles the document, given the direct
+// debit an order is queued for (nil when none: its method, payer and
+// words): withdrawn on the due date (the next bank day when the due date
+// is not after today, as AutoGiro's payment file says GENAST then);
+// nothing for a credit note or nothing due; otherwise a transfer to the
+// account the invoice names, or to the tenant's bankgiro or plusgiro when
+// it names none. An amount due with no account at all is refused
+// (RulePayment). why is the collection's reason, kept with the decision.
+func PaymentFor(t config.Tenant, body *formats.Document, debit *formats.Payment, why string, now time.Time) (formats.Payment, error) {
 	p := body.OwnPayment()
 	switch {
 	case p.Method == formats.PayNothing:
@@ -180,8 +238,8 @@ func PaymentFor(t config.Tenant, body *formats.Document, payer, why string, now 
 			p.Reason = "a credit note: nothing to pay (" + why + ")"
 		}
 		return p, nil
-	case payer != "":
-		p = formats.Payment{Method: formats.PayAutoGiro, Payer: payer, Reference: p.Reference, Reason: why}
+	case debit != nil:
+		p = formats.Payment{Method: debit.Method, Payer: debit.Payer, Debit: debit.Debit, Reference: p.Reference, Reason: why}
 		if formats.DateOf(now).Before(body.DueDate) {
 			p.Date = body.DueDate
 		}
@@ -199,11 +257,11 @@ func PaymentFor(t config.Tenant, body *formats.Document, payer, why string, now 
 			"put the account on the invoice or set bankgiro in the tenant's configuration", body.Totals.Payable, body.Currency, noCollection(why), t.ID)}
 }
 
-// noCollection adds why an invoice naming a payer number is not
-// collected, to a refusal for want of an account.
+// noCollection adds why an invoice naming a payer is not collected, to a
+// refusal for want of an account.
 func noCollection(why string) string {
 	if strings.HasPrefix(why, "collection: ") {
-		return " and it is not collected by AutoGiro (" + strings.TrimPrefix(why, "collection: ") + ")"
+		return " and it is not collected by direct debit (" + strings.TrimPrefix(why, "collection: ") + ")"
 	}
 	return ""
 }
@@ -211,7 +269,7 @@ func noCollection(why string) string {
 // withSwish offers the tenant's Swish number beside the account of a
 // transfer, where the tenant has one: Swish pays Swedish kronor only, so
 // an invoice in another currency does not get it. An invoice collected
-// by AutoGiro never reaches here.
+// by direct debit never reaches here.
 func withSwish(p formats.Payment, t config.Tenant, body *formats.Document) formats.Payment {
 	if t.Swish != "" && (body.Currency == "" || strings.EqualFold(body.Currency, "SEK")) {
 		p.Swish = t.Swish
@@ -233,23 +291,22 @@ func tenantAccounts(t config.Tenant) string {
 	return strings.Join(s, " and ")
 }
 
-// payerKey and refKey are how bank files and our records meet: Bankgirot
-// pads payer numbers with zeros and echoes references zero-filled.
+// PayerKey and RefKey are how bank files and our records meet in the
+// index of orders (collection refs): Bankgirot pads payer numbers with
+// zeros and echoes references zero-filled. The index is a way in, not
+// the truth: what it finds is checked against the document.
 func PayerKey(payer string) string { return strings.TrimLeft(strings.TrimSpace(payer), "0") }
 
+// RefKey: see PayerKey.
 func RefKey(ref string) string { return strings.Trim(strings.TrimSpace(ref), "0 ") }
 
-// MandateHistory explains why a payer has no active mandate, when the
-// registry knows an earlier one: " (the mandate was cancelled DATE by
-// SOURCE)", or "".
-func MandateHistory(tx store.RegistryTx, tenant, payer string) string {
-	key, err := recipients.NormaliseKey(store.KeyCustomer, payer, time.Now())
-	if err != nil {
-		return ""
-	}
-	regs, _ := tx.Registrations(tenant, store.RecipientKey{Type: store.KeyCustomer, Value: key})
+// MandateHistory explains why a payer has no active mandate on the
+// collection channel, when the registry knows an earlier one under key:
+// " (the mandate was cancelled DATE by SOURCE)", or "".
+func MandateHistory(tx store.RegistryTx, tenant, channel string, key store.RecipientKey) string {
+	regs, _ := tx.Registrations(tenant, key)
 	for i := len(regs) - 1; i >= 0; i-- {
-		if r := regs[i]; r.Channel == AutoGiro && !r.RevokedAt.IsZero() {
+		if r := regs[i]; r.Channel == channel && !r.RevokedAt.IsZero() {
 			return fmt.Sprintf(" (the mandate was cancelled %s by %s)", r.RevokedAt.Format("2006-01-02"), r.RevokedBy)
 		}
 	}
@@ -264,14 +321,23 @@ func dueOrNow(body *formats.Document) string {
 }
 
 // indexPaymentRefs indexes a routed invoice under the references a payment
-// of it can carry: its OCR number, its invoice number, and the reference
-// its AutoGiro withdrawal carries (the end of a long invoice number).
-func indexPaymentRefs(tx store.CollectionTx, doc *store.Doc, body *formats.Document) error {
+// of it can carry: its OCR number (or KID), its invoice number, and the
+// reference an order of each collection channel would carry (AutoGiro's:
+// the end of a long invoice number).
+func indexPaymentRefs(tx store.CollectionTx, chans Channels, doc *store.Doc, body *formats.Document) error {
 	if body.Kind != formats.KindInvoice || body.Totals.Payable <= 0 {
 		return nil
 	}
+	refs := []string{body.PaymentReference(), body.Number}
+	for _, name := range chans.Names() {
+		if ch, _, _ := chans.Channel(name); ch != nil {
+			if c, ok := ch.(outbound.Collector); ok {
+				refs = append(refs, c.Reference(body))
+			}
+		}
+	}
 	var done []string
-	for _, ref := range []string{body.PaymentReference(), body.Number, agchannel.Reference(body)} {
+	for _, ref := range refs {
 		if k := PaymentRefKey(ref); k != "" && !slices.Contains(done, k) {
 			if err := tx.PutPaymentRef(doc.Tenant, k, doc.ID); err != nil {
 				return err
@@ -287,10 +353,4 @@ func indexPaymentRefs(tx store.CollectionTx, doc *store.Doc, body *formats.Docum
 // blank-filled, and people write references in either case.
 func PaymentRefKey(ref string) string {
 	return strings.TrimLeft(strings.ToUpper(strings.Join(strings.Fields(ref), "")), "0")
-}
-
-// hasChannel reports whether the gateway runs the channel.
-func hasChannel(chans Channels, name string) bool {
-	_, _, ok := chans.Channel(name)
-	return ok
 }

@@ -1,7 +1,7 @@
 // Package route decides where a document goes and how it is paid: it
 // validates the document against the tenant's rules, refuses duplicates,
-// decides the payment (an AutoGiro withdrawal beside distribution, or how
-// the payer pays), asks each channel of the tenant's priority list whether
+// decides the payment (a direct debit by a collection channel beside
+// distribution, or how the payer pays), asks each channel of the tenant's priority list whether
 // it can reach the recipient, and moves a document to its next channel
 // when one fails. Every decision is recorded with its reason on the
 // document and in its history.
@@ -40,6 +40,8 @@ type Channels interface {
 	// Descriptor is what the named channel says about itself; ok is
 	// false when the gateway has no such channel.
 	Descriptor(name string) (d outbound.Descriptor, ok bool)
+	// Names are the channels the gateway runs.
+	Names() []string
 }
 
 // Tx is what routing reads and writes in the caller's transaction: the
@@ -97,7 +99,7 @@ func Route(tx Tx, chans Channels, t config.Tenant, doc *store.Doc, body *formats
 			return nil, nil, err
 		}
 	}
-	if err := indexPaymentRefs(tx, doc, body); err != nil {
+	if err := indexPaymentRefs(tx, chans, doc, body); err != nil {
 		return nil, nil, err
 	}
 	doc.Tried = 0
@@ -185,6 +187,15 @@ func (cl ChannelList) Channel(name string) (outbound.Channel, bool, bool) {
 func (cl ChannelList) Descriptor(name string) (outbound.Descriptor, bool) {
 	l, ok := cl.find(name)
 	return l.Descriptor, ok
+}
+
+// Names implements Channels.
+func (cl ChannelList) Names() []string {
+	names := make([]string, len(cl))
+	for i, l := range cl {
+		names[i] = l.Channel.Name()
+	}
+	return names
 }
 
 // Decide asks every channel of the priority list (or only the forced one)

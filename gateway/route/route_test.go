@@ -58,6 +58,15 @@ func (cs channels) Descriptor(name string) (outbound.Descriptor, bool) {
 	return outbound.Descriptor{}, false
 }
 
+// Names implements route.Channels.
+func (cs channels) Names() []string {
+	var names []string
+	for _, c := range cs {
+		names = append(names, c.name)
+	}
+	return names
+}
+
 var (
 	always = func(*formats.Document) bool { return true }
 	never  = func(*formats.Document) bool { return false }

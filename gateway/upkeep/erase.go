@@ -19,6 +19,7 @@ import (
 	"github.com/multikanal/multikanal/gateway/registry"
 	"github.com/multikanal/multikanal/gateway/route"
 	"github.com/multikanal/multikanal/gateway/store"
+	"github.com/multikanal/multikanal/outbound"
 )
 
 // Erasure of a person's data on request (GDPR art. 17), within what
@@ -216,14 +217,7 @@ const scanChunkErase = 256
 
 // docPending reports whether a document has a delivery not at its end.
 func docPending(tx store.Tx, doc *store.Doc) bool {
-	channels := []string{doc.Channel, route.AutoGiro}
-	for _, s := range doc.Route {
-		channels = append(channels, s.Channel)
-	}
-	for _, ch := range channels {
-		if ch == "" {
-			continue
-		}
+	for _, ch := range channelsOf(doc) {
 		for _, id := range doc.DeliveryIDs(ch) {
 			if dl, err := tx.Delivery(id); err == nil {
 				if dl.State != store.DeliveryDelivered && dl.State != store.DeliveryFailed || dl.AwaitsConfirmation() {
@@ -394,14 +388,21 @@ func payloadSize(tx store.Tx, doc *store.Doc) store.Removed {
 	if ev, err := tx.Events(doc.ID); err == nil {
 		rm.Events = len(ev)
 	}
-	for _, ch := range []string{doc.Channel, route.AutoGiro} {
+	for _, ch := range channelsOf(doc) {
 		for _, id := range doc.DeliveryIDs(ch) {
-			if _, err := tx.Delivery(id); ch != "" && err == nil {
+			if _, err := tx.Delivery(id); err == nil {
 				rm.Deliveries++
 			}
 		}
 	}
 	return rm
+}
+
+// collects reports whether a registration's channel is a collection
+// channel: its registrations are mandates, which the payer's bank holds.
+func (u *Upkeep) collects(channel string) bool {
+	cc := u.Config().ChannelConfig(channel)
+	return cc != nil && cc.Descriptor.Role == outbound.Collection
 }
 
 // eraseRegistry removes the registry entries under the key and the
@@ -415,9 +416,9 @@ func (u *Upkeep) eraseRegistry(rep *api.EraseReport, tenant string, key store.Re
 		}
 		for _, r := range regs {
 			rep.Registrations++
-			if r.Channel == route.AutoGiro && r.Active(now) {
+			if u.collects(r.Channel) && r.Active(now) {
 				rep.Kept = append(rep.Kept, api.KeptItem{What: "nothing of registration " + r.ID,
-					Why: "it was an active AutoGiro mandate: the bank still has it; tell the payer, or cancel it with multikanal mandates cancel"})
+					Why: fmt.Sprintf("it was an active %s mandate: the payer's bank still has it; tell the payer, or have the mandate cancelled (multikanal mandates cancel, where the channel takes the biller's cancellations)", r.Channel)})
 			}
 			if !rep.DryRun {
 				if err := tx.RemoveRegistration(r); err != nil {

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/gateway/api"
 	"github.com/multikanal/multikanal/gateway/registry"
 	"github.com/multikanal/multikanal/gateway/route"
@@ -454,16 +456,7 @@ func (u *Upkeep) forgetCollection(tx store.Tx, doc *store.Doc) error {
 // that cannot be read is an error: its file would be missed.
 func (u *Upkeep) docOutputs(tx store.Tx, doc *store.Doc) ([]string, error) {
 	var out []string
-	seen := map[string]bool{}
-	channels := []string{doc.Channel, route.AutoGiro}
-	for _, step := range doc.Route {
-		channels = append(channels, step.Channel)
-	}
-	for _, ch := range channels {
-		if ch == "" || seen[ch] {
-			continue
-		}
-		seen[ch] = true
+	for _, ch := range channelsOf(doc) {
 		for _, id := range doc.DeliveryIDs(ch) { // the first send and every resend
 			dl, err := tx.Delivery(id)
 			if errors.Is(err, store.ErrNotFound) {
@@ -481,6 +474,26 @@ func (u *Upkeep) docOutputs(tx store.Tx, doc *store.Doc) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// channelsOf are the channels a document may have deliveries on, each
+// once: the one it rests on, those of its route, and the collection
+// channel of its payment (a direct debit's method is that channel's name).
+func channelsOf(doc *store.Doc) []string {
+	channels := []string{doc.Channel}
+	if c := doc.Collection; c != nil && formats.PayMethod(c.Method).DirectDebit() {
+		channels = append(channels, c.Method)
+	}
+	for _, step := range doc.Route {
+		channels = append(channels, step.Channel)
+	}
+	var out []string
+	for _, ch := range channels {
+		if ch != "" && !slices.Contains(out, ch) {
+			out = append(out, ch)
+		}
+	}
+	return out
 }
 
 // inOutbox reports whether path is a file the spool transport wrote: only

@@ -20,10 +20,21 @@ import (
 )
 
 // Channel is the AutoGiro collection channel.
-type Channel struct{}
+type Channel struct {
+	agreements map[string]*Agreement
+}
 
-// New returns the AutoGiro channel.
-func New() *Channel { return &Channel{} }
+// New returns the AutoGiro channel with the agreements of the tenants
+// that have one, by tenant id.
+func New(agreements map[string]*Agreement) *Channel {
+	return &Channel{agreements: agreements}
+}
+
+// Agreement returns the tenant's agreement, if it has one.
+func (c *Channel) Agreement(tenant string) (*Agreement, bool) {
+	a, ok := c.agreements[tenant]
+	return a, ok
+}
 
 // Name is "autogiro".
 func (*Channel) Name() string { return Name }
@@ -41,17 +52,18 @@ func (*Channel) Eligible(*formats.Document, outbound.Registry) outbound.Eligibil
 // with CheckOrder before it joins a batch, so one order the manual does not
 // allow is refused alone instead of failing the file.
 func (c *Channel) RenderBatch(b outbound.Batch) (outbound.Message, error) {
-	bl, created := b.Biller, b.Created
-	if err := checkAgreement(bl, created); err != nil {
+	created := b.Created
+	a, key, err := c.agreement(b.Biller.ID, created)
+	if err != nil {
 		return outbound.Message{}, err
 	}
-	f := ag.PaymentFile{WriteDate: ag.DateOf(created.In(stockholm)), CustomerNumber: bl.AutoGiroCustomer, PayeeBankgiro: bl.AutoGiroBankgiro}
+	f := ag.PaymentFile{WriteDate: ag.DateOf(created.In(stockholm)), CustomerNumber: a.CustomerNumber, PayeeBankgiro: a.Bankgiro}
 	for _, it := range b.Items {
 		p := Order(it.Doc, it.To, created)
-		p.PayeeBankgiro = bl.AutoGiroBankgiro
+		p.PayeeBankgiro = a.Bankgiro
 		f.Payments = append(f.Payments, p)
 	}
-	return c.sealed(b.Key, created, bl, &f)
+	return sealed(b.Key, created, a, key, &f)
 }
 
 // Order is the payment order for a document in a payment file made at
@@ -97,41 +109,50 @@ func CheckOrder(doc *formats.Document, payer string, now time.Time) error {
 // answers to internet-bank mandates, TK03 cancellations, TK05 new payer
 // numbers). Like a payment file, its date and name come from created.
 func (c *Channel) RenderMandates(key string, created time.Time, bl outbound.Biller, orders []ag.MandateRequest) (outbound.Message, error) {
-	if err := checkAgreement(bl, created); err != nil {
+	a, seal, err := c.agreement(bl.ID, created)
+	if err != nil {
 		return outbound.Message{}, err
 	}
-	f := ag.MandateFile{WriteDate: ag.DateOf(created.In(stockholm)), CustomerNumber: bl.AutoGiroCustomer,
-		PayeeBankgiro: bl.AutoGiroBankgiro, Requests: orders}
-	return c.sealed(key, created, bl, &f)
+	f := ag.MandateFile{WriteDate: ag.DateOf(created.In(stockholm)), CustomerNumber: a.CustomerNumber,
+		PayeeBankgiro: a.Bankgiro, Requests: orders}
+	return sealed(key, created, a, seal, &f)
 }
 
-func checkAgreement(bl outbound.Biller, created time.Time) error {
-	if bl.AutoGiroCustomer == "" || bl.AutoGiroBankgiro == "" {
-		return outbound.Permanentf("autogiro: tenant %s has no AutoGiro agreement (customer number and bankgiro)", bl.ID)
-	}
-	if bl.SealKey == "" {
-		return outbound.Permanentf("autogiro: tenant %s has no seal key; Bankgirot refuses unsealed files", bl.ID)
+// agreement is the tenant's agreement and its seal key, read from its
+// file now, so a rotated key is used at once.
+func (c *Channel) agreement(tenant string, created time.Time) (*Agreement, string, error) {
+	a, ok := c.agreements[tenant]
+	if !ok || a.CustomerNumber == "" || a.Bankgiro == "" {
+		return nil, "", outbound.Permanentf("autogiro: tenant %s has no AutoGiro agreement (customer number and bankgiro in [tenant.autogiro])", tenant)
 	}
 	if created.IsZero() {
-		return errors.New("autogiro: the batch has no creation time")
+		return nil, "", errors.New("autogiro: the batch has no creation time")
 	}
-	return nil
+	if a.SealKeyFile == "" {
+		return nil, "", outbound.Permanentf("autogiro: tenant %s has no seal key; Bankgirot refuses unsealed files", tenant)
+	}
+	key, err := a.sealKey()
+	if err != nil {
+		// The file may be restored or rotated in place: try again.
+		return nil, "", fmt.Errorf("autogiro: tenant %s: seal key: %w", tenant, err)
+	}
+	return a, key, nil
 }
 
-// sealed writes a file to Bankgirot, seals it with the biller's key and
+// sealed writes a file to Bankgirot, seals it with the agreement's key and
 // names it as the manual says (6.1.5: dataset
 // BFEP.IAGAG.K0<customer>.D<date>.T<time>, IAGZZ in Bankgirot's customer
-// test when the biller's agreement is in test mode).
-func (c *Channel) sealed(key string, created time.Time, bl outbound.Biller, f io.WriterTo) (outbound.Message, error) {
+// test when the agreement is in test mode).
+func sealed(key string, created time.Time, a *Agreement, sealKey string, f io.WriterTo) (outbound.Message, error) {
 	var raw bytes.Buffer
 	if _, err := f.WriteTo(&raw); err != nil {
 		return outbound.Message{}, outbound.Permanent(err) // *autogiro.Error says "autogiro:" itself
 	}
-	sealed, err := ag.Seal(raw.Bytes(), bl.SealKey, created.In(stockholm))
+	sealed, err := ag.Seal(raw.Bytes(), sealKey, created.In(stockholm))
 	if err != nil {
 		return outbound.Message{}, outbound.Permanent(fmt.Errorf("autogiro: sealing: %w", err))
 	}
-	name, err := ag.UploadName(bl.AutoGiroCustomer, created.In(stockholm), bl.AutoGiroTest)
+	name, err := ag.UploadName(a.CustomerNumber, created.In(stockholm), a.Test)
 	if err != nil {
 		return outbound.Message{}, outbound.Permanent(err)
 	}

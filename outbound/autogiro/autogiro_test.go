@@ -2,6 +2,8 @@ package autogiro
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +17,20 @@ import (
 // testKey is Bankgirot's published test seal key.
 const testKey = "1234567890ABCDEF1234567890ABCDEF"
 
-var biller = outbound.Biller{ID: "demo", AutoGiroCustomer: "471117", AutoGiroBankgiro: "9912346", SealKey: testKey}
+var biller = outbound.Biller{ID: "demo", Bankgiro: "9912346"}
+
+// channel is the channel with the demo's agreement, its seal key (key, if
+// not "") in a file of its own.
+func channel(t *testing.T, key string, test bool) *Channel {
+	t.Helper()
+	a := &Agreement{CustomerNumber: "471117", Bankgiro: "9912346", Test: test, SealKeyFile: filepath.Join(t.TempDir(), "seal")}
+	if key != "" {
+		if err := os.WriteFile(a.SealKeyFile, []byte(key+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return New(map[string]*Agreement{"demo": a})
+}
 
 // TestRenderMandates writes every kind of mandate order and reads the file
 // back with the parser: sealed with the biller's key, named as a file to
@@ -29,7 +44,7 @@ func TestRenderMandates(t *testing.T) {
 		{Type: ag.MandateCancel, PayerNumber: "5551004"},
 		{Type: ag.MandateChangePayerNumber, PayerNumber: "111", NewPayerNumber: "121"},
 	}
-	msg, err := New().RenderMandates("B1", created, biller, orders)
+	msg, err := channel(t, testKey, false).RenderMandates("B1", created, biller, orders)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,14 +78,16 @@ func TestRenderMandates(t *testing.T) {
 // written, and refuses a biller without a seal key.
 func TestRenderMandatesRefuses(t *testing.T) {
 	created := time.Date(2026, 11, 27, 13, 4, 5, 0, time.UTC)
-	_, err := New().RenderMandates("B1", created, biller, []ag.MandateRequest{{Type: ag.MandateNew, PayerNumber: "12345678901234567"}})
+	_, err := channel(t, testKey, false).RenderMandates("B1", created, biller, []ag.MandateRequest{{Type: ag.MandateNew, PayerNumber: "12345678901234567"}})
 	if err == nil || outbound.ClassOf(err) != outbound.ClassPermanent || !strings.Contains(err.Error(), "payer number") {
 		t.Errorf("a 17-digit payer number: %v", err)
 	}
-	nokey := biller
-	nokey.SealKey = ""
-	if _, err := New().RenderMandates("B1", created, nokey, []ag.MandateRequest{{Type: ag.MandateCancel, PayerNumber: "1"}}); err == nil || !strings.Contains(err.Error(), "seal key") {
+	if _, err := channel(t, "", false).RenderMandates("B1", created, biller, []ag.MandateRequest{{Type: ag.MandateCancel, PayerNumber: "1"}}); err == nil || !strings.Contains(err.Error(), "seal key") {
 		t.Errorf("no seal key: %v", err)
+	}
+	other := outbound.Biller{ID: "other"}
+	if _, err := channel(t, testKey, false).RenderMandates("B1", created, other, []ag.MandateRequest{{Type: ag.MandateCancel, PayerNumber: "1"}}); err == nil || outbound.ClassOf(err) != outbound.ClassPermanent || !strings.Contains(err.Error(), "no AutoGiro agreement") {
+		t.Errorf("a tenant without an agreement: %v", err)
 	}
 }
 
@@ -92,7 +109,7 @@ func TestRenderBatch(t *testing.T) {
 		{Key: "b", To: "102", Doc: inv("1002", "", "2026-11-01", formats.KindInvoice, 9900)},
 		{Key: "c", To: "103", Doc: inv("1003", "", "2026-12-01", formats.KindCreditNote, -5000)},
 	}}
-	msg, err := New().RenderBatch(b)
+	msg, err := channel(t, testKey, false).RenderBatch(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,9 +137,7 @@ func TestRenderBatch(t *testing.T) {
 func TestTestModeName(t *testing.T) {
 	created := time.Date(2026, 11, 27, 13, 4, 5, 0, time.UTC)
 	for _, test := range []bool{false, true} {
-		bl := biller
-		bl.AutoGiroTest = test
-		msg, err := New().RenderMandates("B1", created, bl, []ag.MandateRequest{{Type: ag.MandateCancel, PayerNumber: "1"}})
+		msg, err := channel(t, testKey, test).RenderMandates("B1", created, biller, []ag.MandateRequest{{Type: ag.MandateCancel, PayerNumber: "1"}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -30,15 +30,10 @@ var allowed = []struct {
 	files []string
 	why   string
 }{
-	{"autogiro", []string{
-		"gateway/route/payment.go", "gateway/collection/bankfiles.go", "gateway/collection/bankpayments.go",
-		"gateway/collection/mandates.go", "cmd/multikanal/mandates.go",
-		"config/config.go", "config/validate.go",
-	}, "payment collection (mandates, Bankgirot's payment and mandate files, payment states, the " +
-		"tenant's [tenant.autogiro] agreement, the API's /autogiro/mandates) is AutoGiro's protocol, " +
-		"written for it; the gateway's code reaches the channel through one constant, route.AutoGiro"},
-	{"autogiro", []string{"formats/payment.go"},
-		`the payment method "autogiro" of a document withdrawn under a mandate, as receipts show it`},
+	{"autogiro", []string{"gateway/collection/mandates.go", "cmd/multikanal/mandates.go"},
+		"the biller's AutoGiro mandate orders (and its order files to Bankgirot, and the agreement they are " +
+			"written under) are Bankgirot's protocol (manual 7.2), which no other collection channel shares: " +
+			"collection keeps them in AutoGiro's own file, and `multikanal mandates` calls the API's /autogiro/mandates"},
 	{"peppol", []string{"formats/ubl/write.go", "formats/validate/peppol.go", "formats/validate/norwegian.go", "formats/sbdh/sbdh.go", "formats/ubl/ubltest/ubltest.go"},
 		"Peppol BIS's own identifiers (customization, profile and process URNs, rule ids, the official rules' file names) name the Peppol network, whose formats these are"},
 	{"peppol", []string{"formats/recipients/recipients.go", "gateway/store/registry.go"},
@@ -173,6 +168,13 @@ func TestDescriptors(t *testing.T) {
 		}
 		if ch.Name() != d.Name {
 			t.Errorf("channel %s: New made a channel named %q", d.Name, ch.Name())
+		}
+		// A collection channel is what routing asks about every invoice.
+		if _, ok := ch.(outbound.Collector); ok != (d.Role == outbound.Collection) {
+			t.Errorf("channel %s: role %s, but it is a Collector %v", d.Name, d.Role, ok)
+		}
+		if d.Role == outbound.Collection && (d.Address == "" || d.Agreement == nil) {
+			t.Errorf("channel %s: a collection channel needs the key type of its mandates (Address) and the tenant's agreement (Agreement)", d.Name)
 		}
 		_, doc := ch.(outbound.DocumentRenderer)
 		_, batch := ch.(outbound.BatchRenderer)

@@ -149,8 +149,8 @@ type TemplateData struct {
 	IBAN        string
 	BIC         string // the IBAN's BIC, when paid by IBAN
 	Swish       string // the payee's Swish number, "123 456 78 90"
-	AutoGiro    bool   // the amount is withdrawn by AutoGiro; no payment needed
-	Withdrawal  string // "Dras via autogiro 2026-04-01" (or "... närmaste bankdag")
+	AutoGiro    bool   // the amount is withdrawn under a mandate (AutoGiro, AvtaleGiro); no payment needed
+	Withdrawal  string // the collection's sentence: "Dras via autogiro 2026-04-01", "Trekkes via AvtaleGiro 01.04.2026"
 	Attachment  string // file name of the attached PDF, or "" when none
 	Link        string // link to the invoice page (the tenant's [tenant.page], or Options.LinkBase)
 	Message     string // the biller's message to the customer (its template segment's), or ""
@@ -410,10 +410,10 @@ func (c *Channel) data(doc *formats.Document) TemplateData {
 		IssueDate: doc.IssueDate.String(),
 		DueDate:   doc.DueDate.String(),
 	}
-	switch pay := doc.HowToPay(); pay.Method {
-	case formats.PayAutoGiro:
+	switch pay := doc.HowToPay(); {
+	case pay.DirectDebit():
 		d.AutoGiro, d.Withdrawal = true, pay.WithdrawalText()
-	case formats.PayTransfer:
+	case pay.Method == formats.PayTransfer:
 		d.OCR, d.Bankgiro, d.Plusgiro = pay.Reference, bankgiro(pay.Bankgiro), plusgiro(pay.Plusgiro)
 		d.IBAN, d.BIC, d.Swish = pay.IBAN, pay.BIC, swish(pay.Swish)
 	}

@@ -271,7 +271,7 @@ func TestRenderVariants(t *testing.T) {
 		{name: "collected by AutoGiro", opts: email.Options{PDF: fakeRenderer},
 			change: func(d *formats.Document) {
 				d.PaymentMeans = []formats.PaymentMeans{{Code: formats.MeansDirectDebit, MandateID: "4711", PaymentID: "4600263"}}
-				d.Payment = &formats.Payment{Method: formats.PayAutoGiro, Payer: "4711", Date: d.DueDate, Reference: "4600263"}
+				d.Payment = &formats.Payment{Method: formats.PayMethod("autogiro"), Payer: "4711", Date: d.DueDate, Reference: "4600263"}
 			}, text: []string{"Dras via autogiro 2026-05-31. Beloppet dras från ditt konto", "Förfallodag: 2026-05-31"},
 			notText: []string{"OCR-nummer", "Bankgiro", "Swish"}, attach: "faktura-2026-0042.pdf"},
 		// The invoice names a payer number, but routing found no active

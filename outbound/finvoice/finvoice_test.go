@@ -90,7 +90,7 @@ func TestEligible(t *testing.T) {
 		{"registration without intermediator", func(d *formats.Document) { d.Buyer.CustomerNumber = "10054" }, false,
 			[]string{"registered by", "ADDRESS@INTERMEDIATOR"}},
 		{"collected by AutoGiro", func(d *formats.Document) {
-			d.Payment = &formats.Payment{Method: formats.PayAutoGiro, Payer: "10053"}
+			d.Payment = &formats.Payment{Method: formats.PayMethod("autogiro"), Payer: "10053"}
 		}, false, []string{"FI2112345600000785@NDEAFIHH", string(fv.RulePayment), "direct debit (autogiro"}},
 		{"a Swedish OCR reference", func(d *formats.Document) { d.PaymentMeans[0].PaymentID = "12345674" }, false,
 			[]string{string(fv.RuleReference)}},

@@ -146,10 +146,10 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 	// Kivra's policy asks.
 	subject := strings.TrimSpace(what + " " + doc.Number)
 	pay := doc.HowToPay()
-	if doc.Kind != formats.KindCreditNote && pay.Method == formats.PayAutoGiro {
+	if doc.Kind != formats.KindCreditNote && pay.DirectDebit() {
 		// The inbox shows at a glance that nothing is to be paid; the
 		// PDF says when the amount is withdrawn.
-		subject += " (autogiro)"
+		subject += " (" + string(pay.Method) + ")"
 	}
 	body := content{
 		SSN:         ssn,
@@ -164,7 +164,7 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 	switch {
 	case doc.Kind == formats.KindCreditNote:
 		body.Type = "letter.creditnotice"
-	case pay.Method == formats.PayAutoGiro:
+	case pay.DirectDebit():
 		// Withdrawn by AutoGiro: not payable in Kivra, or the customer
 		// could pay it a second time. Kivra's API has no non-payable
 		// invoice (type "invoice" requires a payment object with payable

@@ -99,7 +99,7 @@ func TestRenderCases(t *testing.T) {
 		d.Payment = p
 		return d
 	}
-	autogiro := withPayer(&formats.Payment{Method: formats.PayAutoGiro, Payer: "4711", Date: formats.Date{Year: 2026, Month: 4, Day: 30}})
+	autogiro := withPayer(&formats.Payment{Method: formats.PayMethod("autogiro"), Payer: "4711", Date: formats.Date{Year: 2026, Month: 4, Day: 30}})
 	notCollected := withPayer(&formats.Payment{Method: formats.PayTransfer, Bankgiro: "5050-1055", Reference: "1234567897", Swish: "1239876543"})
 	noDecision := withPayer(nil)
 	tenantPlusgiro := invoice()

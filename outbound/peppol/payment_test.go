@@ -66,7 +66,7 @@ func TestPaymentMeansFollowTheDecision(t *testing.T) {
 		doc  *formats.Document
 		want []ublMeans
 	}{
-		{"collected by AutoGiro", withPayer(&formats.Payment{Method: formats.PayAutoGiro, Payer: "101", Reference: ocr}),
+		{"collected by AutoGiro", withPayer(&formats.Payment{Method: formats.PayMethod("autogiro"), Payer: "101", Reference: ocr}),
 			[]ublMeans{{Code: "49", ID: ocr, Mandate: "101"}}},
 		{"payer number, not collected", withPayer(&formats.Payment{Method: formats.PayTransfer, Bankgiro: "9912346", Reference: ocr}),
 			[]ublMeans{{Code: "30", ID: ocr, Account: "9912346", Branch: "SE:BANKGIRO"}}},

@@ -25,7 +25,7 @@ func TestRenderWithLetter(t *testing.T) {
 	if got := form(t, m).Get("message"); got != want {
 		t.Errorf("English message\n got %q\nwant %q", got, want)
 	}
-	d.Payment = &formats.Payment{Method: formats.PayAutoGiro, Payer: "101", Date: formats.Date{Year: 2026, Month: 4, Day: 30}}
+	d.Payment = &formats.Payment{Method: formats.PayMethod("autogiro"), Payer: "101", Date: formats.Date{Year: 2026, Month: 4, Day: 30}}
 	m, _ = New(Options{}).Render(d, "070-123 45 67", "F1.sms")
 	want = "Invoice 2018210: 1 656,25 kr. Withdrawn by direct debit on 2026-04-30, you need not pay yourself. See https://f.example.se/i/F1.sms/tb8q/sig"
 	if got := form(t, m).Get("message"); got != want {

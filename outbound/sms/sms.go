@@ -171,7 +171,7 @@ func (c *Channel) wordings(doc *formats.Document, key string) []string {
 		if link != "" {
 			fmt.Fprintf(&rest, w.see, link)
 		}
-	} else if pay := doc.HowToPay(); pay.Method == formats.PayAutoGiro {
+	} else if pay := doc.HowToPay(); pay.DirectDebit() {
 		// Withdrawn by AutoGiro: nothing to pay to, and no payment link
 		// that would invite a second payment.
 		fmt.Fprintf(&rest, w.autogiro, amount, withdrawal(pay, w))

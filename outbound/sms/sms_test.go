@@ -424,9 +424,9 @@ func TestRenderPaymentDecision(t *testing.T) {
 		want     string
 		mustNotI []string
 	}{
-		{"collected by AutoGiro", withPayer(&formats.Payment{Method: formats.PayAutoGiro, Payer: "4711", Date: formats.Date{Year: 2026, Month: 4, Day: 30}}), "",
+		{"collected by AutoGiro", withPayer(&formats.Payment{Method: formats.PayMethod("autogiro"), Payer: "4711", Date: formats.Date{Year: 2026, Month: 4, Day: 30}}), "",
 			"Faktura 2018210 från Åkesson & Söner AB: 1 656,25 kr. Dras via autogiro 2026-04-30, du behöver inte betala själv.", []string{"ocr", "bankgiro", "betala:"}},
-		{"collected by AutoGiro, with a link to see it", withPayer(&formats.Payment{Method: formats.PayAutoGiro, Payer: "4711"}), "https://b.example/f/",
+		{"collected by AutoGiro, with a link to see it", withPayer(&formats.Payment{Method: formats.PayMethod("autogiro"), Payer: "4711"}), "https://b.example/f/",
 			"Faktura 2018210 från Åkesson & Söner AB: 1 656,25 kr. Dras via autogiro närmaste bankdag, du behöver inte betala själv. Se https://b.example/f/k1", []string{"ocr", "betala:"}},
 		{"payer number, not collected", withPayer(&formats.Payment{Method: formats.PayTransfer, Bankgiro: "5050-1055", Reference: "1234567897", Swish: "1239876543"}), "",
 			"Faktura 2018210 från Åkesson & Söner AB: 1 656,25 kr, förfaller 2026-04-30. OCR 1234567897. Bankgiro 5050-1055. Swish 1239876543.", []string{"autogiro"}},
