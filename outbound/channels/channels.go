@@ -10,6 +10,7 @@ package channels
 import (
 	"github.com/multikanal/multikanal/outbound"
 	"github.com/multikanal/multikanal/outbound/autogiro"
+	"github.com/multikanal/multikanal/outbound/avtalegiro"
 	"github.com/multikanal/multikanal/outbound/efaktura"
 	"github.com/multikanal/multikanal/outbound/email"
 	"github.com/multikanal/multikanal/outbound/finvoice"
@@ -32,5 +33,6 @@ func All() []outbound.Descriptor {
 		paper.Descriptor,
 		finvoice.Descriptor,
 		autogiro.Descriptor,
+		avtalegiro.Descriptor,
 	}
 }
