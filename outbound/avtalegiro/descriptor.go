@@ -22,6 +22,11 @@ var Descriptor = outbound.Descriptor{
 	New:        func(env outbound.Env) (outbound.Channel, error) { return New(agreements(env.Agreements)), nil },
 }
 
+// String names the agreement in `multikanal check`'s summary.
+func (a Agreement) String() string {
+	return "customer unit " + a.CustomerUnit + ", account " + a.Account
+}
+
 // agreements are the tenants' agreements as Env.Agreements hands them.
 func agreements(env map[string]any) map[string]Agreement {
 	out := map[string]Agreement{}
