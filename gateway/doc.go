@@ -6,7 +6,7 @@
 //	route       validation, duplicates, the payment decision, the channel and the fall-back (pure)
 //	registry    who wants which channel: Kivra's usermatch, registration files, the API
 //	deliver     the lanes, queues, scheduler, cut-offs, sends and their record
-//	collection  AutoGiro mandates, Bankgirot's files, payments, receivers' reports
+//	collection  the clearing houses' files (mandates, payments), AutoGiro's mandate orders, receivers' reports
 //	receipts    the receipt writer and the tenant's view
 //	upkeep      retention, erasure, the quota, compaction
 //	httpapi     the operators' API and status page, the public callbacks

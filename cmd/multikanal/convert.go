@@ -174,7 +174,7 @@ func (v *tableView) doc(d convert.ConvertedDoc) error {
 		amount = inv.Totals.Payable.String() + " " + inv.Currency
 		due, ref = orDash(inv.DueDate.String()), orDash(inv.PaymentReference())
 		if inv.Payment != nil {
-			// Offline there is no registry, so this is never autogiro;
+			// Offline there is no registry, so this is never a direct debit;
 			// the JSON output's payment.reason says so.
 			payment = string(inv.Payment.Method)
 		}

@@ -27,7 +27,7 @@ registry entries and the personal fields of sent mandate orders. What the
 law requires the biller to keep stays, and is listed. Without --yes it only
 shows what it would remove (a dry run). Every run leaves a line in
 <data>/audit.log holding no personal data. TYPE is pnr, customer, orgnr,
-peppol, email or mobile (phone).
+peppol, email, mobile (phone) or kid.
 
 Flags:`)
 		fs.PrintDefaults()

@@ -74,11 +74,12 @@ type RouteStep struct {
 	Reason   string `json:"reason"`
 }
 
-// Collection is an invoice's payment: an AutoGiro withdrawal beside
-// distribution, or the payer's own payment as the bank reports it.
+// Collection is an invoice's payment: a direct debit by a collection
+// channel beside distribution, or the payer's own payment as the bank
+// reports it.
 type Collection struct {
-	Method   string         `json:"method"`          // "autogiro", or "transfer"
-	Payer    string         `json:"payer,omitempty"` // AutoGiro payer number
+	Method   string         `json:"method"`          // the collection channel ("autogiro", "avtalegiro"), or "transfer"
+	Payer    string         `json:"payer,omitempty"` // the mandate's payer key: AutoGiro payer number, AvtaleGiro KID
 	State    PaymentState   `json:"state"`
 	AtBank   bool           `json:"at_bank,omitempty"`
 	File     string         `json:"file,omitempty"` // the payment file that carried the order
@@ -249,8 +250,8 @@ type ReceiptDocument struct {
 	Reason   string            `json:"reason,omitempty"`
 	Problems []formats.Problem `json:"problems,omitempty"`
 	Route    []RouteStep       `json:"route,omitempty"`
-	// Collection is the invoice's payment state: an AutoGiro withdrawal
-	// beside distribution, or what the payer paid.
+	// Collection is the invoice's payment state: a direct debit beside
+	// distribution, or what the payer paid.
 	Collection *Collection `json:"collection,omitempty"`
 	// Opened is when the recipient first opened the invoice page.
 	Opened   time.Time `json:"opened,omitzero"`

@@ -35,8 +35,8 @@ type StoreStatus struct {
 
 // EraseRequest asks for an erasure.
 type EraseRequest struct {
-	// Key is TYPE:VALUE: pnr, customer, orgnr, peppol, email or mobile
-	// (phone is taken for mobile).
+	// Key is TYPE:VALUE: pnr, customer, orgnr, peppol, email, mobile
+	// (phone is taken for mobile) or kid.
 	Key string `json:"key"`
 	// DryRun reports what would be removed and changes nothing.
 	DryRun bool `json:"dry_run"`
