@@ -209,16 +209,33 @@ func mailText(t *testing.T, path string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, params, _ := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	mr := multipart.NewReader(msg.Body, params["boundary"])
+	if text, ok := plainPart(msg.Header.Get("Content-Type"), msg.Body); ok {
+		return text
+	}
+	t.Fatalf("no text part in %s", path)
+	return ""
+}
+
+// plainPart finds the text/plain part of a MIME body, in nested
+// multiparts too (the text sits in a multipart/alternative beside the
+// HTML, inside the multipart/mixed that carries the PDF).
+func plainPart(contentType string, body io.Reader) (string, bool) {
+	mt, params, _ := mime.ParseMediaType(contentType)
+	if mt == "text/plain" {
+		text, _ := io.ReadAll(body)
+		return string(text), true
+	}
+	if !strings.HasPrefix(mt, "multipart/") {
+		return "", false
+	}
+	mr := multipart.NewReader(body, params["boundary"])
 	for {
 		part, err := mr.NextPart() // decodes quoted-printable
 		if err != nil {
-			t.Fatalf("no text part in %s: %v", path, err)
+			return "", false
 		}
-		if strings.HasPrefix(part.Header.Get("Content-Type"), "text/plain") {
-			text, _ := io.ReadAll(part)
-			return string(text)
+		if text, ok := plainPart(part.Header.Get("Content-Type"), part); ok {
+			return text, true
 		}
 	}
 }
