@@ -7,6 +7,7 @@ package config
 import (
 	"time"
 
+	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/outbound"
 )
 
@@ -177,6 +178,14 @@ type Tenant struct {
 	Design *Design `toml:"design"`
 	// Page is the hosted invoice page and its links (page.go).
 	Page *Page `toml:"page"`
+	// Reminders is when and how unpaid invoices are reminded and handed
+	// to debt collection; Webhook where the tenant's events are posted;
+	// Prices what a document costs per channel (dunning.go).
+	Reminders *Reminders `toml:"reminders"`
+	Webhook   *Webhook   `toml:"webhook"`
+	Prices    Prices     `toml:"prices"`
+	// PriceOf is Prices as read, in öre.
+	PriceOf map[string]formats.Amount `toml:"-"`
 	// Retention overrides [retention] for this tenant; keys left out
 	// take the [retention] value (Config.RetentionFor).
 	Retention Retention `toml:"retention"`

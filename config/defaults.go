@@ -127,6 +127,9 @@ func (c *Config) resolvePaths(base string) {
 			file(&t.Design.LogoSVGFile)
 			file(&t.Design.Templates)
 		}
+		if t.Webhook != nil {
+			file(&t.Webhook.SecretFile)
+		}
 	}
 	c.prepareAgreements(file)
 	c.resolveChannelPaths(file, dir)

@@ -34,6 +34,9 @@ type Segment struct {
 	// CustomerGroup: the input's customer group (the CSV's
 	// customer_group column), compared without regard to case.
 	CustomerGroup []string `toml:"customer_group"`
+	// Kind: the kind of document ("invoice", "reminder", "letter", ...);
+	// left out, invoices and credit notes.
+	Kind []string `toml:"kind"`
 	// AmountOver and AmountUnder bound the amount due, in the invoice's
 	// currency, like "10000" or "499.50".
 	AmountOver  string `toml:"amount_over"`
@@ -115,6 +118,11 @@ func (c *Config) loadTemplates(ps *problems, key, path string) []Segment {
 			sub.add(k+".name", "%q is already the name of segment[%d]: names must be unique", s.Name, j)
 		}
 		names[s.Name] = i
+		for _, kind := range s.Kind {
+			if _, ok := formats.ParseKind(kind); !ok {
+				sub.add(k+".kind", "rule kind: unknown kind %q: the kinds are %s", kind, quoteList(kindNames()))
+			}
+		}
 		for _, ch := range s.Channel {
 			if !slices.Contains(distribution, ch) {
 				sub.add(k+".channel", "rule channel: unknown channel %q: the channels are %s", ch, quoteList(distribution))
@@ -166,6 +174,13 @@ func (s *Segment) Matches(d *formats.Document, channel string) bool {
 	if len(s.Channel) > 0 && !slices.Contains(s.Channel, channel) {
 		return false
 	}
+	switch kind := string(d.Kind); {
+	case len(s.Kind) > 0 && !containsFold(s.Kind, kind):
+		return false
+	case len(s.Kind) == 0 && !d.Kind.Billing():
+		// A segment written for invoices says nothing to a reminder.
+		return false
+	}
 	if len(s.CustomerGroup) > 0 && !containsFold(s.CustomerGroup, d.CustomerGroup) {
 		return false
 	}
@@ -197,4 +212,13 @@ func containsFold(list []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// kindNames are the kinds a segment's kind rule takes.
+func kindNames() []string {
+	out := make([]string, len(formats.Kinds))
+	for i, k := range formats.Kinds {
+		out[i] = string(k)
+	}
+	return out
 }

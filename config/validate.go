@@ -124,6 +124,9 @@ func (c *Config) validateTenant(ps *problems, key string, t *Tenant) {
 	c.validateBiller(ps, key, t)
 	c.validateDesign(ps, key, t.Design)
 	c.validatePage(ps, key, t)
+	c.validateReminders(ps, key, t.Reminders)
+	c.validateWebhook(ps, key, t.Webhook)
+	c.validatePrices(ps, key, t)
 
 	distribution := c.distribution()
 	if len(t.Priority) == 0 {

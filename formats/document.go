@@ -6,16 +6,17 @@ import (
 	"time"
 )
 
-// Kind tells an invoice from a credit note.
+// Kind tells an invoice from a credit note, a reminder or a letter
+// (kinds.go).
 type Kind string
 
-// The document kinds. A credit note follows the route of the invoice it credits.
+// The billing kinds. A credit note follows the route of the invoice it credits.
 const (
 	KindInvoice    Kind = "invoice"
 	KindCreditNote Kind = "creditnote"
 )
 
-// Document is one invoice or credit note in the canonical model: what every
+// Document is one invoice, credit note, reminder or letter in the canonical model: what every
 // parser produces and every channel renders from. Field comments name the
 // EN 16931 business term (BT-n) they carry.
 type Document struct {
@@ -74,6 +75,12 @@ type Document struct {
 	// CustomerGroup is the biller's group for the buyer (the CSV's
 	// customer_group column), which template segments may choose by.
 	CustomerGroup string `json:"customer_group,omitempty"`
+	// Subject is what a letter, statement, contract or notice is about
+	// ("Nya priser från 1 januari"): the e-mail's subject, Kivra's.
+	Subject string `json:"subject,omitempty"`
+	// Reminder is set on a reminder: the invoice it is about, the fee
+	// and interest it adds (kinds.go).
+	Reminder *Reminder `json:"reminder,omitempty"`
 	// Source says where in the input file the document came from ("entry
 	// a.xml", "lines 12-14"), so every message can point at it.
 	Source string `json:"source,omitempty"`
@@ -330,8 +337,12 @@ func (d *Document) MandateReference() string {
 // number, its position in the file.
 func (d *Document) Label() string {
 	kind := "invoice"
-	if d.Kind == KindCreditNote {
+	switch d.Kind {
+	case KindInvoice, "":
+	case KindCreditNote:
 		kind = "credit note"
+	default:
+		kind = strings.ToLower(d.Kind.English())
 	}
 	if d.Number != "" {
 		return kind + " " + d.Number

@@ -89,10 +89,7 @@ type sheet struct {
 func (r *Renderer) layout(c canvas, doc *formats.Document) error {
 	s := &sheet{r: r, c: c, doc: doc, pay: doc.HowToPay(), translator: translator(doc.Letter.English())}
 	s.credit = doc.Kind == formats.KindCreditNote || strings.TrimSpace(doc.TypeCode) == "381"
-	s.title = s.t("Faktura")
-	if s.credit {
-		s.title = s.t("Kreditnota")
-	}
+	s.title, _, _, _ = s.heading()
 	s.prepareRows()
 	tableTop := s.firstTableTop()
 	s.pages = paginate(s.rows, tableTop, s.summaryHeight())
@@ -305,14 +302,11 @@ func (s *sheet) firstHeader() {
 	c.text(metaX, logoY+10, s.title)
 	c.textGray(0)
 	type kv struct{ k, v string }
-	number := s.t("Fakturanummer")
-	if s.credit {
-		number = s.t("Kreditnotanummer")
-	}
+	_, number, issued, due := s.heading()
 	meta := []kv{
 		{number, d.Number},
-		{s.t("Fakturadatum"), d.IssueDate.String()},
-		{s.t("Förfallodatum"), d.DueDate.String()},
+		{issued, d.IssueDate.String()},
+		{due, d.DueDate.String()},
 	}
 	for _, p := range d.Preceding {
 		v := p.Number

@@ -44,6 +44,10 @@ func Document(doc *formats.Document, opt Options) formats.Problems {
 		opt.Now = time.Now()
 	}
 	r := &report{doc: doc}
+	if !doc.Kind.Billing() {
+		r.other(opt)
+		return r.ps
+	}
 	r.presence()
 	r.lines()
 	r.totals()

@@ -135,7 +135,15 @@ type Doc struct {
 	Ack     *Ack        `json:"ack,omitempty"`
 	Created time.Time   `json:"created"`
 	// Opened is when the recipient first opened the invoice page.
-	Opened     time.Time `json:"opened,omitzero"`
+	Opened time.Time `json:"opened,omitzero"`
+	// Life is where an invoice stands after delivery: delivered, opened,
+	// paid, partly_paid, reminded, credited, collection_agency,
+	// disputed; any other document's is its state.
+	Life       string    `json:"life,omitempty"`
+	Dunning    *Dunning  `json:"dunning,omitempty"`
+	CreditedBy string    `json:"credited_by,omitempty"`
+	Disputed   *Ack      `json:"disputed,omitempty"`
+	Reminds    string    `json:"reminds,omitempty"`
 	Updated    time.Time `json:"updated"`
 	Events     int       `json:"events"`
 	Resends    int       `json:"resends,omitempty"`
@@ -254,7 +262,13 @@ type ReceiptDocument struct {
 	// distribution, or what the payer paid.
 	Collection *Collection `json:"collection,omitempty"`
 	// Opened is when the recipient first opened the invoice page.
-	Opened   time.Time `json:"opened,omitzero"`
-	Received time.Time `json:"received"`
+	Opened time.Time `json:"opened,omitzero"`
+	// Life is where an invoice stands after delivery (Doc.Life);
+	// Reminders how many reminders it had; Reminds, on a reminder, the
+	// invoice's number.
+	Life      string    `json:"life,omitempty"`
+	Reminders int       `json:"reminders,omitempty"`
+	Reminds   string    `json:"reminds,omitempty"`
+	Received  time.Time `json:"received"`
 	Updated  time.Time `json:"updated"`
 }

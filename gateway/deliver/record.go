@@ -79,7 +79,8 @@ func (e *Engine) record(outcomes ...outcome) {
 					if within := time.Duration(e.Config().ChannelConfig(dl.Channel).ConfirmWithin); within > 0 && !dl.Collection {
 						dl.ConfirmBy = now.Add(within)
 					}
-					if within := e.openWithin(dl); within > 0 {
+					// Only an invoice or credit note carries the page's link.
+					if within := e.openWithin(dl); within > 0 && doc.Kind.Billing() {
 						dl.OpenBy = now.Add(within)
 					}
 					if dl.AwaitsConfirmation() {

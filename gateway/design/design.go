@@ -40,7 +40,8 @@ func (d Designs) Letter(tenant string, doc *formats.Document, channel, delivery 
 		return nil
 	}
 	l := LetterOf(t, doc, channel)
-	if d.Link != nil && t.Linked(channel) {
+	// The page shows an invoice: other kinds go without a link to one.
+	if d.Link != nil && t.Linked(channel) && doc.Kind.Billing() {
 		l.Link = d.Link(delivery, created.Add(time.Duration(t.Page.Expires)))
 		l.Attach = t.Page.AttachPDF()
 	}

@@ -26,6 +26,7 @@ func receiptDocOf(doc *store.Doc) api.ReceiptDocument {
 	if doc.Currency != "" { // parsed: the amount is known
 		rd.Amount = doc.Amount.String()
 	}
+	receiptLife(&rd, doc)
 	return rd
 }
 

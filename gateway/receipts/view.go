@@ -181,7 +181,7 @@ func DocOf(d *store.Doc) *api.Doc {
 	if a := d.Ack; a != nil {
 		out.Ack = &api.Ack{At: a.At, By: a.By, Why: a.Why}
 	}
-	return out
+	return withLife(out, d)
 }
 
 // routeOf is a route without server paths in its reasons.

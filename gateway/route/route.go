@@ -65,6 +65,7 @@ func Route(tx Tx, chans Channels, t config.Tenant, doc *store.Doc, body *formats
 		doc.State, doc.Updated = state, now
 		return tx.AppendEvent(doc, store.Event{At: now, State: state, Channel: channel, Reason: reason})
 	}
+	fromTenant(t, body)
 	problems := validate.Document(body, ValidateOptions(t, now))
 	doc.Problems = problems
 	if errs := problems.Errors(); len(errs) > 0 {
@@ -92,6 +93,9 @@ func Route(tx Tx, chans Channels, t config.Tenant, doc *store.Doc, body *formats
 	}
 	doc.Route = Decide(t.Priority, chans, reg, body)
 	if err := followInvoice(tx, doc, body); err != nil {
+		return nil, nil, err
+	}
+	if err := markCredited(tx, doc, body, now); err != nil {
 		return nil, nil, err
 	}
 	if body.Kind == formats.KindInvoice && body.Number != "" {

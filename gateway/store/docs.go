@@ -114,6 +114,15 @@ type Doc struct {
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
 	Events  int       `json:"events"`
+	// Dunning is what followed an unpaid invoice: its reminders and its
+	// hand-off to debt collection; CreditedBy the credit note (document
+	// id) that credited it; Disputed an operator's word that the customer
+	// disputes it, which stops reminders; Reminds, on a reminder, the
+	// invoice it is about (dunning.go).
+	Dunning    *Dunning `json:"dunning,omitempty"`
+	CreditedBy string   `json:"credited_by,omitempty"`
+	Disputed   *Ack     `json:"disputed,omitempty"`
+	Reminds    string   `json:"reminds,omitempty"`
 	// Resends counts the deliberate resends (`docs resend`); each has
 	// deliveries of its own (DeliveryID).
 	Resends int `json:"resends,omitempty"`

@@ -99,4 +99,6 @@ type Tx interface {
 	RegistryTx
 	CollectionTx
 	UpkeepTx
+	DunningTx
+	EventLogTx
 }

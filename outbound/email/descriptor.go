@@ -16,7 +16,7 @@ var keyFrom = outbound.Key{Name: "from", Kind: outbound.MailAddress, Help: `the 
 // address, through an SMTP relay.
 var Descriptor = outbound.Descriptor{
 	Name:       Name,
-	Carries:    []formats.Kind{formats.KindInvoice, formats.KindCreditNote},
+	Carries:    []formats.Kind{formats.KindInvoice, formats.KindCreditNote, formats.KindReminder, formats.KindLetter, formats.KindStatement, formats.KindContract, formats.KindNotice},
 	Address:    "email",
 	Transports: []outbound.TransportSpec{smtp.Spec.With(keyFrom)},
 	New: func(env outbound.Env) (outbound.Channel, error) {

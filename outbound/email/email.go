@@ -59,7 +59,7 @@ type Options struct {
 const DefaultFrom = "faktura@multikanal.invalid"
 
 // DefaultSubject is the subject template used when Options.Subject is empty.
-const DefaultSubject = `{{.Kind}} {{.Number}} från {{.Seller}}`
+const DefaultSubject = `{{if .Subject}}{{.Subject}}{{else}}{{.Kind}} {{.Number}}{{end}} från {{.Seller}}`
 
 // DefaultBody is the text template used when Options.Body is empty.
 const DefaultBody = `Hej!
@@ -67,8 +67,12 @@ const DefaultBody = `Hej!
 {{if .CreditNote}}Här kommer kreditnota {{.Number}} från {{.Seller}}.
 
 Belopp att tillgodoräkna: {{.Amount}} {{.Currency}}
-{{else}}Här kommer faktura {{.Number}} från {{.Seller}}.
-
+{{else if .Letter}}Här kommer {{.What}} från {{.Seller}}: {{.Subject}}.
+{{else}}{{if .Reminder}}Vi har inte fått betalt för faktura {{.Reminds}}. Här kommer påminnelse {{.Number}} från {{.Seller}}.
+{{with .Fee}}Påminnelseavgift: {{.}} {{$.Currency}}
+{{end}}{{with .Interest}}Dröjsmålsränta: {{.}} {{$.Currency}}
+{{end}}{{else}}Här kommer faktura {{.Number}} från {{.Seller}}.
+{{end}}
 Att betala: {{.Amount}} {{.Currency}}
 {{with .DueDate}}Förfallodag: {{.}}
 {{end}}{{if .AutoGiro}}{{.Withdrawal}}. Beloppet dras från ditt konto, du behöver inte betala själv.
@@ -81,10 +85,11 @@ Att betala: {{.Amount}} {{.Currency}}
 {{end}}{{end}}{{end}}
 {{with .Message}}{{.}}
 
-{{end}}{{if .Attachment}}{{if .CreditNote}}Kreditnotan{{else}}Fakturan{{end}} finns som PDF i bilagan {{.Attachment}}.
+{{end}}{{if .Attachment}}{{.The}} finns som PDF i bilagan {{.Attachment}}.
+{{end}}{{with .Extras}}Bilagor: {{range $i, $e := .}}{{if $i}}, {{end}}{{$e}}{{end}}.
 {{end}}{{if .Link}}Du kan se och ladda ner {{if .CreditNote}}kreditnotan{{else}}fakturan{{end}}{{if not (or .CreditNote .AutoGiro)}} och betala den{{end}} här:
 {{.Link}}
-{{end}}{{if not (or .Attachment .Link)}}{{if .CreditNote}}Kreditnotan{{else}}Fakturan{{end}} finns inte som bilaga i det här meddelandet. Kontakta {{.Seller}} om du vill ha en kopia.
+{{end}}{{if not (or .Attachment .Link)}}{{.The}} finns inte som bilaga i det här meddelandet. Kontakta {{.Seller}} om du vill ha en kopia.
 {{end}}
 Har du frågor, kontakta {{.Seller}}{{with .SellerEmail}} på {{.}}{{end}}.
 
@@ -94,15 +99,19 @@ Med vänliga hälsningar
 
 // DefaultSubjectEN and DefaultBodyEN are the default templates in English,
 // used for a recipient whose letter is in English.
-const DefaultSubjectEN = `{{if .CreditNote}}Credit note{{else}}Invoice{{end}} {{.Number}} from {{.Seller}}`
+const DefaultSubjectEN = `{{if .Subject}}{{.Subject}}{{else}}{{.KindEN}} {{.Number}}{{end}} from {{.Seller}}`
 
 const DefaultBodyEN = `Hello,
 
 {{if .CreditNote}}Here is credit note {{.Number}} from {{.Seller}}.
 
 Amount in your favour: {{.Amount}} {{.Currency}}
-{{else}}Here is invoice {{.Number}} from {{.Seller}}.
-
+{{else if .Letter}}Here is a {{.WhatEN}} from {{.Seller}}: {{.Subject}}.
+{{else}}{{if .Reminder}}We have not received payment for invoice {{.Reminds}}. Here is payment reminder {{.Number}} from {{.Seller}}.
+{{with .Fee}}Reminder fee: {{.}} {{$.Currency}}
+{{end}}{{with .Interest}}Late payment interest: {{.}} {{$.Currency}}
+{{end}}{{else}}Here is invoice {{.Number}} from {{.Seller}}.
+{{end}}
 Amount due: {{.Amount}} {{.Currency}}
 {{with .DueDate}}Due date: {{.}}
 {{end}}{{if .AutoGiro}}The amount is withdrawn from your account by direct debit (autogiro); you need not pay yourself.
@@ -115,10 +124,11 @@ Amount due: {{.Amount}} {{.Currency}}
 {{end}}{{end}}{{end}}
 {{with .Message}}{{.}}
 
-{{end}}{{if .Attachment}}The {{if .CreditNote}}credit note{{else}}invoice{{end}} is attached as the PDF {{.Attachment}}.
+{{end}}{{if .Attachment}}The {{.WhatEN}} is attached as the PDF {{.Attachment}}.
+{{end}}{{with .Extras}}Attachments: {{range $i, $e := .}}{{if $i}}, {{end}}{{$e}}{{end}}.
 {{end}}{{if .Link}}View and download it{{if not (or .CreditNote .AutoGiro)}}, and pay it,{{end}} here:
 {{.Link}}
-{{end}}{{if not (or .Attachment .Link)}}The {{if .CreditNote}}credit note{{else}}invoice{{end}} is not attached to this message. Contact {{.Seller}} for a copy.
+{{end}}{{if not (or .Attachment .Link)}}The {{.WhatEN}} is not attached to this message. Contact {{.Seller}} for a copy.
 {{end}}
 If you have questions, contact {{.Seller}}{{with .SellerEmail}} at {{.}}{{end}}.
 
@@ -154,6 +164,21 @@ type TemplateData struct {
 	Attachment  string // file name of the attached PDF, or "" when none
 	Link        string // link to the invoice page (the tenant's [tenant.page], or Options.LinkBase)
 	Message     string // the biller's message to the customer (its template segment's), or ""
+
+	// The kinds beside invoices and credit notes: a reminder (Reminder,
+	// with the invoice it is about, its fee and interest) and a letter,
+	// statement, contract or notice (Letter, with its Subject).
+	KindEN   string   // "Invoice", "Payment reminder", "Letter"
+	What     string   // the kind in a sentence: "faktura", "påminnelse", "brev"
+	WhatEN   string   // "invoice", "payment reminder", "letter"
+	The      string   // the definite form that starts a sentence: "Fakturan", "Påminnelsen", "Brevet"
+	Reminder bool     // a reminder
+	Reminds  string   // the number of the invoice a reminder is about
+	Fee      string   // a reminder's fee, "60,00", or ""
+	Interest string   // a reminder's late interest, or ""
+	Letter   bool     // a letter, statement, contract or notice
+	Subject  string   // a letter's subject
+	Extras   []string // the file names of the attachments (BG-24) beside the PDF
 }
 
 // Channel is the e-mail channel.
@@ -293,6 +318,7 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 	}
 	if pdf != nil {
 		data.Attachment = fileName(doc, key)
+		data.Extras = extraNames(doc)
 	}
 	subjectT, bodyT := c.subject, c.body
 	if doc.Letter.English() && c.bodyEN != nil {
@@ -351,6 +377,9 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 		ah.SetContentDisposition("attachment", map[string]string{"filename": data.Attachment})
 		ah.SetContentType("application/pdf", map[string]string{"name": data.Attachment})
 		if err := writePart(w, ah, pdf); err != nil {
+			return fail(err)
+		}
+		if err := writeExtras(w, doc); err != nil {
 			return fail(err)
 		}
 	}
@@ -420,6 +449,7 @@ func (c *Channel) data(doc *formats.Document) TemplateData {
 	if doc.Kind == formats.KindCreditNote {
 		d.Kind, d.CreditNote = "Kreditnota", true
 	}
+	kindData(&d, doc)
 	if doc.Letter != nil {
 		d.Message = doc.Letter.Message
 	}
@@ -453,10 +483,7 @@ func fileName(doc *formats.Document, key string) string {
 		}
 		return '_'
 	}, n)
-	if doc.Kind == formats.KindCreditNote {
-		return "kreditnota-" + n + ".pdf"
-	}
-	return "faktura-" + n + ".pdf"
+	return filePrefix(doc.Kind) + n + ".pdf"
 }
 
 // bankgiro writes a bankgiro number the way it is printed, NNN(N)-NNNN.

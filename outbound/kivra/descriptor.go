@@ -21,7 +21,7 @@ var Descriptor = outbound.Descriptor{
 		"en": "Get your next invoice in Kivra: get the app and log in with BankID.",
 	},
 	Name:    Name,
-	Carries: []formats.Kind{formats.KindInvoice, formats.KindCreditNote},
+	Carries: []formats.Kind{formats.KindInvoice, formats.KindCreditNote, formats.KindReminder, formats.KindLetter, formats.KindStatement, formats.KindContract, formats.KindNotice},
 	Address: "pnr",
 	Match:   &outbound.Matching{Source: "Kivra usermatch", TTL: 24 * time.Hour},
 	Transports: []outbound.TransportSpec{{

@@ -137,14 +137,14 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 	if err != nil {
 		return outbound.Message{}, outbound.Permanent(fmt.Errorf("kivra: %s: %w", doc.Label(), err))
 	}
-	name, what := "faktura", "Faktura"
-	if doc.Kind == formats.KindCreditNote {
-		name, what = "kreditnota", "Kreditnota"
-	}
+	name, what := kindNames(doc.Kind)
 	// The subject shows in the inbox next to the tenant's name, so it says
 	// only what the document is: short, and free of personal data as
-	// Kivra's policy asks.
+	// Kivra's policy asks. A letter's is the subject the ERP gave it.
 	subject := strings.TrimSpace(what + " " + doc.Number)
+	if doc.Kind.Correspondence() && doc.Subject != "" {
+		subject = doc.Subject
+	}
 	pay := doc.HowToPay()
 	if doc.Kind != formats.KindCreditNote && pay.DirectDebit() {
 		// The inbox shows at a glance that nothing is to be paid; the
@@ -161,7 +161,11 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 			ContentType: "application/pdf",
 		}},
 	}
+	body.Parts = append(body.Parts, extraParts(doc)...)
 	switch {
+	case doc.Kind.Correspondence():
+		// A letter, statement, contract or notice: Kivra's letter.
+		body.Type = "letter"
 	case doc.Kind == formats.KindCreditNote:
 		body.Type = "letter.creditnotice"
 	case pay.DirectDebit():

@@ -92,6 +92,9 @@ type ManifestEntry struct {
 	Address  []string `json:"address"`
 	Country  string   `json:"country"`
 	Pages    int      `json:"pages"`
+	// Inserts are the document's attachments (BG-24) printed after its
+	// pages in the same envelope, in order; Pages counts them too.
+	Inserts  []string `json:"inserts,omitempty"`
 	Envelope string   `json:"envelope"`
 	Postage  string   `json:"postage"`
 }
@@ -139,9 +142,14 @@ func (c *Channel) RenderBatch(b outbound.Batch) (outbound.Message, error) {
 			return err
 		}
 		pages := pdf.PageCount(body)
+		inserts, more, err := addInserts(zw, doc, name, stamp)
+		if err != nil {
+			return err
+		}
+		pages += more
 		m.Pages += pages
 		m.Items = append(m.Items, ManifestEntry{Key: b.Items[i].Key, File: name, Invoice: doc.Number, Kind: string(doc.Kind),
-			Address: addressBlock(doc), Country: orSE(doc.Buyer.Address.Country), Pages: pages, Envelope: c.o.Envelope, Postage: c.o.Postage})
+			Address: addressBlock(doc), Country: orSE(doc.Buyer.Address.Country), Pages: pages, Inserts: inserts, Envelope: c.o.Envelope, Postage: c.o.Postage})
 		return nil
 	})
 	if err != nil {

@@ -16,7 +16,7 @@ const Name = "sms"
 // the public listener.
 var Descriptor = outbound.Descriptor{
 	Name:    Name,
-	Carries: []formats.Kind{formats.KindInvoice, formats.KindCreditNote},
+	Carries: []formats.Kind{formats.KindInvoice, formats.KindCreditNote, formats.KindReminder},
 	Address: "mobile",
 	Transports: []outbound.TransportSpec{{
 		Name: "api",

@@ -153,8 +153,13 @@ func (c *Channel) text(doc *formats.Document, key string) (string, error) {
 func (c *Channel) wordings(doc *formats.Document, key string) []string {
 	w := smsWords(doc.Letter.English())
 	what := w.invoice
-	if doc.Kind == formats.KindCreditNote {
+	switch {
+	case doc.Kind == formats.KindCreditNote:
 		what = w.credit
+	case doc.Kind == formats.KindReminder && doc.Letter.English():
+		what = doc.Kind.English()
+	case doc.Kind == formats.KindReminder:
+		what = doc.Kind.Swedish()
 	}
 	if doc.Number != "" {
 		what += " " + doc.Number

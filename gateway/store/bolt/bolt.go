@@ -57,7 +57,7 @@ var (
 	bPayRefs    = []byte("payment_refs")    // tenant \x00 reference -> doc id
 	bPayCounts  = []byte("payment_counts")  // payment state -> count of documents
 	bAttention  = []byte("attention")       // dead documents no operator acknowledged: doc id -> nothing
-	allBuckets  = [][]byte{bFiles, bFileHash, bDocs, bBodies, bEvents, bDeliveries, bPending, bBatches, bCounts, bMeta, bRegistry, bRegKeys, bCollect, bNumbers, bMandates, bPayRefs}
+	allBuckets  = [][]byte{bFiles, bFileHash, bDocs, bBodies, bEvents, bDeliveries, bPending, bBatches, bCounts, bMeta, bRegistry, bRegKeys, bCollect, bNumbers, bMandates, bPayRefs, bERPEvents, bERPHooks, bDunningRuns}
 	// fileIndexes are kept by PutFile; a store from before them gets them
 	// built from its files when it is opened.
 	fileIndexes = [][]byte{bOpenFiles, bFileCounts}
@@ -168,6 +168,9 @@ func Open(path string) (*Bolt, error) {
 				return err
 			}
 			if err := indexPayments(tx); err != nil {
+				return err
+			}
+			if err := buildDunning(tx); err != nil {
 				return err
 			}
 			return indexDocKeys(tx)

@@ -36,6 +36,9 @@ func (t *boltTx) PutDoc(d *store.Doc) error {
 	if err := countPayment(t.tx, old, d); err != nil {
 		return err
 	}
+	if err := indexDunning(t.tx, old, d); err != nil {
+		return err
+	}
 	if old != nil {
 		if old.State == d.State && old.Channel == d.Channel {
 			return t.put(bDocs, d.ID, d)
@@ -101,6 +104,11 @@ func (t *boltTx) AppendEvent(d *store.Doc, e store.Event) error {
 	}
 	if err := t.tx.Bucket(bEvents).Put(key, data); err != nil {
 		return err
+	}
+	if erp, ok := store.ERPEventOf(d, e); ok {
+		if err := logERP(t.tx, erp); err != nil {
+			return err
+		}
 	}
 	d.Events++
 	return nil

@@ -8,6 +8,13 @@ import (
 )
 
 func (t *boltTx) PutRegistration(r *store.Registration) error {
+	var old *store.Registration
+	if r.ID != "" {
+		old = new(store.Registration)
+		if err := t.get(bRegistry, r.Tenant+"\x00"+r.ID, old); err != nil {
+			old = nil
+		}
+	}
 	if r.ID == "" {
 		n, err := t.tx.Bucket(bRegistry).NextSequence()
 		if err != nil {
@@ -18,6 +25,11 @@ func (t *boltTx) PutRegistration(r *store.Registration) error {
 	keys := t.tx.Bucket(bRegKeys)
 	for _, k := range r.Keys {
 		if err := keys.Put([]byte(r.Tenant+"\x00"+k.String()+"\x00"+r.ID), nil); err != nil {
+			return err
+		}
+	}
+	if e, ok := store.ERPRegistrationEvent(old, r); ok {
+		if err := logERP(t.tx, e); err != nil {
 			return err
 		}
 	}
