@@ -184,6 +184,7 @@ type Tenant struct {
 	Reminders *Reminders `toml:"reminders"`
 	Webhook   *Webhook   `toml:"webhook"`
 	Prices    Prices     `toml:"prices"`
+	API       *TenantAPI `toml:"api"`
 	// PriceOf is Prices as read, in öre.
 	PriceOf map[string]formats.Amount `toml:"-"`
 	// Retention overrides [retention] for this tenant; keys left out

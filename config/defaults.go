@@ -130,6 +130,9 @@ func (c *Config) resolvePaths(base string) {
 		if t.Webhook != nil {
 			file(&t.Webhook.SecretFile)
 		}
+		if t.API != nil {
+			file(&t.API.TokenFile)
+		}
 	}
 	c.prepareAgreements(file)
 	c.resolveChannelPaths(file, dir)

@@ -234,3 +234,26 @@ func (c *Config) validatePrices(ps *problems, key string, t *Tenant) {
 		t.PriceOf[name] = a
 	}
 }
+
+// TenantAPI is a tenant's [tenant.api] table: the token its ERP reads its
+// own event log, overview and inkasso export with (docs/security.md).
+type TenantAPI struct {
+	TokenFile string `toml:"token_file"`
+}
+
+func (c *Config) validateTenantAPI(ps *problems, key string, a *TenantAPI) {
+	if a == nil {
+		return
+	}
+	if a.TokenFile == "" {
+		ps.add(key+".api.token_file", "required: a file (or systemd credential) holding the bearer token the tenant's ERP reads its own event log with")
+		return
+	}
+	b, err := ReadSecret(a.TokenFile)
+	switch {
+	case err != nil:
+		ps.add(key+".api.token_file", "%v", err)
+	case len(b) < 16:
+		ps.add(key+".api.token_file", "the token has %d bytes: use at least 16 random bytes (openssl rand -hex 32)", len(b))
+	}
+}

@@ -127,6 +127,7 @@ func (c *Config) validateTenant(ps *problems, key string, t *Tenant) {
 	c.validateReminders(ps, key, t.Reminders)
 	c.validateWebhook(ps, key, t.Webhook)
 	c.validatePrices(ps, key, t)
+	c.validateTenantAPI(ps, key, t.API)
 
 	distribution := c.distribution()
 	if len(t.Priority) == 0 {

@@ -17,6 +17,8 @@ import (
 	"github.com/multikanal/multikanal/gateway/collection"
 	"github.com/multikanal/multikanal/gateway/deliver"
 	"github.com/multikanal/multikanal/gateway/design"
+	"github.com/multikanal/multikanal/gateway/dunning"
+	"github.com/multikanal/multikanal/gateway/hooks"
 	"github.com/multikanal/multikanal/gateway/httpapi"
 	"github.com/multikanal/multikanal/gateway/intake"
 	"github.com/multikanal/multikanal/gateway/metrics"
@@ -75,6 +77,8 @@ type Daemon struct {
 	collection *collection.Collection
 	intake     *intake.Intake
 	upkeep     *upkeep.Upkeep
+	dunning    *dunning.Dunning
+	hooks      *hooks.Hooks
 	httpapi    *httpapi.Server
 	sftp       *sftpd.Server
 }
@@ -151,9 +155,14 @@ func (d *Daemon) wire(st *bolt.Bolt) error {
 		Appliers: []intake.Applier{d.registry, d.collection.OrderFiles(), d.collection.BankFiles(), d.collection.FileReports()},
 		Channels: d.lanes, Prefetch: d.prefetch, OverQuota: d.upkeep.OverQuota, Delivery: d.engine, Receipts: d.receipts,
 		Metrics: d.metrics, Log: log})
+	d.dunning = dunning.New(dunning.Options{Store: st, Channels: d.lanes, Tenant: d.tenant, Tenants: d.tenantList,
+		Delivery: d.engine, Receipts: d.receipts, Log: log})
+	d.hooks = hooks.New(hooks.Options{Store: st, Tenant: d.tenant, Tenants: d.tenantList, Log: log,
+		Retention: func(t string) time.Duration { return time.Duration(d.live.Load().RetentionFor(t).Payloads) }})
 	var err error
 	d.httpapi, err = httpapi.New(httpapi.Options{Config: cfg, DataDir: d.dataDir, Store: st, Tenant: d.tenant, Delivery: d.engine,
 		Registry: d.registry, Collection: d.collection, Upkeep: d.upkeep, Metrics: d.metrics.Handler(),
+		Dunning: d.dunning, Events: d.hooks, Paper: d.paper,
 		Pages:      &design.Pages{Store: st, Config: d.live.Load, Tenant: d.tenant, Touch: d.receipts.Touch, Log: log},
 		Registered: func() []string { return d.live.Load().ChannelNames() }, Info: d.infoNow, Ready: d.ready.Load, LastReload: d.lastReload.Load, Pprof: d.opts.Pprof, Log: log})
 	return err
@@ -171,6 +180,16 @@ func (d *Daemon) receiptsDir(tenant string) string {
 func (d *Daemon) tenant(id string) (config.Tenant, bool) {
 	t, ok := (*d.tenants.Load())[id]
 	return t, ok
+}
+
+// tenantList is the tenants in force, in the configuration's order.
+func (d *Daemon) tenantList() []config.Tenant { return d.live.Load().Tenants }
+
+// paper says whether a channel puts paper in an envelope (its
+// descriptor's Paper).
+func (d *Daemon) paper(channel string) bool {
+	desc, ok := d.lanes.Descriptor(channel)
+	return ok && desc.Paper
 }
 
 // makeTenants makes the folders of cfg's tenants and returns them by id.

@@ -88,6 +88,8 @@ var parts = map[string][]string{
 	"httpapi":         {"store", "api", "errkind", "receipts", "collection", "upkeep"},
 	"convert":         {"route", "deliver", "intake", "api", "design"},
 	"design":          {"store", "deliver"},
+	"dunning":         {"store", "route", "api", "errkind"},
+	"hooks":           {"store", "api", "errkind", "receipts"},
 	"sftpd":           {},
 	"sftpd/sftpdtest": {"sftpd"},
 }

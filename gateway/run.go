@@ -55,6 +55,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	go func() { defer workers.Done(); d.intake.Read(runCtx) }()
 	workers.Add(1)
 	go func() { defer workers.Done(); d.upkeep.Run(runCtx) }()
+	// Reminders: one timer that calls dunning.Tick; where nodes share a
+	// store, the leader alone is to run it (as it runs upkeep).
+	workers.Add(1)
+	go func() { defer workers.Done(); d.dunning.Run(runCtx) }()
+	workers.Add(1)
+	go func() { defer workers.Done(); d.hooks.Run(runCtx) }()
 
 	d.httpapi.Serve(&services)
 

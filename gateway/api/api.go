@@ -270,5 +270,5 @@ type ReceiptDocument struct {
 	Reminders int       `json:"reminders,omitempty"`
 	Reminds   string    `json:"reminds,omitempty"`
 	Received  time.Time `json:"received"`
-	Updated  time.Time `json:"updated"`
+	Updated   time.Time `json:"updated"`
 }

@@ -394,3 +394,35 @@ func (d *Dunning) handOver(tx store.Tx, inv *store.Doc, why string) error {
 	}
 	return tx.PutDoc(inv)
 }
+
+// Dispute marks an invoice disputed by its customer (who and why), which
+// stops its reminders, or with clear takes the mark away.
+func (d *Dunning) Dispute(id, by, why string, clear bool) (*store.Doc, error) {
+	if !clear && (by == "" || why == "") {
+		return nil, errkind.New(errkind.Invalid, "say who marks the invoice disputed and why: {\"by\": \"...\", \"why\": \"...\"}")
+	}
+	var doc *store.Doc
+	err := d.Store.Update(func(tx store.Tx) (err error) {
+		if doc, err = tx.Doc(id); err != nil {
+			return err
+		}
+		if doc.Kind != formats.KindInvoice {
+			return errkind.New(errkind.Conflict, "%s is a %s: only an invoice can be disputed", id, doc.Kind)
+		}
+		now := d.Now().UTC()
+		reason := "disputed by the customer (" + by + "): " + why + "; no reminder goes out"
+		doc.Disputed = &store.Ack{At: now, By: by, Why: why}
+		if clear {
+			doc.Disputed, reason = nil, "dispute cleared: reminders may go out again"
+		}
+		doc.Updated = now
+		if err := tx.AppendEvent(doc, store.Event{At: now, State: doc.State, Reason: reason}); err != nil {
+			return err
+		}
+		return tx.PutDoc(doc)
+	})
+	if err == nil {
+		d.Receipts.Touch(doc.FileID)
+	}
+	return doc, err
+}

@@ -80,6 +80,9 @@ const (
 	authSocket
 	authToken
 	authSession
+	// authTenant is a tenant's own token, on the routes it opens
+	// (tenantRoutes in documents.go).
+	authTenant
 )
 
 // session is a logged-in status page.
@@ -99,6 +102,9 @@ type operatorAuth struct {
 	// secure marks the session cookie Secure: the listener or the base
 	// URL is https.
 	secure bool
+	// tenantToken reports whether a request carries the token of the
+	// tenant its path names (documents.go); nil for none.
+	tenantToken func(r *http.Request) bool
 
 	mu       sync.Mutex
 	logins   map[[sha256.Size]byte]time.Time // code hash → expiry
@@ -436,6 +442,9 @@ func (a *operatorAuth) guard(mux *routeMux, log func(msg string, args ...any)) h
 			return
 		}
 		how, s := a.authenticate(r)
+		if _, pattern := mux.Handler(r); how == authNone && tenantRoutes[pattern] && a.tenantToken != nil && a.tenantToken(r) {
+			how = authTenant
+		}
 		if how == authNone {
 			if r.Header.Get("Authorization") != "" {
 				log("http request with a wrong token", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)

@@ -162,6 +162,7 @@ func (s *Server) httpHandler() *routeMux {
 	mux.HandleFunc("POST /api/v1/docs/{id}/resend", s.handleResend)
 	mux.HandleFunc("GET /api/v1/backup", s.serveBackup)
 	mux.HandleFunc("POST /api/v1/tenants/{tenant}/erase", s.handleErase)
+	s.documentRoutes(mux)
 	mux.HandleFunc("POST /api/v1/store/compact", s.handleCompact)
 	mux.HandleFunc("POST /api/v1/tenants/{tenant}/recipients", func(w http.ResponseWriter, r *http.Request) {
 		rows, err := s.Registry.Parse(http.MaxBytesReader(w, r.Body, 256<<20), time.Now())

@@ -84,6 +84,13 @@ type Options struct {
 	Registry   Registry
 	Collection Collection
 	Upkeep     Upkeep
+	// Dunning makes reminders and the inkasso export; Events pages the
+	// tenants' event logs and replays their webhooks (documents.go).
+	Dunning Dunning
+	Events  Events
+	// Paper says which channels are paper, for the distribution
+	// overview.
+	Paper func(channel string) bool
 	// Pages renders the hosted invoice pages on the public listener; nil
 	// serves none.
 	Pages Pages
@@ -116,6 +123,9 @@ type Server struct {
 	backupMu sync.Mutex
 	ls       *listeners
 	srvs     *httpServers
+	// overviews are the tenants' distribution overviews, kept a while.
+	overviewMu sync.Mutex
+	overviews  map[string]overviewEntry
 }
 
 // New reads (or, on first start, makes) the operators' token and the
@@ -126,6 +136,7 @@ func New(o Options) (*Server, error) {
 	if s.auth, err = newOperatorAuth(o.Config, o.DataDir); err != nil {
 		return nil, err
 	}
+	s.auth.tenantToken = s.tenantAuthorized
 	if s.callbacks, err = loadCallbackKeys(o.Config, o.DataDir); err != nil {
 		return nil, err
 	}

@@ -34,3 +34,7 @@ func DunningOf(d *store.Dunning) *api.Dunning {
 func receiptLife(rd *api.ReceiptDocument, d *store.Doc) {
 	rd.Life, rd.Reminders, rd.Reminds = d.Life(), d.Reminded(), d.Reminds
 }
+
+// TenantText is a reason as its tenant may read it: server paths cut to
+// their base names (the event log, the webhooks).
+func TenantText(s string) string { return tenantText(s) }
