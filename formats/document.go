@@ -65,6 +65,10 @@ type Document struct {
 	// ForcedChannel, when set by the input (a CSV column or a UBL note), makes
 	// routing use that channel only.
 	ForcedChannel string `json:"forced_channel,omitempty"`
+	// Channels, when set by the input (a letter index's channels column),
+	// are the only channels the document may take, in the tenant's
+	// priority order.
+	Channels []string `json:"channels,omitempty"`
 	// Resend, when set by the input (the CSV column resend or a UBL note),
 	// says the document is sent again on purpose: the gateway delivers it
 	// although it has sent the seller's document of that kind and number.

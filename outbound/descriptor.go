@@ -73,6 +73,10 @@ type Descriptor struct {
 	// Match says how the answers of a transport that is a Matcher are
 	// kept; nil for the defaults.
 	Match *Matching
+	// Paper says the channel's documents are printed and posted: the
+	// distribution overview counts them as paper, every other channel's
+	// as digital.
+	Paper bool
 	// Offer is what the hosted invoice page says, by language ("sv",
 	// "en"), to invite a recipient to get the next invoice on this
 	// channel; "%s" stands for the biller's name. nil for no invitation.

@@ -401,7 +401,7 @@ func account(v string, check func(string) (string, error)) string {
 func setKind(b *builder, v string) error {
 	k, ok := kindOf(v)
 	if !ok {
-		return fmt.Errorf("%q is not a document type; write invoice or creditnote", v)
+		return fmt.Errorf("%q is not a document type; write invoice, creditnote or reminder", v)
 	}
 	b.doc.Kind = k
 	return nil
@@ -414,6 +414,8 @@ func kindOf(v string) (formats.Kind, bool) {
 		return formats.KindInvoice, true
 	case "creditnote", "credit_note", "381":
 		return formats.KindCreditNote, true
+	case "reminder", "påminnelse":
+		return formats.KindReminder, true
 	}
 	return "", false
 }

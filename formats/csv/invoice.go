@@ -184,6 +184,7 @@ func (b *builder) finish() {
 	if len(d.Lines) > 0 && len(b.errs) == 0 {
 		b.sum()
 	}
+	b.reminder()
 }
 
 // paymentMeans turns the account columns into BG-16 entries, the OCR

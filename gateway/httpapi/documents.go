@@ -41,8 +41,20 @@ var tenantRoutes = map[string]bool{
 	"GET /api/v1/tenants/{tenant}/inkasso":        true,
 }
 
+// errNoPart answers a route whose part the server was not given (a test's
+// server): unavailable.
+var errNoPart = errkind.New(errkind.Unavailable, "this server has no reminders or event log")
+
 // documentRoutes serve the life of documents after delivery.
 func (s *Server) documentRoutes(mux *routeMux) {
+	if s.Dunning == nil || s.Events == nil {
+		for _, p := range []string{"GET /api/v1/tenants/{tenant}/reminders", "POST /api/v1/tenants/{tenant}/reminders", "GET /api/v1/tenants/{tenant}/inkasso",
+			"POST /api/v1/tenants/{tenant}/inkasso", "POST /api/v1/docs/{id}/dispute", "GET /api/v1/tenants/{tenant}/events",
+			"POST /api/v1/tenants/{tenant}/events/replay", "GET /api/v1/tenants/{tenant}/overview"} {
+			mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) { writeError(w, errNoPart) })
+		}
+		return
+	}
 	mux.HandleFunc("GET /api/v1/tenants/{tenant}/reminders", s.handleReminders)
 	mux.HandleFunc("POST /api/v1/tenants/{tenant}/reminders", s.handleReminders)
 	mux.HandleFunc("GET /api/v1/tenants/{tenant}/inkasso", s.handleInkasso)

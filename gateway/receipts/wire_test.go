@@ -46,7 +46,7 @@ func keys(t *testing.T, v any) map[string]string {
 
 // The API's documents, files and deliveries say what the store's records
 // said before the two were apart: every key and value, in the same JSON,
-// plus a document's payment and less a file's server path.
+// plus a document's payment and life state and less a file's server path.
 func TestWireMatchesRecords(t *testing.T) {
 	now := time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC)
 	doc := &store.Doc{ID: "F1-1", FileID: "F1", Tenant: "acme", Index: 1, Source: "entry a.xml", Kind: formats.KindInvoice, Number: "7",
@@ -62,6 +62,7 @@ func TestWireMatchesRecords(t *testing.T) {
 	for k, v := range keys(t, doc.Payment()) {
 		want["payment."+k] = v
 	}
+	want["life"] = `"dead"` // the life after delivery (issue 22); a dead invoice's is its state
 	if got := keys(t, DocOf(doc)); !maps.Equal(got, want) {
 		t.Errorf("document:\n got %v\nwant %v", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
 	}

@@ -50,3 +50,56 @@ func fromTenant(t config.Tenant, body *formats.Document) {
 		body.Seller.Contact = formats.Contact{Phone: d.Phone, Email: d.Email}
 	}
 }
+
+// RuleRemind: a reminder in the input is about an invoice that must not
+// be reminded (paid, collected by direct debit, credited, disputed, with
+// debt collection).
+const RuleRemind = "MK-REMIND"
+
+// remindedInvoice finds the invoice a reminder from the input is about
+// (by its number, Reminder.Invoice) and refuses the reminder with a
+// formats.Problem (RuleRemind) when that invoice may not be reminded. A
+// reminder of an invoice the gateway never sent goes out as the ERP says;
+// one the dunning part made (doc.Reminds set) was checked already.
+func remindedInvoice(tx Tx, doc *store.Doc, body *formats.Document) (*store.Doc, error) {
+	if body.Kind != formats.KindReminder || body.Reminder == nil || doc.Reminds != "" {
+		return nil, nil
+	}
+	id, err := tx.NumberRef(doc.Tenant, body.Reminder.Invoice)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	inv, err := tx.Doc(id)
+	if err != nil {
+		return nil, err
+	}
+	if why := inv.Remindable(); why != "" && inv.State == store.DocDelivered {
+		return nil, formats.Problem{Rule: RuleRemind, Severity: formats.SeverityError, Message: fmt.Sprintf(
+			"%s: not sent: invoice %s (%s) may not be reminded: %s", body.Label(), body.Reminder.Invoice, inv.ID, why)}
+	}
+	return inv, nil
+}
+
+// linkReminder records on the invoice that the ERP's reminder was sent.
+func linkReminder(tx Tx, inv, doc *store.Doc, body *formats.Document, dl *store.Delivery, now time.Time) error {
+	if inv == nil || dl == nil {
+		return nil
+	}
+	doc.Reminds = inv.ID
+	if inv.Dunning == nil {
+		inv.Dunning = &store.Dunning{}
+	}
+	r := body.Reminder
+	inv.Dunning.Reminders = append(inv.Dunning.Reminders, store.SentReminder{Doc: doc.ID, Number: body.Number, At: now, Due: body.DueDate,
+		Fee: r.Fee, Interest: r.Interest, Source: "input file " + doc.FileID})
+	inv.Updated = now
+	why := fmt.Sprintf("%sthe ERP's reminder %s (%s), by %s: %s %s to pay by %s", store.ReasonReminded, body.Number, doc.ID, dl.Channel,
+		body.Totals.Payable, body.Currency, body.DueDate)
+	if err := tx.AppendEvent(inv, store.Event{At: now, State: inv.State, Channel: dl.Channel, Reason: why}); err != nil {
+		return err
+	}
+	return tx.PutDoc(inv)
+}

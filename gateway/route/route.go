@@ -79,6 +79,15 @@ func Route(tx Tx, chans Channels, t config.Tenant, doc *store.Doc, body *formats
 	if refused, err := duplicate(tx, t, doc, body, now); refused || err != nil {
 		return nil, nil, err
 	}
+	reminded, err := remindedInvoice(tx, doc, body)
+	if p := (formats.Problem{}); errors.As(err, &p) {
+		doc.Problems = append(doc.Problems, p)
+		doc.Reason = p.Error()
+		return nil, nil, event(store.DocRejected, "", doc.Reason)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
 	reg := Lookup(tx, chans, doc.Tenant, now)
 	// How the customer pays is decided before the channels are asked:
 	// what a channel can carry (Peppol's rules, e-faktura's) depends on it.
@@ -111,6 +120,9 @@ func Route(tx Tx, chans Channels, t config.Tenant, doc *store.Doc, body *formats
 		return nil, nil, err
 	}
 	dl, err := Next(tx, chans, doc, now, "")
+	if err == nil {
+		err = linkReminder(tx, reminded, doc, body, dl, now)
+	}
 	return dl, collect, err
 }
 
@@ -218,6 +230,10 @@ func Decide(priority []string, chans Channels, reg outbound.Registry, body *form
 		ch, _, ok := chans.Channel(name)
 		if !ok {
 			steps = append(steps, store.RouteStep{Channel: name, Reason: "channel not configured"})
+			continue
+		}
+		if len(body.Channels) > 0 && !slices.Contains(body.Channels, name) {
+			steps = append(steps, store.RouteStep{Channel: name, Reason: "not among the channels the input allows (" + strings.Join(body.Channels, ", ") + ")"})
 			continue
 		}
 		if d, ok := chans.Descriptor(name); ok && !d.CarriesKind(body.Kind) {

@@ -42,6 +42,8 @@ var allowed = []struct {
 		`"email" is also a registry key type, an e-mail address, that a payer is known by`},
 	{"email", []string{"formats/document.go"},
 		"the party contact's e-mail address (BT-43, BT-58) in the document's JSON"},
+	{"email", []string{"formats/letter/letter.go", "gateway/dunning/export.go"},
+		"the recipient's e-mail address, a column of the letters index and of the inkasso export"},
 	{"email", []string{"cmd/multikanal/erase.go"},
 		"the usage text lists the registry key types, two of which share channels' names"},
 	{"peppol", []string{"cmd/multikanal/erase.go"}, "as for email"},

@@ -16,6 +16,7 @@ const Name = "print"
 var Descriptor = outbound.Descriptor{
 	Name:       Name,
 	Batch:      &outbound.Batching{MaxCount: 500},
+	Paper:      true,
 	Carries:    []formats.Kind{formats.KindInvoice, formats.KindCreditNote, formats.KindReminder, formats.KindLetter, formats.KindStatement, formats.KindContract, formats.KindNotice},
 	Transports: []outbound.TransportSpec{sftpput.Spec},
 	New:        func(env outbound.Env) (outbound.Channel, error) { return New(Options{PDF: env.PDF}), nil },

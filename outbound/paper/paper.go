@@ -85,13 +85,13 @@ func addressBlock(doc *formats.Document) []string {
 
 // ManifestEntry is one letter in a print batch.
 type ManifestEntry struct {
-	Key      string   `json:"key"`
-	File     string   `json:"file"`
-	Invoice  string   `json:"invoice"`
-	Kind     string   `json:"kind"`
-	Address  []string `json:"address"`
-	Country  string   `json:"country"`
-	Pages    int      `json:"pages"`
+	Key     string   `json:"key"`
+	File    string   `json:"file"`
+	Invoice string   `json:"invoice"`
+	Kind    string   `json:"kind"`
+	Address []string `json:"address"`
+	Country string   `json:"country"`
+	Pages   int      `json:"pages"`
 	// Inserts are the document's attachments (BG-24) printed after its
 	// pages in the same envelope, in order; Pages counts them too.
 	Inserts  []string `json:"inserts,omitempty"`
