@@ -77,6 +77,7 @@ type HookAttempts struct {
 // Reasons that mark events of the document's history the ERP follows,
 // beside the document states: the parts that make them write these.
 const (
+	ReasonDelivered        = "delivered: "
 	ReasonOpened           = "opened: "
 	ReasonPayment          = "payment "
 	ReasonReminded         = "reminded: "
@@ -91,11 +92,9 @@ const (
 func ERPEventOf(d *Doc, e Event) (*ERPEvent, bool) {
 	out := &ERPEvent{Tenant: d.Tenant, At: e.At, Doc: d.ID, File: d.FileID, Kind: d.Kind, Number: d.Number,
 		Channel: e.Channel, State: string(e.State), Reason: e.Reason}
+	// The parts write their events with the document's state (delivered)
+	// and say what happened in the reason: the reason is read first.
 	switch {
-	case e.State == DocDelivered:
-		out.Type = ERPDelivered
-	case e.State == DocFailed || e.State == DocDead:
-		out.Type = ERPFailed
 	case strings.HasPrefix(e.Reason, ReasonOpened):
 		out.Type = ERPOpened
 	case strings.HasPrefix(e.Reason, ReasonPayment):
@@ -112,6 +111,10 @@ func ERPEventOf(d *Doc, e Event) (*ERPEvent, bool) {
 		out.Type = ERPCollectionAgency
 	case strings.HasPrefix(e.Reason, ReasonCredited):
 		out.Type = ERPCredited
+	case e.State == DocDelivered && strings.HasPrefix(e.Reason, ReasonDelivered):
+		out.Type = ERPDelivered
+	case e.State == DocFailed || e.State == DocDead:
+		out.Type = ERPFailed
 	default:
 		return nil, false
 	}
