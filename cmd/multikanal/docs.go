@@ -160,6 +160,7 @@ func printDocDetail(w io.Writer, d *api.DocDetail) {
 		}
 		fmt.Fprintln(w)
 	}
+	printLife(w, doc)
 	if len(doc.Route) > 0 {
 		fmt.Fprintln(w, "\nroute:")
 		for _, s := range doc.Route {

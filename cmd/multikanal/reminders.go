@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/multikanal/multikanal/gateway/api"
@@ -168,4 +169,32 @@ func runOverview(args []string, stdout, stderr io.Writer) int {
 	}
 	stdout.Write(data)
 	return exitOK
+}
+
+// printLife prints an invoice's life after delivery under `docs show`:
+// its life state, its reminders, debt collection, a credit note, a
+// dispute; and on a reminder the invoice it is about.
+func printLife(w io.Writer, doc *api.Doc) {
+	if doc.Reminds != "" {
+		fmt.Fprintf(w, "reminds   %s (the invoice this reminder is about)\n", doc.Reminds)
+	}
+	if doc.Life == "" || doc.Life == string(doc.State) {
+		return
+	}
+	fmt.Fprintf(w, "life      %s\n", strings.ReplaceAll(doc.Life, "_", " "))
+	if dn := doc.Dunning; dn != nil {
+		for i, r := range dn.Reminders {
+			fmt.Fprintf(w, "reminder  %d: %s (%s) %s, due %s, fee %s, interest %s (%s)\n", i+1, r.Number, r.Doc, r.At.Local().Format("2006-01-02"),
+				r.Due, r.Fee, r.Interest, r.Source)
+		}
+		if !dn.Agency.IsZero() {
+			fmt.Fprintf(w, "inkasso   handed to debt collection %s (multikanal inkasso)\n", dn.Agency.Local().Format("2006-01-02"))
+		}
+	}
+	if doc.CreditedBy != "" {
+		fmt.Fprintf(w, "credited  by %s\n", doc.CreditedBy)
+	}
+	if a := doc.Disputed; a != nil {
+		fmt.Fprintf(w, "disputed  %s by %s: %s\n", a.At.Local().Format("2006-01-02 15:04"), a.By, a.Why)
+	}
 }
