@@ -162,7 +162,7 @@ func (d *Daemon) wire(st *bolt.Bolt) error {
 	var err error
 	d.httpapi, err = httpapi.New(httpapi.Options{Config: cfg, DataDir: d.dataDir, Store: st, Tenant: d.tenant, Delivery: d.engine,
 		Registry: d.registry, Collection: d.collection, Upkeep: d.upkeep, Metrics: d.metrics.Handler(),
-		Dunning: d.dunning, Events: d.hooks, Paper: d.paper,
+		Dunning: d.dunning, Events: d.hooks, Paper: d.paper, Tenants: d.tenantList,
 		Pages:      &design.Pages{Store: st, Config: d.live.Load, Tenant: d.tenant, Touch: d.receipts.Touch, Log: log},
 		Registered: func() []string { return d.live.Load().ChannelNames() }, Info: d.infoNow, Ready: d.ready.Load, LastReload: d.lastReload.Load, Pprof: d.opts.Pprof, Log: log})
 	return err

@@ -228,6 +228,19 @@ func TestWebhookPostsSignedEvents(t *testing.T) {
 			t.Errorf("GET %s with %s: %d %+v, want %d", c.path, c.token, resp.StatusCode, p, c.want)
 		}
 	}
+	// The distribution overview, as CSV, with the tenant's token: one
+	// e-mail this month at the demo's price, all digital.
+	req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/tenants/demo/overview?format=csv", nil)
+	req.Header.Set("Authorization", "Bearer tenant-token-0123456789")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csvBody, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := time.Now().Format("2006-01") + ";email;1;0.10;1;0;100.0;"; resp.StatusCode != http.StatusOK || !strings.Contains(string(csvBody), want) {
+		t.Errorf("overview: %d\n%s\nwant a row %q", resp.StatusCode, csvBody, want)
+	}
 	if err := b.d.hooks.Replay("demo", 0); err != nil {
 		t.Fatal(err)
 	}

@@ -191,3 +191,35 @@ func outboxCount(t *testing.T, d *Daemon, channel string) int {
 	files, _ := filepath.Glob(filepath.Join(d.dataDir, "outbox", channel, "*"))
 	return len(files)
 }
+
+// An ERP's own reminder (CSV type reminder, preceding_invoice naming the
+// invoice) is sent and recorded on its invoice; one for an invoice paid
+// by Bg Max is refused with MK-REMIND. On the old code "reminder" was no
+// document type.
+func TestReminderFromTheERP(t *testing.T) {
+	b := newBank(t, nil)
+	b.drop("inv.csv", invoicesCSV(t, inv{number: "2025-9811", ocr: "981100", due: inDays(-20)}, inv{number: "2025-9812", ocr: "981200", due: inDays(-20)}), nil)
+	b.applied("bgmax.txt", bgMaxFile(formats.DateOf(time.Now()), 42, [2]any{ocrOf("981200"), int64(135379)}))
+	rem := func(n int, number, invoice string) []byte {
+		body := invoicesCSV(t, inv{number: number, ocr: "98" + invoice[len(invoice)-2:] + "00", due: inDays(10)})
+		body = setColumn(t, body, "type", "reminder")
+		return setColumn(t, body, "preceding_invoice", invoice)
+	}
+	r := b.drop("rem.csv", append(rem(0, "P-9811", "2025-9811"), rem(1, "P-9812", "2025-9812")[len(strings.SplitN(string(rem(1, "P-9812", "2025-9812")), "\n", 2)[0])+1:]...), nil)
+	got := map[string]api.ReceiptDocument{}
+	for _, d := range r.Documents {
+		got[d.Number] = d
+	}
+	if d := got["P-9811"]; d.State != api.DocDelivered || d.Kind != formats.KindReminder || d.Reminds == "" {
+		t.Errorf("the reminder of the unpaid invoice: %+v", d)
+	}
+	if d := got["P-9812"]; d.State != api.DocRejected || !strings.Contains(d.Reason, "MK-REMIND") || !strings.Contains(d.Reason, "its payment is paid") {
+		t.Errorf("the reminder of the paid invoice: %s %s", d.State, d.Reason)
+	}
+	ids := docIDs(t, b, 1)
+	var doc *store.Doc
+	b.d.store.View(func(tx store.Tx) (err error) { doc, err = tx.Doc(ids["2025-9811"]); return })
+	if doc.Life() != store.LifeReminded || doc.Dunning.Reminders[0].Source != "input file "+fileID(3) {
+		t.Errorf("the invoice after the ERP's reminder: life %s, %+v", doc.Life(), doc.Dunning)
+	}
+}

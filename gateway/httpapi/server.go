@@ -89,8 +89,9 @@ type Options struct {
 	Dunning Dunning
 	Events  Events
 	// Paper says which channels are paper, for the distribution
-	// overview.
-	Paper func(channel string) bool
+	// overview; Tenants are the tenants in force, for the status page's.
+	Paper   func(channel string) bool
+	Tenants func() []config.Tenant
 	// Pages renders the hosted invoice pages on the public listener; nil
 	// serves none.
 	Pages Pages

@@ -247,6 +247,7 @@ func (s *Server) statusPage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "reading the store: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
+	v.Distribution, v.Life = s.distribution()
 	var buf bytes.Buffer
 	if err := statusTmpl.Execute(&buf, v); err != nil {
 		http.Error(w, "rendering the status page: "+err.Error(), http.StatusInternalServerError)
@@ -273,6 +274,10 @@ type statusView struct {
 	// (field "csrf"); "" when the page was not opened in a session.
 	CSRF     string
 	Payments []paymentRow
+	// Distribution and Life are each tenant's months of distribution and
+	// invoices by life state (distribution.go).
+	Distribution []distributionRow
+	Life         []lifeRow
 }
 
 // paymentRow is one payment state on the status page: how many invoices
