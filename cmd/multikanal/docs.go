@@ -22,6 +22,8 @@ func runDocs(args []string, stdout, stderr io.Writer) int {
   multikanal docs retry ID    try a retrying document now, or route a failed/dead one again
   multikanal docs ack --why TEXT [--by NAME] ID
                               acknowledge a dead document: it no longer needs attention
+  multikanal docs dispute --why TEXT [--by NAME] [--clear] ID
+                              the customer disputes the invoice: no reminder goes out
   multikanal docs resend --reason TEXT [--by NAME] ID
                               send a delivered (or dead) document again on purpose, on new
                               delivery ids; who and why go into its history
@@ -45,7 +47,8 @@ Flags for all: --addr, --config or --data to find the daemon; --json.`)
 	limit := fs.Int("limit", 100, "list: at most this many, newest first (with --file: the first of the file)")
 	why := fs.String("why", "", "ack: why the dead document needs nothing more (kept in its history)")
 	reason := fs.String("reason", "", "resend: why the document is sent again (required), like \"the buyer says it never arrived\"")
-	by := fs.String("by", currentUser(), "ack, resend: who acknowledges or asks (kept in the history)")
+	by := fs.String("by", currentUser(), "ack, resend, dispute: who acknowledges or asks (kept in the history)")
+	clear := fs.Bool("clear", false, "dispute: the dispute is over, reminders may go out again")
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitUsage
 	}
@@ -108,6 +111,20 @@ Flags for all: --addr, --config or --data to find the daemon; --json.`)
 			return fail(err)
 		}
 		fmt.Fprintf(stdout, "%s: %s, acknowledged by %s: %s\n", doc.ID, doc.State, doc.Ack.By, doc.Ack.Why)
+	case sub == "dispute" && fs.NArg() == 1:
+		if *why == "" && !*clear {
+			fmt.Fprintln(stderr, "multikanal docs dispute: say why with --why TEXT (or --clear); it stops the invoice's reminders")
+			return exitUsage
+		}
+		body, err := jsonRequest(api.DisputeRequest{By: *by, Why: *why, Clear: *clear})
+		if err != nil {
+			return fail(err)
+		}
+		var doc api.Doc
+		if _, err := df.call("POST", "/api/v1/docs/"+url.PathEscape(fs.Arg(0))+"/dispute", body, &doc); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(stdout, "%s: %s\n", doc.ID, doc.Life)
 	case sub == "resend" && fs.NArg() == 1:
 		if *reason == "" {
 			fmt.Fprintln(stderr, "multikanal docs resend: --reason is required: say why the document is sent again; it is kept in the document's history")
