@@ -75,7 +75,7 @@ func Build(inv *formats.Document, p *config.Reminders, t Terms, day formats.Date
 		Preceding: []formats.PrecedingInvoice{{Number: inv.Number, IssueDate: inv.IssueDate}},
 		Seller:    inv.Seller, Buyer: inv.Buyer, Payee: inv.Payee, PaymentTerms: inv.PaymentTerms,
 		Lines:    pdf.ReminderLines(r, english),
-		VAT:      []formats.VATBreakdown{{Category: "O", TaxableAmount: total, ExemptionReason: "Not subject to VAT"}},
+		VAT:      []formats.VATBreakdown{{Category: "O", TaxableAmount: total, ExemptionReason: "Utanför momsens tillämpningsområde"}},
 		Totals:   formats.Totals{LineExtension: total, TaxExclusive: total, TaxInclusive: total, Payable: total},
 		Reminder: r, Language: inv.Language, CustomerGroup: inv.CustomerGroup,
 		Source: "reminder " + strconv.Itoa(t.Sequence) + " of invoice " + inv.Number,
