@@ -98,7 +98,7 @@ func TestAttachmentsTravelBesideThePDF(t *testing.T) {
 func TestLetterAndReminderMail(t *testing.T) {
 	c := channel(t, email.Options{From: "faktura@acme.example"})
 	letter := &formats.Document{Kind: formats.KindNotice, Number: "N-1", Subject: "Nya priser från 1 januari", Seller: formats.Party{Name: "Acme"},
-		Buyer: formats.Party{Name: "Lisa", Contact: formats.Contact{Email: "lisa@example.se"}},
+		Buyer:       formats.Party{Name: "Lisa", Contact: formats.Contact{Email: "lisa@example.se"}},
 		Attachments: []formats.Attachment{{MimeCode: "application/pdf", Data: []byte("%PDF-1.4 letter")}}}
 	m, err := c.Render(letter, "", "K2")
 	if err != nil {
