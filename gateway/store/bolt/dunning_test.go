@@ -83,3 +83,30 @@ func TestDunningIndexAndEventLog(t *testing.T) {
 		t.Errorf("another tenant sees %d events", len(page))
 	}
 }
+
+// A registration added or revoked is an event of its tenant's log; a
+// receiver's answer kept for a while (a Kivra match, which revokes itself
+// when it expires) is not.
+func TestRegistrationEvents(t *testing.T) {
+	s, _ := openTemp(t)
+	now := time.Now()
+	r := &store.Registration{Tenant: "acme", Keys: []store.RecipientKey{{Type: "pnr", Value: "198112189876"}}, Channel: "efaktura",
+		Source: "file reg.csv line 2", ValidFrom: now, Created: now}
+	match := &store.Registration{Tenant: "acme", Keys: []store.RecipientKey{{Type: "pnr", Value: "191212121212"}}, Channel: "kivra",
+		Source: "Kivra usermatch", ValidFrom: now, RevokedAt: now.Add(24 * time.Hour), RevokedBy: "time to live", Created: now}
+	for _, step := range []func(tx store.Tx) error{
+		func(tx store.Tx) error { return tx.PutRegistration(r) },
+		func(tx store.Tx) error { return tx.PutRegistration(match) },
+		func(tx store.Tx) error { r.RevokedAt, r.RevokedBy = now, "file reg2.csv line 2"; return tx.PutRegistration(r) },
+	} {
+		if err := s.Update(step); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var page []*store.ERPEvent
+	s.View(func(tx store.Tx) (err error) { page, err = tx.ERPEvents("acme", 0, 10); return })
+	if len(page) != 2 || page[0].State != "added" || page[1].State != "revoked" || page[1].Reason != "file reg2.csv line 2" ||
+		page[0].Type != store.ERPRegistration || page[0].Keys[0] != "pnr:198112189876" {
+		t.Errorf("registration events: %+v", page)
+	}
+}
