@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/multikanal/multikanal/formats"
+	"github.com/multikanal/multikanal/formats/logo"
 )
 
 // Design is a tenant's [tenant.design] table: how its invoices look and
@@ -24,7 +25,9 @@ import (
 // reload picks up a new one.
 type Design struct {
 	// LogoPNG is the logo of the PDF and the e-mail; LogoSVG the invoice
-	// page's (the page shows the PNG without one).
+	// page's (the page shows the PNG without one). A tenant that gives
+	// only an SVG gets a PNG drawn from it at load (formats/logo), so its
+	// PDF and e-mail carry the logo too.
 	LogoPNGFile string `toml:"logo_png"`
 	LogoSVGFile string `toml:"logo_svg"`
 	// Colour is the accent colour, "#RRGGBB", which must keep a contrast
@@ -112,6 +115,13 @@ func (c *Config) validateDesign(ps *problems, key string, d *Design) {
 			} else {
 				d.LogoSVG = b
 			}
+		}
+	}
+	if len(d.LogoSVG) > 0 && len(d.LogoPNG) == 0 {
+		if b, err := logo.PNG(d.LogoSVG, logo.MaxWidth, logo.MaxHeight); err != nil {
+			ps.add(key+".logo_svg", "%s %v", d.LogoSVGFile, err)
+		} else {
+			d.LogoPNG = b
 		}
 	}
 	if d.Templates != "" {

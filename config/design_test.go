@@ -20,6 +20,7 @@ func TestDesignProblems(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "script.svg"), `<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`)
 	writeFile(t, filepath.Join(dir, "remote.svg"), `<svg xmlns="http://www.w3.org/2000/svg"><image href="https://evil.example/x.png"/></svg>`)
 	writeFile(t, filepath.Join(dir, "not.png"), "GIF89a")
+	writeFile(t, filepath.Join(dir, "text.svg"), `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 50"><text x="1" y="40">Acme</text></svg>`)
 
 	good := validDoc + "[tenant.design]\nlogo_png = \"logo.png\"\nlogo_svg = \"logo.svg\"\ncolour = \"#0B5CAD\"\nfont = \"go-mono\"\nlanguage = \"en\"\ncontact_web = \"https://acme.se\"\ncontact_email = \"kund@acme.se\"\n"
 	c, err := Parse([]byte(good), "m.toml", dir, registered)
@@ -32,11 +33,25 @@ func TestDesignProblems(t *testing.T) {
 		t.Errorf("design not loaded: %+v", acme.Design)
 	}
 
+	// An SVG alone is drawn into the PNG the PDF and the e-mail carry.
+	c, err = Parse([]byte(validDoc+"[tenant.design]\nlogo_svg = \"logo.svg\"\n"), "m.toml", dir, registered)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drawn, err := png.Decode(bytes.NewReader(c.Tenants[0].Look().LogoPNG))
+	if err != nil {
+		t.Fatalf("no PNG drawn from the SVG alone: %v", err)
+	}
+	if got := drawn.Bounds().Size(); got.X != 520 || got.Y != 260 {
+		t.Errorf("the SVG's 4:2 logo drawn at %v, want 520×260", got)
+	}
+
 	tests := []struct{ name, table, want string }{
 		{"not a PNG", `logo_png = "not.png"`, `m.toml:9: tenant[0].design.logo_png: `},
 		{"missing file", `logo_png = "nope.png"`, `m.toml:9: tenant[0].design.logo_png: ` + filepath.Join(dir, "nope.png") + `: no such file`},
 		{"script in SVG", `logo_svg = "script.svg"`, `m.toml:9: tenant[0].design.logo_svg: ` + filepath.Join(dir, "script.svg") + `: <script> is not allowed`},
 		{"remote image in SVG", `logo_svg = "remote.svg"`, `refers outside the file`},
+		{"SVG alone with text", `logo_svg = "text.svg"`, `m.toml:9: tenant[0].design.logo_svg: ` + filepath.Join(dir, "text.svg") + ` cannot be drawn on the PDF (Cannot process svg element text): convert text to paths`},
 		{"pale colour", `colour = "#99CCFF"`, `m.toml:9: tenant[0].design.colour: #99CCFF has a contrast of 1.7:1 against white; WCAG 2.1 AA needs 4.5:1`},
 		{"colour form", `colour = "blue"`, `tenant[0].design.colour: "blue": write the colour as #RRGGBB`},
 		{"font", `font = "arial"`, `m.toml:9: tenant[0].design.font: "arial": the PDF embeds "go", "go-mono"`},
