@@ -53,7 +53,7 @@ func (*Channel) Eligible(doc *formats.Document, reg outbound.Registry) outbound.
 	if why := norwegianAddress(addr); why != "" {
 		return outbound.Eligibility{Reason: why}
 	}
-	if errs := validate.Peppol(Prepare(doc)).Errors(); len(errs) > 0 {
+	if errs := validate.Peppol(PrepareTo(doc, addr)).Errors(); len(errs) > 0 {
 		return outbound.Eligibility{Reason: "fails Peppol BIS rules: " + errs.Error()}
 	}
 	return outbound.Eligibility{OK: true, Address: addr, Reason: reason}
@@ -65,7 +65,7 @@ func (*Channel) Eligible(doc *formats.Document, reg outbound.Registry) outbound.
 // instance id, so an access point can recognise a resend. The creation time
 // is the issue date, which keeps a resend byte-identical.
 func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Message, error) {
-	out := Prepare(doc)
+	out := PrepareTo(doc, to)
 	if to == "" {
 		to = out.Buyer.Endpoint.String()
 	}
@@ -98,8 +98,17 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 // the mandate's payer number as BT-89 when AutoGiro collects it, else the
 // accounts to pay to and no mandate at all, whatever the input said. The
 // input document is not changed.
-func Prepare(doc *formats.Document) *formats.Document {
+func Prepare(doc *formats.Document) *formats.Document { return PrepareTo(doc, "") }
+
+// PrepareTo is Prepare for a delivery to the participant id addr
+// ("scheme:value"): a buyer with no electronic address of its own, whose
+// address the registry knows, gets it as BT-49 (rule R010 wants one, and
+// the receiver's access point reads it there).
+func PrepareTo(doc *formats.Document, addr string) *formats.Document {
 	out := *doc
+	if scheme, value, ok := strings.Cut(addr, ":"); ok && doc.Buyer.Endpoint.IsZero() {
+		out.Buyer.Endpoint = formats.Identifier{Scheme: scheme, Value: value}
+	}
 	out.PaymentMeans = doc.HowToPay().Means(doc)
 	if out.CustomizationID == "" {
 		out.CustomizationID = ubl.DefaultCustomizationID

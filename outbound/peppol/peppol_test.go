@@ -71,6 +71,28 @@ func TestRegisteredAddressCheckDigit(t *testing.T) {
 	}
 }
 
+// A buyer whose participant id only the registry knows gets Peppol: the
+// id becomes the invoice's BT-49 (R010), and the envelope's receiver.
+func TestRegisteredAddressDelivers(t *testing.T) {
+	d := baseExample(t)
+	d.Buyer.Endpoint = formats.Identifier{}
+	e := peppol.New().Eligible(d, fixedRegistry{"0007:5560360793"})
+	if !e.OK || e.Address != "0007:5560360793" || !strings.Contains(e.Reason, "registered by test registry") {
+		t.Fatalf("Eligible = %+v, want eligible to the registered id", e)
+	}
+	m, err := peppol.New().Render(d, e.Address, "D1.peppol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(m.Body)
+	if !strings.Contains(body, `<cbc:EndpointID schemeID="0007">5560360793</cbc:EndpointID>`) || m.To != "0007:5560360793" {
+		t.Errorf("the registered id is not the buyer's endpoint (BT-49) and receiver:\n%s", body)
+	}
+	if !d.Buyer.Endpoint.IsZero() {
+		t.Error("rendering changed the input document")
+	}
+}
+
 type fixedRegistry struct{ addr string }
 
 func (r fixedRegistry) Lookup(*formats.Document, string) (string, string, bool) {
