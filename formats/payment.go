@@ -119,6 +119,9 @@ type DebitWords struct {
 	// When is the day of the withdrawal as the customer reads it:
 	// "2026-03-31", "närmaste bankdag".
 	When string `json:"when"`
+	// On is the day of the withdrawal, zero when it is the next bank day:
+	// the collection channel decides it in its clearing house's time zone.
+	On Date `json:"on,omitzero"`
 }
 
 // Words returns how the customer is told of the direct debit. A decision

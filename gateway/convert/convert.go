@@ -106,7 +106,7 @@ func Convert(cfg *config.Config, tenantID, path string, each func(ConvertedDoc) 
 			cd.Problems = validate.Document(it.Doc, route.ValidateOptions(*t, now))
 			if errs := formats.Problems(cd.Problems).Errors(); len(errs) > 0 {
 				cd.Error = errs.Error()
-			} else if pay, err := route.PaymentFor(*t, it.Doc, nil, route.OfflineCollection(it.Doc), now); err != nil {
+			} else if pay, err := route.PaymentFor(*t, it.Doc, nil, route.OfflineCollection(it.Doc)); err != nil {
 				p := formats.Problem{}
 				errors.As(err, &p)
 				cd.Problems = append(cd.Problems, p)

@@ -147,7 +147,7 @@ func TestCollectionByCurrency(t *testing.T) {
 	sek.PaymentMeans = append(sek.PaymentMeans, formats.PaymentMeans{Code: formats.MeansDirectDebit, MandateID: "101"})
 	doc, order, pay := routeCollected(t, s, chans, ten, "F0000001-0000000", sek)
 	if order == nil || order.Channel != "autogiro" || order.To != "101" || doc.Collection.Method != "autogiro" || pay.Method != "autogiro" ||
-		pay.WithdrawalText() != "Dras via autogiro "+formats.DateOf(due).String() || pay.Words().Payer != "Betalarnummer" {
+		pay.WithdrawalText() != "Dras via autogiro "+formats.DateOf(due).String() || pay.Words().Payer != "Betalarnummer" || pay.Date != formats.DateOf(due) {
 		t.Errorf("SEK with payer 101: order %+v, collection %+v, payment %+v", order, doc.Collection, pay)
 	}
 
@@ -158,7 +158,7 @@ func TestCollectionByCurrency(t *testing.T) {
 		doc.Collection.State != store.PaymentScheduled || !strings.Contains(doc.Collection.Reason, "AvtaleGiro mandate of KID 0000123455 registered by bank file test line 1") {
 		t.Fatalf("NOK with KID 0000123455: order %+v, collection %+v", order, doc.Collection)
 	}
-	if pay.Method != "avtalegiro" || pay.Payer != "0000123455" || pay.WithdrawalText() != want || pay.Words().Payer != "KID" {
+	if pay.Method != "avtalegiro" || pay.Payer != "0000123455" || pay.WithdrawalText() != want || pay.Words().Payer != "KID" || pay.Date != formats.DateOf(due) {
 		t.Errorf("NOK payment %+v, want withdrawn by AvtaleGiro saying %q", pay, want)
 	}
 	if m := pay.Means(nok); len(m) != 1 || m[0].Code != formats.MeansDirectDebit || m[0].MandateID != "0000123455" {

@@ -36,7 +36,7 @@ func collection(tx Tx, chans Channels, t config.Tenant, reg registry.Lookup, doc
 			why = "collection: " + c.Reason
 		}
 		var pay formats.Payment
-		if pay, err = PaymentFor(t, body, debit, why, now); err == nil {
+		if pay, err = PaymentFor(t, body, debit, why); err == nil {
 			body.Payment = &pay
 		}
 	}()
@@ -229,7 +229,7 @@ func mandatePayer(r *store.Registration, keyType string) string {
 // account the invoice names, or to the tenant's bankgiro or plusgiro when
 // it names none. An amount due with no account at all is refused
 // (RulePayment). why is the collection's reason, kept with the decision.
-func PaymentFor(t config.Tenant, body *formats.Document, debit *formats.Payment, why string, now time.Time) (formats.Payment, error) {
+func PaymentFor(t config.Tenant, body *formats.Document, debit *formats.Payment, why string) (formats.Payment, error) {
 	p := body.OwnPayment()
 	switch {
 	case p.Method == formats.PayNothing:
@@ -239,10 +239,9 @@ func PaymentFor(t config.Tenant, body *formats.Document, debit *formats.Payment,
 		}
 		return p, nil
 	case debit != nil:
-		p = formats.Payment{Method: debit.Method, Payer: debit.Payer, Debit: debit.Debit, Reference: p.Reference, Reason: why}
-		if formats.DateOf(now).Before(body.DueDate) {
-			p.Date = body.DueDate
-		}
+		// The day is the collection channel's, decided in its clearing
+		// house's time zone, as its file will say.
+		p = formats.Payment{Method: debit.Method, Payer: debit.Payer, Debit: debit.Debit, Date: debit.Debit.On, Reference: p.Reference, Reason: why}
 		return p, nil
 	case p.HasAccount():
 		p.Reason = why + "; paid by transfer to the account the invoice names"

@@ -200,3 +200,26 @@ func TestCheckOrder(t *testing.T) {
 		}
 	}
 }
+
+// "Today" is Bankgirot's, in Stockholm: at 00:30 on the due date in
+// Sweden (still the day before in UTC) the order goes GENAST and the
+// invoice says "närmaste bankdag", as the payment file will.
+func TestTodayIsStockholms(t *testing.T) {
+	d := &formats.Document{Kind: formats.KindInvoice, Number: "1001"}
+	d.DueDate, _ = formats.ParseDate("2026-03-31")
+	d.Totals.Payable = 12500
+	justAfterMidnight := time.Date(2026, 3, 30, 22, 30, 0, 0, time.UTC) // 00:30 CEST on the 31st
+	if p := Order(d, "101", justAfterMidnight); !p.Immediately {
+		t.Errorf("order at 00:30 Swedish time on the due date: %+v, want GENAST", p)
+	}
+	if w := New(nil).Words(d, justAfterMidnight); w.When != "närmaste bankdag" || !w.On.IsZero() {
+		t.Errorf("words %+v, want närmaste bankdag and no day", w)
+	}
+	if w := New(nil).Words(d, time.Date(2026, 3, 30, 21, 30, 0, 0, time.UTC)); w.On != d.DueDate {
+		t.Errorf("words the day before %+v, want the due date", w)
+	}
+	dayBefore := time.Date(2026, 3, 30, 21, 30, 0, 0, time.UTC) // 23:30 CEST on the 30th
+	if p := Order(d, "101", dayBefore); p.Immediately || p.Date.String() == "" {
+		t.Errorf("order on the day before: %+v, want dated the due date", p)
+	}
+}

@@ -39,11 +39,11 @@ func (*Channel) CheckOrder(doc *formats.Document, payer, _ string, now time.Time
 // "Dras via autogiro 2026-03-31", or "Dras via autogiro närmaste bankdag"
 // when the due date is not after today and the order goes GENAST.
 func (*Channel) Words(doc *formats.Document, now time.Time) formats.DebitWords {
-	when := "närmaste bankdag"
+	when, on := "närmaste bankdag", formats.Date{}
 	if formats.DateOf(now.In(stockholm)).Before(doc.DueDate) {
-		when = doc.DueDate.String()
+		when, on = doc.DueDate.String(), doc.DueDate
 	}
-	return formats.DebitWords{Text: "Dras via autogiro " + when, Label: "Dras via autogiro", Payer: "Betalarnummer", When: when}
+	return formats.DebitWords{Text: "Dras via autogiro " + when, Label: "Dras via autogiro", Payer: "Betalarnummer", When: when, On: on}
 }
 
 // Reference is Reference: the OCR number, or the end of the invoice

@@ -43,7 +43,7 @@ func (c *Channel) CheckOrder(doc *formats.Document, kid, tenant string, now time
 // Words are how every channel says the amount is withdrawn, in Norwegian:
 // "Trekkes via AvtaleGiro 31.03.2026" (WithdrawalText).
 func (*Channel) Words(doc *formats.Document, _ time.Time) formats.DebitWords {
-	return formats.DebitWords{Text: WithdrawalText(doc.DueDate), Label: "Trekkes via AvtaleGiro", Payer: "KID", When: norwegianDate(doc.DueDate)}
+	return formats.DebitWords{Text: WithdrawalText(doc.DueDate), Label: "Trekkes via AvtaleGiro", Payer: "KID", When: norwegianDate(doc.DueDate), On: doc.DueDate}
 }
 
 // Reference is Reference: the end of the invoice number, the claim's
