@@ -97,7 +97,10 @@ func TestRegistrationEvents(t *testing.T) {
 	for _, step := range []func(tx store.Tx) error{
 		func(tx store.Tx) error { return tx.PutRegistration(r) },
 		func(tx store.Tx) error { return tx.PutRegistration(match) },
-		func(tx store.Tx) error { r.RevokedAt, r.RevokedBy = now, "file reg2.csv line 2"; return tx.PutRegistration(r) },
+		func(tx store.Tx) error {
+			r.RevokedAt, r.RevokedBy = now, "file reg2.csv line 2"
+			return tx.PutRegistration(r)
+		},
 	} {
 		if err := s.Update(step); err != nil {
 			t.Fatal(err)
