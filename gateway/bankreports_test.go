@@ -412,6 +412,33 @@ func TestCancelledMandateDropsQueuedWithdrawal(t *testing.T) {
 		t.Errorf("payment file holds payers %v, want only 603", payers)
 	}
 	waitUntil(t, func() bool { c := b.payments(2)["2025-9603"]; return c.AtBank })
+
+	// Told "dras via autogiro", the customers of the dropped withdrawals
+	// owe the money still: 25 days past due they get a reminder, to pay
+	// by transfer; the withdrawal at the bank gets none. On the old code
+	// an invoice whose withdrawal was dropped was never reminded.
+	later := formats.DateOf(due.Time().AddDate(0, 0, 25))
+	plan, err := b.d.dunning.Remind("demo", later, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reminded := map[string]api.ReminderStep{}
+	for _, s := range plan.Steps {
+		reminded[s.Number] = s
+	}
+	if len(reminded) != 2 || reminded["2025-9601"].Action != api.ActionRemind || reminded["2025-9602"].Action != api.ActionRemind {
+		t.Fatalf("reminders %+v, want 2025-9601 and 2025-9602", plan.Steps)
+	}
+	rem := reminded["2025-9601"].Reminder
+	var doc *store.Doc
+	waitUntil(t, func() bool {
+		err = b.d.store.View(func(tx store.Tx) (err error) { doc, err = tx.Doc(rem); return })
+		return err == nil && doc.State == store.DocDelivered
+	})
+	texts := channelTexts(t, filepath.Join(b.d.dataDir, "outbox"), paymentInvoice{channel: "email"}, rem)
+	if pdf := texts["e-mail PDF"]; !strings.Contains(pdf, "Påminnelse") || !strings.Contains(pdf, ocrOf("960100")) || !strings.Contains(pdf, "Bankgiro") || strings.Contains(strings.ToLower(pdf), "autogiro") {
+		t.Errorf("the reminder's PDF should ask for a transfer with the OCR number, never autogiro:\n%s", pdf)
+	}
 }
 
 // Status 2 of the mandate register ("under förfrågan", §8.8) is an

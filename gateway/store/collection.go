@@ -147,6 +147,14 @@ func (d *Doc) PaymentState() PaymentState {
 	return PaymentOpen
 }
 
+// Dropped reports whether a direct debit will not collect the invoice
+// after all: the withdrawal failed (no cover, stopped, its file refused) or
+// was cancelled. The invoice is then unpaid like any other, and the
+// dunning schedule reminds the customer to pay it by transfer.
+func (c *Collection) Dropped() bool {
+	return formats.PayMethod(c.Method).DirectDebit() && (c.State == PaymentFailed || c.State == PaymentCancelled)
+}
+
 // BatchMandates is the kind of a batch of AutoGiro mandate orders.
 const BatchMandates = "mandates"
 

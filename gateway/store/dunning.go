@@ -56,8 +56,9 @@ func (d *Doc) Reminded() int {
 
 // Remindable says why no reminder may go out for the invoice, or "" when
 // one may: it is delivered, payable, open or partly paid by the payer
-// (never a direct debit), and neither credited, disputed nor with debt
-// collection.
+// (never a direct debit that is still to collect it: one that failed or
+// was cancelled leaves the invoice unpaid), and neither credited,
+// disputed nor with debt collection.
 func (d *Doc) Remindable() string {
 	p := d.Payment()
 	switch {
@@ -67,9 +68,9 @@ func (d *Doc) Remindable() string {
 		return "it was not delivered (" + string(d.State) + ")"
 	case p == nil || d.Amount <= 0:
 		return "nothing is due"
-	case formats.PayMethod(p.Method).DirectDebit():
+	case formats.PayMethod(p.Method).DirectDebit() && !p.Dropped():
 		return "it is collected by " + p.Method
-	case p.State != PaymentOpen && p.State != PaymentPartlyPaid:
+	case p.State != PaymentOpen && p.State != PaymentPartlyPaid && !p.Dropped():
 		return "its payment is " + string(p.State)
 	case d.CreditedBy != "":
 		return "it was credited by " + d.CreditedBy
