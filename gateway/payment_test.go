@@ -567,6 +567,23 @@ func TestConvertRendersThePaymentDecision(t *testing.T) {
 	if bytes.Contains(bytes.ToLower(b), []byte("autogiro")) || !bytes.Contains(b, []byte("991-2346")) {
 		t.Errorf("the e-mail convert writes does not show the transfer:\n%s", b)
 	}
+	// The demo sends links: convert previews the invoice page the e-mail's
+	// link opens, in the demo's design, with its PDF beside it.
+	page, err := os.ReadFile(filepath.Join(dir, "out", "page", "ag.csv-0.html"))
+	if err != nil {
+		t.Fatalf("no page preview: %v (written %v)", err, written)
+	}
+	for _, want := range []string{"Faktura 2025-1002", "991-2346", `href="ag.csv-0.pdf"`, "Demo AB", "Få nästa faktura i Kivra"} {
+		if !bytes.Contains(page, []byte(want)) {
+			t.Errorf("the page preview lacks %q:\n%s", want, page)
+		}
+	}
+	if bytes.Contains(bytes.ToLower(page), []byte("autogiro 2")) {
+		t.Errorf("the page preview says a withdrawal convert did not decide:\n%s", page)
+	}
+	if pdfBody, err := os.ReadFile(filepath.Join(dir, "out", "page", "ag.csv-0.pdf")); err != nil || !bytes.HasPrefix(pdfBody, []byte("%PDF-")) {
+		t.Errorf("the page's PDF: %v", err)
+	}
 
 	noWay := setColumn(t, setColumn(t, body, "seller_bankgiro", ""), "ocr", "")
 	os.WriteFile(in, noWay, 0o644)

@@ -144,6 +144,7 @@ func Convert(cfg *config.Config, tenantID, path string, each func(ConvertedDoc) 
 // Renderer writes every channel's rendering of documents into a folder, so
 // an integrator can see what each receiver would get.
 type Renderer struct {
+	cfg      *config.Config
 	dir      string
 	tenant   config.Tenant
 	biller   outbound.Biller
@@ -160,7 +161,7 @@ func NewRenderer(cfg *config.Config, tenantID, dir string) (*Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Renderer{dir: dir, tenant: *t, biller: deliver.BillerOf(*t), channels: all}, nil
+	return &Renderer{cfg: cfg, dir: dir, tenant: *t, biller: deliver.BillerOf(*t), channels: all}, nil
 }
 
 // Render writes one valid document on every channel that can address it.
@@ -217,7 +218,49 @@ func (r *Renderer) Render(file string, d ConvertedDoc) (written, skipped []strin
 		}
 		written = append(written, p)
 	}
-	return written, skipped, nil
+	page, err := r.page(file, d)
+	return append(written, page...), skipped, err
+}
+
+// page writes the hosted invoice page the document's link would open,
+// and its PDF beside it, into dir/page/, when the tenant sends links
+// ([tenant.page] links): the page as the customer who got the invoice on
+// its channel sees it (the first linked channel when routing chose
+// another), so a template or a design can be previewed in a browser.
+func (r *Renderer) page(file string, d ConvertedDoc) ([]string, error) {
+	p := r.tenant.Page
+	if p == nil || len(p.Links) == 0 || d.Invoice.Kind == formats.KindReminder {
+		return nil, nil
+	}
+	channel := p.Links[0]
+	if r.tenant.Linked(d.Channel) {
+		channel = d.Channel
+	}
+	key := fmt.Sprintf("%s-%d", safeName(filepath.Base(file)), d.Index)
+	dir := filepath.Join(r.dir, "page")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	pdfBody, err := design.RenderPDF(r.cfg, r.tenant, d.Invoice, channel)
+	if err != nil {
+		return nil, fmt.Errorf("page of %s: %w", d.Invoice.Label(), err)
+	}
+	html, err := design.Preview(r.cfg, r.tenant, d.Invoice, channel, key+".pdf")
+	if err != nil {
+		return nil, fmt.Errorf("page of %s: %w", d.Invoice.Label(), err)
+	}
+	var written []string
+	for _, f := range []struct {
+		name string
+		body []byte
+	}{{key + ".pdf", pdfBody}, {key + ".html", html}} {
+		path := filepath.Join(dir, f.name)
+		if err := os.WriteFile(path, f.body, 0o644); err != nil {
+			return written, err
+		}
+		written = append(written, path)
+	}
+	return written, nil
 }
 
 // safeName keeps letters, digits, dot, dash and underscore of a file name.
