@@ -300,6 +300,9 @@ func (d *Dunning) decide(tx store.Tx, t config.Tenant, c candidate, day formats.
 	}
 	terms := TermsOf(p, inv.Currency, inv.DueDate, day, outstanding, n+1)
 	rem := Build(body, p, terms, day, t.OCRLengthDigit)
+	if pay := inv.Payment(); pay != nil && pay.Dropped() {
+		rem.Notes = append(rem.Notes, DroppedDebitNote(pay.Method, rem.Language == "en"))
+	}
 	step.Action, step.Sequence = api.ActionRemind, terms.Sequence
 	step.Outstanding, step.Fee, step.Interest, step.Total = terms.Outstanding, terms.Fee, terms.Interest, terms.Total()
 	if m == nil {

@@ -100,6 +100,16 @@ func Build(inv *formats.Document, p *config.Reminders, t Terms, day formats.Date
 	return doc
 }
 
+// DroppedDebitNote tells the customer, who was told the invoice would be
+// withdrawn by method, why a reminder comes: the withdrawal was not made
+// (failed or cancelled), so the amount is to be paid as the reminder says.
+func DroppedDebitNote(method string, english bool) string {
+	if english {
+		return "The direct debit (" + method + ") of this invoice was not made, so the amount is still unpaid. Please pay it with the payment details below."
+	}
+	return "Dragningen via " + method + " av fakturan blev inte av, så beloppet är fortfarande obetalt. Betala det i stället med betalningsuppgifterna nedan."
+}
+
 // OwnOCR is a reminder's own OCR number: the invoice's OCR number (or
 // its number's digits) without its check digit, the reminder's sequence,
 // the length digit when the biller uses one, and a Luhn check digit; ""
