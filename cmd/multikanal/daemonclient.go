@@ -8,12 +8,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -243,4 +245,38 @@ func (f daemonFlags) list(path string, want int) ([]byte, error) {
 	enc.SetIndent("", "  ")
 	err = enc.Encode(all)
 	return b.Bytes(), err
+}
+
+// tenant is the tenant a command acts for: the --tenant flag, or, without
+// it, the daemon's only tenant. A daemon with several tenants needs the
+// flag: guessing one (the embedded default's demo, say) would act for the
+// wrong biller.
+func (f daemonFlags) tenant(flagValue string) (string, error) {
+	if flagValue != "" {
+		return flagValue, nil
+	}
+	var st api.Status
+	if _, err := f.call(http.MethodGet, "/api/v1/status", nil, &st); err != nil {
+		return "", fmt.Errorf("give --tenant (the daemon's tenants could not be listed: %w)", err)
+	}
+	ids := slices.Sorted(maps.Keys(st.Info.Inboxes))
+	switch len(ids) {
+	case 1:
+		return ids[0], nil
+	case 0:
+		return "", errors.New("the daemon serves no tenant")
+	}
+	return "", fmt.Errorf("give --tenant: the daemon serves %d tenants (%s)", len(ids), strings.Join(ids, ", "))
+}
+
+// resolveTenant sets *tenant to the tenant the command cmd acts for
+// (tenant), or says on stderr why there is none.
+func (f daemonFlags) resolveTenant(tenant *string, cmd string, stderr io.Writer) bool {
+	t, err := f.tenant(*tenant)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %s\n", cmd, err)
+		return false
+	}
+	*tenant = t
+	return true
 }

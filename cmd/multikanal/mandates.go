@@ -34,12 +34,15 @@ Flags for all: --addr HOST:PORT, --config FILE or --data DIR to find the daemon;
 	fs := flag.NewFlagSet("mandates "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	df := addDaemonFlags(fs)
-	tenant := fs.String("tenant", "demo", "tenant whose mandates to manage")
+	tenant := fs.String("tenant", "", "tenant whose mandates to manage (default: the daemon's only tenant)")
 	account := fs.String("account", "", "new: the payer's clearing and account number, like 3300-1212121212")
 	id := fs.String("id", "", "new: the payer's personnummer or organisationsnummer")
 	to := fs.String("to", "", "change: the new payer number")
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitUsage
+	}
+	if !df.resolveTenant(tenant, "multikanal mandates "+sub, stderr) {
+		return exitProblems
 	}
 	path := "/api/v1/tenants/" + url.PathEscape(*tenant) + "/autogiro/mandates"
 	var orders []api.MandateOrderRequest

@@ -30,10 +30,13 @@ Flags for all: --addr HOST:PORT, --config FILE or --data DIR to find the daemon;
 	fs := flag.NewFlagSet("recipients "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	df := addDaemonFlags(fs)
-	tenant := fs.String("tenant", "demo", "tenant whose registry to use")
+	tenant := fs.String("tenant", "", "tenant whose registry to use (default: the daemon's only tenant)")
 	all := fs.Bool("all", false, "list: include revoked registrations")
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitUsage
+	}
+	if !df.resolveTenant(tenant, "multikanal recipients "+sub, stderr) {
+		return exitProblems
 	}
 	path := "/api/v1/tenants/" + url.PathEscape(*tenant) + "/recipients"
 	var body []byte

@@ -29,10 +29,13 @@ daemon; --json.`)
 	}
 	df := addDaemonFlags(fs)
 	dry := fs.Bool("dry-run", false, "show what would go today, change nothing")
-	tenant := fs.String("tenant", "demo", "tenant whose reminders to make")
+	tenant := fs.String("tenant", "", "tenant whose reminders to make (default: the daemon's only tenant)")
 	day := fs.String("day", "", "the day to make them for (default today)")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return exitUsage
+	}
+	if !df.resolveTenant(tenant, "multikanal reminders", stderr) {
+		return exitProblems
 	}
 	path := "/api/v1/tenants/" + url.PathEscape(*tenant) + "/reminders"
 	if *day != "" {
@@ -84,10 +87,13 @@ func runInkasso(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("inkasso", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	df := addDaemonFlags(fs)
-	tenant := fs.String("tenant", "demo", "tenant whose export to write")
+	tenant := fs.String("tenant", "", "tenant whose export to write (default: the daemon's only tenant)")
 	onlyNew := fs.Bool("new", false, "only the invoices no export listed before, and record that this one did")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return exitUsage
+	}
+	if !df.resolveTenant(tenant, "multikanal inkasso", stderr) {
+		return exitProblems
 	}
 	method := "GET"
 	if *onlyNew {
@@ -108,12 +114,15 @@ func runEvents(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("events", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	df := addDaemonFlags(fs)
-	tenant := fs.String("tenant", "demo", "tenant whose events to read")
+	tenant := fs.String("tenant", "", "tenant whose events to read (default: the daemon's only tenant)")
 	after := fs.Uint64("after", 0, "the events after this seq")
 	limit := fs.Int("limit", 100, "at most this many events")
 	replay := fs.Bool("replay", false, "have the tenant's webhook post again every event after --after")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return exitUsage
+	}
+	if !df.resolveTenant(tenant, "multikanal events", stderr) {
+		return exitProblems
 	}
 	base := "/api/v1/tenants/" + url.PathEscape(*tenant) + "/events"
 	if *replay {
@@ -158,9 +167,12 @@ func runOverview(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("overview", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	df := addDaemonFlags(fs)
-	tenant := fs.String("tenant", "demo", "tenant whose distribution to show")
+	tenant := fs.String("tenant", "", "tenant whose distribution to show (default: the daemon's only tenant)")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return exitUsage
+	}
+	if !df.resolveTenant(tenant, "multikanal overview", stderr) {
+		return exitProblems
 	}
 	data, _, err := df.fetch("GET", "/api/v1/tenants/"+url.PathEscape(*tenant)+"/overview?format=csv", "", nil)
 	if err != nil {
