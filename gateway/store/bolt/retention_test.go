@@ -147,34 +147,6 @@ func TestRemovePayloadKeepsSummaryAndIndexes(t *testing.T) {
 	})
 }
 
-// A delivered document whose resend is still on its way keeps its payload.
-func TestRemovePayloadWaitsForAResend(t *testing.T) {
-	s, _ := openTemp(t)
-	err := s.Update(func(tx store.Tx) error {
-		d := &store.Doc{ID: "F0000001-0000000", FileID: "F0000001", State: store.DocDelivered, Channel: "email", Resends: 1}
-		if err := tx.PutDoc(d); err != nil {
-			return err
-		}
-		if err := tx.PutBody(d.ID, &formats.Document{Number: "1"}); err != nil {
-			return err
-		}
-		if err := tx.PutDelivery(&store.Delivery{ID: store.DeliveryID(d.ID, "email"), DocID: d.ID, State: store.DeliveryDelivered}); err != nil {
-			return err
-		}
-		if err := tx.PutDelivery(&store.Delivery{ID: d.DeliveryID("email"), DocID: d.ID, State: store.DeliveryQueued}); err != nil {
-			return err
-		}
-		if _, err := tx.RemovePayload(d); !errors.Is(err, store.ErrNotFinal) {
-			t.Errorf("RemovePayload with a resend queued: %v, want ErrNotFinal", err)
-		}
-		_, err := tx.Body(d.ID)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // Compact gives the space of deleted data back to the disk while writers
 // and readers go on: every write made during it is in the new file, and
 // a reader that started before the swap finishes on the old one.
