@@ -291,16 +291,19 @@ func (s *Store) Listen(ctx context.Context, fn func(fileIDs []string)) {
 }
 
 func (s *Store) listenOnce(ctx context.Context, fn func([]string)) {
-	conn, err := s.pool.Acquire(ctx)
+	pc, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return
 	}
-	defer conn.Hijack().Close(context.Background())
+	// The connection listens until it is closed: it never goes back to
+	// the pool.
+	conn := pc.Hijack()
+	defer conn.Close(context.Background())
 	if _, err := conn.Exec(ctx, "LISTEN "+receiptsChannel); err != nil {
 		return
 	}
 	for {
-		n, err := conn.Conn().WaitForNotification(ctx)
+		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.log.Warn("listening for other nodes' receipts failed; listening again", "err", err)
