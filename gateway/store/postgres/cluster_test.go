@@ -124,7 +124,9 @@ func TestTakeOverFencesTheOldNode(t *testing.T) {
 	if again, err := b.TakeOver(); again != nil || err != nil {
 		t.Errorf("took a node over twice: %+v, %v", again, err)
 	}
-	err = a.Update(func(tx store.Tx) error { return tx.PutDoc(&store.Doc{ID: "F0000001-0000000", State: store.DocDelivered}) })
+	err = a.Update(func(tx store.Tx) error {
+		return tx.PutDoc(&store.Doc{ID: "F0000001-0000000", State: store.DocDelivered})
+	})
 	if !errors.Is(err, ErrFenced) {
 		t.Errorf("a fenced node's update: %v, want ErrFenced", err)
 	}
@@ -153,7 +155,9 @@ func TestLeavingEndsTheLease(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	a := open(t, Options{DSN: dsn, Node: "a", Lease: time.Hour})
 	b := open(t, Options{DSN: dsn, Node: "b"})
-	if err := a.Update(func(tx store.Tx) error { return tx.PutDelivery(&store.Delivery{ID: "F0000001-0000000.email", State: store.DeliveryRetrying}) }); err != nil {
+	if err := a.Update(func(tx store.Tx) error {
+		return tx.PutDelivery(&store.Delivery{ID: "F0000001-0000000.email", State: store.DeliveryRetrying})
+	}); err != nil {
 		t.Fatal(err)
 	}
 	a.Close()
