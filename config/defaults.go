@@ -136,7 +136,7 @@ func (c *Config) resolvePaths(base string) {
 	}
 	c.prepareAgreements(file)
 	c.resolveChannelPaths(file, dir)
-	for _, p := range []*string{&c.HTTP.TokenFile, &c.HTTP.TLSCertFile, &c.HTTP.TLSKeyFile,
+	for _, p := range []*string{&c.Store.DSNFile, &c.HTTP.TokenFile, &c.HTTP.TLSCertFile, &c.HTTP.TLSKeyFile,
 		&c.Public.SigningKeyFile, &c.Public.TLSCertFile, &c.Public.TLSKeyFile} {
 		file(p)
 	}

@@ -43,8 +43,17 @@ const (
 	ArchiveNone    = "none"
 )
 
-// Store is the [store] table: the bbolt store's quota and upkeep.
+// Store is the [store] table: which store the gateway keeps its state in
+// (driver.go) and its quota and upkeep.
 type Store struct {
+	// Driver is "bolt" (default) or "postgres"; the keys that go with
+	// PostgreSQL are described in driver.go.
+	Driver  string   `toml:"driver"`
+	DSNFile string   `toml:"dsn_file"`
+	Node    string   `toml:"node"`
+	Lease   Duration `toml:"lease"`
+	Migrate bool     `toml:"migrate"`
+
 	// MaxSize is the quota on state.db: above it new input files are
 	// refused (rejected with a receipt that says why). Default 10GiB; 0
 	// written explicitly turns the quota off.
@@ -154,6 +163,7 @@ func (c *Config) applyRetentionDefaults(idx docIndex) {
 	if _, ok := idx["store.auto_compact"]; !ok {
 		c.Store.AutoCompact = true
 	}
+	c.applyDriverDefaults()
 }
 
 // validateRetention checks a retention table. In a tenant's table (tenant
@@ -189,6 +199,7 @@ func validateRetention(ps *problems, key string, r Retention, tenant bool) {
 func (c *Config) validateStore(ps *problems) {
 	checkSize(ps, "store.max_size", c.Store.MaxSize)
 	checkDuration(ps, "store.sweep_interval", c.Store.SweepInterval)
+	c.validateDriver(ps)
 	validateRetention(ps, "retention", c.Retention, false)
 }
 
