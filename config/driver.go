@@ -80,3 +80,16 @@ func (c *Config) validateDriver(ps *problems) {
 		ps.add("store.driver", `%q: use "bolt" (one node, the default) or "postgres" (several nodes on one PostgreSQL)`, d.Driver)
 	}
 }
+
+// Describe says which store the configuration chooses, for `multikanal
+// check`.
+func (d Store) Describe() string {
+	if !d.Postgres() {
+		return "bolt (state.db in data_dir; one node)"
+	}
+	migrate := "schema migrated by `multikanal migrate`"
+	if d.Migrate {
+		migrate = "schema migrated at start"
+	}
+	return fmt.Sprintf("postgres (node %s, lease %s, connection string in %s; %s)", d.Node, d.Lease, d.DSNFile, migrate)
+}

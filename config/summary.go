@@ -20,6 +20,7 @@ func (c *Config) Summary() string {
 		quota = c.Store.MaxSize.String()
 	}
 	fmt.Fprintf(&b, "retention %s; store quota %s\n", c.Retention, quota)
+	fmt.Fprintf(&b, "store    %s\n", c.Store.Describe())
 	for _, t := range c.Tenants {
 		fmt.Fprintf(&b, "tenant %s (%s, %s): %s", t.ID, t.Name, t.Orgnr, strings.Join(t.Priority, ", "))
 		if t.Open {

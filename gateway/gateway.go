@@ -26,7 +26,6 @@ import (
 	"github.com/multikanal/multikanal/gateway/registry"
 	"github.com/multikanal/multikanal/gateway/sftpd"
 	"github.com/multikanal/multikanal/gateway/store"
-	"github.com/multikanal/multikanal/gateway/store/bolt"
 	"github.com/multikanal/multikanal/gateway/upkeep"
 	"github.com/multikanal/multikanal/internal/durable"
 )
@@ -81,6 +80,8 @@ type Daemon struct {
 	hooks      *hooks.Hooks
 	httpapi    *httpapi.Server
 	sftp       *sftpd.Server
+	// node is set where nodes share the store (cluster.go).
+	node *node
 }
 
 // New prepares the daemon: folders, store, channels, and its parts. It
@@ -119,7 +120,7 @@ func New(opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d.lanes = deliver.NewLanes(parts)
-	st, err := bolt.Open(filepath.Join(dataDir, "state.db"))
+	st, err := d.openStore()
 	if err != nil {
 		return nil, err
 	}
@@ -133,37 +134,38 @@ func New(opts Options) (*Daemon, error) {
 
 // wire makes the parts, each with what it needs: every dependency is
 // passed here, and nothing else reaches another part.
-func (d *Daemon) wire(st *bolt.Bolt) error {
+func (d *Daemon) wire(st store.Store) error {
 	log, cfg := d.log, d.cfg
 	d.metrics = metrics.New(d.opts.Version)
 	d.metrics.SetSources(d.documentCounts, d.queueSamples, st.Size)
 	d.registry = registry.New(st, func(id string) bool { _, ok := d.tenant(id); return ok },
 		func() []recipients.Channel { return registry.RecipientChannels(d.live.Load()) }, log)
 	d.receipts = receipts.NewWriter(receipts.Options{Store: st, Dir: d.receiptsDir, Registerer: d.metrics.Registry, Log: log})
-	d.upkeep = upkeep.New(upkeep.Options{Store: st, DataDir: d.dataDir, Config: d.live.Load, Tenant: d.tenant, Receipts: d.receipts,
+	rc, payloads, cluster := d.shared(st)
+	d.upkeep = upkeep.New(upkeep.Options{Store: st, DataDir: d.dataDir, Payloads: payloads, Config: d.live.Load, Tenant: d.tenant, Receipts: rc,
 		Registerer: d.metrics.Registry, Log: log})
 	d.engine = deliver.New(deliver.Options{Store: st, Lanes: d.lanes, Config: d.live.Load, Tenant: d.tenant,
-		Receipts: d.receipts, Metrics: d.metrics, Letters: design.Designs{Tenant: d.tenant, Link: d.pageURL}, Log: log})
+		Receipts: rc, Metrics: d.metrics, Letters: design.Designs{Tenant: d.tenant, Link: d.pageURL}, Cluster: cluster, Log: log})
 	d.collection = collection.New(collection.Options{Store: st, Channels: d.lanes, Tenant: d.tenant,
-		Delivery: d.engine, Receipts: d.receipts, Log: log})
+		Delivery: d.engine, Receipts: rc, Log: log})
 	d.engine.AddSource(d.collection.Mandates())
-	d.intake = intake.New(intake.Options{Store: st, SpoolDir: filepath.Join(d.dataDir, "spool"), Inboxes: d.tenantDirs(),
+	d.intake = intake.New(intake.Options{Store: st, SpoolDir: filepath.Join(d.dataDir, "spool"), Payloads: payloads, Inboxes: d.tenantDirs(),
 		Settle: time.Duration(cfg.Inbox.SettleTime), Scan: time.Duration(cfg.Inbox.ScanInterval), Tenant: d.tenant,
 		// Files that are not invoices, each told by its first bytes, in
 		// this order, before the invoice formats.
 		Readers:  func() []formats.Reader { return intake.Readers(d.live.Load()) },
 		Appliers: []intake.Applier{d.registry, d.collection.OrderFiles(), d.collection.BankFiles(), d.collection.FileReports()},
-		Channels: d.lanes, Prefetch: d.prefetch, OverQuota: d.upkeep.OverQuota, Delivery: d.engine, Receipts: d.receipts,
+		Channels: d.lanes, Prefetch: d.prefetch, OverQuota: d.upkeep.OverQuota, Delivery: d.engine, Receipts: rc,
 		Metrics: d.metrics, Log: log})
 	d.dunning = dunning.New(dunning.Options{Store: st, Channels: d.lanes, Tenant: d.tenant, Tenants: d.tenantList,
-		Delivery: d.engine, Receipts: d.receipts, Log: log})
+		Delivery: d.engine, Receipts: rc, Log: log})
 	d.hooks = hooks.New(hooks.Options{Store: st, Tenant: d.tenant, Tenants: d.tenantList, Log: log,
 		Retention: func(t string) time.Duration { return time.Duration(d.live.Load().RetentionFor(t).Payloads) }})
 	var err error
 	d.httpapi, err = httpapi.New(httpapi.Options{Config: cfg, DataDir: d.dataDir, Store: st, Tenant: d.tenant, Delivery: d.engine,
 		Registry: d.registry, Collection: d.collection, Upkeep: d.upkeep, Metrics: d.metrics.Handler(),
 		Dunning: d.dunning, Events: d.hooks, Paper: d.paper, Tenants: d.tenantList,
-		Pages:      &design.Pages{Store: st, Config: d.live.Load, Tenant: d.tenant, Touch: d.receipts.Touch, Log: log},
+		Pages:      &design.Pages{Store: st, Config: d.live.Load, Tenant: d.tenant, Touch: rc.Touch, Log: log},
 		Registered: func() []string { return d.live.Load().ChannelNames() }, Info: d.infoNow, Ready: d.ready.Load, LastReload: d.lastReload.Load, Pprof: d.opts.Pprof, Log: log})
 	return err
 }

@@ -36,7 +36,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	go func() { defer close(receiptsDone); d.receipts.Run(receiptsCtx) }()
 	finishReceipts := func() { stopReceipts(); <-receiptsDone }
 
-	if err := d.intake.Resume(); err != nil {
+	if err := d.resume(); err != nil {
 		d.httpapi.Close()
 		stop()
 		finishReceipts()
@@ -53,8 +53,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	workers.Add(1)
 	go func() { defer workers.Done(); d.intake.Read(runCtx) }()
-	workers.Add(1)
-	go func() { defer workers.Done(); d.upkeep.Run(runCtx) }()
+	d.startNode(runCtx, &workers)
+	if d.node == nil {
+		workers.Add(1)
+		go func() { defer workers.Done(); d.upkeep.Run(runCtx) }()
+	}
 	// Reminders: one timer that calls dunning.Tick; where nodes share a
 	// store, the leader alone is to run it (as it runs upkeep).
 	workers.Add(1)
@@ -124,7 +127,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// Last: daemon.json tells `status` and scripts that start-up is done.
 	d.writeInfo(info)
 
-	<-ctx.Done()
+	var fenced error
+	select {
+	case <-ctx.Done():
+	case <-d.fenced():
+		fenced = errFenced
+	}
 	d.ready.Store(false)
 	d.notify("STOPPING=1")
 	d.log.Info("stopping: no new files; finishing sends in flight")
@@ -136,7 +144,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	services.Wait()
 	os.Remove(filepath.Join(d.dataDir, "daemon.json"))
 	d.log.Info("stopped")
-	return nil
+	return fenced
 }
 
 func (d *Daemon) notify(state string) {

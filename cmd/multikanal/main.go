@@ -44,6 +44,7 @@ func commands() []command {
 		{"overview", "a tenant's distribution per month and channel, digital share and cost, as CSV", runOverview},
 		{"erase", "erase a person's data (GDPR), within what Bokföringslagen keeps; dry run unless --yes", runErase},
 		{"compact", "give the store's free space back to the disk, online", runCompact},
+		{"migrate", "bring the PostgreSQL store's schema up to date ([store] driver = \"postgres\")", runMigrate},
 		{"version", "version and build info", runVersion},
 	}
 }

@@ -61,7 +61,7 @@ func (e *Engine) Waiting(kind, tenant string) {
 	e.waiting[kind][tenant] = true
 	e.mu.Unlock()
 	if e.cutoffRule(src.Channel()).EndOfFile {
-		e.Cutoff(tenant, func(ch string) bool { return ch == src.Channel() })
+		e.cutNow(tenant, func(ch string) bool { return ch == src.Channel() })
 	}
 }
 
@@ -92,7 +92,7 @@ func (e *Engine) cutoffRule(channel string) config.Cutoff {
 // the end of each input file (and, since a fallback or a restart brings
 // deliveries outside any file, on those too).
 func (e *Engine) CutoffEndOfFile(tenant string) {
-	e.Cutoff(tenant, func(ch string) bool { return e.cutoffRule(ch).EndOfFile })
+	e.cutNow(tenant, func(ch string) bool { return e.cutoffRule(ch).EndOfFile })
 }
 
 // scheduledCutoffs cuts, at each configured time of day (local time), every
@@ -110,6 +110,7 @@ func (e *Engine) scheduledCutoffs(ctx context.Context) {
 			return
 		case <-time.After(time.Until(next)):
 		}
+		e.refresh()
 		for tenant := range e.unbatchedTenants() {
 			e.Cutoff(tenant, func(ch string) bool { return channels[ch] })
 		}
@@ -192,7 +193,9 @@ func (e *Engine) Cutoff(tenant string, which func(channel string) bool) {
 				if err != nil {
 					return err
 				}
-				if dl.State != store.DeliveryDelivered && dl.State != store.DeliveryFailed {
+				// One another cut took (a leader before this one, on
+				// another node) stays in its batch.
+				if dl.State != store.DeliveryDelivered && dl.State != store.DeliveryFailed && dl.BatchID == "" {
 					dls = append(dls, dl)
 				}
 			}

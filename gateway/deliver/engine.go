@@ -63,6 +63,10 @@ type Options struct {
 	// and link (letters.go); nil renders plain.
 	Letters Letters
 	Log     *slog.Logger
+	// Cluster, where nodes share the store, makes the engine one of
+	// several: it loads only its own work, and leaves the cut-offs to the
+	// leader (cluster.go). nil with one node.
+	Cluster store.Cluster
 }
 
 // Engine delivers: one runner per channel with its workers, a scheduler for
@@ -149,6 +153,9 @@ func (e *Engine) AddSource(src BatchSource) {
 // workers stop when ctx ends, each after finishing (and recording) the send
 // it is in; wg waits for them.
 func (e *Engine) Start(ctx context.Context, wg *sync.WaitGroup) error {
+	if e.Cluster != nil {
+		return e.startNode(ctx, wg)
+	}
 	var dls []*store.Delivery
 	var batches []*store.Batch
 	err := e.Store.View(func(tx store.Tx) error {
@@ -182,6 +189,23 @@ func (e *Engine) Start(ctx context.Context, wg *sync.WaitGroup) error {
 	if err != nil {
 		return fmt.Errorf("loading unfinished deliveries: %w", err)
 	}
+	e.load(dls, batches)
+	e.startWorkers(ctx, wg)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		e.scheduledCutoffs(ctx)
+	}()
+	// Deliveries left waiting for an end-of-file cut-off when the daemon
+	// stopped; scheduled channels wait for their next time.
+	for tenant := range e.unbatchedTenants() {
+		e.CutoffEndOfFile(tenant)
+	}
+	return nil
+}
+
+// load hands unfinished deliveries and batches to their queues.
+func (e *Engine) load(dls []*store.Delivery, batches []*store.Batch) {
 	for _, dl := range dls {
 		switch {
 		case dl.AwaitsConfirmation():
@@ -193,6 +217,10 @@ func (e *Engine) Start(ctx context.Context, wg *sync.WaitGroup) error {
 	for _, b := range batches {
 		e.schedule(job{id: b.ID, batch: true}, b.Channel, b.NextAt)
 	}
+}
+
+// startWorkers starts each lane's workers and the scheduler.
+func (e *Engine) startWorkers(ctx context.Context, wg *sync.WaitGroup) {
 	for _, r := range e.runners {
 		n := e.workers(r)
 		for range n {
@@ -208,22 +236,14 @@ func (e *Engine) Start(ctx context.Context, wg *sync.WaitGroup) error {
 		defer wg.Done()
 		e.sched.run(ctx, func(j job, channel string) { e.runners[channel].q.push(j) })
 	}()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		e.scheduledCutoffs(ctx)
-	}()
-	// Deliveries left waiting for an end-of-file cut-off when the daemon
-	// stopped; scheduled channels wait for their next time.
-	for tenant := range e.unbatchedTenants() {
-		e.CutoffEndOfFile(tenant)
-	}
-	return nil
 }
 
 // Enqueue hands a recorded delivery to its channel: a batch channel keeps
 // it until the next cut-off, others schedule it.
 func (e *Engine) Enqueue(dl *store.Delivery) {
+	if dl.Batched && e.Cluster != nil {
+		return // the leader finds it in the store at the cut-off
+	}
 	if dl.Batched {
 		e.mu.Lock()
 		if e.unbatched[dl.Tenant] == nil {

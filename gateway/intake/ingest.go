@@ -165,6 +165,11 @@ func (in *Intake) moveToSpool(recs ...*store.File) error {
 	if err := durable.SyncDir(filepath.Dir(in.spoolPath(moved[0].ID))); err != nil {
 		return fmt.Errorf("syncing the spool folder: %w", err)
 	}
+	// Where nodes share the store, the bytes go where every node reads
+	// them before the files count as received.
+	if err := in.storeInputs(moved); err != nil {
+		return err
+	}
 	err := in.Store.Update(func(tx store.Tx) error {
 		for _, rec := range moved {
 			f, err := tx.File(rec.ID)
@@ -185,6 +190,7 @@ func (in *Intake) moveToSpool(recs ...*store.File) error {
 	if err != nil {
 		return err
 	}
+	in.dropSpooled(moved)
 	for _, rec := range moved {
 		in.Log.Info("file claimed", "tenant", rec.Tenant, "file", rec.ID, "name", rec.Name, "size", rec.Size, "sha256", rec.SHA256, "duplicate_of", rec.DuplicateOf)
 		in.Metrics.FileReceived(rec.Tenant)
@@ -227,7 +233,7 @@ func (in *Intake) ingest(ctx context.Context, fileID string) {
 		in.rejectFile(rec, metrics.RejectOther, fmt.Sprintf("tenant %q is no longer configured", rec.Tenant))
 		return
 	}
-	f, err := os.Open(in.spoolPath(fileID))
+	f, err := in.openInput(fileID)
 	if err != nil {
 		in.rejectFile(rec, metrics.RejectOther, "cannot read the spooled file: "+err.Error())
 		return

@@ -70,6 +70,10 @@ type Options struct {
 	Store Store
 	// SpoolDir holds the claimed files, by id.
 	SpoolDir string
+	// Payloads, where nodes share a store, keeps the claimed files where
+	// every node reads them: a file is stored there before it counts as
+	// received, and leaves SpoolDir then. nil with one node.
+	Payloads store.Payloads
 	// Inboxes are the tenants' inbox folders at start, folder -> tenant;
 	// a reload hands the watcher new ones (Rewatch).
 	Inboxes map[string]string
@@ -163,6 +167,13 @@ func (in *Intake) Resume() error {
 	if err != nil {
 		return fmt.Errorf("reading the store: %w", err)
 	}
+	in.ResumeFiles(files)
+	return nil
+}
+
+// ResumeFiles resumes the claims and reading of open files, and marks
+// their receipts: at start, or the files of another node taken over.
+func (in *Intake) ResumeFiles(files []*store.File) {
 	for _, f := range files {
 		switch f.State {
 		case store.FileClaimed:
@@ -176,5 +187,4 @@ func (in *Intake) Resume() error {
 			in.Receipts.Touch(f.ID)
 		}
 	}
-	return nil
 }

@@ -18,6 +18,9 @@ import "context"
 type Cluster interface {
 	// Node is this node's name.
 	Node() string
+	// Mine is this node's own unfinished work: what its last run left
+	// (its name owns it, whichever incarnation wrote it).
+	Mine() (*Takeover, error)
 	// TakeOver takes the work of one node whose lease ran out, if there is
 	// one, and returns it (nil when none ran out): from then on every
 	// transaction of that node's old incarnation fails (it is fenced).

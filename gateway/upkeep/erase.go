@@ -109,7 +109,7 @@ func (u *Upkeep) Erase(ctx context.Context, tenant string, req api.EraseRequest)
 		if err != nil || rep.DryRun {
 			break
 		}
-		if _, err = removeFile(u.spoolPath(f.ID)); err == nil {
+		if _, err = u.removeInput(f.ID); err == nil {
 			err = u.Store.Update(func(tx store.Tx) error {
 				cur, err := tx.File(f.ID)
 				if err != nil {

@@ -114,13 +114,13 @@ func (s *Store) TakeOver() (*store.Takeover, error) {
 			return err
 		}
 		out = &store.Takeover{From: dead}
-		if out.Files, err = takeRows[store.File](tx, s, "UPDATE files SET owner = $1 WHERE owner = $2 AND NOT final RETURNING rec", dead); err != nil {
+		if out.Files, err = takeRows[store.File](tx, s, "UPDATE files SET owner = $1 WHERE owner = $2 AND NOT final AND state <> 'claimed' RETURNING rec", s.opts.Node, dead); err != nil {
 			return err
 		}
-		if out.Deliveries, err = takeRows[store.Delivery](tx, s, "UPDATE deliveries SET owner = $1 WHERE owner = $2 AND pending RETURNING rec", dead); err != nil {
+		if out.Deliveries, err = takeRows[store.Delivery](tx, s, "UPDATE deliveries SET owner = $1 WHERE owner = $2 AND pending RETURNING rec", s.opts.Node, dead); err != nil {
 			return err
 		}
-		out.Batches, err = takeRows[store.Batch](tx, s, "UPDATE batches SET owner = $1 WHERE owner = $2 AND open RETURNING rec", dead)
+		out.Batches, err = takeRows[store.Batch](tx, s, "UPDATE batches SET owner = $1 WHERE owner = $2 AND open RETURNING rec", s.opts.Node, dead)
 		return err
 	})
 	if err != nil {
@@ -133,8 +133,31 @@ func (s *Store) TakeOver() (*store.Takeover, error) {
 	return out, nil
 }
 
-func takeRows[T any](tx pgx.Tx, s *Store, sql, from string) ([]*T, error) {
-	rows, err := tx.Query(s.ctx, sql, s.opts.Node, from)
+// Mine is the unfinished work this node's name owns.
+func (s *Store) Mine() (*store.Takeover, error) {
+	out := &store.Takeover{From: s.opts.Node}
+	if s.opts.Node == "" {
+		return out, nil
+	}
+	err := pgx.BeginTxFunc(s.ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) (err error) {
+		if out.Files, err = takeRows[store.File](tx, s, "SELECT rec FROM files WHERE owner = $1 AND NOT final ORDER BY id", s.opts.Node); err != nil {
+			return err
+		}
+		if out.Deliveries, err = takeRows[store.Delivery](tx, s, "SELECT rec FROM deliveries WHERE owner = $1 AND pending ORDER BY id", s.opts.Node); err != nil {
+			return err
+		}
+		out.Batches, err = takeRows[store.Batch](tx, s, "SELECT rec FROM batches WHERE owner = $1 AND open ORDER BY id", s.opts.Node)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: reading this node's work: %w", err)
+	}
+	return out, nil
+}
+
+// takeRows reads the records a query returns.
+func takeRows[T any](tx pgx.Tx, s *Store, sql string, args ...any) ([]*T, error) {
+	rows, err := tx.Query(s.ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}

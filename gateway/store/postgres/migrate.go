@@ -167,3 +167,19 @@ func migrateTo(ctx context.Context, db beginner, to int) ([]Migrated, error) {
 	}
 	return done, nil
 }
+
+// MigrateDSN connects to the database and migrates it (multikanal
+// migrate); it returns the migrations applied and the version reached.
+func MigrateDSN(ctx context.Context, dsn string) ([]Migrated, int, error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: connecting to PostgreSQL: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	done, err := Migrate(ctx, conn)
+	if err != nil {
+		return done, 0, err
+	}
+	v, err := version(ctx, conn)
+	return done, v, err
+}
