@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/multikanal/multikanal/gateway/api"
+	"github.com/multikanal/multikanal/gateway/store/postgres/pgtest"
 )
 
 // These tests run the real binary, as a user would, on a temporary data dir.
@@ -34,6 +35,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	pgtest.Stop()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -88,10 +88,16 @@ func Shared(t testing.TB) *Server {
 // Main runs a package's tests and stops the server they started.
 func Main(m *testing.M) {
 	code := m.Run()
+	Stop()
+	os.Exit(code)
+}
+
+// Stop stops the shared server, if a test started it; a package with a
+// TestMain of its own calls it after m.Run.
+func Stop() {
 	if shared != nil {
 		shared.Stop()
 	}
-	os.Exit(code)
 }
 
 // DSN is a new, empty database's connection string; it is dropped when
