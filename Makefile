@@ -9,7 +9,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 BIN      := bin/multikanal
 DATA     ?= var
 
-.PHONY: all build run test test-loaded test-deps vet bench bench-full crash fuzz install clean
+.PHONY: all build run test test-loaded test-deps vet bench bench-full crash test-cluster fuzz install clean
 
 all: build
 
@@ -22,9 +22,10 @@ run: build
 # Debian packages the tests use as real peers: OpenSSH's sftp client and
 # sshd, Saxon for the official EN 16931 XSLT, poppler and qpdf for PDF checks,
 # zbar to scan the Swish QR code back, xmllint (libxml2-utils) for the Finvoice
-# schema. Only
+# schema, PostgreSQL for the store on several nodes (the tests run their own
+# server from /usr/lib/postgresql/<version>/bin). Only
 # root can install them; otherwise the tests that need them skip and say so.
-TEST_PACKAGES := openssh-client openssh-server libsaxonhe-java poppler-utils qpdf zbar-tools chromium libxml2-utils
+TEST_PACKAGES := openssh-client openssh-server libsaxonhe-java poppler-utils qpdf zbar-tools chromium libxml2-utils postgresql
 
 test-deps:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -68,6 +69,11 @@ bench-full:
 # moments (make test runs it at 400 and 8).
 crash:
 	MULTIKANAL_CRASH_INVOICES=2000 MULTIKANAL_CRASH_KILLS=20 $(GO) test -run TestCrashHarness -count=1 -timeout 30m -v ./cmd/multikanal/
+
+# Three nodes on one PostgreSQL at full size: 5,000 invoices, 12 SIGKILLs
+# and restarts of random nodes (make test runs 600 invoices and one kill).
+test-cluster: test-deps
+	MULTIKANAL_CLUSTER_INVOICES=5000 MULTIKANAL_CLUSTER_KILLS=12 $(GO) test -run TestClusterSurvivesSIGKILL -count=1 -timeout 30m -v ./cmd/multikanal/
 
 # Each fuzz target for FUZZTIME (default 10m). Corpus lands in testdata/fuzz.
 FUZZTIME ?= 10m

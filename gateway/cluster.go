@@ -12,7 +12,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +23,7 @@ import (
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/gateway/store/bolt"
 	"github.com/multikanal/multikanal/gateway/store/postgres"
+	"github.com/multikanal/multikanal/internal/durable"
 )
 
 // errFenced ends Run when another node took this node's work over: the
@@ -95,18 +98,65 @@ func (d *Daemon) resume() error {
 	if err != nil {
 		return err
 	}
-	d.touchOpenFiles()
+	d.catchUpReceipts()
 	d.intake.ResumeFiles(mine.Files)
 	return nil
 }
 
-// touchOpenFiles marks every open file's receipt to be written.
-func (d *Daemon) touchOpenFiles() {
+// receiptsMark is the file in the data directory that says until when
+// this node's receipts folders were up to date: written while it runs,
+// read at its next start.
+const receiptsMark = "receipts.synced"
+
+// markEvery is how often the mark is written; a start catches up on what
+// became final since the mark less markMargin.
+const (
+	markEvery  = 30 * time.Second
+	markMargin = 2 * time.Minute
+)
+
+// catchUpReceipts marks the receipts this node's folders may lack: every
+// open file's, and every file's that became final since the node last ran
+// (all of them on a node's first start). While it runs, the other nodes'
+// notices keep them up to date.
+func (d *Daemon) catchUpReceipts() {
+	var since time.Time
+	if b, err := os.ReadFile(filepath.Join(d.dataDir, receiptsMark)); err == nil {
+		since, _ = time.Parse(time.RFC3339Nano, strings.TrimSpace(string(b)))
+	}
+	since = since.Add(-markMargin)
+	n := 0
 	err := d.store.View(func(tx store.Tx) error {
-		return tx.ForEachOpenFile(func(f *store.File) error { d.receipts.Touch(f.ID); return nil })
+		return tx.ForEachFile(func(f *store.File) error {
+			if !f.Final || f.ReceiptRemoved.IsZero() && f.FinalAt.After(since) {
+				d.receipts.Touch(f.ID)
+				n++
+			}
+			return nil
+		})
 	})
 	if err != nil {
-		d.log.Error("reading the open files failed", "err", err)
+		d.log.Error("reading the files whose receipts changed while this node was down failed; they are written at their next change", "err", err)
+		return
+	}
+	d.log.Info("receipts to catch up on", "files", n, "since", since)
+}
+
+// markReceipts writes the mark every markEvery while the node runs (the
+// first after a turn, when the catch-up at start is written).
+func (d *Daemon) markReceipts(ctx context.Context) {
+	t := time.NewTicker(markEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := time.Now().UTC().Format(time.RFC3339Nano)
+		if err := durable.WriteFile(filepath.Join(d.dataDir, receiptsMark), []byte(now+"\n"), 0o640); err != nil {
+			d.log.Warn("writing the receipts mark failed", "err", err)
+		}
 	}
 }
 
@@ -119,6 +169,7 @@ func (d *Daemon) startNode(ctx context.Context, wg *sync.WaitGroup) {
 		return
 	}
 	wg.Go(func() { d.takeOvers(ctx) })
+	wg.Go(func() { d.markReceipts(ctx) })
 	wg.Go(func() {
 		n.c.Lead(ctx, func(lctx context.Context) {
 			var lead sync.WaitGroup
@@ -130,7 +181,7 @@ func (d *Daemon) startNode(ctx context.Context, wg *sync.WaitGroup) {
 	wg.Go(func() {
 		n.c.Listen(ctx, func(ids []string) {
 			if ids == nil {
-				d.touchOpenFiles()
+				d.catchUpReceipts()
 			}
 			for _, id := range ids {
 				d.receipts.Touch(id)

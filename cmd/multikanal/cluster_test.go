@@ -3,9 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,7 +29,13 @@ import (
 // deployment behind a TCP load balancer with a shared pickup folder does.
 // At the end the killed node starts again and finds nothing left to do.
 //
+// With more kills, the rest of the files arrive in waves at random nodes,
+// and random nodes are killed and started again, dead or alive, at random
+// moments; at the end every node runs again.
+//
 //	MULTIKANAL_CLUSTER_INVOICES  invoices (default 600; make test-cluster runs more)
+//	MULTIKANAL_CLUSTER_KILLS     SIGKILLs (default 1)
+//	MULTIKANAL_CLUSTER_SEED      the random seed, to repeat a run
 func TestClusterSurvivesSIGKILL(t *testing.T) {
 	advice, err := os.ReadFile(filepath.Join(autogiroExamples, "autogiro_exempelfiler_medgivandeavisering_sv.txt"))
 	if err != nil {
@@ -40,6 +48,15 @@ func TestClusterSurvivesSIGKILL(t *testing.T) {
 	}
 	dsn := pgtest.DSN(t)
 	n := envInt(t, "MULTIKANAL_CLUSTER_INVOICES", 600)
+	kills := max(envInt(t, "MULTIKANAL_CLUSTER_KILLS", 1), 1)
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("MULTIKANAL_CLUSTER_SEED"); s != "" {
+		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			t.Fatalf("MULTIKANAL_CLUSTER_SEED=%q: %v", s, err)
+		}
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x636c7573746572))
+	t.Logf("cluster: %d invoices, %d kills, seed %d", n, kills, seed)
 	start := time.Now()
 	root := t.TempDir()
 	c := newCluster(t, root, dsn, 3)
@@ -63,13 +80,17 @@ func TestClusterSurvivesSIGKILL(t *testing.T) {
 	c.h(0).dropFile("medgivandeavisering.txt", advice)
 	c.h(2).waitFinal([]string{"medgivandeavisering.txt"}, time.Minute)
 
-	// Node 2 gets the largest files; the others the rest.
-	b := newCrashBatch(n, 9)
+	// The first wave: node 2 gets its largest files; the others the rest.
+	b := newCrashBatch(n, 9*kills)
+	first, later := b.files, []crashFile(nil)
+	if kills > 1 {
+		first, later = b.files[:len(b.files)/2], b.files[len(b.files)/2:]
+	}
 	victim := 1
 	var onVictim []string
-	for i, f := range b.files {
+	for i, f := range first {
 		k := []int{0, 2}[i%2]
-		if i >= len(b.files)-4 {
+		if i >= len(first)-4 {
 			k = victim
 			onVictim = append(onVictim, f.name)
 		}
@@ -101,13 +122,46 @@ func TestClusterSurvivesSIGKILL(t *testing.T) {
 		}
 		return false
 	})
+	// More kills: waves of files at random nodes, random nodes killed and
+	// started again.
+	dead := map[int]bool{victim: true}
+	perWave := 0
+	if kills > 1 {
+		perWave = (len(later) + kills - 2) / (kills - 1)
+	}
+	for k := 1; k < kills; k++ {
+		wave := later[:min(len(later), perWave)]
+		later = later[len(wave):]
+		for _, f := range wave {
+			c.h(rng.IntN(len(c.nodes))).dropFile(f.name, f.body)
+		}
+		time.Sleep(time.Duration(200+rng.IntN(2500)) * time.Millisecond)
+		i := rng.IntN(len(c.nodes))
+		if dead[i] {
+			c.start(i)
+			delete(dead, i)
+			t.Logf("kill %d: node %d started again", k+1, i+1)
+			continue
+		}
+		if len(dead) == len(c.nodes)-1 {
+			continue // one node always runs
+		}
+		c.nodes[i].kill()
+		dead[i] = true
+		t.Logf("kill %d: SIGKILL node %d (%d of %d files not final)", k+1, i+1, c.h(2).notFinal(all), len(all))
+	}
+	for i := range c.nodes {
+		if dead[i] && i != victim {
+			c.start(i)
+		}
+	}
 	limit := 2*time.Minute + time.Duration(n)*100*time.Millisecond
 	c.h(2).waitFinal(all, limit)
 	final := time.Since(killed)
-	c.h(0).waitFinal(all, time.Minute) // every survivor writes every receipt
+	c.h(0).waitFinal(all, time.Minute) // every node writes every receipt
 
 	// Every receipt, fetched over SFTP from a survivor, is final.
-	fetched := c.fetchReceipts(0, infos[0])
+	fetched := c.fetchReceipts(0, c.info(0)) // a restart takes a new port
 	for _, name := range append(all, "medgivandeavisering.txt") {
 		r, ok := fetched[name]
 		if !ok || !r.Final {
@@ -117,7 +171,9 @@ func TestClusterSurvivesSIGKILL(t *testing.T) {
 	// The killed node comes back: its work was done elsewhere, so it
 	// sends nothing again (the check below counts), and its start removes
 	// the temporary file it may have left half written in the outbox.
-	c.start(victim)
+	if dead[victim] {
+		c.start(victim)
+	}
 	st := c.h(2).status()
 	for _, d := range c.nodes {
 		d.stop()
@@ -317,8 +373,12 @@ func (c *cluster) keepLogsOnFailure() {
 		return
 	}
 	for i, d := range c.nodes {
-		if d != nil {
-			c.t.Logf("===== node %d =====\n%s", i+1, tail(d.out.String(), 6000))
+		if d == nil {
+			continue
+		}
+		name := filepath.Join(os.TempDir(), fmt.Sprintf("multikanal-cluster-node%d.log", i+1))
+		if err := os.WriteFile(name, []byte(d.out.String()), 0o644); err == nil {
+			c.t.Logf("node %d's output (its last run) is in %s", i+1, name)
 		}
 	}
 }
