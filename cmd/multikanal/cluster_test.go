@@ -14,6 +14,7 @@ import (
 
 	ag "github.com/multikanal/multikanal/formats/autogiro"
 	"github.com/multikanal/multikanal/gateway/api"
+	"github.com/multikanal/multikanal/gateway/store/postgres"
 	"github.com/multikanal/multikanal/gateway/store/postgres/pgtest"
 )
 
@@ -398,4 +399,32 @@ func (c *cluster) keepLogsOnFailure() {
 func emptyDir(dir string) bool {
 	entries, err := os.ReadDir(dir)
 	return err == nil && len(entries) == 0
+}
+
+// `multikanal migrate` brings an empty database's schema up to date, says
+// so, leaves an up-to-date one alone, and refuses a bbolt configuration;
+// `check` says which store a configuration chose.
+func TestMigrateCommand(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	root := t.TempDir()
+	c := newCluster(t, root, dsn, 1, 0)
+	run := func(args ...string) (string, int) {
+		out, err := exec.Command(binary, args...).CombinedOutput()
+		return string(out), exitCode(err)
+	}
+	if out, code := run("check", "--config", c.cfgs[0]); code != 0 || !strings.Contains(out, "store    postgres (node node1, lease 3s") {
+		t.Errorf("check: exit %d\n%s", code, out)
+	}
+	v := postgres.SchemaVersion()
+	if out, code := run("migrate", "--config", c.cfgs[0]); code != 0 || !strings.Contains(out, "applied 0001_store.sql") ||
+		!strings.Contains(out, "applied 0002_dunning_eventlog.sql") || !strings.Contains(out, fmt.Sprintf("the schema is at version %d", v)) {
+		t.Errorf("first migrate: exit %d\n%s", code, out)
+	}
+	if out, code := run("migrate", "--config", c.cfgs[0]); code != 0 || !strings.Contains(out, fmt.Sprintf("the schema is up to date (version %d)", v)) {
+		t.Errorf("second migrate: exit %d\n%s", code, out)
+	}
+	bolt := newCluster(t, t.TempDir(), "", 1, 0)
+	if out, code := run("migrate", "--config", bolt.cfgs[0]); code != 1 || !strings.Contains(out, `driver is "bolt"`) {
+		t.Errorf("migrate on bbolt: exit %d\n%s", code, out)
+	}
 }

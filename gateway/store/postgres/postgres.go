@@ -327,7 +327,7 @@ func (s *Store) Close() error {
 	return err
 }
 
-// Pool is for the package's tests and the migrate command's report.
+// exec runs a statement outside the committer (the cluster's own rows).
 func (s *Store) exec(ctx context.Context, sql string, args ...any) error {
 	_, err := s.pool.Exec(ctx, sql, args...)
 	return err
