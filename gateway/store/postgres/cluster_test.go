@@ -344,3 +344,28 @@ func TestCutRequestsAndNotices(t *testing.T) {
 		t.Errorf("heard %d files, not the ones sent", len(all))
 	}
 }
+
+// A delivery that waits for its receiver's confirmation stays its
+// sender's when another node records the report, so that the sender's
+// deadline job is the one that is taken over if the sender dies.
+func TestAwaitingDeliveryKeepsItsSender(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a := open(t, Options{DSN: dsn, Node: "a", Lease: time.Hour})
+	b := open(t, Options{DSN: dsn, Node: "b"})
+	dl := &store.Delivery{ID: "F0000001-0000000.sms", State: store.DeliveryDelivered, ConfirmBy: time.Now().Add(time.Hour), OpenBy: time.Now().Add(time.Hour)}
+	if err := a.Update(func(tx store.Tx) error { return tx.PutDelivery(dl) }); err != nil {
+		t.Fatal(err)
+	}
+	// b records the page's visit: the confirmation is still awaited.
+	dl.Opened = time.Now()
+	if err := b.Update(func(tx store.Tx) error { return tx.PutDelivery(dl) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.exec(context.Background(), "UPDATE node_leases SET until = now() - interval '1 second' WHERE id = 'a'"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.TakeOver()
+	if err != nil || got == nil || len(got.Deliveries) != 1 {
+		t.Fatalf("b took over %+v (%v); want a's delivery that awaits its confirmation", got, err)
+	}
+}

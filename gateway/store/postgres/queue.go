@@ -19,18 +19,22 @@ func pending(dl *store.Delivery) bool {
 }
 
 // PutDelivery records the delivery; one not at an end becomes this
-// node's, which holds it in its queue.
+// node's, which holds it in its queue. One that already awaited a
+// confirmation or an opening and still does stays its sender's, which
+// holds its deadline: a report or a visit recorded on another node does
+// not move it.
 func (t *pgTx) PutDelivery(dl *store.Delivery) error {
 	data, err := marshal(dl)
 	if err != nil {
 		return err
 	}
-	p := pending(dl)
-	unbatched := p && dl.Batched && dl.BatchID == "" && !dl.AwaitsConfirmation()
+	p, awaits := pending(dl), dl.AwaitsConfirmation()
+	unbatched := p && dl.Batched && dl.BatchID == "" && !awaits
 	t.remember("deliveries", dl.ID, data)
-	t.queue(`INSERT INTO deliveries (id, pending, unbatched, owner, rec) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (id) DO UPDATE SET pending = excluded.pending, unbatched = excluded.unbatched, owner = excluded.owner, rec = excluded.rec`,
-		dl.ID, p, unbatched, t.s.owner, data)
+	t.queue(`INSERT INTO deliveries (id, pending, unbatched, awaits, owner, rec) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (id) DO UPDATE SET pending = excluded.pending, unbatched = excluded.unbatched, awaits = excluded.awaits,
+			owner = CASE WHEN deliveries.awaits AND excluded.awaits THEN deliveries.owner ELSE excluded.owner END, rec = excluded.rec`,
+		dl.ID, p, unbatched, awaits, t.s.owner, data)
 	return nil
 }
 

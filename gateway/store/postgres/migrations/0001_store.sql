@@ -62,11 +62,14 @@ CREATE TABLE events (
 
 -- Deliveries. pending: not at an end (or awaiting a confirmation), what a
 -- restart reloads; unbatched: waiting for a batch channel's cut-off;
--- owner: the node that wrote it last, which has it in its queue.
+-- awaits: delivered, waiting for a confirmation or an opening; owner: the
+-- node that wrote it last, which has it in its queue (or, for one that
+-- awaits, the node that sent it, which holds its deadline).
 CREATE TABLE deliveries (
 	id        text COLLATE "C" PRIMARY KEY,
 	pending   boolean NOT NULL,
 	unbatched boolean NOT NULL,
+	awaits    boolean NOT NULL,
 	owner     text,
 	rec       json NOT NULL
 );
