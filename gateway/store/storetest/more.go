@@ -22,10 +22,10 @@ func removePayload(t *testing.T, b Backend) {
 			return err
 		}
 		for i, st := range []store.DocState{store.DocDelivered, store.DocQueued} {
-			d := &store.Doc{ID: fmt.Sprintf("F0000001-%07d", i), FileID: "F0000001", Tenant: "t", State: st, Channel: "email",
+			d := &store.Doc{ID: fmt.Sprintf("F0000001-%07d", i), FileID: "F0000001", Tenant: "t", State: st, Channel: "alpha",
 				Number: fmt.Sprint(1000 + i), Buyer: "Maria Svensson", Address: "maria@example.se", Output: "/o/x.eml",
-				Route:      []store.RouteStep{{Channel: "email", Eligible: true, Address: "maria@example.se", Reason: "in the invoice"}},
-				Collection: &store.Collection{Method: "autogiro", Payer: "10048", State: store.PaymentScheduled, AtBank: true}, Keys: []string{"k1"}}
+				Route:      []store.RouteStep{{Channel: "alpha", Eligible: true, Address: "maria@example.se", Reason: "in the invoice"}},
+				Collection: &store.Collection{Method: "debit", Payer: "10048", State: store.PaymentScheduled, AtBank: true}, Keys: []string{"k1"}}
 			for range 3 {
 				if err := tx.AppendEvent(d, store.Event{At: now, State: st}); err != nil {
 					return err
@@ -37,7 +37,7 @@ func removePayload(t *testing.T, b Backend) {
 			if err := tx.PutBody(d.ID, &formats.Document{Number: d.Number}); err != nil {
 				return err
 			}
-			dl := &store.Delivery{ID: store.DeliveryID(d.ID, "email"), DocID: d.ID, State: store.DeliveryDelivered}
+			dl := &store.Delivery{ID: store.DeliveryID(d.ID, "alpha"), DocID: d.ID, State: store.DeliveryDelivered}
 			if st == store.DocQueued {
 				dl.State = store.DeliveryQueued
 			}
@@ -45,7 +45,7 @@ func removePayload(t *testing.T, b Backend) {
 				return err
 			}
 			// A resend has deliveries of its own, pending as long as the first.
-			rs := &store.Delivery{ID: (&store.Doc{ID: d.ID, Resends: 1}).DeliveryID("email"), DocID: d.ID, State: dl.State}
+			rs := &store.Delivery{ID: (&store.Doc{ID: d.ID, Resends: 1}).DeliveryID("alpha"), DocID: d.ID, State: dl.State}
 			if err := tx.PutDelivery(rs); err != nil {
 				return err
 			}
@@ -78,7 +78,7 @@ func removePayload(t *testing.T, b Backend) {
 			if err := tx.PutDoc(d); err != nil {
 				return err
 			}
-			if _, err := tx.Delivery(store.DeliveryID(d.ID, "email")); !errors.Is(err, store.ErrNotFound) {
+			if _, err := tx.Delivery(store.DeliveryID(d.ID, "alpha")); !errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("a removed delivery in its transaction: %v", err)
 			}
 		}
@@ -93,7 +93,7 @@ func removePayload(t *testing.T, b Backend) {
 		if d.Buyer != "" || d.Address != "" || d.Route != nil || d.Summarised.IsZero() {
 			t.Errorf("summary keeps who it went to: %+v", d)
 		}
-		if d.Number != "1000" || d.State != store.DocDelivered || d.Channel != "email" || d.Output != "/o/x.eml" || len(d.Keys) != 1 || d.Collection.Payer != "10048" {
+		if d.Number != "1000" || d.State != store.DocDelivered || d.Channel != "alpha" || d.Output != "/o/x.eml" || len(d.Keys) != 1 || d.Collection.Payer != "10048" {
 			t.Errorf("summary lost what it must keep: %+v", d)
 		}
 		if _, err := tx.Body(d.ID); !errors.Is(err, store.ErrNotFound) {
@@ -102,7 +102,7 @@ func removePayload(t *testing.T, b Backend) {
 		if ev, _ := tx.Events(d.ID); len(ev) != 0 {
 			t.Errorf("history of a summarised document: %d events", len(ev))
 		}
-		if _, err := tx.Delivery(store.DeliveryID(d.ID, "email")); !errors.Is(err, store.ErrNotFound) {
+		if _, err := tx.Delivery(store.DeliveryID(d.ID, "alpha")); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("delivery of a summarised document: %v", err)
 		}
 		q, _ := tx.Doc("F0000001-0000001")
@@ -122,7 +122,7 @@ func removePayload(t *testing.T, b Backend) {
 			t.Errorf("duplicate index: %v", err)
 		}
 		counts, _ := tx.Counts()
-		if counts[store.DocDelivered]["email"] != 1 || counts[store.DocQueued]["email"] != 1 {
+		if counts[store.DocDelivered]["alpha"] != 1 || counts[store.DocQueued]["alpha"] != 1 {
 			t.Errorf("counts %v", counts)
 		}
 		return nil
@@ -133,17 +133,17 @@ func removePayload(t *testing.T, b Backend) {
 func removePayloadResend(t *testing.T, b Backend) {
 	s := b.Open(t)
 	update(t, s, func(tx store.Tx) error {
-		d := &store.Doc{ID: "F0000001-0000000", FileID: "F0000001", State: store.DocDelivered, Channel: "email", Resends: 1}
+		d := &store.Doc{ID: "F0000001-0000000", FileID: "F0000001", State: store.DocDelivered, Channel: "alpha", Resends: 1}
 		if err := tx.PutDoc(d); err != nil {
 			return err
 		}
 		if err := tx.PutBody(d.ID, &formats.Document{Number: "1"}); err != nil {
 			return err
 		}
-		if err := tx.PutDelivery(&store.Delivery{ID: store.DeliveryID(d.ID, "email"), DocID: d.ID, State: store.DeliveryDelivered}); err != nil {
+		if err := tx.PutDelivery(&store.Delivery{ID: store.DeliveryID(d.ID, "alpha"), DocID: d.ID, State: store.DeliveryDelivered}); err != nil {
 			return err
 		}
-		if err := tx.PutDelivery(&store.Delivery{ID: d.DeliveryID("email"), DocID: d.ID, State: store.DeliveryQueued}); err != nil {
+		if err := tx.PutDelivery(&store.Delivery{ID: d.DeliveryID("alpha"), DocID: d.ID, State: store.DeliveryQueued}); err != nil {
 			return err
 		}
 		if _, err := tx.RemovePayload(d); !errors.Is(err, store.ErrNotFinal) {
@@ -162,10 +162,10 @@ func registryCase(t *testing.T, b Backend) {
 	cust := store.RecipientKey{Type: store.KeyCustomer, Value: "101"}
 	var first, second store.Registration
 	update(t, s, func(tx store.Tx) error {
-		first = store.Registration{Tenant: "demo", Keys: []store.RecipientKey{pnr, cust}, Channel: "kivra", Source: "import a line 2"}
-		second = store.Registration{Tenant: "demo", Keys: []store.RecipientKey{cust}, Channel: "email", Address: "a@example.se", Source: "import b line 2",
+		first = store.Registration{Tenant: "demo", Keys: []store.RecipientKey{pnr, cust}, Channel: "epsilon", Source: "import a line 2"}
+		second = store.Registration{Tenant: "demo", Keys: []store.RecipientKey{cust}, Channel: "alpha", Address: "a@example.se", Source: "import b line 2",
 			RevokedAt: time.Now().UTC()}
-		other := store.Registration{Tenant: "acme", Keys: []store.RecipientKey{cust}, Channel: "print", Source: "import c line 2"}
+		other := store.Registration{Tenant: "acme", Keys: []store.RecipientKey{cust}, Channel: "delta", Source: "import c line 2"}
 		for _, r := range []*store.Registration{&first, &second, &other} {
 			if err := tx.PutRegistration(r); err != nil {
 				return err
@@ -188,10 +188,10 @@ func registryCase(t *testing.T, b Backend) {
 		})
 		return out
 	}
-	if got := ids("demo", cust); !slices.Equal(got, []string{first.ID + "/kivra", second.ID + "/email"}) {
+	if got := ids("demo", cust); !slices.Equal(got, []string{first.ID + "/epsilon", second.ID + "/alpha"}) {
 		t.Errorf("demo's registrations of %v: %v", cust, got)
 	}
-	if got := ids("demo", pnr); !slices.Equal(got, []string{first.ID + "/kivra"}) {
+	if got := ids("demo", pnr); !slices.Equal(got, []string{first.ID + "/epsilon"}) {
 		t.Errorf("demo's registrations of %v: %v", pnr, got)
 	}
 	update(t, s, func(tx store.Tx) error { return tx.RemoveRegistration(&first) })
@@ -259,17 +259,17 @@ func queueAndBatches(t *testing.T, b Backend) {
 	s := b.Open(t)
 	update(t, s, func(tx store.Tx) error {
 		for _, dl := range []*store.Delivery{
-			{ID: "F0000001-0000000.email", State: store.DeliveryDelivered},
-			{ID: "F0000001-0000001.sms", State: store.DeliveryDelivered, ConfirmBy: time.Now().Add(time.Hour)},
-			{ID: "F0000001-0000002.efaktura", State: store.DeliveryQueued, Batched: true},
-			{ID: "F0000002-0000000.print", State: store.DeliveryFailed},
+			{ID: "F0000001-0000000.alpha", State: store.DeliveryDelivered},
+			{ID: "F0000001-0000001.beta", State: store.DeliveryDelivered, ConfirmBy: time.Now().Add(time.Hour)},
+			{ID: "F0000001-0000002.gamma", State: store.DeliveryQueued, Batched: true},
+			{ID: "F0000002-0000000.delta", State: store.DeliveryFailed},
 		} {
 			if err := tx.PutDelivery(dl); err != nil {
 				return err
 			}
 		}
-		return tx.PutBatch(&store.Batch{ID: "efaktura-demo-F0000001-0000002", Channel: "efaktura", Tenant: "demo",
-			Deliveries: []string{"F0000001-0000002.efaktura"}, State: store.DeliveryQueued})
+		return tx.PutBatch(&store.Batch{ID: "gamma-demo-F0000001-0000002", Channel: "gamma", Tenant: "demo",
+			Deliveries: []string{"F0000001-0000002.gamma"}, State: store.DeliveryQueued})
 	})
 	var pendingIDs, batches []string
 	view(t, s, func(tx store.Tx) error {
@@ -280,10 +280,10 @@ func queueAndBatches(t *testing.T, b Backend) {
 		}
 		return nil
 	})
-	if !slices.Equal(pendingIDs, []string{"F0000001-0000001.sms", "F0000001-0000002.efaktura"}) {
+	if !slices.Equal(pendingIDs, []string{"F0000001-0000001.beta", "F0000001-0000002.gamma"}) {
 		t.Errorf("pending %v", pendingIDs)
 	}
-	if !slices.Equal(batches, []string{"efaktura-demo-F0000001-0000002/F0000001-0000002.efaktura"}) {
+	if !slices.Equal(batches, []string{"gamma-demo-F0000001-0000002/F0000001-0000002.gamma"}) {
 		t.Errorf("batches %v", batches)
 	}
 	view(t, s, func(tx store.Tx) error {
@@ -321,7 +321,7 @@ func concurrentWriters(t *testing.T, b Backend) {
 		wg.Go(func() {
 			for i := range each {
 				err := s.Update(func(tx store.Tx) error {
-					d := &store.Doc{ID: fmt.Sprintf("F%07d-%07d", w+1, i), FileID: fmt.Sprintf("F%07d", w+1), State: store.DocQueued, Channel: "email"}
+					d := &store.Doc{ID: fmt.Sprintf("F%07d-%07d", w+1, i), FileID: fmt.Sprintf("F%07d", w+1), State: store.DocQueued, Channel: "alpha"}
 					if err := tx.PutDoc(d); err != nil {
 						return err
 					}
@@ -338,7 +338,7 @@ func concurrentWriters(t *testing.T, b Backend) {
 	wg.Wait()
 	var counts map[store.DocState]map[string]int64
 	view(t, s, func(tx store.Tx) (err error) { counts, err = tx.Counts(); return err })
-	if counts[store.DocDelivered]["email"] != writers*each || len(counts) != 1 {
-		t.Errorf("counts %v, want %d delivered by email and nothing else", counts, writers*each)
+	if counts[store.DocDelivered]["alpha"] != writers*each || len(counts) != 1 {
+		t.Errorf("counts %v, want %d delivered by alpha and nothing else", counts, writers*each)
 	}
 }

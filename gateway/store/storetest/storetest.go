@@ -120,11 +120,11 @@ func docsCountsEvents(t *testing.T, b Backend) {
 	now := time.Now().UTC()
 	update(t, s, func(tx store.Tx) error {
 		for i := range 3 {
-			d := &store.Doc{ID: fmt.Sprintf("F0000001-%07d", i), FileID: "F0000001", State: store.DocQueued, Channel: "email"}
+			d := &store.Doc{ID: fmt.Sprintf("F0000001-%07d", i), FileID: "F0000001", State: store.DocQueued, Channel: "alpha"}
 			if err := tx.AppendEvent(d, store.Event{At: now, State: store.DocReceived}); err != nil {
 				return err
 			}
-			if err := tx.AppendEvent(d, store.Event{At: now, State: store.DocQueued, Channel: "email"}); err != nil {
+			if err := tx.AppendEvent(d, store.Event{At: now, State: store.DocQueued, Channel: "alpha"}); err != nil {
 				return err
 			}
 			if err := tx.PutDoc(d); err != nil {
@@ -137,7 +137,7 @@ func docsCountsEvents(t *testing.T, b Backend) {
 			if got, err := tx.Doc(d.ID); err != nil || got.Events != 2 {
 				return fmt.Errorf("reading back %s in its transaction: %+v, %v", d.ID, got, err)
 			}
-			if err := tx.PutDelivery(&store.Delivery{ID: store.DeliveryID(d.ID, "email"), DocID: d.ID, State: store.DeliveryQueued}); err != nil {
+			if err := tx.PutDelivery(&store.Delivery{ID: store.DeliveryID(d.ID, "alpha"), DocID: d.ID, State: store.DeliveryQueued}); err != nil {
 				return err
 			}
 		}
@@ -150,18 +150,18 @@ func docsCountsEvents(t *testing.T, b Backend) {
 			return err
 		}
 		d.State = store.DocDelivered
-		if err := tx.AppendEvent(d, store.Event{At: now, State: store.DocDelivered, Channel: "email"}); err != nil {
+		if err := tx.AppendEvent(d, store.Event{At: now, State: store.DocDelivered, Channel: "alpha"}); err != nil {
 			return err
 		}
 		if err := tx.PutDoc(d); err != nil {
 			return err
 		}
-		return tx.PutDelivery(&store.Delivery{ID: store.DeliveryID(d.ID, "email"), DocID: d.ID, State: store.DeliveryDelivered})
+		return tx.PutDelivery(&store.Delivery{ID: store.DeliveryID(d.ID, "alpha"), DocID: d.ID, State: store.DeliveryDelivered})
 	})
 	s = b.Reopen(t, s)
 	view(t, s, func(tx store.Tx) error {
 		counts, _ := tx.Counts()
-		if counts[store.DocQueued]["email"] != 2 || counts[store.DocDelivered]["email"] != 1 || counts[store.DocRejected][""] != 1 || len(counts) != 3 {
+		if counts[store.DocQueued]["alpha"] != 2 || counts[store.DocDelivered]["alpha"] != 1 || counts[store.DocRejected][""] != 1 || len(counts) != 3 {
 			t.Errorf("counts after reopen: %v", counts)
 		}
 		n := 0
@@ -439,7 +439,7 @@ func attention(t *testing.T, b Backend) {
 		})
 	}
 	doc := func(i int, state store.DocState, ack *store.Ack) *store.Doc {
-		return &store.Doc{ID: fmt.Sprintf("F0000001-%07d", i), FileID: "F0000001", State: state, Channel: "email", Ack: ack}
+		return &store.Doc{ID: fmt.Sprintf("F0000001-%07d", i), FileID: "F0000001", State: state, Channel: "alpha", Ack: ack}
 	}
 	want := func(limit int, ids ...string) {
 		t.Helper()
@@ -479,7 +479,7 @@ func paymentCounts(t *testing.T, b Backend) {
 	update(t, s, func(tx store.Tx) error {
 		for i, d := range []*store.Doc{
 			{Kind: formats.KindInvoice, Amount: 100, State: store.DocQueued},
-			{Kind: formats.KindInvoice, Amount: 100, State: store.DocDelivered, Collection: &store.Collection{Method: "autogiro", State: store.PaymentScheduled}},
+			{Kind: formats.KindInvoice, Amount: 100, State: store.DocDelivered, Collection: &store.Collection{Method: "debit", State: store.PaymentScheduled}},
 			{Kind: formats.KindCreditNote, Amount: -5, State: store.DocDelivered},
 			{Kind: formats.KindInvoice, Amount: 100, State: store.DocRejected},
 		} {
