@@ -142,6 +142,42 @@ func (d *Daemon) catchUpReceipts() {
 	d.log.Info("receipts to catch up on", "files", n, "since", since)
 }
 
+// closeCheck is how often a node looks for files that became final.
+const closeCheck = 2 * time.Second
+
+// closedFiles rewrites the receipt of every file that became final since
+// the last look, whichever node finished it: a notice can be lost (a
+// listening connection that dropped between two looks of the listener,
+// a notice sent by a node that died right after its commit), and a
+// receipt that stays "not final" on one node while the others say final
+// is the one thing a tenant must never see. The open files are an index,
+// so a look reads only them.
+func (d *Daemon) closedFiles(ctx context.Context) {
+	t := time.NewTicker(closeCheck)
+	defer t.Stop()
+	var before map[string]bool
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		open := map[string]bool{}
+		err := d.store.View(func(tx store.Tx) error {
+			return tx.ForEachOpenFile(func(f *store.File) error { open[f.ID] = true; return nil })
+		})
+		if err != nil {
+			continue
+		}
+		for id := range before {
+			if !open[id] {
+				d.receipts.Touch(id)
+			}
+		}
+		before = open
+	}
+}
+
 // markReceipts writes the mark every markEvery while the node runs (the
 // first after a turn, when the catch-up at start is written).
 func (d *Daemon) markReceipts(ctx context.Context) {
@@ -170,6 +206,7 @@ func (d *Daemon) startNode(ctx context.Context, wg *sync.WaitGroup) {
 	}
 	wg.Go(func() { d.takeOvers(ctx) })
 	wg.Go(func() { d.markReceipts(ctx) })
+	wg.Go(func() { d.closedFiles(ctx) })
 	wg.Go(func() {
 		n.c.Lead(ctx, func(lctx context.Context) {
 			var lead sync.WaitGroup
