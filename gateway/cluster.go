@@ -6,7 +6,7 @@ package gateway
 // sends its own work, takes over the work of a node whose lease ran out,
 // and writes every tenant's receipts into its own receipts folders, told
 // by the others which files changed; the leader alone cuts the batches
-// and runs retention.
+// and runs the schedules: retention, reminders and the webhooks' posts.
 
 import (
 	"context"
@@ -212,6 +212,11 @@ func (d *Daemon) startNode(ctx context.Context, wg *sync.WaitGroup) {
 			var lead sync.WaitGroup
 			lead.Go(func() { d.engine.Lead(lctx) })
 			lead.Go(func() { d.upkeep.Run(lctx) })
+			// The reminders' timer and the webhooks run here alone, so a
+			// reminder the schedule decides is made once and an event is
+			// posted by one node (docs/scale-out.md#the-leader).
+			lead.Go(func() { d.dunning.Run(lctx) })
+			lead.Go(func() { d.hooks.Run(lctx) })
 			lead.Wait()
 		})
 	})

@@ -55,15 +55,16 @@ func (d *Daemon) Run(ctx context.Context) error {
 	go func() { defer workers.Done(); d.intake.Read(runCtx) }()
 	d.startNode(runCtx, &workers)
 	if d.node == nil {
+		// The schedules: retention, the reminders' timer (dunning.Tick) and
+		// the webhooks' posts. Where nodes share a store, the leader alone
+		// runs them (cluster.go).
 		workers.Add(1)
 		go func() { defer workers.Done(); d.upkeep.Run(runCtx) }()
+		workers.Add(1)
+		go func() { defer workers.Done(); d.dunning.Run(runCtx) }()
+		workers.Add(1)
+		go func() { defer workers.Done(); d.hooks.Run(runCtx) }()
 	}
-	// Reminders: one timer that calls dunning.Tick; where nodes share a
-	// store, the leader alone is to run it (as it runs upkeep).
-	workers.Add(1)
-	go func() { defer workers.Done(); d.dunning.Run(runCtx) }()
-	workers.Add(1)
-	go func() { defer workers.Done(); d.hooks.Run(runCtx) }()
 
 	d.httpapi.Serve(&services)
 
