@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -23,7 +24,10 @@ import (
 // per node. The invoice is delivered by node 1 alone first; then both
 // nodes start with the tenant's reminders due at 00:00 (so the day's run
 // is due at once) and its webhook on a test server that answers slowly,
-// so that two nodes posting the same events would overlap.
+// so that two nodes posting the same events would overlap. Then the
+// leader is SIGKILLed: the other node leads, posts the next invoice's
+// event and no earlier one again, and does not make the day's reminders
+// a second time.
 func TestClusterRemindsOnceAndPostsOnce(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	root := t.TempDir()
@@ -37,7 +41,7 @@ func TestClusterRemindsOnceAndPostsOnce(t *testing.T) {
 		t.Fatalf("the invoice: %+v", r.Documents)
 	}
 	c.nodes[0].stop()
-	invoice := r.Documents[0].ID
+	invoices := []string{r.Documents[0].ID}
 
 	var mu sync.Mutex
 	posts := map[string]int{} // Multikanal-Delivery -> posts
@@ -82,7 +86,7 @@ secret_file = "` + secret + `"
 	reminderMails := func() []string {
 		var out []string
 		for _, f := range outboxFiles(t, c.dirs[0], false)["email"] {
-			if !strings.HasPrefix(f, invoice) {
+			if !slices.ContainsFunc(invoices, func(id string) bool { return strings.HasPrefix(f, id+".") }) {
 				out = append(out, f)
 			}
 		}
@@ -99,6 +103,39 @@ secret_file = "` + secret + `"
 	// (every second) to have done the same again, were they running.
 	time.Sleep(15 * time.Second)
 
+	leader := -1
+	for i, d := range c.nodes {
+		if strings.Contains(d.out.String(), "this node leads the cluster") {
+			if leader >= 0 {
+				t.Errorf("nodes %d and %d both led the cluster", leader+1, i+1)
+			}
+			leader = i
+		}
+	}
+	if leader < 0 {
+		t.Fatal("no node led the cluster")
+	}
+	// The leader dies: the other leads, posts the events of an invoice it
+	// delivers (and only those: the others were recorded), and does not
+	// make the day's reminders again.
+	c.nodes[leader].kill()
+	other := 1 - leader
+	waitFor(t, 2*time.Minute, "the other node to lead", func() bool {
+		return strings.Contains(c.nodes[other].out.String(), "this node leads the cluster")
+	})
+	ocr2 := "2025700" + string(formats.LuhnDigit("2025700"))
+	r = dropFile(t, c.nodes[other], "later.csv", overdueCSV(t, "2025-7001", ocr2, 1))
+	if len(r.Documents) != 1 || r.Documents[0].State != api.DocDelivered {
+		t.Fatalf("the second invoice: %+v", r.Documents)
+	}
+	invoices = append(invoices, r.Documents[0].ID)
+	waitFor(t, 2*time.Minute, "the fourth event posted", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(posts) >= 4
+	})
+	time.Sleep(5 * time.Second)
+
 	if m := reminderMails(); len(m) != 1 {
 		t.Errorf("reminder e-mails: %v, want one", m)
 	}
@@ -111,16 +148,7 @@ secret_file = "` + secret + `"
 			t.Errorf("event %s (%s) was posted %d times", id, types[id], n)
 		}
 	}
-	if seen["delivered"] != 2 || seen["reminded"] != 1 {
-		t.Errorf("the events posted, by type: %v (want the invoice and its reminder delivered, one reminded)", seen)
-	}
-	leaders := 0
-	for _, d := range c.nodes {
-		if strings.Contains(d.out.String(), "this node leads the cluster") {
-			leaders++
-		}
-	}
-	if leaders != 1 {
-		t.Errorf("%d nodes led the cluster, want one", leaders)
+	if seen["delivered"] != 3 || seen["reminded"] != 1 || len(posts) != 4 {
+		t.Errorf("the events posted, by type: %v (want the invoice, its reminder and the second invoice delivered, one reminded)", seen)
 	}
 }
