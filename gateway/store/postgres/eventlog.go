@@ -27,9 +27,9 @@ const erpLock = 0x6d6b6576 // "mkev"
 // whoever read seq n of a tenant has seen every smaller seq of it. The
 // lock is the last thing the transaction waits for, so holding it never
 // makes another wait on a row this transaction holds.
-func (t *pgTx) logEvents() {
+func (t *pgTx) logEvents() error {
 	if len(t.erp) == 0 {
-		return
+		return nil
 	}
 	byTenant := map[string][]*store.ERPEvent{}
 	var tenants []string
@@ -45,13 +45,13 @@ func (t *pgTx) logEvents() {
 		for _, e := range byTenant[tn] {
 			data, err := marshal(e)
 			if err != nil {
-				// An event is plain strings and numbers; it always marshals.
-				panic(fmt.Sprintf("store: an ERP event does not marshal: %v", err))
+				return fmt.Errorf("store: the ERP event of %s: %w", e.Doc+e.Registration, err)
 			}
 			t.queue("INSERT INTO erp_events (tenant, seq, at, rec) VALUES ($1, nextval('erp_event_seq'), $2, $3)", tn, e.At, data)
 		}
 	}
 	t.erp = t.erp[:0]
+	return nil
 }
 
 // ERPEvents reads the events committed before this transaction; those

@@ -67,7 +67,9 @@ func (t *pgTx) finish() error {
 		}
 	}
 	clear(t.counts)
-	t.logEvents()
+	if err := t.logEvents(); err != nil {
+		return err
+	}
 	return t.flush()
 }
 
