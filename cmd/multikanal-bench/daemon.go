@@ -64,8 +64,9 @@ func buildDaemon(dir string) (string, error) {
 // startDaemon runs bin on data with loopback listeners on free ports and
 // waits for daemon.json, which the daemon writes when it is ready. With
 // perfOut set the daemon runs under `perf record`, which writes its CPU
-// profile there when the daemon exits.
-func startDaemon(bin, data, perfOut string) (*daemon, error) {
+// profile there when the daemon exits; with pprof it serves Go's profiles
+// (serve --pprof).
+func startDaemon(bin, data, perfOut string, pprof bool) (*daemon, error) {
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		return nil, err
 	}
@@ -74,6 +75,9 @@ func startDaemon(bin, data, perfOut string) (*daemon, error) {
 		return nil, err
 	}
 	args := []string{bin, "serve", "--data", data, "--http", "127.0.0.1:0", "--sftp", "127.0.0.1:0", "--public", "127.0.0.1:0"}
+	if pprof {
+		args = append(args, "--pprof")
+	}
 	if perfOut != "" {
 		args = append([]string{"perf", "record", "-F", "499", "-g", "-q", "-o", perfOut, "--"}, args...)
 	}

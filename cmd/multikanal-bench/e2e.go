@@ -16,13 +16,15 @@ import (
 
 // e2eConfig sizes the end-to-end run.
 type e2eConfig struct {
-	bin      string // daemon binary
-	work     string // temporary directory for data and generated files
-	invoices int    // invoices in the CSV batch
-	zip      int    // invoices in the UBL ZIP batch
-	latency  int    // single-invoice drops
+	bin      string    // daemon binary
+	work     string    // temporary directory for data and generated files
+	invoices int       // invoices in the CSV batch
+	zip      int       // invoices in the UBL ZIP batch
+	zipMix   recipient // -zip-mix: "" or "mixed" for the mix, else one channel for all
+	latency  int       // single-invoice drops
 	timeout  time.Duration
 	perf     string // perf.data path, or "" for no profile
+	pprof    string // Go CPU profiles of each batch: <pprof>.<batch>.pprof, or ""
 }
 
 // batchResult is one batch file dropped and followed to its final receipt.
@@ -42,6 +44,7 @@ type batchResult struct {
 	PeakAtSeconds  float64        `json:"daemon_peak_rss_at_seconds,omitempty"` // when, from the drop
 	Load1Before    float64        `json:"load1_before"`
 	Load1After     float64        `json:"load1_after"`
+	Profile        string         `json:"cpu_profile,omitempty"` // -pprof: the daemon's Go CPU profile over this batch
 }
 
 // percentiles summarises a set of latencies.
@@ -82,6 +85,10 @@ type e2eResult struct {
 // then the UBL ZIP, then single invoices one at a time.
 func runE2E(cfg e2eConfig, say func(string, ...any)) (*e2eResult, error) {
 	g := newGenerator(1)
+	zg, err := g.onlyTo(cfg.zipMix)
+	if err != nil {
+		return nil, err
+	}
 	res := &e2eResult{}
 	type batch struct {
 		name, format, path string
@@ -94,16 +101,20 @@ func runE2E(cfg e2eConfig, say func(string, ...any)) (*e2eResult, error) {
 		format string
 		from   int
 		n      int
+		only   recipient
 		write  func(string, int, int) (int64, error)
 	}{
-		{"csv", 0, cfg.invoices, g.writeCSV},
-		{"ubl-zip", cfg.invoices, cfg.zip, g.writeUBLZip},
+		{"csv", 0, cfg.invoices, "", g.writeCSV},
+		{"ubl-zip", cfg.invoices, cfg.zip, zg.only, zg.writeUBLZip},
 	} {
 		if b.n == 0 {
 			continue
 		}
 		ext := map[string]string{"csv": ".csv", "ubl-zip": ".zip"}[b.format]
 		name := fmt.Sprintf("batch-%d%s", b.n, ext)
+		if b.only != "" {
+			name = fmt.Sprintf("batch-%d-%s%s", b.n, b.only, ext)
+		}
 		path := filepath.Join(cfg.work, name)
 		say("generating %s: %d invoices", name, b.n)
 		start := time.Now()
@@ -124,7 +135,7 @@ func runE2E(cfg e2eConfig, say func(string, ...any)) (*e2eResult, error) {
 		singles = append(singles, path)
 	}
 
-	d, err := startDaemon(cfg.bin, filepath.Join(cfg.work, "data"), cfg.perf)
+	d, err := startDaemon(cfg.bin, filepath.Join(cfg.work, "data"), cfg.perf, cfg.pprof != "")
 	if err != nil {
 		return nil, err
 	}
@@ -146,6 +157,10 @@ func runE2E(cfg e2eConfig, say func(string, ...any)) (*e2eResult, error) {
 
 	for _, b := range batches {
 		br := batchResult{Name: b.name, Format: b.format, Invoices: b.n, Bytes: b.bytes, GenSeconds: b.gen.Seconds(), Load1Before: loadAvg()}
+		var prof *cpuProfile
+		if cfg.pprof != "" {
+			prof = d.startCPUProfile(cfg.pprof + "." + b.format + ".pprof")
+		}
 		cpu0 := d.cpu()
 		start, err := d.drop(b.path, b.name)
 		if err != nil {
@@ -160,6 +175,14 @@ func runE2E(cfg e2eConfig, say func(string, ...any)) (*e2eResult, error) {
 		br.InvoicesPerSec = float64(b.n) / br.Seconds
 		br.FileState, br.FileReason, br.States = h.State, h.Reason, h.Summary
 		br.DaemonCPU = (d.cpu() - cpu0).Seconds()
+		if prof != nil {
+			if err := prof.finish(); err != nil {
+				say("CPU profile: %v", err)
+			} else {
+				br.Profile = prof.out
+				say("  CPU profile: %s", prof.out)
+			}
+		}
 		var at time.Time
 		br.PeakRSS, at = d.peakRSS()
 		if at.After(start) {

@@ -119,10 +119,36 @@ type generator struct {
 	// bytes (the gateway reports identical files as duplicates).
 	prefix int
 	issue  formats.Date
+	// only, when set, sends every invoice to one channel instead of the
+	// mix (-zip-mix email: the all-e-mail batch of issue 24).
+	only recipient
 }
 
 func newGenerator(prefix int) *generator {
 	return &generator{prefix: prefix, issue: formats.DateOf(time.Now())}
+}
+
+// onlyTo is the same generator with every invoice meant for r ("" or
+// "mixed": the mix).
+func (g *generator) onlyTo(r recipient) (*generator, error) {
+	o := *g
+	switch r {
+	case "", "mixed":
+		o.only = ""
+	case toPeppol, toEmail, toSMS, toPrint, toEfaktura, toKivra:
+		o.only = r
+	default:
+		return nil, fmt.Errorf("no recipient mix %q: write mixed, peppol, email, sms, print, efaktura or kivra", r)
+	}
+	return &o, nil
+}
+
+// recipientOf is the channel invoice i is meant for.
+func (g *generator) recipientOf(i int) recipient {
+	if g.only != "" {
+		return g.only
+	}
+	return recipientOf(i)
 }
 
 // doc is invoice i.
@@ -140,7 +166,7 @@ func (g *generator) doc(i int) *formats.Document {
 	b := &d.Buyer
 	street := formats.Address{Street: fmt.Sprintf("Björkvägen %d", 1+i%120), PostalCode: fmt.Sprintf("%03d %02d", 100+i%880, i%100),
 		City: []string{"Uppsala", "Göteborg", "Malmö", "Umeå", "Karlskrona"}[i%5], Country: "SE"}
-	switch recipientOf(i) {
+	switch g.recipientOf(i) {
 	case toPeppol:
 		b.Name = "Byggbolaget " + cust + " AB"
 		b.LegalID = formats.Identifier{Scheme: "0007", Value: orgnr(i)}
@@ -243,7 +269,7 @@ func (g *generator) writeRecipients(w io.Writer, from, n int) (int, error) {
 	fmt.Fprintln(bw, "key;channel;address;valid_from")
 	rows := 0
 	for i := from; i < from+n; i++ {
-		if r := recipientOf(i); r == toEfaktura || r == toKivra {
+		if r := g.recipientOf(i); r == toEfaktura || r == toKivra {
 			fmt.Fprintf(bw, "pnr:%s;%s;;\n", personnummer(i), r)
 			rows++
 		}

@@ -82,6 +82,7 @@ func run() int {
 	fs := flag.NewFlagSet("multikanal-bench", flag.ContinueOnError)
 	n := fs.Int("n", 100_000, "invoices in the CSV batch (0 skips it)")
 	zipN := fs.Int("zip", 1_000, "invoices in the UBL ZIP batch (0 skips it)")
+	zipMix := fs.String("zip-mix", "mixed", "the recipients of the UBL ZIP batch: mixed (the CSV's mix), or one channel for all (email: every invoice an e-mail with its PDF)")
 	latency := fs.Int("latency", 200, "single-invoice drops for latency (0 skips them)")
 	e2e := fs.Bool("e2e", true, "run the end-to-end part (batch, ZIP, latency)")
 	doSFTP := fs.Bool("sftp", true, "run the SFTP comparison with OpenSSH")
@@ -96,6 +97,7 @@ func run() int {
 	daemonBin := fs.String("daemon", "", "the multikanal binary to run (default: go build ./cmd/multikanal)")
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	perfOut := fs.String("perf", "", "run the daemon under `perf record` during the end-to-end part and write perf.data here (and a report beside it, .txt)")
+	pprofOut := fs.String("pprof", "", "take the daemon's Go CPU profile (serve --pprof) over each batch and write it to `PREFIX`.<format>.pprof (go tool pprof reads it)")
 	timeout := fs.Duration("timeout", 30*time.Minute, "give up on a batch whose receipt is not final after this")
 	keep := fs.Bool("keep", false, "keep the temporary directory (data, logs, generated files)")
 	genDir := fs.String("gen", "", "only write the batch files (CSV, UBL ZIP, recipients CSV) into this directory and exit")
@@ -110,7 +112,7 @@ func run() int {
 		fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, a...)...)
 	}
 	if *genDir != "" {
-		if err := generateOnly(*genDir, *n, *zipN, say); err != nil {
+		if err := generateOnly(*genDir, *n, *zipN, recipient(*zipMix), say); err != nil {
 			fmt.Fprintln(os.Stderr, "multikanal-bench:", err)
 			return 1
 		}
@@ -184,7 +186,7 @@ func run() int {
 				return fail(err)
 			}
 		}
-		res.E2E, err = runE2E(e2eConfig{bin: bin, work: work, invoices: *n, zip: *zipN, latency: *latency, timeout: *timeout, perf: perf}, say)
+		res.E2E, err = runE2E(e2eConfig{bin: bin, work: work, invoices: *n, zip: *zipN, zipMix: recipient(*zipMix), latency: *latency, timeout: *timeout, perf: perf, pprof: *pprofOut}, say)
 		if err != nil {
 			return fail(err)
 		}
@@ -211,11 +213,15 @@ func run() int {
 }
 
 // generateOnly writes the batch files a run would drop, for use by hand.
-func generateOnly(dir string, n, zipN int, say func(string, ...any)) error {
+func generateOnly(dir string, n, zipN int, zipMix recipient, say func(string, ...any)) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	g := newGenerator(1)
+	zg, err := g.onlyTo(zipMix)
+	if err != nil {
+		return err
+	}
 	if n > 0 {
 		size, err := g.writeCSV(filepath.Join(dir, fmt.Sprintf("batch-%d.csv", n)), 0, n)
 		if err != nil {
@@ -224,14 +230,14 @@ func generateOnly(dir string, n, zipN int, say func(string, ...any)) error {
 		say("batch-%d.csv: %d invoices, %s", n, n, mb(size))
 	}
 	if zipN > 0 {
-		size, err := g.writeUBLZip(filepath.Join(dir, fmt.Sprintf("batch-%d.zip", zipN)), n, zipN)
+		size, err := zg.writeUBLZip(filepath.Join(dir, fmt.Sprintf("batch-%d.zip", zipN)), n, zipN)
 		if err != nil {
 			return err
 		}
 		say("batch-%d.zip: %d invoices, %s", zipN, zipN, mb(size))
 	}
 	var rows int
-	_, err := writeFile(filepath.Join(dir, "recipients.csv"), func(w io.Writer) error {
+	_, err = writeFile(filepath.Join(dir, "recipients.csv"), func(w io.Writer) error {
 		var err error
 		rows, err = g.writeRecipients(w, 0, n+zipN)
 		return err

@@ -128,7 +128,7 @@ func runSFTP(cfg sftpConfig, say func(string, ...any)) (*sftpResult, error) {
 		return nil, err
 	}
 
-	d, err := startDaemon(cfg.bin, filepath.Join(dir, "data"), "")
+	d, err := startDaemon(cfg.bin, filepath.Join(dir, "data"), "", false)
 	if err != nil {
 		return nil, err
 	}
