@@ -222,26 +222,56 @@ func TestMessageIDIsStablePerKey(t *testing.T) {
 	}
 }
 
-// TestGolden keeps one complete rendering in testdata/, the .eml the docs
-// show; go test -update rewrites it.
+// TestGolden keeps complete renderings in testdata/: the plain .eml the
+// docs show, and one in a biller's design (text and HTML, the logo inline,
+// a PDF long enough for many base64 lines) and one with the link alone, in
+// English. They hold the bytes, so a faster way of writing the message must
+// write the same message. go test -update rewrites them.
 func TestGolden(t *testing.T) {
-	c := channel(t, email.Options{From: "Faktura <faktura@acme.example>", PDF: fakeRenderer})
-	m, err := c.Render(invoice(), "orjan@example.se", "F0000001-0000001")
-	if err != nil {
-		t.Fatal(err)
+	// A PDF of every byte value, 1,000 bytes: base64 lines of 76, and a
+	// last line that ends in padding.
+	pdf := []byte("%PDF-1.7\n")
+	for i := 0; len(pdf) < 1000; i++ {
+		pdf = append(pdf, byte(i*7))
 	}
-	golden := filepath.Join("testdata", "faktura.eml")
-	if *update {
-		if err := os.WriteFile(golden, m.Body, 0o644); err != nil {
+	look := &formats.Look{LogoPNG: append([]byte("\x89PNG\r\n\x1a\n"), pdf[100:400]...), Colour: "#0B5CAD", Phone: "08-123 456 78",
+		Email: "kundservice@acme.example", Web: "https://acme.example", Footer: "Åkesson & Söner AB · Storgatan 1, 111 22 Stockholm · Godkänd för F-skatt"}
+	for _, tc := range []struct {
+		file   string
+		letter *formats.Letter
+	}{
+		{"faktura.eml", nil},
+		{"faktura-design.eml", &formats.Letter{Tenant: "acme", Language: "sv", Attach: true, Look: look,
+			Message: "Betala enkelt med Swish: skanna koden på fakturan med Swish-appen. En rad som är längre än sjuttiosex tecken bryts mjukt.",
+			Link:    "https://faktura.acme.example/i/F0000001-0000001.email/20260501/c2lnbmF0dXJlLXRoYXQtaXMtbG9uZy1lbm91Z2gtdG8tYnJlYWs"}},
+		{"invoice-link-en.eml", &formats.Letter{Tenant: "acme", Language: "en", Look: &formats.Look{Colour: "#123456"},
+			Link: "https://faktura.acme.example/i/F0000001-0000001.email/20260501/sig"}},
+	} {
+		c := channel(t, email.Options{From: "Faktura <faktura@acme.example>", PDF: func(*formats.Document) ([]byte, error) {
+			if tc.letter == nil {
+				return fakePDF, nil
+			}
+			return pdf, nil
+		}})
+		d := invoice()
+		d.Letter = tc.letter
+		m, err := c.Render(d, "orjan@example.se", "F0000001-0000001")
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(m.Body, want) {
-		t.Errorf("rendering differs from %s (go test -update rewrites it after checking the change):\n%s", golden, m.Body)
+		golden := filepath.Join("testdata", tc.file)
+		if *update {
+			if err := os.WriteFile(golden, m.Body, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (run go test -update to create it)", err)
+		}
+		if !bytes.Equal(m.Body, want) {
+			t.Errorf("rendering differs from %s (go test -update rewrites it after checking the change):\n%s", golden, m.Body)
+		}
 	}
 }
 
