@@ -340,7 +340,8 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 	// inputs (and the date), which keeps golden files and retries
 	// comparable. "=_" cannot occur in quoted-printable or base64 text.
 	sum := sha256.Sum256([]byte(key))
-	h.SetContentType("multipart/mixed", map[string]string{"boundary": "=_mk_" + hex.EncodeToString(sum[:12])})
+	mixed := "=_mk_" + hex.EncodeToString(sum[:12])
+	h.SetContentType("multipart/mixed", map[string]string{"boundary": mixed})
 	h.Set("MIME-Version", "1.0")
 	h.SetText("X-Multikanal-Key", key)
 	h.SetMessageID(messageID(key, c.domain))
@@ -362,13 +363,9 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 	h.SetAddressList("From", []*gomail.Address{from})
 	h.SetDate(c.now())
 
-	var body bytes.Buffer
-	body.Grow(len(pdf)*138/100 + 8<<10) // base64 with line breaks, headers and text
-	w, err := message.CreateWriter(&body, h.Header)
-	if err != nil {
-		return fail(err)
-	}
-	if err := writeBody(w, key, text.Bytes(), data, doc.Letter); err != nil {
+	w := mimeWriter{b: make([]byte, 0, base64Len(len(pdf))+base64Len(len(logoOf(doc.Letter)))+8<<10)} // and headers, text, HTML
+	w.root(h.Header.Header, mixed)
+	if err := writeBody(&w, key, text.Bytes(), data, doc.Letter); err != nil {
 		return fail(err)
 	}
 	if pdf != nil {
@@ -376,29 +373,24 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 		ah.Set("Content-Transfer-Encoding", "base64")
 		ah.SetContentDisposition("attachment", map[string]string{"filename": data.Attachment})
 		ah.SetContentType("application/pdf", map[string]string{"name": data.Attachment})
-		if err := writePart(w, ah, pdf); err != nil {
-			return fail(err)
-		}
-		if err := writeExtras(w, doc); err != nil {
-			return fail(err)
-		}
+		w.part(headerBytes(ah))
+		w.base64(pdf)
+		writeExtras(&w, doc)
 	}
-	if err := w.Close(); err != nil {
-		return fail(err)
-	}
-	return outbound.Message{Key: key, Name: key + ".eml", ContentType: "message/rfc822", To: to, Body: body.Bytes()}, nil
+	w.end()
+	return outbound.Message{Key: key, Name: key + ".eml", ContentType: "message/rfc822", To: to, Body: w.b}, nil
 }
 
-func writePart(w *message.Writer, h message.Header, b []byte) error {
-	pw, err := w.CreatePart(h)
-	if err != nil {
-		return err
+// logoOf is the logo the letter's look has, or nil.
+func logoOf(l *formats.Letter) []byte {
+	if l == nil || l.Look == nil {
+		return nil
 	}
-	if _, err := pw.Write(b); err != nil {
-		return err
-	}
-	return pw.Close()
+	return l.Look.LogoPNG
 }
+
+// base64Len is the length of n bytes in base64 with its line breaks.
+func base64Len(n int) int { return (n + 2) / 3 * 4 * 78 / 76 }
 
 // messageID returns the Message-ID (without angle brackets) of the message
 // rendered for key: key@domain, with any character a Message-ID may not

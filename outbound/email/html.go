@@ -73,59 +73,61 @@ var htmlTemplate = template.Must(template.New("html").Parse(`<!doctype html>
 </body></html>
 `))
 
+// The headers of the parts that are the same in every message.
+var (
+	textHeader = partHeader("text/plain", "quoted-printable")
+	htmlHeader = partHeader("text/html", "quoted-printable")
+	logoHeader = func() []byte {
+		var h message.Header
+		h.Set("Content-Transfer-Encoding", "base64")
+		h.SetContentType("image/png", nil)
+		h.SetContentDisposition("inline", map[string]string{"filename": "logo.png"})
+		h.Set("Content-Id", "<"+logoCID+">")
+		return headerBytes(h)
+	}()
+)
+
+func partHeader(contentType, encoding string) []byte {
+	var h message.Header
+	h.Set("Content-Transfer-Encoding", encoding)
+	h.SetContentType(contentType, map[string]string{"charset": "utf-8"})
+	return headerBytes(h)
+}
+
 // writeBody writes the text and, with a letter, its HTML version (and the
 // inline logo) into the message w.
-func writeBody(w *message.Writer, key string, text []byte, data TemplateData, l *formats.Letter) error {
-	var th message.Header
-	th.Set("Content-Transfer-Encoding", "quoted-printable")
-	th.SetContentType("text/plain", map[string]string{"charset": "utf-8"})
+func writeBody(w *mimeWriter, key string, text []byte, data TemplateData, l *formats.Letter) error {
 	if l == nil || l.Look == nil {
-		return writePart(w, th, text)
+		w.part(textHeader)
+		w.quotedPrintable(text)
+		return nil
 	}
 	html, err := htmlBody(string(text), data, l)
 	if err != nil {
 		return err
 	}
-	parent := w
-	var related *message.Writer
-	if len(l.Look.LogoPNG) > 0 {
+	logo := len(l.Look.LogoPNG) > 0
+	if logo {
 		var rh message.Header
-		rh.SetContentType("multipart/related", map[string]string{"boundary": boundary(key, "rel"), "type": "multipart/alternative"})
-		if related, err = w.CreatePart(rh); err != nil {
-			return err
-		}
-		parent = related
+		rel := boundary(key, "rel")
+		rh.SetContentType("multipart/related", map[string]string{"boundary": rel, "type": "multipart/alternative"})
+		w.multipart(headerBytes(rh), rel)
 	}
 	var ah message.Header
-	ah.SetContentType("multipart/alternative", map[string]string{"boundary": boundary(key, "alt")})
-	alt, err := parent.CreatePart(ah)
-	if err != nil {
-		return err
+	alt := boundary(key, "alt")
+	ah.SetContentType("multipart/alternative", map[string]string{"boundary": alt})
+	w.multipart(headerBytes(ah), alt)
+	w.part(textHeader)
+	w.quotedPrintable(text)
+	w.part(htmlHeader)
+	w.quotedPrintable(html)
+	w.end()
+	if logo {
+		w.part(logoHeader)
+		w.base64(l.Look.LogoPNG)
+		w.end()
 	}
-	if err := writePart(alt, th, text); err != nil {
-		return err
-	}
-	var hh message.Header
-	hh.Set("Content-Transfer-Encoding", "quoted-printable")
-	hh.SetContentType("text/html", map[string]string{"charset": "utf-8"})
-	if err := writePart(alt, hh, html); err != nil {
-		return err
-	}
-	if err := alt.Close(); err != nil {
-		return err
-	}
-	if related == nil {
-		return nil
-	}
-	var lh message.Header
-	lh.Set("Content-Transfer-Encoding", "base64")
-	lh.SetContentType("image/png", nil)
-	lh.SetContentDisposition("inline", map[string]string{"filename": "logo.png"})
-	lh.Set("Content-Id", "<"+logoCID+">")
-	if err := writePart(related, lh, l.Look.LogoPNG); err != nil {
-		return err
-	}
-	return related.Close()
+	return nil
 }
 
 // boundary is a nested part's boundary, derived from the key like the

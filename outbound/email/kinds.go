@@ -55,7 +55,7 @@ func extraNames(doc *formats.Document) []string {
 }
 
 // writeExtras attaches the document's attachments (BG-24) beside its PDF.
-func writeExtras(w *message.Writer, doc *formats.Document) error {
+func writeExtras(w *mimeWriter, doc *formats.Document) {
 	for i, a := range pdf.Extras(doc) {
 		name := pdf.ExtraName(a, i)
 		mime := a.MimeCode
@@ -66,9 +66,7 @@ func writeExtras(w *message.Writer, doc *formats.Document) error {
 		h.Set("Content-Transfer-Encoding", "base64")
 		h.SetContentDisposition("attachment", map[string]string{"filename": name})
 		h.SetContentType(mime, map[string]string{"name": name})
-		if err := writePart(w, h, a.Data); err != nil {
-			return err
-		}
+		w.part(headerBytes(h))
+		w.base64(a.Data)
 	}
-	return nil
 }
