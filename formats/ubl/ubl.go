@@ -105,6 +105,7 @@ func readDocument(r io.Reader, source string) (*formats.Document, error) {
 
 func readXML(r io.Reader, source string) (*formats.Document, error) {
 	br := newByteReader(r)
+	defer br.release() // the tree holds copies of what it read
 	head := br.peek(formats.SniffSize)
 	if bytes.HasPrefix(head, zipHead) {
 		return nil, fmt.Errorf("a ZIP archive inside a ZIP archive is not read: unpack it and send its files")
