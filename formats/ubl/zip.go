@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"runtime"
 	"strings"
+	"sync/atomic"
 
 	"github.com/multikanal/multikanal/formats"
+	"github.com/multikanal/multikanal/internal/ordered"
 )
 
 // ZIP limits. Sizes are enforced on the bytes actually inflated, not on what
@@ -16,10 +19,13 @@ import (
 const (
 	maxEntries    = 100_000
 	maxEntrySize  = 100 << 20
-	maxTotalSize  = 4 << 30
 	maxRatio      = 200     // inflated/compressed; XML invoices rarely pass 30
 	ratioFreeSize = 1 << 20 // small entries may compress as they like
 )
+
+// maxTotalSize bounds what one archive inflates to (a variable for the
+// tests, which hold the parallel reading to it at a small size).
+var maxTotalSize int64 = 4 << 30
 
 // readZIP emits one item per entry, in archive order: every entry is
 // accounted for in the receipt. An entry is read as a document; or
@@ -27,6 +33,11 @@ const (
 // leave the archive); or skipped with the reason (a folder, an archiver's
 // metadata), as an item whose Err wraps formats.ErrSkipped. An archive
 // whose directory cannot be read is an error for the whole file.
+//
+// The entries are inflated and parsed on every core (zipWorkers), a few
+// ahead of the one emitted, and emitted in order; the results are the
+// ones reading them one after the other gives, the total size limit
+// included (entryBudget).
 func readZIP(in formats.Input, emit func(formats.Item) error) error {
 	zr, err := zip.NewReader(in.R, in.Size)
 	// With GODEBUG=zipinsecurepath=0 an unsafe name fails the archive;
@@ -37,27 +48,71 @@ func readZIP(in formats.Input, emit func(formats.Item) error) error {
 	if len(zr.File) > maxEntries {
 		return fmt.Errorf("ZIP archive has %d entries, at most %d are read: split it: %w", len(zr.File), maxEntries, ErrLimit)
 	}
-	var total int64
-	for index, f := range zr.File {
-		source := "entry " + f.Name
-		it := formats.Item{Index: index, Source: source}
+	var inflated atomic.Int64 // by every entry read so far, in any order
+	read := func(index int) entry {
+		f := zr.File[index]
+		e := entry{Item: formats.Item{Index: index, Source: "entry " + f.Name}}
 		if rule := entryRule(f.Name); rule != "" {
-			it.Err = fmt.Errorf("%s: not read: %s", source, rule)
+			e.Err = fmt.Errorf("%s: not read: %s", e.Source, rule)
 		} else if why := skipEntry(f); why != "" {
-			it.Err = fmt.Errorf("%s: %w: %s", source, formats.ErrSkipped, why)
+			e.Err = fmt.Errorf("%s: %w: %s", e.Source, formats.ErrSkipped, why)
 		} else {
-			var n int64
-			it.Doc, n, it.Err = readEntry(f, source, maxTotalSize-total)
-			total += n
+			e.read, e.budget = true, max(0, maxTotalSize-inflated.Load())
+			e.Doc, e.n, e.Err = readEntry(f, e.Source, e.budget)
+			inflated.Add(e.n)
 		}
-		if err := emit(it); err != nil {
-			return err
-		}
-		if total >= maxTotalSize {
-			return fmt.Errorf("ZIP archive inflates to more than %d bytes; the entries after %s are not read: split the archive: %w", int64(maxTotalSize), f.Name, ErrLimit)
-		}
+		return e
 	}
-	return nil
+	var total int64 // inflated by the entries emitted, in order
+	return ordered.Map(len(zr.File), ordered.Options{Workers: zipWorkers(), Ahead: 4 * zipWorkers(),
+		Weight: func(i int) int64 { return entryWeight(zr.File[i]) }, MaxWeight: maxInflight},
+		read, func(e entry) error {
+			if e.read && !sameLimit(e, maxTotalSize-total) {
+				// Read in parallel with a budget other than the one in
+				// order, and the budget decided it: read it again.
+				f := zr.File[e.Index]
+				e.budget = maxTotalSize - total
+				e.Doc, e.n, e.Err = readEntry(f, e.Source, e.budget)
+			}
+			total += e.n
+			if err := emit(e.Item); err != nil {
+				return err
+			}
+			if total >= maxTotalSize {
+				return fmt.Errorf("ZIP archive inflates to more than %d bytes; the entries after %s are not read: split the archive: %w", maxTotalSize, zr.File[e.Index].Name, ErrLimit)
+			}
+			return nil
+		})
+}
+
+// entry is an entry read, with what it took of the total size limit.
+type entry struct {
+	formats.Item
+	read   bool  // inflated (not rejected or skipped by its name)
+	budget int64 // of the total limit, when it was read
+	n      int64 // bytes inflated
+}
+
+// sameLimit reports whether reading e with the total budget left in
+// archive order would have ended as reading it with e.budget did: the
+// entry's limit is the same, or the entry ended within both limits.
+func sameLimit(e entry, budget int64) bool {
+	used, exact := min(int64(maxEntrySize), e.budget), min(int64(maxEntrySize), budget)
+	return used == exact || e.n <= min(used, exact)
+}
+
+// zipWorkers is how many entries are read at once: one per core.
+var zipWorkers = runtime.NumCPU
+
+// maxInflight bounds what the entries read ahead may hold (entryWeight):
+// more than a few megabytes in flight only when one large entry is read
+// alone.
+const maxInflight = 16 << 20
+
+// entryWeight is the most an entry can inflate to: its limit, or what its
+// compressed size allows (inflateLimit stops it there).
+func entryWeight(f *zip.File) int64 {
+	return min(int64(maxEntrySize), max(int64(ratioFreeSize), int64(f.CompressedSize64)*maxRatio))
 }
 
 // entryRule returns the rule an entry's name breaks, or "". The name is
