@@ -91,6 +91,7 @@ func (s *Server) httpHandler() *routeMux {
 	if s.Pprof {
 		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	}
 	mux.Handle("GET /metrics", s.Metrics)
 	mux.HandleFunc("GET /{$}", s.statusPage)
