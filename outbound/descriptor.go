@@ -200,6 +200,9 @@ type Env struct {
 	// PDF renders the invoice PDF the channels share: the invoice's own
 	// when it carries one, otherwise the gateway's rendering.
 	PDF func(*formats.Document) ([]byte, error)
+	// WritePDF writes the same PDF to w, for a channel that encodes it
+	// as it is written (the e-mail's base64) instead of holding it whole.
+	WritePDF func(w io.Writer, doc *formats.Document) error
 	// Callback returns the URL the receiver is to post its report about a
 	// delivery key to (see CallbackReports); nil when the daemon takes no
 	// callbacks.

@@ -3,6 +3,7 @@ package deliver
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"sort"
 	"sync/atomic"
 
@@ -21,7 +22,7 @@ type CallbackURL func(kind, id string) string
 // the configuration) from their configuration, in their order; a channel
 // the configuration switched off (config.Channel.Off) is not made.
 func Channels(cfg *config.Config, callback CallbackURL) ([]outbound.Channel, error) {
-	invoicePDF, err := PDFSource(cfg)
+	pdfs, err := pdfSources(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -31,7 +32,7 @@ func Channels(cfg *config.Config, callback CallbackURL) ([]outbound.Channel, err
 		if cc.Off != "" {
 			continue
 		}
-		env := outbound.Env{Settings: cc.Settings, PDF: invoicePDF, Callback: callback.of(name)}
+		env := outbound.Env{Settings: cc.Settings, PDF: pdfs.bytes, WritePDF: pdfs.write, Callback: callback.of(name)}
 		for _, t := range cfg.Tenants {
 			if a, ok := t.Agreements[name]; ok {
 				if env.Agreements == nil {
@@ -58,33 +59,62 @@ func Channels(cfg *config.Config, callback CallbackURL) ([]outbound.Channel, err
 // without). Each tenant's renderer prepares its logo once; all share the
 // fonts, and all channels share the renderers.
 func PDFSource(cfg *config.Config) (func(*formats.Document) ([]byte, error), error) {
+	p, err := pdfSources(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return p.bytes, nil
+}
+
+// pdfs are the tenants' PDF renderers.
+type pdfs struct {
+	plain    *pdf.Renderer
+	byTenant map[string]*pdf.Renderer
+}
+
+func pdfSources(cfg *config.Config) (*pdfs, error) {
 	plain, err := pdf.NewRenderer(pdf.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("invoice PDF renderer: %w", err)
 	}
-	byTenant := map[string]*pdf.Renderer{}
+	p := &pdfs{plain: plain, byTenant: map[string]*pdf.Renderer{}}
 	for _, t := range cfg.Tenants {
 		if t.Design == nil {
 			continue
 		}
-		if byTenant[t.ID], err = pdf.NewRenderer(pdf.Options{Look: t.Look()}); err != nil {
+		if p.byTenant[t.ID], err = pdf.NewRenderer(pdf.Options{Look: t.Look()}); err != nil {
 			return nil, fmt.Errorf("tenant %s: invoice PDF renderer: %w", t.ID, err)
 		}
 	}
-	return func(doc *formats.Document) ([]byte, error) {
-		if b, ok := pdf.Attached(doc); ok {
-			return b, nil
-		}
-		r := plain
-		if doc.Letter != nil && byTenant[doc.Letter.Tenant] != nil {
-			r = byTenant[doc.Letter.Tenant]
-		}
-		var buf bytes.Buffer // Render grows it once to the PDF's size
-		if err := r.Render(&buf, doc); err != nil {
-			return nil, err
-		}
-		return buf.Bytes(), nil
-	}, nil
+	return p, nil
+}
+
+// bytes is the PDFSource.
+func (p *pdfs) bytes(doc *formats.Document) ([]byte, error) {
+	if b, ok := pdf.Attached(doc); ok {
+		return b, nil
+	}
+	var buf bytes.Buffer // Render grows it once to the PDF's size
+	if err := p.renderer(doc).Render(&buf, doc); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// write writes the PDFSource's PDF to w (outbound.Env.WritePDF).
+func (p *pdfs) write(w io.Writer, doc *formats.Document) error {
+	if b, ok := pdf.Attached(doc); ok {
+		_, err := w.Write(b)
+		return err
+	}
+	return p.renderer(doc).Render(w, doc)
+}
+
+func (p *pdfs) renderer(doc *formats.Document) *pdf.Renderer {
+	if doc.Letter != nil && p.byTenant[doc.Letter.Tenant] != nil {
+		return p.byTenant[doc.Letter.Tenant]
+	}
+	return p.plain
 }
 
 // Lane is a channel with the transport its configuration chose. Its parts

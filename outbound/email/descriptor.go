@@ -20,6 +20,6 @@ var Descriptor = outbound.Descriptor{
 	Address:    "email",
 	Transports: []outbound.TransportSpec{smtp.Spec.With(keyFrom)},
 	New: func(env outbound.Env) (outbound.Channel, error) {
-		return New(Options{From: env.Settings.Get(keyFrom.Name), PDF: env.PDF})
+		return New(Options{From: env.Settings.Get(keyFrom.Name), PDF: env.PDF, WritePDF: env.WritePDF})
 	},
 }

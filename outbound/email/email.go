@@ -13,9 +13,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/mail"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"text/template"
 	"time"
 
@@ -51,6 +53,10 @@ type Options struct {
 	// attachment (BG-24) is sent if it carries one, and otherwise the
 	// message goes without one and its text says so.
 	PDF func(*formats.Document) ([]byte, error)
+	// WritePDF, when set, writes the same PDF to w instead, and is used
+	// in PDF's place: the PDF goes straight into the message, encoded as
+	// it is written, with no buffer of its own.
+	WritePDF func(w io.Writer, doc *formats.Document) error
 }
 
 // DefaultFrom is the sender when Options.From is empty. The .invalid domain
@@ -193,7 +199,14 @@ type Channel struct {
 	bodyEN    *template.Template
 	linkBase  string
 	pdf       func(*formats.Document) ([]byte, error)
+	writePDF  func(io.Writer, *formats.Document) error
 	now       func() time.Time // the Date header; tests fix it
+	// seen keeps the base64 of what messages repeat: the start every PDF
+	// of a biller shares, the logo.
+	seen seenLines
+	// size is the length of the last message, to size the next one's
+	// buffer when the PDF's size is not known before it is written.
+	size atomic.Int64
 }
 
 // New checks the options and returns the channel. It fails on an invalid
@@ -201,7 +214,7 @@ type Channel struct {
 // TemplateData lacks, so a typo stops the daemon at start-up instead of
 // sending every invoice to the next channel.
 func New(o Options) (*Channel, error) {
-	c := &Channel{linkBase: strings.TrimRight(o.LinkBase, "/"), pdf: o.PDF, now: time.Now}
+	c := &Channel{linkBase: strings.TrimRight(o.LinkBase, "/"), pdf: o.PDF, writePDF: o.WritePDF, now: time.Now}
 	from := o.From
 	if from == "" {
 		from = DefaultFrom
@@ -306,8 +319,11 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 		data.Link, attach = c.linkBase+"/"+url.PathEscape(key), false
 	}
 	var pdf []byte
+	streamed := false // the PDF is written into the message by writePDF
 	switch {
 	case !attach:
+	case c.writePDF != nil:
+		streamed = true
 	case c.pdf != nil:
 		var err error
 		if pdf, err = c.pdf(doc); err != nil {
@@ -316,7 +332,7 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 	default:
 		pdf = ownPDF(doc)
 	}
-	if pdf != nil {
+	if pdf != nil || streamed {
 		data.Attachment = fileName(doc, key)
 		data.Extras = extraNames(doc)
 	}
@@ -363,21 +379,34 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 	h.SetAddressList("From", []*gomail.Address{from})
 	h.SetDate(c.now())
 
-	w := mimeWriter{b: make([]byte, 0, base64Len(len(pdf))+base64Len(len(logoOf(doc.Letter)))+8<<10)} // and headers, text, HTML
+	size := base64Len(len(pdf)) + base64Len(len(logoOf(doc.Letter))) + 8<<10 // and headers, text, HTML
+	if streamed {
+		size = max(size, int(c.size.Load())+1<<10)
+	}
+	w := mimeWriter{b: make([]byte, 0, size), seen: &c.seen}
 	w.root(h.Header.Header, mixed)
 	if err := writeBody(&w, key, text.Bytes(), data, doc.Letter); err != nil {
 		return fail(err)
 	}
-	if pdf != nil {
+	if data.Attachment != "" {
 		var ah message.Header
 		ah.Set("Content-Transfer-Encoding", "base64")
 		ah.SetContentDisposition("attachment", map[string]string{"filename": data.Attachment})
 		ah.SetContentType("application/pdf", map[string]string{"name": data.Attachment})
 		w.part(headerBytes(ah))
-		w.base64(pdf)
+		if streamed {
+			b64 := w.base64Writer(&c.seen)
+			if err := c.writePDF(b64, doc); err != nil {
+				return fail(fmt.Errorf("PDF: %w", err))
+			}
+			b64.close()
+		} else {
+			w.base64(pdf)
+		}
 		writeExtras(&w, doc)
 	}
 	w.end()
+	c.size.Store(int64(len(w.b)))
 	return outbound.Message{Key: key, Name: key + ".eml", ContentType: "message/rfc822", To: to, Body: w.b}, nil
 }
 

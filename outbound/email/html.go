@@ -124,7 +124,9 @@ func writeBody(w *mimeWriter, key string, text []byte, data TemplateData, l *for
 	w.end()
 	if logo {
 		w.part(logoHeader)
-		w.base64(l.Look.LogoPNG)
+		b64 := w.base64Writer(w.seen) // the same logo in every message
+		b64.Write(l.Look.LogoPNG)
+		b64.close()
 		w.end()
 	}
 	return nil

@@ -3,7 +3,10 @@ package email
 import (
 	"bytes"
 	"encoding/base64"
+	"hash/maphash"
 	"mime/quotedprintable"
+	"slices"
+	"sync"
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/textproto"
@@ -23,6 +26,8 @@ type mimeWriter struct {
 	// open are the multiparts being written, innermost last, and whether
 	// each has a part yet.
 	open []multipart
+	// seen, when set, keeps the base64 of what messages repeat.
+	seen *seenLines
 }
 
 type multipart struct {
@@ -111,4 +116,136 @@ func headerBytes(h message.Header) []byte {
 	var b bytes.Buffer
 	textproto.WriteHeader(&b, h.Header) // writes to a bytes.Buffer cannot fail
 	return b.Bytes()
+}
+
+// base64Writer encodes what is written to it into its message, in lines
+// of 76 characters, as mimeWriter.base64 does for the whole at once: the
+// invoice PDF goes from the renderer straight into the message, with no
+// buffer of its own. close writes the last, short line.
+type base64Writer struct {
+	w     *mimeWriter
+	carry [57]byte // the start of the next line
+	nc    int
+	lines int // lines written
+	// seen, when set, remembers the lines of a first write it meets again
+	// (seenLines).
+	seen *seenLines
+}
+
+func (w *mimeWriter) base64Writer(seen *seenLines) *base64Writer {
+	return &base64Writer{w: w, seen: seen}
+}
+
+func (b *base64Writer) Write(p []byte) (int, error) {
+	n := len(p)
+	if b.lines == 0 && b.nc == 0 && b.seen != nil {
+		p = b.seen.encode(b, p)
+	}
+	if b.nc > 0 {
+		k := copy(b.carry[b.nc:], p)
+		b.nc += k
+		p = p[k:]
+		if b.nc < len(b.carry) {
+			return n, nil
+		}
+		b.line(b.carry[:])
+		b.nc = 0
+	}
+	b.w.grow(len(p) / 57 * 78)
+	for len(p) >= 57 {
+		b.line(p[:57])
+		p = p[57:]
+	}
+	b.nc = copy(b.carry[:], p)
+	return n, nil
+}
+
+func (b *base64Writer) line(p []byte) {
+	if b.lines > 0 {
+		b.w.b = append(b.w.b, "\r\n"...)
+	}
+	b.w.b = base64.StdEncoding.AppendEncode(b.w.b, p)
+	b.lines++
+}
+
+func (b *base64Writer) close() {
+	if b.nc > 0 {
+		b.line(b.carry[:b.nc])
+		b.nc = 0
+	}
+}
+
+// seenLines keeps the base64 lines of the leading bytes of a few streams,
+// for streams that start alike: every PDF of one biller starts with the
+// same 30 KB (fonts, logo: pdf's template), and every message carries its
+// logo. A stream that starts with bytes kept here gets their lines copied
+// instead of encoded again; comparing costs a tenth of encoding. A start
+// is kept once it has been seen twice, so a PDF of the biller's own (one
+// of a kind) is never kept.
+type seenLines struct {
+	mu      sync.Mutex
+	entries []seenEntry // newest last; replaced, never changed in place
+	once    []seenOnce  // starts seen once, newest last
+}
+
+type seenEntry struct {
+	raw []byte // a multiple of 57 bytes
+	enc []byte // its lines, joined by CRLF
+}
+
+type seenOnce struct {
+	n    int
+	hash uint64
+}
+
+// seenKeep is how many starts are kept (billers, logos), and seenMin the
+// shortest worth keeping.
+const (
+	seenKeep = 8
+	seenMin  = 57 * 64
+)
+
+var seenSeed = maphash.MakeSeed()
+
+// encode writes the lines of p's leading bytes that it has seen before,
+// or notes them for next time, and returns the rest of p.
+func (s *seenLines) encode(b *base64Writer, p []byte) []byte {
+	if len(p) < seenMin {
+		return p
+	}
+	s.mu.Lock()
+	entries := s.entries
+	s.mu.Unlock()
+	for _, e := range entries {
+		if len(p) >= len(e.raw) && bytes.Equal(p[:len(e.raw)], e.raw) {
+			b.w.b = append(b.w.b, e.enc...)
+			b.lines = len(e.raw) / 57
+			return p[len(e.raw):]
+		}
+	}
+	k := len(p) / 57 * 57
+	start := len(b.w.b)
+	b.w.grow(k / 57 * 78)
+	for i := 0; i < k; i += 57 {
+		b.line(p[i : i+57])
+	}
+	seen := seenOnce{k, maphash.Bytes(seenSeed, p[:k])}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if i := slices.Index(s.once, seen); i < 0 {
+		s.once = append(keepLast(s.once), seen)
+		return p[k:]
+	}
+	e := seenEntry{raw: bytes.Clone(p[:k]), enc: bytes.Clone(b.w.b[start:])}
+	s.entries = append(keepLast(s.entries), e)
+	return p[k:]
+}
+
+// keepLast makes room for one more, dropping the oldest past seenKeep,
+// in a new array: readers may hold the old one.
+func keepLast[T any](s []T) []T {
+	if len(s) >= seenKeep {
+		s = s[len(s)-seenKeep+1:]
+	}
+	return slices.Clip(s)
 }
