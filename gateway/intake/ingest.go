@@ -11,7 +11,10 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/multikanal/multikanal/config"
@@ -359,12 +362,15 @@ func (in *Intake) rejectFile(rec *store.File, class, reason string) {
 // with their history and first deliveries, in one transaction.
 func (in *Intake) recordItems(rec *store.File, tenant config.Tenant, items []formats.Item) error {
 	now := time.Now().UTC()
+	// Validation needs no transaction: done here, on every core, it is out
+	// of the one goroutine that runs every transaction.
+	problems := validateAll(items, tenant, now)
 	var queued []*store.Delivery
 	var states []docState
 	var rejected []*store.Doc // documents that end here: rejected, held, no channel
 	err := in.Store.Update(func(tx store.Tx) error {
 		queued, states, rejected = queued[:0], states[:0], rejected[:0]
-		for _, it := range items {
+		for i, it := range items {
 			doc := &store.Doc{
 				ID: docID(rec.ID, it.Index), FileID: rec.ID, Tenant: rec.Tenant, Index: it.Index,
 				Source: it.Source, State: store.DocReceived, Created: now, Updated: now,
@@ -394,7 +400,7 @@ func (in *Intake) recordItems(rec *store.File, tenant config.Tenant, items []for
 			if err := tx.AppendEvent(doc, store.Event{At: now, State: store.DocParsed}); err != nil {
 				return err
 			}
-			dl, collect, err := route.Route(tx, in.Channels, tenant, doc, body, now)
+			dl, collect, err := route.RouteValidated(tx, in.Channels, tenant, doc, body, now, problems[i])
 			if err != nil {
 				return err
 			}
@@ -430,6 +436,25 @@ func (in *Intake) recordItems(rec *store.File, tenant config.Tenant, items []for
 	}
 	in.Receipts.Touch(rec.ID)
 	return nil
+}
+
+// validateAll validates the documents of items (route.Validate), on every
+// core; the problems of item i are at i.
+func validateAll(items []formats.Item, tenant config.Tenant, now time.Time) []formats.Problems {
+	problems := make([]formats.Problems, len(items))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.NumCPU(), len(items)) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(items); i = int(next.Add(1)) - 1 {
+				if items[i].Err == nil {
+					problems[i] = route.Validate(tenant, items[i].Doc, now)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return problems
 }
 
 func docID(fileID string, index int) string { return fmt.Sprintf("%s-%07d", fileID, index) }

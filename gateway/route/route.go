@@ -61,12 +61,23 @@ type Tx interface {
 // ends here (rejected, held, or no channel reaches the recipient), and the
 // payment collection delivery when there is one.
 func Route(tx Tx, chans Channels, t config.Tenant, doc *store.Doc, body *formats.Document, now time.Time) (*store.Delivery, *store.Delivery, error) {
+	return RouteValidated(tx, chans, t, doc, body, now, Validate(t, body, now))
+}
+
+// Validate completes a letter's seller from its tenant and validates the
+// document as Route does. It needs no transaction, so intake does it
+// before one, on every core.
+func Validate(t config.Tenant, body *formats.Document, now time.Time) formats.Problems {
+	fromTenant(t, body)
+	return validate.Document(body, ValidateOptions(t, now))
+}
+
+// RouteValidated is Route for a document validated already (Validate).
+func RouteValidated(tx Tx, chans Channels, t config.Tenant, doc *store.Doc, body *formats.Document, now time.Time, problems formats.Problems) (*store.Delivery, *store.Delivery, error) {
 	event := func(state store.DocState, channel, reason string) error {
 		doc.State, doc.Updated = state, now
 		return tx.AppendEvent(doc, store.Event{At: now, State: state, Channel: channel, Reason: reason})
 	}
-	fromTenant(t, body)
-	problems := validate.Document(body, ValidateOptions(t, now))
 	doc.Problems = problems
 	if errs := problems.Errors(); len(errs) > 0 {
 		doc.Reason = errs.Error()

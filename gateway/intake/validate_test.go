@@ -1,0 +1,69 @@
+package intake
+
+import (
+	"bytes"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/formats"
+	"github.com/multikanal/multikanal/formats/csv"
+	"github.com/multikanal/multikanal/gateway/route"
+	"github.com/multikanal/multikanal/outbound/channels"
+)
+
+// A chunk's documents are validated on every core before its transaction;
+// each gets the problems validating it alone gives, unreadable items none.
+func TestValidateAllAsOneByOne(t *testing.T) {
+	body := exampleInvoices(t, "2025-1001", "2025-1002", "2025-1003", "2025-1004", "2025-1005", "2025-1006", "2025-1007")
+	var items []formats.Item
+	err := csv.Format{}.Read(formats.Input{Name: "x.csv", R: bytes.NewReader(body), Size: int64(len(body))}, func(it formats.Item) error {
+		items = append(items, it)
+		return nil
+	})
+	if err != nil || len(items) < 5 {
+		t.Fatalf("%d items, %v", len(items), err)
+	}
+	// Some that fail: a wrong OCR, a wrong total, an unreadable item.
+	var all []formats.Item
+	for round := range 40 {
+		for _, it := range items {
+			if it.Doc != nil {
+				d := *it.Doc
+				switch round % 4 {
+				case 1:
+					d.PaymentMeans = append([]formats.PaymentMeans(nil), d.PaymentMeans...)
+					for k := range d.PaymentMeans {
+						d.PaymentMeans[k].PaymentID += "1"
+					}
+				case 2:
+					d.Totals.Payable++
+				}
+				it.Doc = &d
+			}
+			all = append(all, it)
+		}
+		all = append(all, formats.Item{Err: errors.New("row 9: unreadable")})
+	}
+	tenant := config.Default(t.TempDir(), channels.All()).Tenants[0]
+	now := time.Now()
+	got := validateAll(all, tenant, now)
+	failed := 0
+	for i, it := range all {
+		var want formats.Problems
+		if it.Err == nil {
+			want = route.Validate(tenant, it.Doc, now)
+		}
+		if !reflect.DeepEqual(got[i], want) {
+			t.Fatalf("item %d: problems %v, validated alone %v", i, got[i], want)
+		}
+		if len(want.Errors()) > 0 {
+			failed++
+		}
+	}
+	if failed == 0 {
+		t.Fatal("no item failed validation: the test shows nothing")
+	}
+}
