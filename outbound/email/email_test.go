@@ -225,8 +225,12 @@ func TestMessageIDIsStablePerKey(t *testing.T) {
 // TestGolden keeps complete renderings in testdata/: the plain .eml the
 // docs show, and one in a biller's design (text and HTML, the logo inline,
 // a PDF long enough for many base64 lines) and one with the link alone, in
-// English. They hold the bytes, so a faster way of writing the message must
-// write the same message. go test -update rewrites them.
+// English; a reminder with attachments beside its PDF (BG-24: a CSV, one
+// without a MIME type; the PDF among them is taken for the document's own,
+// pdf.Attached) and a letter in English with one. They
+// hold the bytes go-message's writer wrote (the files were made with it),
+// so a faster way of writing the message must write the same message.
+// go test -update rewrites them.
 func TestGolden(t *testing.T) {
 	// A PDF of every byte value, 1,000 bytes: base64 lines of 76, and a
 	// last line that ends in padding.
@@ -236,16 +240,34 @@ func TestGolden(t *testing.T) {
 	}
 	look := &formats.Look{LogoPNG: append([]byte("\x89PNG\r\n\x1a\n"), pdf[100:400]...), Colour: "#0B5CAD", Phone: "08-123 456 78",
 		Email: "kundservice@acme.example", Web: "https://acme.example", Footer: "Åkesson & Söner AB · Storgatan 1, 111 22 Stockholm · Godkänd för F-skatt"}
+	// Attachments beside the PDF: binary, text, and no MIME type.
+	sheet := append([]byte("%PDF-1.4 tidrapport\n"), pdf[500:700]...)
+	extras := []formats.Attachment{
+		{ID: "ts", Description: "Tidrapport", MimeCode: "application/pdf", Filename: "tidrapport mars.pdf", Data: sheet},
+		{ID: "c", MimeCode: "text/csv", Filename: "rader.csv", Data: []byte("artikel;antal\nkonsultation;12\n")},
+		{ID: "b", Filename: "data.bin", Data: pdf[3:61]},
+	}
 	for _, tc := range []struct {
 		file   string
 		letter *formats.Letter
+		change func(*formats.Document)
 	}{
-		{"faktura.eml", nil},
+		{"faktura.eml", nil, nil},
 		{"faktura-design.eml", &formats.Letter{Tenant: "acme", Language: "sv", Attach: true, Look: look,
 			Message: "Betala enkelt med Swish: skanna koden på fakturan med Swish-appen. En rad som är längre än sjuttiosex tecken bryts mjukt.",
-			Link:    "https://faktura.acme.example/i/F0000001-0000001.email/20260501/c2lnbmF0dXJlLXRoYXQtaXMtbG9uZy1lbm91Z2gtdG8tYnJlYWs"}},
+			Link:    "https://faktura.acme.example/i/F0000001-0000001.email/20260501/c2lnbmF0dXJlLXRoYXQtaXMtbG9uZy1lbm91Z2gtdG8tYnJlYWs"}, nil},
 		{"invoice-link-en.eml", &formats.Letter{Tenant: "acme", Language: "en", Look: &formats.Look{Colour: "#123456"},
-			Link: "https://faktura.acme.example/i/F0000001-0000001.email/20260501/sig"}},
+			Link: "https://faktura.acme.example/i/F0000001-0000001.email/20260501/sig"}, nil},
+		{"paminnelse-bilagor.eml", &formats.Letter{Tenant: "acme", Language: "sv", Attach: true, Look: look}, func(d *formats.Document) {
+			d.Kind, d.Number = formats.KindReminder, "P-2026-0042"
+			d.Reminder = &formats.Reminder{Invoice: "2026-0042", Sequence: 1, Outstanding: formats.MustAmount("1656.25"),
+				Fee: formats.MustAmount("60"), Interest: formats.MustAmount("12.40")}
+			d.Attachments = extras
+		}},
+		{"letter-en.eml", &formats.Letter{Tenant: "acme", Language: "en", Attach: true}, func(d *formats.Document) {
+			d.Kind, d.Number, d.Subject = formats.KindLetter, "B-7", "New prices from 1 July"
+			d.Attachments = extras[1:2]
+		}},
 	} {
 		c := channel(t, email.Options{From: "Faktura <faktura@acme.example>", PDF: func(*formats.Document) ([]byte, error) {
 			if tc.letter == nil {
@@ -255,6 +277,9 @@ func TestGolden(t *testing.T) {
 		}})
 		d := invoice()
 		d.Letter = tc.letter
+		if tc.change != nil {
+			tc.change(d)
+		}
 		m, err := c.Render(d, "orjan@example.se", "F0000001-0000001")
 		if err != nil {
 			t.Fatal(err)
