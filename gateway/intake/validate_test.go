@@ -67,3 +67,16 @@ func TestValidateAllAsOneByOne(t *testing.T) {
 		t.Fatal("no item failed validation: the test shows nothing")
 	}
 }
+
+// A letter without a seller takes its tenant's before it is validated and
+// routed (route.Validate), now that validation runs before the transaction
+// and out of route.Route: routing and every channel see the tenant's name.
+func TestValidateAllCompletesALettersSeller(t *testing.T) {
+	tenant := config.Default(t.TempDir(), channels.All()).Tenants[0]
+	letter := &formats.Document{Kind: formats.KindLetter, Number: "N-2027", Subject: "Nya priser",
+		Buyer: formats.Party{Name: "Lisa Andersson", Contact: formats.Contact{Email: "lisa.andersson@example.se"}}}
+	validateAll([]formats.Item{{Doc: letter}}, tenant, time.Now())
+	if letter.Seller.Name != tenant.Name || letter.Seller.Name == "" {
+		t.Errorf("the letter's seller is %q, want the tenant's %q", letter.Seller.Name, tenant.Name)
+	}
+}
