@@ -88,7 +88,11 @@ func (d *Doc) Remindable() string {
 // the due date of its last step (the invoice's, or its last reminder's);
 // ok is false when no reminder may go out for it.
 func (d *Doc) DunningDate() (formats.Date, bool) {
-	if d.Remindable() != "" {
+	// A summarised invoice's content is gone (retention.payloads), and a
+	// reminder is built from it: the daemon reminds it no more, so it
+	// leaves the index rather than be visited every day. The ERP may
+	// still send its own reminder of it.
+	if d.Remindable() != "" || !d.Summarised.IsZero() {
 		return formats.Date{}, false
 	}
 	if n := d.Reminded(); n > 0 {

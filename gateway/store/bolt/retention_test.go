@@ -281,3 +281,25 @@ func TestCompactShrinksWhileWritesGoOn(t *testing.T) {
 	}
 	db.Close()
 }
+
+// A summary is kept for years, by the million: a field with nothing in it
+// (no opening, not anonymised, a credit note's due date) takes no bytes.
+// goccy/go-json before v0.12 ignored omitzero and wrote each as
+// "0001-01-01T00:00:00Z" or "": 75 bytes of every summary.
+func TestSummaryStoresNoZeroFields(t *testing.T) {
+	s, _ := openTemp(t)
+	now := time.Now().UTC()
+	d := &store.Doc{ID: "F0000001-0000000", FileID: "F0000001", Tenant: "t", Kind: formats.KindCreditNote, Number: "1007",
+		State: store.DocDelivered, Channel: "peppol", Output: "/o/x.xml", Created: now, Updated: now, Keys: []string{"k1"}}
+	d.Summarise(now)
+	if err := s.Update(func(tx store.Tx) error { return tx.PutDoc(d) }); err != nil {
+		t.Fatal(err)
+	}
+	var raw string
+	s.h.Load().db.View(func(tx *bbolt.Tx) error { raw = string(tx.Bucket(bDocs).Get([]byte(d.ID))); return nil })
+	for _, zero := range []string{`"opened"`, `"anonymised"`, `"due_date"`, "0001-01-01"} {
+		if strings.Contains(raw, zero) {
+			t.Errorf("the summary stores %s:\n%s", zero, raw)
+		}
+	}
+}

@@ -73,6 +73,16 @@ func dunningIndex(t *testing.T, b Backend) {
 	if ids, _ := index("other", far); !slices.Equal(ids, []string{other.ID}) {
 		t.Errorf("other's index: %v", ids)
 	}
+	// Summarised by retention, an invoice cannot be reminded by the
+	// daemon (a reminder is built from its content): it leaves the index
+	// instead of being visited every day.
+	gone := &store.Doc{ID: "F0000004-0000000", FileID: "F0000004", Tenant: "gone", Kind: formats.KindInvoice, Number: "2", Amount: 50,
+		DueDate: formats.Date{Year: 2025, Month: 12, Day: 1}, State: store.DocDelivered}
+	put(gone, func(d *store.Doc) {})
+	put(gone, func(d *store.Doc) { d.Summarise(now) })
+	if ids, _ := index("gone", far); len(ids) != 0 {
+		t.Errorf("a summarised invoice stays in the index: %v", ids)
+	}
 	later := formats.Date{Year: 2026, Month: 2, Day: 20}
 	put(doc, func(d *store.Doc) {
 		d.Dunning = &store.Dunning{Reminders: []store.SentReminder{{Doc: "F2-0", Due: later}}}
