@@ -14,8 +14,8 @@ import (
 type DocTx interface {
 	Doc(id string) (*Doc, error)
 	// PutDoc records a document and keeps the counts per state and
-	// channel, per payment state, and the index of dead documents that
-	// need attention.
+	// channel, per payment state, the overview's (OverviewChange), and
+	// the index of dead documents that need attention.
 	PutDoc(d *Doc) error
 	// Body is the parsed document, kept so retries and fallbacks need not
 	// parse the input again.

@@ -101,4 +101,5 @@ type Tx interface {
 	UpkeepTx
 	DunningTx
 	EventLogTx
+	OverviewTx
 }

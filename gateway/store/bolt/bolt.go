@@ -34,7 +34,8 @@ import (
 // Bucket names. Keys sort the way they are scanned: document ids start with
 // their file id, event keys with their document id and a big-endian sequence.
 // The indexes built at the first open of a store from before them
-// (fileIndexes, doc_keys, payment_counts, attention) are created there.
+// (fileIndexes, doc_keys, payment_counts, attention, dunning,
+// overview_counts) are created there.
 var (
 	bFiles      = []byte("files")
 	bFileHash   = []byte("file_hash") // tenant \x00 sha256 -> file id
@@ -171,6 +172,9 @@ func Open(path string) (*Bolt, error) {
 				return err
 			}
 			if err := buildDunning(tx); err != nil {
+				return err
+			}
+			if err := buildOverview(tx); err != nil {
 				return err
 			}
 			return indexDocKeys(tx)

@@ -22,8 +22,8 @@ func (t *boltTx) Doc(id string) (*store.Doc, error) {
 }
 
 // PutDoc stores the document and keeps the state × channel counters that
-// status reads without scanning every document, and the counters per
-// payment state.
+// status reads without scanning every document, the counters per
+// payment state and the overview's (overview.go).
 func (t *boltTx) PutDoc(d *store.Doc) error {
 	if err := indexAttention(t.tx, d); err != nil {
 		return err
@@ -37,6 +37,9 @@ func (t *boltTx) PutDoc(d *store.Doc) error {
 		return err
 	}
 	if err := indexDunning(t.tx, old, d); err != nil {
+		return err
+	}
+	if err := countOverview(t.tx, old, d); err != nil {
 		return err
 	}
 	if old != nil {

@@ -19,8 +19,8 @@ func (t *pgTx) Doc(id string) (*store.Doc, error) {
 }
 
 // PutDoc records the document and moves it between the counts per state
-// and channel and per payment state and in the dunning index; attention
-// marks a dead document no operator acknowledged.
+// and channel, per payment state and of the overview, and in the dunning
+// index; attention marks a dead document no operator acknowledged.
 func (t *pgTx) PutDoc(d *store.Doc) error {
 	old, err := t.Doc(d.ID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -45,6 +45,7 @@ func (t *pgTx) PutDoc(d *store.Doc) error {
 		}
 	}
 	t.indexDunning(old, d)
+	t.countOverview(old, d)
 	data, err := marshal(d)
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 // rules.
 var goSteps = map[int]func(ctx context.Context, tx pgx.Tx) error{
 	2: indexDunningAll,
+	3: countOverviewAll,
 }
 
 // indexDunningAll fills the dunning index (version 2) from the documents

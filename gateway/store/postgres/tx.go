@@ -28,6 +28,9 @@ type pgTx struct {
 	// counts are this transaction's changes to the counts per state,
 	// written at the end.
 	counts map[countKey]int64
+	// overview are this transaction's changes to the overview's counters,
+	// written at the end.
+	overview map[store.OverviewCounter]int64
 	// erp are the ERP's events this transaction appended, written at the
 	// end (logEvents).
 	erp []*store.ERPEvent
@@ -36,7 +39,8 @@ type pgTx struct {
 type countKey struct{ kind, a, b string }
 
 func newTx(s *Store, tx pgx.Tx) *pgTx {
-	return &pgTx{s: s, tx: tx, batch: &pgx.Batch{}, over: map[string]map[string][]byte{}, counts: map[countKey]int64{}}
+	return &pgTx{s: s, tx: tx, batch: &pgx.Batch{}, over: map[string]map[string][]byte{}, counts: map[countKey]int64{},
+		overview: map[store.OverviewCounter]int64{}}
 }
 
 func (t *pgTx) ctx() context.Context { return t.s.ctx }
@@ -57,8 +61,8 @@ func (t *pgTx) flush() error {
 	return nil
 }
 
-// finish writes the counts and the ERP's events and sends what is
-// queued.
+// finish writes the counts (the overview's too) and the ERP's events and
+// sends what is queued.
 func (t *pgTx) finish() error {
 	for k, n := range t.counts {
 		if n != 0 {
@@ -67,6 +71,8 @@ func (t *pgTx) finish() error {
 		}
 	}
 	clear(t.counts)
+	writeOverview(t.batch, t.s.opts.Node, t.overview)
+	clear(t.overview)
 	if err := t.logEvents(); err != nil {
 		return err
 	}

@@ -58,6 +58,7 @@ func Run(t *testing.T, b Backend) {
 		{"RegistrationEvents", registrationEvents},
 		{"WebhookLog", webhookLog},
 		{"EventLogCursor", eventLogCursor},
+		{"OverviewCounts", overviewCounts},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, b) })
 	}
