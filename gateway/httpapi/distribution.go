@@ -32,7 +32,7 @@ var lifeOrder = []string{string(store.DocDelivered), store.LifeOpened, store.Lif
 	store.LifeDisputed, store.LifeCredited, store.LifeCollectionAgency}
 
 // distribution is every tenant's last six months and invoice life, from
-// the overviews (kept five minutes: they read every document).
+// the overviews (read from the store's counters, kept a few seconds).
 func (s *Server) distribution() ([]distributionRow, []lifeRow) {
 	var rows []distributionRow
 	var lives []lifeRow
