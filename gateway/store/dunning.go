@@ -96,7 +96,14 @@ func (d *Doc) DunningDate() (formats.Date, bool) {
 		return formats.Date{}, false
 	}
 	if n := d.Reminded(); n > 0 {
-		return d.Dunning.Reminders[n-1].Due, true
+		last := d.Dunning.Reminders[n-1]
+		if last.Due.IsZero() {
+			// An ERP's reminder that named no due date: the next step
+			// counts from the day it was sent, never from the year 1
+			// (which would make the next reminder due at once).
+			return formats.DateOf(last.At), true
+		}
+		return last.Due, true
 	}
 	return d.DueDate, true
 }

@@ -93,6 +93,16 @@ func dunningIndex(t *testing.T, b Backend) {
 	if ids, _ := index("acme", due); !slices.Equal(ids, []string{second.ID}) {
 		t.Errorf("the entry under the old due date stayed: %v", ids)
 	}
+	// An ERP's reminder with no due date: held under the day it was sent
+	// (PostgreSQL refused the empty date; bbolt held it under the year 1,
+	// so the next reminder fell due at once).
+	sent := time.Date(2026, 2, 25, 9, 0, 0, 0, time.UTC)
+	put(doc, func(d *store.Doc) {
+		d.Dunning.Reminders = append(d.Dunning.Reminders, store.SentReminder{Doc: "F3-0", At: sent, Source: "erp.csv"})
+	})
+	if ids, dates := index("acme", far); !slices.Equal(ids, []string{second.ID, doc.ID}) || dates[1] != formats.DateOf(sent) {
+		t.Errorf("reminded by the ERP without a due date: %v %v", ids, dates)
+	}
 	put(doc, func(d *store.Doc) {
 		d.Collection = &store.Collection{Method: store.MethodTransfer, State: store.PaymentPaid, Paid: 100}
 	}, store.Event{At: now, State: store.DocDelivered, Reason: "payment paid: 100 of 100"})
