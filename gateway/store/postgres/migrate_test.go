@@ -17,15 +17,7 @@ import (
 // a paid one and a queued one are not indexed.
 func TestMigrationIndexesTheInvoicesOfVersion1(t *testing.T) {
 	ctx := context.Background()
-	dsn := pgtest.DSN(t)
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := migrateTo(ctx, conn, 1); err != nil {
-		t.Fatal(err)
-	}
+	_, conn := databaseAt(t, 1)
 	due := formats.Date{Year: 2026, Month: 1, Day: 31}
 	for i, d := range []*store.Doc{
 		{State: store.DocDelivered},
@@ -59,4 +51,21 @@ func TestMigrationIndexesTheInvoicesOfVersion1(t *testing.T) {
 	if len(got) != 1 || got[0] != [3]string{"F0000001-0000000", "acme", "2026-01-31"} {
 		t.Errorf("the index after migrating: %v", got)
 	}
+}
+
+// databaseAt is a new database of the test server with the schema at
+// version v, and a connection to it (closed at the test's end).
+func databaseAt(t *testing.T, v int) (string, *pgx.Conn) {
+	t.Helper()
+	ctx := context.Background()
+	dsn := pgtest.DSN(t)
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(ctx) })
+	if _, err := migrateTo(ctx, conn, v); err != nil {
+		t.Fatal(err)
+	}
+	return dsn, conn
 }

@@ -7,26 +7,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/gateway/store"
-	"github.com/multikanal/multikanal/gateway/store/postgres/pgtest"
 )
 
 // A database of version 2 gets the overview's counters of the documents
 // it holds when migrated to version 3, and a node then adds to them.
 func TestMigrationCountsTheOverviewOfVersion2(t *testing.T) {
 	ctx := context.Background()
-	dsn := pgtest.DSN(t)
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := migrateTo(ctx, conn, 2); err != nil {
-		t.Fatal(err)
-	}
+	dsn, conn := databaseAt(t, 2)
 	mar := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
 	for i, d := range []*store.Doc{
 		{Tenant: "acme", Kind: formats.KindInvoice, State: store.DocDelivered, Channel: "email"},
@@ -65,7 +54,7 @@ func TestMigrationCountsTheOverviewOfVersion2(t *testing.T) {
 		t.Errorf("counters after migrating %v, want %v %v", *got, sent, life)
 	}
 	// The node pays the open one: its -1 and +1 go to rows of its own.
-	err = s.Update(func(tx store.Tx) error {
+	err := s.Update(func(tx store.Tx) error {
 		d, err := tx.Doc("F0000001-0000000")
 		if err != nil {
 			return err
