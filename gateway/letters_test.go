@@ -200,7 +200,17 @@ func TestWebhookPostsSignedEvents(t *testing.T) {
 		t.Errorf("events: %+v", got)
 	}
 	mu.Unlock()
-	page, err := b.d.hooks.Page("demo", 0, 10)
+	// The poster records a post once the ERP answered it, after the
+	// server above saw it: wait for the record.
+	var page *api.EventPage
+	var err error
+	recorded := func() bool {
+		page, err = b.d.hooks.Page("demo", 0, 10)
+		return err == nil && len(page.Events) == 2 && page.Events[1].Hook != nil && !page.Events[1].Hook.Delivered.IsZero()
+	}
+	for deadline := time.Now().Add(20 * time.Second); !recorded() && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	if err != nil || len(page.Events) != 2 || page.Events[0].Hook == nil || page.Events[0].Hook.Attempts != 2 || page.Events[0].Hook.Delivered.IsZero() {
 		t.Fatalf("the log: %v %+v", err, page)
 	}
