@@ -119,9 +119,7 @@ func (s *Server) handleDispute(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errkind.New(errkind.Invalid, "the body must be JSON like {\"by\": \"...\", \"why\": \"...\"}: %v", err))
 		return
 	}
-	if req.By != "" {
-		req.By += " (" + Operator(r) + ")"
-	}
+	req.By = recordedBy(r, req.By)
 	doc, err := s.Dunning.Dispute(r.PathValue("id"), req.By, req.Why, req.Clear)
 	if err != nil {
 		writeError(w, err)

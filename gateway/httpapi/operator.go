@@ -47,7 +47,7 @@ func viaSocket(ctx context.Context) bool { _, ok := ctx.Value(socketKey{}).(stri
 // Operator names who sent an authenticated request, as the kernel or the
 // credential vouches for it: the user at the socket's end, the bearer
 // token, or a status page session. Actions that record who did them (ack,
-// resend, erase) record this beside the name the client gives.
+// resend, dispute, erase) record this beside the name the client gives.
 func Operator(r *http.Request) string {
 	if peer, ok := r.Context().Value(socketKey{}).(string); ok {
 		return "socket " + peer
