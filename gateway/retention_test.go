@@ -17,6 +17,7 @@ import (
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats/recipients"
 	"github.com/multikanal/multikanal/gateway/api"
+	"github.com/multikanal/multikanal/gateway/metrics/metricstest"
 	"github.com/multikanal/multikanal/gateway/registry"
 	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/gateway/upkeep"
@@ -211,7 +212,7 @@ func TestRetentionRemovesPayloadsKeepsSummaries(t *testing.T) {
 			if exists(d.receipts.Path(done)) {
 				t.Error("a receipt retention removed was written again")
 			}
-			got, _ := scrape(t, d.metrics.Handler())
+			got, _ := metricstest.Scrape(t, d.metrics.Handler())
 			if got[`multikanal_retention_removed_total{what="documents_summarised"}`] != 4 || got[`multikanal_retention_removed_total{what="bodies"}`] != 4 {
 				t.Errorf("retention metrics: %v", got[`multikanal_retention_removed_total{what="documents_summarised"}`])
 			}
@@ -243,7 +244,7 @@ func TestQuotaRefusesNewFilesWithAReceipt(t *testing.T) {
 	if err != nil || st.Store == nil || !strings.Contains(st.Store.OverQuota, "over store.max_size") {
 		t.Errorf("status: %v %+v", err, st.Store)
 	}
-	got, _ := scrape(t, d.metrics.Handler())
+	got, _ := metricstest.Scrape(t, d.metrics.Handler())
 	if got["multikanal_store_over_quota"] != 1 || got[`multikanal_files_rejected_total{reason="quota",tenant="demo"}`] != 1 {
 		t.Errorf("quota metrics: over %v, rejected %v", got["multikanal_store_over_quota"], got[`multikanal_files_rejected_total{reason="quota",tenant="demo"}`])
 	}

@@ -2,49 +2,14 @@ package metrics
 
 import (
 	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/multikanal/multikanal/gateway/metrics/metricstest"
 	"github.com/multikanal/multikanal/gateway/store"
 )
-
-// scrape fetches the handler's text exposition and returns every sample as
-// `name{label="value",...}` (labels in the order the exposition writes them,
-// which is sorted by name) mapped to its value, plus the raw text.
-func scrape(t *testing.T, h http.Handler) (map[string]float64, string) {
-	t.Helper()
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	resp, err := http.Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("scrape: %s\n%s", resp.Status, body)
-	}
-	samples := map[string]float64{}
-	for line := range strings.Lines(string(body)) {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			t.Fatalf("sample %q: %v", line, err)
-		}
-		samples[line[:i]] = v
-	}
-	return samples, string(body)
-}
 
 func TestMetricsEvents(t *testing.T) {
 	m := New("v1.2.3")
@@ -67,7 +32,7 @@ func TestMetricsEvents(t *testing.T) {
 	}
 	m.Ban()
 
-	got, text := scrape(t, m.Handler())
+	got, text := metricstest.Scrape(t, m.Handler())
 	want := map[string]float64{
 		`multikanal_files_received_total{tenant="acme"}`:                                2,
 		`multikanal_files_rejected_total{reason="unknown_format",tenant="acme"}`:        1,
@@ -159,7 +124,7 @@ func TestMetricsSources(t *testing.T) {
 				},
 				func() int64 { return 4096 },
 			)
-			got, _ := scrape(t, m.Handler())
+			got, _ := metricstest.Scrape(t, m.Handler())
 			for series, v := range c.want {
 				if g, ok := got[series]; !ok || g != v {
 					t.Errorf("%s = %v (present %v), want %v", series, g, ok, v)
