@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/multikanal/multikanal/config"
+	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/formats/validate"
 	"github.com/multikanal/multikanal/gateway/errkind"
 	"github.com/multikanal/multikanal/gateway/route"
@@ -46,14 +48,7 @@ func (e *Engine) Retry(id string) (*store.Doc, error) {
 			}
 			return tx.AppendEvent(doc, store.Event{At: now, State: doc.State, Channel: doc.Channel, Reason: "retry requested by the operator"})
 		case store.DocDead, store.DocFailed:
-			t, ok := e.Tenant(doc.Tenant)
-			if !ok {
-				return errkind.New(errkind.Conflict, "tenant %q is no longer configured", doc.Tenant)
-			}
-			if !doc.Summarised.IsZero() {
-				return fmt.Errorf("%w: document %s was summarised by retention on %s and its body is gone: send the invoice again", ErrNotRetryable, id, doc.Summarised.Format(time.DateOnly))
-			}
-			body, err := tx.Body(id)
+			t, body, err := e.sendAgain(tx, doc, ErrNotRetryable, "send the invoice again")
 			if err != nil {
 				return err
 			}
@@ -176,14 +171,7 @@ func (e *Engine) Resend(id, by, why string) (*store.Doc, error) {
 		if doc.State != store.DocDelivered && doc.State != store.DocDead {
 			return fmt.Errorf("%w: document %s is %s; only delivered and dead documents can be resent (one that is queued or retrying goes out anyway: use docs retry; a rejected or held one was never sent)", ErrNotResendable, id, doc.State)
 		}
-		t, ok := e.Tenant(doc.Tenant)
-		if !ok {
-			return errkind.New(errkind.Conflict, "tenant %q is no longer configured", doc.Tenant)
-		}
-		if !doc.Summarised.IsZero() {
-			return fmt.Errorf("%w: document %s was summarised by retention on %s and its body is gone: send the invoice again from the ERP, marked as a resend", ErrNotResendable, id, doc.Summarised.Format(time.DateOnly))
-		}
-		body, err := tx.Body(id)
+		t, body, err := e.sendAgain(tx, doc, ErrNotResendable, "send the invoice again from the ERP, marked as a resend")
 		if err != nil {
 			return err
 		}
@@ -233,4 +221,19 @@ func txDoc(tx store.DocTx, id string) (*store.Doc, error) {
 		return nil, fmt.Errorf("document %s %w", id, err)
 	}
 	return doc, err
+}
+
+// sendAgain is what a retry or a resend of doc needs: its tenant, still
+// configured, and its body, still kept (retention summarises it). A
+// summarised document fails with notErr and what to do instead.
+func (e *Engine) sendAgain(tx store.Tx, doc *store.Doc, notErr error, instead string) (config.Tenant, *formats.Document, error) {
+	t, ok := e.Tenant(doc.Tenant)
+	if !ok {
+		return t, nil, errkind.New(errkind.Conflict, "tenant %q is no longer configured", doc.Tenant)
+	}
+	if !doc.Summarised.IsZero() {
+		return t, nil, fmt.Errorf("%w: document %s was summarised by retention on %s and its body is gone: %s", notErr, doc.ID, doc.Summarised.Format(time.DateOnly), instead)
+	}
+	body, err := tx.Body(doc.ID)
+	return t, body, err
 }
