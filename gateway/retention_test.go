@@ -17,6 +17,7 @@ import (
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats/recipients"
 	"github.com/multikanal/multikanal/gateway/api"
+	"github.com/multikanal/multikanal/gateway/deliver"
 	"github.com/multikanal/multikanal/gateway/metrics/metricstest"
 	"github.com/multikanal/multikanal/gateway/registry"
 	"github.com/multikanal/multikanal/gateway/store"
@@ -436,5 +437,39 @@ func TestCompactOnlineShrinksTheStore(t *testing.T) {
 	}
 	if st, _ := d.httpapi.Status(); st.Store.LastCompaction == nil || st.Store.LastCompaction.Cause != "api" {
 		t.Errorf("status does not show the compaction: %+v", st.Store)
+	}
+}
+
+// A document whose body retention removed can be neither retried nor
+// resent: each refusal says so and what to do instead, and nothing is
+// queued.
+func TestSummarisedIsNotSentAgain(t *testing.T) {
+	d, _ := runDaemon(t, map[string]*fakeTransport{"peppol": {}}, "base-example.xml")
+	doc, _ := finalDoc(t, d)
+	err := d.store.Update(func(tx store.Tx) error {
+		rec, err := tx.Doc(doc.ID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.RemovePayload(rec); err != nil {
+			return err
+		}
+		rec.Summarise(time.Now())
+		return tx.PutDoc(rec)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.engine.Resend(doc.ID, "anna", "lost"); !errors.Is(err, deliver.ErrNotResendable) || !strings.Contains(err.Error(), "summarised by retention") || !strings.Contains(err.Error(), "marked as a resend") {
+		t.Errorf("resend of a summarised document: %v", err)
+	}
+	// Dead, it still cannot be retried.
+	d.store.Update(func(tx store.Tx) error {
+		rec, _ := tx.Doc(doc.ID)
+		rec.State = store.DocDead
+		return tx.PutDoc(rec)
+	})
+	if _, err := d.engine.Retry(doc.ID); !errors.Is(err, deliver.ErrNotRetryable) || !strings.Contains(err.Error(), "summarised by retention") {
+		t.Errorf("retry of a summarised document: %v", err)
 	}
 }
