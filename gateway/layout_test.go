@@ -81,6 +81,7 @@ var parts = map[string][]string{
 	"store/postgres/pgtest": {},
 	"store/storetest":       {"store"},
 	"metrics":               {"store"},
+	"metrics/metricstest":   {},
 	"registry":              {"store", "errkind"},
 	"route":                 {"store", "registry", "errkind"},
 	"receipts":              {"store", "api", "errkind"},
