@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -254,8 +255,34 @@ func (d *Daemon) takeOvers(ctx context.Context) {
 			}
 			d.intake.ResumeFiles(got.Files)
 			d.engine.Adopt(got)
+			for _, tenant := range orphanedCuts(got) {
+				d.engine.CutoffEndOfFile(tenant)
+			}
 		}
 	}
+}
+
+// orphanedCuts are the tenants whose batched deliveries a dead node left
+// waiting for the cut it would have asked for at the end of their file:
+// it died after recording the file and before asking, and no other file
+// may come to ask (on one node, the leader's turn at start cuts them). A
+// tenant with a file still to be read is left out: that file asks for
+// its tenant's cut when it ends, which takes these too, in one batch.
+func orphanedCuts(t *store.Takeover) []string {
+	reading := map[string]bool{}
+	for _, f := range t.Files {
+		if f.State == store.FileClaimed || f.State == store.FileReceived {
+			reading[f.Tenant] = true
+		}
+	}
+	var out []string
+	for _, dl := range t.Deliveries {
+		if dl.Batched && dl.BatchID == "" && dl.State == store.DeliveryQueued && !reading[dl.Tenant] && !slices.Contains(out, dl.Tenant) {
+			out = append(out, dl.Tenant)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // sharedReceipts is the receipt writer of a node: every file it touches
