@@ -87,6 +87,7 @@ func (e *Engine) sendGroup(ctx context.Context, r *runner, ids []string) {
 		e.stamp(it.dl, it.body)
 		msg, err := l.Doc.Render(it.body, it.dl.To, it.dl.ID)
 		sent, err, ok := e.transmit(ctx, r, l, flusher, msg, err)
+		releaseBody(l.Transport, msg)
 		if !ok {
 			break // stopping: what was not sent stays pending in the store
 		}
@@ -194,6 +195,18 @@ func (e *Engine) sendSource(ctx context.Context, r *runner, src BatchSource, b *
 	}
 	if sent, err, ok := e.transmit(ctx, r, l, nil, msg, err); ok {
 		e.recordSource(src, b.ID, msg.Name, sent, err)
+	}
+}
+
+// releaseBody gives a sent message's body back to its channel when the
+// transport is done with it (outbound.BodyFinisher); transmit has hashed
+// it by then.
+func releaseBody(t outbound.Transport, msg outbound.Message) {
+	if msg.Release == nil {
+		return
+	}
+	if _, done := t.(outbound.BodyFinisher); done {
+		msg.Release()
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"net/mail"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"text/template"
 	"time"
@@ -207,6 +208,29 @@ type Channel struct {
 	// size is the length of the last message, to size the next one's
 	// buffer when the PDF's size is not known before it is written.
 	size atomic.Int64
+	// bufs are the bodies of sent messages, given back by the engine
+	// (outbound.Message.Release), for the next ones.
+	bufs sync.Pool
+}
+
+// maxPooled bounds the buffers kept for reuse: a message with large
+// attachments is left to the collector.
+const maxPooled = 1 << 20
+
+// buffer is an empty buffer of at least size bytes, a released one when
+// there is one large enough.
+func (c *Channel) buffer(size int) []byte {
+	if b, ok := c.bufs.Get().(*[]byte); ok && cap(*b) >= size {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, size)
+}
+
+// release keeps b for a later message.
+func (c *Channel) release(b []byte) {
+	if cap(b) <= maxPooled {
+		c.bufs.Put(&b)
+	}
 }
 
 // New checks the options and returns the channel. It fails on an invalid
@@ -383,7 +407,7 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 	if streamed {
 		size = max(size, int(c.size.Load())+1<<10)
 	}
-	w := mimeWriter{b: make([]byte, 0, size), seen: &c.seen}
+	w := mimeWriter{b: c.buffer(size), seen: &c.seen}
 	w.root(h.Header.Header, mixed)
 	if err := writeBody(&w, key, text.Bytes(), data, doc.Letter); err != nil {
 		return fail(err)
@@ -407,7 +431,9 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 	}
 	w.end()
 	c.size.Store(int64(len(w.b)))
-	return outbound.Message{Key: key, Name: key + ".eml", ContentType: "message/rfc822", To: to, Body: w.b}, nil
+	body := w.b
+	return outbound.Message{Key: key, Name: key + ".eml", ContentType: "message/rfc822", To: to, Body: body,
+		Release: func() { c.release(body) }}, nil
 }
 
 // logoOf is the logo the letter's look has, or nil.

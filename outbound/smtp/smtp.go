@@ -198,6 +198,12 @@ func (t *Transport) Send(ctx context.Context, m outbound.Message) (outbound.Sent
 	return outbound.Sent{Ref: ref}, nil
 }
 
+// FinishesBody: Send has written the body to the relay, or given up,
+// when it returns (outbound.BodyFinisher).
+func (t *Transport) FinishesBody() {}
+
+var _ outbound.BodyFinisher = (*Transport)(nil)
+
 // session is one Send's connection and the step it has reached, which the
 // error message names.
 type session struct {

@@ -109,6 +109,12 @@ func (s *Spool) SendUnflushed(ctx context.Context, m outbound.Message) (outbound
 	return outbound.Sent{Ref: final}, nil
 }
 
+// FinishesBody: SendUnflushed has written the body when it returns
+// (outbound.BodyFinisher).
+func (s *Spool) FinishesBody() {}
+
+var _ outbound.BodyFinisher = (*Spool)(nil)
+
 // Flush makes every file renamed before the call durable, with the folder
 // entries that name them.
 func (s *Spool) Flush() error {
