@@ -79,7 +79,7 @@ func BenchmarkNewRenderer(b *testing.B) {
 func BenchmarkFontSubsets(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		if _, err := buildFontTemplate("go"); err != nil {
+		if _, err := buildFontSet("go"); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -14,9 +15,9 @@ import (
 // the font subsets for every document, half of the rendering time. Here
 // everything that does not depend on the document (header, fonts,
 // resources, logo) is written once per Renderer into a template whose bytes
-// and object offsets are the same in every PDF; a document adds its pages,
-// the page tree, the catalog, the info dictionary and the cross-reference
-// table.
+// and object offsets are the same in every PDF that embeds the same font
+// subsets (beyondCore); a document adds its pages, the page tree, the
+// catalog, the info dictionary and the cross-reference table.
 
 // Object numbers. 1–3 are written per document, after the template.
 const (
@@ -43,10 +44,9 @@ func itoa(i int) string { return strconv.Itoa(i) }
 
 func ref(n int) string { return strconv.Itoa(n) + " 0 R" }
 
-// objects appends numbered objects to b and notes the offset of each.
+// objects appends numbered objects to b and notes the offset of each in b.
 type objects struct {
 	b       []byte
-	base    int   // offset of b[0] in the file
 	offsets []int // by object number
 }
 
@@ -57,7 +57,7 @@ func (o *objects) start(n int) {
 	for len(o.offsets) <= n {
 		o.offsets = append(o.offsets, 0)
 	}
-	o.offsets[n] = o.base + len(o.b)
+	o.offsets[n] = len(o.b)
 	o.b = strconv.AppendInt(o.b, int64(n), 10)
 	o.b = append(o.b, " 0 obj\n"...)
 }
@@ -100,6 +100,9 @@ type directCanvas struct {
 	pageFace face
 	pageSize float64
 	pageG    colour
+	// full has bit 1<<face set for the faces that drew a character
+	// beyond the core (inCore): the PDF embeds their full subset.
+	full int
 }
 
 // canvases are the canvases not in use, with their buffers and compressor
@@ -140,7 +143,13 @@ const maxPooled = 1 << 20
 func (t *template) newCanvas(created time.Time) *directCanvas {
 	c := getCanvas()
 	c.t, c.created = t, created
-	c.o = objects{b: c.o.b[:0], base: len(t.head), offsets: append(c.o.offsets[:0], t.offsets...)}
+	// The document's objects are numbered after the template's and placed
+	// after the head, which finish chooses: their offsets are noted in c.o.b
+	// until then.
+	offsets := slices.Grow(c.o.offsets[:0], t.next)[:t.next]
+	clear(offsets)
+	c.o = objects{b: c.o.b[:0], offsets: offsets}
+	c.full = 0
 	c.pages = c.pages[:0]
 	c.open = false
 	c.face, c.size, c.textG, c.fillG = regular, 10, colour{}, colour{}
@@ -206,6 +215,9 @@ func (c *directCanvas) text(x, y float64, s string) {
 		cid := cidOf(r)
 		if cid == noGlyph {
 			continue
+		}
+		if !inCore(cid) {
+			c.full |= 1 << c.face
 		}
 		for _, b := range [2]byte{byte(cid >> 8), byte(cid)} {
 			if b == '(' || b == ')' || b == '\\' || b == '\r' {
@@ -383,11 +395,16 @@ func (c *directCanvas) finish(w io.Writer) error {
 	}
 	o.b = append(o.b, ">>\nendobj\n"...)
 
-	xref := o.base + len(o.b)
+	h := c.t.heads[c.full]()
+	xref := len(h.b) + len(o.b)
 	o.b = append(o.b, "xref\n0 "...)
 	o.b = strconv.AppendInt(o.b, int64(len(o.offsets)), 10)
 	o.b = append(o.b, "\n0000000000 65535 f \n"...)
-	for _, off := range o.offsets[1:] {
+	for n := 1; n < len(o.offsets); n++ {
+		off := len(h.b) + o.offsets[n] // the document's, after the head
+		if n < len(h.offsets) && h.offsets[n] != 0 {
+			off = h.offsets[n] // the head's
+		}
 		o.b = appendPadded(o.b, off)
 		o.b = append(o.b, " 00000 n \n"...)
 	}
@@ -398,9 +415,11 @@ func (c *directCanvas) finish(w io.Writer) error {
 	o.b = append(o.b, "\n%%EOF\n"...)
 
 	if bb, ok := w.(*bytes.Buffer); ok {
-		bb.Grow(len(c.t.head) + len(o.b)) // one allocation of the size, not doublings
+		bb.Grow(len(h.b) + len(o.b)) // one allocation of the size, not doublings
 	}
-	_, err := w.Write(c.t.head)
+	// The head in one write: outbound/email keeps the base64 of a
+	// stream's first write when it has seen it twice.
+	_, err := w.Write(h.b)
 	if err == nil {
 		_, err = w.Write(o.b)
 	}

@@ -12,11 +12,12 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/multikanal/multikanal/formats"
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/goregular"
 	"golang.org/x/image/font/sfnt"
 	"golang.org/x/image/math/fixed"
+
+	"github.com/multikanal/multikanal/formats"
 )
 
 // testDocs are the documents the structural tests render: one page, two
@@ -189,49 +190,86 @@ func TestSameBytes(t *testing.T) {
 	wg.Wait()
 }
 
-// TestSubset checks the subset fonts: every glyph of the repertoire (and
-// the components of composite ones) has the outline it has in the original
-// font, and a glyph outside the repertoire is gone.
+// TestSubset checks the subset fonts: in the full subset every glyph of the
+// repertoire, in the core subset every glyph of the core, has the outline it
+// has in the original font; the core subset has none of the others, and a
+// glyph outside the repertoire is in neither.
 func TestSubset(t *testing.T) {
-	base, err := fontTemplate("")
+	fonts, err := loadFontSet("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, ttf := range [][]byte{regular: goregular.TTF, bold: gobold.TTF} {
-		ff := base.faces[i]
+		ff := fonts.faces[i]
 		orig, err := sfnt.Parse(ttf)
 		if err != nil {
 			t.Fatal(err)
 		}
-		sub, err := sfnt.Parse(ff.file)
-		if err != nil {
-			t.Fatalf("%s: the subset does not parse: %v", ff.name, err)
+		core, full := ff.subsets[0], ff.subsets[1]
+		if len(full.file) > len(ttf)/2 || len(core.file) > len(full.file)*3/4 {
+			t.Errorf("%s: the subsets are %d (core) and %d bytes of the font's %d", ff.name, len(core.file), len(full.file), len(ttf))
 		}
-		if len(ff.file) > len(ttf)/2 {
-			t.Errorf("%s: subset is %d bytes of the font's %d", ff.name, len(ff.file), len(ttf))
+		if core.name == full.name || !strings.HasSuffix(core.name, "+"+ff.name) || !strings.HasSuffix(full.name, "+"+ff.name) {
+			t.Errorf("%s: the subsets are named %s and %s", ff.name, core.name, full.name)
 		}
-		var b1, b2 sfnt.Buffer
-		ppem := fixed.I(2048)
-		for cid, r := range repertoire {
-			g := sfnt.GlyphIndex(ff.gids[cid])
-			want, err := orig.LoadGlyph(&b1, g, ppem, nil)
+		for _, sub := range []struct {
+			name string
+			file []byte
+			has  func(cid uint16) bool
+		}{
+			{"core", core.file, inCore},
+			{"full", full.file, func(uint16) bool { return true }},
+		} {
+			f, err := sfnt.Parse(sub.file)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("%s: the %s subset does not parse: %v", ff.name, sub.name, err)
 			}
-			got, err := sub.LoadGlyph(&b2, g, ppem, nil)
-			if err != nil {
-				t.Fatalf("%s: %U: %v", ff.name, r, err)
+			if f.NumGlyphs() != orig.NumGlyphs() {
+				t.Errorf("%s: the %s subset has %d glyphs, the font %d: glyph ids moved", ff.name, sub.name, f.NumGlyphs(), orig.NumGlyphs())
 			}
-			if len(got) == 0 && r != ' ' && r != '\u00a0' || !equalSegments(got, want) {
-				t.Errorf("%s: %U: the subset's outline differs from the font's", ff.name, r)
+			var b1, b2 sfnt.Buffer
+			ppem := fixed.I(2048)
+			for cid, r := range repertoire {
+				g := sfnt.GlyphIndex(ff.gids[cid])
+				want, err := orig.LoadGlyph(&b1, g, ppem, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := f.LoadGlyph(&b2, g, ppem, nil)
+				if err != nil {
+					t.Fatalf("%s %s: %U: %v", ff.name, sub.name, r, err)
+				}
+				switch {
+				case !sub.has(uint16(cid)):
+					if len(got) != 0 {
+						t.Errorf("%s %s: %U is beyond the core but still in the subset", ff.name, sub.name, r)
+					}
+				case len(got) == 0 && r != ' ' && r != '\u00a0' || !equalSegments(got, want):
+					t.Errorf("%s %s: %U: the subset's outline differs from the font's", ff.name, sub.name, r)
+				}
+				if ff.widths[cid] == 0 {
+					t.Errorf("%s: %U has no width", ff.name, r)
+				}
 			}
-			if ff.widths[cid] == 0 {
-				t.Errorf("%s: %U has no width", ff.name, r)
+			g, _ := orig.GlyphIndex(&b1, 'Ж')
+			if segs, err := f.LoadGlyph(&b2, g, ppem, nil); err != nil || len(segs) != 0 {
+				t.Errorf("%s %s: Ж is still in the subset (%d segments, %v)", ff.name, sub.name, len(segs), err)
 			}
 		}
-		g, _ := orig.GlyphIndex(&b1, 'Ж')
-		if segs, err := sub.LoadGlyph(&b2, g, ppem, nil); err != nil || len(segs) != 0 {
-			t.Errorf("%s: Ж is still in the subset (%d segments, %v)", ff.name, len(segs), err)
+	}
+}
+
+// TestCore checks where the core ends: Latin-1 and the punctuation are in
+// it, Latin Extended-A and the Romanian letters are not.
+func TestCore(t *testing.T) {
+	for _, r := range "Aåäöé ÅÄÖßæøÿ\u00a0€–—‘’“”„…•™‰−" {
+		if !inCore(cidOf(r)) {
+			t.Errorf("%U is not in the core", r)
+		}
+	}
+	for _, r := range "ŁłŚśŞşȘșȚțŒœŠšŽžŸāčřőűı" {
+		if inCore(cidOf(r)) {
+			t.Errorf("%U is in the core", r)
 		}
 	}
 }

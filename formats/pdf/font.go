@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"maps"
 	"slices"
 	"unicode"
@@ -19,9 +20,10 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// The fonts are embedded as subsets for one fixed repertoire, made once per
-// process and written as the same bytes into every PDF: subsetting per
-// document for the glyphs it uses was half of all rendering time.
+// The fonts are embedded as subsets for one fixed repertoire or its core
+// (beyondCore), made once per process and written as the same bytes into
+// every PDF: subsetting per document for the glyphs it uses was half of all
+// rendering time.
 //
 // A character has the same code (CID) in both faces: its index in
 // repertoire. The fonts are Type 0 fonts with Identity-H encoding over a
@@ -47,6 +49,33 @@ var repertoire = func() []rune {
 	}
 	return rs
 }()
+
+// The core of the repertoire is what nearly every document draws: ASCII,
+// Latin-1 and the punctuation (U+2000 on). The rest (Latin Extended-A, the
+// Romanian letters, ƒ and the spacing accents) is one run of codes,
+// beyondCore. Each face has two subsets: one with the core's glyphs only,
+// embedded when a document draws nothing beyond the core with that face,
+// and one with the whole repertoire (issue 24: the fonts were two thirds of
+// a one-page invoice's bytes). Both have the same codes, widths and glyph
+// ids, so the PDF's other font objects and its text are the same whichever
+// is embedded.
+var beyondCore = func() [2]uint16 {
+	lo, hi := -1, -1
+	for cid, r := range repertoire {
+		switch beyond := r >= 0x100 && r < 0x2000; {
+		case beyond && lo < 0:
+			lo, hi = cid, cid
+		case beyond && hi == cid-1:
+			hi = cid
+		case beyond:
+			panic(fmt.Sprintf("pdf: %U is beyond the core but not in the run of codes beyond it", r))
+		}
+	}
+	return [2]uint16{uint16(lo), uint16(hi)}
+}()
+
+// inCore reports whether the core subsets draw code cid.
+func inCore(cid uint16) bool { return cid < beyondCore[0] || cid > beyondCore[1] }
 
 // Codes of the characters drawn in place of others.
 var (
@@ -123,14 +152,36 @@ func nfc(s string) string {
 // fontFace is one face subset for the repertoire, ready to measure text and
 // to be written into a PDF.
 type fontFace struct {
-	name   string   // PostScript name, with the subset tag
+	name   string   // PostScript name, without a subset tag
 	widths []uint16 // advance per code, in 1/1000 em
 	gids   []uint16 // glyph per code
-	file   []byte   // the subset TrueType file
+	// The subsets: [0] with the core's glyphs (inCore), [1] with the
+	// whole repertoire's.
+	subsets [2]subset
 	// Metrics for the font descriptor, in 1/1000 em.
 	bbox                       [4]int
 	ascent, descent, capHeight int
 	stemV                      int
+}
+
+// subset is a subset TrueType file and its PostScript name: the face's
+// with a tag of its own (subsetTag).
+type subset struct {
+	name string
+	file []byte
+}
+
+// subsetTag is the six capital letters a subset's name starts with, from a
+// hash of its file: two subsets of a face do not share a name, which tools
+// that merge PDFs could take for one font.
+func subsetTag(file []byte) string {
+	h := crc32.ChecksumIEEE(file)
+	var tag [6]byte
+	for i := range tag {
+		tag[i] = 'A' + byte(h%26)
+		h /= 26
+	}
+	return string(tag[:])
 }
 
 // width is the advance of s in 1/1000 em; s has been through nfc.
@@ -156,12 +207,12 @@ func (f *fontFace) width(s string) int {
 // each a regular and a bold face: the Go fonts, which cover the
 // repertoire and may be embedded (BSD licence). "" is "go".
 var Families = map[string][2]faceSource{
-	"go":      {{"MKAAAA+GoRegular", goregular.TTF, 80}, {"MKAAAB+GoBold", gobold.TTF, 140}},
-	"go-mono": {{"MKAAAC+GoMono", gomono.TTF, 80}, {"MKAAAD+GoMonoBold", gomonobold.TTF, 140}},
+	"go":      {{"GoRegular", goregular.TTF, 80}, {"GoBold", gobold.TTF, 140}},
+	"go-mono": {{"GoMono", gomono.TTF, 80}, {"GoMonoBold", gomonobold.TTF, 140}},
 }
 
-// faceSource is one face of a family: its PostScript name with the
-// subset tag, the TrueType file and its stem width.
+// faceSource is one face of a family: its PostScript name, the TrueType
+// file and its stem width.
 type faceSource struct {
 	name  string
 	ttf   []byte
@@ -169,7 +220,7 @@ type faceSource struct {
 }
 
 // loadFaces subsets a family's faces. Made once per family and process
-// (fontTemplate): every Renderer shares the result, which is only read.
+// (fontSets): every Renderer shares the result, which is only read.
 func loadFaces(family string) ([2]*fontFace, error) {
 	var faces [2]*fontFace
 	srcs, ok := Families[family]
@@ -182,13 +233,16 @@ func loadFaces(family string) ([2]*fontFace, error) {
 			return faces, fmt.Errorf("%s: %w", src.name, err)
 		}
 		ff.name, ff.stemV = src.name, src.stemV
+		for i, sub := range ff.subsets {
+			ff.subsets[i].name = subsetTag(sub.file) + "+" + src.name
+		}
 		faces[f] = ff
 	}
 	return faces, nil
 }
 
 // subsetFace reads the glyphs and widths of the repertoire from a TrueType
-// font and builds the subset file.
+// font and builds the subset files.
 func subsetFace(ttf []byte) (*fontFace, error) {
 	f, err := sfnt.Parse(ttf)
 	if err != nil {
@@ -227,9 +281,16 @@ func subsetFace(ttf []byte) (*fontFace, error) {
 		return nil, err
 	}
 	ff.ascent, ff.descent, ff.capHeight = em(m.Ascent), -em(m.Descent), em(m.CapHeight)
-	ff.file, err = subsetTrueType(ttf, ff.gids)
-	if err != nil {
-		return nil, err
+	var core []uint16
+	for cid, g := range ff.gids {
+		if inCore(uint16(cid)) {
+			core = append(core, g)
+		}
+	}
+	for i, keep := range [][]uint16{core, ff.gids} {
+		if ff.subsets[i].file, err = subsetTrueType(ttf, keep); err != nil {
+			return nil, err
+		}
 	}
 	return ff, nil
 }
