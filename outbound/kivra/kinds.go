@@ -1,7 +1,6 @@
 package kivra
 
 import (
-	"encoding/base64"
 	"strings"
 
 	"github.com/multikanal/multikanal/formats"
@@ -25,7 +24,7 @@ func extraParts(doc *formats.Document) []part {
 		if ct == "" {
 			ct = "application/octet-stream"
 		}
-		out = append(out, part{Name: pdf.ExtraName(a, i), Data: base64.StdEncoding.EncodeToString(a.Data), ContentType: ct})
+		out = append(out, part{Name: pdf.ExtraName(a, i), Data: a.Data, ContentType: ct})
 	}
 	return out
 }

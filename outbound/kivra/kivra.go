@@ -10,7 +10,6 @@
 package kivra
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -92,9 +91,12 @@ type content struct {
 }
 
 // part is one file (Parts_Responsive, without the optional HTML part).
+// Data is the file itself: encoding/json writes a []byte as base64
+// straight into the body, where a base64 string would be copied once more
+// and scanned for characters to escape, and the PDF is most of the body.
 type part struct {
 	Name        string `json:"name"`
-	Data        string `json:"data"` // base64
+	Data        []byte `json:"data"`
 	ContentType string `json:"content_type"`
 }
 
@@ -157,7 +159,7 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 		GeneratedAt: doc.IssueDate.String(),
 		Parts: []part{{
 			Name:        fileName(name, doc.Number),
-			Data:        base64.StdEncoding.EncodeToString(pdf),
+			Data:        pdf,
 			ContentType: "application/pdf",
 		}},
 	}
@@ -184,7 +186,9 @@ func (c *Channel) Render(doc *formats.Document, to, key string) (outbound.Messag
 			return outbound.Message{}, outbound.Permanent(fmt.Errorf("kivra: %s: %w", doc.Label(), err))
 		}
 	}
-	out, err := json.MarshalIndent(body, "", "  ")
+	// Compact: indenting would walk the PDF's base64 once more, for
+	// nobody to read.
+	out, err := json.Marshal(body)
 	if err != nil {
 		return outbound.Message{}, fmt.Errorf("kivra: %s: %w", doc.Label(), err)
 	}
@@ -202,6 +206,9 @@ func (c *Channel) pdf(doc *formats.Document) ([]byte, error) {
 		b, err := c.opt.PDF(doc)
 		if err != nil {
 			return nil, fmt.Errorf("rendering the PDF: %w", err)
+		}
+		if len(b) == 0 {
+			return nil, fmt.Errorf("rendering the PDF: the renderer gave no bytes")
 		}
 		return b, nil
 	}

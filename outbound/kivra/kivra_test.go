@@ -52,15 +52,23 @@ func TestRender(t *testing.T) {
 	if err := json.Unmarshal(m.Body, &c); err != nil {
 		t.Fatal(err)
 	}
-	pdf, _ := base64.StdEncoding.DecodeString(c.Parts[0].Data)
 	want := content{
 		SSN: "191212121212", Subject: "Faktura 2018210", GeneratedAt: "2026-04-01", Type: "invoice",
 		Parts: []part{{Name: "faktura-2018210.pdf", Data: c.Parts[0].Data, ContentType: "application/pdf"}},
 		Payment: &payment{Payable: true, Method: "1", Account: "50501055", Currency: "SEK",
 			Options: []option{{DueDate: "2026-04-30", Amount: "1656.25", Type: "SE_OCR", Reference: "1234567897"}}},
 	}
-	if string(pdf) != minimalPDF || !equalJSON(t, c, want) {
+	if string(c.Parts[0].Data) != minimalPDF || !equalJSON(t, c, want) {
 		t.Errorf("content\n got %s\nwant %+v", m.Body, want)
+	}
+	// The PDF goes as base64 text, and the body is compact: Kivra reads
+	// no indentation, and indenting costs a pass over the whole PDF.
+	if !bytes.Contains(m.Body, []byte(`"data":"`+base64.StdEncoding.EncodeToString([]byte(minimalPDF))+`"`)) {
+		t.Errorf("the PDF is not in the body as base64:\n%s", m.Body)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, m.Body); err != nil || !bytes.Equal(compact.Bytes(), m.Body) {
+		t.Errorf("the body is not compact JSON:\n%s", m.Body)
 	}
 	again, _ := New(Options{PDF: fakePDF}).Render(invoice(), "191212121212", "F01-0001")
 	if !bytes.Equal(again.Body, m.Body) {
@@ -181,6 +189,12 @@ func TestRenderPDFSource(t *testing.T) {
 	own.Attachments = []formats.Attachment{{ID: "1", MimeCode: "application/pdf", Filename: "f.pdf", Data: []byte(minimalPDF)}}
 	if m, err := New(Options{}).Render(own, "191212121212", "K1"); err != nil || !strings.Contains(string(m.Body), base64.StdEncoding.EncodeToString([]byte(minimalPDF))) {
 		t.Fatalf("err = %v, want the invoice's own PDF sent", err)
+	}
+	// A renderer that draws nothing is refused, rather than sending
+	// Kivra a content without its PDF.
+	empty := func(*formats.Document) ([]byte, error) { return nil, nil }
+	if _, err := New(Options{PDF: empty}).Render(invoice(), "191212121212", "K1"); err == nil || outbound.ClassOf(err) != outbound.ClassPermanent || !strings.Contains(err.Error(), "no bytes") {
+		t.Fatalf("err = %v, want permanent: the renderer gave no PDF", err)
 	}
 	failing := func(*formats.Document) ([]byte, error) { return nil, errors.New("font missing") }
 	if _, err := New(Options{PDF: failing}).Render(invoice(), "191212121212", "K1"); err == nil || !strings.Contains(err.Error(), "font missing") {
