@@ -5,9 +5,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -124,5 +127,33 @@ func TestRenderBatchWindow(t *testing.T) {
 	}
 	if limit := int64(2*min(len(items), runtime.GOMAXPROCS(0))) + 1; most.Load() > limit {
 		t.Errorf("%d letters drawn and not yet added at once, limit %d", most.Load(), limit)
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// A batch is the same bytes from one version to the next as from one
+// rendering to the next: the print house's machines read its manifests,
+// and a resend after an upgrade replaces the file it sent before.
+func TestRenderBatchGolden(t *testing.T) {
+	b := letters(3)
+	abroad := b.Items[1].Doc
+	abroad.Buyer.Address = formats.Address{Street: "Storgata 1", Additional: "c/o Berg", Line3: "Leil. 4", PostalCode: "0155", City: "Oslo", Country: "NO"}
+	// The invoice's own PDF and a time sheet printed after it.
+	b.Items[2].Doc.Attachments = []formats.Attachment{{ID: "INV-2", MimeCode: "application/pdf", Data: []byte("%PDF-1.4 own\n%%EOF\n")},
+		{ID: "ts", MimeCode: "application/pdf", Filename: "tidrapport.pdf", Data: []byte("%PDF-1.4 ts /Type /Page\n%%EOF\n")}}
+	m, err := New(Options{PDF: fakePDF}).RenderBatch(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "batch.zip")
+	if *update {
+		os.MkdirAll("testdata", 0o755)
+		if err := os.WriteFile(golden, m.Body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want, err := os.ReadFile(golden); err != nil || !bytes.Equal(want, m.Body) {
+		t.Errorf("the batch differs from %s (go test -update rewrites it): %v", golden, err)
 	}
 }
