@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"strings"
 	"sync"
@@ -159,11 +160,32 @@ func (c *Channel) RenderBatch(b outbound.Batch) (outbound.Message, error) {
 	if err != nil {
 		return outbound.Message{}, err
 	}
-	var cb bytes.Buffer
-	cw := csv.NewWriter(&cb)
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: "manifest.json", Method: zip.Deflate, Modified: stamp})
+	if err != nil {
+		return outbound.Message{}, err
+	}
+	if _, err := w.Write(js); err != nil {
+		return outbound.Message{}, err
+	}
+	if w, err = zw.CreateHeader(&zip.FileHeader{Name: "manifest.csv", Method: zip.Deflate, Modified: stamp}); err != nil {
+		return outbound.Message{}, err
+	}
+	if err := writeCSV(w, m.Items); err != nil {
+		return outbound.Message{}, err
+	}
+	if err := zw.Close(); err != nil {
+		return outbound.Message{}, err
+	}
+	return outbound.Message{Key: b.Key, Name: b.Key + ".zip", ContentType: "application/zip", Body: buf.Bytes()}, nil
+}
+
+// writeCSV writes manifest.csv: one row per letter, the address in five
+// columns with the postal code and city in the fifth.
+func writeCSV(w io.Writer, items []ManifestEntry) error {
+	cw := csv.NewWriter(w)
 	cw.Comma = ';'
 	cw.Write([]string{"file", "invoice", "kind", "name", "address1", "address2", "address3", "postal_code_city", "country", "pages", "envelope", "postage", "key"})
-	for _, e := range m.Items {
+	for _, e := range items {
 		lines := append([]string{}, e.Address...)
 		for len(lines) < 5 {
 			lines = append(lines[:len(lines)-1], "", lines[len(lines)-1])
@@ -172,20 +194,7 @@ func (c *Channel) RenderBatch(b outbound.Batch) (outbound.Message, error) {
 			fmt.Sprint(e.Pages), e.Envelope, e.Postage, e.Key})
 	}
 	cw.Flush()
-	for _, f := range []struct {
-		name string
-		data []byte
-	}{{"manifest.json", js}, {"manifest.csv", cb.Bytes()}} {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: f.name, Method: zip.Deflate, Modified: stamp})
-		if err != nil {
-			return outbound.Message{}, err
-		}
-		w.Write(f.data)
-	}
-	if err := zw.Close(); err != nil {
-		return outbound.Message{}, err
-	}
-	return outbound.Message{Key: b.Key, Name: b.Key + ".zip", ContentType: "application/zip", Body: buf.Bytes()}, nil
+	return cw.Error()
 }
 
 // renderInOrder draws the batch's letters on every core and hands each
