@@ -42,6 +42,7 @@ type Channel struct {
 	// rendered side by side only add memory (four workers' 500-letter
 	// batches were ~160 MB at once).
 	rendering sync.Mutex
+	zips      spare
 }
 
 // New returns the print channel.
@@ -52,7 +53,7 @@ func New(o Options) *Channel {
 	if o.Postage == "" {
 		o.Postage = "B"
 	}
-	return &Channel{o: o}
+	return &Channel{o: o, zips: spare{limit: maxSpare}}
 }
 
 // Name is "print".
@@ -112,7 +113,8 @@ type Manifest struct {
 
 // RenderBatch makes the ZIP: NNNN-<invoice>.pdf per letter in batch order,
 // manifest.csv and manifest.json. The ZIP's bytes depend only on the batch,
-// so a resend after a crash is the same file under the same name.
+// so a resend after a crash is the same file under the same name. The
+// message's Release gives its body to the next batch to build in.
 func (c *Channel) RenderBatch(b outbound.Batch) (outbound.Message, error) {
 	if c.o.PDF == nil {
 		return outbound.Message{}, errors.New("print: no PDF renderer configured")
@@ -130,8 +132,9 @@ func (c *Channel) RenderBatch(b outbound.Batch) (outbound.Message, error) {
 	err := c.renderInOrder(b.Items, func(i int, body []byte) error {
 		if i == 0 {
 			// The letters of a batch are about the same size: room for
-			// all of them now saves the copies of a doubling buffer.
-			buf.Grow(64<<10 + len(b.Items)*(len(body)+len(body)/8+128))
+			// all of them now saves the copies of a doubling buffer, and
+			// the buffer of a batch already sent saves new memory.
+			buf = *bytes.NewBuffer(c.zips.take(64<<10 + len(b.Items)*(len(body)+len(body)/8+128)))
 		}
 		doc := b.Items[i].Doc
 		name := fmt.Sprintf("%04d-%s.pdf", i+1, safe(doc.Number))
@@ -176,7 +179,9 @@ func (c *Channel) RenderBatch(b outbound.Batch) (outbound.Message, error) {
 	if err := zw.Close(); err != nil {
 		return outbound.Message{}, err
 	}
-	return outbound.Message{Key: b.Key, Name: b.Key + ".zip", ContentType: "application/zip", Body: buf.Bytes()}, nil
+	body := buf.Bytes()
+	return outbound.Message{Key: b.Key, Name: b.Key + ".zip", ContentType: "application/zip", Body: body,
+		Release: func() { c.zips.put(body) }}, nil
 }
 
 // writeCSV writes manifest.csv: one row per letter, the address in five
