@@ -21,7 +21,7 @@ import (
 
 // newTestWriter is a writer over a temporary store, with the demo
 // tenant's receipts folder, not running.
-func newTestWriter(t *testing.T) (*Writer, *bolt.Bolt, string) {
+func newTestWriter(t testing.TB) (*Writer, *bolt.Bolt, string) {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := bolt.Open(filepath.Join(dir, "state.db"))
