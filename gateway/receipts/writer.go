@@ -25,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	gojson "github.com/goccy/go-json"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/multikanal/multikanal/gateway/api"
@@ -350,7 +351,7 @@ func (w *Writer) write(fileID string) (*receiptFile, error) {
 			bw.WriteString(",\n  \"documents\": [")
 			first := true
 			summary, allEnd, n, err := scanReceiptDocs(w.Store, fileID, func(rd api.ReceiptDocument) error {
-				b, err := json.MarshalIndent(rd, "    ", "  ")
+				b, err := docJSON(&rd)
 				if err != nil {
 					return err
 				}
@@ -379,6 +380,14 @@ func (w *Writer) write(fileID string) (*receiptFile, error) {
 		return nil, err
 	}
 	return rf, nil
+}
+
+// docJSON is a receipt's line as encoding/json's MarshalIndent writes it
+// at its depth in the receipt, written by goccy/go-json, which gives the
+// same bytes (TestDocJSONMatchesEncodingJSON) in under half the time: a
+// large file's receipt is rewritten again and again while it is delivered.
+func docJSON(rd *api.ReceiptDocument) ([]byte, error) {
+	return gojson.MarshalIndent(rd, "    ", "  ")
 }
 
 // publish makes the receipts of one turn durable together (package
