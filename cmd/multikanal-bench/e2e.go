@@ -16,15 +16,17 @@ import (
 
 // e2eConfig sizes the end-to-end run.
 type e2eConfig struct {
-	bin      string    // daemon binary
-	work     string    // temporary directory for data and generated files
-	invoices int       // invoices in the CSV batch
-	zip      int       // invoices in the UBL ZIP batch
-	zipMix   recipient // -zip-mix: "" or "mixed" for the mix, else one channel for all
-	latency  int       // single-invoice drops
-	timeout  time.Duration
-	perf     string // perf.data path, or "" for no profile
-	pprof    string // Go CPU profiles of each batch: <pprof>.<batch>.pprof, or ""
+	bin       string    // daemon binary
+	work      string    // temporary directory for data and generated files
+	invoices  int       // invoices in the CSV batch
+	zip       int       // invoices in the UBL ZIP batch
+	zipMix    recipient // -zip-mix: "" or "mixed" for the mix, else one channel for all
+	latency   int       // single-invoice drops
+	timeout   time.Duration
+	perf      string // perf.data path, or "" for no profile
+	pprof     string // Go CPU profiles of each batch: <pprof>.<batch>.pprof, or ""
+	trace     string // execution traces of each batch's first traceSecs: <trace>.<batch>.trace, or ""
+	traceSecs int
 }
 
 // batchResult is one batch file dropped and followed to its final receipt.
@@ -135,7 +137,7 @@ func runE2E(cfg e2eConfig, say func(string, ...any)) (*e2eResult, error) {
 		singles = append(singles, path)
 	}
 
-	d, err := startDaemon(cfg.bin, filepath.Join(cfg.work, "data"), cfg.perf, cfg.pprof != "")
+	d, err := startDaemon(cfg.bin, filepath.Join(cfg.work, "data"), cfg.perf, cfg.pprof != "" || cfg.trace != "")
 	if err != nil {
 		return nil, err
 	}
@@ -161,6 +163,10 @@ func runE2E(cfg e2eConfig, say func(string, ...any)) (*e2eResult, error) {
 		if cfg.pprof != "" {
 			prof = d.startCPUProfile(cfg.pprof + "." + b.format + ".pprof")
 		}
+		var traced <-chan error
+		if cfg.trace != "" {
+			traced = d.takeTrace(cfg.trace+"."+b.format+".trace", cfg.traceSecs)
+		}
 		cpu0 := d.cpu()
 		start, err := d.drop(b.path, b.name)
 		if err != nil {
@@ -181,6 +187,13 @@ func runE2E(cfg e2eConfig, say func(string, ...any)) (*e2eResult, error) {
 			} else {
 				br.Profile = prof.out
 				say("  CPU profile: %s", prof.out)
+			}
+		}
+		if traced != nil {
+			if err := <-traced; err != nil {
+				say("execution trace: %v", err)
+			} else {
+				say("  execution trace: %s.%s.trace (go tool trace)", cfg.trace, b.format)
 			}
 		}
 		var at time.Time

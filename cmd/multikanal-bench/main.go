@@ -98,6 +98,8 @@ func run() int {
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	perfOut := fs.String("perf", "", "run the daemon under `perf record` during the end-to-end part and write perf.data here (and a report beside it, .txt)")
 	pprofOut := fs.String("pprof", "", "take the daemon's Go CPU profile (serve --pprof) over each batch and write it to `PREFIX`.<format>.pprof (go tool pprof reads it)")
+	traceOut := fs.String("trace", "", "take the daemon's execution trace (serve --pprof) over the first -trace-seconds of each batch and write it to `PREFIX`.<format>.trace (go tool trace reads it)")
+	traceSecs := fs.Int("trace-seconds", 5, "length of each batch's execution trace (-trace)")
 	timeout := fs.Duration("timeout", 30*time.Minute, "give up on a batch whose receipt is not final after this")
 	keep := fs.Bool("keep", false, "keep the temporary directory (data, logs, generated files)")
 	genDir := fs.String("gen", "", "only write the batch files (CSV, UBL ZIP, recipients CSV) into this directory and exit")
@@ -186,7 +188,7 @@ func run() int {
 				return fail(err)
 			}
 		}
-		res.E2E, err = runE2E(e2eConfig{bin: bin, work: work, invoices: *n, zip: *zipN, zipMix: recipient(*zipMix), latency: *latency, timeout: *timeout, perf: perf, pprof: *pprofOut}, say)
+		res.E2E, err = runE2E(e2eConfig{bin: bin, work: work, invoices: *n, zip: *zipN, zipMix: recipient(*zipMix), latency: *latency, timeout: *timeout, perf: perf, pprof: *pprofOut, trace: *traceOut, traceSecs: *traceSecs}, say)
 		if err != nil {
 			return fail(err)
 		}

@@ -103,3 +103,32 @@ func (p *cpuProfile) finish() error {
 	}
 	return nil
 }
+
+// takeTrace writes the daemon's execution trace (serve --pprof) over the
+// next seconds to out, in the background; wait for the returned channel.
+func (d *daemon) takeTrace(out string, seconds int) <-chan error {
+	done := make(chan error, 1)
+	go func() { done <- d.trace(out, seconds) }()
+	return done
+}
+
+func (d *daemon) trace(out string, seconds int) error {
+	resp, err := d.api("GET", fmt.Sprintf("/debug/pprof/trace?seconds=%d", seconds), "", nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("the daemon's execution trace: %s: %s", resp.Status, strings.TrimSpace(string(b)))
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
