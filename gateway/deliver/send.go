@@ -180,7 +180,9 @@ func (e *Engine) sendBatch(ctx context.Context, r *runner, id string) {
 	if err == nil {
 		msg, err = l.Batch.RenderBatch(outbound.Batch{Key: b.ID, Created: b.Created, Biller: biller, Items: items})
 	}
-	if sent, err, ok := e.transmit(ctx, r, l, nil, msg, err); ok {
+	sent, err, ok := e.transmit(ctx, r, l, nil, msg, err)
+	releaseBody(l.Transport, msg)
+	if ok {
 		e.record(outcome{ids: b.Deliveries, batch: b.ID, sent: sent, err: err})
 	}
 }
@@ -193,7 +195,9 @@ func (e *Engine) sendSource(ctx context.Context, r *runner, src BatchSource, b *
 	if err == nil {
 		msg, err = render(l.Batch, biller)
 	}
-	if sent, err, ok := e.transmit(ctx, r, l, nil, msg, err); ok {
+	sent, err, ok := e.transmit(ctx, r, l, nil, msg, err)
+	releaseBody(l.Transport, msg)
+	if ok {
 		e.recordSource(src, b.ID, msg.Name, sent, err)
 	}
 }
