@@ -72,6 +72,7 @@ type Writer struct {
 	settled  map[string]bool      // files written out of pace once they looked settled
 	failures map[string]int       // failed writes in a row per file, for the back-off
 	wake     chan struct{}
+	first    time.Duration // how long a new file's first receipt waits; firstReceiptDelay
 
 	// claims are the plain receipt names ("tenant/name") that files not
 	// yet final hold, with the holder: a not-final receipt the tenant
@@ -91,7 +92,7 @@ const retryMax = 5 * time.Minute
 // NewWriter prepares the writer; Run runs it.
 func NewWriter(o Options) *Writer {
 	w := &Writer{Options: o, interval: 50 * time.Millisecond, dirty: map[string]bool{}, next: map[string]time.Time{},
-		settled: map[string]bool{}, failures: map[string]int{}, claims: map[string]string{}, wake: make(chan struct{}, 1),
+		settled: map[string]bool{}, failures: map[string]int{}, claims: map[string]string{}, wake: make(chan struct{}, 1), first: firstReceiptDelay,
 		failed: prometheus.NewCounter(prometheus.CounterOpts{Name: "multikanal_receipt_write_failures_total",
 			Help: "Receipts that could not be written or put in place; each is tried again later."})}
 	o.Registerer.MustRegister(w.failed)
@@ -106,12 +107,22 @@ func NewWriter(o Options) *Writer {
 // file written and replaced costs a file creation and an inode freed.
 const firstReceiptDelay = 100 * time.Millisecond
 
+// SetFirstDelay changes how long a new file's first receipt waits unless
+// the file is settled sooner (firstReceiptDelay). Tests that count receipt
+// writes lengthen it, so a machine slowed by other work does not turn
+// one write into two.
+func (w *Writer) SetFirstDelay(d time.Duration) {
+	w.mu.Lock()
+	w.first = d
+	w.mu.Unlock()
+}
+
 // Touch marks a file's receipt as out of date.
 func (w *Writer) Touch(fileID string) {
 	w.mu.Lock()
 	w.dirty[fileID] = true
 	if _, written := w.next[fileID]; !written {
-		w.next[fileID] = time.Now().Add(firstReceiptDelay)
+		w.next[fileID] = time.Now().Add(w.first)
 	}
 	w.mu.Unlock()
 	select {
