@@ -9,7 +9,9 @@ import (
 
 type keepsBody struct{}
 
-func (keepsBody) Send(context.Context, outbound.Message) (outbound.Sent, error) { return outbound.Sent{}, nil }
+func (keepsBody) Send(context.Context, outbound.Message) (outbound.Sent, error) {
+	return outbound.Sent{}, nil
+}
 
 type finishesBody struct{ keepsBody }
 
