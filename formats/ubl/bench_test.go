@@ -2,6 +2,7 @@ package ubl
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"path/filepath"
 	"testing"
@@ -43,6 +44,18 @@ func BenchmarkReadZIP(b *testing.B) {
 		entries = append(entries, zipEntry{filepath.Base(name) + string(rune('a'+i%26)), readFile(b, name)})
 	}
 	benchRead(b, makeZIP(b, entries), 100)
+}
+
+// BenchmarkReadZIP5000 is the commonest large batch: 5,000 invoices of
+// about 8 KB in one archive.
+func BenchmarkReadZIP5000(b *testing.B) {
+	files := examples(b, "openpeppol-examples")
+	var entries []zipEntry
+	for i := range 5000 {
+		name := files[i%len(files)]
+		entries = append(entries, zipEntry{fmt.Sprintf("%04d-%s", i, filepath.Base(name)), readFile(b, name)})
+	}
+	benchRead(b, makeZIP(b, entries), 5000)
 }
 
 func BenchmarkWrite(b *testing.B) {
