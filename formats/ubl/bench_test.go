@@ -58,6 +58,31 @@ func BenchmarkReadZIP5000(b *testing.B) {
 	benchRead(b, makeZIP(b, entries), 5000)
 }
 
+// BenchmarkParseTree parses one invoice held in memory with each parser:
+// scan is parseTree (scanTree), encoding-xml is decodeTree, which parseTree
+// leaves large and unusual documents to.
+func BenchmarkParseTree(b *testing.B) {
+	files := examples(b, "openpeppol-examples")
+	data := readFile(b, filepath.Join(filepath.Dir(files[0]), "base-example.xml"))
+	for _, p := range []struct {
+		name  string
+		parse func(*byteReader) (*node, error)
+	}{{"scan", parseTree}, {"encoding-xml", decodeTree}} {
+		b.Run(p.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				br := newByteReader(bytes.NewReader(data))
+				if _, err := p.parse(br); err != nil {
+					b.Fatal(err)
+				}
+				br.release()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(data)), "ns/byte")
+		})
+	}
+}
+
 func BenchmarkWrite(b *testing.B) {
 	files := examples(b, "openpeppol-examples")
 	doc := readOne(b, readFile(b, filepath.Join(filepath.Dir(files[0]), "base-example.xml")))

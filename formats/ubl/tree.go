@@ -136,7 +136,23 @@ func canonical(n xml.Name) string {
 
 // parseTree reads one XML document into a tree. On error it still returns
 // what it built, so the message can name the document number if it was read.
+//
+// A document of up to maxInMemory bytes is read whole and parsed by
+// scanTree, which is several times faster than encoding/xml; the rest, and
+// what scanTree leaves to encoding/xml (errUnusual), are parsed by
+// decodeTree as they stream in, with the same result.
 func parseTree(br *byteReader) (*node, error) {
+	if data, ok := br.whole(maxInMemory); ok {
+		root, err := scanTree(data)
+		if err != errUnusual {
+			return root, err
+		}
+	}
+	return decodeTree(br)
+}
+
+// decodeTree is parseTree with encoding/xml.
+func decodeTree(br *byteReader) (*node, error) {
 	d := xml.NewDecoder(br)
 	d.Strict = true
 	d.CharsetReader = charsetReader
@@ -158,7 +174,8 @@ func parseTree(br *byteReader) (*node, error) {
 				}
 				err = io.ErrUnexpectedEOF
 			}
-			return root, syntaxError(d, err)
+			line, col := d.InputPos()
+			return root, syntaxError(err, line, col)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -221,12 +238,12 @@ func parseTree(br *byteReader) (*node, error) {
 	}
 }
 
-// syntaxError adds the position to decoder errors so the sender can find the spot.
-func syntaxError(d *xml.Decoder, err error) error {
+// syntaxError adds the position to parser errors so the sender can find the
+// spot; line and col are where the parser stopped.
+func syntaxError(err error, line, col int) error {
 	if errors.Is(err, ErrLimit) {
 		return err
 	}
-	line, col := d.InputPos()
 	var se *xml.SyntaxError
 	if errors.As(err, &se) {
 		return fmt.Errorf("not well-formed XML at line %d: %s: %w", se.Line, se.Msg, err)
@@ -270,14 +287,53 @@ func newByteReader(r io.Reader) *byteReader {
 }
 
 // readBufs are the byteReaders' buffers, reused: one a document was 30 KB
-// of every UBL invoice's allocations.
+// of every UBL invoice's allocations. Buffers whole grew past maxPooled are
+// left to the collector rather than kept for the next, small, document.
 var readBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+const maxPooled = 256 << 10
 
 // release gives the buffer back; b must not be used after.
 func (b *byteReader) release() {
 	buf := b.buf
 	b.buf, b.r = nil, nil
-	readBufs.Put(&buf)
+	if cap(buf) <= maxPooled {
+		readBufs.Put(&buf)
+	}
+}
+
+// whole reads the rest of the input into the buffer and returns it unread,
+// if it reads without error and is at most max bytes. Otherwise it returns
+// false and the reader goes on as if whole had not been called: what it read
+// stays buffered and a read error is returned where it would have been.
+func (b *byteReader) whole(max int) ([]byte, bool) {
+	for empty := 0; b.err == nil; {
+		if b.n == len(b.buf) {
+			if b.n-b.i > max {
+				return nil, false
+			}
+			buf := make([]byte, min(2*len(b.buf), b.i+max+1))
+			copy(buf, b.buf[:b.n])
+			if cap(b.buf) <= maxPooled {
+				old := b.buf
+				readBufs.Put(&old)
+			}
+			b.buf = buf
+		}
+		m, err := b.r.Read(b.buf[b.n:])
+		b.n += m
+		b.err = err
+		if m > 0 {
+			empty = 0
+		} else if empty++; empty == 100 && err == nil {
+			b.err = io.ErrNoProgress
+		}
+	}
+	b.clampEnd()
+	if b.err != io.EOF || b.n-b.i > max {
+		return nil, false
+	}
+	return b.buf[b.i:b.n], true
 }
 
 // setLimit allows max more bytes from the current position.
