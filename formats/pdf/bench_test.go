@@ -10,16 +10,17 @@ import (
 	bqr "github.com/boombuler/barcode/qr"
 	skip2 "github.com/skip2/go-qrcode"
 	"rsc.io/qr"
+
+	"github.com/multikanal/multikanal/formats"
 )
 
 // benchRender renders an invoice with a Swish QR code and reports pages
 // per second. With 10 lines it is the one-page case BOUNDS.md measured.
-func benchRender(b *testing.B, opt Options, lines int) {
+func benchRender(b *testing.B, opt Options, d *formats.Document) {
 	r, err := NewRenderer(opt)
 	if err != nil {
 		b.Fatal(err)
 	}
-	d := swedishInvoice(lines)
 	var first bytes.Buffer
 	if err := r.Render(&first, d); err != nil {
 		b.Fatal(err)
@@ -57,9 +58,15 @@ var _ io.Writer = (*countWriter)(nil)
 
 func BenchmarkRender(b *testing.B) {
 	swish := Options{SwishPayee: "1234567890"}
-	b.Run("1page", func(b *testing.B) { benchRender(b, swish, 10) })
-	b.Run("2pages", func(b *testing.B) { benchRender(b, swish, 40) })
-	b.Run("1page-logo", func(b *testing.B) { benchRender(b, Options{SwishPayee: "1234567890", Logo: testLogo()}, 10) })
+	b.Run("1page", func(b *testing.B) { benchRender(b, swish, swedishInvoice(10)) })
+	b.Run("2pages", func(b *testing.B) { benchRender(b, swish, swedishInvoice(40)) })
+	b.Run("1page-logo", func(b *testing.B) {
+		benchRender(b, Options{SwishPayee: "1234567890", Logo: testLogo()}, swedishInvoice(10))
+	})
+	// A paper invoice with its page's link: two QR codes on one page.
+	link := swedishInvoice(8)
+	link.Letter = &formats.Letter{Language: "sv", Link: "https://faktura.demo.example/i/F0000001-0000001.print/tb8qqo/Xc2k7vQ4p1Lr9sZbW3yT0g"}
+	b.Run("1page-link", func(b *testing.B) { benchRender(b, swish, link) })
 }
 
 // BenchmarkNewRenderer is the cost of a Renderer once the process has made
