@@ -1,8 +1,17 @@
 package pdf
 
 import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"rsc.io/qr"
 )
@@ -35,5 +44,84 @@ func TestQRModulesAsEncode(t *testing.T) {
 	}
 	if _, _, err := qrModules(strings.Repeat("å", 3000)); err == nil {
 		t.Error("a payload too long for any QR code was encoded")
+	}
+}
+
+// TestQRImage draws codes with the canvas, rasterises the page with
+// poppler at 300 dpi (several pixels a module) and reads each module at
+// its centre: every module is where the square puts it, dark where the
+// code is dark, and nothing is painted in the quiet zone around it.
+// Sizes 25 and 29 pad their rows with 7 and 3 bits.
+func TestQRImage(t *testing.T) {
+	if _, err := exec.LookPath("pdftoppm"); err != nil {
+		t.Skip("pdftoppm (poppler-utils) is not installed; skipping the check of the QR images")
+	}
+	r, err := NewRenderer(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type code struct {
+		x, y, side float64
+		payload    string
+		n          int
+	}
+	codes := []code{
+		{31.3, 40.7, qrSide, "C1231181189;1656,25;4600263;0", 29},
+		{101.9, 47.15, 20, "C1231181189;100;1;0", 25},
+		{62.5, 120.35, linkQRSide, "https://faktura.demo.example/i/F0000001-0000001.print/tb8qqo/Xc2k7vQ4p1Lr9sZbW3yT0g", 37},
+	}
+	c := r.tmpl.newCanvas(time.Time{})
+	c.addPage()
+	c.fillGray(0)
+	for _, k := range codes {
+		n, black, err := qrModules(k.payload)
+		if err != nil || n != k.n {
+			t.Fatalf("%q: %d modules a side (%v), want %d", k.payload, n, err, k.n)
+		}
+		c.grid(k.x, k.y, k.side, n, black)
+	}
+	var pdf bytes.Buffer
+	if err := c.finish(&pdf); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.pdf")
+	if err := os.WriteFile(in, pdf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const dpi = 300
+	if out, err := exec.Command("pdftoppm", "-r", strconv.Itoa(dpi), "-gray", "-png", "-singlefile", in, filepath.Join(dir, "page")).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v: %s", err, out)
+	}
+	f, err := os.Open(filepath.Join(dir, "page.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	page, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// at is the grey level (0 black, 255 white) of the pixel at x, y mm.
+	at := func(x, y float64) uint8 {
+		px := image.Pt(int(x*dpi/25.4), int(y*dpi/25.4))
+		return color.GrayModel.Convert(page.At(px.X, px.Y)).(color.Gray).Y
+	}
+	for _, k := range codes {
+		n, black, _ := qrModules(k.payload)
+		m := k.side / float64(n)
+		bad := 0
+		for row := -1; row <= n; row++ {
+			for col := -1; col <= n; col++ {
+				g := at(k.x+(float64(col)+0.5)*m, k.y+(float64(row)+0.5)*m)
+				if dark := black(col, row); dark && g > 64 || !dark && g < 192 {
+					bad++
+					t.Errorf("%.20q: module %d,%d is %d grey, want it %s", k.payload, col, row, g, map[bool]string{true: "dark", false: "white"}[dark])
+				}
+				if bad > 5 {
+					t.FailNow()
+				}
+			}
+		}
 	}
 }

@@ -163,8 +163,8 @@ func (s *sheet) paymentBox(y float64) error {
 				return err
 			}
 			x := right - qrSide - 3
-			// Vector modules: far cheaper than encoding and embedding
-			// a PNG, and sharp at any print resolution.
+			// One bit a module (grid): far cheaper than encoding and
+			// embedding a PNG, and sharp at any print resolution.
 			c.fillGray(0)
 			c.grid(x, y+2, qrSide, n, black)
 			c.setFont(regular, 7)
