@@ -1,6 +1,10 @@
 package pdf
 
-import "io"
+import (
+	"io"
+
+	"rsc.io/qr/coding"
+)
 
 // face is one of the embedded Go fonts. Only two: every face adds its
 // subset to every PDF.
@@ -38,9 +42,9 @@ type canvas interface {
 	fill(x, y, w, h float64)
 	stroke(x, y, w, h float64)
 	line(x1, y1, x2, y2 float64)
-	// grid fills the dark cells of an n×n grid of side mm whose top left
-	// corner is x, y: a QR code.
-	grid(x, y, side float64, n int, dark func(col, row int) bool)
+	// grid draws the dark modules of a QR code in a square of side mm
+	// whose top left corner is x, y.
+	grid(x, y, side float64, code *coding.Code)
 	// logo draws the Renderer's logo (Options.Logo) into the box.
 	logo(x, y, w, h float64)
 	finish(w io.Writer) error

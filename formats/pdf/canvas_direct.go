@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zlib"
+	"rsc.io/qr/coding"
 )
 
 // The PDF is written here, by hand: a PDF library rebuilt and compressed
@@ -295,7 +296,8 @@ func (c *directCanvas) line(x1, y1, x2, y2 float64) {
 // The samples are in hex (ASCIIHexDecode), which ends at its '>': a
 // reader that looks for the EI after binary samples could find one in
 // them. Compressed with the page, hex is no bigger than binary.
-func (c *directCanvas) grid(x, y, side float64, n int, dark func(col, row int) bool) {
+func (c *directCanvas) grid(x, y, side float64, code *coding.Code) {
+	n := code.Size
 	if n <= 0 {
 		return
 	}
@@ -309,19 +311,13 @@ func (c *directCanvas) grid(x, y, side float64, n int, dark func(col, row int) b
 	c.page = strconv.AppendInt(c.page, int64(n), 10)
 	c.page = append(c.page, "/H "...)
 	c.page = strconv.AppendInt(c.page, int64(n), 10)
-	c.page = append(c.page, "/IM true/BPC 1/F/AHx ID\n"...)
-	// Rows top to bottom, each padded to a whole byte, the first module
-	// in the high bit. A 0 paints (an image mask's default /Decode), so a
-	// dark module is a 0. Without /I true the modules are not smoothed.
-	for row := 0; row < n; row++ {
-		for col := 0; col < n; col += 8 {
-			b := byte(0)
-			for k := 0; k < 8; k++ {
-				b <<= 1
-				if col+k >= n || !dark(col+k, row) {
-					b |= 1
-				}
-			}
+	// The samples are the code's bitmap as it is: rows top to bottom,
+	// each padded to a whole byte, the first module in the high bit, 1
+	// dark. /D[1 0] has a 1 paint; by default an image mask paints its
+	// 0s. Without /I true the modules are not smoothed.
+	c.page = append(c.page, "/IM true/BPC 1/D[1 0]/F/AHx ID\n"...)
+	for row := range n {
+		for _, b := range code.Bitmap[row*code.Stride:][:(n+7)/8] {
 			c.page = append(c.page, hexDigits[b>>4], hexDigits[b&15])
 		}
 	}

@@ -158,7 +158,7 @@ func (s *sheet) paymentBox(y float64) error {
 		col(left+4, left+28, 100-left-28, where, -1)
 		col(102, 126, rightEdge-126, what, 0)
 		if qr != "" {
-			n, black, err := qrModules(qr)
+			code, err := qrModules(qr)
 			if err != nil {
 				return err
 			}
@@ -166,7 +166,7 @@ func (s *sheet) paymentBox(y float64) error {
 			// One bit a module (grid): far cheaper than encoding and
 			// embedding a PNG, and sharp at any print resolution.
 			c.fillGray(0)
-			c.grid(x, y+2, qrSide, n, black)
+			c.grid(x, y+2, qrSide, code)
 			c.setFont(regular, 7)
 			textCenter(c, x+qrSide/2, y+qrSide+5, s.t("Betala med Swish"))
 			textCenter(c, x+qrSide/2, y+qrSide+8, swishNumber(s.swish()))
@@ -180,12 +180,12 @@ func (s *sheet) paymentBox(y float64) error {
 	}
 	if l := s.link(); l != "" {
 		top := below + 3
-		n, black, err := qrModules(l)
+		code, err := qrModules(l)
 		if err != nil {
 			return err
 		}
 		c.fillGray(0)
-		c.grid(right-linkQRSide, top, linkQRSide, n, black)
+		c.grid(right-linkQRSide, top, linkQRSide, code)
 		c.setFont(bold, 9)
 		c.text(left, top+6, s.t("Se och betala fakturan på webben"))
 		fitText(c, left, top+11, l, right-linkQRSide-left-4, regular, 8.5)

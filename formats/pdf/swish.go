@@ -6,8 +6,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/multikanal/multikanal/formats"
 	"rsc.io/qr/coding"
+
+	"github.com/multikanal/multikanal/formats"
 )
 
 // swishMessageMax is the longest message the Swish app takes.
@@ -45,11 +46,11 @@ func swishPayload(payee string, doc *formats.Document, credit bool) string {
 }
 
 // qrModules encodes payload at error correction level M, which a phone
-// camera reads well off paper, and returns the module grid without quiet
+// camera reads well off paper, and returns the modules without quiet
 // zone. It is rsc.io/qr's Encode with the plan of each size made once:
 // Encode makes the plan (where every module of the symbol goes) anew for
 // every code, which was more than half of its time.
-func qrModules(payload string) (int, func(x, y int) bool, error) {
+func qrModules(payload string) (*coding.Code, error) {
 	var enc coding.Encoding
 	switch {
 	case coding.Num(payload).Check() == nil:
@@ -62,18 +63,14 @@ func qrModules(payload string) (int, func(x, y int) bool, error) {
 	v := coding.Version(coding.MinVersion)
 	for ; enc.Bits(v) > v.DataBytes(coding.M)*8; v++ {
 		if v == coding.MaxVersion {
-			return 0, nil, errors.New("text too long to encode as QR")
+			return nil, errors.New("text too long to encode as QR")
 		}
 	}
 	p, err := qrPlans[v]()
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
-	c, err := p.Encode(enc)
-	if err != nil {
-		return 0, nil, err
-	}
-	return c.Size, c.Black, nil
+	return p.Encode(enc)
 }
 
 // qrPlans are the plans of each QR version at level M and mask 0 (what
