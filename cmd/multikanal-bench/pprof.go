@@ -51,16 +51,22 @@ func (p *cpuProfile) run() error {
 }
 
 func (p *cpuProfile) slice(path string) error {
-	resp, err := p.d.api("GET", fmt.Sprintf("/debug/pprof/profile?seconds=%d", profileSlice), "", nil)
+	return p.d.download(fmt.Sprintf("/debug/pprof/profile?seconds=%d", profileSlice), path, "the daemon's CPU profile")
+}
+
+// download writes what the daemon serves at path (serve --pprof) to out;
+// what names it in an error.
+func (d *daemon) download(path, out, what string) error {
+	resp, err := d.api("GET", path, "", nil)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("the daemon's CPU profile: %s: %s (was it started with --pprof?)", resp.Status, strings.TrimSpace(string(b)))
+		return fmt.Errorf("%s: %s: %s (was it started with --pprof?)", what, resp.Status, strings.TrimSpace(string(b)))
 	}
-	f, err := os.Create(path)
+	f, err := os.Create(out)
 	if err != nil {
 		return err
 	}
@@ -113,22 +119,5 @@ func (d *daemon) takeTrace(out string, seconds int) <-chan error {
 }
 
 func (d *daemon) trace(out string, seconds int) error {
-	resp, err := d.api("GET", fmt.Sprintf("/debug/pprof/trace?seconds=%d", seconds), "", nil)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("the daemon's execution trace: %s: %s", resp.Status, strings.TrimSpace(string(b)))
-	}
-	f, err := os.Create(out)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, resp.Body); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return d.download(fmt.Sprintf("/debug/pprof/trace?seconds=%d", seconds), out, "the daemon's execution trace")
 }
