@@ -364,7 +364,7 @@ func (in *Intake) recordItems(rec *store.File, tenant config.Tenant, items []for
 	now := time.Now().UTC()
 	// Validation needs no transaction: done here, on every core, it is out
 	// of the one goroutine that runs every transaction.
-	problems := validateAll(items, tenant, now)
+	problems, keys := validateAll(items, tenant, now, in.Store.HashKey)
 	var queued []*store.Delivery
 	var states []docState
 	var rejected []*store.Doc // documents that end here: rejected, held, no channel
@@ -396,7 +396,7 @@ func (in *Intake) recordItems(rec *store.File, tenant config.Tenant, items []for
 			body := it.Doc
 			doc.Kind, doc.Number, doc.Buyer = body.Kind, body.Number, body.Buyer.DisplayName()
 			doc.Currency, doc.Amount, doc.DueDate = body.Currency, body.Totals.Payable, body.DueDate
-			doc.Keys = registry.Pseudonyms(in.Store.HashKey, body, now)
+			doc.Keys = keys[i]
 			if err := tx.AppendEvent(doc, store.Event{At: now, State: store.DocParsed}); err != nil {
 				return err
 			}
@@ -438,10 +438,14 @@ func (in *Intake) recordItems(rec *store.File, tenant config.Tenant, items []for
 	return nil
 }
 
-// validateAll validates the documents of items (route.Validate), on every
-// core; the problems of item i are at i.
-func validateAll(items []formats.Item, tenant config.Tenant, now time.Time) []formats.Problems {
+// validateAll validates the documents of items (route.Validate) and makes
+// their recipients' pseudonyms (registry.Pseudonyms, with hash), on every
+// core: neither needs the transaction, and the one goroutine that runs
+// every transaction is what a large file waits for. The problems and keys
+// of item i are at i.
+func validateAll(items []formats.Item, tenant config.Tenant, now time.Time, hash func(store.RecipientKey) string) ([]formats.Problems, [][]string) {
 	problems := make([]formats.Problems, len(items))
+	keys := make([][]string, len(items))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(runtime.NumCPU(), len(items)) {
@@ -449,12 +453,13 @@ func validateAll(items []formats.Item, tenant config.Tenant, now time.Time) []fo
 			for i := int(next.Add(1)) - 1; i < len(items); i = int(next.Add(1)) - 1 {
 				if items[i].Err == nil {
 					problems[i] = route.Validate(tenant, items[i].Doc, now)
+					keys[i] = registry.Pseudonyms(hash, items[i].Doc, now)
 				}
 			}
 		})
 	}
 	wg.Wait()
-	return problems
+	return problems, keys
 }
 
 func docID(fileID string, index int) string { return fmt.Sprintf("%s-%07d", fileID, index) }

@@ -10,12 +10,15 @@ import (
 	"github.com/multikanal/multikanal/config"
 	"github.com/multikanal/multikanal/formats"
 	"github.com/multikanal/multikanal/formats/csv"
+	"github.com/multikanal/multikanal/gateway/registry"
 	"github.com/multikanal/multikanal/gateway/route"
+	"github.com/multikanal/multikanal/gateway/store"
 	"github.com/multikanal/multikanal/outbound/channels"
 )
 
 // A chunk's documents are validated on every core before its transaction;
-// each gets the problems validating it alone gives, unreadable items none.
+// each gets the problems validating it alone gives and its recipients'
+// pseudonyms, unreadable items none.
 func TestValidateAllAsOneByOne(t *testing.T) {
 	body := exampleInvoices(t, "2025-1001", "2025-1002", "2025-1003", "2025-1004", "2025-1005", "2025-1006", "2025-1007")
 	var items []formats.Item
@@ -49,22 +52,31 @@ func TestValidateAllAsOneByOne(t *testing.T) {
 	}
 	tenant := config.Default(t.TempDir(), channels.All()).Tenants[0]
 	now := time.Now()
-	got := validateAll(all, tenant, now)
-	failed := 0
+	hash := func(k store.RecipientKey) string { return "h(" + k.String() + ")" }
+	got, keys := validateAll(all, tenant, now, hash)
+	failed, withKeys := 0, 0
 	for i, it := range all {
 		var want formats.Problems
+		var wantKeys []string
 		if it.Err == nil {
 			want = route.Validate(tenant, it.Doc, now)
+			wantKeys = registry.Pseudonyms(hash, it.Doc, now)
 		}
 		if !reflect.DeepEqual(got[i], want) {
 			t.Fatalf("item %d: problems %v, validated alone %v", i, got[i], want)
+		}
+		if !reflect.DeepEqual(keys[i], wantKeys) {
+			t.Fatalf("item %d: pseudonyms %v, made alone %v", i, keys[i], wantKeys)
+		}
+		if len(wantKeys) > 0 {
+			withKeys++
 		}
 		if len(want.Errors()) > 0 {
 			failed++
 		}
 	}
-	if failed == 0 {
-		t.Fatal("no item failed validation: the test shows nothing")
+	if failed == 0 || withKeys == 0 {
+		t.Fatalf("%d items failed validation, %d have pseudonyms: the test shows nothing without both", failed, withKeys)
 	}
 }
 
@@ -75,7 +87,7 @@ func TestValidateAllCompletesALettersSeller(t *testing.T) {
 	tenant := config.Default(t.TempDir(), channels.All()).Tenants[0]
 	letter := &formats.Document{Kind: formats.KindLetter, Number: "N-2027", Subject: "Nya priser",
 		Buyer: formats.Party{Name: "Lisa Andersson", Contact: formats.Contact{Email: "lisa.andersson@example.se"}}}
-	validateAll([]formats.Item{{Doc: letter}}, tenant, time.Now())
+	validateAll([]formats.Item{{Doc: letter}}, tenant, time.Now(), func(store.RecipientKey) string { return "" })
 	if letter.Seller.Name != tenant.Name || letter.Seller.Name == "" {
 		t.Errorf("the letter's seller is %q, want the tenant's %q", letter.Seller.Name, tenant.Name)
 	}

@@ -111,7 +111,9 @@ func RouteValidated(tx Tx, chans Channels, t config.Tenant, doc *store.Doc, body
 	if err != nil {
 		return nil, nil, err
 	}
-	doc.Route = Decide(t.Priority, chans, reg, body)
+	// Deciding reads the registry only: each channel may ask for the same
+	// recipient's registrations, read once (Memo).
+	doc.Route = Decide(t.Priority, chans, reg.Memo(), body)
 	if err := followInvoice(tx, doc, body); err != nil {
 		return nil, nil, err
 	}
