@@ -70,6 +70,7 @@ type Writer struct {
 	dirty    map[string]bool
 	next     map[string]time.Time // earliest next write per file
 	settled  map[string]bool      // files written out of pace once they looked settled
+	finals   map[string]bool      // files whose last receipt written here was final
 	failures map[string]int       // failed writes in a row per file, for the back-off
 	wake     chan struct{}
 	first    time.Duration // how long a new file's first receipt waits; firstReceiptDelay
@@ -92,7 +93,7 @@ const retryMax = 5 * time.Minute
 // NewWriter prepares the writer; Run runs it.
 func NewWriter(o Options) *Writer {
 	w := &Writer{Options: o, interval: 50 * time.Millisecond, dirty: map[string]bool{}, next: map[string]time.Time{},
-		settled: map[string]bool{}, failures: map[string]int{}, claims: map[string]string{}, wake: make(chan struct{}, 1), first: firstReceiptDelay,
+		settled: map[string]bool{}, finals: map[string]bool{}, failures: map[string]int{}, claims: map[string]string{}, wake: make(chan struct{}, 1), first: firstReceiptDelay,
 		failed: prometheus.NewCounter(prometheus.CounterOpts{Name: "multikanal_receipt_write_failures_total",
 			Help: "Receipts that could not be written or put in place; each is tried again later."})}
 	o.Registerer.MustRegister(w.failed)
@@ -160,20 +161,27 @@ func (w *Writer) Run(ctx context.Context) {
 func (w *Writer) flush(force bool) (waiting bool) {
 	now := time.Now()
 	w.mu.Lock()
-	var ids, held []string
+	var ids []string
+	var held []heldReceipt
 	for id := range w.dirty {
 		if force || !now.Before(w.next[id]) {
 			ids = append(ids, id)
 			delete(w.dirty, id)
-		} else if !w.settled[id] {
-			held = append(held, id)
+		} else if !w.settled[id] || !w.finals[id] {
+			held = append(held, heldReceipt{id: id, once: !w.settled[id]})
 		}
 	}
 	w.mu.Unlock()
 	// A receipt held back by its pace is written at once when its file
 	// looks settled (parsed, no delivery pending): the final receipt of a
 	// large file must not wait out twenty times its build time. Once per
-	// file, so a file that only looks settled cannot defeat the pace.
+	// file, so a file that only looks settled cannot defeat the pace. And
+	// whenever the file is final (a node wrote its final receipt) while
+	// the last receipt written here was not: where nodes share the store,
+	// another node may finish a file whose receipt this node last wrote
+	// under a long pace (its build slowed by a busy machine), and a receipt
+	// that stays "not final" on one node while the others say final must
+	// not wait for that.
 	if settled := w.settledFiles(held); len(settled) > 0 {
 		w.mu.Lock()
 		for _, id := range settled {
@@ -201,6 +209,7 @@ func (w *Writer) flush(force bool) (waiting bool) {
 		}
 		w.mu.Lock()
 		w.next[id] = time.Now().Add(max(w.interval, 20*cost))
+		w.finals[id] = rf.final
 		w.mu.Unlock()
 		written = append(written, rf)
 	}
@@ -284,22 +293,24 @@ func (w *Writer) place(f *store.File) string {
 	return plain
 }
 
-// settledFiles returns those of ids whose file is at an end (rejected, a
-// duplicate, applied) or parsed with no delivery pending: cheap to ask, it
-// decodes one record per file.
-func (w *Writer) settledFiles(ids []string) []string {
+// settledFiles returns those of the held receipts whose file is final (a
+// node wrote its final receipt), or, once per file, looks settled: at an
+// end (rejected, a duplicate, applied) or parsed with no delivery pending.
+// Cheap to ask: it decodes one record per file.
+func (w *Writer) settledFiles(held []heldReceipt) []string {
 	var out []string
-	if len(ids) == 0 {
+	if len(held) == 0 {
 		return nil
 	}
 	err := w.Store.View(func(tx store.Tx) error {
-		for _, id := range ids {
-			f, err := tx.File(id)
+		for _, h := range held {
+			f, err := tx.File(h.id)
 			if err != nil {
 				continue
 			}
-			if receiptFinal(f, true, f.Docs) && (f.State != store.FileParsed || !tx.FilePending(id)) {
-				out = append(out, id)
+			settled := h.once && receiptFinal(f, true, f.Docs) && (f.State != store.FileParsed || !tx.FilePending(h.id))
+			if settled || f.Final {
+				out = append(out, h.id)
 			}
 		}
 		return nil
@@ -309,6 +320,13 @@ func (w *Writer) settledFiles(ids []string) []string {
 		return nil
 	}
 	return out
+}
+
+// heldReceipt is a receipt held back by its pace; once is whether it may
+// still be written out of pace for looking settled.
+type heldReceipt struct {
+	id   string
+	once bool
 }
 
 // receiptFile is a receipt written under a temporary name (in the

@@ -177,3 +177,48 @@ func waitUntil(t testing.TB, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A file that another node finished (its final receipt recorded on the
+// file) gets its final receipt here at once, though this node's last
+// receipt of it was not final and its pace is long; a file not final yet
+// keeps its pace.
+func TestFinishedElsewhereSkipsThePace(t *testing.T) {
+	w, st, dir := newTestWriter(t)
+	putFiles(t, st, "elsewhere.csv", "running.csv")
+	markFinal := func(id string) {
+		err := st.Update(func(tx store.Tx) error {
+			f, err := tx.File(id)
+			if err != nil {
+				return err
+			}
+			f.Final, f.Receipt = true, f.Name+".receipt.json"
+			return tx.PutFile(f)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	markFinal("F0000001")
+	// As if this node had written both receipts, not final, once out of
+	// pace already, and the next turn were an hour away.
+	w.mu.Lock()
+	for _, id := range []string{"F0000001", "F0000002"} {
+		w.settled[id], w.finals[id] = true, false
+		w.next[id] = time.Now().Add(time.Hour)
+	}
+	w.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	w.Touch("F0000001")
+	w.Touch("F0000002")
+	waitUntil(t, func() bool {
+		_, err := os.Stat(filepath.Join(dir, "elsewhere.csv.receipt.json"))
+		return err == nil
+	})
+	time.Sleep(300 * time.Millisecond)
+	if _, err := os.Stat(filepath.Join(dir, "running.csv.receipt.json")); err == nil {
+		t.Error("a file not final was written out of its pace")
+	}
+}
