@@ -312,16 +312,27 @@ func (d *daemon) api(method, path, contentType string, body io.Reader) (*http.Re
 
 // apiGet decodes GET path from the daemon's HTTP API into v.
 func (d *daemon) apiGet(path string, v any) error {
-	resp, err := d.api("GET", path, "", nil)
+	body, err := d.get(path, "GET "+path)
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("GET %s: %s: %s", path, resp.Status, strings.TrimSpace(string(b)))
+	defer body.Close()
+	return json.NewDecoder(body).Decode(v)
+}
+
+// get is the body of GET path from the daemon's HTTP API, or an error that
+// names what was asked for (what) and what the daemon answered.
+func (d *daemon) get(path, what string) (io.ReadCloser, error) {
+	resp, err := d.api("GET", path, "", nil)
+	if err != nil {
+		return nil, err
 	}
-	return json.NewDecoder(resp.Body).Decode(v)
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return nil, fmt.Errorf("%s: %s: %s", what, resp.Status, strings.TrimSpace(string(b)))
+	}
+	return resp.Body, nil
 }
 
 // importRecipients posts a registration CSV to the demo tenant's registry.

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,20 +56,16 @@ func (p *cpuProfile) slice(path string) error {
 // download writes what the daemon serves at path (serve --pprof) to out;
 // what names it in an error.
 func (d *daemon) download(path, out, what string) error {
-	resp, err := d.api("GET", path, "", nil)
+	body, err := d.get(path, what+" (was the daemon started with --pprof?)")
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("%s: %s: %s (was it started with --pprof?)", what, resp.Status, strings.TrimSpace(string(b)))
-	}
+	defer body.Close()
 	f, err := os.Create(out)
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(f, resp.Body); err != nil {
+	if _, err := io.Copy(f, body); err != nil {
 		f.Close()
 		return err
 	}
