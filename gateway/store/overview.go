@@ -69,7 +69,16 @@ func overviewCounters(d *Doc) []OverviewCounter {
 // or an erasure, which keep state, channel, kind and the month of
 // Created). Both backends apply it in PutDoc.
 func OverviewChange(old, d *Doc) []OverviewDelta {
-	from, to := overviewCounters(old), overviewCounters(d)
+	return OverviewDiff(overviewCounters(old), overviewCounters(d))
+}
+
+// OverviewCounters are the overview's counters a document adds one to
+// (none for nil).
+func OverviewCounters(d *Doc) []OverviewCounter { return overviewCounters(d) }
+
+// OverviewDiff is how the overview's counters change when a document that
+// counted in from comes to count in to (OverviewChange).
+func OverviewDiff(from, to []OverviewCounter) []OverviewDelta {
 	var out []OverviewDelta
 	for _, c := range from {
 		out = append(out, OverviewDelta{c, -1})

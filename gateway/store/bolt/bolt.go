@@ -342,7 +342,12 @@ func (s *Bolt) Close() error {
 	return err
 }
 
-type boltTx struct{ tx *bbolt.Tx }
+type boltTx struct {
+	tx *bbolt.Tx
+	// marks are the stored versions of the documents this write
+	// transaction read or put (docs.go, stored).
+	marks map[string]*stored
+}
 
 func (t *boltTx) get(bucket []byte, key string, v any) error {
 	data := t.tx.Bucket(bucket).Get([]byte(key))

@@ -13,10 +13,10 @@ import (
 
 // countPayment moves a document from what it was (nil when new) to what it
 // is in the counts per payment state.
-func countPayment(tx *bbolt.Tx, old, d *store.Doc) error {
+func countPayment(tx *bbolt.Tx, old *stored, d *store.Doc) error {
 	var from store.PaymentState
 	if old != nil {
-		from = old.PaymentState()
+		from = old.payment
 	}
 	to := d.PaymentState()
 	if from == to {

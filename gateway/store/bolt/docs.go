@@ -18,7 +18,42 @@ func (t *boltTx) Doc(id string) (*store.Doc, error) {
 	if err := t.get(bDocs, id, &d); err != nil {
 		return nil, err
 	}
+	if t.tx.Writable() {
+		t.mark(&d)
+	}
 	return &d, nil
+}
+
+// stored is what PutDoc needs of a document's stored version to move it
+// in the counters and indexes: its state and channel, its payment state,
+// its place in the dunning index and the overview's counters. A write
+// transaction notes it when it reads the document (Doc) and when it puts
+// it (PutDoc), so that putting back a document it read does not decode
+// the stored one a second time: that was a decode of ~1.5 KB of JSON per
+// delivery outcome on the one goroutine that commits.
+type stored struct {
+	tenant, id string
+	state      store.DocState
+	channel    string
+	payment    store.PaymentState
+	dunning    formats.Date
+	dunningIn  bool
+	overview   []store.OverviewCounter
+}
+
+func storedOf(d *store.Doc) *stored {
+	s := &stored{tenant: d.Tenant, id: d.ID, state: d.State, channel: d.Channel, payment: d.PaymentState(),
+		overview: store.OverviewCounters(d)}
+	s.dunning, s.dunningIn = d.DunningDate()
+	return s
+}
+
+// mark notes d as the stored version of its document in this transaction.
+func (t *boltTx) mark(d *store.Doc) {
+	if t.marks == nil {
+		t.marks = map[string]*stored{}
+	}
+	t.marks[d.ID] = storedOf(d)
 }
 
 // PutDoc stores the document and keeps the state × channel counters that
@@ -29,9 +64,14 @@ func (t *boltTx) PutDoc(d *store.Doc) error {
 		return err
 	}
 	counts := t.tx.Bucket(bCounts)
-	old, err := t.Doc(d.ID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
+	old := t.marks[d.ID]
+	if old == nil {
+		// Not read in this transaction: the stored version, if any, is
+		// read now (Doc notes it).
+		if _, err := t.Doc(d.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		old = t.marks[d.ID]
 	}
 	if err := countPayment(t.tx, old, d); err != nil {
 		return err
@@ -42,18 +82,21 @@ func (t *boltTx) PutDoc(d *store.Doc) error {
 	if err := countOverview(t.tx, old, d); err != nil {
 		return err
 	}
-	if old != nil {
-		if old.State == d.State && old.Channel == d.Channel {
-			return t.put(bDocs, d.ID, d)
+	if old == nil || old.state != d.State || old.channel != d.Channel {
+		if old != nil {
+			if err := addCount(counts, countKey(old.state, old.channel), -1); err != nil {
+				return err
+			}
 		}
-		if err := addCount(counts, countKey(old.State, old.Channel), -1); err != nil {
+		if err := addCount(counts, countKey(d.State, d.Channel), 1); err != nil {
 			return err
 		}
 	}
-	if err := addCount(counts, countKey(d.State, d.Channel), 1); err != nil {
+	if err := t.put(bDocs, d.ID, d); err != nil {
 		return err
 	}
-	return t.put(bDocs, d.ID, d)
+	t.mark(d)
+	return nil
 }
 
 func countKey(s store.DocState, channel string) string { return string(s) + "|" + channel }

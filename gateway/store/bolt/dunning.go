@@ -36,18 +36,18 @@ func dunningKey(tenant string, at formats.Date, docID string) []byte {
 
 // indexDunning moves a document in the dunning index from what it was
 // (nil when new) to what it is.
-func indexDunning(tx *bbolt.Tx, old, d *store.Doc) error {
+func indexDunning(tx *bbolt.Tx, old *stored, d *store.Doc) error {
 	b := tx.Bucket(bDunning)
 	from, wasIn := formats.Date{}, false
 	if old != nil {
-		from, wasIn = old.DunningDate()
+		from, wasIn = old.dunning, old.dunningIn
 	}
 	to, isIn := d.DunningDate()
 	if wasIn == isIn && from == to {
 		return nil
 	}
 	if wasIn {
-		if err := b.Delete(dunningKey(old.Tenant, from, old.ID)); err != nil {
+		if err := b.Delete(dunningKey(old.tenant, from, old.id)); err != nil {
 			return err
 		}
 	}

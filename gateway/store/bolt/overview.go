@@ -32,9 +32,13 @@ func overviewKey(c store.OverviewCounter) string {
 
 // countOverview moves a document in the overview's counters from what it
 // was (nil when new) to what it is.
-func countOverview(tx *bbolt.Tx, old, d *store.Doc) error {
+func countOverview(tx *bbolt.Tx, old *stored, d *store.Doc) error {
 	b := tx.Bucket(bOverview)
-	for _, c := range store.OverviewChange(old, d) {
+	var from []store.OverviewCounter
+	if old != nil {
+		from = old.overview
+	}
+	for _, c := range store.OverviewDiff(from, store.OverviewCounters(d)) {
 		if err := addCount(b, overviewKey(c.Counter), c.N); err != nil {
 			return err
 		}

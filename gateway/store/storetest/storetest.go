@@ -59,6 +59,7 @@ func Run(t *testing.T, b Backend) {
 		{"WebhookLog", webhookLog},
 		{"EventLogCursor", eventLogCursor},
 		{"OverviewCounts", overviewCounts},
+		{"ChangesWithinOneTransaction", changesWithinOneTransaction},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, b) })
 	}
