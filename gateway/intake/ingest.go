@@ -28,8 +28,12 @@ import (
 
 // chunkSize is how many documents of one file are recorded per transaction:
 // large enough that commits (fsyncs) are not the bottleneck, small enough
-// that a crash repeats little work.
-const chunkSize = 256
+// that a crash repeats little work. Each chunk waits for its commit, and
+// on a busy machine the one goroutine that commits waits for a core after
+// each of its disk syncs: 1,024 took the 30,000-invoice CSV from 9.17 to
+// 8.61 s (medians of seven interleaved runs) against 256; 4,096 made it
+// 10.6 s (larger transactions, deliveries waiting behind them).
+const chunkSize = 1024
 
 // spoolPath is where a claimed file is kept.
 func (in *Intake) spoolPath(fileID string) string { return filepath.Join(in.SpoolDir, fileID) }
