@@ -9,10 +9,13 @@ import (
 
 // A node killed after recording a file and before asking for its cut
 // leaves batched deliveries waiting; whoever takes them over asks for the
-// cut of their tenants, but not of a tenant with a file still to be read
-// (its end asks), and not for what is already in a batch or not batched.
-// On the old code nothing asked: with no later file of the tenant, the
-// letters waited for ever (TestClusterSurvivesSIGKILL found 28 of them).
+// cut of their tenants, also of a tenant with a file still to be read
+// (it may end without asking: a mandate file applied, a file rejected),
+// and not for what is already in a batch or not batched. On the old code
+// nothing asked: with no later file of the tenant, the letters waited for
+// ever (TestClusterSurvivesSIGKILL found 28 of them); and later, when the
+// tenant had a file still to be read that was the mandate advice, nothing
+// asked either (the same test, 28 letters again).
 func TestOrphanedCuts(t *testing.T) {
 	got := orphanedCuts(&store.Takeover{
 		Files: []*store.File{
@@ -28,7 +31,7 @@ func TestOrphanedCuts(t *testing.T) {
 			{ID: "F5-1.print", Tenant: "beta", Batched: true, State: store.DeliveryQueued},
 		},
 	})
-	if want := []string{"acme", "beta"}; !slices.Equal(got, want) {
+	if want := []string{"acme", "beta", "reading"}; !slices.Equal(got, want) {
 		t.Errorf("cuts asked for %v, want %v", got, want)
 	}
 }
