@@ -32,6 +32,12 @@
 // the folder are synced, and a repeat of an unrecorded send writes the
 // same name again, so a crash in between loses nothing.
 //
+// A file written once, under a name no file has, may skip the temporary
+// name: it is created without a name (CreateUnnamed, O_TMPFILE) and
+// linked into place (LinkUnnamed), which, like the rename, shows it whole
+// or not at all, and leaves nothing behind after a crash; the syncs are
+// the same (the spool transport, whose outbox files are written once).
+//
 // A secret is never overwritten (WriteNew): it is linked into place, which
 // fails when the name exists, so two starts cannot make two keys.
 package durable

@@ -25,7 +25,8 @@ const tmpPrefix = ".tmp-"
 type Spool struct {
 	dir string
 	// named is set once the folder is found to take no unnamed files
-	// (createUnnamed): every file is then written under a temporary name.
+	// (durable.CreateUnnamed): every file is then written under a
+	// temporary name.
 	named atomic.Bool
 
 	// Files renamed into place and not yet synced, kept open for Flush.
@@ -82,7 +83,7 @@ func (s *Spool) Send(ctx context.Context, m outbound.Message) (outbound.Sent, er
 
 // SendUnflushed writes m.Body into DIR/m.Name so that a reader of the
 // folder sees the whole file or none of it: as a file without a name that
-// is then linked under it (createUnnamed, linkUnnamed), or where that
+// is then linked under it (durable.CreateUnnamed, LinkUnnamed), or where that
 // cannot be, or the name is taken (the same message sent again), under a
 // temporary name that is then renamed. The unnamed way makes and removes
 // no temporary folder entry: per file it is one system call less and two
@@ -130,7 +131,7 @@ func (s *Spool) SendUnflushed(ctx context.Context, m outbound.Message) (outbound
 // under a temporary name instead: final is taken, or the folder takes no
 // unnamed files (then never again tried for this spool).
 func (s *Spool) writeUnnamed(final string, body []byte) (f *os.File, linked bool, err error) {
-	f, ok, err := createUnnamed(s.dir, final)
+	f, ok, err := durable.CreateUnnamed(final)
 	if err != nil || !ok {
 		if err == nil {
 			s.named.Store(true)
@@ -141,7 +142,7 @@ func (s *Spool) writeUnnamed(final string, body []byte) (f *os.File, linked bool
 		f.Close()
 		return nil, false, err
 	}
-	exists, unsupported, err := linkUnnamed(f, final)
+	exists, unsupported, err := durable.LinkUnnamed(f, final)
 	if err != nil || exists || unsupported {
 		f.Close()
 		if unsupported {

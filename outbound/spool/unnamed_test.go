@@ -56,24 +56,6 @@ func TestBothWaysGiveTheSameFolder(t *testing.T) {
 	}
 }
 
-// A file written without a name and never linked (the daemon stopped
-// between the write and the link) leaves nothing in the folder.
-func TestUnlinkedFileLeavesNothing(t *testing.T) {
-	dir := t.TempDir()
-	f, ok, err := createUnnamed(dir, filepath.Join(dir, "F1-1.eml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !ok {
-		t.Skip("no unnamed files (O_TMPFILE) here")
-	}
-	f.Write([]byte("half an e-mail"))
-	f.Close()
-	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-		t.Errorf("an unlinked file left %d entries", len(entries))
-	}
-}
-
 // BenchmarkSendWays is the cost of one ~70 KB file (an e-mail with its
 // PDF) each way, flushed in groups of 64 as the engine does, as CPU time
 // per file: the process's user and system time, which is what a loaded
